@@ -1,0 +1,585 @@
+package org.mmumesh.hostmmu;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import org.mmumesh.common.Checks;
+import org.mmumesh.common.GuestPte;
+import org.mmumesh.common.PageSize;
+
+/**
+ * The per-vCPU shadow-PTE cache, {@code book3s_mmu_hpte.c} (spec 5.6): a record of every host HPTE
+ * this vCPU created, indexed five ways so that each kind of guest invalidation finds its victims
+ * without a full scan.
+ *
+ * <h2>Data structures</h2>
+ *
+ * <p>Entries live in parallel primitive arrays indexed by an entry number (0 to 2^15-1) that grow
+ * by doubling up to {@link #HPTEG_CACHE_NUM}; freed numbers go on a free list, so a steady state
+ * allocates nothing. Each entry sits on up to five intrusive doubly linked lists (next/prev int
+ * arrays), one per index:
+ *
+ * <table>
+ *   <caption>indexes (spec 5.6)</caption>
+ *   <tr><th>list</th><th>key</th><th>buckets</th></tr>
+ *   <tr><td>pte</td><td>{@code eaddr >>> 12}</td><td>2^13</td></tr>
+ *   <tr><td>pte_long</td><td>{@code (eaddr & 0x0FFFF000) >>> 12}</td><td>2^12</td></tr>
+ *   <tr><td>vpte</td><td>{@code vpage & 0xFFFFFFFFF}</td><td>2^13</td></tr>
+ *   <tr><td>vpte_long</td><td>{@code (vpage & 0xFFFFFF000) >>> 12}</td><td>2^5</td></tr>
+ *   <tr><td>vpte_64k (64-bit host only)</td><td>{@code (vpage & 0xFFFFFFFF0) >>> 4}</td>
+ *       <td>2^11</td></tr>
+ * </table>
+ *
+ * <p>The bucket of a key is {@code hash_64(key, bits) = (key * 0x9E37FFFFFFFC0001) >>> (64-bits)}.
+ * New entries go to the head of each bucket, as {@code hlist_add_head_rcu} does.
+ *
+ * <h2>Invalidation</h2>
+ *
+ * <p>{@code invalidate_pte} first removes the host HPTE through the {@link HpteRemover} (the
+ * kernel's {@code kvmppc_mmu_invalidate_pte}), then unlinks the entry from every list and
+ * decrements the count. Invalidating an entry that is no longer linked is a no-op (the kernel's
+ * {@code hlist_unhashed} check); unlike the kernel, the no-op also skips the HTAB step, because an
+ * entry number may already have been reused. An entry whose host HPTE was evicted can be dropped
+ * without touching the HTAB ({@link #dropEvicted(int)}).
+ *
+ * <p>Flush masks the kernel does not support are a warning and a no-op there; here they bump the
+ * {@link HostMmuStats.Counter#UNSUPPORTED_MASK_NOOPS} counter and change nothing.
+ *
+ * <p>Not thread-safe: the kernel's per-vCPU spinlock becomes "one owner at a time".
+ */
+public final class ShadowPteCache {
+  /** {@code HPTEG_CACHE_NUM}: the maximum number of entries per vCPU (spec 5.6). */
+  public static final int HPTEG_CACHE_NUM = 1 << 15;
+
+  /** Bucket bits of the five lists (spec 5.6). */
+  public static final int HPTEG_HASH_BITS_PTE = 13;
+
+  public static final int HPTEG_HASH_BITS_PTE_LONG = 12;
+  public static final int HPTEG_HASH_BITS_VPTE = 13;
+  public static final int HPTEG_HASH_BITS_VPTE_LONG = 5;
+  public static final int HPTEG_HASH_BITS_VPTE_64K = 11;
+
+  /** The {@code hash_64} multiplier ({@code GOLDEN_RATIO_PRIME_64}, include/linux/hash.h). */
+  public static final long GOLDEN_RATIO_PRIME_64 = 0x9E37FFFFFFFC0001L;
+
+  /** pte_flush masks (spec 5.6). */
+  public static final long MASK_FLUSH_PAGE = ~0xFFFL;
+
+  public static final long MASK_FLUSH_LONG = 0x0FFFF000L;
+  public static final long MASK_FLUSH_ALL = 0L;
+
+  /** pte_vflush masks (spec 5.6). */
+  public static final long VP_MASK_4K = 0xFFFFFFFFFL;
+
+  public static final long VP_MASK_64K = 0xFFFFFFFF0L;
+  public static final long VP_MASK_LONG = 0xFFFFFF000L;
+
+  private static final int L_PTE = 0;
+  private static final int L_PTE_LONG = 1;
+  private static final int L_VPTE = 2;
+  private static final int L_VPTE_LONG = 3;
+  private static final int L_VPTE_64K = 4;
+  private static final int[] BITS = {
+    HPTEG_HASH_BITS_PTE,
+    HPTEG_HASH_BITS_PTE_LONG,
+    HPTEG_HASH_BITS_VPTE,
+    HPTEG_HASH_BITS_VPTE_LONG,
+    HPTEG_HASH_BITS_VPTE_64K
+  };
+  private static final String[] LIST_NAMES = {"pte", "pte_long", "vpte", "vpte_long", "vpte_64k"};
+
+  private static final byte FREE = 0;
+  private static final byte ALLOCATED = 1;
+  private static final byte LINKED = 2;
+
+  private static final int INITIAL_CAPACITY = 256;
+  private static final PageSize[] PAGE_SIZES = PageSize.values();
+
+  private final HostKind kind;
+  private final HpteRemover remover;
+  private final HostMmuStats stats = new HostMmuStats();
+  private final int lists;
+  private final int[][] heads;
+  private final int[][] next;
+  private final int[][] prev;
+
+  private long[] eaddr;
+  private long[] vpage;
+  private long[] raddr;
+  private long[] hostVpn;
+  private long[] pfn;
+  private int[] slot;
+  private byte[] hostPageSize;
+  private byte[] state;
+  private GuestPte[] pte;
+  private int[] freeNext;
+
+  private int capacity;
+  private int highWater;
+  private int freeHead = -1;
+  private int count;
+
+  /**
+   * An empty cache.
+   *
+   * @param kind the host kind; the 64 KiB index exists only on a 64-bit host
+   * @param remover removes the host HPTE of an invalidated entry (normally the {@link HostHtab})
+   */
+  public ShadowPteCache(HostKind kind, HpteRemover remover) {
+    this.kind = Objects.requireNonNull(kind, "kind");
+    this.remover = Objects.requireNonNull(remover, "remover");
+    this.lists = kind.is64() ? 5 : 4;
+    this.heads = new int[lists][];
+    this.next = new int[lists][];
+    this.prev = new int[lists][];
+    for (int l = 0; l < lists; l++) {
+      heads[l] = new int[1 << BITS[l]];
+      Arrays.fill(heads[l], -1);
+    }
+    allocate(INITIAL_CAPACITY);
+  }
+
+  /** {@code hash_64(key, bits)}: the bucket of {@code key} in a table of 2^bits buckets. */
+  public static int hash64(long key, int bits) {
+    return (int) ((key * GOLDEN_RATIO_PRIME_64) >>> (64 - bits));
+  }
+
+  // ---- allocation -----------------------------------------------------------------------------
+
+  private void allocate(int newCapacity) {
+    eaddr = grow(eaddr, newCapacity);
+    vpage = grow(vpage, newCapacity);
+    raddr = grow(raddr, newCapacity);
+    hostVpn = grow(hostVpn, newCapacity);
+    pfn = grow(pfn, newCapacity);
+    slot = grow(slot, newCapacity);
+    hostPageSize = grow(hostPageSize, newCapacity);
+    state = grow(state, newCapacity);
+    pte = pte == null ? new GuestPte[newCapacity] : Arrays.copyOf(pte, newCapacity);
+    freeNext = grow(freeNext, newCapacity);
+    for (int l = 0; l < lists; l++) {
+      next[l] = grow(next[l], newCapacity);
+      prev[l] = grow(prev[l], newCapacity);
+    }
+    capacity = newCapacity;
+  }
+
+  private static long[] grow(long[] a, int n) {
+    return a == null ? new long[n] : Arrays.copyOf(a, n);
+  }
+
+  private static int[] grow(int[] a, int n) {
+    return a == null ? new int[n] : Arrays.copyOf(a, n);
+  }
+
+  private static byte[] grow(byte[] a, int n) {
+    return a == null ? new byte[n] : Arrays.copyOf(a, n);
+  }
+
+  /** True when the cache holds {@link #HPTEG_CACHE_NUM} entries. */
+  public boolean isFull() {
+    return count == HPTEG_CACHE_NUM;
+  }
+
+  /**
+   * {@code kvmppc_mmu_hpte_cache_next}: reserves an entry number. If the cache is full, every entry
+   * is invalidated first (cause {@link InvalidationCause#CACHE_FULL}). The entry is not counted
+   * until {@link #hpteCacheMap} links it.
+   *
+   * @return the reserved entry number
+   * @throws IllegalStateException if every entry number is reserved but not mapped
+   */
+  public int hpteCacheNext() {
+    if (count == HPTEG_CACHE_NUM) {
+      stats.inc(HostMmuStats.Counter.CACHE_FULL_FLUSHES);
+      stats.inc(HostMmuStats.Counter.FLUSH_ALL_CALLS);
+      flushAll(InvalidationCause.CACHE_FULL);
+    }
+    int e;
+    if (freeHead >= 0) {
+      e = freeHead;
+      freeHead = freeNext[e];
+    } else {
+      if (highWater == HPTEG_CACHE_NUM) {
+        throw new IllegalStateException(
+            "shadow cache: all " + HPTEG_CACHE_NUM + " entries reserved but not mapped");
+      }
+      if (highWater == capacity) {
+        allocate(Math.min(capacity * 2, HPTEG_CACHE_NUM));
+      }
+      e = highWater++;
+    }
+    state[e] = ALLOCATED;
+    return e;
+  }
+
+  /**
+   * {@code kvmppc_mmu_hpte_cache_map}: fills a reserved entry and links it into every index.
+   *
+   * @param entry a number returned by {@link #hpteCacheNext()} and not mapped yet
+   * @param gpte the guest translation (kept as the entry's copy; {@link GuestPte} is immutable)
+   * @param hostVpnValue the host VPN of the HPTE
+   * @param pfnValue the host frame mapped
+   * @param slotValue the global host HTAB slot of the HPTE
+   * @param pageSize the host page size of the HPTE
+   */
+  public void hpteCacheMap(
+      int entry,
+      GuestPte gpte,
+      long hostVpnValue,
+      long pfnValue,
+      int slotValue,
+      PageSize pageSize) {
+    Checks.inRange("entry", entry, 0, highWater - 1);
+    if (state[entry] != ALLOCATED) {
+      throw new IllegalArgumentException(
+          "entry: " + entry + " is not reserved by hpteCacheNext (or already mapped)");
+    }
+    Objects.requireNonNull(gpte, "gpte");
+    Objects.requireNonNull(pageSize, "pageSize");
+    pte[entry] = gpte;
+    eaddr[entry] = gpte.eaddr();
+    vpage[entry] = gpte.vpage();
+    raddr[entry] = gpte.raddr();
+    hostVpn[entry] = hostVpnValue;
+    pfn[entry] = pfnValue;
+    slot[entry] = slotValue;
+    hostPageSize[entry] = (byte) pageSize.ordinal();
+    for (int l = 0; l < lists; l++) {
+      link(l, bucketOf(l, entry), entry);
+    }
+    state[entry] = LINKED;
+    count++;
+  }
+
+  private int bucketOf(int list, int e) {
+    return hash64(keyOf(list, eaddr[e], vpage[e]), BITS[list]);
+  }
+
+  private static long keyOf(int list, long ea, long vp) {
+    return switch (list) {
+      case L_PTE -> ea >>> 12;
+      case L_PTE_LONG -> (ea & 0x0FFFF000L) >>> 12;
+      case L_VPTE -> vp & VP_MASK_4K;
+      case L_VPTE_LONG -> (vp & VP_MASK_LONG) >>> 12;
+      case L_VPTE_64K -> (vp & VP_MASK_64K) >>> 4;
+      default -> throw new IllegalStateException("list " + list);
+    };
+  }
+
+  private void link(int l, int bucket, int e) {
+    int h = heads[l][bucket];
+    next[l][e] = h;
+    prev[l][e] = -1 - bucket; // negative: the entry is first in this bucket
+    if (h >= 0) {
+      prev[l][h] = e;
+    }
+    heads[l][bucket] = e;
+  }
+
+  private void unlink(int l, int e) {
+    int p = prev[l][e];
+    int n = next[l][e];
+    if (p >= 0) {
+      next[l][p] = n;
+    } else {
+      heads[l][-1 - p] = n;
+    }
+    if (n >= 0) {
+      prev[l][n] = p;
+    }
+  }
+
+  // ---- invalidation ---------------------------------------------------------------------------
+
+  /**
+   * {@code invalidate_pte} for a direct caller: removes the host HPTE, then the entry.
+   *
+   * @return true if the entry was live; false (and nothing changes) if it was already gone
+   */
+  public boolean invalidatePte(int entry) {
+    if (entry < 0 || entry >= highWater || state[entry] != LINKED) {
+      return false;
+    }
+    invalidate(entry, InvalidationCause.DIRECT);
+    return true;
+  }
+
+  private void invalidate(int e, InvalidationCause cause) {
+    // (1) remove the host HPTE (kvmppc_mmu_invalidate_pte), (2) unlink, count--, (3) free.
+    remover.removeHpte(slot[e], hostVpn[e]);
+    release(e, cause);
+  }
+
+  /**
+   * Drops an entry whose host HPTE another insertion already evicted: unlinks it without touching
+   * the HTAB (cause {@link InvalidationCause#EVICTED}).
+   *
+   * @return true if the entry was live
+   */
+  public boolean dropEvicted(int entry) {
+    if (entry < 0 || entry >= highWater || state[entry] != LINKED) {
+      return false;
+    }
+    release(entry, InvalidationCause.EVICTED);
+    return true;
+  }
+
+  private void release(int e, InvalidationCause cause) {
+    for (int l = 0; l < lists; l++) {
+      unlink(l, e);
+    }
+    state[e] = FREE;
+    pte[e] = null;
+    freeNext[e] = freeHead;
+    freeHead = e;
+    count--;
+    stats.invalidated(cause);
+  }
+
+  /**
+   * {@code kvmppc_mmu_pte_flush(vcpu, ea, mask)}: {@code ea &= mask}, then mask {@code ~0xFFF}
+   * flushes the one effective page, {@code 0x0FFFF000} that page offset in every segment (32-bit
+   * tlbie), {@code 0} everything. On a 32-bit host {@code 0xFFFFF000} (the 32-bit {@code ~0xFFF})
+   * is accepted as well. Any other mask is a counted no-op.
+   *
+   * @return the number of entries invalidated
+   */
+  public int pteFlush(long ea, long mask) {
+    long key = ea & mask;
+    if (mask == MASK_FLUSH_PAGE || (!kind.is64() && mask == 0xFFFFF000L)) {
+      stats.inc(HostMmuStats.Counter.FLUSH_PAGE_CALLS);
+      int before = count;
+      int b = hash64(key >>> 12, BITS[L_PTE]);
+      for (int e = heads[L_PTE][b]; e >= 0; ) {
+        int n = next[L_PTE][e];
+        if ((eaddr[e] & mask) == key) {
+          invalidate(e, InvalidationCause.FLUSH_PAGE);
+        }
+        e = n;
+      }
+      return before - count;
+    } else if (mask == MASK_FLUSH_LONG) {
+      stats.inc(HostMmuStats.Counter.FLUSH_LONG_CALLS);
+      int before = count;
+      int b = hash64(key >>> 12, BITS[L_PTE_LONG]);
+      for (int e = heads[L_PTE_LONG][b]; e >= 0; ) {
+        int n = next[L_PTE_LONG][e];
+        if ((eaddr[e] & MASK_FLUSH_LONG) == key) {
+          invalidate(e, InvalidationCause.FLUSH_LONG);
+        }
+        e = n;
+      }
+      return before - count;
+    } else if (mask == MASK_FLUSH_ALL) {
+      stats.inc(HostMmuStats.Counter.FLUSH_ALL_CALLS);
+      return flushAll(InvalidationCause.FLUSH_ALL);
+    }
+    stats.inc(HostMmuStats.Counter.UNSUPPORTED_MASK_NOOPS);
+    return 0;
+  }
+
+  /**
+   * {@code kvmppc_mmu_pte_flush_all}, with the cause recorded: walks every vpte_long bucket.
+   *
+   * @return the number of entries invalidated
+   */
+  int flushAll(InvalidationCause cause) {
+    int before = count;
+    int[] h = heads[L_VPTE_LONG];
+    int[] nx = next[L_VPTE_LONG];
+    for (int b = 0; b < h.length; b++) {
+      for (int e = h[b]; e >= 0; ) {
+        int n = nx[e];
+        invalidate(e, cause);
+        e = n;
+      }
+    }
+    return before - count;
+  }
+
+  /**
+   * {@code kvmppc_mmu_pte_vflush(vcpu, vp, mask)}: {@code vp &= mask}, then invalidates the entries
+   * with {@code (vpage & mask) == vp}. Masks: {@code 0xFFFFFFFFF} (4 KiB), {@code 0xFFFFFFFF0} (64
+   * KiB, 64-bit host only), {@code 0xFFFFFF000} (16 MiB). Any other mask is a counted no-op.
+   *
+   * @return the number of entries invalidated
+   */
+  public int pteVflush(long vp, long mask) {
+    int list;
+    InvalidationCause cause;
+    if (mask == VP_MASK_4K) {
+      list = L_VPTE;
+      cause = InvalidationCause.VFLUSH_4K;
+      stats.inc(HostMmuStats.Counter.VFLUSH_4K_CALLS);
+    } else if (mask == VP_MASK_64K && kind.is64()) {
+      list = L_VPTE_64K;
+      cause = InvalidationCause.VFLUSH_64K;
+      stats.inc(HostMmuStats.Counter.VFLUSH_64K_CALLS);
+    } else if (mask == VP_MASK_LONG) {
+      list = L_VPTE_LONG;
+      cause = InvalidationCause.VFLUSH_LONG;
+      stats.inc(HostMmuStats.Counter.VFLUSH_LONG_CALLS);
+    } else {
+      stats.inc(HostMmuStats.Counter.UNSUPPORTED_MASK_NOOPS);
+      return 0;
+    }
+    long key = vp & mask;
+    int before = count;
+    int b = hash64(keyOf(list, 0, key), BITS[list]);
+    for (int e = heads[list][b]; e >= 0; ) {
+      int n = next[list][e];
+      if ((vpage[e] & mask) == key) {
+        invalidate(e, cause);
+      }
+      e = n;
+    }
+    return before - count;
+  }
+
+  /**
+   * {@code kvmppc_mmu_pte_pflush(vcpu, paStart, paEnd)}: invalidates the entries whose guest real
+   * address satisfies {@code paStart <= raddr < paEnd} (unsigned compare), walking every vpte_long
+   * bucket.
+   *
+   * @return the number of entries invalidated
+   */
+  public int ptePflush(long paStart, long paEnd) {
+    stats.inc(HostMmuStats.Counter.PFLUSH_CALLS);
+    int before = count;
+    int[] h = heads[L_VPTE_LONG];
+    int[] nx = next[L_VPTE_LONG];
+    for (int b = 0; b < h.length; b++) {
+      for (int e = h[b]; e >= 0; ) {
+        int n = nx[e];
+        long ra = raddr[e];
+        if (Long.compareUnsigned(ra, paStart) >= 0 && Long.compareUnsigned(ra, paEnd) < 0) {
+          invalidate(e, InvalidationCause.PFLUSH);
+        }
+        e = n;
+      }
+    }
+    return before - count;
+  }
+
+  // ---- inspection -----------------------------------------------------------------------------
+
+  /** {@code hpte_cache_count}: the number of live entries. */
+  public int count() {
+    return count;
+  }
+
+  /** The host kind this cache was built for. */
+  public HostKind kind() {
+    return kind;
+  }
+
+  /** This cache's own counters (flush calls, invalidations by cause, cache-full flushes). */
+  public HostMmuStats stats() {
+    return stats;
+  }
+
+  /** True when {@code entry} is a live (linked) entry. */
+  public boolean isLive(int entry) {
+    return entry >= 0 && entry < highWater && state[entry] == LINKED;
+  }
+
+  /** The host VPN of a live entry. */
+  public long hostVpnOf(int entry) {
+    return hostVpn[entry];
+  }
+
+  /** The host HTAB slot of a live entry. */
+  public int slotOf(int entry) {
+    return slot[entry];
+  }
+
+  /** The host pfn of a live entry. */
+  public long pfnOf(int entry) {
+    return pfn[entry];
+  }
+
+  /** The guest vpage of a live entry. */
+  public long vpageOf(int entry) {
+    return vpage[entry];
+  }
+
+  /** A snapshot of a live entry, or null if {@code entry} is not live. */
+  public HpteCacheEntry entry(int entry) {
+    if (!isLive(entry)) {
+      return null;
+    }
+    return new HpteCacheEntry(
+        entry,
+        pte[entry],
+        hostVpn[entry],
+        pfn[entry],
+        slot[entry],
+        PAGE_SIZES[hostPageSize[entry]]);
+  }
+
+  /** Snapshots of every live entry, in entry-number order. */
+  public List<HpteCacheEntry> entries() {
+    List<HpteCacheEntry> out = new ArrayList<>(count);
+    for (int e = 0; e < highWater; e++) {
+      if (state[e] == LINKED) {
+        out.add(entry(e));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Checks the cache's own structure: every list holds exactly the live entries, each in the bucket
+   * its key hashes to, with consistent back links, and {@link #count()} equals the number of live
+   * entries.
+   *
+   * @return human-readable violations; empty when consistent
+   */
+  public List<String> checkConsistency() {
+    List<String> v = new ArrayList<>();
+    int live = 0;
+    for (int e = 0; e < highWater; e++) {
+      if (state[e] == LINKED) {
+        live++;
+      }
+    }
+    if (live != count) {
+      v.add("count " + count + " != live entries " + live);
+    }
+    for (int l = 0; l < lists; l++) {
+      int seen = 0;
+      for (int b = 0; b < heads[l].length; b++) {
+        int expectPrev = -1 - b;
+        for (int e = heads[l][b]; e >= 0; e = next[l][e]) {
+          if (++seen > count + 1) {
+            v.add(LIST_NAMES[l] + ": cycle or overflow in bucket " + b);
+            break;
+          }
+          if (state[e] != LINKED) {
+            v.add(LIST_NAMES[l] + ": entry " + e + " on a list but not live");
+          }
+          if (bucketOf(l, e) != b) {
+            v.add(
+                LIST_NAMES[l]
+                    + ": entry "
+                    + e
+                    + " in bucket "
+                    + b
+                    + ", key says "
+                    + bucketOf(l, e));
+          }
+          if (prev[l][e] != expectPrev) {
+            v.add(LIST_NAMES[l] + ": entry " + e + " has a bad back link");
+          }
+          expectPrev = e;
+        }
+      }
+      if (seen != live) {
+        v.add(LIST_NAMES[l] + ": holds " + seen + " entries, live " + live);
+      }
+    }
+    return v;
+  }
+}
