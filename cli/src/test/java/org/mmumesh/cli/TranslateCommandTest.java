@@ -1,0 +1,71 @@
+package org.mmumesh.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class TranslateCommandTest {
+
+  private record Run(int exit, String out, String err) {}
+
+  private static Run run(String... args) {
+    CommandLine cl = Main.commandLine();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    cl.setOut(new PrintWriter(out));
+    cl.setErr(new PrintWriter(err));
+    int exit = cl.execute(args);
+    return new Run(exit, out.toString(), err.toString());
+  }
+
+  @Test
+  void demo_showsCSetOnALoadUnderLegacyOnly() {
+    Run r = run("translate");
+    assertThat(r.exit()).isZero();
+    assertThat(r.out())
+        .contains(
+            "#1  32-bit load from a read/write page (C must stay clear)  legacy[q3]    OK      RC")
+        .contains(
+            "#1  32-bit load from a read/write page (C must stay clear)  fixed[q2,q3]  OK      R-")
+        .contains(
+            "#6  64-bit store to a read-only page (PP=3)                 strict[]      EPERM   R-")
+        .contains("R/C: word1 0x00abc012 -> 0x00abc192 (R set, C set)");
+  }
+
+  @Test
+  void customWalk_honoursQuirkOverrides() {
+    Run r =
+        run(
+            "translate",
+            "--mmu",
+            "32",
+            "--ea",
+            "0x00345678",
+            "--pp",
+            "0",
+            "--pr",
+            "--policy",
+            "fixed",
+            "--quirk",
+            "q2=off");
+    assertThat(r.exit()).isZero();
+    assertThat(r.out()).contains("under fixed[q3]").contains("result: EPERM (-1)");
+  }
+
+  @Test
+  void badInput_getsAMessageNamingTheField_andExitCode2() {
+    assertThat(run("translate", "--policy", "lenient").err())
+        .contains("policy: 'lenient' is not a policy; allowed: legacy, fixed, strict");
+    Run r = run("translate", "--mmu", "32", "--ea", "0x1_0000");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("--ea: '0x1_0000' is not an address");
+    assertThat(run("translate", "--mmu", "32", "--ea", "0x100000000").err())
+        .contains("ea: 0x100000000 is out of range; allowed 0x0 to 0xffffffff");
+    assertThat(run("translate", "--quirk", "q2=maybe").err()).contains("allowed: on, off");
+    assertThat(run("translate", "--ea", "0x10", "--pp", "7").err())
+        .contains("--pp: 7 is out of range; allowed 0 to 3");
+  }
+}
