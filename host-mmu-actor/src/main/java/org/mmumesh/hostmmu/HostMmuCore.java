@@ -45,9 +45,12 @@ import org.mmumesh.common.PageSize;
  *       on, entries that lost their HPTE (stale records and their victims) are counted instead.
  *   <li>Every valid HPTE is owned by a live cache entry that records its slot.
  *   <li>At most one reachable entry (present, and its host VSID still in the SID map) per (vCPU,
- *       vpage). This holds as long as the caller maps only after a {@link Lookup#MISS} or after
- *       {@link #unmapPage} (the fault handler's protocol, spec 6.2): like the kernel, mapPage does
- *       not look for an existing HPTE first.
+ *       vpage, host VSID). The host VSID is part of the key because the kernel's vpage drops
+ *       VSID_PR (shifted out of 64 bits), so a problem-state and a supervisor segment with the same
+ *       guest VSID legitimately share a vpage while being two different shadow segments. This holds
+ *       as long as the caller maps only after a {@link Lookup#MISS} or after {@link #unmapPage}
+ *       (the fault handler's protocol, spec 6.2): like the kernel, mapPage does not look for an
+ *       existing HPTE first.
  * </ol>
  *
  * <p>Not thread-safe: one owner (the sequential engine or the HostMmu actor) drives it.
@@ -388,7 +391,7 @@ public final class HostMmuCore {
           mappedVsids.add(sid.hostVsidAt(i));
         }
       }
-      Map<Long, Integer> reachableByVpage = new HashMap<>();
+      Map<List<Long>, Integer> reachableByVpage = new HashMap<>();
       for (HpteCacheEntry e : cache.entries()) {
         int slot = e.slot();
         boolean present =
@@ -421,7 +424,8 @@ public final class HostMmuCore {
           unreachable++;
           continue;
         }
-        Integer prior = reachableByVpage.putIfAbsent(e.pte().vpage(), e.index());
+        Integer prior =
+            reachableByVpage.putIfAbsent(List.of(e.pte().vpage(), e.hostVpn() >>> 16), e.index());
         if (prior != null) {
           v.add(
               "vcpu "
