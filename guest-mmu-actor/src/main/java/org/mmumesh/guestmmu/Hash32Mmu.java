@@ -93,7 +93,7 @@ public final class Hash32Mmu {
       if (trace != null) {
         trace.step("magic page hit: raddr 0x" + Long.toHexString(raddr) + ", RWX");
       }
-      return new XlateResult(
+      return XlateResult.withoutHpte(
           XlateStatus.OK,
           new GuestPte(ea, eaToVp(cpu, ea), raddr, true, true, true, PageSize.SIZE_4K));
     }
@@ -149,7 +149,7 @@ public final class Hash32Mmu {
               + ", PP="
               + pp
               + (mayWrite ? " (read/write)" : " (read-only)"));
-      return new XlateResult(
+      return XlateResult.withoutHpte(
           XlateStatus.OK,
           new GuestPte(ea, eaToVp(cpu, ea), raddr, true, mayWrite, true, PageSize.SIZE_4K));
     }
@@ -243,7 +243,11 @@ public final class Hash32Mmu {
       }
       GuestPte pte =
           new GuestPte(ea, eaToVp(cpu, ea), raddr, mayRead, mayWrite, true, PageSize.SIZE_4K);
-      return new XlateResult(refused ? XlateStatus.EPERM : XlateStatus.OK, pte);
+      return new XlateResult(
+          refused ? XlateStatus.EPERM : XlateStatus.OK,
+          pte,
+          XlateResult.rcOf(w1, PTE_R, PTE_C),
+          XlateResult.rcOf(after, PTE_R, PTE_C));
     }
     trace(t, "no matching entry in the " + (primary ? "primary" : "secondary") + " PTEG");
     return XlateResult.ENOENT;

@@ -106,7 +106,7 @@ public final class Hash64Mmu {
     if (mpEa != 0 && (ea & ~0xFFFL) == (mpEa & ~0xFFFL) && !cpu.msrPr()) {
       long raddr = (cpu.magicPagePa() | (ea & 0xFFF)) & KVM_PAM;
       trace(t, "magic page hit: raddr 0x" + Long.toHexString(raddr) + ", RWX");
-      return new XlateResult(
+      return XlateResult.withoutHpte(
           XlateStatus.OK,
           new GuestPte(ea, eaToVp(cpu, ea), raddr, true, true, true, PageSize.SIZE_4K));
     }
@@ -209,7 +209,11 @@ public final class Hash64Mmu {
       t.step("result: " + status + " (" + status.errno() + ")");
     }
     GuestPte pte = new GuestPte(ea, eaToVp(cpu, ea), raddr, mayRead, mayWrite, mayExecute, pgsize);
-    return new XlateResult(status, pte);
+    return new XlateResult(
+        status,
+        pte,
+        XlateResult.rcOf(r, HPTE_R_R, HPTE_R_C),
+        XlateResult.rcOf(after, HPTE_R_R, HPTE_R_C));
   }
 
   /** {@code decode_pagesize}: the large-page encoding check of spec 3.3, or null to skip. */

@@ -129,6 +129,10 @@ class XlatePropertiesTest {
     boolean found = r.pte() != null;
     assertThat((after & rBit) != 0).isEqualTo((before & rBit) != 0 || (found && read));
     boolean cSet = (after & cBit) != 0 && (before & cBit) == 0;
+    if (found) {
+      assertThat(r.setC()).as("the result reports the C it set").isEqualTo(cSet);
+      assertThat(r.cAfter()).isEqualTo((after & cBit) != 0);
+    }
     if (policy == Policy.LEGACY) {
       assertThat(cSet || (before & cBit) != 0)
           .as("legacy: C set on any access the HPTE allows writing")
