@@ -27,13 +27,14 @@ public record MmuOptions(Policy policy, Set<Quirk> quirks) {
   /**
    * The defaults of a policy (spec section 10): {@code fixed} carries the quirks the kernel had at
    * the change (Q2, Q3, Q4, Q5, Q7, Q8); {@code legacy} the ones it had before (the same less Q2,
-   * which only matters once xlate can return -EPERM, and Q4, which cannot arise when every load
-   * already sets C); {@code strict} carries none. Q1 is off everywhere.
+   * which only matters once xlate can return -EPERM; Q4, "no read-only gate until C is set", is how
+   * the kernel always mapped); {@code strict} carries none. Q1 is off everywhere.
    */
   public static MmuOptions defaults(Policy policy) {
     EnumSet<Quirk> kernel =
         EnumSet.of(
             Quirk.Q3_BAT_PP3_WRITABLE,
+            Quirk.Q4_C_CAN_BE_MISSED,
             Quirk.Q5_HOST32_INSERTION,
             Quirk.Q7_MAP_FAILURE_LOOPS,
             Quirk.Q8_NOTIFIER_FULL_FLUSH);
@@ -41,7 +42,6 @@ public record MmuOptions(Policy policy, Set<Quirk> quirks) {
       case LEGACY -> new MmuOptions(policy, kernel);
       case FIXED -> {
         kernel.add(Quirk.Q2_SECONDARY_HIDES_EPERM);
-        kernel.add(Quirk.Q4_C_CAN_BE_MISSED);
         yield new MmuOptions(policy, kernel);
       }
       case STRICT -> new MmuOptions(policy, EnumSet.noneOf(Quirk.class));
