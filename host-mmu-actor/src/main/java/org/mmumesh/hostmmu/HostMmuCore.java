@@ -10,6 +10,7 @@ import java.util.Set;
 import org.mmumesh.common.Checks;
 import org.mmumesh.common.GuestPte;
 import org.mmumesh.common.PageSize;
+import org.mmumesh.common.VsidTags;
 
 /**
  * The host MMU of one VM, pure core (spec 5.2-5.7; architecture section 2, {@code host-mmu-actor}).

@@ -2,6 +2,7 @@ package org.mmumesh.hostmmu;
 
 import java.util.Arrays;
 import java.util.Objects;
+import org.mmumesh.common.VsidTags;
 
 /**
  * The per-vCPU guest-VSID to host-VSID map, {@code sid_map} (spec 5.2): 512 slots of (guest VSID,

@@ -15,6 +15,7 @@ import net.jqwik.api.constraints.Size;
 import net.jqwik.api.statistics.Statistics;
 import org.mmumesh.common.GuestPte;
 import org.mmumesh.common.PageSize;
+import org.mmumesh.common.VsidTags;
 
 /**
  * Random sequences of map (following the fault handler's protocol: map on a MISS, unmap then map on

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
 import org.mmumesh.common.GuestPte;
 import org.mmumesh.common.PageSize;
+import org.mmumesh.common.VsidTags;
 
 class HostMmuCoreTest {
   private static final long GVSID1 = 0x1234L; // F64 ESID 1
