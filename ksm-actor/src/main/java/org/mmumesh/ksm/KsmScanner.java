@@ -77,8 +77,12 @@ public final class KsmScanner {
   private final List<MergeableRegion> regionsById = new ArrayList<>();
   private int nextId;
 
-  // Unstable tree: table of item id + 1 (0 empty, -1 tombstone).
-  private int[] unstable = new int[1024];
+  // Unstable tree: linear-probing table of item id + 1 (-1 tombstone) with a parallel byte tag per
+  // slot (0 = empty, else 8 bits of the content hash) so probes skip other contents without
+  // touching items or pages: 5 bytes per slot. Sized at the start of each pass for every item that
+  // may be inserted during it (new items cannot be: their checksum is 0).
+  private int[] unstableIds = new int[1024];
+  private byte[] unstableTags = new byte[1024];
   private int unstableUsed;
 
   // Scan cursor (ksm_scan): at the list head, or in mmList[cursorSlot] at cursorRegion/cursorHva.
@@ -629,12 +633,28 @@ public final class KsmScanner {
   // ---------------------------------------------------------------- unstable tree
 
   private void resetUnstableTree() {
-    Arrays.fill(unstable, 0);
+    long want = Math.min(Integer.MAX_VALUE - 8L, Math.max(1024L, rmapItems * 5 / 4 + 16));
+    if (unstableIds.length < want) {
+      unstableIds = new int[(int) want];
+      unstableTags = new byte[(int) want];
+    } else {
+      Arrays.fill(unstableIds, 0);
+      Arrays.fill(unstableTags, (byte) 0);
+    }
     unstableUsed = 0;
   }
 
-  private int home(long content) {
-    return (int) Fingerprint.avalanche(content) & (unstable.length - 1);
+  private static long hashOf(long content) {
+    return Fingerprint.avalanche(content);
+  }
+
+  private static byte tagOf(long hash) {
+    int t = (int) hash & 0xFF;
+    return (byte) (t == 0 ? 1 : t);
+  }
+
+  private static int home(long hash, int cap) {
+    return (int) (((hash >>> 32) * cap) >>> 32);
   }
 
   private MergeableRegion regionOfId(int id) {
@@ -677,24 +697,25 @@ public final class KsmScanner {
    * inserting, as the kernel does.
    */
   private int unstableTreeSearchInsert(int id, int pfn, long content) {
-    if ((unstableUsed + 1) * 4L > unstable.length * 3L) {
+    if ((unstableUsed + 1) * 5L > unstableIds.length * 4L) {
       growUnstable();
     }
-    int mask = unstable.length - 1;
+    long h = hashOf(content);
+    byte tag = tagOf(h);
+    int[] ids = unstableIds;
+    byte[] tags = unstableTags;
+    int cap = ids.length;
     int tomb = -1;
-    int i = home(content);
-    while (true) {
-      int e = unstable[i];
-      if (e == 0) {
-        break;
-      }
-      if (e == TOMBSTONE) {
-        if (tomb < 0) {
-          tomb = i;
-        }
-      } else {
-        int t = e - 1;
-        if (t != id && liveUnstable(t)) {
+    int i = home(h, cap);
+    while (tags[i] != 0) {
+      if (tags[i] == tag) {
+        int e = ids[i];
+        if (e == TOMBSTONE) {
+          if (tomb < 0) {
+            tomb = i;
+          }
+        } else if (e - 1 != id && liveUnstable(e - 1)) {
+          int t = e - 1;
           int tp = treePageOf(t);
           if (tp > 0 && pf.frameFingerprint(tp) == content) {
             if (tp == pfn) {
@@ -705,12 +726,13 @@ public final class KsmScanner {
           }
         }
       }
-      i = (i + 1) & mask;
+      i = i + 1 == cap ? 0 : i + 1;
     }
     if (tomb >= 0) {
-      unstable[tomb] = id + 1;
+      ids[tomb] = id + 1;
     } else {
-      unstable[i] = id + 1;
+      ids[i] = id + 1;
+      tags[i] = tag;
       unstableUsed++;
     }
     items.flags[id] |= RmapItems.UNSTABLE;
@@ -729,41 +751,46 @@ public final class KsmScanner {
     if (pfn <= 0) {
       return; // page gone: the stale entry is ignored by liveUnstable once the flag is cleared
     }
-    int mask = unstable.length - 1;
-    for (int i = home(pf.frameFingerprint(pfn)); unstable[i] != 0; i = (i + 1) & mask) {
-      if (unstable[i] == id + 1) {
-        unstable[i] = TOMBSTONE;
+    long h = hashOf(pf.frameFingerprint(pfn));
+    int cap = unstableIds.length;
+    for (int i = home(h, cap); unstableTags[i] != 0; i = i + 1 == cap ? 0 : i + 1) {
+      if (unstableIds[i] == id + 1) {
+        unstableIds[i] = TOMBSTONE; // keeps its tag: a tombstone of the same probe sequence
         return;
       }
     }
   }
 
+  /**
+   * Rebuilds the table at about 1.6 times its live entries (rare: only if more items are inserted
+   * in one pass than existed at its start). Home slots are recomputed from the pages' current
+   * contents; entries whose page is gone or no longer live are dropped.
+   */
   private void growUnstable() {
-    int[] old = unstable;
-    int live = 0;
-    for (int e : old) {
+    int[] oldIds = unstableIds;
+    long live = 0;
+    for (int e : oldIds) {
       if (e > 0 && liveUnstable(e - 1)) {
         live++;
       }
     }
-    int cap = old.length;
-    while ((live + 1) * 2L > cap) {
-      cap *= 2;
-    }
-    unstable = new int[cap];
+    int cap = (int) Math.min(Integer.MAX_VALUE - 8L, Math.max(1024L, (live + 1) * 8 / 5 + 16));
+    unstableIds = new int[cap];
+    unstableTags = new byte[cap];
     unstableUsed = 0;
-    int mask = cap - 1;
-    for (int e : old) {
+    for (int e : oldIds) {
       if (e > 0 && liveUnstable(e - 1)) {
         int tp = treePageOf(e - 1);
         if (tp <= 0) {
           continue;
         }
-        int i = home(pf.frameFingerprint(tp));
-        while (unstable[i] != 0) {
-          i = (i + 1) & mask;
+        long h = hashOf(pf.frameFingerprint(tp));
+        int i = home(h, cap);
+        while (unstableTags[i] != 0) {
+          i = i + 1 == cap ? 0 : i + 1;
         }
-        unstable[i] = e;
+        unstableIds[i] = e;
+        unstableTags[i] = tagOf(h);
         unstableUsed++;
       }
     }

@@ -22,24 +22,32 @@ final class StableTree {
   boolean[] inTree = new boolean[16];
   private int top = 1; // node 0 unused: item.node == 0 means "none"
   private int freeHead;
-  private int[] table = new int[64];
+  // Entries: (tag << 32) | node, tag = high half of the key's hash; 0 = empty. The tag lets a
+  // probe skip non-matching slots without touching the node arrays.
+  private long[] table = new long[64];
   private int size;
   private int live;
 
-  private int slotOf(long k) {
-    return (int) Fingerprint.avalanche(k) & (table.length - 1);
+  private static long hash(long k) {
+    return Fingerprint.avalanche(k);
+  }
+
+  private static int slotOf(long h, int cap) {
+    return (int) (((h >>> 32) * cap) >>> 32);
   }
 
   /** The node in the tree whose key is {@code k}, or 0. */
   int find(long k) {
-    int mask = table.length - 1;
-    for (int i = slotOf(k); ; i = (i + 1) & mask) {
-      int n = table[i];
-      if (n == 0) {
+    long h = hash(k);
+    long tag = h & 0xFFFF_FFFF_0000_0000L;
+    int cap = table.length;
+    for (int i = slotOf(h, cap); ; i = i + 1 == cap ? 0 : i + 1) {
+      long e = table[i];
+      if (e == 0) {
         return 0;
       }
-      if (key[n] == k) {
-        return n;
+      if ((e & 0xFFFF_FFFF_0000_0000L) == tag && key[(int) e] == k) {
+        return (int) e;
       }
     }
   }
@@ -77,42 +85,43 @@ final class StableTree {
   }
 
   private void put(int n) {
-    int mask = table.length - 1;
-    int i = slotOf(key[n]);
+    long h = hash(key[n]);
+    int cap = table.length;
+    int i = slotOf(h, cap);
     while (table[i] != 0) {
-      i = (i + 1) & mask;
+      i = i + 1 == cap ? 0 : i + 1;
     }
-    table[i] = n;
+    table[i] = (h & 0xFFFF_FFFF_0000_0000L) | n;
     size++;
   }
 
   private void rehash(int cap) {
-    int[] old = table;
-    table = new int[cap];
+    long[] old = table;
+    table = new long[cap];
     size = 0;
-    for (int n : old) {
-      if (n != 0) {
-        put(n);
+    for (long e : old) {
+      if (e != 0) {
+        put((int) e);
       }
     }
   }
 
   /** Takes node {@code n} out of the tree (rb_erase); frees it if no item points at it. */
   void erase(int n) {
-    int mask = table.length - 1;
-    int i = slotOf(key[n]);
-    while (table[i] != n) {
-      i = (i + 1) & mask;
+    int cap = table.length;
+    int i = slotOf(hash(key[n]), cap);
+    while ((int) table[i] != n) {
+      i = i + 1 == cap ? 0 : i + 1;
     }
     // backward-shift deletion
     int j = i;
     while (true) {
-      j = (j + 1) & mask;
-      int m = table[j];
+      j = j + 1 == cap ? 0 : j + 1;
+      long m = table[j];
       if (m == 0) {
         break;
       }
-      int home = slotOf(key[m]);
+      int home = slotOf(m, cap);
       boolean between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
       if (!between) {
         table[i] = m;
@@ -146,7 +155,7 @@ final class StableTree {
 
   /** Calls {@code action} for every node in the tree (a snapshot, safe against erasure). */
   void forEachLive(java.util.function.IntConsumer action) {
-    int[] snapshot = Arrays.stream(table).filter(n -> n != 0).toArray();
+    int[] snapshot = Arrays.stream(table).filter(e -> e != 0).mapToInt(e -> (int) e).toArray();
     for (int n : snapshot) {
       if (inTree[n]) {
         action.accept(n);

@@ -165,7 +165,6 @@ public final class PageFrames {
     }
     rejectOverlap(v, vm, slotId, baseGfn, npages);
     MemSlot slot = new MemSlot(slotId, baseGfn, npages, hvaPage, readOnly);
-    v.mm.ensureExtent(hvaPage + npages);
     v.slots.publish(-1, slot);
     return newTicket(vm, v);
   }
@@ -474,8 +473,10 @@ public final class PageFrames {
     checkHvaRange(hvaPage, pages);
     v.mm.addProtRead(hvaPage, hvaPage + pages);
     boolean changed = false;
-    long end = Math.min(hvaPage + pages, v.mm.extent());
-    for (long h = hvaPage; h < end; h++) {
+    long end = hvaPage + pages;
+    for (long h = v.mm.nextPresent(hvaPage, end, -1);
+        h >= 0;
+        h = v.mm.nextPresent(h + 1, end, -1)) {
       int pte = v.mm.get(h);
       if (HostMm.isWritable(pte)) {
         v.mm.set(h, HostMm.encode(HostMm.pfnOf(pte), false));
@@ -495,12 +496,12 @@ public final class PageFrames {
     Vm v = vm(vm);
     checkHvaRange(hvaPage, pages);
     boolean changed = false;
-    long end = Math.min(hvaPage + pages, v.mm.extent());
-    for (long h = hvaPage; h < end; h++) {
-      if (v.mm.get(h) != HostMm.NONE) {
-        removePte(v, h);
-        changed = true;
-      }
+    long end = hvaPage + pages;
+    for (long h = v.mm.nextPresent(hvaPage, end, -1);
+        h >= 0;
+        h = v.mm.nextPresent(h + 1, end, -1)) {
+      removePte(v, h);
+      changed = true;
     }
     if (changed) {
       invalidateHva(vm, v, hvaPage, hvaPage + pages);
@@ -551,16 +552,7 @@ public final class PageFrames {
    * -1 if none. Pages are visited in address order.
    */
   public long nextAnonPage(int vm, long hvaFrom, long hvaEnd) {
-    Vm v = vm(vm);
-    int[] ptes = v.mm.rawPtes();
-    long end = Math.min(hvaEnd, ptes.length);
-    for (long h = Math.max(0, hvaFrom); h < end; h++) {
-      int pte = ptes[(int) h];
-      if (pte != HostMm.NONE && HostMm.pfnOf(pte) != ZERO_PFN) {
-        return h;
-      }
-    }
-    return -1;
+    return vm(vm).mm.nextPresent(hvaFrom, hvaEnd, ZERO_PFN);
   }
 
   /** The pfn the host PTE of {@code hvaPage} maps, or -1 if not present. */
@@ -898,12 +890,10 @@ public final class PageFrames {
       if (v == null) {
         continue;
       }
-      int[] raw = v.mm.rawPtes();
-      for (int h = 0; h < raw.length; h++) {
-        int pte = raw[h];
-        if (pte == HostMm.NONE) {
-          continue;
-        }
+      for (long h = v.mm.nextPresent(0, Long.MAX_VALUE, -1);
+          h >= 0;
+          h = v.mm.nextPresent(h + 1, Long.MAX_VALUE, -1)) {
+        int pte = v.mm.get(h);
         int pfn = HostMm.pfnOf(pte);
         if (pfn >= top || frames.isFree(pfn)) {
           out.add("vm " + vmId + " hva " + h + " maps free/unknown pfn " + pfn);
@@ -944,9 +934,10 @@ public final class PageFrames {
       if (v == null) {
         continue;
       }
-      int[] raw = v.mm.rawPtes();
-      for (int h = 0; h < raw.length; h++) {
-        int pte = raw[h];
+      for (long h = v.mm.nextPresent(0, Long.MAX_VALUE, -1);
+          h >= 0;
+          h = v.mm.nextPresent(h + 1, Long.MAX_VALUE, -1)) {
+        int pte = v.mm.get(h);
         if (HostMm.isWritable(pte)) {
           int pfn = HostMm.pfnOf(pte);
           if (pfn < top && !frames.isFree(pfn) && frames.mustCopyOnWrite(pfn)) {

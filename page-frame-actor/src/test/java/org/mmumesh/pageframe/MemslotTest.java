@@ -125,4 +125,13 @@ class MemslotTest {
     assertThat(events.get(1)).containsExactly(0, 0x801, 0x802);
     pf.checkInvariants();
   }
+
+  @Test
+  void sparseHostAddresses_costOnlyTheChunksTouched() {
+    pf.addSlot(0, 1, 0, 16, PageFrames.MAX_HVA_PAGE - 15, false);
+    pf.populate(0, 15, 7);
+    assertThat(pf.ptePfn(0, PageFrames.MAX_HVA_PAGE)).isPositive();
+    assertThat(pf.nextAnonPage(0, 0, Long.MAX_VALUE)).isEqualTo(PageFrames.MAX_HVA_PAGE);
+    pf.checkInvariants();
+  }
 }
