@@ -415,6 +415,51 @@ public final class PageFrames {
   }
 
   /**
+   * A load through a host HPTE: {@link Fingerprint#loadWord} of frame {@code pfn}, the frame the
+   * shadow PTE names (the hardware does not look at gfns).
+   *
+   * @throws IllegalStateException when the frame is free (a stale shadow PTE: an engine bug)
+   */
+  public long loadFrame(int pfn, int offset) {
+    Checks.inRange("offset", offset, 0, MAX_OFFSET);
+    if (!frames.isLive(pfn)) {
+      throw new IllegalStateException("load through a stale mapping: pfn " + pfn + " is free");
+    }
+    return Fingerprint.loadWord(frames.fingerprint(pfn), offset);
+  }
+
+  /**
+   * A store through a writable host HPTE: mixes {@code value} into frame {@code pfn}. The frame
+   * must be live and exclusive; a writable mapping of a shared frame (KSM page, zero page, map
+   * count above 1) would let the store reach other pages' content, which is the isolation invariant
+   * (architecture section 5, invariant 1).
+   *
+   * @throws IllegalStateException when the frame is free or shared
+   */
+  public void storeFrame(int pfn, int offset, long value) {
+    Checks.inRange("offset", offset, 0, MAX_OFFSET);
+    if (!frames.isLive(pfn)
+        || frames.isZero(pfn)
+        || frames.isKsm(pfn)
+        || frames.mapCount(pfn) != 1) {
+      throw new IllegalStateException(
+          "isolation violated: store through a writable mapping of pfn "
+              + pfn
+              + " which is "
+              + (!frames.isLive(pfn)
+                  ? "free"
+                  : "shared (ksm="
+                      + frames.isKsm(pfn)
+                      + ", zero="
+                      + frames.isZero(pfn)
+                      + ", maps="
+                      + frames.mapCount(pfn)
+                      + ")"));
+    }
+    frames.setFingerprint(pfn, Fingerprint.mix(frames.fingerprint(pfn), offset, value));
+  }
+
+  /**
    * Host-side initialisation (boot image load): gives {@code gfn} a private, written frame holding
    * {@code fingerprint}. A shared frame is copied first (with its notifier event, counted as a COW
    * break); in a PROT_READ region the PTE is installed read-only.

@@ -7,14 +7,15 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
+import net.jqwik.api.statistics.Statistics;
 
 /** Random interleavings of host operations keep the PageFrames invariants. */
 class PageFramesPropertyTest {
 
   @Property(tries = 200)
   void randomOperations_keepInvariants(
-      @ForAll @Size(max = 120) List<@IntRange(min = 0, max = 11) Integer> ops,
-      @ForAll @Size(max = 120) List<@IntRange(min = 0, max = 15) Integer> pages) {
+      @ForAll @Size(min = 30, max = 120) List<@IntRange(min = 0, max = 11) Integer> ops,
+      @ForAll @Size(min = 30, max = 120) List<@IntRange(min = 0, max = 15) Integer> pages) {
     PageFrames pf = new PageFrames(2);
     pf.createVm(0);
     pf.createVm(1);
@@ -22,6 +23,7 @@ class PageFramesPropertyTest {
     pf.addSlot(1, 0, 0, 16, 0, false);
     long[] seqSeen = new long[2];
     int n = Math.min(ops.size(), pages.size());
+    boolean ksmShared = false;
     for (int i = 0; i < n; i++) {
       int page = pages.get(i);
       int vm = page & 1;
@@ -68,6 +70,11 @@ class PageFramesPropertyTest {
       seqSeen[vm] = pf.notifierSeq(vm);
       assertThat(pf.invariantViolations()).isEmpty();
       assertThat(pf.framesSavedByKsm()).isLessThanOrEqualTo(pf.framesSavedExcludingZeroPage());
+      ksmShared |= pf.framesSavedByKsm() > 0;
     }
+    Statistics.label("ksmShared").collect(ksmShared);
+    Statistics.label("cow").collect(pf.cowBreaks() > 0);
+    Statistics.label("ksmShared").coverage(c -> c.check(true).percentage(p -> p >= 20));
+    Statistics.label("cow").coverage(c -> c.check(true).percentage(p -> p >= 50));
   }
 }
