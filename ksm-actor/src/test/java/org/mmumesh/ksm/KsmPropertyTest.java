@@ -7,6 +7,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
+import net.jqwik.api.statistics.Statistics;
 import org.mmumesh.pageframe.PageFrames;
 import org.mmumesh.pageframe.PfnResult;
 
@@ -19,8 +20,8 @@ class KsmPropertyTest {
 
   @Property(tries = 300)
   void randomInterleavings_keepInvariantsAndCounterDefinitions(
-      @ForAll @Size(min = 1, max = 150) List<@IntRange(min = 0, max = 13) Integer> ops,
-      @ForAll @Size(min = 1, max = 150) List<@IntRange(min = 0, max = 63) Integer> args) {
+      @ForAll @Size(min = 60, max = 200) List<@IntRange(min = 0, max = 19) Integer> ops,
+      @ForAll @Size(min = 60, max = 200) List<@IntRange(min = 0, max = 63) Integer> args) {
     PageFrames pf = new PageFrames(2);
     KsmScanner ksm = new KsmScanner(pf);
     for (int v = 0; v < 3; v++) {
@@ -30,25 +31,26 @@ class KsmPropertyTest {
     }
     ksm.setRun(KsmScanner.RUN_MERGE);
     int n = Math.min(ops.size(), args.size());
+    boolean merged = false;
     for (int i = 0; i < n; i++) {
       int a = args.get(i);
       int vm = a % 3;
       long gfn = (a / 3) % PAGES;
       switch (ops.get(i)) {
-        case 0, 1 -> {
+        case 0 -> {
           PfnResult r = pf.gfnToPfnProt(vm, gfn, true); // guest store
           pf.store(vm, gfn, 0, a & 1);
           assertThat(r.writable()).isTrue();
         }
-        case 2 -> pf.gfnToPfnProt(vm, gfn, false); // guest load (post-commit)
-        case 3 -> pf.load(vm, gfn, 8);
-        case 4, 5 -> pf.populate(vm, gfn, a % 4); // few distinct contents: merges happen
-        case 6, 7, 8 -> {
-          ksm.setPagesToScan(1 + a % 11);
+        case 1 -> pf.gfnToPfnProt(vm, gfn, false); // guest load (post-commit)
+        case 2 -> pf.load(vm, gfn, 8);
+        case 3, 4, 5 -> pf.populate(vm, gfn, a % 4); // few distinct contents: merges happen
+        case 6, 7, 8, 9, 10, 11, 12, 18, 19 -> {
+          ksm.setPagesToScan(1 + a % 31);
           ksm.runBatch();
         }
-        case 9 -> pf.zapPages(vm, gfn, 1 + a % 2);
-        case 10 -> {
+        case 13 -> pf.zapPages(vm, gfn, 1 + a % 2);
+        case 14 -> {
           int p = pf.ptePfn(vm, gfn);
           if (p > 0 && pf.pinCount(p) == 0) {
             pf.pinFrame(p);
@@ -56,8 +58,8 @@ class KsmPropertyTest {
             pf.unpinFrame(p);
           }
         }
-        case 11 -> pf.cowShare(vm, gfn, (vm + 1) % 3, (gfn + 1) % PAGES);
-        case 12 -> {
+        case 15 -> pf.cowShare(vm, gfn, (vm + 1) % 3, (gfn + 1) % PAGES);
+        case 16 -> {
           if (a % 4 == 0) {
             ksm.setRun(KsmScanner.RUN_UNMERGE);
             assertThat(ksm.rmapItems()).isZero();
@@ -79,6 +81,12 @@ class KsmPropertyTest {
                   ksm.rmapItems() - ksm.pagesShared() - ksm.pagesSharing() - ksm.pagesUnshared()));
       assertThat(ksm.pagesShared()).isLessThanOrEqualTo(ksm.stableNodes());
       assertThat(ksm.rmapItems()).isLessThanOrEqualTo(3L * PAGES);
+      merged |= ksm.pagesSharing() > 0;
     }
+    // the generator must really exercise merging and COW of KSM pages, or the property is hollow
+    Statistics.label("merged").collect(merged);
+    Statistics.label("cowKsm").collect(pf.cowKsm() > 0);
+    Statistics.label("merged").coverage(c -> c.check(true).percentage(p -> p >= 20));
+    Statistics.label("cowKsm").coverage(c -> c.check(true).percentage(p -> p >= 10));
   }
 }

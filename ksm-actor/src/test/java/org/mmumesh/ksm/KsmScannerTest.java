@@ -364,4 +364,18 @@ class KsmScannerTest {
     assertThat(ksm.sleepMillisecs()).isEqualTo(20);
     assertThat(ksm.run()).isZero();
   }
+
+  @Test
+  void counterChecker_detectsACorruptedCounter() throws Exception {
+    vm(0, 2);
+    pf.populate(0, 0, A);
+    pf.populate(0, 1, A);
+    ksm.setRun(KsmScanner.RUN_MERGE);
+    ksm.runFullScans(2);
+    assertThat(ksm.counterViolations()).isEmpty();
+    java.lang.reflect.Field f = KsmScanner.class.getDeclaredField("pagesSharing");
+    f.setAccessible(true);
+    f.setLong(ksm, 5);
+    assertThat(ksm.counterViolations()).anyMatch(v -> v.contains("sharing 5/1"));
+  }
 }

@@ -137,11 +137,18 @@ class KsmPageOpsTest {
   }
 
   @Test
-  void invariantChecker_detectsWritableSharedMapping() {
+  void invariantChecker_detectsCorruptedCountsAndWritableSharedMapping() throws Exception {
     pf.populate(0, 1, A);
+    int p = pf.ptePfn(0, 1);
     assertThat(pf.invariantViolations()).isEmpty();
-    // a correct model never produces this; forge it through the package-private PTE encoding
-    pf.cowShare(0, 1, 0, 2);
-    assertThat(pf.invariantViolations()).isEmpty();
+    java.lang.reflect.Field f = PageFrames.class.getDeclaredField("frames");
+    f.setAccessible(true);
+    FrameTable frames = (FrameTable) f.get(pf);
+    frames.setKsm(p); // a KSM frame behind a writable PTE, behind the accounting's back
+    assertThat(pf.invariantViolations())
+        .anyMatch(v -> v.contains("writable"))
+        .anyMatch(v -> v.contains("ksm accounting"));
+    frames.incMap(p);
+    assertThat(pf.invariantViolations()).anyMatch(v -> v.contains("map count"));
   }
 }
