@@ -121,7 +121,7 @@ public final class KsmScanner {
    * kernel; set {@link #setRun(int)} to 1 to start it.
    */
   public KsmScanner(PageFrames pageFrames) {
-    this.pf = pageFrames;
+    this.pf = java.util.Objects.requireNonNull(pageFrames, "pageFrames");
   }
 
   // ---------------------------------------------------------------- controls (spec 7.1)
@@ -166,6 +166,9 @@ public final class KsmScanner {
       return;
     }
     run = value;
+    if (value == RUN_MERGE) {
+      nextBatchNanos = nowNanos; // ksmd wakes at once (wait_event on ksmd_should_run)
+    }
     if (value == RUN_UNMERGE) {
       unmergeAndRemoveAllRmapItems();
     }
@@ -315,9 +318,10 @@ public final class KsmScanner {
   // ---------------------------------------------------------------- time and batches (spec 7.3)
 
   /**
-   * Advances simulated time to {@code simNanos}, running every batch due: one batch at each
-   * multiple of {@code sleep_millisecs} after the previous one, starting at time 0 (batches are
-   * skipped, not queued, while {@code run != 1}).
+   * Advances simulated time to {@code simNanos}, running every batch due: ksmd runs a batch, sleeps
+   * {@code sleep_millisecs}, runs the next; setting {@code run} to 1 wakes it at the current
+   * simulated time (the time of the last {@code advanceTo}). Batches take no simulated time here;
+   * engines charge the returned cost as they see fit.
    *
    * @return pages visited by the batches run (the simulated cost)
    */

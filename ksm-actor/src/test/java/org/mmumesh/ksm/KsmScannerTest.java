@@ -341,13 +341,17 @@ class KsmScannerTest {
     }
     ksm.advanceTo(100_000_000L); // run = 0: nothing
     assertThat(ksm.pagesVisited()).isZero();
-    ksm.setRun(KsmScanner.RUN_MERGE);
+    ksm.setRun(KsmScanner.RUN_MERGE); // ksmd wakes at once
     long next = ksm.nextBatchNanos();
-    assertThat(next).isGreaterThan(100_000_000L);
-    long visited = ksm.advanceTo(next + 2 * 20_000_000L); // three batches due
+    assertThat(next).isEqualTo(100_000_000L);
+    long visited = ksm.advanceTo(next + 2 * 20_000_000L); // three batches due: +0, +20, +40 ms
     assertThat(visited).isEqualTo(300);
     assertThat(ksm.pagesVisited()).isEqualTo(300);
     assertThat(ksm.nextBatchNanos()).isEqualTo(next + 3 * 20_000_000L);
+    ksm.setSleepMillisecs(50);
+    assertThat(ksm.nextBatchNanos()).isEqualTo(next + 2 * 20_000_000L + 50_000_000L);
+    assertThat(ksm.advanceTo(next + 2 * 20_000_000L + 49_000_000L)).isZero();
+    assertThatThrownBy(() -> ksm.advanceTo(0)).hasMessageContaining("simNanos");
   }
 
   @Test
