@@ -99,7 +99,10 @@ public final class HostMmuCore {
     return ((ea & 0x0FFFFFFFL) >>> 12) | (hostVsid << 16);
   }
 
-  private static int token(int vcpu, int entry) {
+  /**
+   * The owner tag a host HTAB slot carries for entry {@code entry} of vCPU {@code vcpu}'s cache.
+   */
+  public static int ownerToken(int vcpu, int entry) {
     return (vcpu << 16) | entry;
   }
 
@@ -169,7 +172,7 @@ public final class HostMmuCore {
     boolean cacheFull = cache.isFull();
     int entry = cache.hpteCacheNext();
     cache.hpteCacheMap(entry, gpte, vpn, pfn, slot, PageSize.SIZE_4K);
-    htab.setOwner(slot, token(vcpu, entry));
+    htab.setOwner(slot, ownerToken(vcpu, entry));
 
     stats.inc(readOnly ? HostMmuStats.Counter.INSTALLS_RO : HostMmuStats.Counter.INSTALLS_RW);
     if (noExec) {
@@ -397,7 +400,7 @@ public final class HostMmuCore {
         int slot = e.slot();
         boolean present =
             htab.isValid(slot)
-                && htab.ownerAt(slot) == token(c, e.index())
+                && htab.ownerAt(slot) == ownerToken(c, e.index())
                 && htab.vpnAt(slot) == e.hostVpn()
                 && htab.pfnAt(slot) == e.pfn();
         if (!present) {

@@ -1,0 +1,491 @@
+package org.mmumesh.engine;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.mmumesh.common.Access;
+import org.mmumesh.common.Fingerprint;
+import org.mmumesh.common.Quirk;
+import org.mmumesh.common.VsidTags;
+import org.mmumesh.guestmmu.GuestHtab;
+import org.mmumesh.guestmmu.HostFlush;
+import org.mmumesh.guestmmu.XlateResult;
+import org.mmumesh.hostmmu.HostMmuConfig;
+import org.mmumesh.hostmmu.HostMmuCore;
+import org.mmumesh.hostmmu.HostMmuStats;
+import org.mmumesh.hostmmu.Lookup;
+import org.mmumesh.hostmmu.MapResult;
+import org.mmumesh.hostmmu.SidMapToggle;
+import org.mmumesh.ksm.KsmScanner;
+import org.mmumesh.pageframe.PageFrames;
+import org.mmumesh.pageframe.PfnResult;
+import org.mmumesh.vcpu.FaultBits;
+import org.mmumesh.vcpu.FaultStep;
+import org.mmumesh.vcpu.HostFault;
+import org.mmumesh.vcpu.PageFaultHandler;
+import org.mmumesh.vcpu.Tlb;
+import org.mmumesh.workload.GuestImage;
+import org.mmumesh.workload.MmuKind;
+import org.mmumesh.workload.WorkloadSpec;
+
+/**
+ * The sequential engine (architecture section 3): every core driven from one thread in a fixed
+ * order, so a run is a pure function of its workload (and seed) and its configuration. It is the
+ * reference the actor mesh is checked against, and the fastest single-node mode.
+ *
+ * <p><b>Order.</b> vCPUs run round-robin, {@code quantum} accesses each; between rounds, KSM runs
+ * every batch that is due by the simulated clock. A vCPU processes a pending KVM_REQ_TLB_FLUSH
+ * (spec 5.7) whenever it (re-)enters the guest: at the start of its quantum and after every exit.
+ *
+ * <p><b>An access.</b> A TLB hit that permits the access completes at once. Otherwise the host HTAB
+ * is searched (the hardware); a hit fills the TLB, a miss or a protection mismatch is an exit that
+ * runs {@link PageFaultHandler} against the cores, and reflected exceptions go to the {@link
+ * GuestKernel} model. An access that faults more than {@code maxFaultsPerAccess} times is reported
+ * failed (spec section 10's livelock bound). Loads and stores go to the frame the host HPTE names.
+ */
+public final class SequentialEngine {
+  private static final int BATCH = 256;
+  private static final int PROT_WATCH_C = 4;
+  private static final int MAX_FAILURES_KEPT = 20;
+
+  private final WorkloadSpec spec;
+  private final EngineConfig cfg;
+  private final PageFrames frames = new PageFrames();
+  private final KsmScanner ksm;
+  private final VmRuntime[] vms;
+  private final List<VcpuRuntime> vcpus = new ArrayList<>();
+  private final List<KsmSample> samples = new ArrayList<>();
+  private final List<String> failures = new ArrayList<>();
+  private final InvariantChecker checker;
+  private long clock;
+  private long nextSample;
+  private long lease = -1;
+
+  /** Receives progress: accesses done so far, and the expected total (or -1 if unknown). */
+  @FunctionalInterface
+  public interface Progress {
+    void update(long done, long total);
+  }
+
+  /**
+   * Builds the host, the VMs and their vCPUs, loads the boot image and marks guest memory
+   * mergeable.
+   *
+   * @throws IllegalArgumentException when the configuration does not fit the workload (for example
+   *     a 32-bit host with a 64-bit guest)
+   */
+  public SequentialEngine(WorkloadSpec spec, EngineConfig cfg) {
+    if (cfg.host32() && spec.mmu() == MmuKind.BOOK3S_64) {
+      throw new IllegalArgumentException(
+          "host: a 64-bit guest cannot run on a 32-bit host (spec section 10); allowed: a 64-bit"
+              + " host, or a 32-bit guest (mmu=32)");
+    }
+    this.spec = spec;
+    this.cfg = cfg;
+    this.ksm = new KsmScanner(frames);
+    ksm.setPagesToScan(cfg.ksmPagesToScan());
+    ksm.setSleepMillisecs(cfg.ksmSleepMillisecs());
+    ksm.setRun(KsmScanner.RUN_MERGE);
+    this.vms = new VmRuntime[spec.vms()];
+    SidMapToggle toggle = new SidMapToggle();
+    GuestLayout layout = GuestLayout.of(spec.mmu(), spec.pagesPerVm());
+    boolean fullFlush = cfg.options().has(Quirk.Q8_NOTIFIER_FULL_FLUSH);
+    for (int vm = 0; vm < spec.vms(); vm++) {
+      vms[vm] = createVm(vm, layout, toggle, fullFlush);
+    }
+    frames.addNotifierListener(this::onNotifier);
+    this.checker = cfg.checkInvariants() ? new InvariantChecker(frames, ksm, vms) : null;
+  }
+
+  private VmRuntime createVm(int vm, GuestLayout layout, SidMapToggle toggle, boolean fullFlush) {
+    int nv = spec.vcpusPerVm();
+    long memBytes = layout.memoryPages() << 12;
+    GuestMmuPort guest =
+        spec.mmu() == MmuKind.BOOK3S_32
+            ? new Guest32(GuestHtab.forSdr1Book3s32(layout.sdr1(), memBytes), cfg.options(), nv)
+            : new Guest64(GuestHtab.forSdr1Book3s64(layout.sdr1(), memBytes), cfg.options(), nv);
+    HostMmuConfig hc =
+        cfg.host32()
+            ? HostMmuConfig.host32(nv, cfg.options().has(Quirk.Q5_HOST32_INSERTION))
+            : HostMmuConfig.host64(nv);
+    HostMmuCore host = new HostMmuCore(hc.withFirstContextId(1 + vm * 4), toggle);
+    VmRuntime rt =
+        new VmRuntime(
+            vm,
+            guest,
+            host,
+            spec.linearMapBase(),
+            spec.pagesPerVm(),
+            layout.memoryPages(),
+            fullFlush);
+    rt.kernel =
+        new GuestKernel(
+            guest,
+            spec.linearMapBase(),
+            spec.pagesPerVm(),
+            cfg.guestPp(),
+            cfg.protection(),
+            rt.stats,
+            f -> applyGuestTlbie(rt, f));
+    frames.createVm(vm);
+    frames.addSlot(vm, 0, 0, layout.memoryPages(), 0, false);
+    ksm.madviseMergeable(vm, 0, layout.memoryPages());
+    if (spec.image().isPresent()) {
+      GuestImage image = spec.image().get();
+      for (int p = 0; p < image.pages(); p++) {
+        frames.populate(vm, p, image.fingerprint(p));
+      }
+    }
+    rt.vcpus = new VcpuRuntime[nv];
+    for (int v = 0; v < nv; v++) {
+      VcpuRuntime vc =
+          new VcpuRuntime(
+              rt,
+              v,
+              guest.mode(v),
+              spec.sourceFor(vm, v),
+              BATCH,
+              cfg.tlbEntries(),
+              new PageFaultHandler(cfg.options()));
+      rt.vcpus[v] = vc;
+      vcpus.add(vc);
+    }
+    return rt;
+  }
+
+  /** The page frames (for tests and the invariant checker). */
+  public PageFrames frames() {
+    return frames;
+  }
+
+  /** The KSM scanner. */
+  public KsmScanner ksm() {
+    return ksm;
+  }
+
+  /** The simulated clock. */
+  public long simNanos() {
+    return clock;
+  }
+
+  HostMmuCore host(int vm) {
+    return vms[vm].host;
+  }
+
+  GuestMmuPort guest(int vm) {
+    return vms[vm].guest;
+  }
+
+  /** Runs the workload to its end. */
+  public RunResult run(Progress progress) {
+    if (cfg.ksmWarmupPasses() > 0) {
+      ksm.runFullScans(cfg.ksmWarmupPasses());
+    }
+    sample();
+    nextSample = cfg.sampleIntervalNanos();
+    long done = 0;
+    long reported = 0;
+    int active = vcpus.size();
+    while (active > 0) {
+      active = 0;
+      for (VcpuRuntime v : vcpus) {
+        if (!v.done) {
+          done += runQuantum(v);
+          if (!v.done) {
+            active++;
+          }
+        }
+      }
+      ksm.advanceTo(clock);
+      while (clock >= nextSample) {
+        sample();
+        nextSample += cfg.sampleIntervalNanos();
+      }
+      if (progress != null && done - reported >= 100_000) {
+        progress.update(done, -1);
+        reported = done;
+      }
+    }
+    sample();
+    if (progress != null) {
+      progress.update(done, done);
+    }
+    return result();
+  }
+
+  private int runQuantum(VcpuRuntime v) {
+    enterGuest(v);
+    int n = 0;
+    while (n < cfg.quantum()) {
+      if (v.pos == v.batch.size()) {
+        v.pos = 0;
+        if (v.source.fill(v.batch) == 0) {
+          v.done = true;
+          break;
+        }
+      }
+      int i = v.pos++;
+      access(v, v.batch.kindOrdinal(i), v.batch.ea(i), v.batch.value(i));
+      n++;
+    }
+    return n;
+  }
+
+  /** Guest entry: process a pending KVM_REQ_TLB_FLUSH (spec 5.7). */
+  private void enterGuest(VcpuRuntime v) {
+    if (v.pendingFlush) {
+      v.pendingFlush = false;
+      v.vm.host.flushAll(v.index);
+      v.vm.epoch++;
+    }
+  }
+
+  private static final Access[] KINDS = Access.values();
+
+  private void access(VcpuRuntime v, int kindOrdinal, long ea, long value) {
+    VmRuntime vm = v.vm;
+    Access kind = KINDS[kindOrdinal];
+    vm.stats.inc(Stat.ACCESSES);
+    vm.stats.inc(
+        kind == Access.LOAD ? Stat.LOADS : kind == Access.STORE ? Stat.STORES : Stat.IFETCHES);
+    long tag = Tlb.tag(ea, v.mode);
+    int t = v.tlb.lookup(tag, vm.epoch);
+    if (t >= 0 && permits(v.tlb.prot(t), kind)) {
+      vm.stats.inc(Stat.TLB_HITS);
+      clock += cfg.costs().tlbHitNs();
+      complete(v, kind, ea, value, v.tlb.pfn(t), v.tlb.prot(t));
+      return;
+    }
+    int faults = 0;
+    while (true) {
+      long gvsid = vm.guest.esidToVsid(v.index, ea >>> 28);
+      int slot = gvsid == VsidTags.NO_VSID ? -1 : vm.host.lookupSlot(v.index, gvsid, ea);
+      HostFault fault;
+      if (slot >= 0) {
+        Lookup l = vm.host.protectionOf(slot);
+        if (l.permits(kind)) {
+          int pfn = (int) vm.host.pfnOf(slot);
+          int prot =
+              (l.isWritable() ? Tlb.PROT_WRITE : 0)
+                  | (l.isExecutable() ? Tlb.PROT_EXEC : 0)
+                  | (l.isWritable() && vm.cWatch.contains(ea >>> 12) ? PROT_WATCH_C : 0);
+          v.tlb.fill(tag, vm.epoch, slot, pfn, prot);
+          vm.stats.inc(Stat.HTAB_HITS);
+          clock += cfg.costs().htabHitNs();
+          complete(v, kind, ea, value, pfn, prot);
+          return;
+        }
+        fault = kind == Access.STORE ? HostFault.protection(ea) : HostFault.noExecute(ea);
+      } else {
+        fault = HostFault.noHpte(kind, ea);
+      }
+      if (++faults > cfg.maxFaultsPerAccess()) {
+        fail(v, kind, ea, "livelock: more than " + cfg.maxFaultsPerAccess() + " faults");
+        return;
+      }
+      FaultStep end = handleFault(v, fault);
+      if (checker != null) {
+        checker.check(clock);
+      }
+      if (end instanceof FaultStep.MmioExit) {
+        vm.stats.inc(Stat.MMIO_EXITS);
+        clock += cfg.costs().mmioNs();
+        return;
+      }
+      if (end instanceof FaultStep.Failed f) {
+        fail(v, kind, ea, f.cause());
+        return;
+      }
+      if (end instanceof FaultStep.Reflect r) {
+        clock += cfg.costs().reflectNs();
+        if (vm.kernel.handle(v.index, r, ea) == GuestKernel.Outcome.FAIL) {
+          fail(v, kind, ea, vm.kernel.lastFailure());
+          return;
+        }
+      } else if (end instanceof FaultStep.Resume res && res.mapFailed()) {
+        vm.stats.inc(Stat.MAP_FAILURES);
+      }
+      enterGuest(v);
+    }
+  }
+
+  private static boolean permits(int prot, Access kind) {
+    return switch (kind) {
+      case LOAD -> true;
+      case STORE -> (prot & Tlb.PROT_WRITE) != 0;
+      case IFETCH -> (prot & Tlb.PROT_EXEC) != 0;
+    };
+  }
+
+  private void complete(VcpuRuntime v, Access kind, long ea, long value, int pfn, int prot) {
+    int offset = (int) (ea & 0xFFF);
+    if (kind == Access.LOAD) {
+      v.loadDigest = Fingerprint.avalanche(v.loadDigest ^ frames.loadFrame(pfn, offset));
+    } else if (kind == Access.STORE) {
+      if ((prot & PROT_WATCH_C) != 0) {
+        watchC(v, ea);
+      }
+      frames.storeFrame(pfn, offset, value);
+    }
+  }
+
+  /** A store through a host mapping made writable while the guest C bit was clear (Q4). */
+  private void watchC(VcpuRuntime v, long ea) {
+    VmRuntime vm = v.vm;
+    long pte = vm.guest.findPte(v.index, ea);
+    if (pte >= 0 && !vm.guest.cBit(pte)) {
+      vm.stats.inc(Stat.MISSED_C);
+    } else {
+      vm.cWatch.remove(ea >>> 12);
+      vm.epoch++;
+    }
+  }
+
+  private void fail(VcpuRuntime v, Access kind, long ea, String cause) {
+    v.vm.stats.inc(Stat.FAILED_ACCESSES);
+    if (failures.size() < MAX_FAILURES_KEPT) {
+      failures.add(
+          String.format("vm %d vcpu %d %s at 0x%x: %s", v.vm.id, v.index, kind, ea, cause));
+    }
+  }
+
+  /** Runs one exit through the fault handler against the cores, until a terminal step. */
+  private FaultStep handleFault(VcpuRuntime v, HostFault fault) {
+    VmRuntime vm = v.vm;
+    if (!fault.isData()) {
+      vm.stats.inc(
+          (fault.bits() & FaultBits.SRR1_NOTFOUND) != 0 ? Stat.NOHPTE_EXITS : Stat.NOEXEC_EXITS);
+    } else {
+      vm.stats.inc(
+          (fault.bits() & FaultBits.DSISR_NOHPTE) != 0 ? Stat.NOHPTE_EXITS : Stat.PROTFAULT_EXITS);
+    }
+    clock += cfg.costs().exitNs();
+    PageFaultHandler h = v.handler;
+    FaultStep s = h.onFault(fault, vm.guest.cpu(v.index));
+    boolean xlateSetC = false;
+    while (!s.terminal()) {
+      if (s instanceof FaultStep.Xlate x) {
+        clock += cfg.costs().faultNs();
+        XlateResult r = x.relocated() ? vm.guest.xlate(v.index, x.ea(), x.access(), true) : null;
+        xlateSetC = r != null && r.cAfter();
+        if (r != null && r.setC() && x.access() != Access.STORE) {
+          vm.stats.inc(Stat.SPURIOUS_C);
+        }
+        s = h.onXlated(r, vm.guest.esidToVsid(v.index, x.ea() >>> 28));
+      } else if (s instanceof FaultStep.GfnToPfn g) {
+        lease = frames.leaseAcquire(vm.id);
+        long cows = frames.cowBreaks();
+        PfnResult p = frames.gfnToPfnProt(vm.id, g.gfn(), g.writeFault());
+        clock += (frames.cowBreaks() - cows) * cfg.costs().pageCopyNs();
+        s = h.onPfn(p);
+      } else if (s instanceof FaultStep.UnmapPage u) {
+        vm.host.unmapPage(v.index, u.pte(), u.vsid64k());
+        vm.stats.inc(Stat.UNMAPS);
+        vm.epoch++;
+        s = h.onUnmapped();
+      } else if (s instanceof FaultStep.MapPage m) {
+        boolean installed = m.guardSeq() < 0 || frames.notifierSeq(vm.id) == m.guardSeq();
+        if (installed) {
+          MapResult mr = vm.host.mapPage(v.index, m.pte(), m.gvsid(), m.pfn(), m.writable());
+          vm.epoch++;
+          vm.stats.inc(mr.readOnly() ? Stat.HOST_MAPS_RO : Stat.HOST_MAPS_RW);
+          if (mr.markDirty()) {
+            vm.stats.inc(Stat.MARK_DIRTY);
+          }
+          if (!mr.readOnly() && !xlateSetC && fault.access() != Access.STORE) {
+            vm.cWatch.add(m.pte().eaddr() >>> 12);
+          }
+        } else {
+          vm.stats.inc(Stat.MAPS_REFUSED);
+        }
+        s = h.onMapped(installed);
+      } else {
+        throw new IllegalStateException("unknown fault step " + s);
+      }
+    }
+    if (lease >= 0) {
+      frames.leaseRelease(vm.id, lease);
+      lease = -1;
+    }
+    return s;
+  }
+
+  /** A guest tlbie: the host flushes it on every vCPU of the VM (spec 5.6 "Users"). */
+  private void applyGuestTlbie(VmRuntime vm, HostFlush flush) {
+    if (flush instanceof HostFlush.PteFlush f) {
+      vm.host.pteFlushAllVcpus(f.ea(), f.mask());
+    } else if (flush instanceof HostFlush.PteVflush f) {
+      vm.host.pteVflushAllVcpus(f.vpage(), f.mask());
+    }
+    vm.epoch++;
+  }
+
+  /**
+   * An MMU-notifier event (spec 5.7): with Q8, every vCPU of the VM gets KVM_REQ_TLB_FLUSH and
+   * flushes everything at its next guest entry; without, the guest-real range is flushed now.
+   */
+  private void onNotifier(int vm, long gfnStart, long gfnEnd) {
+    VmRuntime rt = vms[vm];
+    if (rt.notifierFullFlush) {
+      for (VcpuRuntime v : rt.vcpus) {
+        v.pendingFlush = true;
+      }
+    } else {
+      rt.host.notifierRangeFlush(gfnStart << 12, gfnEnd << 12);
+      rt.epoch++;
+    }
+  }
+
+  private void sample() {
+    samples.add(
+        new KsmSample(
+            clock,
+            ksm.pagesShared(),
+            ksm.pagesSharing(),
+            ksm.pagesUnshared(),
+            ksm.pagesVolatile(),
+            ksm.fullScans(),
+            frames.framesSavedByKsm(),
+            frames.framesSaved()));
+  }
+
+  private RunResult result() {
+    VmStats totals = new VmStats();
+    List<VmStats> per = new ArrayList<>();
+    long digest = 0;
+    for (VmRuntime vm : vms) {
+      totals.addAll(vm.stats);
+      per.add(vm.stats);
+    }
+    for (VcpuRuntime v : vcpus) {
+      digest = Fingerprint.avalanche(digest ^ v.loadDigest);
+    }
+    Map<String, Long> host = new LinkedHashMap<>();
+    host.put("cow_breaks", frames.cowBreaks());
+    host.put("cow_ksm", frames.cowKsm());
+    host.put("zero_page_maps", frames.zeroPageMaps());
+    host.put("fresh_allocations", frames.freshAllocations());
+    host.put("notifier_events", frames.notifierEvents());
+    host.put("frames_in_use", frames.framesInUse());
+    host.put("ksm_pages_visited", ksm.pagesVisited());
+    host.put("ksm_full_scans", ksm.fullScans());
+    for (VmRuntime vm : vms) {
+      HostMmuStats hs = vm.host.stats();
+      for (Map.Entry<String, Long> e : hs.toMap().entrySet()) {
+        host.merge("hostmmu_" + e.getKey(), e.getValue(), Long::sum);
+      }
+    }
+    return new RunResult(
+        cfg.options(),
+        spec.name(),
+        totals,
+        per,
+        host,
+        List.copyOf(samples),
+        clock,
+        digest,
+        List.copyOf(failures),
+        checker == null ? 0 : checker.checks());
+  }
+}
