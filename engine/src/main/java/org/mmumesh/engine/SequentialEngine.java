@@ -61,6 +61,7 @@ public final class SequentialEngine {
   private long clock;
   private long nextSample;
   private long lease = -1;
+  private long expectedAccesses;
 
   /** Receives progress: accesses done so far, and the expected total (or -1 if unknown). */
   @FunctionalInterface
@@ -150,6 +151,8 @@ public final class SequentialEngine {
               new PageFaultHandler(cfg.options()));
       rt.vcpus[v] = vc;
       vcpus.add(vc);
+      long e = vc.source.expectedAccesses();
+      expectedAccesses = expectedAccesses < 0 || e < 0 ? -1 : expectedAccesses + e;
     }
     return rt;
   }
@@ -162,6 +165,11 @@ public final class SequentialEngine {
   /** The KSM scanner. */
   public KsmScanner ksm() {
     return ksm;
+  }
+
+  /** The accesses the workload's sources announce in all, or -1 when unknown. */
+  public long expectedAccesses() {
+    return expectedAccesses;
   }
 
   /** The simulated clock. */
@@ -203,7 +211,7 @@ public final class SequentialEngine {
         nextSample += cfg.sampleIntervalNanos();
       }
       if (progress != null && done - reported >= 100_000) {
-        progress.update(done, -1);
+        progress.update(done, expectedAccesses);
         reported = done;
       }
     }

@@ -15,6 +15,14 @@ public interface AccessSource {
   /** Clears {@code batch}, fills it with the next accesses and returns their count (0 = done). */
   int fill(AccessBatch batch);
 
+  /**
+   * How many accesses this source produces in all, for progress reporting; -1 when unknown. Not
+   * part of the contract of {@link #fill}: a source may end earlier or later.
+   */
+  default long expectedAccesses() {
+    return -1;
+  }
+
   /** A source that is finished from the start. */
   static AccessSource empty() {
     return batch -> {

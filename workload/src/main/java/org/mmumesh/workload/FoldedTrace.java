@@ -88,6 +88,11 @@ public final class FoldedTrace {
       private int next;
 
       @Override
+      public long expectedAccesses() {
+        return kinds.length;
+      }
+
+      @Override
       public int fill(AccessBatch batch) {
         batch.clear();
         int n = Math.min(kinds.length - next, batch.capacity());

@@ -18,6 +18,7 @@ import org.mmumesh.common.Access;
  * no access crosses a page. Store values are uniform 64-bit words from the same generator.
  */
 final class RandomAccessSource implements AccessSource {
+  private final long total;
   private static final int LOAD = Access.LOAD.ordinal();
   private static final int STORE = Access.STORE.ordinal();
   private static final int IFETCH = Access.IFETCH.ordinal();
@@ -48,6 +49,7 @@ final class RandomAccessSource implements AccessSource {
     this.loadBelow = ifetch + phase.readFraction() * (1.0 - ifetch);
     this.wordShift = Integer.numberOfTrailingZeros(mmu.wordBytes());
     this.remaining = phase.accessesPerVcpu();
+    this.total = phase.accessesPerVcpu();
   }
 
   /** An odd multiplier below 2^26 (so {@code a * k} cannot overflow for k < 2^37) coprime to ws. */
@@ -76,6 +78,11 @@ final class RandomAccessSource implements AccessSource {
   /** The page the stream's access pattern maps Zipf rank {@code k} (1-based) to. */
   long pageOfRank(long k) {
     return (mult * (k - 1) + add) % ws;
+  }
+
+  @Override
+  public long expectedAccesses() {
+    return total;
   }
 
   @Override

@@ -1,0 +1,53 @@
+package org.mmumesh.cli;
+
+import java.io.PrintWriter;
+
+/**
+ * A one-line progress bar on standard error, redrawn in place with carriage returns. Without a
+ * terminal it prints a line at every quarter instead, so logs stay readable.
+ */
+final class ProgressBar {
+  private static final int WIDTH = 30;
+  private final PrintWriter err;
+  private final String label;
+  private final boolean interactive;
+  private int lastQuarter = -1;
+
+  ProgressBar(PrintWriter err, String label, boolean interactive) {
+    this.err = err;
+    this.label = label;
+    this.interactive = interactive;
+  }
+
+  void update(long done, long total) {
+    if (total <= 0) {
+      if (interactive) {
+        err.printf("\r%-24s %,d accesses", label, done);
+        err.flush();
+      }
+      return;
+    }
+    double f = Math.min(1.0, (double) done / total);
+    if (interactive) {
+      int filled = (int) Math.round(f * WIDTH);
+      err.printf(
+          "\r%-24s [%s%s] %3d%%  %,d/%,d accesses",
+          label, "#".repeat(filled), "-".repeat(WIDTH - filled), (int) (f * 100), done, total);
+      err.flush();
+    } else {
+      int quarter = (int) (f * 4);
+      if (quarter > lastQuarter && quarter > 0) {
+        lastQuarter = quarter;
+        err.printf("%s: %d%% (%,d/%,d accesses)%n", label, quarter * 25, done, total);
+        err.flush();
+      }
+    }
+  }
+
+  void finish() {
+    if (interactive) {
+      err.println();
+      err.flush();
+    }
+  }
+}

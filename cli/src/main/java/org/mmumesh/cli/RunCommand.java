@@ -1,0 +1,215 @@
+package org.mmumesh.cli;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.mmumesh.common.MmuOptions;
+import org.mmumesh.common.Policy;
+import org.mmumesh.engine.EngineConfig;
+import org.mmumesh.engine.ProtectionPolicy;
+import org.mmumesh.engine.RunResult;
+import org.mmumesh.engine.SequentialEngine;
+import org.mmumesh.workload.WorkloadParser;
+import org.mmumesh.workload.WorkloadSpec;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code mmumesh run}: runs one workload under each requested policy on the sequential engine and
+ * prints a comparison table.
+ */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run a workload under each policy and compare: exits, reflected faults, COW breaks of",
+      "KSM pages, zero-page maps, spurious and missed C bits, KSM sharing vs memory really saved."
+    })
+final class RunCommand implements Callable<Integer> {
+  /** The built-in demo: identical guests merged by KSM, then a read-mostly phase. */
+  static final String DEMO_WORKLOAD =
+      "identical:vms=4,pages=4096,image-distinct=1,ws=4096,read=0.995,locality=zipf,zipf-s=0.6,"
+          + "accesses=400000,seed=1";
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--workload",
+      paramLabel = "SPEC",
+      description = {
+        "The workload (default: the built-in demo, ${DEFAULT-VALUE}).",
+        "Kinds: identical, uniform, lackey, image; see --help-workloads."
+      },
+      defaultValue = DEMO_WORKLOAD)
+  String workload;
+
+  @Option(names = "--help-workloads", description = "Describe the workload syntax and exit.")
+  boolean helpWorkloads;
+
+  @Option(
+      names = "--policy",
+      split = ",",
+      paramLabel = "POLICY",
+      description = "Policies to compare: legacy, fixed, strict (default: all three).")
+  List<String> policies = new ArrayList<>(List.of("legacy", "fixed", "strict"));
+
+  @Option(
+      names = "--quirk",
+      split = ",",
+      paramLabel = "Qn=on|off",
+      description = "Override a quirk flag for every policy, e.g. q8=off.")
+  List<String> quirks = new ArrayList<>();
+
+  @Option(
+      names = "--engine",
+      paramLabel = "sequential",
+      description = "The engine (only 'sequential' exists yet).",
+      defaultValue = "sequential")
+  String engine;
+
+  @Option(
+      names = "--check-invariants",
+      description = "Check the architecture's invariants after every fault (slow).")
+  boolean checkInvariants;
+
+  @Option(
+      names = "--host",
+      paramLabel = "32|64",
+      description = "The host MMU (default 64; 32 only with a 32-bit guest).",
+      defaultValue = "64")
+  int host;
+
+  @Option(
+      names = "--ksm-pages-to-scan",
+      paramLabel = "N",
+      description = "KSM pages_to_scan (default ${DEFAULT-VALUE}).",
+      defaultValue = "1000")
+  int ksmPagesToScan;
+
+  @Option(
+      names = "--ksm-sleep-ms",
+      paramLabel = "MS",
+      description = "KSM sleep_millisecs in simulated time (default ${DEFAULT-VALUE}).",
+      defaultValue = "20")
+  long ksmSleepMs;
+
+  @Option(
+      names = "--ksm-warmup",
+      paramLabel = "PASSES",
+      description = "Full KSM passes before the guests run (default ${DEFAULT-VALUE}).",
+      defaultValue = "2")
+  int ksmWarmup;
+
+  @Option(
+      names = "--sample-ms",
+      paramLabel = "MS",
+      description = "Simulated time between KSM samples (default ${DEFAULT-VALUE}).",
+      defaultValue = "5")
+  long sampleMs;
+
+  @Option(
+      names = "--guest-pp",
+      paramLabel = "0-3",
+      description = "PP bits the guest kernel gives its pages (default 2, read/write).",
+      defaultValue = "2")
+  int guestPp;
+
+  @Option(
+      names = "--on-protection",
+      paramLabel = "upgrade|fail",
+      description = "Guest kernel policy for protection faults (default ${DEFAULT-VALUE}).",
+      defaultValue = "upgrade")
+  String onProtection;
+
+  @Option(
+      names = "--progress",
+      paramLabel = "auto|on|off",
+      description = "Progress bar on standard error (default auto: when on a terminal).",
+      defaultValue = "auto")
+  String progress;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    if (helpWorkloads) {
+      out.println(WorkloadParser.help());
+      out.flush();
+      return 0;
+    }
+    if (!engine.equals("sequential")) {
+      throw new IllegalArgumentException(
+          "--engine: '" + engine + "' is not available; allowed: sequential");
+    }
+    if (host != 32 && host != 64) {
+      throw new IllegalArgumentException("--host: " + host + " is not a host; allowed: 32, 64");
+    }
+    boolean showProgress =
+        switch (progress) {
+          case "on" -> true;
+          case "off" -> false;
+          case "auto" -> System.console() != null;
+          default ->
+              throw new IllegalArgumentException(
+                  "--progress: '" + progress + "' is not allowed; allowed: auto, on, off");
+        };
+    ProtectionPolicy onProt =
+        switch (onProtection) {
+          case "upgrade" -> ProtectionPolicy.UPGRADE;
+          case "fail" -> ProtectionPolicy.FAIL;
+          default ->
+              throw new IllegalArgumentException(
+                  "--on-protection: '" + onProtection + "' is not allowed; allowed: upgrade, fail");
+        };
+    List<Policy> ps = policies.stream().map(Policy::parse).toList();
+    List<TranslateCommand.QuirkOverride> overrides =
+        quirks.stream().map(TranslateCommand.QuirkOverride::parse).toList();
+    WorkloadSpec w = WorkloadParser.parse(workload);
+    List<EngineConfig> configs = new ArrayList<>();
+    for (Policy p : ps) {
+      MmuOptions o = MmuOptions.defaults(p);
+      for (TranslateCommand.QuirkOverride q : overrides) {
+        o = o.with(q.quirk(), q.on());
+      }
+      configs.add(
+          EngineConfig.defaults(o)
+              .withHost32(host == 32)
+              .withKsm(ksmPagesToScan, ksmSleepMs, ksmWarmup)
+              .withSampleInterval(Math.multiplyExact(sampleMs, 1_000_000L))
+              .withGuest(guestPp, onProt)
+              .withInvariants(checkInvariants));
+    }
+    // Build every engine before running any, so a bad combination fails before work starts.
+    List<SequentialEngine> engines = new ArrayList<>();
+    for (EngineConfig c : configs) {
+      engines.add(new SequentialEngine(w, c));
+    }
+    out.println("mmumesh run: " + w.name());
+    out.printf(
+        "engine sequential, %s host, KSM pages_to_scan=%d sleep_millisecs=%d warm-up=%d passes%s%n",
+        host == 32 ? "32-bit" : "64-bit",
+        ksmPagesToScan,
+        ksmSleepMs,
+        ksmWarmup,
+        checkInvariants ? ", invariant checks on" : "");
+    out.flush();
+    List<RunResult> results = new ArrayList<>();
+    for (int i = 0; i < engines.size(); i++) {
+      ProgressBar bar =
+          new ProgressBar(err, configs.get(i).options().describe(), System.console() != null);
+      RunResult r = engines.get(i).run(showProgress ? bar::update : null);
+      if (showProgress) {
+        bar.finish();
+      }
+      results.add(r);
+      engines.set(i, null); // let the finished engine's memory go
+    }
+    out.println();
+    RunReport.print(out, results);
+    out.flush();
+    return 0;
+  }
+}

@@ -1,0 +1,72 @@
+package org.mmumesh.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class RunCommandTest {
+  private static final String SMALL =
+      "identical:vms=3,pages=256,image-distinct=1,ws=256,read=1.0,locality=uniform,"
+          + "accesses=40000,seed=5";
+
+  private record Run(int exit, String out, String err) {}
+
+  private static Run run(String... args) {
+    CommandLine cl = Main.commandLine();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    cl.setOut(new PrintWriter(out));
+    cl.setErr(new PrintWriter(err));
+    int exit = cl.execute(args);
+    return new Run(exit, out.toString(), err.toString());
+  }
+
+  @Test
+  void readOnlyWorkload_legacyLosesTheSaving_fixedAndStrictKeepAll() {
+    Run r = run("run", "--workload", SMALL, "--progress", "off", "--check-invariants");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out())
+        .contains("mmumesh run: identical:vms=3")
+        .containsPattern("legacy\\[[q0-9,]*\\] +120,000 +0 ")
+        .containsPattern("fixed\\[[q0-9,]*\\] +120,000 +0 .* 100\\.0% +512\\s")
+        .containsPattern("strict\\[\\] +120,000 +0 .* 100\\.0% +512\\s")
+        .contains("invariant checks passed");
+    String legacyRow =
+        r.out().lines().filter(l -> l.startsWith("legacy[")).findFirst().orElseThrow();
+    assertThat(legacyRow).doesNotContain("100.0%");
+  }
+
+  @Test
+  void progressOn_withoutATerminal_printsQuarterLines() {
+    Run r = run("run", "--workload", SMALL, "--policy", "fixed", "--progress", "on");
+    assertThat(r.exit()).isZero();
+    assertThat(r.err()).contains("100% (120,000/120,000 accesses)");
+  }
+
+  @Test
+  void badInput_isReportedWithTheFieldAndNothingRuns() {
+    Run r = run("run", "--workload", "identical:vms=0", "--progress", "off");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("vms").contains("allowed");
+    assertThat(r.out()).doesNotContain("mmumesh run:");
+    assertThat(run("run", "--policy", "fast").err())
+        .contains("policy: 'fast' is not a policy; allowed: legacy, fixed, strict");
+    assertThat(run("run", "--workload", "uniform:vms=1,pages=64,mmu=64", "--host", "32").err())
+        .contains("a 64-bit guest cannot run on a 32-bit host");
+    assertThat(run("run", "--engine", "actors").err()).contains("--engine: 'actors'");
+    assertThat(run("run", "--ksm-sleep-ms", "0").err())
+        .contains("ksmSleepMillisecs: 0 is out of range; allowed 1 to 60000");
+    assertThat(run("run", "--workload", "lackey:path=/nonexistent/trace").err())
+        .contains("/nonexistent/trace");
+  }
+
+  @Test
+  void helpWorkloads_describesTheSyntax() {
+    Run r = run("run", "--help-workloads");
+    assertThat(r.exit()).isZero();
+    assertThat(r.out()).contains("identical").contains("lackey").contains("uniform");
+  }
+}
