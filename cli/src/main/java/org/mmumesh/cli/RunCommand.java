@@ -10,6 +10,7 @@ import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.ProtectionPolicy;
 import org.mmumesh.engine.RunResult;
 import org.mmumesh.engine.SequentialEngine;
+import org.mmumesh.engine.SimCosts;
 import org.mmumesh.workload.WorkloadParser;
 import org.mmumesh.workload.WorkloadSpec;
 import picocli.CommandLine.Command;
@@ -125,6 +126,22 @@ final class RunCommand implements Callable<Integer> {
   String onProtection;
 
   @Option(
+      names = "--cost",
+      split = ",",
+      paramLabel = "NAME=NS",
+      description = {
+        "Override a simulated cost in ns: tlb, htab, exit, fault, reflect, copy, mmio, ksm",
+        "(defaults 1, 20, 1000, 2000, 3000, 1000, 5000, 200)."
+      })
+  List<String> costs = new ArrayList<>();
+
+  @Option(
+      names = "--series",
+      paramLabel = "FILE",
+      description = "Write the KSM time series of every policy to FILE as CSV.")
+  java.nio.file.Path series;
+
+  @Option(
       names = "--progress",
       paramLabel = "auto|on|off",
       description = "Progress bar on standard error (default auto: when on a terminal).",
@@ -167,6 +184,22 @@ final class RunCommand implements Callable<Integer> {
     List<Policy> ps = policies.stream().map(Policy::parse).toList();
     List<TranslateCommand.QuirkOverride> overrides =
         quirks.stream().map(TranslateCommand.QuirkOverride::parse).toList();
+    SimCosts simCosts = SimCosts.defaults();
+    for (String c : costs) {
+      int eq = c.indexOf('=');
+      if (eq < 0) {
+        throw new IllegalArgumentException(
+            "--cost: '" + c + "' has no '='; allowed: NAME=NS, e.g. exit=1500");
+      }
+      long ns;
+      try {
+        ns = Long.parseLong(c.substring(eq + 1).trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(
+            "--cost: '" + c + "' has no whole number of ns; allowed 0 to 1000000000", e);
+      }
+      simCosts = simCosts.with(c.substring(0, eq).trim(), ns);
+    }
     WorkloadSpec w = WorkloadParser.parse(workload);
     List<EngineConfig> configs = new ArrayList<>();
     for (Policy p : ps) {
@@ -177,6 +210,7 @@ final class RunCommand implements Callable<Integer> {
       configs.add(
           EngineConfig.defaults(o)
               .withHost32(host == 32)
+              .withCosts(simCosts)
               .withKsm(ksmPagesToScan, ksmSleepMs, ksmWarmup)
               .withSampleInterval(Math.multiplyExact(sampleMs, 1_000_000L))
               .withGuest(guestPp, onProt)
@@ -209,6 +243,10 @@ final class RunCommand implements Callable<Integer> {
     }
     out.println();
     RunReport.print(out, results);
+    if (series != null) {
+      RunReport.writeSeries(series, results);
+      out.println("KSM time series written to " + series);
+    }
     out.flush();
     return 0;
   }

@@ -61,6 +61,37 @@ final class RunReport {
     };
   }
 
+  /** Writes every run's KSM samples as CSV, one row per (policy, sample). */
+  static void writeSeries(java.nio.file.Path file, List<RunResult> results) {
+    StringBuilder b =
+        new StringBuilder(
+            "policy,sim_ms,pages_shared,pages_sharing,pages_unshared,pages_volatile,full_scans,"
+                + "frames_saved_by_ksm,frames_saved\n");
+    for (RunResult r : results) {
+      for (KsmSample k : r.samples()) {
+        b.append(
+            String.format(
+                java.util.Locale.ROOT,
+                "%s,%.3f,%d,%d,%d,%d,%d,%d,%d%n",
+                r.options().policy().cliName(),
+                k.simNanos() / 1e6,
+                k.pagesShared(),
+                k.pagesSharing(),
+                k.pagesUnshared(),
+                k.pagesVolatile(),
+                k.fullScans(),
+                k.framesSavedByKsm(),
+                k.framesSaved()));
+      }
+    }
+    try {
+      java.nio.file.Files.writeString(file, b.toString());
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException(
+          "--series: cannot write " + file + ": " + e.getMessage(), e);
+    }
+  }
+
   static void print(PrintWriter out, List<RunResult> results) {
     List<String[]> rows = new ArrayList<>();
     for (RunResult r : results) {

@@ -64,6 +64,49 @@ class RunCommandTest {
   }
 
   @Test
+  void series_writesTheKsmTimeSeriesAsCsv_andCostsChangeSimulatedTime(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path csv = dir.resolve("s.csv");
+    Run cheap =
+        run(
+            "run",
+            "--workload",
+            SMALL,
+            "--policy",
+            "legacy",
+            "--progress",
+            "off",
+            "--series",
+            csv.toString());
+    assertThat(cheap.exit()).as(cheap.err()).isZero();
+    java.util.List<String> lines = java.nio.file.Files.readAllLines(csv);
+    assertThat(lines.get(0)).startsWith("policy,sim_ms,pages_shared,pages_sharing");
+    assertThat(lines).hasSizeGreaterThan(2);
+    assertThat(lines.get(1)).startsWith("legacy,0.000,256,512,");
+    Run dear =
+        run(
+            "run",
+            "--workload",
+            SMALL,
+            "--policy",
+            "legacy",
+            "--progress",
+            "off",
+            "--cost",
+            "exit=100000");
+    assertThat(simMs(dear.out())).isGreaterThan(10 * simMs(cheap.out()));
+    assertThat(run("run", "--cost", "warp=3").err())
+        .contains("cost: 'warp' is not a cost; allowed: tlb, htab, exit");
+    assertThat(run("run", "--cost", "exit=-1").err())
+        .contains("exitNs: -1 is out of range; allowed 0 to 1000000000");
+  }
+
+  private static double simMs(String out) {
+    String row = out.lines().filter(l -> l.startsWith("legacy[")).findFirst().orElseThrow();
+    return Double.parseDouble(row.trim().split(" +")[3]);
+  }
+
+  @Test
   void helpWorkloads_describesTheSyntax() {
     Run r = run("run", "--help-workloads");
     assertThat(r.exit()).isZero();

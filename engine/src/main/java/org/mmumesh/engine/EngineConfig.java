@@ -136,6 +136,23 @@ public record EngineConfig(
         checkInvariants);
   }
 
+  public EngineConfig withCosts(SimCosts newCosts) {
+    return new EngineConfig(
+        options,
+        host32,
+        newCosts,
+        tlbEntries,
+        quantum,
+        maxFaultsPerAccess,
+        ksmPagesToScan,
+        ksmSleepMillisecs,
+        ksmWarmupPasses,
+        sampleIntervalNanos,
+        guestPp,
+        protection,
+        checkInvariants);
+  }
+
   public EngineConfig withSampleInterval(long nanos) {
     return new EngineConfig(
         options,

@@ -478,6 +478,7 @@ public final class SequentialEngine {
     host.put("frames_in_use", frames.framesInUse());
     host.put("ksm_pages_visited", ksm.pagesVisited());
     host.put("ksm_full_scans", ksm.fullScans());
+    host.put("ksmd_cpu_ns", ksm.pagesVisited() * cfg.costs().ksmPageVisitNs());
     for (VmRuntime vm : vms) {
       HostMmuStats hs = vm.host.stats();
       for (Map.Entry<String, Long> e : hs.toMap().entrySet()) {

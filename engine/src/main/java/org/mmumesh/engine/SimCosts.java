@@ -15,6 +15,8 @@ import org.mmumesh.common.Checks;
  * @param reflectNs the guest kernel handling a reflected exception
  * @param pageCopyNs copying a page (COW break)
  * @param mmioNs emulating an MMIO access in the host
+ * @param ksmPageVisitNs ksmd's work per page it visits (reported as ksmd CPU time; ksmd runs on
+ *     another host CPU, so it does not delay the vCPUs)
  */
 public record SimCosts(
     long tlbHitNs,
@@ -23,7 +25,8 @@ public record SimCosts(
     long faultNs,
     long reflectNs,
     long pageCopyNs,
-    long mmioNs) {
+    long mmioNs,
+    long ksmPageVisitNs) {
 
   public SimCosts {
     Checks.inRange("tlbHitNs", tlbHitNs, 0, 1_000_000_000L);
@@ -33,10 +36,51 @@ public record SimCosts(
     Checks.inRange("reflectNs", reflectNs, 0, 1_000_000_000L);
     Checks.inRange("pageCopyNs", pageCopyNs, 0, 1_000_000_000L);
     Checks.inRange("mmioNs", mmioNs, 0, 1_000_000_000L);
+    Checks.inRange("ksmPageVisitNs", ksmPageVisitNs, 0, 1_000_000_000L);
   }
 
   /** Round figures for a 2013 POWER7 host: a TLB hit 1 ns, an exit 1 us, a page copy 1 us. */
   public static SimCosts defaults() {
-    return new SimCosts(1, 20, 1_000, 2_000, 3_000, 1_000, 5_000);
+    return new SimCosts(1, 20, 1_000, 2_000, 3_000, 1_000, 5_000, 200);
+  }
+
+  /** The names {@link #with(String, long)} accepts. */
+  public static final java.util.List<String> NAMES =
+      java.util.List.of("tlb", "htab", "exit", "fault", "reflect", "copy", "mmio", "ksm");
+
+  /**
+   * A copy with one cost changed, by its short name (tlb, htab, exit, fault, reflect, copy, mmio,
+   * ksm).
+   *
+   * @throws IllegalArgumentException naming the allowed names or the allowed range
+   */
+  public SimCosts with(String name, long ns) {
+    return switch (name) {
+      case "tlb" ->
+          new SimCosts(
+              ns, htabHitNs, exitNs, faultNs, reflectNs, pageCopyNs, mmioNs, ksmPageVisitNs);
+      case "htab" ->
+          new SimCosts(
+              tlbHitNs, ns, exitNs, faultNs, reflectNs, pageCopyNs, mmioNs, ksmPageVisitNs);
+      case "exit" ->
+          new SimCosts(
+              tlbHitNs, htabHitNs, ns, faultNs, reflectNs, pageCopyNs, mmioNs, ksmPageVisitNs);
+      case "fault" ->
+          new SimCosts(
+              tlbHitNs, htabHitNs, exitNs, ns, reflectNs, pageCopyNs, mmioNs, ksmPageVisitNs);
+      case "reflect" ->
+          new SimCosts(
+              tlbHitNs, htabHitNs, exitNs, faultNs, ns, pageCopyNs, mmioNs, ksmPageVisitNs);
+      case "copy" ->
+          new SimCosts(tlbHitNs, htabHitNs, exitNs, faultNs, reflectNs, ns, mmioNs, ksmPageVisitNs);
+      case "mmio" ->
+          new SimCosts(
+              tlbHitNs, htabHitNs, exitNs, faultNs, reflectNs, pageCopyNs, ns, ksmPageVisitNs);
+      case "ksm" ->
+          new SimCosts(tlbHitNs, htabHitNs, exitNs, faultNs, reflectNs, pageCopyNs, mmioNs, ns);
+      default ->
+          throw new IllegalArgumentException(
+              "cost: '" + name + "' is not a cost; allowed: " + String.join(", ", NAMES));
+    };
   }
 }
