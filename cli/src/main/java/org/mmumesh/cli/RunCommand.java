@@ -136,6 +136,11 @@ final class RunCommand implements Callable<Integer> {
   List<String> costs = new ArrayList<>();
 
   @Option(
+      names = "--details",
+      description = "Also print every counter of every run (per-VM totals and host counters).")
+  boolean details;
+
+  @Option(
       names = "--series",
       paramLabel = "FILE",
       description = "Write the KSM time series of every policy to FILE as CSV.")
@@ -243,6 +248,9 @@ final class RunCommand implements Callable<Integer> {
     }
     out.println();
     RunReport.print(out, results);
+    if (details) {
+      RunReport.printDetails(out, results);
+    }
     if (series != null) {
       RunReport.writeSeries(series, results);
       out.println("KSM time series written to " + series);

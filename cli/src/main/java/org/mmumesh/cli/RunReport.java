@@ -61,6 +61,28 @@ final class RunReport {
     };
   }
 
+  /** Every counter, one row per counter, one column per run. */
+  static void printDetails(PrintWriter out, List<RunResult> results) {
+    List<String> header = new ArrayList<>(List.of("counter"));
+    results.forEach(r -> header.add(r.options().policy().cliName()));
+    List<String[]> rows = new ArrayList<>();
+    for (Stat s : Stat.values()) {
+      List<String> row = new ArrayList<>(List.of(s.name().toLowerCase(java.util.Locale.ROOT)));
+      results.forEach(r -> row.add(String.format("%,d", r.totals().get(s))));
+      rows.add(row.toArray(String[]::new));
+    }
+    java.util.Set<String> hostKeys = new java.util.TreeSet<>();
+    results.forEach(r -> hostKeys.addAll(r.host().keySet()));
+    for (String k : hostKeys) {
+      List<String> row = new ArrayList<>(List.of("host." + k.toLowerCase(java.util.Locale.ROOT)));
+      results.forEach(r -> row.add(String.format("%,d", r.host(k))));
+      rows.add(row.toArray(String[]::new));
+    }
+    out.println();
+    out.println("All counters (summed over the VMs; host.* are host-wide):");
+    TranslateDemo.printTable(out, header.toArray(String[]::new), rows);
+  }
+
   /** Writes every run's KSM samples as CSV, one row per (policy, sample). */
   static void writeSeries(java.nio.file.Path file, List<RunResult> results) {
     StringBuilder b =

@@ -107,6 +107,27 @@ class RunCommandTest {
   }
 
   @Test
+  void details_printsEveryCounterPerPolicy() {
+    Run r =
+        run(
+            "run",
+            "--workload",
+            SMALL,
+            "--policy",
+            "legacy,strict",
+            "--progress",
+            "off",
+            "--details");
+    assertThat(r.exit()).isZero();
+    assertThat(r.out())
+        .containsPattern("counter +legacy +strict")
+        .containsPattern("spurious_c +[1-9][0-9,]* +0\\s")
+        .containsPattern("host.cow_ksm +[1-9][0-9,]* +0\\s")
+        .contains("host.hostmmu_notifier_range_flushes")
+        .contains("reflected_dsi");
+  }
+
+  @Test
   void helpWorkloads_describesTheSyntax() {
     Run r = run("run", "--help-workloads");
     assertThat(r.exit()).isZero();

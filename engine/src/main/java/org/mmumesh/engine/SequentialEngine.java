@@ -307,6 +307,7 @@ public final class SequentialEngine {
       }
       if (end instanceof FaultStep.Reflect r) {
         clock += cfg.costs().reflectNs();
+        vm.stats.inc(r.vector() < FaultBits.VEC_ISI ? Stat.REFLECTED_DSI : Stat.REFLECTED_ISI);
         if (vm.kernel.handle(v.index, r, ea) == GuestKernel.Outcome.FAIL) {
           fail(v, kind, ea, vm.kernel.lastFailure());
           return;

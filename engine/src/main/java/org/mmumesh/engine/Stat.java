@@ -15,6 +15,8 @@ public enum Stat {
   REFLECTED_PROTECTION("faults reflected as protection (-EPERM)"),
   REFLECTED_SEGMENT("faults reflected as segment interrupts"),
   REFLECTED_RAW("faults reflected raw (not handled by handle_pagefault)"),
+  REFLECTED_DSI("reflected data faults (vectors 0x300, 0x380)"),
+  REFLECTED_ISI("reflected instruction faults (vectors 0x400, 0x480)"),
   MMIO_EXITS("MMIO exits"),
   MAP_FAILURES("map_page failures ignored (Q7)"),
   HOST_MAPS_RO("host HPTEs installed read-only"),
