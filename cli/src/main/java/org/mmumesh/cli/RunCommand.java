@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.mmumesh.common.MmuOptions;
-import org.mmumesh.common.Policy;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.ProtectionPolicy;
 import org.mmumesh.engine.RunResult;
@@ -14,6 +13,7 @@ import org.mmumesh.engine.SimCosts;
 import org.mmumesh.workload.WorkloadParser;
 import org.mmumesh.workload.WorkloadSpec;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -50,19 +50,7 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--help-workloads", description = "Describe the workload syntax and exit.")
   boolean helpWorkloads;
 
-  @Option(
-      names = "--policy",
-      split = ",",
-      paramLabel = "POLICY",
-      description = "Policies to compare: legacy, fixed, strict (default: all three).")
-  List<String> policies = new ArrayList<>(List.of("legacy", "fixed", "strict"));
-
-  @Option(
-      names = "--quirk",
-      split = ",",
-      paramLabel = "Qn=on|off",
-      description = "Override a quirk flag for every policy, e.g. q8=off.")
-  List<String> quirks = new ArrayList<>();
+  @Mixin PolicyOptions policyOptions = new PolicyOptions();
 
   @Option(
       names = "--engine",
@@ -186,9 +174,7 @@ final class RunCommand implements Callable<Integer> {
               throw new IllegalArgumentException(
                   "--on-protection: '" + onProtection + "' is not allowed; allowed: upgrade, fail");
         };
-    List<Policy> ps = policies.stream().map(Policy::parse).toList();
-    List<TranslateCommand.QuirkOverride> overrides =
-        quirks.stream().map(TranslateCommand.QuirkOverride::parse).toList();
+    List<MmuOptions> options = policyOptions.resolve();
     SimCosts simCosts = SimCosts.defaults();
     for (String c : costs) {
       int eq = c.indexOf('=');
@@ -207,11 +193,7 @@ final class RunCommand implements Callable<Integer> {
     }
     WorkloadSpec w = WorkloadParser.parse(workload);
     List<EngineConfig> configs = new ArrayList<>();
-    for (Policy p : ps) {
-      MmuOptions o = MmuOptions.defaults(p);
-      for (TranslateCommand.QuirkOverride q : overrides) {
-        o = o.with(q.quirk(), q.on());
-      }
+    for (MmuOptions o : options) {
       configs.add(
           EngineConfig.defaults(o)
               .withHost32(host == 32)

@@ -1,13 +1,10 @@
 package org.mmumesh.cli;
 
 import java.io.PrintWriter;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import org.mmumesh.common.Access;
-import org.mmumesh.common.Policy;
-import org.mmumesh.common.Quirk;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -27,19 +24,7 @@ import picocli.CommandLine.Spec;
 final class TranslateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(
-      names = "--policy",
-      split = ",",
-      paramLabel = "POLICY",
-      description = "Policies to compare: legacy, fixed, strict (default: all three).")
-  List<String> policies = new ArrayList<>(List.of("legacy", "fixed", "strict"));
-
-  @Option(
-      names = "--quirk",
-      split = ",",
-      paramLabel = "Qn=on|off",
-      description = "Override a quirk flag, e.g. q1=on or q2=off (applies to every policy).")
-  List<String> quirks = new ArrayList<>();
+  @Mixin PolicyOptions policyOptions = new PolicyOptions();
 
   @Option(
       names = "--mmu",
@@ -76,9 +61,7 @@ final class TranslateCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    List<Policy> ps = policies.stream().map(Policy::parse).toList();
-    List<QuirkOverride> overrides = quirks.stream().map(QuirkOverride::parse).toList();
-    TranslateDemo demo = new TranslateDemo(ps, overrides);
+    TranslateDemo demo = new TranslateDemo(policyOptions.resolve());
     if (ea == null) {
       demo.runScenarios(out);
     } else {
@@ -114,22 +97,5 @@ final class TranslateCommand implements Callable<Integer> {
     }
     throw new IllegalArgumentException(
         "--access: '" + text + "' is not an access kind; allowed: load, store, ifetch");
-  }
-
-  /** One {@code --quirk qN=on|off}. */
-  record QuirkOverride(Quirk quirk, boolean on) {
-    static QuirkOverride parse(String text) {
-      int eq = text.indexOf('=');
-      if (eq < 0) {
-        throw new IllegalArgumentException(
-            "--quirk: '" + text + "' has no '='; allowed: qN=on or qN=off");
-      }
-      String v = text.substring(eq + 1).trim().toLowerCase(java.util.Locale.ROOT);
-      if (!v.equals("on") && !v.equals("off")) {
-        throw new IllegalArgumentException(
-            "--quirk: '" + text + "' has value '" + v + "'; allowed: on, off");
-      }
-      return new QuirkOverride(Quirk.parse(text.substring(0, eq)), v.equals("on"));
-    }
   }
 }

@@ -6,7 +6,6 @@ import java.util.List;
 import org.mmumesh.common.Access;
 import org.mmumesh.common.Checks;
 import org.mmumesh.common.MmuOptions;
-import org.mmumesh.common.Policy;
 import org.mmumesh.guestmmu.Cpu32State;
 import org.mmumesh.guestmmu.Cpu64State;
 import org.mmumesh.guestmmu.GuestHtab;
@@ -23,12 +22,10 @@ final class TranslateDemo {
   static final long SDR1_32 = 0x00100003L;
   static final long SDR1_64 = 0x0000000001000000L;
 
-  private final List<Policy> policies;
-  private final List<TranslateCommand.QuirkOverride> overrides;
+  private final List<MmuOptions> policies;
 
-  TranslateDemo(List<Policy> policies, List<TranslateCommand.QuirkOverride> overrides) {
+  TranslateDemo(List<MmuOptions> policies) {
     this.policies = policies;
-    this.overrides = overrides;
   }
 
   /** A built-in scenario: one access to a freshly placed HPTE. */
@@ -57,14 +54,6 @@ final class TranslateDemo {
         new Scenario("store to a read-only page (PP=3)", 64, 0x10005000L, Access.STORE, 3, true));
   }
 
-  MmuOptions optionsFor(Policy p) {
-    MmuOptions o = MmuOptions.defaults(p);
-    for (TranslateCommand.QuirkOverride q : overrides) {
-      o = o.with(q.quirk(), q.on());
-    }
-    return o;
-  }
-
   void runScenarios(PrintWriter out) {
     out.println("mmumesh translate: guest xlate walks (spec sections 2-4) under each policy.");
     out.println(
@@ -73,8 +62,8 @@ final class TranslateDemo {
     List<String[]> rows = new ArrayList<>();
     int n = 1;
     for (Scenario s : scenarios()) {
-      for (Policy p : policies) {
-        Walk w = walk(s.mmu(), s.ea(), s.access(), s.pp(), s.pr(), true, optionsFor(p));
+      for (MmuOptions p : policies) {
+        Walk w = walk(s.mmu(), s.ea(), s.access(), s.pp(), s.pr(), true, p);
         out.println();
         out.printf(
             "== #%d %d-bit, %s: %s at 0x%08x under %s%n",
@@ -100,8 +89,8 @@ final class TranslateDemo {
 
   void runCustom(
       PrintWriter out, int mmu, long ea, Access access, int pp, boolean pr, boolean placeHpte) {
-    for (Policy p : policies) {
-      Walk w = walk(mmu, ea, access, pp, pr, placeHpte, optionsFor(p));
+    for (MmuOptions p : policies) {
+      Walk w = walk(mmu, ea, access, pp, pr, placeHpte, p);
       out.printf("== %d-bit %s at 0x%x under %s%n", mmu, access, ea, w.options());
       w.lines().forEach(l -> out.println("   " + l));
     }

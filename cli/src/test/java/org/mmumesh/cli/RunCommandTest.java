@@ -2,31 +2,16 @@ package org.mmumesh.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 class RunCommandTest {
   private static final String SMALL =
       "identical:vms=3,pages=256,image-distinct=1,ws=256,read=1.0,locality=uniform,"
           + "accesses=40000,seed=5";
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    CommandLine cl = Main.commandLine();
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int exit = cl.execute(args);
-    return new Run(exit, out.toString(), err.toString());
-  }
-
   @Test
   void readOnlyWorkload_legacyLosesTheSaving_fixedAndStrictKeepAll() {
-    Run r = run("run", "--workload", SMALL, "--progress", "off", "--check-invariants");
+    CliRun r = CliRun.of("run", "--workload", SMALL, "--progress", "off", "--check-invariants");
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(r.out())
         .contains("mmumesh run: identical:vms=3")
@@ -41,25 +26,26 @@ class RunCommandTest {
 
   @Test
   void progressOn_withoutATerminal_printsQuarterLines() {
-    Run r = run("run", "--workload", SMALL, "--policy", "fixed", "--progress", "on");
+    CliRun r = CliRun.of("run", "--workload", SMALL, "--policy", "fixed", "--progress", "on");
     assertThat(r.exit()).isZero();
     assertThat(r.err()).contains("100% (120,000/120,000 accesses)");
   }
 
   @Test
   void badInput_isReportedWithTheFieldAndNothingRuns() {
-    Run r = run("run", "--workload", "identical:vms=0", "--progress", "off");
+    CliRun r = CliRun.of("run", "--workload", "identical:vms=0", "--progress", "off");
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err()).contains("vms").contains("allowed");
     assertThat(r.out()).doesNotContain("mmumesh run:");
-    assertThat(run("run", "--policy", "fast").err())
+    assertThat(CliRun.of("run", "--policy", "fast").err())
         .contains("policy: 'fast' is not a policy; allowed: legacy, fixed, strict");
-    assertThat(run("run", "--workload", "uniform:vms=1,pages=64,mmu=64", "--host", "32").err())
+    assertThat(
+            CliRun.of("run", "--workload", "uniform:vms=1,pages=64,mmu=64", "--host", "32").err())
         .contains("a 64-bit guest cannot run on a 32-bit host");
-    assertThat(run("run", "--engine", "actors").err()).contains("--engine: 'actors'");
-    assertThat(run("run", "--ksm-sleep-ms", "0").err())
+    assertThat(CliRun.of("run", "--engine", "actors").err()).contains("--engine: 'actors'");
+    assertThat(CliRun.of("run", "--ksm-sleep-ms", "0").err())
         .contains("ksmSleepMillisecs: 0 is out of range; allowed 1 to 60000");
-    assertThat(run("run", "--workload", "lackey:path=/nonexistent/trace").err())
+    assertThat(CliRun.of("run", "--workload", "lackey:path=/nonexistent/trace").err())
         .contains("/nonexistent/trace");
   }
 
@@ -67,8 +53,8 @@ class RunCommandTest {
   void series_writesTheKsmTimeSeriesAsCsv_andCostsChangeSimulatedTime(
       @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
     java.nio.file.Path csv = dir.resolve("s.csv");
-    Run cheap =
-        run(
+    CliRun cheap =
+        CliRun.of(
             "run",
             "--workload",
             SMALL,
@@ -83,8 +69,8 @@ class RunCommandTest {
     assertThat(lines.get(0)).startsWith("policy,sim_ms,pages_shared,pages_sharing");
     assertThat(lines).hasSizeGreaterThan(2);
     assertThat(lines.get(1)).startsWith("legacy,0.000,256,512,");
-    Run dear =
-        run(
+    CliRun dear =
+        CliRun.of(
             "run",
             "--workload",
             SMALL,
@@ -95,9 +81,9 @@ class RunCommandTest {
             "--cost",
             "exit=100000");
     assertThat(simMs(dear.out())).isGreaterThan(10 * simMs(cheap.out()));
-    assertThat(run("run", "--cost", "warp=3").err())
+    assertThat(CliRun.of("run", "--cost", "warp=3").err())
         .contains("cost: 'warp' is not a cost; allowed: tlb, htab, exit");
-    assertThat(run("run", "--cost", "exit=-1").err())
+    assertThat(CliRun.of("run", "--cost", "exit=-1").err())
         .contains("exitNs: -1 is out of range; allowed 0 to 1000000000");
   }
 
@@ -108,8 +94,8 @@ class RunCommandTest {
 
   @Test
   void details_printsEveryCounterPerPolicy() {
-    Run r =
-        run(
+    CliRun r =
+        CliRun.of(
             "run",
             "--workload",
             SMALL,
@@ -129,7 +115,7 @@ class RunCommandTest {
 
   @Test
   void helpWorkloads_describesTheSyntax() {
-    Run r = run("run", "--help-workloads");
+    CliRun r = CliRun.of("run", "--help-workloads");
     assertThat(r.exit()).isZero();
     assertThat(r.out()).contains("identical").contains("lackey").contains("uniform");
   }

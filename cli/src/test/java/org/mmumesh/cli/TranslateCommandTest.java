@@ -2,28 +2,13 @@ package org.mmumesh.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 class TranslateCommandTest {
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    CommandLine cl = Main.commandLine();
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int exit = cl.execute(args);
-    return new Run(exit, out.toString(), err.toString());
-  }
-
   @Test
   void demo_showsCSetOnALoadUnderLegacyOnly() {
-    Run r = run("translate");
+    CliRun r = CliRun.of("translate");
     assertThat(r.exit()).isZero();
     assertThat(r.out())
         .containsPattern("#1 +32-bit load from a read/write page.*legacy\\[[q0-9,]*\\] +OK +RC")
@@ -34,8 +19,8 @@ class TranslateCommandTest {
 
   @Test
   void customWalk_honoursQuirkOverrides() {
-    Run r =
-        run(
+    CliRun r =
+        CliRun.of(
             "translate",
             "--mmu",
             "32",
@@ -54,15 +39,15 @@ class TranslateCommandTest {
 
   @Test
   void badInput_getsAMessageNamingTheField_andExitCode2() {
-    assertThat(run("translate", "--policy", "lenient").err())
+    assertThat(CliRun.of("translate", "--policy", "lenient").err())
         .contains("policy: 'lenient' is not a policy; allowed: legacy, fixed, strict");
-    Run r = run("translate", "--mmu", "32", "--ea", "0x1_0000");
+    CliRun r = CliRun.of("translate", "--mmu", "32", "--ea", "0x1_0000");
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err()).contains("--ea: '0x1_0000' is not an address");
-    assertThat(run("translate", "--mmu", "32", "--ea", "0x100000000").err())
+    assertThat(CliRun.of("translate", "--mmu", "32", "--ea", "0x100000000").err())
         .contains("ea: 0x100000000 is out of range; allowed 0x0 to 0xffffffff");
-    assertThat(run("translate", "--quirk", "q2=maybe").err()).contains("allowed: on, off");
-    assertThat(run("translate", "--ea", "0x10", "--pp", "7").err())
+    assertThat(CliRun.of("translate", "--quirk", "q2=maybe").err()).contains("allowed: on, off");
+    assertThat(CliRun.of("translate", "--ea", "0x10", "--pp", "7").err())
         .contains("--pp: 7 is out of range; allowed 0 to 3");
   }
 }

@@ -69,104 +69,150 @@ public record EngineConfig(
   }
 
   public EngineConfig withInvariants(boolean on) {
-    return new EngineConfig(
-        options,
-        host32,
-        costs,
-        tlbEntries,
-        quantum,
-        maxFaultsPerAccess,
-        ksmPagesToScan,
-        ksmSleepMillisecs,
-        ksmWarmupPasses,
-        sampleIntervalNanos,
-        guestPp,
-        protection,
-        on);
+    return toBuilder().checkInvariants(on).build();
   }
 
   public EngineConfig withKsm(int pagesToScan, long sleepMillisecs, int warmupPasses) {
-    return new EngineConfig(
-        options,
-        host32,
-        costs,
-        tlbEntries,
-        quantum,
-        maxFaultsPerAccess,
-        pagesToScan,
-        sleepMillisecs,
-        warmupPasses,
-        sampleIntervalNanos,
-        guestPp,
-        protection,
-        checkInvariants);
+    return toBuilder()
+        .ksmPagesToScan(pagesToScan)
+        .ksmSleepMillisecs(sleepMillisecs)
+        .ksmWarmupPasses(warmupPasses)
+        .build();
   }
 
   public EngineConfig withHost32(boolean on) {
-    return new EngineConfig(
-        options,
-        on,
-        costs,
-        tlbEntries,
-        quantum,
-        maxFaultsPerAccess,
-        ksmPagesToScan,
-        ksmSleepMillisecs,
-        ksmWarmupPasses,
-        sampleIntervalNanos,
-        guestPp,
-        protection,
-        checkInvariants);
+    return toBuilder().host32(on).build();
   }
 
   public EngineConfig withGuest(int pp, ProtectionPolicy onProtection) {
-    return new EngineConfig(
-        options,
-        host32,
-        costs,
-        tlbEntries,
-        quantum,
-        maxFaultsPerAccess,
-        ksmPagesToScan,
-        ksmSleepMillisecs,
-        ksmWarmupPasses,
-        sampleIntervalNanos,
-        pp,
-        onProtection,
-        checkInvariants);
+    return toBuilder().guestPp(pp).protection(onProtection).build();
   }
 
   public EngineConfig withCosts(SimCosts newCosts) {
-    return new EngineConfig(
-        options,
-        host32,
-        newCosts,
-        tlbEntries,
-        quantum,
-        maxFaultsPerAccess,
-        ksmPagesToScan,
-        ksmSleepMillisecs,
-        ksmWarmupPasses,
-        sampleIntervalNanos,
-        guestPp,
-        protection,
-        checkInvariants);
+    return toBuilder().costs(newCosts).build();
   }
 
   public EngineConfig withSampleInterval(long nanos) {
-    return new EngineConfig(
-        options,
-        host32,
-        costs,
-        tlbEntries,
-        quantum,
-        maxFaultsPerAccess,
-        ksmPagesToScan,
-        ksmSleepMillisecs,
-        ksmWarmupPasses,
-        nanos,
-        guestPp,
-        protection,
-        checkInvariants);
+    return toBuilder().sampleIntervalNanos(nanos).build();
+  }
+
+  /** A builder starting from this configuration. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Changes some fields of an {@link EngineConfig}; {@link #build()} validates them. */
+  public static final class Builder {
+    private MmuOptions options;
+    private boolean host32;
+    private SimCosts costs;
+    private int tlbEntries;
+    private int quantum;
+    private int maxFaultsPerAccess;
+    private int ksmPagesToScan;
+    private long ksmSleepMillisecs;
+    private int ksmWarmupPasses;
+    private long sampleIntervalNanos;
+    private int guestPp;
+    private ProtectionPolicy protection;
+    private boolean checkInvariants;
+
+    private Builder(EngineConfig c) {
+      options = c.options;
+      host32 = c.host32;
+      costs = c.costs;
+      tlbEntries = c.tlbEntries;
+      quantum = c.quantum;
+      maxFaultsPerAccess = c.maxFaultsPerAccess;
+      ksmPagesToScan = c.ksmPagesToScan;
+      ksmSleepMillisecs = c.ksmSleepMillisecs;
+      ksmWarmupPasses = c.ksmWarmupPasses;
+      sampleIntervalNanos = c.sampleIntervalNanos;
+      guestPp = c.guestPp;
+      protection = c.protection;
+      checkInvariants = c.checkInvariants;
+    }
+
+    public Builder options(MmuOptions v) {
+      options = v;
+      return this;
+    }
+
+    public Builder host32(boolean v) {
+      host32 = v;
+      return this;
+    }
+
+    public Builder costs(SimCosts v) {
+      costs = v;
+      return this;
+    }
+
+    public Builder tlbEntries(int v) {
+      tlbEntries = v;
+      return this;
+    }
+
+    public Builder quantum(int v) {
+      quantum = v;
+      return this;
+    }
+
+    public Builder maxFaultsPerAccess(int v) {
+      maxFaultsPerAccess = v;
+      return this;
+    }
+
+    public Builder ksmPagesToScan(int v) {
+      ksmPagesToScan = v;
+      return this;
+    }
+
+    public Builder ksmSleepMillisecs(long v) {
+      ksmSleepMillisecs = v;
+      return this;
+    }
+
+    public Builder ksmWarmupPasses(int v) {
+      ksmWarmupPasses = v;
+      return this;
+    }
+
+    public Builder sampleIntervalNanos(long v) {
+      sampleIntervalNanos = v;
+      return this;
+    }
+
+    public Builder guestPp(int v) {
+      guestPp = v;
+      return this;
+    }
+
+    public Builder protection(ProtectionPolicy v) {
+      protection = v;
+      return this;
+    }
+
+    public Builder checkInvariants(boolean v) {
+      checkInvariants = v;
+      return this;
+    }
+
+    public EngineConfig build() {
+      return new EngineConfig(
+          options,
+          host32,
+          costs,
+          tlbEntries,
+          quantum,
+          maxFaultsPerAccess,
+          ksmPagesToScan,
+          ksmSleepMillisecs,
+          ksmWarmupPasses,
+          sampleIntervalNanos,
+          guestPp,
+          protection,
+          checkInvariants);
+    }
   }
 }

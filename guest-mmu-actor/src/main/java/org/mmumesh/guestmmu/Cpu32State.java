@@ -6,7 +6,7 @@ import org.mmumesh.common.Checks;
  * A 32-bit Book3S vCPU's translation state: MSR bits, the 16 segment registers and the 8 IBAT and 8
  * DBAT pairs (spec 2.1, 2.7). Setters validate and change nothing on bad input.
  */
-public final class Cpu32State implements CpuState {
+public final class Cpu32State extends CpuState {
   /** SR bits (spec 2.1). */
   public static final int SR_T = 0x80000000;
 
@@ -17,50 +17,18 @@ public final class Cpu32State implements CpuState {
   /** KVM extracts 28 bits, not the architectural 24 (spec 2.1). */
   public static final int SR_VSID_MASK = 0x0FFFFFFF;
 
-  private boolean msrPr;
-  private boolean msrIr = true;
-  private boolean msrDr = true;
   private final int[] sr = new int[16];
   private final Bat[] ibat = new Bat[8];
   private final Bat[] dbat = new Bat[8];
-  private long magicPageEa;
-  private long magicPagePa;
 
   public Cpu32State() {
     java.util.Arrays.fill(ibat, Bat.INVALID);
     java.util.Arrays.fill(dbat, Bat.INVALID);
   }
 
-  @Override
-  public boolean msrPr() {
-    return msrPr;
-  }
-
-  @Override
-  public boolean msrIr() {
-    return msrIr;
-  }
-
-  @Override
-  public boolean msrDr() {
-    return msrDr;
-  }
-
-  @Override
-  public long magicPageEa() {
-    return magicPageEa;
-  }
-
-  @Override
-  public long magicPagePa() {
-    return magicPagePa;
-  }
-
   /** Sets MSR[PR], MSR[IR] and MSR[DR]. */
   public Cpu32State setMsr(boolean pr, boolean ir, boolean dr) {
-    this.msrPr = pr;
-    this.msrIr = ir;
-    this.msrDr = dr;
+    msr(pr, ir, dr);
     return this;
   }
 
@@ -101,8 +69,7 @@ public final class Cpu32State implements CpuState {
   public Cpu32State setMagicPage(long ea, long pa) {
     Checks.unsignedAtMost("magicPageEa", ea, 0xFFFFFFFFL);
     Checks.unsignedAtMost("magicPagePa", pa, 0xFFFFFFFFL);
-    this.magicPageEa = ea;
-    this.magicPagePa = pa;
+    magicPage(ea, pa);
     return this;
   }
 

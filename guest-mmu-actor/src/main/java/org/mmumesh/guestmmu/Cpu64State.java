@@ -10,17 +10,12 @@ import org.mmumesh.common.PageSize;
  * entries as KVM does. Lookup is a linear scan comparing {@code ea >>> 28} (256 MiB) or {@code ea
  * >>> 40} (1 TiB) with each valid entry's ESID.
  */
-public final class Cpu64State implements CpuState {
+public final class Cpu64State extends CpuState {
   /** The guest ABI's SLB size. */
   public static final int DEFAULT_SLB_NR = 64;
 
   private final boolean multiPageSize;
   private final SlbEntry[] slb;
-  private boolean msrPr;
-  private boolean msrIr = true;
-  private boolean msrDr = true;
-  private long magicPageEa;
-  private long magicPagePa;
 
   /**
    * @param slbNr SLB entries (1 to 64)
@@ -38,31 +33,6 @@ public final class Cpu64State implements CpuState {
     this(DEFAULT_SLB_NR, true);
   }
 
-  @Override
-  public boolean msrPr() {
-    return msrPr;
-  }
-
-  @Override
-  public boolean msrIr() {
-    return msrIr;
-  }
-
-  @Override
-  public boolean msrDr() {
-    return msrDr;
-  }
-
-  @Override
-  public long magicPageEa() {
-    return magicPageEa;
-  }
-
-  @Override
-  public long magicPagePa() {
-    return magicPagePa;
-  }
-
   /** True on CPUs with BOOK3S_HFLAG_MULTI_PGSIZE. */
   public boolean multiPageSize() {
     return multiPageSize;
@@ -70,16 +40,13 @@ public final class Cpu64State implements CpuState {
 
   /** Sets MSR[PR], MSR[IR] and MSR[DR]. */
   public Cpu64State setMsr(boolean pr, boolean ir, boolean dr) {
-    this.msrPr = pr;
-    this.msrIr = ir;
-    this.msrDr = dr;
+    msr(pr, ir, dr);
     return this;
   }
 
   /** Sets the magic page (0 disables it). */
   public Cpu64State setMagicPage(long ea, long pa) {
-    this.magicPageEa = ea;
-    this.magicPagePa = pa;
+    magicPage(ea, pa);
     return this;
   }
 

@@ -131,15 +131,15 @@ public final class Hash32Mmu {
       boolean mayWrite = q3 ? pp > 1 : pp == 2;
       String name = (data ? "DBAT" : "IBAT") + i;
       if (!mayRead) {
-        trace(trace, name + " matches but PP=0 gives no access: skipped");
+        Traces.step(trace, name + " matches but PP=0 gives no access: skipped");
         continue;
       }
       if (rules.legacy() ? !mayWrite : iswrite && !mayWrite) {
-        trace(trace, name + " matches but PP=" + pp + " is read-only: skipped");
+        Traces.step(trace, name + " matches but PP=" + pp + " is read-only: skipped");
         continue;
       }
       long raddr = (bat.brpn() | (e & ~bat.bepiMask())) & 0xFFFFFFFFL;
-      trace(
+      Traces.step(
           trace,
           name
               + " hit: BEPI 0x"
@@ -215,7 +215,7 @@ public final class Hash32Mmu {
       boolean mayWrite = i == 0 || i == 1 || i == 2 || i == 6;
       boolean mayRead = mayWrite || i == 3 || i == 5 || i == 7;
       if (rules.legacy() && !mayRead) {
-        trace(t, "slot " + slot + " matches but gives no read access: skipped (legacy)");
+        Traces.step(t, "slot " + slot + " matches but gives no read access: skipped (legacy)");
         continue;
       }
       boolean refused = rules.refuses(iswrite, mayRead, mayWrite);
@@ -249,24 +249,12 @@ public final class Hash32Mmu {
           XlateResult.rcOf(w1, PTE_R, PTE_C),
           XlateResult.rcOf(after, PTE_R, PTE_C));
     }
-    trace(t, "no matching entry in the " + (primary ? "primary" : "secondary") + " PTEG");
+    Traces.step(t, "no matching entry in the " + (primary ? "primary" : "secondary") + " PTEG");
     return XlateResult.ENOENT;
   }
 
   private static String rcText(long before, long after) {
-    return "R " + bit(before, after, PTE_R) + ", C " + bit(before, after, PTE_C);
-  }
-
-  private static String bit(long before, long after, long mask) {
-    boolean b = (before & mask) != 0;
-    boolean a = (after & mask) != 0;
-    return b == a ? (a ? "already set" : "clear") : a ? "set" : "cleared";
-  }
-
-  private static void trace(XlateTrace t, String line) {
-    if (t != null) {
-      t.step(line);
-    }
+    return "R " + Traces.bit(before, after, PTE_R) + ", C " + Traces.bit(before, after, PTE_C);
   }
 
   /**

@@ -105,14 +105,15 @@ public final class Hash64Mmu {
     long mpEa = cpu.magicPageEa();
     if (mpEa != 0 && (ea & ~0xFFFL) == (mpEa & ~0xFFFL) && !cpu.msrPr()) {
       long raddr = (cpu.magicPagePa() | (ea & 0xFFF)) & KVM_PAM;
-      trace(t, "magic page hit: raddr 0x" + Long.toHexString(raddr) + ", RWX");
+      Traces.step(t, "magic page hit: raddr 0x" + Long.toHexString(raddr) + ", RWX");
       return XlateResult.withoutHpte(
           XlateStatus.OK,
           new GuestPte(ea, eaToVp(cpu, ea), raddr, true, true, true, PageSize.SIZE_4K));
     }
     SlbEntry slbe = cpu.findSlbe(ea);
     if (slbe == null) {
-      trace(t, "no SLB entry for ESID 0x" + Long.toHexString(ea >>> 28) + ": result EINVAL (-22)");
+      Traces.step(
+          t, "no SLB entry for ESID 0x" + Long.toHexString(ea >>> 28) + ": result EINVAL (-22)");
       return XlateResult.EINVAL;
     }
     long vVal = vVal(slbe, ea, false);
@@ -148,15 +149,16 @@ public final class Hash64Mmu {
         if (slbe.large() && cpu.multiPageSize()) {
           pgsize = decodePageSize(slbe, r);
           if (pgsize == null) {
-            trace(t, "slot " + slot + " matches but its page-size encoding is wrong: skipped");
+            Traces.step(
+                t, "slot " + slot + " matches but its page-size encoding is wrong: skipped");
             continue;
           }
         }
         return found(cpu, slbe, ea, iswrite, key, vAddr, slot, r, pgsize, t, guestVisible);
       }
-      trace(t, "no match in the " + (second ? "secondary" : "primary") + " PTEG");
+      Traces.step(t, "no match in the " + (second ? "secondary" : "primary") + " PTEG");
     }
-    trace(t, "result: ENOENT (-2)");
+    Traces.step(t, "result: ENOENT (-2)");
     return XlateResult.ENOENT;
   }
 
@@ -205,7 +207,7 @@ public final class Hash64Mmu {
       t.step(
           String.format(
               "R/C: dword1 0x%x -> 0x%x (R %s, C %s)",
-              r, after, bit(r, after, HPTE_R_R), bit(r, after, HPTE_R_C)));
+              r, after, Traces.bit(r, after, HPTE_R_R), Traces.bit(r, after, HPTE_R_C)));
       t.step("result: " + status + " (" + status.errno() + ")");
     }
     GuestPte pte = new GuestPte(ea, eaToVp(cpu, ea), raddr, mayRead, mayWrite, mayExecute, pgsize);
@@ -258,18 +260,6 @@ public final class Hash64Mmu {
         | (slbe.large() ? HPTE_V_LARGE : 0)
         | HPTE_V_VALID
         | (secondary ? HPTE_V_SECONDARY : 0);
-  }
-
-  private static String bit(long before, long after, long mask) {
-    boolean b = (before & mask) != 0;
-    boolean a = (after & mask) != 0;
-    return b == a ? (a ? "already set" : "clear") : a ? "set" : "cleared";
-  }
-
-  private static void trace(XlateTrace t, String line) {
-    if (t != null) {
-      t.step(line);
-    }
   }
 
   /** {@code ea_to_vp}: the VPN through the SLB, 0 when no entry translates {@code ea}. */

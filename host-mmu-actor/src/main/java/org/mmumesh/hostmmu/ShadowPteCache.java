@@ -350,28 +350,17 @@ public final class ShadowPteCache {
     long key = ea & mask;
     if (mask == MASK_FLUSH_PAGE || (!kind.is64() && mask == 0xFFFFF000L)) {
       stats.inc(HostMmuStats.Counter.FLUSH_PAGE_CALLS);
-      int before = count;
-      int b = hash64(key >>> 12, BITS[L_PTE]);
-      for (int e = heads[L_PTE][b]; e >= 0; ) {
-        int n = next[L_PTE][e];
-        if ((eaddr[e] & mask) == key) {
-          invalidate(e, InvalidationCause.FLUSH_PAGE);
-        }
-        e = n;
-      }
-      return before - count;
+      return invalidateMatching(
+          L_PTE, hash64(key >>> 12, BITS[L_PTE]), eaddr, mask, key, InvalidationCause.FLUSH_PAGE);
     } else if (mask == MASK_FLUSH_LONG) {
       stats.inc(HostMmuStats.Counter.FLUSH_LONG_CALLS);
-      int before = count;
-      int b = hash64(key >>> 12, BITS[L_PTE_LONG]);
-      for (int e = heads[L_PTE_LONG][b]; e >= 0; ) {
-        int n = next[L_PTE_LONG][e];
-        if ((eaddr[e] & MASK_FLUSH_LONG) == key) {
-          invalidate(e, InvalidationCause.FLUSH_LONG);
-        }
-        e = n;
-      }
-      return before - count;
+      return invalidateMatching(
+          L_PTE_LONG,
+          hash64(key >>> 12, BITS[L_PTE_LONG]),
+          eaddr,
+          MASK_FLUSH_LONG,
+          key,
+          InvalidationCause.FLUSH_LONG);
     } else if (mask == MASK_FLUSH_ALL) {
       stats.inc(HostMmuStats.Counter.FLUSH_ALL_CALLS);
       return flushAll(InvalidationCause.FLUSH_ALL);
@@ -426,11 +415,22 @@ public final class ShadowPteCache {
       return 0;
     }
     long key = vp & mask;
+    return invalidateMatching(
+        list, hash64(keyOf(list, 0, key), BITS[list]), vpage, mask, key, cause);
+  }
+
+  /**
+   * Walks bucket {@code b} of list {@code list} and invalidates the entries whose {@code field &
+   * mask} equals {@code key}.
+   *
+   * @return the number of entries invalidated
+   */
+  private int invalidateMatching(
+      int list, int b, long[] field, long mask, long key, InvalidationCause cause) {
     int before = count;
-    int b = hash64(keyOf(list, 0, key), BITS[list]);
     for (int e = heads[list][b]; e >= 0; ) {
       int n = next[list][e];
-      if ((vpage[e] & mask) == key) {
+      if ((field[e] & mask) == key) {
         invalidate(e, cause);
       }
       e = n;
