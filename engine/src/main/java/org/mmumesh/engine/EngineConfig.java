@@ -3,6 +3,7 @@ package org.mmumesh.engine;
 import java.util.Objects;
 import org.mmumesh.common.Checks;
 import org.mmumesh.common.MmuOptions;
+import org.mmumesh.guestmmu.ProtectionPolicy;
 
 /**
  * How one sequential run is set up.

@@ -5,10 +5,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.FaultBits;
 import org.mmumesh.common.Fingerprint;
 import org.mmumesh.common.Quirk;
 import org.mmumesh.common.VsidTags;
+import org.mmumesh.guestmmu.Guest32;
+import org.mmumesh.guestmmu.Guest64;
 import org.mmumesh.guestmmu.GuestHtab;
+import org.mmumesh.guestmmu.GuestKernel;
+import org.mmumesh.guestmmu.GuestMmuPort;
 import org.mmumesh.guestmmu.HostFlush;
 import org.mmumesh.guestmmu.XlateResult;
 import org.mmumesh.hostmmu.HostMmuConfig;
@@ -20,7 +25,6 @@ import org.mmumesh.hostmmu.SidMapToggle;
 import org.mmumesh.ksm.KsmScanner;
 import org.mmumesh.pageframe.PageFrames;
 import org.mmumesh.pageframe.PfnResult;
-import org.mmumesh.vcpu.FaultBits;
 import org.mmumesh.vcpu.FaultStep;
 import org.mmumesh.vcpu.HostFault;
 import org.mmumesh.vcpu.PageFaultHandler;
@@ -127,7 +131,7 @@ public final class SequentialEngine {
             spec.pagesPerVm(),
             cfg.guestPp(),
             cfg.protection(),
-            rt.stats,
+            e -> rt.stats.inc(GUEST_EVENTS[e.ordinal()]),
             f -> applyGuestTlbie(rt, f));
     frames.createVm(vm);
     frames.addSlot(vm, 0, 0, layout.memoryPages(), 0, false);
@@ -251,6 +255,18 @@ public final class SequentialEngine {
 
   private static final Access[] KINDS = Access.values();
 
+  private static final Stat[] GUEST_EVENTS = {
+    Stat.GUEST_DEMAND_MAPS,
+    Stat.GUEST_EVICTIONS,
+    Stat.GUEST_SLB_LOADS,
+    Stat.GUEST_PROT_UPGRADES,
+    Stat.GUEST_MISREPORTED
+  };
+
+  private static final Stat[] REFLECT_KINDS = {
+    Stat.REFLECTED_NOT_FOUND, Stat.REFLECTED_PROTECTION, Stat.REFLECTED_SEGMENT, Stat.REFLECTED_RAW
+  };
+
   private void access(VcpuRuntime v, int kindOrdinal, long ea, long value) {
     VmRuntime vm = v.vm;
     Access kind = KINDS[kindOrdinal];
@@ -308,7 +324,9 @@ public final class SequentialEngine {
       if (end instanceof FaultStep.Reflect r) {
         clock += cfg.costs().reflectNs();
         vm.stats.inc(r.vector() < FaultBits.VEC_ISI ? Stat.REFLECTED_DSI : Stat.REFLECTED_ISI);
-        if (vm.kernel.handle(v.index, r, ea) == GuestKernel.Outcome.FAIL) {
+        vm.stats.inc(REFLECT_KINDS[r.kind().ordinal()]);
+        if (vm.kernel.handle(v.index, r.vector(), r.dsisr(), r.msrBits(), ea)
+            == GuestKernel.Outcome.FAIL) {
           fail(v, kind, ea, vm.kernel.lastFailure());
           return;
         }

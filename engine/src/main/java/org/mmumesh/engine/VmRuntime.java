@@ -1,6 +1,8 @@
 package org.mmumesh.engine;
 
 import it.unimi.dsi.fastutil.longs.LongOpenHashSet;
+import org.mmumesh.guestmmu.GuestKernel;
+import org.mmumesh.guestmmu.GuestMmuPort;
 import org.mmumesh.hostmmu.HostMmuCore;
 
 /**

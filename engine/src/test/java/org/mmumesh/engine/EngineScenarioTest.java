@@ -9,6 +9,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
+import org.mmumesh.guestmmu.ProtectionPolicy;
 import org.mmumesh.pageframe.PageFrames;
 import org.mmumesh.workload.GuestImage;
 import org.mmumesh.workload.Locality;

@@ -1,6 +1,7 @@
 package org.mmumesh.vcpu;
 
 import org.mmumesh.common.Access;
+import org.mmumesh.common.FaultBits;
 
 /**
  * A fault the host MMU raised while the guest ran (an exit): a DSI with its DSISR, or an ISI with

@@ -8,6 +8,7 @@ import static org.mmumesh.common.VsidTags.VSID_REAL_DR;
 import static org.mmumesh.common.VsidTags.VSID_REAL_IR;
 
 import org.mmumesh.common.Access;
+import org.mmumesh.common.FaultBits;
 import org.mmumesh.common.GuestPte;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.PageSize;

@@ -1,4 +1,4 @@
-package org.mmumesh.engine;
+package org.mmumesh.guestmmu;
 
 /** What the guest kernel model does with a protection fault reflected to it. */
 public enum ProtectionPolicy {

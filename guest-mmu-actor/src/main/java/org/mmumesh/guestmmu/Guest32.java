@@ -1,23 +1,17 @@
-package org.mmumesh.engine;
+package org.mmumesh.guestmmu;
 
 import org.mmumesh.common.Access;
 import org.mmumesh.common.MmuOptions;
-import org.mmumesh.guestmmu.Cpu32State;
-import org.mmumesh.guestmmu.CpuState;
-import org.mmumesh.guestmmu.GuestHtab;
-import org.mmumesh.guestmmu.Hash32Mmu;
-import org.mmumesh.guestmmu.HostFlush;
-import org.mmumesh.guestmmu.XlateResult;
 
 /**
  * A 32-bit guest as the guest kernel model sets it up: 16 valid segment registers with Ks=0, Kp=1
  * (as Linux sets them for user space), the vCPUs in problem state with relocation on.
  */
-final class Guest32 implements GuestMmuPort {
+public final class Guest32 implements GuestMmuPort {
   private final Hash32Mmu mmu;
   private final Cpu32State[] cpus;
 
-  Guest32(GuestHtab htab, MmuOptions options, int vcpus) {
+  public Guest32(GuestHtab htab, MmuOptions options, int vcpus) {
     this.mmu = new Hash32Mmu(htab, options);
     this.cpus = new Cpu32State[vcpus];
     for (int v = 0; v < vcpus; v++) {

@@ -1,4 +1,4 @@
-package org.mmumesh.vcpu;
+package org.mmumesh.common;
 
 /** Exception vectors, DSISR and SRR1 bits of spec 6.1. */
 public final class FaultBits {

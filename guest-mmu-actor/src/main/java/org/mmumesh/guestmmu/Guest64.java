@@ -1,26 +1,19 @@
-package org.mmumesh.engine;
+package org.mmumesh.guestmmu;
 
 import org.mmumesh.common.Access;
 import org.mmumesh.common.MmuOptions;
-import org.mmumesh.guestmmu.Cpu64State;
-import org.mmumesh.guestmmu.CpuState;
-import org.mmumesh.guestmmu.GuestHtab;
-import org.mmumesh.guestmmu.Hash64Mmu;
-import org.mmumesh.guestmmu.HostFlush;
-import org.mmumesh.guestmmu.SlbEntry;
-import org.mmumesh.guestmmu.XlateResult;
 
 /**
  * A 64-bit guest (POWER7-like: 64 SLB entries, multi-page-size) as the guest kernel model sets it
  * up: the SLB starts empty and is filled on segment interrupts, round-robin, with 256 MiB segments
  * (VSID {@code 0x1000 + esid * 0x101}, Ks=0, Kp=1); the vCPUs run in problem state.
  */
-final class Guest64 implements GuestMmuPort {
+public final class Guest64 implements GuestMmuPort {
   private final Hash64Mmu mmu;
   private final Cpu64State[] cpus;
   private final int[] nextSlb;
 
-  Guest64(GuestHtab htab, MmuOptions options, int vcpus) {
+  public Guest64(GuestHtab htab, MmuOptions options, int vcpus) {
     this.mmu = new Hash64Mmu(htab, options);
     this.cpus = new Cpu64State[vcpus];
     this.nextSlb = new int[vcpus];
@@ -29,7 +22,8 @@ final class Guest64 implements GuestMmuPort {
     }
   }
 
-  static long vsidOf(long esid) {
+  /** The VSID the guest kernel model gives segment {@code esid}. */
+  public static long vsidOf(long esid) {
     return 0x1000L + esid * 0x101L;
   }
 

@@ -1,16 +1,12 @@
-package org.mmumesh.engine;
+package org.mmumesh.guestmmu;
 
 import org.mmumesh.common.Access;
-import org.mmumesh.guestmmu.CpuState;
-import org.mmumesh.guestmmu.GuestHtab;
-import org.mmumesh.guestmmu.HostFlush;
-import org.mmumesh.guestmmu.XlateResult;
 
 /**
  * One VM's guest MMU as the engine sees it: the 32-bit and 64-bit models behind one interface, plus
  * the HTAB operations the guest kernel model performs. Per-vCPU register state lives here too.
  */
-interface GuestMmuPort {
+public interface GuestMmuPort {
 
   /** The kernel's xlate for vCPU {@code vcpu}. */
   XlateResult xlate(int vcpu, long ea, Access access, boolean guestVisible);
