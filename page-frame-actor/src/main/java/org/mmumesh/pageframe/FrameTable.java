@@ -6,17 +6,30 @@ import java.util.Map;
 import org.mmumesh.common.Fingerprint;
 
 /**
- * Host page frames of one simulated host, as parallel primitive arrays indexed by pfn (no per-frame
- * objects): content fingerprint (8 bytes), map count = number of host PTEs pointing at the frame (4
- * bytes), a generation bumped every time the frame is freed (4 bytes; lets KSM detect a stale
- * stable node, spec 7.6 "keyhole" check) and flags (1 byte): 17 bytes per frame. Arrays grow by
- * half their size when full.
+ * Host page frames of one simulated host, as parallel primitive arrays (no per-frame objects):
+ * content fingerprint (8 bytes), map count = number of host PTEs pointing at the frame (4 bytes), a
+ * generation bumped every time the frame is freed (4 bytes; lets KSM detect a stale stable node,
+ * spec 7.6 "keyhole" check) and flags (1 byte): 17 bytes per frame.
  *
- * <p>Frame {@link #ZERO_PFN} is the shared zero page (content {@link Fingerprint#ZERO}); it is
- * never freed. Free frames are kept on a LIFO list threaded through the fingerprint array, so
- * allocation is deterministic: the most recently freed frame is reused first, otherwise a fresh pfn
- * is taken. Pins (extra page references such as GUP / O_DIRECT, spec 7.4 step 1) are rare and kept
- * in a small map; a pinned frame is not freed when its last mapping goes away.
+ * <p><b>Chunks.</b> The pfn space is cut into chunks of {@value #CHUNK} frames, pfn = chunk *
+ * {@value #CHUNK} + index, so pfns never move. A chunk's arrays exist only while it holds an
+ * allocated frame: when its last frame is freed the chunk is released (the memory of a booted host
+ * whose pages KSM merged away goes back to the heap, issue 3). One released chunk's arrays are kept
+ * as a spare so a frame freed and allocated again at a chunk boundary does not reallocate. The
+ * first chunk starts small (the requested initial capacity) and doubles up to a full chunk.
+ *
+ * <p><b>Allocation</b> is deterministic: from the lowest chunk with room (released chunks have
+ * room), inside it the most recently freed frame first (a LIFO free list per chunk, threaded
+ * through the fingerprint array), otherwise the chunk's next never-used index. Frame {@link
+ * #ZERO_PFN} is the shared zero page (content {@link Fingerprint#ZERO}); it is never freed, so the
+ * first chunk is never released.
+ *
+ * <p><b>Generations across a release.</b> A released chunk remembers the largest generation any of
+ * its frames reached; its frames start from that value when the chunk comes back, so a stale stable
+ * node (recorded with an older generation) can never match a frame reallocated at the same pfn.
+ *
+ * <p>Pins (extra page references such as GUP / O_DIRECT, spec 7.4 step 1) are rare and kept in a
+ * small map; a pinned frame is not freed when its last mapping goes away.
  */
 final class FrameTable {
   static final int ZERO_PFN = 0;
@@ -27,115 +40,259 @@ final class FrameTable {
   /** Largest pfn the table can hold (host PTE encoding keeps pfn + 1 in 31 bits). */
   static final int MAX_PFN = Integer.MAX_VALUE - 2;
 
-  private long[] fingerprint;
-  private int[] mapCount;
-  private int[] generation;
-  private byte[] flags;
+  static final int CHUNK_SHIFT = 16;
+
+  /** Frames per chunk. */
+  static final int CHUNK = 1 << CHUNK_SHIFT;
+
+  private static final int MASK = CHUNK - 1;
+  private static final int MAX_CHUNKS = (MAX_PFN >>> CHUNK_SHIFT) + 1;
+
+  // Per chunk (null arrays: released or never used).
+  private long[][] fingerprint;
+  private int[][] mapCount;
+  private int[][] generation;
+  private byte[][] flags;
+  private int[] live; // allocated frames
+  private int[] freeHead; // local index of the most recently freed frame, -1 if none
+  private int[] bump; // next never-used local index
+  private int[] genBase; // generation of a never-used frame
+
+  private int chunks; // chunk slots ever used
+  private int firstRoom; // no chunk below this one has room
   private int top;
-  private int freeHead = -1;
   private int allocated;
+  private int chunksLive;
+  private int chunksReleased;
+
+  // One released chunk's arrays, kept for the next chunk created.
+  private long[] spareFingerprint;
+  private int[] spareMapCount;
+  private int[] spareGeneration;
+  private byte[] spareFlags;
+
   private final Map<Integer, Integer> pins = new HashMap<>();
 
   FrameTable(int initialCapacity) {
-    int cap = Math.max(16, initialCapacity);
-    fingerprint = new long[cap];
-    mapCount = new int[cap];
-    generation = new int[cap];
-    flags = new byte[cap];
+    int dir =
+        (int) Math.min(MAX_CHUNKS, Math.max(4, ((long) initialCapacity + MASK) >>> CHUNK_SHIFT));
+    fingerprint = new long[dir][];
+    mapCount = new int[dir][];
+    generation = new int[dir][];
+    flags = new byte[dir][];
+    live = new int[dir];
+    freeHead = new int[dir];
+    bump = new int[dir];
+    genBase = new int[dir];
+    chunks = 1;
+    createChunk(0, Math.min(CHUNK, Math.max(16, initialCapacity)));
     // Frame 0: the shared zero page.
+    bump[0] = 1;
+    live[0] = 1;
     top = 1;
     allocated = 1;
-    fingerprint[ZERO_PFN] = Fingerprint.ZERO;
-    flags[ZERO_PFN] = F_ZERO;
+    fingerprint[0][ZERO_PFN] = Fingerprint.ZERO;
+    flags[0][ZERO_PFN] = F_ZERO;
   }
 
   /** Allocates a frame holding {@code content}; map count 0, no flags. */
   int alloc(long content) {
-    int pfn;
-    if (freeHead >= 0) {
-      pfn = freeHead;
-      freeHead = (int) fingerprint[pfn];
-    } else {
-      if (top > MAX_PFN) {
-        throw new IllegalStateException("host frames exhausted: " + top + " frames in use");
-      }
-      if (top == fingerprint.length) {
-        grow();
-      }
-      pfn = top++;
+    int c = firstRoom;
+    while (c < chunks && live[c] == chunkCapacity(c)) {
+      c++;
     }
-    fingerprint[pfn] = content;
-    mapCount[pfn] = 0;
-    flags[pfn] = 0;
+    if (c == chunks) {
+      if (c == MAX_CHUNKS) {
+        throw new IllegalStateException("host frames exhausted: " + allocated + " frames in use");
+      }
+      if (c == live.length) {
+        growDirectory();
+      }
+      chunks++;
+    }
+    firstRoom = c;
+    if (flags[c] == null) {
+      createChunk(c, CHUNK);
+    }
+    long[] fp = fingerprint[c];
+    int i = freeHead[c];
+    if (i >= 0) {
+      freeHead[c] = (int) fp[i];
+    } else {
+      i = bump[c]++;
+      if (i == fp.length) {
+        growChunk(c);
+        fp = fingerprint[c];
+      }
+    }
+    fp[i] = content;
+    mapCount[c][i] = 0;
+    flags[c][i] = 0;
+    live[c]++;
     allocated++;
+    int pfn = (c << CHUNK_SHIFT) | i;
+    if (pfn >= top) {
+      top = pfn + 1;
+    }
     return pfn;
   }
 
-  private void grow() {
-    int cap = (int) Math.min((long) MAX_PFN + 1, fingerprint.length + (fingerprint.length >> 1));
-    fingerprint = Arrays.copyOf(fingerprint, cap);
-    mapCount = Arrays.copyOf(mapCount, cap);
-    generation = Arrays.copyOf(generation, cap);
-    flags = Arrays.copyOf(flags, cap);
+  private static int chunkCapacity(int c) {
+    return c == MAX_CHUNKS - 1 ? (MAX_PFN & MASK) + 1 : CHUNK;
   }
 
-  /** Frees {@code pfn}: bumps its generation, clears its flags, puts it on the free list. */
+  private void growDirectory() {
+    int n = (int) Math.min(MAX_CHUNKS, live.length * 2L);
+    fingerprint = Arrays.copyOf(fingerprint, n);
+    mapCount = Arrays.copyOf(mapCount, n);
+    generation = Arrays.copyOf(generation, n);
+    flags = Arrays.copyOf(flags, n);
+    live = Arrays.copyOf(live, n);
+    freeHead = Arrays.copyOf(freeHead, n);
+    bump = Arrays.copyOf(bump, n);
+    genBase = Arrays.copyOf(genBase, n);
+  }
+
+  private void createChunk(int c, int size) {
+    if (size == CHUNK && spareFlags != null) {
+      fingerprint[c] = spareFingerprint;
+      mapCount[c] = spareMapCount;
+      generation[c] = spareGeneration;
+      flags[c] = spareFlags;
+      spareFingerprint = null;
+      spareMapCount = null;
+      spareGeneration = null;
+      spareFlags = null;
+    } else {
+      fingerprint[c] = new long[size];
+      mapCount[c] = new int[size];
+      generation[c] = new int[size];
+      flags[c] = new byte[size];
+    }
+    // never-used frames read as free, with the chunk's base generation; map counts are 0 (a frame
+    // is only freed with map count 0)
+    Arrays.fill(flags[c], F_FREE);
+    Arrays.fill(generation[c], genBase[c]);
+    live[c] = 0;
+    bump[c] = 0;
+    freeHead[c] = -1;
+    chunksLive++;
+  }
+
+  /** Doubles a chunk created small (only the first one is), up to a full chunk. */
+  private void growChunk(int c) {
+    int old = flags[c].length;
+    int n = Math.min(CHUNK, old * 2);
+    fingerprint[c] = Arrays.copyOf(fingerprint[c], n);
+    mapCount[c] = Arrays.copyOf(mapCount[c], n);
+    generation[c] = Arrays.copyOf(generation[c], n);
+    flags[c] = Arrays.copyOf(flags[c], n);
+    Arrays.fill(flags[c], old, n, F_FREE);
+    Arrays.fill(generation[c], old, n, genBase[c]);
+  }
+
+  /**
+   * Frees {@code pfn}: bumps its generation, clears its flags, puts it on its chunk's free list;
+   * releases the chunk if it was the chunk's last frame.
+   */
   void free(int pfn) {
-    if (pfn == ZERO_PFN || (flags[pfn] & F_FREE) != 0 || mapCount[pfn] != 0) {
+    if (pfn == ZERO_PFN || !isLive(pfn) || mapCount(pfn) != 0) {
       throw new IllegalStateException("cannot free pfn " + pfn);
     }
-    generation[pfn]++;
-    flags[pfn] = F_FREE;
-    fingerprint[pfn] = freeHead;
-    freeHead = pfn;
+    int c = pfn >>> CHUNK_SHIFT;
+    int i = pfn & MASK;
+    generation[c][i]++;
+    flags[c][i] = F_FREE;
+    fingerprint[c][i] = freeHead[c];
+    freeHead[c] = i;
     allocated--;
+    if (--live[c] == 0) {
+      releaseChunk(c);
+    }
+    if (c < firstRoom) {
+      firstRoom = c;
+    }
+  }
+
+  private void releaseChunk(int c) {
+    int[] gen = generation[c];
+    int max = genBase[c];
+    for (int i = 0, n = bump[c]; i < n; i++) {
+      max = Math.max(max, gen[i]);
+    }
+    genBase[c] = max;
+    if (spareFlags == null && flags[c].length == CHUNK) {
+      spareFingerprint = fingerprint[c];
+      spareMapCount = mapCount[c];
+      spareGeneration = gen;
+      spareFlags = flags[c];
+    }
+    fingerprint[c] = null;
+    mapCount[c] = null;
+    generation[c] = null;
+    flags[c] = null;
+    bump[c] = 0;
+    freeHead[c] = -1;
+    chunksLive--;
+    chunksReleased++;
   }
 
   /** True if {@code pfn} names a frame that exists and is not free. */
   boolean isLive(int pfn) {
-    return pfn >= 0 && pfn < top && (flags[pfn] & F_FREE) == 0;
+    if (pfn < 0 || pfn >= top) {
+      return false;
+    }
+    byte[] f = flags[pfn >>> CHUNK_SHIFT];
+    return f != null && (f[pfn & MASK] & F_FREE) == 0;
   }
 
   long fingerprint(int pfn) {
-    return fingerprint[pfn];
+    return fingerprint[pfn >>> CHUNK_SHIFT][pfn & MASK];
   }
 
   void setFingerprint(int pfn, long content) {
-    fingerprint[pfn] = content;
+    fingerprint[pfn >>> CHUNK_SHIFT][pfn & MASK] = content;
   }
 
+  /** The map count; 0 for a frame of a released chunk. */
   int mapCount(int pfn) {
-    return mapCount[pfn];
+    int[] m = mapCount[pfn >>> CHUNK_SHIFT];
+    return m == null ? 0 : m[pfn & MASK];
   }
 
   /** Increments the map count, returning the new value. */
   int incMap(int pfn) {
-    return ++mapCount[pfn];
+    return ++mapCount[pfn >>> CHUNK_SHIFT][pfn & MASK];
   }
 
   /** Decrements the map count, returning the new value. */
   int decMap(int pfn) {
-    return --mapCount[pfn];
+    return --mapCount[pfn >>> CHUNK_SHIFT][pfn & MASK];
   }
 
+  /** The generation; for a frame of a released chunk, the one it will start from. */
   int generation(int pfn) {
-    return generation[pfn];
+    int c = pfn >>> CHUNK_SHIFT;
+    int[] g = generation[c];
+    return g == null ? genBase[c] : g[pfn & MASK];
   }
 
   boolean isKsm(int pfn) {
-    return (flags[pfn] & F_KSM) != 0;
+    return (flags[pfn >>> CHUNK_SHIFT][pfn & MASK] & F_KSM) != 0;
   }
 
   boolean isZero(int pfn) {
     return pfn == ZERO_PFN;
   }
 
+  /** True for a free frame, a never-used one and one of a released chunk. */
   boolean isFree(int pfn) {
-    return (flags[pfn] & F_FREE) != 0;
+    byte[] f = flags[pfn >>> CHUNK_SHIFT];
+    return f == null || (f[pfn & MASK] & F_FREE) != 0;
   }
 
   void setKsm(int pfn) {
-    flags[pfn] |= F_KSM;
+    flags[pfn >>> CHUNK_SHIFT][pfn & MASK] |= F_KSM;
   }
 
   /**
@@ -144,7 +301,9 @@ final class FrameTable {
    * once is COW-shared.
    */
   boolean mustCopyOnWrite(int pfn) {
-    return (flags[pfn] & (F_KSM | F_ZERO)) != 0 || mapCount[pfn] > 1;
+    int c = pfn >>> CHUNK_SHIFT;
+    int i = pfn & MASK;
+    return (flags[c][i] & (F_KSM | F_ZERO)) != 0 || mapCount[c][i] > 1;
   }
 
   int pinCount(int pfn) {
@@ -169,18 +328,34 @@ final class FrameTable {
     return n - 1;
   }
 
-  /** Number of pfns ever handed out (the zero page included); valid pfns are below it. */
+  /** One more than the highest pfn ever handed out; valid pfns are below it. */
   int top() {
     return top;
   }
 
-  /** Frames not on the free list (the zero page included). */
+  /** Frames not on a free list (the zero page included). */
   int allocated() {
     return allocated;
   }
 
-  /** Frames the arrays can hold before growing. */
-  int capacity() {
-    return fingerprint.length;
+  /** Frames the chunks currently held can hold (the spare not included). */
+  long capacity() {
+    long n = 0;
+    for (int c = 0; c < chunks; c++) {
+      if (flags[c] != null) {
+        n += flags[c].length;
+      }
+    }
+    return n;
+  }
+
+  /** Chunks whose arrays are held (holding at least one allocated frame). */
+  int chunksLive() {
+    return chunksLive;
+  }
+
+  /** Times a chunk was released because its last frame was freed. */
+  int chunksReleased() {
+    return chunksReleased;
   }
 }

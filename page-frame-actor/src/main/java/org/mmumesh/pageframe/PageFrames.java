@@ -90,13 +90,14 @@ public final class PageFrames {
   private long freshAllocations;
   private long notifierEvents;
 
-  /** A host with a small initial frame capacity (arrays grow as needed). */
+  /** A host with a small initial frame capacity (the frame table grows as needed). */
   public PageFrames() {
     this(1024);
   }
 
   /**
-   * A host whose frame arrays start with room for {@code initialFrames} frames.
+   * A host whose frame table starts with room for {@code initialFrames} frames (at most one chunk
+   * of {@value FrameTable#CHUNK} is allocated up front; more chunks come as frames are allocated).
    *
    * @param initialFrames initial capacity, 1 to 2^31 - 2
    */
@@ -878,6 +879,15 @@ public final class PageFrames {
   /** Frames allocated (not free), the zero page included; pinned unmapped frames count. */
   public int framesAllocated() {
     return frames.allocated();
+  }
+
+  /**
+   * Frames the frame table's chunks now have room for (allocated or not): its memory is about 17
+   * bytes times this. Chunks of {@value FrameTable#CHUNK} frames are released when their last frame
+   * is freed, so this falls when KSM merges a booted host's pages away.
+   */
+  public long frameCapacity() {
+    return frames.capacity();
   }
 
   /** Host PTEs mapping the zero page. */
