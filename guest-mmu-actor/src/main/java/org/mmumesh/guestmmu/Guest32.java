@@ -1,6 +1,7 @@
 package org.mmumesh.guestmmu;
 
 import org.mmumesh.common.Access;
+import org.mmumesh.common.HostFlush;
 import org.mmumesh.common.MmuOptions;
 
 /**

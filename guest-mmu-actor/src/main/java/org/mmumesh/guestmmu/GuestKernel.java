@@ -2,6 +2,7 @@ package org.mmumesh.guestmmu;
 
 import it.unimi.dsi.fastutil.longs.Long2LongOpenHashMap;
 import org.mmumesh.common.FaultBits;
+import org.mmumesh.common.HostFlush;
 
 /**
  * The guest kernel model: what the guest does with the exceptions KVM delivers to it, so workloads

@@ -1,6 +1,7 @@
 package org.mmumesh.guestmmu;
 
 import org.mmumesh.common.Access;
+import org.mmumesh.common.HostFlush;
 
 /**
  * One VM's guest MMU as the engine sees it: the 32-bit and 64-bit models behind one interface, plus

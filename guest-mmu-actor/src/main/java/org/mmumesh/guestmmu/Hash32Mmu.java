@@ -10,6 +10,7 @@ import static org.mmumesh.common.VsidTags.VSID_REAL_IR;
 import org.mmumesh.common.Access;
 import org.mmumesh.common.Checks;
 import org.mmumesh.common.GuestPte;
+import org.mmumesh.common.HostFlush;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.PageSize;
 import org.mmumesh.common.Quirk;

@@ -7,6 +7,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
 import org.mmumesh.common.FaultBits;
+import org.mmumesh.common.HostFlush;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 

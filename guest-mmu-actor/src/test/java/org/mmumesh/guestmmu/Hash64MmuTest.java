@@ -7,6 +7,7 @@ import static org.mmumesh.guestmmu.Fixtures.f64;
 
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.HostFlush;
 import org.mmumesh.common.PageSize;
 import org.mmumesh.common.Policy;
 import org.mmumesh.common.VsidTags;
