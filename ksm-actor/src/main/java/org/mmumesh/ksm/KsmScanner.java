@@ -61,6 +61,9 @@ public final class KsmScanner {
 
   private static final int TOMBSTONE = -1;
 
+  /** The unstable tree's table size between passes and its minimum. */
+  private static final int UNSTABLE_MIN_SLOTS = 1024;
+
   private static final class MmSlot {
     final int vm;
     final List<MergeableRegion> regions = new ArrayList<>();
@@ -80,9 +83,10 @@ public final class KsmScanner {
   // Unstable tree: linear-probing table of item id + 1 (-1 tombstone) with a parallel byte tag per
   // slot (0 = empty, else 8 bits of the content hash) so probes skip other contents without
   // touching items or pages: 5 bytes per slot. Sized at the start of each pass for every item that
-  // may be inserted during it (new items cannot be: their checksum is 0).
-  private int[] unstableIds = new int[1024];
-  private byte[] unstableTags = new byte[1024];
+  // may be inserted during it (new items cannot be: their checksum is 0; items in the stable tree
+  // are not, unless they leave it), dropped back to the minimum when the pass ends.
+  private int[] unstableIds = new int[UNSTABLE_MIN_SLOTS];
+  private byte[] unstableTags = new byte[UNSTABLE_MIN_SLOTS];
   private int unstableUsed;
 
   // Scan cursor (ksm_scan): at the list head, or in mmList[cursorSlot] at cursorRegion/cursorHva.
@@ -412,16 +416,16 @@ public final class KsmScanner {
         long page = cursorHva < r.end ? pf.nextAnonPage(slot.vm, cursorHva, r.end) : -1;
         long stop = page < 0 ? r.end : page;
         for (int id = r.idOf(cursorHva), e = r.idOf(stop); id < e; id++) {
-          if (items.flags[id] != 0) {
+          if (items.flags(id) != 0) {
             freeItem(id);
           }
         }
         if (page >= 0) {
           int id = r.idOf(page);
-          if (items.flags[id] == 0) {
-            items.flags[id] = RmapItems.EXISTS;
-            items.oldChecksum[id] = 0;
-            items.node[id] = 0;
+          if (items.flags(id) == 0) {
+            items.setFlags(id, RmapItems.EXISTS);
+            items.setOldChecksum(id, 0);
+            items.setNode(id, 0);
             rmapItems++;
           }
           curVm = slot.vm;
@@ -437,6 +441,7 @@ public final class KsmScanner {
       if (cursorSlot == mmList.size()) {
         atHead = true;
         seqnr++;
+        dropUnstableTree();
         return -1;
       }
       startMm();
@@ -452,7 +457,7 @@ public final class KsmScanner {
   // ---------------------------------------------------------------- cmp_and_merge_page (7.4)
 
   private boolean inStableTree(int id) {
-    return (items.flags[id] & RmapItems.STABLE) != 0 && stable.inTree[items.node[id]];
+    return (items.flags(id) & RmapItems.STABLE) != 0 && stable.inTree[items.node(id)];
   }
 
   private void cmpAndMergePage(int vm, long hva, int pfn, int id) {
@@ -481,8 +486,8 @@ public final class KsmScanner {
       return;
     }
     int cs = checksum(content);
-    if (items.oldChecksum[id] != cs) {
-      items.oldChecksum[id] = cs;
+    if (items.oldChecksum(id) != cs) {
+      items.setOldChecksum(id, cs);
       return;
     }
     int treeItem = unstableTreeSearchInsert(id, pfn, content);
@@ -513,7 +518,7 @@ public final class KsmScanner {
   }
 
   private int itemNode(int id) {
-    return (items.flags[id] & RmapItems.STABLE) != 0 ? items.node[id] : 0;
+    return (items.flags(id) & RmapItems.STABLE) != 0 ? items.node(id) : 0;
   }
 
   /**
@@ -585,15 +590,15 @@ public final class KsmScanner {
       pagesSharing++;
     }
     stable.refs[n]++;
-    items.node[id] = n;
-    items.flags[id] = (byte) ((items.flags[id] & ~RmapItems.UNSTABLE) | RmapItems.STABLE);
+    items.setNode(id, n);
+    items.setFlags(id, (byte) ((items.flags(id) & ~RmapItems.UNSTABLE) | RmapItems.STABLE));
   }
 
   /** {@code remove_rmap_item_from_tree} with the counter rules of spec 7.5. */
   private void removeRmapItemFromTree(int id) {
-    byte f = items.flags[id];
+    byte f = items.flags(id);
     if ((f & RmapItems.STABLE) != 0) {
-      int n = items.node[id];
+      int n = items.node(id);
       if (stable.inTree[n] && isStale(n)) {
         pruneStableNode(n);
       }
@@ -605,9 +610,9 @@ public final class KsmScanner {
         }
       }
       stable.releaseRef(n);
-      items.node[id] = 0;
+      items.setNode(id, 0);
     } else if ((f & RmapItems.UNSTABLE) != 0) {
-      int age = (int) ((seqnr - items.seq[id]) & 0xFF);
+      int age = (int) ((seqnr - items.seq(id)) & 0xFF);
       if (age > 1) {
         throw new IllegalStateException("rmap_item " + id + " unstable age " + age);
       }
@@ -616,15 +621,15 @@ public final class KsmScanner {
       }
       pagesUnshared--;
     }
-    items.flags[id] = (byte) (f & RmapItems.EXISTS);
+    items.setFlags(id, (byte) (f & RmapItems.EXISTS));
   }
 
   private void freeItem(int id) {
-    if (items.flags[id] == 0) {
+    if (items.flags(id) == 0) {
       return;
     }
     removeRmapItemFromTree(id);
-    items.flags[id] = 0;
+    items.setFlags(id, (byte) 0);
     rmapItems--;
   }
 
@@ -636,8 +641,16 @@ public final class KsmScanner {
 
   // ---------------------------------------------------------------- unstable tree
 
+  /**
+   * Empties the unstable tree at the start of a pass, sized for the items that may be inserted
+   * during it: those not in the stable tree now ({@code rmap_items - pages_shared -
+   * pages_sharing}). Items that leave the stable tree during the pass can push it past that; {@link
+   * #growUnstable()} handles it.
+   */
   private void resetUnstableTree() {
-    long want = Math.min(Integer.MAX_VALUE - 8L, Math.max(1024L, rmapItems * 5 / 4 + 16));
+    long candidates = Math.max(0, rmapItems - pagesShared - pagesSharing);
+    long want =
+        Math.min(Integer.MAX_VALUE - 8L, Math.max(UNSTABLE_MIN_SLOTS, candidates * 5 / 4 + 16));
     if (unstableIds.length < want) {
       unstableIds = new int[(int) want];
       unstableTags = new byte[(int) want];
@@ -646,6 +659,28 @@ public final class KsmScanner {
       Arrays.fill(unstableTags, (byte) 0);
     }
     unstableUsed = 0;
+  }
+
+  /**
+   * At the end of a pass every entry is of an older pass (never looked at again), so the table goes
+   * back to its minimum size: in a merged steady state it held next to nothing.
+   */
+  private void dropUnstableTree() {
+    if (unstableIds.length > UNSTABLE_MIN_SLOTS) {
+      unstableIds = new int[UNSTABLE_MIN_SLOTS];
+      unstableTags = new byte[UNSTABLE_MIN_SLOTS];
+    }
+    unstableUsed = 0;
+  }
+
+  /** Slots of the unstable tree's table (for tests). */
+  int unstableCapacity() {
+    return unstableIds.length;
+  }
+
+  /** Ids the rmap_item arrays hold (for tests). */
+  long rmapCapacity() {
+    return items.capacity();
   }
 
   private static long hashOf(long content) {
@@ -691,7 +726,7 @@ public final class KsmScanner {
   }
 
   private boolean liveUnstable(int t) {
-    return (items.flags[t] & RmapItems.UNSTABLE) != 0 && items.seq[t] == (byte) seqnr;
+    return (items.flags(t) & RmapItems.UNSTABLE) != 0 && items.seq(t) == (byte) seqnr;
   }
 
   /**
@@ -739,8 +774,8 @@ public final class KsmScanner {
       tags[i] = tag;
       unstableUsed++;
     }
-    items.flags[id] |= RmapItems.UNSTABLE;
-    items.seq[id] = (byte) seqnr;
+    items.setFlags(id, (byte) (items.flags(id) | RmapItems.UNSTABLE));
+    items.setSeq(id, (byte) seqnr);
     pagesUnshared++;
     return -1;
   }
@@ -823,7 +858,7 @@ public final class KsmScanner {
             pruneStableNode(n);
           }
         });
-    resetUnstableTree();
+    dropUnstableTree();
     atHead = true;
     seqnr = 0;
   }
@@ -897,7 +932,7 @@ public final class KsmScanner {
     int[] perNode = new int[stable.items.length];
     for (MergeableRegion r : regionsById) {
       for (int id = r.idBase; id < r.idEnd(); id++) {
-        byte f = items.flags[id];
+        byte f = items.flags(id);
         if (f == 0) {
           continue;
         }
@@ -905,8 +940,8 @@ public final class KsmScanner {
         if ((f & RmapItems.UNSTABLE) != 0) {
           unstableFlagged++;
         }
-        if ((f & RmapItems.STABLE) != 0 && stable.inTree[items.node[id]]) {
-          perNode[items.node[id]]++;
+        if ((f & RmapItems.STABLE) != 0 && stable.inTree[items.node(id)]) {
+          perNode[items.node(id)]++;
         }
       }
     }
