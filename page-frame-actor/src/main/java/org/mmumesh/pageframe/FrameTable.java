@@ -40,7 +40,12 @@ final class FrameTable {
   /** Largest pfn the table can hold (host PTE encoding keeps pfn + 1 in 31 bits). */
   static final int MAX_PFN = Integer.MAX_VALUE - 2;
 
-  static final int CHUNK_SHIFT = 16;
+  /**
+   * 32 Ki frames per chunk: a chunk's fingerprint array (256 KiB) stays below G1's humongous
+   * threshold (half a region; regions are 1 MiB for heaps under 2 GiB), where a 64 Ki-frame one
+   * (512 KiB + its header) would take a whole region and waste half of it.
+   */
+  static final int CHUNK_SHIFT = 15;
 
   /** Frames per chunk. */
   static final int CHUNK = 1 << CHUNK_SHIFT;
