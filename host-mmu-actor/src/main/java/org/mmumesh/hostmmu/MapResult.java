@@ -33,4 +33,12 @@ public record MapResult(
   public boolean fullFlush() {
     return cacheFullFlush || vsidExhaustedFlush;
   }
+
+  /**
+   * True when this map may have removed a valid host HPTE (an eviction, or a flush of the vCPU), so
+   * TLB entries built from it must be shot down before the map is acknowledged.
+   */
+  public boolean removedHptes() {
+    return evicted > 0 || fullFlush();
+  }
 }

@@ -1,0 +1,907 @@
+package org.mmumesh.hostmmu;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.IntFunction;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.StashBuffer;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
+import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.mmumesh.common.CborSerializable;
+import org.mmumesh.common.Checks;
+import org.mmumesh.common.GuestPte;
+import org.mmumesh.common.HostFlush;
+
+/**
+ * The host MMU of one VM as an actor (architecture sections 2 and 4; spec 5.2-5.7): a thin shell
+ * around {@link HostMmuCore}, which owns the host HTAB, the per-vCPU shadow-PTE caches and SID
+ * maps. Every decision about HPTEs (rflags, eviction, flush masks, notifier modes) is the core's;
+ * this class routes messages, runs the TLB shootdown, the retry guard and the idempotency memory.
+ *
+ * <h2>State</h2>
+ *
+ * <ul>
+ *   <li>the {@link HostMmuCore} (a cache of translations: losing it is safe, vCPUs re-fault);
+ *   <li>{@code epoch}: bumped whenever a command may have removed a valid host HPTE (unmap, flush,
+ *       guest tlbie, notifier, eviction or cache-full/VSID-exhausted flush by a map, reset). vCPU
+ *       TLB entries are stamped with it; every reply carries the epoch current when it was sent;
+ *   <li>the TLB subscribers, one {@code ActorRef<TlbShootdown>} per vCPU index (watched);
+ *   <li>the {@link MmuNotifierGuard} (latest MMU-notifier sequence applied);
+ *   <li>the last reply per vCPU per request kind ({@link ReplyMemory}) for idempotent retries.
+ * </ul>
+ *
+ * <h2>TLB shootdown ({@code tlbie; tlbsync})</h2>
+ *
+ * A command that removed host HPTEs bumps the epoch and sends {@link TlbShootdown} with the new
+ * epoch to every subscribed vCPU; its reply ({@link Unmapped}, {@link Flushed}, {@link
+ * NotifierAcked}, {@link Mapped} after an eviction, {@link Failed} after a reset) is sent only when
+ * every subscriber has answered {@link TlbShootdownAck} with that epoch or newer, so no vCPU TLB
+ * entry outlives its host HPTE. A command that removed nothing replies at once (no TLB entry at the
+ * current epoch can refer to a removed HPTE, since every earlier removal bumped the epoch). A
+ * subscriber that does not answer within {@link Settings#shootdownTimeout()} is logged (warning,
+ * naming the vCPUs) and counted ({@code SHOOTDOWN_TIMEOUTS}, {@code SHOOTDOWN_UNANSWERED_VCPUS}),
+ * and the reply is sent anyway: a hung vCPU must not stall the VM's memory management, and a vCPU
+ * that later runs sees the newer epoch in its next reply. A subscriber whose actor stops is dropped
+ * and no longer awaited.
+ *
+ * <p><b>Commands during a shootdown</b>: one shootdown is in flight at a time. Commands that may
+ * change state ({@link MapPage}, {@link UnmapPage}, {@link GuestTlbie}, {@link FlushVcpu}, {@link
+ * NotifierInvalidate}, {@link SubscribeTlb}) are stashed in a bounded {@link StashBuffer} and run,
+ * in arrival order, after the shootdown completed; when the stash is full they are answered with
+ * {@link Rejected} (the requester retries). Read-only commands ({@link Lookup}, {@link GetStats},
+ * {@link CheckInvariants}) are answered at once: their answer reflects the state after the removal
+ * and carries the new epoch, so a TLB filled from it is valid.
+ *
+ * <h2>Contract for vCPUs</h2>
+ *
+ * A vCPU keeps the highest epoch it has seen (from {@link TlbShootdown} or any reply); entries are
+ * valid only at that epoch, so a higher epoch empties its TLB. It fills its TLB with the epoch of
+ * the {@link LookedUp} it got. It acknowledges each {@link TlbShootdown} after it emptied its TLB.
+ * When it (re)subscribes it passes the highest epoch it has seen, and the host MMU moves its epoch
+ * above it: epochs never repeat for a vCPU, even across host-MMU incarnations. A reply whose epoch
+ * is lower than the vCPU's known epoch means the host MMU restarted: the vCPU empties its TLB and
+ * subscribes again.
+ *
+ * <h2>Idempotency</h2>
+ *
+ * {@link MapPage}, {@link UnmapPage} and {@link FlushVcpu} remember the last reply per vCPU, {@link
+ * GuestTlbie} the last reply per VM: a repeated requestId is answered with the remembered reply and
+ * not applied again. {@link Lookup} is read-only and answered fresh. {@link NotifierInvalidate}
+ * carries no request id: applying it twice only flushes again, which is harmless. Rejections and
+ * failures are not remembered (nothing was applied).
+ *
+ * <h2>Bad input and failures</h2>
+ *
+ * Replies implement a small sealed {@link Reply} hierarchy: each command's {@code replyTo} accepts
+ * its success reply, {@link Rejected} (bad input: the reason names the field and the allowed range;
+ * nothing changed) and {@link Failed}. If the core throws anything but {@link
+ * IllegalArgumentException}, the actor logs it with the vCPU and address, replaces the core by an
+ * empty one (a consistent state: shadow PTEs are a cache), bumps the epoch, shoots down every TLB
+ * and replies {@link Failed}; subscribers, the notifier guard and the remembered replies are kept.
+ * A {@link SubscribeTlb} with a bad vCPU index has no reply channel: it is logged and counted
+ * ({@code REJECTED}).
+ *
+ * <h2>Sharding, passivation and rebalance</h2>
+ *
+ * Entity {@link #ENTITY_KEY}, id {@code vm-<v>} ({@link #entityId}). {@link #initSharding} turns
+ * passivation off. When the entity stops anyway (rebalance, node loss), its whole state is lost:
+ * the new incarnation starts with empty shadow tables, epoch {@link #FIRST_EPOCH}, no subscribers
+ * and a fresh notifier guard. Empty shadow tables are safe (vCPUs re-fault, NOHPTE). vCPUs learn of
+ * the restart by a reply whose epoch is below theirs and re-subscribe with their known epoch, which
+ * moves the new incarnation's epoch above every epoch of the old one. Until then a vCPU may still
+ * hit TLB entries of the old incarnation, and a fresh guard cannot refuse a map whose gfn-to-pfn
+ * preceded an invalidation the old incarnation applied; see the module report.
+ */
+public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
+
+  /** The sharding entity type. */
+  public static final EntityTypeKey<Command> ENTITY_KEY =
+      EntityTypeKey.create(Command.class, "HostMmu");
+
+  /** The epoch of a new incarnation (0 is never used, so a vCPU starting at 0 always moves). */
+  public static final long FIRST_EPOCH = 1;
+
+  /** The largest guest frame number a notifier may name: {@code gfn << 12} fits 64 bits. */
+  public static final long MAX_GFN = 1L << 52;
+
+  // ---- protocol: commands ---------------------------------------------------------------------
+
+  /** Every message the HostMmu accepts. */
+  public sealed interface Command extends CborSerializable {}
+
+  /**
+   * The hardware's HTAB search after a vCPU TLB miss (the fast path): SID map, host VPN, HTAB.
+   *
+   * @param gvsid the guest VSID of {@code ea}'s segment, with VSID_PR in problem state
+   */
+  public record Lookup(long requestId, int vcpu, long gvsid, long ea, ActorRef<LookupReply> replyTo)
+      implements Command {}
+
+  /**
+   * {@code kvmppc_mmu_map_page} after gfn-to-pfn (spec 5.3/5.4, fault step 4).
+   *
+   * @param pfn the host frame from gfn-to-pfn
+   * @param writable gfn-to-pfn's {@code writable}
+   * @param guardSeq the notifier sequence read with the gfn-to-pfn, or negative for no guard
+   */
+  public record MapPage(
+      long requestId,
+      int vcpu,
+      GuestPte pte,
+      long gvsid,
+      int pfn,
+      boolean writable,
+      long guardSeq,
+      ActorRef<MapReply> replyTo)
+      implements Command {}
+
+  /** {@code kvmppc_mmu_unmap_page} (spec 5.5): {@code pte_vflush} of one vpage on one vCPU. */
+  public record UnmapPage(
+      long requestId, int vcpu, GuestPte pte, boolean vsid64k, ActorRef<UnmapReply> replyTo)
+      implements Command {}
+
+  /**
+   * A guest tlbie (spec 5.6 "Users"): {@code pte_flush} or {@code pte_vflush} on every vCPU.
+   *
+   * @param flush what the guest MMU computed (serialized with a type name: {@code flush} or {@code
+   *     vflush})
+   */
+  public record GuestTlbie(
+      long requestId,
+      @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, include = JsonTypeInfo.As.PROPERTY, property = "t")
+          @JsonSubTypes({
+            @JsonSubTypes.Type(value = HostFlush.PteFlush.class, name = "flush"),
+            @JsonSubTypes.Type(value = HostFlush.PteVflush.class, name = "vflush")
+          })
+          HostFlush flush,
+      ActorRef<FlushReply> replyTo)
+      implements Command {}
+
+  /** {@code pte_flush(vcpu, 0, 0)}: everything of one vCPU (KVM_REQ_TLB_FLUSH at guest entry). */
+  public record FlushVcpu(long requestId, int vcpu, ActorRef<FlushReply> replyTo)
+      implements Command {}
+
+  /**
+   * An MMU-notifier invalidation (spec 5.7) of guest frames {@code [gfnStart, gfnEnd)}, reported
+   * after the page-frame side bumped the VM's notifier sequence to {@code notifierSeq}.
+   *
+   * @param fullFlush quirk Q8: flush every shadow PTE of every vCPU; false: {@code pte_pflush} of
+   *     the guest-real range on every vCPU
+   */
+  public record NotifierInvalidate(
+      long gfnStart,
+      long gfnEnd,
+      long notifierSeq,
+      boolean fullFlush,
+      ActorRef<NotifierReply> replyTo)
+      implements Command {}
+
+  /**
+   * Subscribes {@code vcpuRef} to TLB shootdowns for vCPU {@code vcpu}, replacing an earlier ref of
+   * that vCPU. The subscriber is sent a {@link TlbShootdown} with the current epoch at once (no ack
+   * awaited).
+   *
+   * @param knownEpoch the highest epoch the vCPU has seen (0 if none); the epoch moves above it
+   */
+  public record SubscribeTlb(int vcpu, long knownEpoch, ActorRef<TlbShootdown> vcpuRef)
+      implements Command {
+    /** A first subscription (known epoch 0). */
+    public SubscribeTlb(int vcpu, ActorRef<TlbShootdown> vcpuRef) {
+      this(vcpu, 0, vcpuRef);
+    }
+  }
+
+  /** A vCPU emptied its TLB of every entry older than {@code epoch}. */
+  public record TlbShootdownAck(int vcpu, long epoch) implements Command {}
+
+  /** Counters of the core and of this shell. */
+  public record GetStats(ActorRef<StatsReply> replyTo) implements Command {}
+
+  /** Runs {@link HostMmuCore#checkInvariants()}. */
+  public record CheckInvariants(ActorRef<InvariantsReply> replyTo) implements Command {}
+
+  // ---- protocol: events sent to vCPUs --------------------------------------------------------
+
+  /** {@code tlbie; tlbsync}: empty your TLB of entries older than {@code epoch}, then ack. */
+  public record TlbShootdown(long epoch, ActorRef<TlbShootdownAck> ack)
+      implements CborSerializable {}
+
+  // ---- protocol: replies ----------------------------------------------------------------------
+
+  /** Every reply. */
+  public sealed interface Reply extends CborSerializable {}
+
+  /** What a {@link Lookup} requester receives. */
+  public sealed interface LookupReply extends Reply {}
+
+  /** What a {@link MapPage} requester receives. */
+  public sealed interface MapReply extends Reply {}
+
+  /** What an {@link UnmapPage} requester receives. */
+  public sealed interface UnmapReply extends Reply {}
+
+  /** What a {@link GuestTlbie} or {@link FlushVcpu} requester receives. */
+  public sealed interface FlushReply extends Reply {}
+
+  /** What a {@link NotifierInvalidate} sender receives. */
+  public sealed interface NotifierReply extends Reply {}
+
+  /**
+   * The answer to {@link Lookup}.
+   *
+   * @param slot the host HTAB slot that matched, or -1: a miss (the vCPU takes a NOHPTE fault)
+   * @param protection the slot's protection, {@link org.mmumesh.hostmmu.Lookup#MISS} on a miss
+   * @param pfn the host frame, or -1 on a miss
+   * @param epoch the epoch to stamp the TLB entry with
+   */
+  public record LookedUp(
+      long requestId, int slot, org.mmumesh.hostmmu.Lookup protection, int pfn, long epoch)
+      implements LookupReply {}
+
+  /**
+   * The answer to {@link MapPage}.
+   *
+   * @param installed false: refused by the retry guard (an invalidation since {@code guardSeq})
+   * @param readOnly installed read-only
+   * @param markDirty {@code mark_page_dirty(gfn)} applies
+   */
+  public record Mapped(
+      long requestId, boolean installed, boolean readOnly, boolean markDirty, long epoch)
+      implements MapReply {}
+
+  /** The answer to {@link UnmapPage}: shadow entries removed. */
+  public record Unmapped(long requestId, int removed, long epoch) implements UnmapReply {}
+
+  /** The answer to {@link GuestTlbie} and {@link FlushVcpu}: shadow entries removed. */
+  public record Flushed(long requestId, int removed, long epoch) implements FlushReply {}
+
+  /** The invalidation was applied and every subscribed TLB shot down (or timed out). */
+  public record NotifierAcked(long notifierSeq, int removed, long epoch) implements NotifierReply {
+    /** An ack with no detail. */
+    public NotifierAcked(long notifierSeq) {
+      this(notifierSeq, 0, 0);
+    }
+  }
+
+  /**
+   * Bad input; nothing changed. {@code requestId} is the command's, or the notifier sequence for
+   * {@link NotifierInvalidate}; {@code reason} names the field and the allowed range.
+   */
+  public record Rejected(long requestId, String reason)
+      implements LookupReply, MapReply, UnmapReply, FlushReply, NotifierReply {}
+
+  /**
+   * The core failed unexpectedly; the shadow state was reset to empty (every TLB shot down) and the
+   * command may be retried.
+   */
+  public record Failed(long requestId, String cause)
+      implements LookupReply, MapReply, UnmapReply, FlushReply, NotifierReply {}
+
+  /**
+   * @param counters the core's {@link HostMmuStats#toMap()} followed by this shell's counters
+   */
+  public record StatsReply(
+      Map<String, Long> counters, long epoch, long latestNotifierSeq, int subscribers)
+      implements CborSerializable {}
+
+  /** {@link InvariantReport} with the epoch. */
+  public record InvariantsReply(
+      List<String> violations,
+      int liveEntries,
+      int staleEntries,
+      int unreachableEntries,
+      int htabValid,
+      long epoch)
+      implements CborSerializable {
+    /** True when there is no violation. */
+    public boolean ok() {
+      return violations.isEmpty();
+    }
+  }
+
+  // ---- internal messages (local only) ---------------------------------------------------------
+
+  private record ShootdownTimedOut(long epoch)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  // ---- settings and factories -----------------------------------------------------------------
+
+  /**
+   * @param shootdownTimeout how long a TLB shootdown waits for acks before replying anyway
+   * @param stashCapacity commands held while a shootdown is in flight
+   */
+  public record Settings(Duration shootdownTimeout, int stashCapacity) {
+    /** Validates both fields. */
+    public Settings {
+      Objects.requireNonNull(shootdownTimeout, "shootdownTimeout");
+      if (shootdownTimeout.isNegative() || shootdownTimeout.isZero()) {
+        throw new IllegalArgumentException(
+            "shootdownTimeout: " + shootdownTimeout + " is out of range; allowed > 0");
+      }
+      Checks.inRange("stashCapacity", stashCapacity, 1, 1 << 20);
+    }
+
+    /** 2 s and 4096 stashed commands. */
+    public static Settings defaults() {
+      return new Settings(Duration.ofSeconds(2), 4096);
+    }
+  }
+
+  /** A HostMmu with {@link Settings#defaults()}. */
+  public static Behavior<Command> create(HostMmuConfig config) {
+    return create(config, Settings.defaults());
+  }
+
+  /** A HostMmu for one VM of shape {@code config}. */
+  public static Behavior<Command> create(HostMmuConfig config, Settings settings) {
+    Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(settings, "settings");
+    return Behaviors.withStash(
+        settings.stashCapacity(),
+        stash ->
+            Behaviors.setup(
+                ctx ->
+                    Behaviors.withTimers(
+                        timers -> new HostMmu(ctx, stash, timers, config, settings))));
+  }
+
+  /** The entity id of VM {@code vm}: {@code vm-<v>}. */
+  public static String entityId(int vm) {
+    Checks.inRange("vm", vm, 0, Integer.MAX_VALUE);
+    return "vm-" + vm;
+  }
+
+  /** The VM of an entity id {@code vm-<v>}. */
+  public static int vmOf(String entityId) {
+    if (entityId == null || !entityId.matches("vm-[0-9]{1,10}")) {
+      throw new IllegalArgumentException(
+          "entityId: " + entityId + " is not allowed; allowed vm-<v> with v 0 to 2147483647");
+    }
+    long v = Long.parseLong(entityId.substring(3));
+    return (int) Checks.inRange("entityId vm", v, 0, Integer.MAX_VALUE);
+  }
+
+  /**
+   * Registers the HostMmu entity type with Cluster Sharding, passivation off (its state is a cache,
+   * but losing it forces every vCPU to re-fault and re-subscribe).
+   *
+   * @param configForVm the host MMU shape of each VM (distinct {@code firstContextId}s per host)
+   * @param settings shootdown timeout and stash capacity
+   * @param role the cluster role that hosts HostMmu entities, or null for every node
+   * @return the shard region, addressed with {@code ShardingEnvelope(entityId(v), command)}
+   */
+  public static ActorRef<ShardingEnvelope<Command>> initSharding(
+      ActorSystem<?> system,
+      IntFunction<HostMmuConfig> configForVm,
+      Settings settings,
+      String role) {
+    Objects.requireNonNull(configForVm, "configForVm");
+    ClusterShardingSettings shardingSettings =
+        ClusterShardingSettings.create(system).withNoPassivationStrategy();
+    if (role != null) {
+      shardingSettings = shardingSettings.withRole(role);
+    }
+    Entity<Command, ShardingEnvelope<Command>> entity =
+        Entity.of(ENTITY_KEY, ctx -> create(configForVm.apply(vmOf(ctx.getEntityId())), settings))
+            .withSettings(shardingSettings);
+    if (role != null) {
+      entity = entity.withRole(role);
+    }
+    return ClusterSharding.get(system).init(entity);
+  }
+
+  /** {@link #initSharding(ActorSystem, IntFunction, Settings, String)} with defaults, any node. */
+  public static ActorRef<ShardingEnvelope<Command>> initSharding(
+      ActorSystem<?> system, IntFunction<HostMmuConfig> configForVm) {
+    return initSharding(system, configForVm, Settings.defaults(), null);
+  }
+
+  // ---- state ----------------------------------------------------------------------------------
+
+  /** This shell's counters, reported after the core's in {@link StatsReply}. */
+  enum ShellCounter {
+    /** A shootdown was sent to at least one subscriber. */
+    SHOOTDOWNS,
+    /** A shootdown completed by its timeout. */
+    SHOOTDOWN_TIMEOUTS,
+    /** vCPUs that had not acknowledged a shootdown at its timeout. */
+    SHOOTDOWN_UNANSWERED_VCPUS,
+    /** A retried request answered from memory. */
+    RETRIES_ANSWERED,
+    /** A MapPage refused by the retry guard. */
+    MAPS_REFUSED,
+    /** A command rejected for bad input. */
+    REJECTED,
+    /** A command rejected because the stash was full. */
+    STASH_FULL,
+    /** The core threw; the shadow state was reset. */
+    CORE_FAILURES,
+    /** NotifierInvalidate commands applied. */
+    NOTIFIER_EVENTS
+  }
+
+  private static final ShellCounter[] SHELL_COUNTERS = ShellCounter.values();
+
+  private final ActorContext<Command> ctx;
+  private final StashBuffer<Command> stash;
+  private final TimerScheduler<Command> timers;
+  private final HostMmuConfig config;
+  private final Settings settings;
+  private final int vcpus;
+  private final ActorRef<TlbShootdownAck> ackRef;
+
+  private HostMmuCore core;
+  private long epoch = FIRST_EPOCH;
+  private final MmuNotifierGuard guard = new MmuNotifierGuard();
+  private final ActorRef<TlbShootdown>[] subscribers;
+  private int subscriberCount;
+  private final ReplyMemory<MapReply> maps;
+  private final ReplyMemory<UnmapReply> unmaps;
+  private final ReplyMemory<FlushReply> vcpuFlushes;
+  private final ReplyMemory<FlushReply> tlbies = new ReplyMemory<>(1);
+  private final long[] shellCounters = new long[SHELL_COUNTERS.length];
+
+  /** The shootdown in flight, and the reply it holds back; both null when none. */
+  private ShootdownRound round;
+
+  private Runnable heldReply;
+
+  @SuppressWarnings("unchecked")
+  private HostMmu(
+      ActorContext<Command> ctx,
+      StashBuffer<Command> stash,
+      TimerScheduler<Command> timers,
+      HostMmuConfig config,
+      Settings settings) {
+    super(ctx);
+    this.ctx = ctx;
+    ctx.setLoggerName(HostMmu.class);
+    this.stash = stash;
+    this.timers = timers;
+    this.config = config;
+    this.settings = settings;
+    this.vcpus = config.vcpus();
+    this.core = new HostMmuCore(config);
+    this.ackRef = ctx.getSelf().narrow();
+    this.subscribers = (ActorRef<TlbShootdown>[]) new ActorRef<?>[vcpus];
+    this.maps = new ReplyMemory<>(vcpus);
+    this.unmaps = new ReplyMemory<>(vcpus);
+    this.vcpuFlushes = new ReplyMemory<>(vcpus);
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Lookup.class, this::onLookup)
+        .onMessage(MapPage.class, this::onMapPage)
+        .onMessage(UnmapPage.class, this::onUnmapPage)
+        .onMessage(GuestTlbie.class, this::onGuestTlbie)
+        .onMessage(FlushVcpu.class, this::onFlushVcpu)
+        .onMessage(NotifierInvalidate.class, this::onNotifierInvalidate)
+        .onMessage(SubscribeTlb.class, this::onSubscribeTlb)
+        .onMessage(TlbShootdownAck.class, this::onTlbShootdownAck)
+        .onMessage(ShootdownTimedOut.class, this::onShootdownTimedOut)
+        .onMessage(GetStats.class, this::onGetStats)
+        .onMessage(CheckInvariants.class, this::onCheckInvariants)
+        .onSignal(Terminated.class, this::onTerminated)
+        .build();
+  }
+
+  // ---- read-only commands (answered even during a shootdown) ----------------------------------
+
+  private Behavior<Command> onLookup(Lookup m) {
+    String bad = badVcpu(m.vcpu());
+    if (bad != null) {
+      return reject(m.replyTo(), m.requestId(), bad);
+    }
+    int slot = core.lookupSlot(m.vcpu(), m.gvsid(), m.ea());
+    if (slot < 0) {
+      m.replyTo().tell(new LookedUp(m.requestId(), -1, org.mmumesh.hostmmu.Lookup.MISS, -1, epoch));
+    } else {
+      m.replyTo()
+          .tell(
+              new LookedUp(
+                  m.requestId(), slot, core.protectionOf(slot), (int) core.pfnOf(slot), epoch));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onGetStats(GetStats m) {
+    Map<String, Long> counters = new LinkedHashMap<>(core.stats().toMap());
+    for (ShellCounter c : SHELL_COUNTERS) {
+      if (shellCounters[c.ordinal()] != 0) {
+        counters.put(c.name(), shellCounters[c.ordinal()]);
+      }
+    }
+    m.replyTo().tell(new StatsReply(counters, epoch, guard.latestSeq(), subscriberCount));
+    return this;
+  }
+
+  private Behavior<Command> onCheckInvariants(CheckInvariants m) {
+    InvariantReport r = core.checkInvariants();
+    m.replyTo()
+        .tell(
+            new InvariantsReply(
+                r.violations(),
+                r.liveEntries(),
+                r.staleEntries(),
+                r.unreachableEntries(),
+                r.htabValid(),
+                epoch));
+    return this;
+  }
+
+  // ---- state-changing commands (stashed during a shootdown) -----------------------------------
+
+  private Behavior<Command> onMapPage(MapPage m) {
+    if (round != null) {
+      return stashOrReject(m, m.replyTo(), m.requestId());
+    }
+    String bad = badVcpu(m.vcpu());
+    if (bad == null && m.pte() == null) {
+      bad = "pte: null; required";
+    }
+    if (bad != null) {
+      return reject(m.replyTo(), m.requestId(), bad);
+    }
+    MapReply prior = maps.replayed(m.vcpu(), m.requestId());
+    if (prior != null) {
+      return replay(m.replyTo(), prior);
+    }
+    if (!guard.mayInstall(m.guardSeq())) {
+      count(ShellCounter.MAPS_REFUSED);
+      Mapped refused = new Mapped(m.requestId(), false, false, false, epoch);
+      maps.remember(m.vcpu(), m.requestId(), refused);
+      m.replyTo().tell(refused);
+      return this;
+    }
+    MapResult r;
+    try {
+      r = core.mapPage(m.vcpu(), m.pte(), m.gvsid(), m.pfn(), m.writable());
+    } catch (IllegalArgumentException e) {
+      return reject(m.replyTo(), m.requestId(), e.getMessage());
+    } catch (RuntimeException e) {
+      return coreFailed(e, "MapPage", m.vcpu(), m.pte().eaddr(), m.replyTo(), m.requestId());
+    }
+    if (r.removedHptes()) {
+      epoch++;
+    }
+    Mapped reply = new Mapped(m.requestId(), true, r.readOnly(), r.markDirty(), epoch);
+    maps.remember(m.vcpu(), m.requestId(), reply);
+    return acknowledge(r.removedHptes(), () -> m.replyTo().tell(reply));
+  }
+
+  private Behavior<Command> onUnmapPage(UnmapPage m) {
+    if (round != null) {
+      return stashOrReject(m, m.replyTo(), m.requestId());
+    }
+    String bad = badVcpu(m.vcpu());
+    if (bad == null && m.pte() == null) {
+      bad = "pte: null; required";
+    }
+    if (bad != null) {
+      return reject(m.replyTo(), m.requestId(), bad);
+    }
+    UnmapReply prior = unmaps.replayed(m.vcpu(), m.requestId());
+    if (prior != null) {
+      return replay(m.replyTo(), prior);
+    }
+    int removed;
+    try {
+      removed = core.unmapPage(m.vcpu(), m.pte(), m.vsid64k());
+    } catch (IllegalArgumentException e) {
+      return reject(m.replyTo(), m.requestId(), e.getMessage());
+    } catch (RuntimeException e) {
+      return coreFailed(e, "UnmapPage", m.vcpu(), m.pte().eaddr(), m.replyTo(), m.requestId());
+    }
+    if (removed > 0) {
+      epoch++;
+    }
+    Unmapped reply = new Unmapped(m.requestId(), removed, epoch);
+    unmaps.remember(m.vcpu(), m.requestId(), reply);
+    return acknowledge(removed > 0, () -> m.replyTo().tell(reply));
+  }
+
+  private Behavior<Command> onGuestTlbie(GuestTlbie m) {
+    if (round != null) {
+      return stashOrReject(m, m.replyTo(), m.requestId());
+    }
+    if (m.flush() == null) {
+      return reject(m.replyTo(), m.requestId(), "flush: null; required (PteFlush or PteVflush)");
+    }
+    FlushReply prior = tlbies.replayed(0, m.requestId());
+    if (prior != null) {
+      return replay(m.replyTo(), prior);
+    }
+    int removed;
+    try {
+      if (m.flush() instanceof HostFlush.PteFlush f) {
+        removed = core.pteFlushAllVcpus(f.ea(), f.mask());
+      } else {
+        HostFlush.PteVflush f = (HostFlush.PteVflush) m.flush();
+        removed = core.pteVflushAllVcpus(f.vpage(), f.mask());
+      }
+    } catch (IllegalArgumentException e) {
+      return reject(m.replyTo(), m.requestId(), e.getMessage());
+    } catch (RuntimeException e) {
+      return coreFailed(e, "GuestTlbie " + m.flush(), -1, -1, m.replyTo(), m.requestId());
+    }
+    return flushed(removed, m.requestId(), m.replyTo(), 0, tlbies);
+  }
+
+  private Behavior<Command> onFlushVcpu(FlushVcpu m) {
+    if (round != null) {
+      return stashOrReject(m, m.replyTo(), m.requestId());
+    }
+    String bad = badVcpu(m.vcpu());
+    if (bad != null) {
+      return reject(m.replyTo(), m.requestId(), bad);
+    }
+    FlushReply prior = vcpuFlushes.replayed(m.vcpu(), m.requestId());
+    if (prior != null) {
+      return replay(m.replyTo(), prior);
+    }
+    int removed;
+    try {
+      removed = core.flushAll(m.vcpu());
+    } catch (IllegalArgumentException e) {
+      return reject(m.replyTo(), m.requestId(), e.getMessage());
+    } catch (RuntimeException e) {
+      return coreFailed(e, "FlushVcpu", m.vcpu(), -1, m.replyTo(), m.requestId());
+    }
+    return flushed(removed, m.requestId(), m.replyTo(), m.vcpu(), vcpuFlushes);
+  }
+
+  private Behavior<Command> flushed(
+      int removed,
+      long requestId,
+      ActorRef<FlushReply> replyTo,
+      int memorySlot,
+      ReplyMemory<FlushReply> memory) {
+    if (removed > 0) {
+      epoch++;
+    }
+    Flushed reply = new Flushed(requestId, removed, epoch);
+    memory.remember(memorySlot, requestId, reply);
+    return acknowledge(removed > 0, () -> replyTo.tell(reply));
+  }
+
+  private Behavior<Command> onNotifierInvalidate(NotifierInvalidate m) {
+    if (round != null) {
+      return stashOrReject(m, m.replyTo(), m.notifierSeq());
+    }
+    String bad = null;
+    try {
+      Checks.inRange("gfnStart", m.gfnStart(), 0, MAX_GFN);
+      Checks.inRange("gfnEnd", m.gfnEnd(), m.gfnStart(), MAX_GFN);
+    } catch (IllegalArgumentException e) {
+      bad = e.getMessage();
+    }
+    if (bad != null) {
+      return reject(m.replyTo(), m.notifierSeq(), bad);
+    }
+    guard.noteInvalidation(m.notifierSeq());
+    count(ShellCounter.NOTIFIER_EVENTS);
+    int removed;
+    try {
+      removed =
+          m.fullFlush()
+              ? core.notifierFullFlush()
+              : core.notifierRangeFlush(m.gfnStart() << 12, m.gfnEnd() << 12);
+    } catch (RuntimeException e) {
+      return coreFailed(
+          e, "NotifierInvalidate", -1, m.gfnStart() << 12, m.replyTo(), m.notifierSeq());
+    }
+    if (removed > 0) {
+      epoch++;
+    }
+    NotifierAcked reply = new NotifierAcked(m.notifierSeq(), removed, epoch);
+    return acknowledge(removed > 0, () -> m.replyTo().tell(reply));
+  }
+
+  private Behavior<Command> onSubscribeTlb(SubscribeTlb m) {
+    if (round != null) {
+      if (stash.isFull()) {
+        count(ShellCounter.STASH_FULL);
+        ctx.getLog()
+            .error("SubscribeTlb of vcpu {} dropped: stash full during a shootdown", m.vcpu());
+      } else {
+        stash.stash(m);
+      }
+      return this;
+    }
+    String bad = badVcpu(m.vcpu());
+    if (bad == null && m.vcpuRef() == null) {
+      bad = "vcpuRef: null; required";
+    }
+    if (bad != null) {
+      count(ShellCounter.REJECTED);
+      ctx.getLog().warn("SubscribeTlb rejected: {}", bad);
+      return this;
+    }
+    ActorRef<TlbShootdown> old = subscribers[m.vcpu()];
+    subscribers[m.vcpu()] = m.vcpuRef();
+    if (old == null) {
+      subscriberCount++;
+    } else if (!old.equals(m.vcpuRef()) && !isSubscribed(old)) {
+      ctx.unwatch(old);
+    }
+    ctx.watch(m.vcpuRef());
+    if (m.knownEpoch() >= epoch) {
+      // A vCPU has seen epochs of an earlier incarnation: move above them so none repeats.
+      epoch = m.knownEpoch() + 1;
+    }
+    m.vcpuRef().tell(new TlbShootdown(epoch, ackRef));
+    return this;
+  }
+
+  // ---- the shootdown --------------------------------------------------------------------------
+
+  /**
+   * Sends {@code reply} now, or, when {@code removed} and someone is subscribed, starts a shootdown
+   * of the current epoch that sends it when every subscriber acknowledged (or at the timeout).
+   */
+  private Behavior<Command> acknowledge(boolean removed, Runnable reply) {
+    if (!removed || subscriberCount == 0) {
+      reply.run();
+      return this;
+    }
+    ShootdownRound r = new ShootdownRound(epoch, vcpus);
+    TlbShootdown shootdown = new TlbShootdown(epoch, ackRef);
+    for (int v = 0; v < vcpus; v++) {
+      if (subscribers[v] != null) {
+        r.await(v);
+        subscribers[v].tell(shootdown);
+      }
+    }
+    count(ShellCounter.SHOOTDOWNS);
+    round = r;
+    heldReply = reply;
+    timers.startSingleTimer(
+        ShootdownTimedOut.class, new ShootdownTimedOut(epoch), settings.shootdownTimeout());
+    return this;
+  }
+
+  private Behavior<Command> onTlbShootdownAck(TlbShootdownAck m) {
+    if (round != null && round.ack(m.vcpu(), m.epoch()) && round.complete()) {
+      return finishRound();
+    }
+    return this;
+  }
+
+  private Behavior<Command> onShootdownTimedOut(ShootdownTimedOut m) {
+    if (round == null || round.epoch() != m.epoch()) {
+      return this;
+    }
+    int[] late = round.outstandingVcpus();
+    count(ShellCounter.SHOOTDOWN_TIMEOUTS);
+    shellCounters[ShellCounter.SHOOTDOWN_UNANSWERED_VCPUS.ordinal()] += late.length;
+    ctx.getLog()
+        .warn(
+            "TLB shootdown of epoch {} timed out after {}: vcpus {} did not acknowledge; replying"
+                + " anyway",
+            m.epoch(),
+            settings.shootdownTimeout(),
+            Arrays.toString(late));
+    return finishRound();
+  }
+
+  private Behavior<Command> onTerminated(Terminated t) {
+    for (int v = 0; v < vcpus; v++) {
+      if (t.getRef().equals(subscribers[v])) {
+        subscribers[v] = null;
+        subscriberCount--;
+        if (round != null) {
+          round.abandon(v);
+        }
+      }
+    }
+    if (round != null && round.complete()) {
+      return finishRound();
+    }
+    return this;
+  }
+
+  private Behavior<Command> finishRound() {
+    timers.cancel(ShootdownTimedOut.class);
+    Runnable reply = heldReply;
+    round = null;
+    heldReply = null;
+    reply.run();
+    return stash.unstashAll(this);
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  private boolean isSubscribed(ActorRef<TlbShootdown> ref) {
+    for (ActorRef<TlbShootdown> s : subscribers) {
+      if (ref.equals(s)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private String badVcpu(int vcpu) {
+    if (vcpu < 0 || vcpu >= vcpus) {
+      return "vcpu: " + vcpu + " is out of range; allowed 0 to " + (vcpus - 1);
+    }
+    return null;
+  }
+
+  private void count(ShellCounter c) {
+    shellCounters[c.ordinal()]++;
+  }
+
+  private Behavior<Command> stashOrReject(
+      Command m, ActorRef<? super Rejected> replyTo, long requestId) {
+    if (stash.isFull()) {
+      count(ShellCounter.STASH_FULL);
+      replyTo.tell(
+          new Rejected(
+              requestId,
+              "stash: full ("
+                  + settings.stashCapacity()
+                  + " commands) while a TLB shootdown is in flight; retry later"));
+    } else {
+      stash.stash(m);
+    }
+    return this;
+  }
+
+  private Behavior<Command> reject(
+      ActorRef<? super Rejected> replyTo, long requestId, String reason) {
+    count(ShellCounter.REJECTED);
+    replyTo.tell(new Rejected(requestId, reason));
+    return this;
+  }
+
+  private <R extends Reply> Behavior<Command> replay(ActorRef<R> replyTo, R prior) {
+    count(ShellCounter.RETRIES_ANSWERED);
+    replyTo.tell(prior);
+    return this;
+  }
+
+  /**
+   * The core threw unexpectedly: log with the vCPU and address, reset the shadow state to empty (a
+   * consistent state), and reply {@link Failed} after every TLB was shot down.
+   */
+  private Behavior<Command> coreFailed(
+      RuntimeException e,
+      String what,
+      int vcpu,
+      long ea,
+      ActorRef<? super Failed> replyTo,
+      long requestId) {
+    count(ShellCounter.CORE_FAILURES);
+    ctx.getLog()
+        .error(
+            "host MMU core failed in {} (vcpu {}, ea 0x{}); resetting the shadow state",
+            what,
+            vcpu,
+            Long.toHexString(ea),
+            e);
+    core = new HostMmuCore(config);
+    epoch++;
+    Failed reply = new Failed(requestId, what + ": " + e);
+    return acknowledge(true, () -> replyTo.tell(reply));
+  }
+}
