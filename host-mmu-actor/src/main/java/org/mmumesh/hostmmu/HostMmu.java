@@ -106,9 +106,12 @@ import org.mmumesh.common.HostFlush;
  * the new incarnation starts with empty shadow tables, epoch {@link #FIRST_EPOCH}, no subscribers
  * and a fresh notifier guard. Empty shadow tables are safe (vCPUs re-fault, NOHPTE). vCPUs learn of
  * the restart by a reply whose epoch is below theirs and re-subscribe with their known epoch, which
- * moves the new incarnation's epoch above every epoch of the old one. Until then a vCPU may still
- * hit TLB entries of the old incarnation, and a fresh guard cannot refuse a map whose gfn-to-pfn
- * preceded an invalidation the old incarnation applied; see the module report.
+ * moves the new incarnation's epoch above every epoch of the old one. Two windows remain open until
+ * then, which is why passivation is off: a vCPU may still hit TLB entries of the old incarnation (a
+ * notifier acknowledged by the new incarnation shoots down nobody), and a fresh guard cannot refuse
+ * a map whose gfn-to-pfn preceded an invalidation the old incarnation applied. Closing them needs
+ * the vCPUs to re-subscribe (and the page-frame side to re-send its notifier sequence) when the
+ * entity restarts.
  */
 public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
 

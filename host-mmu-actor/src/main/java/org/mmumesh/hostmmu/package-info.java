@@ -1,5 +1,6 @@
 /**
- * The host side of PR KVM's MMU (spec section 5), as pure Java cores with no actor imports.
+ * The host side of PR KVM's MMU (spec section 5), as pure Java cores with no actor imports, and the
+ * actor that drives them.
  *
  * <ul>
  *   <li>{@link org.mmumesh.hostmmu.HostMmuCore}: one VM's host MMU; {@code mapPage}, {@code
@@ -11,6 +12,12 @@
  *       and insertion policies, quirk Q5 (spec 5.3, 5.4).
  *   <li>{@link org.mmumesh.hostmmu.SidMap}: guest VSID to host VSID (spec 5.2), with the host-wide
  *       {@link org.mmumesh.hostmmu.SidMapToggle} and the VSID allocators.
+ *   <li>{@link org.mmumesh.hostmmu.HostMmu}: the per-VM actor shell (architecture section 4):
+ *       lookups, map/unmap, guest tlbie, MMU-notifier invalidations with the {@code
+ *       mmu_notifier_retry} guard ({@link org.mmumesh.hostmmu.MmuNotifierGuard}), the TLB shootdown
+ *       that precedes every acknowledgement of a removal ({@link
+ *       org.mmumesh.hostmmu.ShootdownRound}), idempotent retries ({@link
+ *       org.mmumesh.hostmmu.ReplyMemory}) and the sharding entity {@code vm-<v>}.
  * </ul>
  */
 package org.mmumesh.hostmmu;

@@ -50,4 +50,31 @@ class HostMmuBehaviorTest {
     assertThat(reply.receiveMessage()).isEqualTo(new HostMmu.Unmapped(2, 1, s.epoch()));
     assertThat(t.expectEffectClass(Effect.TimerCancelled.class)).isNotNull();
   }
+
+  @Test
+  void mapThatEvictsOrFlushes_isAcknowledgedOnlyAfterTheShootdown() {
+    // 2^11 PTEGs: the HTAB's 16-slot group pairs overflow long before 32768 cache entries.
+    HostMmuConfig cfg = HostMmuConfig.host64(1).withPtegCount(HostHtab.MIN_PTEGS_64);
+    BehaviorTestKit<HostMmu.Command> t = BehaviorTestKit.create(HostMmu.create(cfg));
+    TestInbox<HostMmu.TlbShootdown> vcpu = TestInbox.create();
+    t.run(new HostMmu.SubscribeTlb(0, vcpu.getRef()));
+    long epoch = vcpu.receiveMessage().epoch();
+    TestInbox<HostMmu.MapReply> reply = TestInbox.create();
+    int i = 0;
+    while (!vcpu.hasMessages() && i < 40_000) {
+      GuestPte g = pte(GVSID1, 0x10000000L + ((long) i << 12), (long) i << 12, true);
+      t.run(new HostMmu.MapPage(i, 0, g, GVSID1, i + 1, true, -1, reply.getRef()));
+      if (!vcpu.hasMessages()) {
+        assertThat(reply.receiveMessage())
+            .isEqualTo(new HostMmu.Mapped(i, true, false, true, epoch));
+      }
+      i++;
+    }
+    HostMmu.TlbShootdown s = vcpu.receiveMessage();
+    assertThat(s.epoch()).isEqualTo(epoch + 1);
+    assertThat(reply.hasMessages()).isFalse();
+    t.run(new HostMmu.TlbShootdownAck(0, s.epoch()));
+    assertThat(reply.receiveMessage())
+        .isEqualTo(new HostMmu.Mapped(i - 1, true, false, true, s.epoch()));
+  }
 }
