@@ -77,6 +77,10 @@ public final class MemoryFootprint {
     System.out.printf(
         "KSM: pages_shared %d, pages_sharing %d, frames in use %d, frames saved by KSM %d%n",
         last.pagesShared(), last.pagesSharing(), r.host("frames_in_use"), last.framesSavedByKsm());
+    System.out.printf(
+        "frame table: %d frames allocated, room for %d (chunks of frames are released when their"
+            + " last frame is freed)%n",
+        engine.frames().framesAllocated(), engine.frames().frameCapacity());
     System.out.printf("retained heap (used after System.gc()), MiB and bytes per guest page:%n");
     row("  image alone", afterImage - base, guestPages);
     row("  engine built (populated, before KSM)", afterBuild - base, guestPages);
