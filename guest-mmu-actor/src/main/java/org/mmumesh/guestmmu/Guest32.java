@@ -89,4 +89,24 @@ public final class Guest32 implements GuestMmuPort {
   public boolean loadSegment(int vcpu, long ea) {
     return false;
   }
+
+  @Override
+  public boolean rBit(long pteAddr) {
+    return (mmu.readWord1(pteAddr) & Hash32Mmu.PTE_R) != 0;
+  }
+
+  @Override
+  public int vcpus() {
+    return cpus.length;
+  }
+
+  @Override
+  public long maxEa() {
+    return 0xFFFFFFFFL;
+  }
+
+  @Override
+  public long maxGfn() {
+    return Hash32Mmu.PTE_RPN >>> 12;
+  }
 }

@@ -105,4 +105,24 @@ public final class Guest64 implements GuestMmuPort {
     c.setSegment(index, esid, vsidOf(esid), false, true);
     return true;
   }
+
+  @Override
+  public boolean rBit(long pteAddr) {
+    return (mmu.readWord1(pteAddr) & Hash64Mmu.HPTE_R_R) != 0;
+  }
+
+  @Override
+  public int vcpus() {
+    return cpus.length;
+  }
+
+  @Override
+  public long maxEa() {
+    return -1L;
+  }
+
+  @Override
+  public long maxGfn() {
+    return Hash64Mmu.HPTE_R_RPN >>> 12;
+  }
 }

@@ -1,6 +1,7 @@
 package org.mmumesh.guestmmu;
 
 import it.unimi.dsi.fastutil.longs.Long2LongOpenHashMap;
+import org.mmumesh.common.Checks;
 import org.mmumesh.common.FaultBits;
 import org.mmumesh.common.HostFlush;
 
@@ -126,6 +127,47 @@ public final class GuestKernel {
       return protectionFault(vcpu, ea);
     }
     return demandMap(vcpu, ea);
+  }
+
+  /**
+   * H_ENTER on behalf of a client (the guest HTAB management API): an HPTE for {@code ea} -> {@code
+   * gfn} with {@code pp}, in the first free slot of the primary, then the secondary PTEG. The entry
+   * is the kernel's like a demand-mapped one, so a later eviction may reclaim it.
+   *
+   * @return the guest-real address of the HPTE, or -1 when both PTEGs are full (nothing changed)
+   * @throws IllegalArgumentException naming {@code vcpu}, {@code ea}, {@code gfn} or {@code pp} and
+   *     the allowed range (64-bit: also when no SLB entry translates {@code ea}); nothing changed
+   */
+  public long enter(int vcpu, long ea, long gfn, int pp) {
+    mmu.checkVcpu(vcpu);
+    mmu.checkEa(ea);
+    Checks.unsignedAtMost("gfn", gfn, mmu.maxGfn());
+    Checks.inRange("pp", pp, 0, 3);
+    long addr = mmu.enter(vcpu, ea, gfn, pp);
+    if (addr >= 0) {
+      pteToEa.put(addr, ea & ~0xFFFL);
+    }
+    return addr;
+  }
+
+  /**
+   * H_REMOVE on behalf of a client: invalidates the HPTE translating {@code ea} and tlbies the page
+   * through the {@link HostFlushSink} (spec 5.6, "Users"), as an eviction does.
+   *
+   * @return true when an HPTE was removed; false when none translates {@code ea} (nothing changed)
+   * @throws IllegalArgumentException naming {@code vcpu} or {@code ea} and the allowed range
+   */
+  public boolean remove(int vcpu, long ea) {
+    mmu.checkVcpu(vcpu);
+    mmu.checkEa(ea);
+    long addr = mmu.findPte(vcpu, ea);
+    if (addr < 0) {
+      return false;
+    }
+    pteToEa.remove(addr);
+    mmu.invalidate(addr);
+    flushSink.flush(mmu.tlbieFor(vcpu, ea));
+    return true;
   }
 
   private Outcome demandMap(int vcpu, long ea) {

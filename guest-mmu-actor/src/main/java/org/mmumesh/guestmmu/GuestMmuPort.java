@@ -1,6 +1,7 @@
 package org.mmumesh.guestmmu;
 
 import org.mmumesh.common.Access;
+import org.mmumesh.common.Checks;
 import org.mmumesh.common.HostFlush;
 
 /**
@@ -58,4 +59,46 @@ public interface GuestMmuPort {
    * nothing to load (32-bit guests have all 16 SRs set).
    */
   boolean loadSegment(int vcpu, long ea);
+
+  /** True when the HPTE at {@code pteAddr} has its R (referenced) bit set. */
+  boolean rBit(long pteAddr);
+
+  /** The number of vCPUs (valid indexes are 0 to {@code vcpus() - 1}). */
+  int vcpus();
+
+  /** The largest effective address (unsigned): 0xFFFFFFFF for 32-bit guests, all ones for 64. */
+  long maxEa();
+
+  /**
+   * The largest gfn an HPTE's RPN field can hold: 0xFFFFF for 32-bit (spec 2.4, RPN bits 0-19),
+   * 0x3FFFFFFFFFFFF for 64-bit (spec 3.4, {@code HPTE_R_RPN}).
+   */
+  long maxGfn();
+
+  /**
+   * Requires a valid vCPU index.
+   *
+   * @throws IllegalArgumentException naming {@code vcpu} and the allowed range
+   */
+  default void checkVcpu(int vcpu) {
+    Checks.inRange("vcpu", vcpu, 0, vcpus() - 1L);
+  }
+
+  /**
+   * Requires an effective address this MMU can translate (32 bits on a 32-bit MMU).
+   *
+   * @throws IllegalArgumentException naming {@code ea} and the allowed range
+   */
+  default void checkEa(long ea) {
+    Checks.unsignedAtMost("ea", ea, maxEa());
+  }
+
+  /**
+   * Requires a segment number this MMU has: 0 to 15 for 32-bit, 0 to 2^36-1 for 64-bit.
+   *
+   * @throws IllegalArgumentException naming {@code esid} and the allowed range
+   */
+  default void checkEsid(long esid) {
+    Checks.unsignedAtMost("esid", esid, maxEa() >>> 28);
+  }
 }
