@@ -29,7 +29,8 @@ class GuestPortAdditionsTest {
     assertThat(g64.maxGfn()).isEqualTo(0x3FFFFFFFFFFFFL);
     g64.checkEa(-1L);
     g64.checkEsid(0xFFFFFFFFFL);
-    assertThatThrownBy(() -> g32.checkVcpu(2)).hasMessage("vcpu: 2 is out of range; allowed 0 to 1");
+    assertThatThrownBy(() -> g32.checkVcpu(2))
+        .hasMessage("vcpu: 2 is out of range; allowed 0 to 1");
     assertThatThrownBy(() -> g32.checkEsid(16))
         .hasMessage("esid: 0x10 is out of range; allowed 0x0 to 0xf");
     assertThatThrownBy(() -> g32.checkEa(1L << 32))
@@ -71,24 +72,25 @@ class GuestPortAdditionsTest {
   }
 
   @Test
-  void removedEntry_isNotEvictedAgain_whenItsSlotIsReused() {
-    // Fill a PTEG pair with the kernel, remove one entry, let a client H_ENTER take its slot: the
-    // next eviction must flush an entry the kernel really has, never the removed page.
+  void clientEnteredEntries_areEvictable_likeDemandMappedOnes() {
+    // Sixteen client H_ENTERs fill a PTEG pair; the kernel's next demand map there must evict one
+    // of them (H_REMOVE + tlbie) rather than fail for lack of room.
     GuestSetup s = ActorFixtures.setup32();
     GuestMmuPort g = s.newPort();
     GuestKernel k = s.newKernel(g, events::add, flushes::add);
-    List<Long> eas = ActorFixtures.collidingEas(s, 18);
+    List<Long> eas = ActorFixtures.collidingEas(s, 17);
     for (int i = 0; i < 16; i++) {
-      k.handle(0, FaultBits.VEC_DSI, FaultBits.DSISR_NOHPTE, 0, eas.get(i));
+      assertThat(k.enter(0, eas.get(i), 0x100 + i, 2)).isNotNegative();
     }
-    assertThat(k.remove(0, eas.get(0))).isTrue();
-    assertThat(k.enter(0, eas.get(16), 0x99, 2)).isNotNegative();
-    flushes.clear();
-    k.handle(0, FaultBits.VEC_DSI, FaultBits.DSISR_NOHPTE, 0, eas.get(17));
+    assertThat(k.enter(0, eas.get(16), 0x200, 2)).isEqualTo(-1);
+    assertThat(k.handle(0, FaultBits.VEC_DSI, FaultBits.DSISR_NOHPTE, 0, eas.get(16)))
+        .isEqualTo(GuestKernel.Outcome.RETRY);
+    assertThat(events).containsExactly(GuestKernel.Event.EVICTION, GuestKernel.Event.DEMAND_MAP);
     assertThat(flushes).hasSize(1);
-    long flushed = ((HostFlush.PteFlush) flushes.get(0)).ea();
-    assertThat(flushed).isNotEqualTo(eas.get(0));
-    assertThat(g.findPte(0, flushed)).isNegative();
+    long evicted = ((HostFlush.PteFlush) flushes.get(0)).ea();
+    assertThat(eas.subList(0, 16)).contains(evicted);
+    assertThat(g.findPte(0, evicted)).isNegative();
+    assertThat(g.findPte(0, eas.get(16))).isNotNegative();
   }
 
   @Test
