@@ -20,6 +20,7 @@ public final class GuestHtab {
   private final long origin;
   private final long sizeBytes;
   private final int wordBytes;
+  private final int wordShift;
   private final long[][] chunks;
   private long writes;
 
@@ -28,7 +29,8 @@ public final class GuestHtab {
     this.origin = origin;
     this.sizeBytes = sizeBytes;
     this.wordBytes = wordBytes;
-    long words = sizeBytes / wordBytes;
+    this.wordShift = Integer.numberOfTrailingZeros(wordBytes);
+    long words = sizeBytes >>> wordShift;
     this.chunks = new long[(int) ((words + CHUNK_WORDS - 1) >>> CHUNK_SHIFT)][];
   }
 
@@ -127,7 +129,7 @@ public final class GuestHtab {
 
   private int index(long addr) {
     long off = addr - origin;
-    if (Long.compareUnsigned(off, sizeBytes) >= 0 || off % wordBytes != 0) {
+    if (Long.compareUnsigned(off, sizeBytes) >= 0 || (off & (wordBytes - 1)) != 0) {
       throw new IllegalArgumentException(
           "addr: 0x"
               + Long.toHexString(addr)
@@ -138,7 +140,7 @@ public final class GuestHtab {
               + " in steps of "
               + wordBytes);
     }
-    return (int) (off / wordBytes);
+    return (int) (off >>> wordShift);
   }
 
   /** The word at guest-real address {@code addr} (zero-extended for 32-bit words). */

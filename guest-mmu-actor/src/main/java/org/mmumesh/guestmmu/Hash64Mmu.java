@@ -131,7 +131,8 @@ public final class Hash64Mmu {
               slbe.kp() ? 1 : 0,
               vpn(slbe, ea)));
     }
-    for (boolean second : new boolean[] {false, true}) {
+    for (int pass = 0; pass < 2; pass++) {
+      boolean second = pass == 1;
       long pteg = ptegAddr(slbe, ea, second);
       long want = second ? vVal | HPTE_V_SECONDARY : vVal;
       if (t != null) {
