@@ -1,0 +1,1099 @@
+package org.mmumesh.pageframe;
+
+import com.typesafe.config.Config;
+import it.unimi.dsi.fastutil.longs.Long2ObjectOpenHashMap;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.StashBuffer;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
+import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.mmumesh.common.CborSerializable;
+import org.mmumesh.common.Checks;
+
+/**
+ * The page frames of one simulated host as an actor (architecture sections 2 and 4; spec 5.1, 5.7,
+ * 7.4, 8.8 TV61): a thin shell around {@link PageFrames}, which owns the frames, every VM's host
+ * address space and memslots, {@code gfn_to_pfn_prot}, copy-on-write and the KSM page operations.
+ * Every decision about frames is the core's; this class routes messages, hands out and times out
+ * memslot read leases, forwards MMU-notifier invalidations and waits for their acknowledgements,
+ * holds memslot replies back until their update completed, and remembers replies for retries.
+ *
+ * <h2>State</h2>
+ *
+ * <ul>
+ *   <li>the {@link PageFrames} core: guest memory itself (frames and their contents);
+ *   <li>the leases handed out ({@code lease id -> vm, core token, vCPU}), each with a timer;
+ *   <li>the notifier subscribers per VM (watched), and the notifier round in flight;
+ *   <li>memslot updates whose reply waits for their ticket;
+ *   <li>the last {@link GfnToPfnProt} reply per (vm, vCPU) and the last {@link
+ *       Settings#rememberedRequests()} replies to other requests, for idempotent retries.
+ * </ul>
+ *
+ * <h2>Leases (spec 8.8 TV61)</h2>
+ *
+ * Every {@link GfnToPfnProt} that is answered {@link PfnAnswered} (whatever its status, NOSLOT
+ * included) took a memslot read lease ({@code srcu_read_lock}) before the lookup; the caller MUST
+ * send {@link ReleaseLease} with the answer's {@code lease} once it has mapped the page (or given
+ * up). {@link Rejected} and {@link Failed} answers hold no lease. A memslot removal or move is
+ * published at once (later lookups see the new array) but its {@link SlotUpdateCompleted} is sent
+ * only when every lease taken on an older generation was released ({@code synchronize_srcu}). A
+ * lease not released within {@link Settings#leaseTimeout()} is released by the actor, logged
+ * (warning, with the vm and vCPU) and counted ({@code LEASES_EXPIRED}), so a crashed vCPU cannot
+ * hold a memslot update back for ever. Releasing an unknown or already released lease is harmless
+ * (counted {@code LEASE_RELEASES_UNKNOWN}). Lease ids are this actor's own (the core's token is a
+ * generation shared by many leases) and never repeat within an incarnation.
+ *
+ * <h2>MMU notifiers (spec 5.7)</h2>
+ *
+ * Every invalidation the core emits while serving a request (COW break in {@link GfnToPfnProt} or
+ * {@link Populate}, memslot removal or move, KSM write-protect, replace or break) is sent as a
+ * {@link NotifierEvent} to every subscriber of the VM, and the request's reply is sent only when
+ * every event was acknowledged with a {@link NotifierAck} of its (vm, sequence): in the kernel the
+ * notifier callbacks complete before {@code gfn_to_pfn} returns. With no subscriber the reply goes
+ * out at once. If acknowledgements are missing after {@link Settings#notifierAckTimeout()}, the
+ * reply is sent anyway, with a warning and the counters {@code NOTIFIER_ACK_TIMEOUTS} and {@code
+ * NOTIFIER_ACKS_MISSING}. One round is in flight at a time: commands that may change state or take
+ * leases arriving meanwhile are stashed (bounded by {@link Settings#stashCapacity()}; when full,
+ * they are answered {@link Rejected} with a reason starting {@code "stash: full"}) and processed in
+ * arrival order afterwards. {@link ReleaseLease}, {@link NotifierAck}, {@link NotifierSeq}, {@link
+ * GetStats} and {@link CheckInvariants} are handled at once. Acknowledgements are counted, not
+ * attributed to a subscriber: a subscriber must acknowledge each event exactly once; one that stops
+ * is dropped from the subscribers, and a round still waiting for it ends at the timeout.
+ *
+ * <h2>Idempotency</h2>
+ *
+ * {@link GfnToPfnProt}: the last reply per (vm, vCPU); the same requestId again is answered with
+ * the remembered reply (same pfn, same lease id) without taking a second lease or breaking COW a
+ * second time. The management and KSM commands ({@link CreateVm}, {@link AddSlot}, {@link
+ * RemoveSlot}, {@link MoveSlot}, {@link Populate}, {@link WriteProtectPage}, {@link MakeKsmPage},
+ * {@link ReplacePage}, {@link BreakKsm}) remember their reply by (kind, vm, requestId), the last
+ * {@link Settings#rememberedRequests()} of them; a retry of a memslot update whose reply still
+ * waits for leases is answered when it completes. {@link Rejected} is not remembered (nothing
+ * changed).
+ *
+ * <h2>Bad input and failures</h2>
+ *
+ * The core throws {@link IllegalArgumentException} before changing anything; its message (naming
+ * the field, e.g. {@code "vm: 7 does not exist"}, or the overlapped memslot and its range) becomes
+ * a {@link Rejected}. Any other exception is logged with the vm, vCPU and gfn, answered with {@link
+ * Failed}, and the actor keeps its state (supervised with <em>resume</em>: a restart would wipe
+ * guest memory); notifier events the core had emitted are still delivered.
+ *
+ * <h2>Sharding, passivation, rebalance</h2>
+ *
+ * Entity {@link #ENTITY_KEY}, id {@code host-<h>} ({@link #entityId}). The frames are guest memory:
+ * losing this actor's state loses every VM's memory contents on that host. {@link #initSharding}
+ * therefore turns passivation off; a rebalance or node loss still loses the state (the new
+ * incarnation starts with no VMs, and its requests are rejected until VMs are re-created), so
+ * deployments must not rebalance this entity type. Persistence (event sourcing or snapshots of the
+ * frames) is future work.
+ */
+public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
+
+  /** The sharding entity type; entity ids are {@code host-<h>}. */
+  public static final EntityTypeKey<Command> ENTITY_KEY =
+      EntityTypeKey.create(Command.class, "PageFrame");
+
+  /** Largest vCPU index a {@link GfnToPfnProt} may name. */
+  public static final int MAX_VCPU = 4095;
+
+  /** The configuration section read by {@link Settings#fromConfig}. */
+  public static final String CONFIG_PATH = "mmumesh.page-frame";
+
+  // ---- protocol: commands ---------------------------------------------------------------------
+
+  /** Every message the PageFrame accepts. */
+  public sealed interface Command extends CborSerializable {}
+
+  /** Creates VM {@code vm} (0 to {@link PageFrames#MAX_VM}) with no memslots. */
+  public record CreateVm(long requestId, int vm, ActorRef<VmReply> replyTo) implements Command {}
+
+  /**
+   * KVM_SET_USER_MEMORY_REGION, create: guest frames {@code [baseGfn, baseGfn + npages)} onto host
+   * pages {@code [hvaPage, ...)}. Visible at once; answered {@link SlotAdded} at once.
+   */
+  public record AddSlot(
+      long requestId,
+      int vm,
+      int slotId,
+      long baseGfn,
+      long npages,
+      long hvaPage,
+      boolean readOnly,
+      ActorRef<SlotReply> replyTo)
+      implements Command {}
+
+  /**
+   * Removes memslot {@code slotId}; answered {@link SlotUpdateCompleted} after the slot's range was
+   * invalidated (acknowledged) and every older lease released.
+   */
+  public record RemoveSlot(long requestId, int vm, int slotId, ActorRef<SlotReply> replyTo)
+      implements Command {}
+
+  /** Moves memslot {@code slotId} to {@code newBaseGfn}; answered as {@link RemoveSlot}. */
+  public record MoveSlot(
+      long requestId, int vm, int slotId, long newBaseGfn, ActorRef<SlotReply> replyTo)
+      implements Command {}
+
+  /** Boot-image load: gives {@code gfn} a private frame holding {@code fingerprint}. */
+  public record Populate(
+      long requestId, int vm, long gfn, long fingerprint, ActorRef<PopulateReply> replyTo)
+      implements Command {}
+
+  /**
+   * {@code gfn_to_pfn_prot} (spec 5.1) under a memslot read lease; see the class comment.
+   *
+   * @param vcpu the asking vCPU, 0 to {@link #MAX_VCPU} (the retry memory is per vm and vCPU)
+   */
+  public record GfnToPfnProt(
+      long requestId, int vm, int vcpu, long gfn, boolean writeFault, ActorRef<PfnReply> replyTo)
+      implements Command {}
+
+  /** {@code srcu_read_unlock}: releases the lease of a {@link PfnAnswered}. No reply. */
+  public record ReleaseLease(int vm, long lease) implements Command {}
+
+  /**
+   * Subscribes {@code subscriber} to VM {@code vm}'s MMU-notifier events (the VM need not exist
+   * yet). Subscribing the same ref twice is one subscription. No reply.
+   */
+  public record SubscribeNotifier(int vm, ActorRef<NotifierEvent> subscriber) implements Command {}
+
+  /** A subscriber applied the {@link NotifierEvent} of {@code (vm, notifierSeq)}. */
+  public record NotifierAck(int vm, long notifierSeq) implements Command {}
+
+  /** Asks for VM {@code vm}'s current MMU-notifier sequence number. */
+  public record NotifierSeq(int vm, ActorRef<SeqReply> replyTo) implements Command {}
+
+  /** KSM {@code write_protect_page} (spec 7.4 step 1). */
+  public record WriteProtectPage(
+      long requestId, int vm, long hvaPage, int expectedPfn, ActorRef<KsmReply> replyTo)
+      implements Command {}
+
+  /**
+   * KSM: make {@code pfn}, mapped read-only at {@code hvaPage}, a KSM page in place (spec 7.4 step
+   * 2 without a kpage). {@code done=false} if the PTE no longer maps {@code pfn} read-only.
+   */
+  public record MakeKsmPage(
+      long requestId, int vm, long hvaPage, int pfn, ActorRef<KsmReply> replyTo)
+      implements Command {}
+
+  /** KSM {@code replace_page} (spec 7.4 step 2): the core compares the contents first. */
+  public record ReplacePage(
+      long requestId, int vm, long hvaPage, int expectedPfn, int kpfn, ActorRef<KsmReply> replyTo)
+      implements Command {}
+
+  /** KSM {@code break_ksm}: COW-break the KSM page at {@code hvaPage}, if it maps one. */
+  public record BreakKsm(long requestId, int vm, long hvaPage, ActorRef<KsmReply> replyTo)
+      implements Command {}
+
+  /** The core's counters, this shell's counters and the leases held per VM. */
+  public record GetStats(ActorRef<StatsReply> replyTo) implements Command {}
+
+  /** Runs {@link PageFrames#invariantViolations()}. */
+  public record CheckInvariants(ActorRef<InvariantsReply> replyTo) implements Command {}
+
+  // ---- protocol: events -----------------------------------------------------------------------
+
+  /**
+   * An MMU-notifier invalidation (spec 5.7): the host mappings behind guest frames {@code
+   * [gfnStart, gfnEnd)} of VM {@code vm} changed, and the VM's sequence is now {@code notifierSeq}.
+   * The subscriber flushes what it maps there, then tells {@code replyTo} {@code NotifierAck(vm,
+   * notifierSeq)}, once per event.
+   */
+  public record NotifierEvent(
+      int vm, long gfnStart, long gfnEnd, long notifierSeq, ActorRef<NotifierAck> replyTo)
+      implements CborSerializable {}
+
+  // ---- protocol: replies ----------------------------------------------------------------------
+
+  /** Every reply. */
+  public sealed interface Reply extends CborSerializable {}
+
+  /** What a {@link CreateVm} requester receives. */
+  public sealed interface VmReply extends Reply {}
+
+  /** What an {@link AddSlot}, {@link RemoveSlot} or {@link MoveSlot} requester receives. */
+  public sealed interface SlotReply extends Reply {}
+
+  /** What a {@link Populate} requester receives. */
+  public sealed interface PopulateReply extends Reply {}
+
+  /** What a {@link GfnToPfnProt} requester receives. */
+  public sealed interface PfnReply extends Reply {}
+
+  /** What a KSM-page command's requester receives. */
+  public sealed interface KsmReply extends Reply {}
+
+  /** What a {@link NotifierSeq} requester receives. */
+  public sealed interface SeqReply extends Reply {}
+
+  /** VM created. */
+  public record VmCreated(long requestId, int vm) implements VmReply {}
+
+  /**
+   * The memslot is published (visible to lookups).
+   *
+   * @param ticket the core's ticket of the update
+   * @param generation the VM's memslot generation after it
+   */
+  public record SlotAdded(long requestId, long ticket, long generation) implements SlotReply {}
+
+  /** A removal or move completed: invalidations acknowledged, every older lease released. */
+  public record SlotUpdateCompleted(long requestId, long ticket) implements SlotReply {}
+
+  /** The page holds the fingerprint in a private frame. */
+  public record Populated(long requestId) implements PopulateReply {}
+
+  /**
+   * The answer to {@link GfnToPfnProt}.
+   *
+   * @param result the core's result (status, pfn, writable, notifier sequence read at the start)
+   * @param lease the lease to release with {@link ReleaseLease}
+   */
+  public record PfnAnswered(long requestId, PfnResult result, long lease) implements PfnReply {}
+
+  /** A KSM-page command's outcome: {@code done} as the core's boolean. */
+  public record KsmOpDone(long requestId, boolean done) implements KsmReply {}
+
+  /** The VM's current notifier sequence. */
+  public record NotifierSeqIs(int vm, long notifierSeq) implements SeqReply {}
+
+  /**
+   * Bad input; nothing changed, no lease held. {@code reason} names the field and the allowed range
+   * (the core's message). {@code requestId} is -1 for {@link NotifierSeq}.
+   */
+  public record Rejected(long requestId, String reason)
+      implements VmReply, SlotReply, PopulateReply, PfnReply, KsmReply, SeqReply {}
+
+  /** The core failed unexpectedly (logged); no lease held; the state is kept. */
+  public record Failed(long requestId, String cause)
+      implements VmReply, SlotReply, PopulateReply, PfnReply, KsmReply {}
+
+  /**
+   * @param counters the core's counters, then this shell's (non-zero ones)
+   * @param leasesHeld leases currently held per VM (core count)
+   */
+  public record StatsReply(Map<String, Long> counters, Map<Integer, Integer> leasesHeld)
+      implements CborSerializable {}
+
+  /** The core's invariant violations (empty when consistent). */
+  public record InvariantsReply(List<String> violations) implements CborSerializable {
+    /** True when there is no violation. */
+    public boolean ok() {
+      return violations.isEmpty();
+    }
+  }
+
+  // ---- internal messages (local only) ---------------------------------------------------------
+
+  private record AckTimedOut(long roundId) implements Command, NoSerializationVerificationNeeded {}
+
+  private record LeaseExpired(long lease) implements Command, NoSerializationVerificationNeeded {}
+
+  // ---- settings and factories -----------------------------------------------------------------
+
+  /**
+   * @param leaseTimeout a lease not released by then is released by the actor (default 10 s)
+   * @param notifierAckTimeout how long a reply waits for notifier acks (default 2 s)
+   * @param stashCapacity commands held while a notifier round is in flight (default 4096)
+   * @param rememberedRequests management/KSM replies remembered for retries (default 1024)
+   * @param initialFrames the core's initial frame capacity (default 1024; it grows)
+   */
+  public record Settings(
+      Duration leaseTimeout,
+      Duration notifierAckTimeout,
+      int stashCapacity,
+      int rememberedRequests,
+      int initialFrames) {
+    /** Validates every field; messages name the field and the allowed range. */
+    public Settings {
+      positive("leaseTimeout", leaseTimeout);
+      positive("notifierAckTimeout", notifierAckTimeout);
+      Checks.inRange("stashCapacity", stashCapacity, 1, 1 << 20);
+      Checks.inRange("rememberedRequests", rememberedRequests, 1, 1 << 20);
+      Checks.inRange("initialFrames", initialFrames, 1, Integer.MAX_VALUE - 1);
+    }
+
+    private static void positive(String field, Duration d) {
+      Objects.requireNonNull(d, field);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(field + ": " + d + " is out of range; allowed > 0");
+      }
+    }
+
+    /** 10 s, 2 s, 4096, 1024, 1024. */
+    public static Settings defaults() {
+      return new Settings(Duration.ofSeconds(10), Duration.ofSeconds(2), 4096, 1024, 1024);
+    }
+
+    /**
+     * Reads {@value #CONFIG_PATH}{@code .lease-timeout}, {@code .notifier-ack-timeout}, {@code
+     * .stash-capacity}, {@code .remembered-requests}, {@code .initial-frames}; each missing key
+     * keeps its default.
+     */
+    public static Settings fromConfig(Config config) {
+      Settings d = defaults();
+      String p = CONFIG_PATH + ".";
+      return new Settings(
+          config.hasPath(p + "lease-timeout")
+              ? config.getDuration(p + "lease-timeout")
+              : d.leaseTimeout(),
+          config.hasPath(p + "notifier-ack-timeout")
+              ? config.getDuration(p + "notifier-ack-timeout")
+              : d.notifierAckTimeout(),
+          config.hasPath(p + "stash-capacity")
+              ? config.getInt(p + "stash-capacity")
+              : d.stashCapacity(),
+          config.hasPath(p + "remembered-requests")
+              ? config.getInt(p + "remembered-requests")
+              : d.rememberedRequests(),
+          config.hasPath(p + "initial-frames")
+              ? config.getInt(p + "initial-frames")
+              : d.initialFrames());
+    }
+  }
+
+  /** A PageFrame with the settings of the actor system's configuration. */
+  public static Behavior<Command> create() {
+    return Behaviors.setup(ctx -> create(Settings.fromConfig(ctx.getSystem().settings().config())));
+  }
+
+  /** A PageFrame (one simulated host) with {@code settings}. */
+  public static Behavior<Command> create(Settings settings) {
+    Objects.requireNonNull(settings, "settings");
+    Behavior<Command> b =
+        Behaviors.withStash(
+            settings.stashCapacity(),
+            stash ->
+                Behaviors.setup(
+                    ctx ->
+                        Behaviors.withTimers(
+                            timers -> new PageFrame(ctx, stash, timers, settings))));
+    return Behaviors.supervise(b).onFailure(SupervisorStrategy.resume());
+  }
+
+  /** The entity id of host {@code host}: {@code host-<h>}. */
+  public static String entityId(int host) {
+    Checks.inRange("host", host, 0, Integer.MAX_VALUE);
+    return "host-" + host;
+  }
+
+  /** The host of an entity id {@code host-<h>}. */
+  public static int hostOf(String entityId) {
+    if (entityId == null || !entityId.matches("host-[0-9]{1,10}")) {
+      throw new IllegalArgumentException(
+          "entityId: "
+              + entityId
+              + " is not allowed; allowed host-<h> with h 0 to "
+              + Integer.MAX_VALUE);
+    }
+    long h = Long.parseLong(entityId.substring(5));
+    return (int) Checks.inRange("entityId host", h, 0, Integer.MAX_VALUE);
+  }
+
+  /**
+   * Registers the PageFrame entity type with Cluster Sharding, passivation off (its state is guest
+   * memory; see the class comment about rebalancing).
+   *
+   * @param role the cluster role hosting PageFrame entities, or null for every node
+   * @return the shard region, addressed with {@code ShardingEnvelope(entityId(h), command)}
+   */
+  public static ActorRef<ShardingEnvelope<Command>> initSharding(
+      ActorSystem<?> system, Settings settings, String role) {
+    Objects.requireNonNull(settings, "settings");
+    ClusterShardingSettings shardingSettings =
+        ClusterShardingSettings.create(system).withNoPassivationStrategy();
+    if (role != null) {
+      shardingSettings = shardingSettings.withRole(role);
+    }
+    Entity<Command, ShardingEnvelope<Command>> entity =
+        Entity.of(ENTITY_KEY, ctx -> create(settings)).withSettings(shardingSettings);
+    if (role != null) {
+      entity = entity.withRole(role);
+    }
+    return ClusterSharding.get(system).init(entity);
+  }
+
+  /** {@link #initSharding(ActorSystem, Settings, String)} with the configured settings. */
+  public static ActorRef<ShardingEnvelope<Command>> initSharding(ActorSystem<?> system) {
+    return initSharding(system, Settings.fromConfig(system.settings().config()), null);
+  }
+
+  // ---- state ----------------------------------------------------------------------------------
+
+  /** This shell's counters, reported after the core's in {@link StatsReply}. */
+  enum ShellCounter {
+    /** Leases handed out. */
+    LEASES_GRANTED,
+    /** Leases released by their holder. */
+    LEASES_RELEASED,
+    /** Leases released by the actor at their timeout. */
+    LEASES_EXPIRED,
+    /** ReleaseLease of a lease not held (already released or expired, or foreign). */
+    LEASE_RELEASES_UNKNOWN,
+    /** A retried request answered from memory. */
+    RETRIES_ANSWERED,
+    /** A command rejected for bad input. */
+    REJECTED,
+    /** A command rejected because the stash was full. */
+    STASH_FULL,
+    /** The core threw unexpectedly. */
+    CORE_FAILURES,
+    /** NotifierEvent messages sent (one per subscriber per event). */
+    NOTIFIER_EVENTS_SENT,
+    /** Replies that waited for notifier acks. */
+    NOTIFIER_ROUNDS,
+    /** Rounds that ended by their timeout. */
+    NOTIFIER_ACK_TIMEOUTS,
+    /** Acks still owed at those timeouts. */
+    NOTIFIER_ACKS_MISSING,
+    /** Acks that matched no owed event (late or duplicate). */
+    NOTIFIER_ACKS_IGNORED,
+    /** Memslot updates whose reply had to wait for leases. */
+    SLOT_UPDATES_WAITED
+  }
+
+  private static final ShellCounter[] SHELL_COUNTERS = ShellCounter.values();
+
+  private record HeldLease(int vm, int vcpu, long token) {}
+
+  private record LeaseTimerKey(long lease) {}
+
+  private record RequestKey(String kind, int vm, long requestId) {}
+
+  /** A memslot update whose reply waits for its ticket; retries add their replyTo. */
+  private static final class SlotWaiter {
+    final long requestId;
+    final long ticket;
+    final List<ActorRef<SlotReply>> replyTos = new ArrayList<>(1);
+
+    SlotWaiter(long requestId, long ticket, ActorRef<SlotReply> replyTo) {
+      this.requestId = requestId;
+      this.ticket = ticket;
+      replyTos.add(replyTo);
+    }
+  }
+
+  /** One vCPU's last GfnToPfnProt. */
+  private record LastPfn(long requestId, PfnReply reply) {}
+
+  private final ActorContext<Command> ctx;
+  private final StashBuffer<Command> stash;
+  private final TimerScheduler<Command> timers;
+  private final Settings settings;
+  private final ActorRef<NotifierAck> ackRef;
+  private final PageFrames core;
+
+  private final TreeSet<Integer> vms = new TreeSet<>();
+  private final Map<Integer, List<ActorRef<NotifierEvent>>> subscribers = new TreeMap<>();
+  private final List<long[]> emitted = new ArrayList<>();
+  private final Long2ObjectOpenHashMap<HeldLease> leases = new Long2ObjectOpenHashMap<>();
+  private long nextLease = 1;
+  private final Long2ObjectOpenHashMap<LastPfn> lastPfn = new Long2ObjectOpenHashMap<>();
+  private final Map<RequestKey, Object> remembered;
+  private final Long2ObjectOpenHashMap<SlotWaiter> waitingTickets = new Long2ObjectOpenHashMap<>();
+  private final long[] shellCounters = new long[SHELL_COUNTERS.length];
+
+  /** The notifier round in flight and the reply it holds back; both null when none. */
+  private NotifierRound round;
+
+  private Runnable heldReply;
+  private long nextRoundId = 1;
+
+  private PageFrame(
+      ActorContext<Command> ctx,
+      StashBuffer<Command> stash,
+      TimerScheduler<Command> timers,
+      Settings settings) {
+    super(ctx);
+    this.ctx = ctx;
+    ctx.setLoggerName(PageFrame.class);
+    this.stash = stash;
+    this.timers = timers;
+    this.settings = settings;
+    this.ackRef = ctx.getSelf().narrow();
+    this.core = new PageFrames(settings.initialFrames());
+    int cap = settings.rememberedRequests();
+    this.remembered =
+        new LinkedHashMap<>(16, 0.75f, false) {
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<RequestKey, Object> e) {
+            return size() > cap;
+          }
+        };
+    core.addNotifierListener(
+        (vm, g0, g1) -> emitted.add(new long[] {vm, g0, g1, core.notifierSeq(vm)}));
+    core.addSlotUpdateListener((vm, ticket) -> onTicketCompleted(ticket));
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(CreateVm.class, this::onCreateVm)
+        .onMessage(AddSlot.class, this::onAddSlot)
+        .onMessage(RemoveSlot.class, this::onRemoveSlot)
+        .onMessage(MoveSlot.class, this::onMoveSlot)
+        .onMessage(Populate.class, this::onPopulate)
+        .onMessage(GfnToPfnProt.class, this::onGfnToPfnProt)
+        .onMessage(ReleaseLease.class, this::onReleaseLease)
+        .onMessage(SubscribeNotifier.class, this::onSubscribeNotifier)
+        .onMessage(NotifierAck.class, this::onNotifierAck)
+        .onMessage(NotifierSeq.class, this::onNotifierSeq)
+        .onMessage(WriteProtectPage.class, this::onWriteProtectPage)
+        .onMessage(MakeKsmPage.class, this::onMakeKsmPage)
+        .onMessage(ReplacePage.class, this::onReplacePage)
+        .onMessage(BreakKsm.class, this::onBreakKsm)
+        .onMessage(GetStats.class, this::onGetStats)
+        .onMessage(CheckInvariants.class, this::onCheckInvariants)
+        .onMessage(AckTimedOut.class, this::onAckTimedOut)
+        .onMessage(LeaseExpired.class, this::onLeaseExpired)
+        .onSignal(Terminated.class, this::onTerminated)
+        .build();
+  }
+
+  // ---- management -----------------------------------------------------------------------------
+
+  private Behavior<Command> onCreateVm(CreateVm m) {
+    if (round != null) {
+      return stashOrReject(m, m.replyTo(), m.requestId());
+    }
+    RequestKey key = new RequestKey("CreateVm", m.vm(), m.requestId());
+    if (replayed(key, m.replyTo())) {
+      return this;
+    }
+    try {
+      core.createVm(m.vm());
+    } catch (IllegalArgumentException e) {
+      return reject(m.replyTo(), m.requestId(), e.getMessage());
+    } catch (RuntimeException e) {
+      return failed(e, "CreateVm", m.vm(), -1, -1, m.replyTo(), m.requestId());
+    }
+    vms.add(m.vm());
+    VmCreated reply = new VmCreated(m.requestId(), m.vm());
+    remembered.put(key, reply);
+    m.replyTo().tell(reply);
+    return this;
+  }
+
+  private Behavior<Command> onAddSlot(AddSlot m) {
+    if (round != null) {
+      return stashOrReject(m, m.replyTo(), m.requestId());
+    }
+    RequestKey key = new RequestKey("AddSlot", m.vm(), m.requestId());
+    if (replayed(key, m.replyTo())) {
+      return this;
+    }
+    long ticket;
+    try {
+      ticket = core.addSlot(m.vm(), m.slotId(), m.baseGfn(), m.npages(), m.hvaPage(), m.readOnly());
+    } catch (IllegalArgumentException e) {
+      return reject(m.replyTo(), m.requestId(), e.getMessage());
+    } catch (RuntimeException e) {
+      return failed(e, "AddSlot", m.vm(), -1, m.baseGfn(), m.replyTo(), m.requestId());
+    }
+    SlotAdded reply = new SlotAdded(m.requestId(), ticket, core.slotGeneration(m.vm()));
+    remembered.put(key, reply);
+    return answer(() -> m.replyTo().tell(reply));
+  }
+
+  private Behavior<Command> onRemoveSlot(RemoveSlot m) {
+    if (round != null) {
+      return stashOrReject(m, m.replyTo(), m.requestId());
+    }
+    RequestKey key = new RequestKey("RemoveSlot", m.vm(), m.requestId());
+    if (replayed(key, m.replyTo())) {
+      return this;
+    }
+    long ticket;
+    try {
+      ticket = core.beginRemoveSlot(m.vm(), m.slotId());
+    } catch (IllegalArgumentException e) {
+      return reject(m.replyTo(), m.requestId(), e.getMessage());
+    } catch (RuntimeException e) {
+      return failed(e, "RemoveSlot", m.vm(), -1, -1, m.replyTo(), m.requestId());
+    }
+    return slotUpdate(key, ticket, m.replyTo());
+  }
+
+  private Behavior<Command> onMoveSlot(MoveSlot m) {
+    if (round != null) {
+      return stashOrReject(m, m.replyTo(), m.requestId());
+    }
+    RequestKey key = new RequestKey("MoveSlot", m.vm(), m.requestId());
+    if (replayed(key, m.replyTo())) {
+      return this;
+    }
+    long ticket;
+    try {
+      ticket = core.beginMoveSlot(m.vm(), m.slotId(), m.newBaseGfn());
+    } catch (IllegalArgumentException e) {
+      return reject(m.replyTo(), m.requestId(), e.getMessage());
+    } catch (RuntimeException e) {
+      return failed(e, "MoveSlot", m.vm(), -1, m.newBaseGfn(), m.replyTo(), m.requestId());
+    }
+    return slotUpdate(key, ticket, m.replyTo());
+  }
+
+  /**
+   * A removal or move was published: its reply waits for the notifier acks, then for the ticket.
+   */
+  private Behavior<Command> slotUpdate(RequestKey key, long ticket, ActorRef<SlotReply> replyTo) {
+    SlotWaiter w = new SlotWaiter(key.requestId(), ticket, replyTo);
+    remembered.put(key, w);
+    return answer(
+        () -> {
+          if (core.isComplete(ticket)) {
+            completeSlotWaiter(w);
+          } else {
+            count(ShellCounter.SLOT_UPDATES_WAITED);
+            waitingTickets.put(ticket, w);
+          }
+        });
+  }
+
+  /** Called by the core (inside a lease release) when a memslot update completed. */
+  private void onTicketCompleted(long ticket) {
+    SlotWaiter w = waitingTickets.remove(ticket);
+    if (w != null) {
+      completeSlotWaiter(w);
+    }
+  }
+
+  private void completeSlotWaiter(SlotWaiter w) {
+    SlotUpdateCompleted reply = new SlotUpdateCompleted(w.requestId, w.ticket);
+    for (var e : remembered.entrySet()) {
+      if (e.getValue() == w) {
+        e.setValue(reply);
+        break;
+      }
+    }
+    for (ActorRef<SlotReply> r : w.replyTos) {
+      r.tell(reply);
+    }
+  }
+
+  private Behavior<Command> onPopulate(Populate m) {
+    if (round != null) {
+      return stashOrReject(m, m.replyTo(), m.requestId());
+    }
+    RequestKey key = new RequestKey("Populate", m.vm(), m.requestId());
+    if (replayed(key, m.replyTo())) {
+      return this;
+    }
+    try {
+      core.populate(m.vm(), m.gfn(), m.fingerprint());
+    } catch (IllegalArgumentException e) {
+      return reject(m.replyTo(), m.requestId(), e.getMessage());
+    } catch (RuntimeException e) {
+      return failed(e, "Populate", m.vm(), -1, m.gfn(), m.replyTo(), m.requestId());
+    }
+    Populated reply = new Populated(m.requestId());
+    remembered.put(key, reply);
+    return answer(() -> m.replyTo().tell(reply));
+  }
+
+  // ---- gfn to pfn and leases ------------------------------------------------------------------
+
+  private Behavior<Command> onGfnToPfnProt(GfnToPfnProt m) {
+    if (round != null) {
+      return stashOrReject(m, m.replyTo(), m.requestId());
+    }
+    if (m.vcpu() < 0 || m.vcpu() > MAX_VCPU) {
+      return reject(
+          m.replyTo(),
+          m.requestId(),
+          "vcpu: " + m.vcpu() + " is out of range; allowed 0 to " + MAX_VCPU);
+    }
+    long who = ((long) m.vm() << 32) | m.vcpu();
+    LastPfn last = lastPfn.get(who);
+    if (last != null && last.requestId() == m.requestId()) {
+      count(ShellCounter.RETRIES_ANSWERED);
+      m.replyTo().tell(last.reply());
+      return this;
+    }
+    if (!core.hasVm(m.vm())) {
+      return reject(m.replyTo(), m.requestId(), badVm(m.vm()));
+    }
+    long token = core.leaseAcquire(m.vm());
+    PfnResult result;
+    try {
+      result = core.gfnToPfnProt(m.vm(), m.gfn(), m.writeFault());
+    } catch (IllegalArgumentException e) {
+      core.leaseRelease(m.vm(), token);
+      return reject(m.replyTo(), m.requestId(), e.getMessage());
+    } catch (RuntimeException e) {
+      core.leaseRelease(m.vm(), token);
+      return failed(e, "GfnToPfnProt", m.vm(), m.vcpu(), m.gfn(), m.replyTo(), m.requestId());
+    }
+    long lease = nextLease++;
+    leases.put(lease, new HeldLease(m.vm(), m.vcpu(), token));
+    timers.startSingleTimer(
+        new LeaseTimerKey(lease), new LeaseExpired(lease), settings.leaseTimeout());
+    count(ShellCounter.LEASES_GRANTED);
+    PfnAnswered reply = new PfnAnswered(m.requestId(), result, lease);
+    lastPfn.put(who, new LastPfn(m.requestId(), reply));
+    return answer(() -> m.replyTo().tell(reply));
+  }
+
+  private Behavior<Command> onReleaseLease(ReleaseLease m) {
+    HeldLease h = leases.get(m.lease());
+    if (h == null || h.vm() != m.vm()) {
+      count(ShellCounter.LEASE_RELEASES_UNKNOWN);
+      ctx.getLog().debug("ReleaseLease of lease {} on vm {}: not held", m.lease(), m.vm());
+      return this;
+    }
+    leases.remove(m.lease());
+    timers.cancel(new LeaseTimerKey(m.lease()));
+    count(ShellCounter.LEASES_RELEASED);
+    core.leaseRelease(h.vm(), h.token());
+    return this;
+  }
+
+  private Behavior<Command> onLeaseExpired(LeaseExpired m) {
+    HeldLease h = leases.remove(m.lease());
+    if (h == null) {
+      return this;
+    }
+    count(ShellCounter.LEASES_EXPIRED);
+    ctx.getLog()
+        .warn(
+            "lease {} of vm {} vcpu {} not released within {}: released now (a memslot update"
+                + " may have waited for it)",
+            m.lease(),
+            h.vm(),
+            h.vcpu(),
+            settings.leaseTimeout());
+    core.leaseRelease(h.vm(), h.token());
+    return this;
+  }
+
+  // ---- KSM page operations --------------------------------------------------------------------
+
+  private Behavior<Command> onWriteProtectPage(WriteProtectPage m) {
+    if (round != null) {
+      return stashOrReject(m, m.replyTo(), m.requestId());
+    }
+    RequestKey key = new RequestKey("WriteProtectPage", m.vm(), m.requestId());
+    if (replayed(key, m.replyTo())) {
+      return this;
+    }
+    boolean done;
+    try {
+      done = core.writeProtectPage(m.vm(), m.hvaPage(), m.expectedPfn());
+    } catch (IllegalArgumentException e) {
+      return reject(m.replyTo(), m.requestId(), e.getMessage());
+    } catch (RuntimeException e) {
+      return failed(e, "WriteProtectPage", m.vm(), -1, -1, m.replyTo(), m.requestId());
+    }
+    return ksmDone(key, done, m.replyTo());
+  }
+
+  private Behavior<Command> onMakeKsmPage(MakeKsmPage m) {
+    if (round != null) {
+      return stashOrReject(m, m.replyTo(), m.requestId());
+    }
+    RequestKey key = new RequestKey("MakeKsmPage", m.vm(), m.requestId());
+    if (replayed(key, m.replyTo())) {
+      return this;
+    }
+    boolean done = true;
+    try {
+      core.makeKsmPage(m.vm(), m.hvaPage(), m.pfn());
+    } catch (IllegalArgumentException e) {
+      return reject(m.replyTo(), m.requestId(), e.getMessage());
+    } catch (IllegalStateException e) {
+      // The core checks before changing anything: the page moved on since KSM looked (COW, unmap).
+      done = false;
+    } catch (RuntimeException e) {
+      return failed(e, "MakeKsmPage", m.vm(), -1, -1, m.replyTo(), m.requestId());
+    }
+    return ksmDone(key, done, m.replyTo());
+  }
+
+  private Behavior<Command> onReplacePage(ReplacePage m) {
+    if (round != null) {
+      return stashOrReject(m, m.replyTo(), m.requestId());
+    }
+    RequestKey key = new RequestKey("ReplacePage", m.vm(), m.requestId());
+    if (replayed(key, m.replyTo())) {
+      return this;
+    }
+    boolean done;
+    try {
+      done = core.replacePage(m.vm(), m.hvaPage(), m.expectedPfn(), m.kpfn());
+    } catch (IllegalArgumentException e) {
+      return reject(m.replyTo(), m.requestId(), e.getMessage());
+    } catch (RuntimeException e) {
+      return failed(e, "ReplacePage", m.vm(), -1, -1, m.replyTo(), m.requestId());
+    }
+    return ksmDone(key, done, m.replyTo());
+  }
+
+  private Behavior<Command> onBreakKsm(BreakKsm m) {
+    if (round != null) {
+      return stashOrReject(m, m.replyTo(), m.requestId());
+    }
+    RequestKey key = new RequestKey("BreakKsm", m.vm(), m.requestId());
+    if (replayed(key, m.replyTo())) {
+      return this;
+    }
+    boolean done;
+    try {
+      done = core.breakKsm(m.vm(), m.hvaPage());
+    } catch (IllegalArgumentException e) {
+      return reject(m.replyTo(), m.requestId(), e.getMessage());
+    } catch (RuntimeException e) {
+      return failed(e, "BreakKsm", m.vm(), -1, -1, m.replyTo(), m.requestId());
+    }
+    return ksmDone(key, done, m.replyTo());
+  }
+
+  private Behavior<Command> ksmDone(RequestKey key, boolean done, ActorRef<KsmReply> replyTo) {
+    KsmOpDone reply = new KsmOpDone(key.requestId(), done);
+    remembered.put(key, reply);
+    return answer(() -> replyTo.tell(reply));
+  }
+
+  // ---- notifier -------------------------------------------------------------------------------
+
+  private Behavior<Command> onSubscribeNotifier(SubscribeNotifier m) {
+    if (round != null) {
+      if (stash.isFull()) {
+        count(ShellCounter.STASH_FULL);
+        ctx.getLog().error("SubscribeNotifier of vm {} dropped: stash full", m.vm());
+      } else {
+        stash.stash(m);
+      }
+      return this;
+    }
+    String bad = m.vm() < 0 || m.vm() > PageFrames.MAX_VM ? badVm(m.vm()) : null;
+    if (bad == null && m.subscriber() == null) {
+      bad = "subscriber: null; required";
+    }
+    if (bad != null) {
+      count(ShellCounter.REJECTED);
+      ctx.getLog().warn("SubscribeNotifier rejected: {}", bad);
+      return this;
+    }
+    List<ActorRef<NotifierEvent>> subs =
+        subscribers.computeIfAbsent(m.vm(), v -> new ArrayList<>(2));
+    if (!subs.contains(m.subscriber())) {
+      subs.add(m.subscriber());
+      ctx.watch(m.subscriber());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onNotifierAck(NotifierAck m) {
+    if (round == null || !round.ack(m.vm(), m.notifierSeq())) {
+      count(ShellCounter.NOTIFIER_ACKS_IGNORED);
+      return this;
+    }
+    return round.complete() ? finishRound() : this;
+  }
+
+  private Behavior<Command> onAckTimedOut(AckTimedOut m) {
+    if (round == null || round.id() != m.roundId()) {
+      return this;
+    }
+    count(ShellCounter.NOTIFIER_ACK_TIMEOUTS);
+    shellCounters[ShellCounter.NOTIFIER_ACKS_MISSING.ordinal()] += round.outstanding();
+    ctx.getLog()
+        .warn(
+            "MMU-notifier acks missing after {}: {}; answering anyway",
+            settings.notifierAckTimeout(),
+            round.describeOwed());
+    return finishRound();
+  }
+
+  private Behavior<Command> onTerminated(Terminated t) {
+    for (List<ActorRef<NotifierEvent>> subs : subscribers.values()) {
+      subs.remove(t.getRef());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onNotifierSeq(NotifierSeq m) {
+    if (!core.hasVm(m.vm())) {
+      count(ShellCounter.REJECTED);
+      m.replyTo().tell(new Rejected(-1, badVm(m.vm())));
+      return this;
+    }
+    m.replyTo().tell(new NotifierSeqIs(m.vm(), core.notifierSeq(m.vm())));
+    return this;
+  }
+
+  /**
+   * Sends {@code reply} now if the core emitted no notifier event (or nobody subscribes to the VMs
+   * concerned); otherwise sends the events and holds the reply until they are acknowledged.
+   */
+  private Behavior<Command> answer(Runnable reply) {
+    if (emitted.isEmpty()) {
+      reply.run();
+      return this;
+    }
+    NotifierRound r = new NotifierRound(nextRoundId++);
+    for (long[] e : emitted) {
+      int vm = (int) e[0];
+      List<ActorRef<NotifierEvent>> subs = subscribers.get(vm);
+      if (subs == null) {
+        continue;
+      }
+      NotifierEvent ev = new NotifierEvent(vm, e[1], e[2], e[3], ackRef);
+      for (ActorRef<NotifierEvent> s : subs) {
+        s.tell(ev);
+        r.expect(vm, e[3]);
+        count(ShellCounter.NOTIFIER_EVENTS_SENT);
+      }
+    }
+    emitted.clear();
+    if (r.complete()) {
+      reply.run();
+      return this;
+    }
+    count(ShellCounter.NOTIFIER_ROUNDS);
+    round = r;
+    heldReply = reply;
+    timers.startSingleTimer(
+        AckTimedOut.class, new AckTimedOut(r.id()), settings.notifierAckTimeout());
+    return this;
+  }
+
+  private Behavior<Command> finishRound() {
+    timers.cancel(AckTimedOut.class);
+    Runnable reply = heldReply;
+    round = null;
+    heldReply = null;
+    reply.run();
+    return stash.unstashAll(this);
+  }
+
+  // ---- read-only ------------------------------------------------------------------------------
+
+  private Behavior<Command> onGetStats(GetStats m) {
+    Map<String, Long> c = new LinkedHashMap<>();
+    c.put("COW_BREAKS", core.cowBreaks());
+    c.put("COW_KSM", core.cowKsm());
+    c.put("ZERO_PAGE_COW", core.zeroPageCow());
+    c.put("ZERO_PAGE_MAPS", core.zeroPageMaps());
+    c.put("FRESH_ALLOCATIONS", core.freshAllocations());
+    c.put("NOTIFIER_EVENTS", core.notifierEvents());
+    c.put("MAPPED_PAGES", core.mappedPages());
+    c.put("FRAMES_IN_USE", core.framesInUse());
+    c.put("FRAMES_ALLOCATED", (long) core.framesAllocated());
+    c.put("ZERO_PAGE_MAPPINGS", core.zeroPageMappings());
+    c.put("FRAMES_SAVED", core.framesSaved());
+    c.put("FRAMES_SAVED_EXCLUDING_ZERO_PAGE", core.framesSavedExcludingZeroPage());
+    c.put("FRAMES_SAVED_BY_KSM", core.framesSavedByKsm());
+    for (ShellCounter s : SHELL_COUNTERS) {
+      if (shellCounters[s.ordinal()] != 0) {
+        c.put(s.name(), shellCounters[s.ordinal()]);
+      }
+    }
+    Map<Integer, Integer> held = new TreeMap<>();
+    for (int vm : vms) {
+      held.put(vm, core.leasesHeld(vm));
+    }
+    m.replyTo().tell(new StatsReply(c, held));
+    return this;
+  }
+
+  private Behavior<Command> onCheckInvariants(CheckInvariants m) {
+    m.replyTo().tell(new InvariantsReply(core.invariantViolations()));
+    return this;
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  private static String badVm(int vm) {
+    if (vm < 0 || vm > PageFrames.MAX_VM) {
+      return "vm: " + vm + " is out of range; allowed 0 to " + PageFrames.MAX_VM;
+    }
+    return "vm: " + vm + " does not exist; create it first";
+  }
+
+  private void count(ShellCounter c) {
+    shellCounters[c.ordinal()]++;
+  }
+
+  /** Answers a retry from memory: a remembered reply, or joins a slot update still waiting. */
+  @SuppressWarnings("unchecked")
+  private boolean replayed(RequestKey key, ActorRef<? extends Reply> replyTo) {
+    Object prior = remembered.get(key);
+    if (prior == null) {
+      return false;
+    }
+    count(ShellCounter.RETRIES_ANSWERED);
+    if (prior instanceof SlotWaiter w) {
+      w.replyTos.add((ActorRef<SlotReply>) (ActorRef<?>) replyTo);
+    } else {
+      ((ActorRef<Object>) (ActorRef<?>) replyTo).tell(prior);
+    }
+    return true;
+  }
+
+  private Behavior<Command> stashOrReject(
+      Command m, ActorRef<? super Rejected> replyTo, long requestId) {
+    if (stash.isFull()) {
+      count(ShellCounter.STASH_FULL);
+      replyTo.tell(
+          new Rejected(
+              requestId,
+              "stash: full ("
+                  + settings.stashCapacity()
+                  + " commands) while an MMU-notifier round is in flight; retry later"));
+    } else {
+      stash.stash(m);
+    }
+    return this;
+  }
+
+  private Behavior<Command> reject(
+      ActorRef<? super Rejected> replyTo, long requestId, String reason) {
+    count(ShellCounter.REJECTED);
+    Rejected r = new Rejected(requestId, reason);
+    return answer(() -> replyTo.tell(r));
+  }
+
+  /** The core threw unexpectedly: log with the vm, vCPU and gfn, answer Failed, keep the state. */
+  private Behavior<Command> failed(
+      RuntimeException e,
+      String what,
+      int vm,
+      int vcpu,
+      long gfn,
+      ActorRef<? super Failed> replyTo,
+      long requestId) {
+    count(ShellCounter.CORE_FAILURES);
+    ctx.getLog()
+        .error(
+            "page-frame core failed in {} (vm {}, vcpu {}, gfn 0x{})",
+            what,
+            vm,
+            vcpu,
+            Long.toHexString(gfn),
+            e);
+    Failed f = new Failed(requestId, what + ": " + e);
+    return answer(() -> replyTo.tell(f));
+  }
+}
