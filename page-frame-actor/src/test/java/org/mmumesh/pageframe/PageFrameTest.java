@@ -363,4 +363,45 @@ class PageFrameTest {
     pf.tell(new PageFrame.AddSlot(5, 0, 1, 0x140, 4, 0x100, false, slot.getRef()));
     slot.expectMessageClass(PageFrame.SlotAdded.class);
   }
+
+  @Test
+  void retriedRemoveSlot_whileWaitingForALease_isAnsweredOnceTheUpdateCompletes() {
+    PageFrame.PfnAnswered held = fault(0, 0x100, false);
+    TestProbe<PageFrame.SlotReply> retry = kit.createTestProbe();
+    pf.tell(new PageFrame.RemoveSlot(95, 0, 0, slot.getRef()));
+    pf.tell(new PageFrame.RemoveSlot(95, 0, 0, retry.getRef()));
+    time.expectNoMessageFor(Duration.ofMillis(100), slot, retry);
+    pf.tell(new PageFrame.ReleaseLease(0, held.lease()));
+    PageFrame.SlotUpdateCompleted done =
+        slot.expectMessageClass(PageFrame.SlotUpdateCompleted.class);
+    retry.expectMessage(done);
+    // and a retry after completion gets the remembered reply, not "does not exist"
+    pf.tell(new PageFrame.RemoveSlot(95, 0, 0, retry.getRef()));
+    retry.expectMessage(done);
+  }
+
+  @Test
+  void fullStash_rejectsFurtherRequests_whileANotifierRoundIsInFlight() {
+    ActorRef<Command> small =
+        kit.spawn(PageFrame.create(new PageFrame.Settings(LEASE_TIMEOUT, ACK_TIMEOUT, 1, 16, 64)));
+    TestProbe<PageFrame.VmReply> vm = kit.createTestProbe();
+    small.tell(new PageFrame.CreateVm(1, 0, vm.getRef()));
+    vm.expectMessageClass(PageFrame.VmCreated.class);
+    small.tell(new PageFrame.AddSlot(2, 0, 0, 0x100, 64, 0, false, slot.getRef()));
+    slot.expectMessageClass(PageFrame.SlotAdded.class);
+    TestProbe<PageFrame.NotifierEvent> hostMmu = kit.createTestProbe();
+    small.tell(new PageFrame.SubscribeNotifier(0, hostMmu.getRef()));
+    small.tell(new PageFrame.GfnToPfnProt(3, 0, 0, 0x100, false, pfn.getRef()));
+    pfn.expectMessageClass(PageFrame.PfnAnswered.class);
+    small.tell(new PageFrame.GfnToPfnProt(4, 0, 0, 0x100, true, pfn.getRef())); // zero-page COW
+    PageFrame.NotifierEvent ev = hostMmu.receiveMessage();
+    small.tell(new PageFrame.GfnToPfnProt(5, 0, 1, 0x101, false, pfn.getRef())); // stashed
+    small.tell(new PageFrame.GfnToPfnProt(6, 0, 2, 0x102, false, pfn.getRef())); // full
+    PageFrame.Rejected r = pfn.expectMessageClass(PageFrame.Rejected.class);
+    assertThat(r.requestId()).isEqualTo(6);
+    assertThat(r.reason()).startsWith("stash: full");
+    ev.replyTo().tell(new PageFrame.NotifierAck(0, ev.notifierSeq()));
+    assertThat(pfn.expectMessageClass(PageFrame.PfnAnswered.class).requestId()).isEqualTo(4);
+    assertThat(pfn.expectMessageClass(PageFrame.PfnAnswered.class).requestId()).isEqualTo(5);
+  }
 }
