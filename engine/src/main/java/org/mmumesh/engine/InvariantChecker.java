@@ -2,6 +2,9 @@ package org.mmumesh.engine;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.mmumesh.common.MmuOptions;
+import org.mmumesh.common.Policy;
+import org.mmumesh.common.Quirk;
 import org.mmumesh.hostmmu.HostMmuCore;
 import org.mmumesh.hostmmu.HpteCacheEntry;
 import org.mmumesh.hostmmu.InvariantReport;
@@ -18,7 +21,9 @@ import org.mmumesh.pageframe.PageFrames;
  *   <li>Isolation: every shadow entry maps the frame its gfn's host PTE maps now, and a writable
  *       one maps an exclusive frame (not KSM, not the zero page, one mapping). vCPUs with a pending
  *       KVM_REQ_TLB_FLUSH are exempt until their next guest entry, as in the kernel (spec 5.7).
- *   <li>C bit accounting is checked at the end of a run from the counters (see the tests).
+ *   <li>C bit: under {@code fixed} and {@code strict} no access but a store sets C; under {@code
+ *       strict} no store completes with C clear. Checked at the end of a run from the counters
+ *       ({@link #checkCBits}); {@code legacy}'s spurious C bits are counted, not refused.
  *   <li>KSM counters obey the kernel's definitions (spec 7.5).
  *   <li>One live shadow entry per (vCPU, vpage); the host MMU's own consistency checks.
  *   <li>SRCU: no memslot lease is still held once a fault is over.
@@ -39,6 +44,22 @@ final class InvariantChecker {
 
   long checks() {
     return checks;
+  }
+
+  /** Invariant 2 (architecture section 5), from a run's counters. */
+  void checkCBits(MmuOptions options, VmStats totals) {
+    List<String> bad = new ArrayList<>();
+    if (options.policy() != Policy.LEGACY && totals.get(Stat.SPURIOUS_C) != 0) {
+      bad.add(totals.get(Stat.SPURIOUS_C) + " C bits set by accesses that were not stores");
+    }
+    if (!options.has(Quirk.Q4_C_CAN_BE_MISSED) && totals.get(Stat.MISSED_C) != 0) {
+      bad.add(totals.get(Stat.MISSED_C) + " stores completed with the guest C bit clear");
+    }
+    checks++;
+    if (!bad.isEmpty()) {
+      throw new IllegalStateException(
+          "invariant violated (C bit, " + options.describe() + "): " + String.join("; ", bad));
+    }
   }
 
   void check(long simNanos) {

@@ -209,7 +209,9 @@ public final class SequentialEngine {
           }
         }
       }
-      ksm.advanceTo(clock);
+      if (ksm.advanceTo(clock) > 0 && checker != null) {
+        checker.check(clock);
+      }
       while (clock >= nextSample) {
         sample();
         nextSample += cfg.sampleIntervalNanos();
@@ -223,7 +225,11 @@ public final class SequentialEngine {
     if (progress != null) {
       progress.update(done, done);
     }
-    return result();
+    RunResult result = result();
+    if (checker != null) {
+      checker.checkCBits(cfg.options(), result.totals());
+    }
+    return result;
   }
 
   private int runQuantum(VcpuRuntime v) {

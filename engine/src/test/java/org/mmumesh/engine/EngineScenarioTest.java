@@ -9,6 +9,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
+import org.mmumesh.common.Quirk;
 import org.mmumesh.guestmmu.ProtectionPolicy;
 import org.mmumesh.pageframe.PageFrames;
 import org.mmumesh.workload.GuestImage;
@@ -236,6 +237,22 @@ class EngineScenarioTest {
     assertThatThrownBy(() -> new SequentialEngine(spec, cfg(Policy.FIXED).withHost32(true)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("host: a 64-bit guest cannot run on a 32-bit host");
+  }
+
+  @Test
+  void q4Off_closesTheMissedC_withTheCheckerOn_q4OnCountsIt() {
+    WorkloadSpec spec =
+        Scripted.spec(
+            MmuKind.BOOK3S_64, 1, 8, Scripted.unique(8, 1), List.of(load(2), store(2, 1)));
+    // A fixed run with Q4 switched off is strict's C gate: no store may miss C, and none does.
+    MmuOptions noQ4 = MmuOptions.defaults(Policy.FIXED).with(Quirk.Q4_C_CAN_BE_MISSED, false);
+    RunResult gated =
+        new SequentialEngine(spec, EngineConfig.defaults(noQ4).withInvariants(true)).run(null);
+    assertThat(gated.perVm().get(0).get(Stat.MISSED_C)).isZero();
+    assertThat(gated.invariantChecks()).isPositive();
+    // With Q4 on, the checker accepts the missed C bit (it is the quirk being modelled).
+    RunResult fixed = engine(spec, Policy.FIXED).run(null);
+    assertThat(fixed.perVm().get(0).get(Stat.MISSED_C)).isEqualTo(1);
   }
 
   @Test
