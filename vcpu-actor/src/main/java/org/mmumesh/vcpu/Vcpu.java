@@ -1,0 +1,1584 @@
+package org.mmumesh.vcpu;
+
+import it.unimi.dsi.fastutil.longs.Long2LongOpenHashMap;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.IntFunction;
+import java.util.function.LongFunction;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.BehaviorBuilder;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
+import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.mmumesh.common.Access;
+import org.mmumesh.common.CborSerializable;
+import org.mmumesh.common.FaultBits;
+import org.mmumesh.common.VsidTags;
+import org.mmumesh.guestmmu.Cpu64State;
+import org.mmumesh.guestmmu.GuestMmu;
+import org.mmumesh.hostmmu.HostMmu;
+import org.mmumesh.pageframe.PageFrame;
+
+/**
+ * One vCPU as an actor (architecture sections 2-4, issue 4): it executes workload batches against
+ * its TLB, asks the VM's {@link HostMmu} on a miss, and runs {@link PageFaultHandler} (spec 6.1,
+ * 6.2), the one decision procedure of a fault, by messages to {@link GuestMmu}, {@link PageFrame}
+ * and {@link HostMmu}. All decisions are the cores' ({@link PageFaultHandler}, {@link Tlb}); this
+ * class routes, times out, retries and keeps the lifecycle. It mirrors {@code
+ * SequentialEngine.access()} step for step, so both engines count the same things.
+ *
+ * <h2>Lifecycle (one method per state)</h2>
+ *
+ * <pre>
+ *   Starting --ModeOf--&gt; Idle --RunBatch--&gt; Running --miss needs a fault--&gt; AwaitingFault
+ *   AwaitingFault --Resume/Reflect handled--&gt; Running --last batch done--&gt; Idle
+ *   Idle|Running|AwaitingFault --Pause (at the next access boundary)--&gt; Paused --Resume--&gt; Running
+ *   any but Halted --Halt (at the next access boundary)--&gt; Halted
+ * </pre>
+ *
+ * {@code Starting} waits for the vCPU's translation mode ({@link GuestMmu.GetMode}): the TLB tag
+ * and the fault handler need it; batches received meanwhile are queued. {@code Running} executes
+ * accesses and may wait for an {@code EsidToVsid}, a {@code Lookup}, a {@code FlushVcpu} or room in
+ * the store buffer; {@code AwaitingFault} waits for a fault step's reply. A command illegal in the
+ * current state is answered {@link Rejected} naming the state (Firecracker's {@code NotAllowed}),
+ * never ignored. Pause and Halt take effect at the next access boundary: the access in progress
+ * completes or fails first, so no access is half done; Halt fails every access not yet executed
+ * ("halted"), so every access of every accepted batch is answered once (invariant 6).
+ *
+ * <h2>An access (as {@code SequentialEngine.access})</h2>
+ *
+ * A TLB hit ({@link Tlb#tag}{@code (ea, mode)} at the known HostMmu epoch) that permits the access
+ * completes with no message. On a miss, the guest VSID of the ea's segment comes from a cache (esid
+ * -&gt; gvsid, filled by {@link GuestMmu.Translated} and {@link GuestMmu.VsidOf} replies, emptied
+ * when {@link GuestMmu.ExceptionHandled#segmentsChanged()}); when it is not cached the vCPU asks
+ * {@link GuestMmu.EsidToVsid} first (the sequential engine calls {@code esidToVsid} on every miss;
+ * answering a miss with a NOHPTE fault instead would run a guest-visible xlate, R/C updates
+ * included, that the sequential engine does not run). {@code NO_VSID} is a NOHPTE fault at once;
+ * else {@link HostMmu.Lookup}: a permitting hit fills the TLB with the reply's epoch and completes;
+ * a miss is {@link HostFault#noHpte}, a store to a read-only hit {@link HostFault#protection}, a
+ * fetch from a no-execute hit {@link HostFault#noExecute}. More than {@code maxFaultsPerAccess}
+ * faults in one access fail it ("livelock").
+ *
+ * <h2>A fault</h2>
+ *
+ * Each {@link FaultStep} becomes one request with a fresh request id: {@code Xlate} -&gt; {@link
+ * GuestMmu.Xlate}; {@code GfnToPfn} -&gt; {@link PageFrame.GfnToPfnProt} (the lease of the answer
+ * is remembered); {@code UnmapPage} -&gt; {@link HostMmu.UnmapPage}; {@code MapPage} -&gt; {@link
+ * HostMmu.MapPage} with the handler's guard sequence. The lease is released ({@link
+ * PageFrame.ReleaseLease}) when the fault ends, whichever way (after the map's reply, on MMIO, on a
+ * failure or a timeout), as the kernel's {@code srcu_read_unlock} after {@code map_page}. Terminal
+ * steps: {@code Reflect} -&gt; {@link GuestMmu.HandleException} with the handler's vector, DSISR
+ * and SRR1 bits, then the access is retried or failed with the guest kernel's reason; {@code
+ * MmioExit} completes the access; {@code Resume} retries it (counting Q7 map failures); {@code
+ * Failed} fails it. {@link GuestMmu.Rejected}, {@link HostMmu.Rejected}, {@link PageFrame.Rejected}
+ * and the {@code Failed} replies fail the access with their reason. Every retry of the access
+ * (after a fault) first re-enters the guest: a pending KVM_REQ_TLB_FLUSH is processed there.
+ *
+ * <h2>Timeouts and retries</h2>
+ *
+ * One request is outstanding at a time (a vCPU is sequential). A request not answered within {@link
+ * VcpuSetup#requestTimeout()} is sent again with the <em>same</em> request id (the other actors
+ * answer a repeated id from memory, without applying it twice), at most {@link
+ * VcpuSetup#maxAttempts()} times in all; then the access is reported failed ("timeout"). A reply
+ * that arrives late is recognised by its request id and ignored, except that a late {@link
+ * PageFrame.PfnAnswered} has its lease released at once.
+ *
+ * <h2>TLB shootdowns (KVM_REQ_TLB_FLUSH semantics)</h2>
+ *
+ * At start the vCPU subscribes to its HostMmu ({@link HostMmu.SubscribeTlb}). A {@link
+ * HostMmu.TlbShootdown} is handled in every state, also while a fault's reply is outstanding (the
+ * HostMmu, and a PageFrame waiting on it, would otherwise wait on this vCPU): the known epoch moves
+ * up, which empties the TLB, and the ack goes out as soon as every store made before it has been
+ * applied by the page frames (see below), without waiting for anything else. A reply whose epoch is
+ * below the known one means the HostMmu restarted (or, harmlessly, a reordering): the vCPU
+ * subscribes again with its known epoch, and a stale {@code LookedUp} is not used to fill the TLB
+ * (the lookup is repeated). The HostMmu today performs every flush itself, so nothing sets a
+ * pending full flush; {@link RequestTlbFlush} sets it (the mesh's {@code
+ * kvm_make_request(KVM_REQ_TLB_FLUSH)}), and the vCPU then sends {@link HostMmu.FlushVcpu} and
+ * waits for its reply before it next enters the guest: at the start of a batch, on Resume, and
+ * before retrying an access after an exit, exactly where {@code SequentialEngine.enterGuest} does.
+ *
+ * <h2>Stores and frame contents</h2>
+ *
+ * Loads need no content (they are counted). A store through a writable host mapping is buffered
+ * (pfn, offset, value) in program order and sent as one {@link StoreBatch} when the buffer is full,
+ * at the end of each batch, at Pause and Halt, and before any TlbShootdown is acknowledged; one
+ * {@code StoreBatch} is in flight at a time, timed out and retried like any request. {@link
+ * BatchDone} is sent only after every store of the batch was applied ({@link StoresApplied}), so a
+ * client that saw it sees the contents. <b>The page frames must process {@code StoreBatch} at once,
+ * even during a notifier round</b>: a KSM write-protect waits on the HostMmu's shootdown, which
+ * waits on this vCPU's ack, which waits on {@code StoresApplied}. Created without a store sink, the
+ * vCPU counts stores as lost ({@code storesLost}).
+ *
+ * <h2>Bounded work</h2>
+ *
+ * At most {@link VcpuSetup#maxOutstandingBatches()} batches are accepted and not done (the running
+ * one included); more are {@link Rejected}. A batch holds at most {@link #MAX_BATCH_ACCESSES}
+ * accesses. Batch ids must increase: a repeated id of an outstanding batch joins it (one execution,
+ * each requester answered), the last completed one is answered from memory, any other id not above
+ * the last accepted one is rejected.
+ *
+ * <h2>Failures, supervision, passivation</h2>
+ *
+ * A core that throws (the fault handler) is logged with the vCPU and address and fails that access;
+ * the actor is supervised with <em>resume</em>. Request ids start at a per-incarnation base (the
+ * actor path's uid in the upper 32 bits), so a restarted vCPU is never answered from the other
+ * actors' memory of its previous incarnation. Entity {@link #ENTITY_KEY}, id {@code
+ * vm-<v>/vcpu-<n>} ({@link #entityId}); {@link #initSharding} turns passivation off, because the
+ * queued batches live only here. On a rebalance they are lost (their requesters time out) and the
+ * TLB restarts empty; that is safe for the memory state but not for invariant 6, so rebalancing
+ * stays off.
+ */
+public final class Vcpu {
+
+  /** The sharded entity type; entity ids are {@code vm-<v>/vcpu-<n>}. */
+  public static final EntityTypeKey<Command> ENTITY_KEY =
+      EntityTypeKey.create(Command.class, "Vcpu");
+
+  /** The most accesses one {@link RunBatch} may carry. */
+  public static final int MAX_BATCH_ACCESSES = 1 << 20;
+
+  /** Failure descriptions kept per batch (the count in {@link BatchDone#failed()} is exact). */
+  public static final int MAX_FAILURES_KEPT = 20;
+
+  /** Segments whose guest VSID is cached; the cache is emptied when it would grow beyond. */
+  static final int ESID_CACHE_MAX = 4096;
+
+  // ---- Protocol -------------------------------------------------------------------------------
+
+  /** Everything the actor accepts. */
+  public sealed interface Command extends CborSerializable {}
+
+  /** The lifecycle states, as reported in {@link Rejected}, {@link Acknowledged} and status. */
+  public enum VcpuState {
+    STARTING,
+    IDLE,
+    RUNNING,
+    AWAITING_FAULT,
+    PAUSED,
+    HALTED
+  }
+
+  /** One guest access: {@code value} is the stored word (ignored for loads and fetches). */
+  public record AccessOp(Access kind, long ea, long value) implements CborSerializable {}
+
+  /**
+   * Execute {@code accesses} in order. Answered {@link BatchDone} once every access completed or
+   * failed, or {@link Rejected} (bad input, too many outstanding batches, halted).
+   */
+  public record RunBatch(long batchId, List<AccessOp> accesses, ActorRef<BatchReply> replyTo)
+      implements Command {}
+
+  /** Stop at the next access boundary; answered {@link Acknowledged} when paused. */
+  public record Pause(ActorRef<ControlReply> replyTo) implements Command {}
+
+  /** Continue a paused vCPU; answered {@link Acknowledged} at once. */
+  public record Resume(ActorRef<ControlReply> replyTo) implements Command {}
+
+  /**
+   * Stop for good at the next access boundary; every access not yet executed is reported failed.
+   * Answered {@link Acknowledged} when halted.
+   */
+  public record Halt(ActorRef<ControlReply> replyTo) implements Command {}
+
+  /** The state and the counters. */
+  public record GetCounters(ActorRef<StatusReport> replyTo) implements Command {}
+
+  /**
+   * {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: flush this vCPU's shadow PTEs ({@link
+   * HostMmu.FlushVcpu}) before it next enters the guest. No reply.
+   */
+  public record RequestTlbFlush(String reason) implements Command {}
+
+  /**
+   * The page frames' answer to {@link StoreBatch}.
+   *
+   * @param applied stores mixed into their frames
+   * @param refused stores not applied (for example a frame no longer mapped writable); counted in
+   *     {@code storesLost}
+   */
+  public record StoresApplied(long requestId, int applied, int refused) implements Command {}
+
+  /** What a {@link RunBatch} requester receives. */
+  public sealed interface BatchReply extends CborSerializable {}
+
+  /** What a {@link Pause}, {@link Resume} or {@link Halt} requester receives. */
+  public sealed interface ControlReply extends CborSerializable {}
+
+  /**
+   * A batch is over: {@code completed + failed} is its number of accesses.
+   *
+   * @param failures the first {@link #MAX_FAILURES_KEPT} failures, as {@code "vm V vcpu N KIND at
+   *     0xEA: cause"}
+   * @param counters this vCPU's counters when the batch ended
+   */
+  public record BatchDone(
+      long batchId, int completed, int failed, List<String> failures, VcpuCounters counters)
+      implements BatchReply {}
+
+  /** {@code command} took effect; the vCPU is now in {@code state}. */
+  public record Acknowledged(String command, VcpuState state) implements ControlReply {}
+
+  /**
+   * Not accepted, nothing changed: {@code reason} names the field and the allowed range, or the
+   * state and the states that allow the command. {@code id} is the batch id, or -1.
+   */
+  public record Rejected(long id, VcpuState state, String reason)
+      implements BatchReply, ControlReply {}
+
+  /** The answer to {@link GetCounters}. */
+  public record StatusReport(
+      VcpuState state,
+      int outstandingBatches,
+      long knownEpoch,
+      int bufferedStores,
+      VcpuCounters counters)
+      implements CborSerializable {}
+
+  /**
+   * The stores this vCPU made through writable host mappings, in program order, for the page frames
+   * to mix into the frames' fingerprints ({@code PageFrames.storeFrame(pfn, offset, value)} for
+   * each i). Answer {@link StoresApplied} with the same request id; a repeated request id (a retry)
+   * must be answered again without applying twice (remember the last one per vm and vCPU). Must be
+   * processed at once, also while a notifier round is in flight (see the class comment). Defined
+   * here because the page frames may not depend on this module; the integrator adapts it.
+   */
+  public record StoreBatch(
+      long requestId,
+      int vm,
+      int vcpu,
+      int[] pfns,
+      int[] offsets,
+      long[] values,
+      ActorRef<StoresApplied> replyTo)
+      implements CborSerializable {
+
+    /** The number of stores. */
+    public int size() {
+      return pfns.length;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof StoreBatch b
+          && b.requestId == requestId
+          && b.vm == vm
+          && b.vcpu == vcpu
+          && Arrays.equals(b.pfns, pfns)
+          && Arrays.equals(b.offsets, offsets)
+          && Arrays.equals(b.values, values)
+          && Objects.equals(b.replyTo, replyTo);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(
+          requestId,
+          vm,
+          vcpu,
+          Arrays.hashCode(pfns),
+          Arrays.hashCode(offsets),
+          Arrays.hashCode(values),
+          replyTo);
+    }
+
+    @Override
+    public String toString() {
+      return "StoreBatch[requestId="
+          + requestId
+          + ", vm="
+          + vm
+          + ", vcpu="
+          + vcpu
+          + ", pfns="
+          + Arrays.toString(pfns)
+          + ", offsets="
+          + Arrays.toString(offsets)
+          + ", values="
+          + Arrays.toString(values)
+          + ", replyTo="
+          + replyTo
+          + "]";
+    }
+  }
+
+  /** Any reply of another actor (and TLB shootdowns), through the one message adapter. */
+  private record Answer(Object reply) implements Command, NoSerializationVerificationNeeded {}
+
+  private record RequestTimedOut(long requestId)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  private record StoreFlushTimedOut(long requestId)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  // ---- Creation and sharding ------------------------------------------------------------------
+
+  /** Builds a vCPU with a store sink; see the class comment for the protocol. */
+  public static Behavior<Command> create(
+      VcpuSetup setup,
+      ActorRef<GuestMmu.Command> guest,
+      ActorRef<HostMmu.Command> host,
+      ActorRef<PageFrame.Command> frames,
+      ActorRef<StoreBatch> stores) {
+    Objects.requireNonNull(setup, "setup");
+    Objects.requireNonNull(guest, "guest");
+    Objects.requireNonNull(host, "host");
+    Objects.requireNonNull(frames, "frames");
+    Behavior<Command> b =
+        Behaviors.setup(
+            ctx ->
+                Behaviors.withTimers(
+                    timers -> new Vcpu(ctx, timers, setup, guest, host, frames, stores).start()));
+    return Behaviors.supervise(b).onFailure(SupervisorStrategy.resume());
+  }
+
+  /**
+   * Builds a vCPU without a store sink: stores are counted ({@code stores}, {@code storesLost}) but
+   * no frame content changes. For wiring where the page frames do not take {@link StoreBatch} yet.
+   */
+  public static Behavior<Command> create(
+      VcpuSetup setup,
+      ActorRef<GuestMmu.Command> guest,
+      ActorRef<HostMmu.Command> host,
+      ActorRef<PageFrame.Command> frames) {
+    return create(setup, guest, host, frames, null);
+  }
+
+  /** The entity id of vCPU {@code vcpu} of VM {@code vm}: {@code vm-<v>/vcpu-<n>}. */
+  public static String entityId(int vm, int vcpu) {
+    org.mmumesh.common.Checks.inRange("vm", vm, 0, Integer.MAX_VALUE);
+    org.mmumesh.common.Checks.inRange("vcpu", vcpu, 0, VcpuSetup.MAX_VCPU);
+    return "vm-" + vm + "/vcpu-" + vcpu;
+  }
+
+  private static final Pattern ENTITY_ID = Pattern.compile("vm-([0-9]{1,10})/vcpu-([0-9]{1,4})");
+
+  /**
+   * The (vm, vcpu) of an entity id {@code vm-<v>/vcpu-<n>}.
+   *
+   * @throws IllegalArgumentException naming {@code entityId} and the allowed form
+   */
+  public static int[] vmAndVcpuOf(String entityId) {
+    Matcher m = entityId == null ? null : ENTITY_ID.matcher(entityId);
+    if (m != null && m.matches()) {
+      long vm = Long.parseLong(m.group(1));
+      int vcpu = Integer.parseInt(m.group(2));
+      if (vm <= Integer.MAX_VALUE && vcpu <= VcpuSetup.MAX_VCPU) {
+        return new int[] {(int) vm, vcpu};
+      }
+    }
+    throw new IllegalArgumentException(
+        "entityId: '"
+            + entityId
+            + "' is not a vCPU entity id; allowed: vm-<v>/vcpu-<n> with v 0 to 2147483647 and n 0"
+            + " to "
+            + VcpuSetup.MAX_VCPU);
+  }
+
+  /** The setup of vCPU {@code vcpu} of VM {@code vm}, for {@link #initSharding}. */
+  @FunctionalInterface
+  public interface SetupOf {
+    VcpuSetup apply(int vm, int vcpu);
+  }
+
+  /**
+   * Registers the {@code Vcpu} entity type with Cluster Sharding, passivation off.
+   *
+   * @param setupOf the setup of each vCPU
+   * @param guestOf the GuestMmu of VM {@code v} (an adapter to its sharded entity)
+   * @param hostOf the HostMmu of VM {@code v}
+   * @param framesOf the PageFrame of the host running VM {@code v}
+   * @param storesOf where VM {@code v}'s vCPUs send {@link StoreBatch}, or null for no sink
+   * @param role the cluster role hosting vCPUs, or null for every node
+   */
+  public static ActorRef<ShardingEnvelope<Command>> initSharding(
+      ActorSystem<?> system,
+      SetupOf setupOf,
+      IntFunction<ActorRef<GuestMmu.Command>> guestOf,
+      IntFunction<ActorRef<HostMmu.Command>> hostOf,
+      IntFunction<ActorRef<PageFrame.Command>> framesOf,
+      IntFunction<ActorRef<StoreBatch>> storesOf,
+      String role) {
+    Objects.requireNonNull(setupOf, "setupOf");
+    Objects.requireNonNull(guestOf, "guestOf");
+    Objects.requireNonNull(hostOf, "hostOf");
+    Objects.requireNonNull(framesOf, "framesOf");
+    ClusterShardingSettings settings =
+        ClusterShardingSettings.create(system).withNoPassivationStrategy();
+    if (role != null) {
+      settings = settings.withRole(role);
+    }
+    Entity<Command, ShardingEnvelope<Command>> entity =
+        Entity.of(
+                ENTITY_KEY,
+                ctx -> forEntity(ctx.getEntityId(), setupOf, guestOf, hostOf, framesOf, storesOf))
+            .withSettings(settings);
+    if (role != null) {
+      entity = entity.withRole(role);
+    }
+    return ClusterSharding.get(system).init(entity);
+  }
+
+  static Behavior<Command> forEntity(
+      String entityId,
+      SetupOf setupOf,
+      IntFunction<ActorRef<GuestMmu.Command>> guestOf,
+      IntFunction<ActorRef<HostMmu.Command>> hostOf,
+      IntFunction<ActorRef<PageFrame.Command>> framesOf,
+      IntFunction<ActorRef<StoreBatch>> storesOf) {
+    try {
+      int[] id = vmAndVcpuOf(entityId);
+      return create(
+          setupOf.apply(id[0], id[1]),
+          guestOf.apply(id[0]),
+          hostOf.apply(id[0]),
+          framesOf.apply(id[0]),
+          storesOf == null ? null : storesOf.apply(id[0]));
+    } catch (IllegalArgumentException | NullPointerException e) {
+      return rejectingAll(entityId + ": " + e.getMessage());
+    }
+  }
+
+  /** A vCPU that could not be built: every command with a reply channel is rejected. */
+  static Behavior<Command> rejectingAll(String reason) {
+    return Behaviors.receive(Command.class)
+        .onAnyMessage(
+            cmd -> {
+              if (cmd instanceof RunBatch m) {
+                m.replyTo().tell(new Rejected(m.batchId(), VcpuState.HALTED, reason));
+              } else if (cmd instanceof Pause m) {
+                m.replyTo().tell(new Rejected(-1, VcpuState.HALTED, reason));
+              } else if (cmd instanceof Resume m) {
+                m.replyTo().tell(new Rejected(-1, VcpuState.HALTED, reason));
+              } else if (cmd instanceof Halt m) {
+                m.replyTo().tell(new Rejected(-1, VcpuState.HALTED, reason));
+              } else if (cmd instanceof GetCounters m) {
+                m.replyTo()
+                    .tell(new StatusReport(VcpuState.HALTED, 0, 0, 0, new VcpuStats().snapshot()));
+              }
+              return Behaviors.same();
+            })
+        .build();
+  }
+
+  // ---- State ----------------------------------------------------------------------------------
+
+  /** What the one outstanding request is. */
+  private enum Kind {
+    MODE,
+    VSID,
+    LOOKUP,
+    FLUSH,
+    XLATE,
+    PFN,
+    UNMAP,
+    MAP,
+    EXCEPTION
+  }
+
+  private static final Object REQUEST_TIMER = "request";
+  private static final Object STORE_TIMER = "stores";
+  private static final long NONE = Long.MIN_VALUE;
+
+  /** An accepted batch and its cursor. */
+  private static final class Batch {
+    final long batchId;
+    final List<AccessOp> ops;
+    final List<ActorRef<BatchReply>> replyTos = new ArrayList<>(1);
+    final List<String> failures = new ArrayList<>();
+    int pos;
+    int completed;
+    int failed;
+
+    Batch(long batchId, List<AccessOp> ops, ActorRef<BatchReply> replyTo) {
+      this.batchId = batchId;
+      this.ops = ops;
+      replyTos.add(replyTo);
+    }
+  }
+
+  /** A finished batch whose BatchDone waits for the store flush {@code seq}. */
+  private record WaitingDone(long seq, Batch batch) {}
+
+  /** A shootdown ack waiting for the store flush {@code seq}. */
+  private record WaitingAck(long seq, long epoch, ActorRef<HostMmu.TlbShootdownAck> ack) {}
+
+  private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
+  private final VcpuSetup setup;
+  private final int vm;
+  private final int vcpu;
+  private final Duration timeout;
+  private final ActorRef<GuestMmu.Command> guest;
+  private final ActorRef<HostMmu.Command> host;
+  private final ActorRef<PageFrame.Command> frames;
+  private final ActorRef<StoreBatch> stores;
+  private final ActorRef<CborSerializable> answers;
+  private final ActorRef<StoresApplied> storesApplied;
+  private final Tlb tlb;
+  private final PageFaultHandler handler;
+  private final Cpu64State cpu = new Cpu64State();
+  private final Long2LongOpenHashMap esidToGvsid = new Long2LongOpenHashMap();
+  private final StoreBuffer buffer;
+  private final VcpuStats stats = new VcpuStats();
+  private final long idBase;
+
+  private final Behavior<Command> starting;
+  private final Behavior<Command> idle;
+  private final Behavior<Command> running;
+  private final Behavior<Command> awaitingFault;
+  private final Behavior<Command> paused;
+  private final Behavior<Command> halted;
+  private VcpuState state = VcpuState.STARTING;
+
+  private int mode = -1;
+  private long knownEpoch;
+
+  // batches
+  private final ArrayDeque<Batch> queue = new ArrayDeque<>();
+  private Batch cur;
+  private long lastAcceptedBatchId = NONE;
+  private BatchDone lastDone;
+  private final List<ActorRef<ControlReply>> pauseWaiters = new ArrayList<>(1);
+  private final List<ActorRef<ControlReply>> haltWaiters = new ArrayList<>(1);
+
+  // the access in progress (null between accesses)
+  private AccessOp op;
+  private long tag;
+  private int faults;
+  private int staleLookups;
+  private long lease = NONE;
+
+  // the one outstanding request
+  private long nextRequestId;
+  private long pendingId = NONE;
+  private Kind pendingKind;
+  private Object pendingMsg;
+  private ActorRef<?> pendingTarget;
+  private int attempts;
+  private Supplier<Behavior<Command>> afterFlush;
+  private boolean pendingFlush;
+
+  // stores
+  private long nextFlushSeq = 1;
+  private long appliedUpTo;
+  private long wantedSeq;
+  private StoreBatch inFlight;
+  private long inFlightSeq;
+  private int flushAttempts;
+  private boolean waitingForRoom;
+  private final ArrayDeque<WaitingAck> acks = new ArrayDeque<>();
+  private final ArrayDeque<WaitingDone> dones = new ArrayDeque<>();
+
+  private Vcpu(
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      VcpuSetup setup,
+      ActorRef<GuestMmu.Command> guest,
+      ActorRef<HostMmu.Command> host,
+      ActorRef<PageFrame.Command> frames,
+      ActorRef<StoreBatch> stores) {
+    this.ctx = ctx;
+    ctx.setLoggerName(Vcpu.class);
+    this.timers = timers;
+    this.setup = setup;
+    this.vm = setup.vm();
+    this.vcpu = setup.vcpu();
+    this.timeout = setup.requestTimeout();
+    this.guest = guest;
+    this.host = host;
+    this.frames = frames;
+    this.stores = stores;
+    this.answers = ctx.messageAdapter(CborSerializable.class, Answer::new);
+    this.storesApplied = ctx.getSelf().narrow();
+    this.tlb = new Tlb(setup.tlbEntries());
+    this.handler = new PageFaultHandler(setup.options());
+    this.buffer = new StoreBuffer(setup.storeBufferCapacity());
+    this.idBase = ((long) (ctx.getSelf().path().uid() & 0x7FFFFFFF)) << 32;
+    this.nextRequestId = idBase + 1;
+    this.starting = startingState();
+    this.idle = idleState();
+    this.running = runningState();
+    this.awaitingFault = awaitingFaultState();
+    this.paused = pausedState();
+    this.halted = haltedState();
+  }
+
+  /** Subscribes to TLB shootdowns and asks for the translation mode. */
+  private Behavior<Command> start() {
+    host.tell(new HostMmu.SubscribeTlb(vcpu, 0, answers.narrow()));
+    send(Kind.MODE, guest, id -> new GuestMmu.GetMode(vcpu, answers.narrow()));
+    return starting;
+  }
+
+  // ---- States (one method each) ---------------------------------------------------------------
+
+  /** Waiting for the mode; batches are queued. */
+  private Behavior<Command> startingState() {
+    return common(
+        Behaviors.receive(Command.class)
+            .onMessage(RunBatch.class, this::onRunBatch)
+            .onMessage(
+                Pause.class,
+                m -> notAllowed(m.replyTo(), "Pause", "IDLE, RUNNING or AWAITING_FAULT"))
+            .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
+            .onMessage(Halt.class, this::onHaltNow));
+  }
+
+  /** No work. */
+  private Behavior<Command> idleState() {
+    return common(
+        Behaviors.receive(Command.class)
+            .onMessage(RunBatch.class, this::onRunBatch)
+            .onMessage(Pause.class, this::onPauseNow)
+            .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
+            .onMessage(Halt.class, this::onHaltNow));
+  }
+
+  /** Executing a batch; possibly waiting for a vsid, a lookup, a flush or store-buffer room. */
+  private Behavior<Command> runningState() {
+    return common(
+        Behaviors.receive(Command.class)
+            .onMessage(RunBatch.class, this::onRunBatch)
+            .onMessage(Pause.class, this::onPauseAtBoundary)
+            .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
+            .onMessage(Halt.class, this::onHaltAtBoundary));
+  }
+
+  /** A fault's reply is outstanding. */
+  private Behavior<Command> awaitingFaultState() {
+    return common(
+        Behaviors.receive(Command.class)
+            .onMessage(RunBatch.class, this::onRunBatch)
+            .onMessage(Pause.class, this::onPauseAtBoundary)
+            .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
+            .onMessage(Halt.class, this::onHaltAtBoundary));
+  }
+
+  /** Stopped at an access boundary; batches are queued. */
+  private Behavior<Command> pausedState() {
+    return common(
+        Behaviors.receive(Command.class)
+            .onMessage(RunBatch.class, this::onRunBatch)
+            .onMessage(
+                Pause.class,
+                m -> notAllowed(m.replyTo(), "Pause", "IDLE, RUNNING or AWAITING_FAULT"))
+            .onMessage(Resume.class, this::onResume)
+            .onMessage(Halt.class, this::onHaltNow));
+  }
+
+  /** Stopped for good: shootdowns are still acknowledged, counters still reported. */
+  private Behavior<Command> haltedState() {
+    return common(
+        Behaviors.receive(Command.class)
+            .onMessage(
+                RunBatch.class,
+                m -> reject(m.replyTo(), m.batchId(), "RunBatch: not allowed in state HALTED"))
+            .onMessage(
+                Pause.class,
+                m -> notAllowed(m.replyTo(), "Pause", "IDLE, RUNNING or AWAITING_FAULT"))
+            .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
+            .onMessage(Halt.class, m -> notAllowed(m.replyTo(), "Halt", "any state but HALTED")));
+  }
+
+  /** The messages every state handles the same way. */
+  private Behavior<Command> common(BehaviorBuilder<Command> b) {
+    return b.onMessage(GetCounters.class, this::onGetCounters)
+        .onMessage(RequestTlbFlush.class, this::onRequestTlbFlush)
+        .onMessage(Answer.class, this::onAnswer)
+        .onMessage(RequestTimedOut.class, this::onRequestTimedOut)
+        .onMessage(StoresApplied.class, this::onStoresApplied)
+        .onMessage(StoreFlushTimedOut.class, this::onStoreFlushTimedOut)
+        .build();
+  }
+
+  private Behavior<Command> become(VcpuState s) {
+    state = s;
+    return switch (s) {
+      case STARTING -> starting;
+      case IDLE -> idle;
+      case RUNNING -> running;
+      case AWAITING_FAULT -> awaitingFault;
+      case PAUSED -> paused;
+      case HALTED -> halted;
+    };
+  }
+
+  // ---- Lifecycle commands ---------------------------------------------------------------------
+
+  private Behavior<Command> onRunBatch(RunBatch m) {
+    String bad = validate(m);
+    if (bad != null) {
+      return reject(m.replyTo(), m.batchId(), bad);
+    }
+    if (joined(m)) {
+      return Behaviors.same();
+    }
+    if (m.batchId() <= lastAcceptedBatchId) {
+      return reject(
+          m.replyTo(),
+          m.batchId(),
+          "batchId: "
+              + m.batchId()
+              + " is not above the last accepted batch id "
+              + lastAcceptedBatchId
+              + "; allowed: a new, increasing id (a retry of an outstanding or the last completed"
+              + " batch is answered)");
+    }
+    int outstanding = outstandingBatches();
+    if (outstanding >= setup.maxOutstandingBatches()) {
+      return reject(
+          m.replyTo(),
+          m.batchId(),
+          "batches: "
+              + outstanding
+              + " outstanding; allowed at most "
+              + setup.maxOutstandingBatches()
+              + " (send more after a BatchDone)");
+    }
+    lastAcceptedBatchId = m.batchId();
+    queue.add(new Batch(m.batchId(), List.copyOf(m.accesses()), m.replyTo()));
+    // Idle --RunBatch--> Running
+    return state == VcpuState.IDLE ? runLoop() : Behaviors.same();
+  }
+
+  private static String validate(RunBatch m) {
+    List<AccessOp> a = m.accesses();
+    if (a == null || a.isEmpty() || a.size() > MAX_BATCH_ACCESSES) {
+      return "accesses: "
+          + (a == null ? "null" : a.size() + " accesses")
+          + " is out of range; allowed 1 to "
+          + MAX_BATCH_ACCESSES;
+    }
+    for (int i = 0; i < a.size(); i++) {
+      if (a.get(i) == null || a.get(i).kind() == null) {
+        return "accesses[" + i + "]: " + a.get(i) + " has no kind; allowed LOAD, STORE or IFETCH";
+      }
+    }
+    return null;
+  }
+
+  /** A retry of an outstanding or the last completed batch joins it or is answered again. */
+  private boolean joined(RunBatch m) {
+    long id = m.batchId();
+    if (cur != null && cur.batchId == id) {
+      cur.replyTos.add(m.replyTo());
+      return true;
+    }
+    for (Batch b : queue) {
+      if (b.batchId == id) {
+        b.replyTos.add(m.replyTo());
+        return true;
+      }
+    }
+    for (WaitingDone w : dones) {
+      if (w.batch().batchId == id) {
+        w.batch().replyTos.add(m.replyTo());
+        return true;
+      }
+    }
+    if (lastDone != null && lastDone.batchId() == id) {
+      m.replyTo().tell(lastDone);
+      return true;
+    }
+    return false;
+  }
+
+  private int outstandingBatches() {
+    return queue.size() + (cur != null ? 1 : 0);
+  }
+
+  private Behavior<Command> onPauseNow(Pause m) {
+    // Idle --Pause--> Paused
+    storesBarrier();
+    m.replyTo().tell(new Acknowledged("Pause", VcpuState.PAUSED));
+    return become(VcpuState.PAUSED);
+  }
+
+  private Behavior<Command> onPauseAtBoundary(Pause m) {
+    pauseWaiters.add(m.replyTo());
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onResume(Resume m) {
+    // Paused --Resume--> Running (or Idle when there is no work)
+    Behavior<Command> next = cur != null ? enterGuest(this::runLoop) : runLoop();
+    m.replyTo().tell(new Acknowledged("Resume", state));
+    return next;
+  }
+
+  private Behavior<Command> onHaltAtBoundary(Halt m) {
+    haltWaiters.add(m.replyTo());
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onHaltNow(Halt m) {
+    haltWaiters.add(m.replyTo());
+    return haltNow();
+  }
+
+  /** Any state --Halt--> Halted: every access not executed fails, the stores are flushed. */
+  private Behavior<Command> haltNow() {
+    if (pendingKind != null) {
+      clearPending();
+    }
+    afterFlush = null;
+    waitingForRoom = false;
+    handler.reset();
+    releaseLease();
+    if (op != null) {
+      failCurrent("halted during the access");
+    }
+    while (cur != null || !queue.isEmpty()) {
+      if (cur == null) {
+        cur = queue.poll();
+      }
+      while (cur.pos < cur.ops.size()) {
+        AccessOp a = cur.ops.get(cur.pos++);
+        recordFailure(a, "halted before the access ran");
+      }
+      finishBatch();
+    }
+    storesBarrier();
+    Behavior<Command> b = become(VcpuState.HALTED);
+    for (ActorRef<ControlReply> r : pauseWaiters) {
+      r.tell(new Rejected(-1, VcpuState.HALTED, "Pause: the vCPU halted first"));
+    }
+    pauseWaiters.clear();
+    for (ActorRef<ControlReply> r : haltWaiters) {
+      r.tell(new Acknowledged("Halt", VcpuState.HALTED));
+    }
+    haltWaiters.clear();
+    return b;
+  }
+
+  private Behavior<Command> notAllowed(ActorRef<ControlReply> replyTo, String cmd, String allowed) {
+    replyTo.tell(
+        new Rejected(
+            -1, state, cmd + ": not allowed in state " + state + "; allowed in " + allowed));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> reject(ActorRef<BatchReply> replyTo, long id, String reason) {
+    replyTo.tell(new Rejected(id, state, reason));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onGetCounters(GetCounters m) {
+    m.replyTo()
+        .tell(
+            new StatusReport(
+                state, outstandingBatches(), knownEpoch, buffer.size(), stats.snapshot()));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onRequestTlbFlush(RequestTlbFlush m) {
+    pendingFlush = true;
+    return Behaviors.same();
+  }
+
+  // ---- The access loop ------------------------------------------------------------------------
+
+  /**
+   * Executes accesses until one needs a reply, the batches run out, or a Pause/Halt is due. Returns
+   * the state to be in.
+   */
+  private Behavior<Command> runLoop() {
+    while (true) {
+      if (!haltWaiters.isEmpty()) {
+        return haltNow();
+      }
+      if (!pauseWaiters.isEmpty()) {
+        // Running --Pause--> Paused (at an access boundary)
+        storesBarrier();
+        for (ActorRef<ControlReply> r : pauseWaiters) {
+          r.tell(new Acknowledged("Pause", VcpuState.PAUSED));
+        }
+        pauseWaiters.clear();
+        return become(VcpuState.PAUSED);
+      }
+      if (cur == null) {
+        cur = queue.poll();
+        if (cur == null) {
+          // Running --no batch left--> Idle
+          return become(VcpuState.IDLE);
+        }
+        if (pendingFlush) {
+          return enterGuest(this::runLoop);
+        }
+      }
+      if (cur.pos == cur.ops.size()) {
+        finishBatch();
+        continue;
+      }
+      if (buffer.isFull()) {
+        if (inFlight != null) {
+          waitingForRoom = true;
+          return become(VcpuState.RUNNING);
+        }
+        startStoreFlush();
+      }
+      AccessOp a = cur.ops.get(cur.pos);
+      stats.accesses++;
+      switch (a.kind()) {
+        case LOAD -> stats.loads++;
+        case STORE -> stats.stores++;
+        case IFETCH -> stats.ifetches++;
+      }
+      long t = Tlb.tag(a.ea(), mode);
+      int i = tlb.lookup(t, knownEpoch);
+      if (i >= 0 && permits(tlb.prot(i), a.kind())) {
+        stats.tlbHits++;
+        store(a, tlb.pfn(i));
+        cur.completed++;
+        cur.pos++;
+        continue;
+      }
+      op = a;
+      tag = t;
+      faults = 0;
+      staleLookups = 0;
+      return missPath();
+    }
+  }
+
+  private static boolean permits(int prot, Access kind) {
+    return switch (kind) {
+      case LOAD -> true;
+      case STORE -> (prot & Tlb.PROT_WRITE) != 0;
+      case IFETCH -> (prot & Tlb.PROT_EXEC) != 0;
+    };
+  }
+
+  private void store(AccessOp a, int pfn) {
+    if (a.kind() == Access.STORE) {
+      buffer.add(pfn, (int) (a.ea() & 0xFFF), a.value());
+    }
+  }
+
+  /** The host HTAB search for the access in progress (the hardware, after a TLB miss). */
+  private Behavior<Command> missPath() {
+    long esid = op.ea() >>> 28;
+    if (!esidToGvsid.containsKey(esid)) {
+      send(Kind.VSID, guest, id -> new GuestMmu.EsidToVsid(id, vcpu, esid, answers.narrow()));
+      return become(VcpuState.RUNNING);
+    }
+    long gvsid = esidToGvsid.get(esid);
+    if (gvsid == VsidTags.NO_VSID) {
+      return fault(HostFault.noHpte(op.kind(), op.ea()));
+    }
+    send(Kind.LOOKUP, host, id -> new HostMmu.Lookup(id, vcpu, gvsid, op.ea(), answers.narrow()));
+    return become(VcpuState.RUNNING);
+  }
+
+  private void cacheGvsid(long esid, long gvsid) {
+    if (esidToGvsid.size() >= ESID_CACHE_MAX && !esidToGvsid.containsKey(esid)) {
+      esidToGvsid.clear();
+    }
+    esidToGvsid.put(esid, gvsid);
+  }
+
+  private Behavior<Command> accessCompleted() {
+    cur.completed++;
+    cur.pos++;
+    op = null;
+    return runLoop();
+  }
+
+  private Behavior<Command> failAccess(String cause) {
+    failCurrent(cause);
+    return runLoop();
+  }
+
+  private void failCurrent(String cause) {
+    recordFailure(op, cause);
+    cur.pos++;
+    op = null;
+  }
+
+  private void recordFailure(AccessOp a, String cause) {
+    stats.failed++;
+    cur.failed++;
+    if (cur.failures.size() < MAX_FAILURES_KEPT) {
+      cur.failures.add(
+          String.format("vm %d vcpu %d %s at 0x%x: %s", vm, vcpu, a.kind(), a.ea(), cause));
+    }
+  }
+
+  /** The current batch is over: BatchDone once its stores are applied. */
+  private void finishBatch() {
+    Batch b = cur;
+    cur = null;
+    long seq = storesBarrier();
+    if (seq == 0) {
+      sendDone(b);
+    } else {
+      dones.add(new WaitingDone(seq, b));
+    }
+  }
+
+  /** BatchDone with the counters as they are now (its store flush counted). */
+  private void sendDone(Batch b) {
+    BatchDone done =
+        new BatchDone(b.batchId, b.completed, b.failed, List.copyOf(b.failures), stats.snapshot());
+    lastDone = done;
+    b.replyTos.forEach(r -> r.tell(done));
+  }
+
+  /** Guest entry: a pending KVM_REQ_TLB_FLUSH is processed first (spec 5.7). */
+  private Behavior<Command> enterGuest(Supplier<Behavior<Command>> next) {
+    if (!pendingFlush) {
+      return next.get();
+    }
+    pendingFlush = false;
+    afterFlush = next;
+    send(Kind.FLUSH, host, id -> new HostMmu.FlushVcpu(id, vcpu, answers.narrow()));
+    return become(VcpuState.RUNNING);
+  }
+
+  // ---- Faults ---------------------------------------------------------------------------------
+
+  private Behavior<Command> fault(HostFault f) {
+    if (++faults > setup.maxFaultsPerAccess()) {
+      return failAccess("livelock: more than " + setup.maxFaultsPerAccess() + " faults");
+    }
+    if (!f.isData()) {
+      if ((f.bits() & FaultBits.SRR1_NOTFOUND) != 0) {
+        stats.nohpteExits++;
+      } else {
+        stats.noexecExits++;
+      }
+    } else if ((f.bits() & FaultBits.DSISR_NOHPTE) != 0) {
+      stats.nohpteExits++;
+    } else {
+      stats.protfaultExits++;
+    }
+    return step(() -> handler.onFault(f, cpu));
+  }
+
+  /** Runs one core call of the fault handler and acts on the step it returns. */
+  private Behavior<Command> step(Supplier<FaultStep> core) {
+    FaultStep s;
+    try {
+      s = core.get();
+    } catch (RuntimeException e) {
+      ctx.getLog()
+          .error(
+              "vm {} vcpu {} at ea 0x{}: the fault handler failed",
+              vm,
+              vcpu,
+              Long.toHexString(op.ea()),
+              e);
+      return abortFault("fault handler failed: " + e);
+    }
+    if (s instanceof FaultStep.Xlate x) {
+      send(
+          Kind.XLATE,
+          guest,
+          id -> new GuestMmu.Xlate(id, vcpu, x.ea(), x.access(), x.relocated(), answers.narrow()));
+    } else if (s instanceof FaultStep.GfnToPfn g) {
+      send(
+          Kind.PFN,
+          frames,
+          id ->
+              new PageFrame.GfnToPfnProt(id, vm, vcpu, g.gfn(), g.writeFault(), answers.narrow()));
+    } else if (s instanceof FaultStep.UnmapPage u) {
+      send(
+          Kind.UNMAP,
+          host,
+          id -> new HostMmu.UnmapPage(id, vcpu, u.pte(), u.vsid64k(), answers.narrow()));
+    } else if (s instanceof FaultStep.MapPage m) {
+      send(
+          Kind.MAP,
+          host,
+          id ->
+              new HostMmu.MapPage(
+                  id,
+                  vcpu,
+                  m.pte(),
+                  m.gvsid(),
+                  m.pfn(),
+                  m.writable(),
+                  m.guardSeq(),
+                  answers.narrow()));
+    } else if (s instanceof FaultStep.Reflect r) {
+      if (r.vector() < FaultBits.VEC_ISI) {
+        stats.reflectedDsi++;
+      } else {
+        stats.reflectedIsi++;
+      }
+      switch (r.kind()) {
+        case NOT_FOUND -> stats.reflectedNotFound++;
+        case PROTECTION -> stats.reflectedProtection++;
+        case SEGMENT -> stats.reflectedSegment++;
+        case RAW -> stats.reflectedRaw++;
+      }
+      releaseLease();
+      long ea = op.ea();
+      send(
+          Kind.EXCEPTION,
+          guest,
+          id ->
+              new GuestMmu.HandleException(
+                  id, vcpu, r.vector(), r.dsisr(), r.msrBits(), ea, answers.narrow()));
+    } else if (s instanceof FaultStep.MmioExit) {
+      releaseLease();
+      stats.mmioExits++;
+      return accessCompleted();
+    } else if (s instanceof FaultStep.Resume res) {
+      releaseLease();
+      if (res.mapFailed()) {
+        stats.mapFailures++;
+      }
+      // AwaitingFault --Resume--> Running (retry the access)
+      return enterGuest(this::missPath);
+    } else if (s instanceof FaultStep.Failed f) {
+      releaseLease();
+      return failAccess(f.cause());
+    }
+    // Running --HostFault--> AwaitingFault
+    return become(VcpuState.AWAITING_FAULT);
+  }
+
+  private Behavior<Command> abortFault(String cause) {
+    handler.reset();
+    releaseLease();
+    return failAccess(cause);
+  }
+
+  private void releaseLease() {
+    if (lease != NONE) {
+      frames.tell(new PageFrame.ReleaseLease(vm, lease));
+      lease = NONE;
+    }
+  }
+
+  // ---- Requests and replies -------------------------------------------------------------------
+
+  @SuppressWarnings("unchecked")
+  private void send(Kind kind, ActorRef<?> target, LongFunction<Object> message) {
+    long id = nextRequestId++;
+    pendingId = id;
+    pendingKind = kind;
+    pendingTarget = target;
+    pendingMsg = message.apply(id);
+    attempts = 1;
+    ((ActorRef<Object>) target).tell(pendingMsg);
+    timers.startSingleTimer(REQUEST_TIMER, new RequestTimedOut(id), timeout);
+  }
+
+  private void clearPending() {
+    pendingId = NONE;
+    pendingKind = null;
+    pendingMsg = null;
+    pendingTarget = null;
+    timers.cancel(REQUEST_TIMER);
+  }
+
+  @SuppressWarnings("unchecked")
+  private Behavior<Command> onRequestTimedOut(RequestTimedOut m) {
+    if (m.requestId() != pendingId) {
+      return Behaviors.same();
+    }
+    stats.timeouts++;
+    if (attempts < setup.maxAttempts()) {
+      attempts++;
+      stats.retries++;
+      ((ActorRef<Object>) pendingTarget).tell(pendingMsg);
+      timers.startSingleTimer(REQUEST_TIMER, new RequestTimedOut(pendingId), timeout);
+      return Behaviors.same();
+    }
+    Kind kind = pendingKind;
+    String why =
+        "timeout: "
+            + pendingMsg.getClass().getSimpleName()
+            + " request "
+            + pendingId
+            + " unanswered after "
+            + attempts
+            + " attempts of "
+            + timeout.toMillis()
+            + " ms";
+    clearPending();
+    ctx.getLog()
+        .warn(
+            "vm {} vcpu {} at ea 0x{}: {}",
+            vm,
+            vcpu,
+            op == null ? "-" : Long.toHexString(op.ea()),
+            why);
+    return switch (kind) {
+      case MODE -> {
+        haltWaiters.add(ctx.getSystem().ignoreRef());
+        Behavior<Command> b = haltNow();
+        ctx.getLog().error("vm {} vcpu {}: halted, the guest MMU never told the mode", vm, vcpu);
+        yield b;
+      }
+      case VSID, LOOKUP -> failAccess(why);
+      case FLUSH -> {
+        Supplier<Behavior<Command>> next = afterFlush;
+        afterFlush = null;
+        yield next.get();
+      }
+      default -> abortFault(why);
+    };
+  }
+
+  /** Dispatches a reply of another actor by the outstanding request's kind and id. */
+  private Behavior<Command> onAnswer(Answer a) {
+    Object r = a.reply();
+    if (r instanceof HostMmu.TlbShootdown t) {
+      return onShootdown(t);
+    }
+    long id = requestIdOf(r);
+    boolean matches =
+        pendingKind == Kind.MODE
+            ? (r instanceof GuestMmu.ModeOf || r instanceof GuestMmu.Rejected)
+            : pendingKind != null && id == pendingId;
+    if (!matches) {
+      return stale(r);
+    }
+    Kind kind = pendingKind;
+    clearPending();
+    return switch (kind) {
+      case MODE -> onMode(r);
+      case VSID -> onVsid(r);
+      case LOOKUP -> onLookedUp(r);
+      case FLUSH -> onFlushed(r);
+      case XLATE -> onTranslated(r);
+      case PFN -> onPfnAnswered(r);
+      case UNMAP -> onUnmapped(r);
+      case MAP -> onMapped(r);
+      case EXCEPTION -> onExceptionHandled(r);
+    };
+  }
+
+  /** A late or duplicate reply: ignored, but a lease it carries is released. */
+  private Behavior<Command> stale(Object r) {
+    if (r instanceof PageFrame.PfnAnswered p && p.lease() != lease) {
+      frames.tell(new PageFrame.ReleaseLease(vm, p.lease()));
+    }
+    ctx.getLog().debug("vm {} vcpu {}: late reply ignored: {}", vm, vcpu, r);
+    return Behaviors.same();
+  }
+
+  private static long requestIdOf(Object r) {
+    if (r instanceof GuestMmu.Translated m) {
+      return m.requestId();
+    } else if (r instanceof GuestMmu.ExceptionHandled m) {
+      return m.requestId();
+    } else if (r instanceof GuestMmu.VsidOf m) {
+      return m.requestId();
+    } else if (r instanceof GuestMmu.Rejected m) {
+      return m.requestId();
+    } else if (r instanceof GuestMmu.Failed m) {
+      return m.requestId();
+    } else if (r instanceof HostMmu.LookedUp m) {
+      return m.requestId();
+    } else if (r instanceof HostMmu.Mapped m) {
+      return m.requestId();
+    } else if (r instanceof HostMmu.Unmapped m) {
+      return m.requestId();
+    } else if (r instanceof HostMmu.Flushed m) {
+      return m.requestId();
+    } else if (r instanceof HostMmu.Rejected m) {
+      return m.requestId();
+    } else if (r instanceof HostMmu.Failed m) {
+      return m.requestId();
+    } else if (r instanceof PageFrame.PfnAnswered m) {
+      return m.requestId();
+    } else if (r instanceof PageFrame.Rejected m) {
+      return m.requestId();
+    } else if (r instanceof PageFrame.Failed m) {
+      return m.requestId();
+    }
+    return NONE;
+  }
+
+  /** The reason of a rejection or failure reply, or null when {@code r} is neither. */
+  private static String refusal(Object r) {
+    if (r instanceof GuestMmu.Rejected m) {
+      return "guest MMU rejected: " + m.reason();
+    } else if (r instanceof GuestMmu.Failed m) {
+      return "guest MMU failed: " + m.cause();
+    } else if (r instanceof HostMmu.Rejected m) {
+      return "host MMU rejected: " + m.reason();
+    } else if (r instanceof HostMmu.Failed m) {
+      return "host MMU failed: " + m.cause();
+    } else if (r instanceof PageFrame.Rejected m) {
+      return "page frames rejected: " + m.reason();
+    } else if (r instanceof PageFrame.Failed m) {
+      return "page frames failed: " + m.cause();
+    }
+    return "unexpected reply " + r;
+  }
+
+  /** Notes the epoch of a HostMmu reply; false when it is below the known one (re-subscribed). */
+  private boolean noteEpoch(long epoch) {
+    if (epoch > knownEpoch) {
+      knownEpoch = epoch;
+      return true;
+    }
+    if (epoch < knownEpoch) {
+      host.tell(new HostMmu.SubscribeTlb(vcpu, knownEpoch, answers.narrow()));
+      return false;
+    }
+    return true;
+  }
+
+  private Behavior<Command> onMode(Object r) {
+    if (r instanceof GuestMmu.ModeOf m) {
+      mode = m.mode();
+      cpu.setMsr((mode & 4) != 0, (mode & 2) != 0, (mode & 1) != 0);
+      // Starting --ModeOf--> Idle (or Running with queued batches)
+      become(VcpuState.IDLE);
+      return runLoop();
+    }
+    ctx.getLog().error("vm {} vcpu {}: no mode, halting: {}", vm, vcpu, refusal(r));
+    haltWaiters.add(ctx.getSystem().ignoreRef());
+    return haltNow();
+  }
+
+  private Behavior<Command> onVsid(Object r) {
+    if (r instanceof GuestMmu.VsidOf v) {
+      cacheGvsid(op.ea() >>> 28, v.gvsid());
+      return missPath();
+    }
+    return failAccess(refusal(r));
+  }
+
+  private Behavior<Command> onLookedUp(Object r) {
+    if (!(r instanceof HostMmu.LookedUp l)) {
+      return failAccess(refusal(r));
+    }
+    if (!noteEpoch(l.epoch())) {
+      if (++staleLookups > setup.maxAttempts()) {
+        return failAccess("lookup: " + staleLookups + " replies older than epoch " + knownEpoch);
+      }
+      return missPath();
+    }
+    Access kind = op.kind();
+    if (l.slot() >= 0 && l.protection().permits(kind)) {
+      int prot =
+          (l.protection().isWritable() ? Tlb.PROT_WRITE : 0)
+              | (l.protection().isExecutable() ? Tlb.PROT_EXEC : 0);
+      tlb.fill(tag, knownEpoch, l.slot(), l.pfn(), prot);
+      stats.htabHits++;
+      store(op, l.pfn());
+      return accessCompleted();
+    }
+    HostFault f;
+    if (l.slot() < 0) {
+      f = HostFault.noHpte(kind, op.ea());
+    } else {
+      f = kind == Access.STORE ? HostFault.protection(op.ea()) : HostFault.noExecute(op.ea());
+    }
+    return fault(f);
+  }
+
+  private Behavior<Command> onFlushed(Object r) {
+    if (r instanceof HostMmu.Flushed f) {
+      noteEpoch(f.epoch());
+    } else {
+      ctx.getLog().warn("vm {} vcpu {}: FlushVcpu not done: {}", vm, vcpu, refusal(r));
+    }
+    Supplier<Behavior<Command>> next = afterFlush;
+    afterFlush = null;
+    return next.get();
+  }
+
+  private Behavior<Command> onTranslated(Object r) {
+    if (!(r instanceof GuestMmu.Translated t)) {
+      return abortFault(refusal(r));
+    }
+    cacheGvsid(op.ea() >>> 28, t.gvsid());
+    if (t.result() != null && t.result().setC() && op.kind() != Access.STORE) {
+      stats.spuriousC++;
+    }
+    return step(() -> handler.onXlated(t.result(), t.gvsid()));
+  }
+
+  private Behavior<Command> onPfnAnswered(Object r) {
+    if (!(r instanceof PageFrame.PfnAnswered p)) {
+      return abortFault(refusal(r));
+    }
+    lease = p.lease();
+    return step(() -> handler.onPfn(p.result()));
+  }
+
+  private Behavior<Command> onUnmapped(Object r) {
+    if (!(r instanceof HostMmu.Unmapped u)) {
+      return abortFault(refusal(r));
+    }
+    stats.unmaps++;
+    noteEpoch(u.epoch());
+    return step(handler::onUnmapped);
+  }
+
+  private Behavior<Command> onMapped(Object r) {
+    if (!(r instanceof HostMmu.Mapped m)) {
+      return abortFault(refusal(r));
+    }
+    noteEpoch(m.epoch());
+    if (m.installed()) {
+      if (m.readOnly()) {
+        stats.hostMapsRo++;
+      } else {
+        stats.hostMapsRw++;
+      }
+      if (m.markDirty()) {
+        stats.markDirty++;
+      }
+    } else {
+      stats.mapsRefused++;
+    }
+    return step(() -> handler.onMapped(m.installed()));
+  }
+
+  private Behavior<Command> onExceptionHandled(Object r) {
+    if (!(r instanceof GuestMmu.ExceptionHandled e)) {
+      return failAccess(refusal(r));
+    }
+    if (e.segmentsChanged()) {
+      esidToGvsid.clear();
+    }
+    if (e.retry()) {
+      // AwaitingFault --ExceptionHandled(retry)--> Running
+      return enterGuest(this::missPath);
+    }
+    return failAccess(e.failure() == null ? "the guest kernel gave up" : e.failure());
+  }
+
+  // ---- TLB shootdowns and stores --------------------------------------------------------------
+
+  /** {@code tlbie; tlbsync}: empty the TLB now, ack once the earlier stores are applied. */
+  private Behavior<Command> onShootdown(HostMmu.TlbShootdown t) {
+    if (t.epoch() > knownEpoch) {
+      knownEpoch = t.epoch();
+    }
+    stats.shootdowns++;
+    long seq = storesBarrier();
+    if (seq == 0) {
+      t.ack().tell(new HostMmu.TlbShootdownAck(vcpu, t.epoch()));
+    } else {
+      acks.add(new WaitingAck(seq, t.epoch(), t.ack()));
+    }
+    return Behaviors.same();
+  }
+
+  /**
+   * The flush sequence after which every store made so far is applied (0: already), starting a
+   * flush if none is in flight.
+   */
+  private long storesBarrier() {
+    if (!buffer.isEmpty()) {
+      if (inFlight != null) {
+        wantedSeq = Math.max(wantedSeq, nextFlushSeq);
+        return nextFlushSeq;
+      }
+      startStoreFlush();
+    }
+    return inFlight == null ? 0 : inFlightSeq;
+  }
+
+  /** Sends the buffer as one StoreBatch (none may be in flight). */
+  private void startStoreFlush() {
+    long seq = nextFlushSeq++;
+    StoreBuffer.Drained d = buffer.drain();
+    if (stores == null) {
+      stats.storesLost += d.pfns().length;
+      appliedUpTo = seq;
+      return;
+    }
+    inFlight =
+        new StoreBatch(idBase + seq, vm, vcpu, d.pfns(), d.offsets(), d.values(), storesApplied);
+    inFlightSeq = seq;
+    flushAttempts = 1;
+    stores.tell(inFlight);
+    timers.startSingleTimer(STORE_TIMER, new StoreFlushTimedOut(inFlight.requestId()), timeout);
+  }
+
+  private Behavior<Command> onStoresApplied(StoresApplied m) {
+    if (inFlight == null || m.requestId() != inFlight.requestId()) {
+      return Behaviors.same();
+    }
+    timers.cancel(STORE_TIMER);
+    stats.storeFlushes++;
+    if (m.refused() > 0) {
+      stats.storesLost += m.refused();
+      ctx.getLog()
+          .warn("vm {} vcpu {}: {} stores refused by the page frames", vm, vcpu, m.refused());
+    }
+    return flushDone();
+  }
+
+  private Behavior<Command> onStoreFlushTimedOut(StoreFlushTimedOut m) {
+    if (inFlight == null || m.requestId() != inFlight.requestId()) {
+      return Behaviors.same();
+    }
+    stats.timeouts++;
+    if (flushAttempts < setup.maxAttempts()) {
+      flushAttempts++;
+      stats.retries++;
+      stores.tell(inFlight);
+      timers.startSingleTimer(STORE_TIMER, new StoreFlushTimedOut(inFlight.requestId()), timeout);
+      return Behaviors.same();
+    }
+    stats.storesLost += inFlight.size();
+    ctx.getLog()
+        .error(
+            "vm {} vcpu {}: StoreBatch {} ({} stores) unanswered after {} attempts; the stores are"
+                + " lost",
+            vm,
+            vcpu,
+            inFlight.requestId(),
+            inFlight.size(),
+            flushAttempts);
+    return flushDone();
+  }
+
+  /** The flush in flight is over: release what waited for it, chain the next flush if wanted. */
+  private Behavior<Command> flushDone() {
+    appliedUpTo = inFlightSeq;
+    inFlight = null;
+    for (Iterator<WaitingAck> it = acks.iterator(); it.hasNext(); ) {
+      WaitingAck w = it.next();
+      if (w.seq() <= appliedUpTo) {
+        w.ack().tell(new HostMmu.TlbShootdownAck(vcpu, w.epoch()));
+        it.remove();
+      }
+    }
+    for (Iterator<WaitingDone> it = dones.iterator(); it.hasNext(); ) {
+      WaitingDone w = it.next();
+      if (w.seq() <= appliedUpTo) {
+        sendDone(w.batch());
+        it.remove();
+      }
+    }
+    if (!buffer.isEmpty() && (wantedSeq > appliedUpTo || waitingForRoom)) {
+      startStoreFlush();
+    }
+    if (waitingForRoom && state == VcpuState.RUNNING) {
+      waitingForRoom = false;
+      return runLoop();
+    }
+    return Behaviors.same();
+  }
+}

@@ -1,0 +1,117 @@
+package org.mmumesh.vcpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.util.List;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.mmumesh.common.Access;
+import org.mmumesh.common.MmuOptions;
+import org.mmumesh.common.Policy;
+
+/** Every command and reply of the Vcpu protocol round-trips through Jackson CBOR. */
+class VcpuSerializationTest {
+  private static final ActorTestKit kit = ActorTestKit.create(ConfigFactory.load());
+
+  @AfterAll
+  static void shutdown() {
+    kit.shutdownTestKit();
+  }
+
+  private static void roundTrip(Object msg) {
+    Object back = kit.serializationTestKit().verifySerialization(msg, true);
+    assertThat(back).isEqualTo(msg);
+    assertThat(SerializationExtension.get(kit.system().classicSystem()).findSerializerFor(msg))
+        .extracting(s -> s.getClass().getSimpleName())
+        .isEqualTo("JacksonCborSerializer");
+  }
+
+  private static VcpuCounters counters() {
+    long[] c = new long[29];
+    for (int i = 0; i < c.length; i++) {
+      c[i] = i + 1;
+    }
+    return new VcpuCounters(
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13],
+        c[14], c[15], c[16], c[17], c[18], c[19], c[20], c[21], c[22], c[23], c[24], c[25], c[26],
+        c[27], c[28]);
+  }
+
+  @Test
+  void everyCommandReplyAndSetup_roundTrips() {
+    TestProbe<Vcpu.BatchReply> batch = kit.createTestProbe();
+    TestProbe<Vcpu.ControlReply> control = kit.createTestProbe();
+    TestProbe<Vcpu.StatusReport> status = kit.createTestProbe();
+    TestProbe<Vcpu.StoresApplied> applied = kit.createTestProbe();
+    List<Object> all =
+        List.of(
+            new Vcpu.RunBatch(
+                1,
+                List.of(
+                    new Vcpu.AccessOp(Access.LOAD, 0x1000, 0),
+                    new Vcpu.AccessOp(Access.STORE, -1L, Long.MIN_VALUE),
+                    new Vcpu.AccessOp(Access.IFETCH, 0xC000000000000000L, 0)),
+                batch.getRef()),
+            new Vcpu.Pause(control.getRef()),
+            new Vcpu.Resume(control.getRef()),
+            new Vcpu.Halt(control.getRef()),
+            new Vcpu.GetCounters(status.getRef()),
+            new Vcpu.RequestTlbFlush("notifier"),
+            new Vcpu.StoresApplied(7, 3, 1),
+            new Vcpu.BatchDone(1, 2, 1, List.of("vm 0 vcpu 0 LOAD at 0x0: x"), counters()),
+            new Vcpu.Acknowledged("Pause", Vcpu.VcpuState.PAUSED),
+            new Vcpu.Rejected(-1, Vcpu.VcpuState.AWAITING_FAULT, "Resume: not allowed"),
+            new Vcpu.StatusReport(Vcpu.VcpuState.IDLE, 0, 5, 2, counters()),
+            new Vcpu.StoreBatch(
+                9,
+                1,
+                2,
+                new int[] {3, 4},
+                new int[] {0, 0xFFF},
+                new long[] {-1L, 42},
+                applied.getRef()),
+            counters(),
+            VcpuSetup.defaults(3, 1, MmuOptions.defaults(Policy.STRICT)),
+            new VcpuSetup(
+                0, 0, MmuOptions.defaults(Policy.LEGACY), 1, 1, Duration.ofMillis(1), 1, 1, 1));
+    all.forEach(VcpuSerializationTest::roundTrip);
+    for (Vcpu.VcpuState s : Vcpu.VcpuState.values()) {
+      roundTrip(new Vcpu.Acknowledged("x", s));
+    }
+  }
+
+  @Test
+  void counters_toMap_namesEveryField() {
+    assertThat(counters().toMap())
+        .hasSize(29)
+        .containsEntry("ACCESSES", 1L)
+        .containsEntry("STORES_LOST", 29L);
+  }
+
+  @Test
+  void entityIds_roundTrip_andBadOnesAreRejectedNamingTheForm() {
+    assertThat(Vcpu.entityId(7, 2)).isEqualTo("vm-7/vcpu-2");
+    assertThat(Vcpu.vmAndVcpuOf("vm-7/vcpu-2")).containsExactly(7, 2);
+    assertThatThrownBy(() -> Vcpu.vmAndVcpuOf("vm-7")).hasMessageStartingWith("entityId: 'vm-7'");
+    assertThatThrownBy(() -> Vcpu.vmAndVcpuOf("vm-1/vcpu-4096"))
+        .hasMessageContaining("n 0 to 4095");
+    assertThatThrownBy(() -> Vcpu.entityId(0, 4096)).hasMessageStartingWith("vcpu");
+  }
+
+  @Test
+  void setup_rejectsBadFields_namingThem() {
+    MmuOptions o = MmuOptions.defaults(Policy.FIXED);
+    assertThatThrownBy(() -> new VcpuSetup(0, 0, o, 3, 1, Duration.ofSeconds(1), 1, 1, 1))
+        .hasMessageStartingWith("tlbEntries: 3");
+    assertThatThrownBy(() -> new VcpuSetup(0, 0, o, 1, 1, Duration.ZERO, 1, 1, 1))
+        .hasMessageStartingWith("requestTimeout");
+    assertThatThrownBy(() -> new VcpuSetup(0, 0, o, 1, 1, Duration.ofSeconds(1), 1, 0, 1))
+        .hasMessageStartingWith("maxOutstandingBatches");
+  }
+}

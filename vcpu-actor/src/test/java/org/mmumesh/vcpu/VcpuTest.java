@@ -1,0 +1,513 @@
+package org.mmumesh.vcpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.util.List;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.mmumesh.common.Access;
+import org.mmumesh.common.FaultBits;
+import org.mmumesh.common.GuestPte;
+import org.mmumesh.common.MmuOptions;
+import org.mmumesh.common.PageSize;
+import org.mmumesh.common.Policy;
+import org.mmumesh.guestmmu.GuestMmu;
+import org.mmumesh.guestmmu.XlateResult;
+import org.mmumesh.guestmmu.XlateStatus;
+import org.mmumesh.hostmmu.HostMmu;
+import org.mmumesh.hostmmu.Lookup;
+import org.mmumesh.pageframe.PageFrame;
+import org.mmumesh.pageframe.PfnResult;
+import org.mmumesh.pageframe.PfnStatus;
+import org.mmumesh.vcpu.Vcpu.AccessOp;
+
+/**
+ * The Vcpu actor's flows (architecture 4, spec 6.2) against TestProbes standing in for GuestMmu,
+ * HostMmu, PageFrame and the store sink, on ManualTime. Every message crosses the CBOR serializer
+ * ({@code serialize-messages = on} in the test configuration).
+ */
+class VcpuTest {
+  private static final ActorTestKit kit =
+      ActorTestKit.create(ManualTime.config().withFallback(ConfigFactory.load()));
+  private static final ManualTime time = ManualTime.get(kit.system());
+  private static final Duration TIMEOUT = Duration.ofSeconds(1);
+  private static final long EA = 0x10005010L;
+  private static final long ESID = EA >>> 28;
+  private static final long GVSID = 0x1234L;
+  private static final int MODE = 3; // IR | DR, supervisor
+  private static final GuestPte PTE =
+      new GuestPte(EA, 0x12340005L, 0xAB000L, true, true, true, PageSize.SIZE_4K);
+
+  private TestProbe<GuestMmu.Command> guest;
+  private TestProbe<HostMmu.Command> host;
+  private TestProbe<PageFrame.Command> frames;
+  private TestProbe<Vcpu.StoreBatch> stores;
+  private TestProbe<Vcpu.BatchReply> batches;
+  private TestProbe<Vcpu.ControlReply> control;
+  private ActorRef<Vcpu.Command> vcpu;
+  private ActorRef<HostMmu.TlbShootdown> shootdowns;
+
+  @AfterAll
+  static void shutdown() {
+    kit.shutdownTestKit();
+  }
+
+  @BeforeEach
+  void setUp() {
+    guest = kit.createTestProbe();
+    host = kit.createTestProbe();
+    frames = kit.createTestProbe();
+    stores = kit.createTestProbe();
+    batches = kit.createTestProbe();
+    control = kit.createTestProbe();
+  }
+
+  private static VcpuSetup setup(int maxOutstanding) {
+    return new VcpuSetup(
+        0, 0, MmuOptions.defaults(Policy.FIXED), 64, 4, TIMEOUT, 3, maxOutstanding, 4);
+  }
+
+  /** Spawns a vCPU, answers its subscription and mode request. */
+  private void start(VcpuSetup setup) {
+    vcpu =
+        kit.spawn(
+            Vcpu.create(setup, guest.getRef(), host.getRef(), frames.getRef(), stores.getRef()));
+    HostMmu.SubscribeTlb sub = host.expectMessageClass(HostMmu.SubscribeTlb.class);
+    assertThat(sub.vcpu()).isZero();
+    assertThat(sub.knownEpoch()).isZero();
+    shootdowns = sub.vcpuRef();
+    shootdowns.tell(new HostMmu.TlbShootdown(1, host.getRef().narrow()));
+    assertThat(host.expectMessageClass(HostMmu.TlbShootdownAck.class))
+        .isEqualTo(new HostMmu.TlbShootdownAck(0, 1));
+    GuestMmu.GetMode gm = guest.expectMessageClass(GuestMmu.GetMode.class);
+    assertThat(gm.vcpu()).isZero();
+    gm.replyTo().tell(new GuestMmu.ModeOf(MODE));
+  }
+
+  private void start() {
+    start(setup(2));
+  }
+
+  private void run(long batchId, AccessOp... ops) {
+    vcpu.tell(new Vcpu.RunBatch(batchId, List.of(ops), batches.getRef()));
+  }
+
+  private static AccessOp load(long ea) {
+    return new AccessOp(Access.LOAD, ea, 0);
+  }
+
+  private static AccessOp store(long ea, long value) {
+    return new AccessOp(Access.STORE, ea, value);
+  }
+
+  private void answerVsid(long esid, long gvsid) {
+    GuestMmu.EsidToVsid e = guest.expectMessageClass(GuestMmu.EsidToVsid.class);
+    assertThat(e.esid()).isEqualTo(esid);
+    e.replyTo().tell(new GuestMmu.VsidOf(e.requestId(), gvsid));
+  }
+
+  private HostMmu.Lookup answerLookup(int slot, Lookup prot, int pfn, long epoch) {
+    HostMmu.Lookup l = host.expectMessageClass(HostMmu.Lookup.class);
+    assertThat(l.gvsid()).isEqualTo(GVSID);
+    l.replyTo().tell(new HostMmu.LookedUp(l.requestId(), slot, prot, pfn, epoch));
+    return l;
+  }
+
+  private GuestMmu.Xlate answerXlate(Access access, XlateResult r) {
+    GuestMmu.Xlate x = guest.expectMessageClass(GuestMmu.Xlate.class);
+    assertThat(x.access()).isEqualTo(access);
+    assertThat(x.relocated()).isTrue();
+    x.replyTo().tell(new GuestMmu.Translated(x.requestId(), r, GVSID));
+    return x;
+  }
+
+  private static XlateResult ok(boolean cAfter) {
+    return new XlateResult(
+        XlateStatus.OK, PTE, XlateResult.R, XlateResult.R | (cAfter ? XlateResult.C : 0));
+  }
+
+  private Vcpu.BatchDone done() {
+    return batches.expectMessageClass(Vcpu.BatchDone.class);
+  }
+
+  /** The NOHPTE load flow up to the map; returns after the map's ReleaseLease. */
+  private void noHpteLoadFault(long lease) {
+    answerLookup(-1, Lookup.MISS, -1, 1);
+    answerXlate(Access.LOAD, ok(false));
+    PageFrame.GfnToPfnProt g = frames.expectMessageClass(PageFrame.GfnToPfnProt.class);
+    assertThat(g.gfn()).isEqualTo(0xAB);
+    assertThat(g.writeFault()).isFalse();
+    assertThat(g.vm()).isZero();
+    g.replyTo()
+        .tell(
+            new PageFrame.PfnAnswered(
+                g.requestId(), new PfnResult(PfnStatus.OK, 77, false, 5), lease));
+    HostMmu.MapPage m = host.expectMessageClass(HostMmu.MapPage.class);
+    assertThat(m.pfn()).isEqualTo(77);
+    assertThat(m.writable()).isFalse();
+    assertThat(m.guardSeq()).isEqualTo(-1); // fixed carries Q8: no notifier guard
+    assertThat(m.pte()).isEqualTo(PTE);
+    m.replyTo().tell(new HostMmu.Mapped(m.requestId(), true, true, false, 1));
+    assertThat(frames.expectMessageClass(PageFrame.ReleaseLease.class))
+        .isEqualTo(new PageFrame.ReleaseLease(0, lease));
+  }
+
+  @Test
+  void noHpteLoad_xlateGfnToPfnMapReleaseLookup_thenTlbHitsSendNoMessage() {
+    start();
+    run(1, load(EA));
+    answerVsid(ESID, GVSID);
+    noHpteLoadFault(9);
+    answerLookup(3, Lookup.HIT_RO, 77, 1);
+    Vcpu.BatchDone d = done();
+    assertThat(d.batchId()).isEqualTo(1);
+    assertThat(d.completed()).isEqualTo(1);
+    assertThat(d.failed()).isZero();
+    assertThat(d.counters().nohpteExits()).isEqualTo(1);
+    assertThat(d.counters().hostMapsRo()).isEqualTo(1);
+    assertThat(d.counters().htabHits()).isEqualTo(1);
+
+    run(2, load(EA), load(EA + 8), new AccessOp(Access.IFETCH, EA + 4, 0));
+    Vcpu.BatchDone d2 = done();
+    assertThat(d2.completed()).isEqualTo(3);
+    assertThat(d2.counters().tlbHits()).isEqualTo(3);
+    assertThat(d2.counters().accesses()).isEqualTo(4);
+    guest.expectNoMessage(Duration.ofMillis(50));
+    host.expectNoMessage(Duration.ofMillis(10));
+    frames.expectNoMessage(Duration.ofMillis(10));
+    stores.expectNoMessage(Duration.ofMillis(10));
+  }
+
+  @Test
+  void
+      protfaultStoreOnReadOnlyHit_xlateWriteGfnToPfnUnmapMapWritable_thenStoreFlushedBeforeBatchDone() {
+    start();
+    run(1, store(EA, 0x55));
+    answerVsid(ESID, GVSID);
+    answerLookup(3, Lookup.HIT_RO, 77, 1);
+    answerXlate(Access.STORE, ok(true));
+    PageFrame.GfnToPfnProt g = frames.expectMessageClass(PageFrame.GfnToPfnProt.class);
+    assertThat(g.writeFault()).isTrue();
+    g.replyTo()
+        .tell(
+            new PageFrame.PfnAnswered(g.requestId(), new PfnResult(PfnStatus.OK, 90, true, 6), 4));
+    HostMmu.UnmapPage u = host.expectMessageClass(HostMmu.UnmapPage.class);
+    assertThat(u.pte()).isEqualTo(PTE);
+    u.replyTo().tell(new HostMmu.Unmapped(u.requestId(), 1, 2));
+    HostMmu.MapPage m = host.expectMessageClass(HostMmu.MapPage.class);
+    assertThat(m.pfn()).isEqualTo(90);
+    assertThat(m.writable()).isTrue();
+    m.replyTo().tell(new HostMmu.Mapped(m.requestId(), true, false, true, 2));
+    assertThat(frames.expectMessageClass(PageFrame.ReleaseLease.class).lease()).isEqualTo(4);
+    answerLookup(5, Lookup.HIT_RW, 90, 2);
+    Vcpu.StoreBatch sb = stores.expectMessageClass(Vcpu.StoreBatch.class);
+    assertThat(sb.pfns()).containsExactly(90);
+    assertThat(sb.offsets()).containsExactly((int) (EA & 0xFFF));
+    assertThat(sb.values()).containsExactly(0x55L);
+    batches.expectNoMessage(Duration.ofMillis(50));
+    sb.replyTo().tell(new Vcpu.StoresApplied(sb.requestId(), 1, 0));
+    Vcpu.BatchDone d = done();
+    assertThat(d.completed()).isEqualTo(1);
+    assertThat(d.counters().protfaultExits()).isEqualTo(1);
+    assertThat(d.counters().unmaps()).isEqualTo(1);
+    assertThat(d.counters().hostMapsRw()).isEqualTo(1);
+    assertThat(d.counters().markDirty()).isEqualTo(1);
+    assertThat(d.counters().storeFlushes()).isEqualTo(1);
+  }
+
+  @Test
+  void reflectedDsi_enoentXlate_handleExceptionWithNotFoundDsisr_thenRetriedAfterSegmentChange() {
+    start();
+    run(1, store(EA, 1));
+    answerVsid(ESID, GVSID);
+    answerLookup(-1, Lookup.MISS, -1, 1);
+    answerXlate(Access.STORE, new XlateResult(XlateStatus.ENOENT, null, -1, -1));
+    GuestMmu.HandleException h = guest.expectMessageClass(GuestMmu.HandleException.class);
+    assertThat(h.vector()).isEqualTo(FaultBits.VEC_DSI);
+    assertThat(h.dsisr()).isEqualTo(FaultBits.DSISR_NOHPTE | FaultBits.DSISR_ISSTORE);
+    assertThat(h.srr1Bits()).isZero();
+    assertThat(h.ea()).isEqualTo(EA);
+    h.replyTo().tell(new GuestMmu.ExceptionHandled(h.requestId(), true, null, true));
+    // the segment cache was dropped: the vsid is asked again before the lookup
+    answerVsid(ESID, GVSID);
+    answerLookup(2, Lookup.HIT_RW, 12, 1);
+    Vcpu.StoreBatch sb = stores.expectMessageClass(Vcpu.StoreBatch.class);
+    sb.replyTo().tell(new Vcpu.StoresApplied(sb.requestId(), 1, 0));
+    Vcpu.BatchDone d = done();
+    assertThat(d.completed()).isEqualTo(1);
+    assertThat(d.counters().reflectedDsi()).isEqualTo(1);
+    assertThat(d.counters().reflectedNotFound()).isEqualTo(1);
+  }
+
+  @Test
+  void reflectedDsi_guestKernelGivesUp_failsTheAccessWithItsReason() {
+    start();
+    run(1, load(EA), load(EA + 0x1000));
+    answerVsid(ESID, GVSID);
+    answerLookup(-1, Lookup.MISS, -1, 1);
+    answerXlate(Access.LOAD, new XlateResult(XlateStatus.ENOENT, null, -1, -1));
+    GuestMmu.HandleException h = guest.expectMessageClass(GuestMmu.HandleException.class);
+    assertThat(h.dsisr()).isEqualTo(FaultBits.DSISR_NOHPTE);
+    h.replyTo().tell(new GuestMmu.ExceptionHandled(h.requestId(), false, "SIGSEGV", false));
+    // the second access goes on (segment still cached)
+    HostMmu.Lookup l = host.expectMessageClass(HostMmu.Lookup.class);
+    assertThat(l.ea()).isEqualTo(EA + 0x1000);
+    l.replyTo().tell(new HostMmu.Rejected(l.requestId(), "vcpu: 0 bad"));
+    Vcpu.BatchDone d = done();
+    assertThat(d.completed()).isZero();
+    assertThat(d.failed()).isEqualTo(2);
+    assertThat(d.failures().get(0))
+        .startsWith("vm 0 vcpu 0 LOAD at 0x10005010")
+        .endsWith("SIGSEGV");
+    assertThat(d.failures().get(1)).contains("host MMU rejected: vcpu: 0 bad");
+  }
+
+  @Test
+  void timeout_retriesTheSameRequestId_thenFailsTheAccessAfterTheBound() {
+    start();
+    run(1, load(EA));
+    GuestMmu.EsidToVsid first = guest.expectMessageClass(GuestMmu.EsidToVsid.class);
+    time.timePasses(TIMEOUT);
+    assertThat(guest.expectMessageClass(GuestMmu.EsidToVsid.class).requestId())
+        .isEqualTo(first.requestId());
+    time.timePasses(TIMEOUT);
+    assertThat(guest.expectMessageClass(GuestMmu.EsidToVsid.class).requestId())
+        .isEqualTo(first.requestId());
+    time.timePasses(TIMEOUT);
+    Vcpu.BatchDone d = done();
+    assertThat(d.failed()).isEqualTo(1);
+    assertThat(d.failures().get(0)).contains("timeout: EsidToVsid request " + first.requestId());
+    assertThat(d.counters().timeouts()).isEqualTo(3);
+    assertThat(d.counters().retries()).isEqualTo(2);
+    // a late answer is ignored
+    first.replyTo().tell(new GuestMmu.VsidOf(first.requestId(), GVSID));
+    host.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void timeoutDuringMap_releasesTheLease_andALatePfnAnswerReleasesItsLease() {
+    start();
+    run(1, load(EA));
+    answerVsid(ESID, GVSID);
+    answerLookup(-1, Lookup.MISS, -1, 1);
+    answerXlate(Access.LOAD, ok(false));
+    PageFrame.GfnToPfnProt g = frames.expectMessageClass(PageFrame.GfnToPfnProt.class);
+    time.timePasses(TIMEOUT);
+    PageFrame.GfnToPfnProt again = frames.expectMessageClass(PageFrame.GfnToPfnProt.class);
+    assertThat(again.requestId()).isEqualTo(g.requestId());
+    PfnResult r = new PfnResult(PfnStatus.OK, 77, false, 5);
+    g.replyTo().tell(new PageFrame.PfnAnswered(g.requestId(), r, 21));
+    HostMmu.MapPage m = host.expectMessageClass(HostMmu.MapPage.class);
+    // the retry's duplicate answer names the same lease: still held, not released
+    again.replyTo().tell(new PageFrame.PfnAnswered(g.requestId(), r, 21));
+    frames.expectNoMessage(Duration.ofMillis(50));
+    for (int i = 0; i < 3; i++) {
+      time.timePasses(TIMEOUT);
+      if (i < 2) {
+        assertThat(host.expectMessageClass(HostMmu.MapPage.class).requestId())
+            .isEqualTo(m.requestId());
+      }
+    }
+    assertThat(frames.expectMessageClass(PageFrame.ReleaseLease.class).lease()).isEqualTo(21);
+    Vcpu.BatchDone d = done();
+    assertThat(d.failed()).isEqualTo(1);
+    assertThat(d.failures().get(0)).contains("timeout: MapPage");
+    // a stale answer with another lease is released at once
+    g.replyTo().tell(new PageFrame.PfnAnswered(g.requestId(), r, 22));
+    assertThat(frames.expectMessageClass(PageFrame.ReleaseLease.class).lease()).isEqualTo(22);
+  }
+
+  @Test
+  void shootdownWhileAwaitingFault_isAckedAtOnce_afterTheBufferedStoresAreApplied() {
+    start();
+    run(1, store(EA, 7), load(EA + 0x1000));
+    answerVsid(ESID, GVSID);
+    answerLookup(3, Lookup.HIT_RW, 50, 1); // the store completes into the buffer
+    answerLookup(-1, Lookup.MISS, -1, 1); // the load faults
+    GuestMmu.Xlate x = guest.expectMessageClass(GuestMmu.Xlate.class);
+
+    TestProbe<HostMmu.TlbShootdownAck> ack = kit.createTestProbe();
+    shootdowns.tell(new HostMmu.TlbShootdown(2, ack.getRef()));
+    Vcpu.StoreBatch sb = stores.expectMessageClass(Vcpu.StoreBatch.class);
+    assertThat(sb.pfns()).containsExactly(50);
+    assertThat(sb.values()).containsExactly(7L);
+    ack.expectNoMessage(Duration.ofMillis(50));
+    sb.replyTo().tell(new Vcpu.StoresApplied(sb.requestId(), 1, 0));
+    assertThat(ack.receiveMessage()).isEqualTo(new HostMmu.TlbShootdownAck(0, 2));
+
+    // with an empty buffer the next one is acked at once, still mid-fault
+    shootdowns.tell(new HostMmu.TlbShootdown(3, ack.getRef()));
+    assertThat(ack.receiveMessage()).isEqualTo(new HostMmu.TlbShootdownAck(0, 3));
+
+    // finish the fault (ENOENT, guest fails it)
+    x.replyTo()
+        .tell(
+            new GuestMmu.Translated(
+                x.requestId(), new XlateResult(XlateStatus.ENOENT, null, -1, -1), GVSID));
+    GuestMmu.HandleException h = guest.expectMessageClass(GuestMmu.HandleException.class);
+    h.replyTo().tell(new GuestMmu.ExceptionHandled(h.requestId(), false, "SIGBUS", false));
+    Vcpu.BatchDone d = done();
+    assertThat(d.completed()).isEqualTo(1);
+    assertThat(d.failed()).isEqualTo(1);
+
+    // the TLB was emptied: the store looks up again
+    run(2, store(EA, 8));
+    HostMmu.Lookup l = host.expectMessageClass(HostMmu.Lookup.class);
+    assertThat(l.ea()).isEqualTo(EA);
+  }
+
+  @Test
+  void illegalCommands_areRejectedNamingTheState() {
+    start();
+    vcpu.tell(new Vcpu.Resume(control.getRef()));
+    Vcpu.Rejected r = control.expectMessageClass(Vcpu.Rejected.class);
+    assertThat(r.state()).isEqualTo(Vcpu.VcpuState.IDLE);
+    assertThat(r.reason()).isEqualTo("Resume: not allowed in state IDLE; allowed in PAUSED");
+    vcpu.tell(new Vcpu.Pause(control.getRef()));
+    control.expectMessage(new Vcpu.Acknowledged("Pause", Vcpu.VcpuState.PAUSED));
+    vcpu.tell(new Vcpu.Pause(control.getRef()));
+    assertThat(control.expectMessageClass(Vcpu.Rejected.class).state())
+        .isEqualTo(Vcpu.VcpuState.PAUSED);
+    run(1, load(EA)); // queued while paused: no message yet
+    guest.expectNoMessage(Duration.ofMillis(50));
+    vcpu.tell(new Vcpu.Resume(control.getRef()));
+    control.expectMessageClass(Vcpu.Acknowledged.class);
+    answerVsid(ESID, GVSID);
+    vcpu.tell(new Vcpu.Halt(control.getRef()));
+    answerLookup(4, Lookup.HIT_RO, 9, 1);
+    Vcpu.BatchDone d = done();
+    assertThat(d.completed()).isEqualTo(1);
+    control.expectMessage(new Vcpu.Acknowledged("Halt", Vcpu.VcpuState.HALTED));
+    run(2, load(EA));
+    Vcpu.Rejected rb = batches.expectMessageClass(Vcpu.Rejected.class);
+    assertThat(rb.id()).isEqualTo(2);
+    assertThat(rb.state()).isEqualTo(Vcpu.VcpuState.HALTED);
+    vcpu.tell(new Vcpu.Halt(control.getRef()));
+    assertThat(control.expectMessageClass(Vcpu.Rejected.class).reason())
+        .startsWith("Halt: not allowed in state HALTED");
+    // a halted vCPU still acknowledges shootdowns
+    TestProbe<HostMmu.TlbShootdownAck> ack = kit.createTestProbe();
+    shootdowns.tell(new HostMmu.TlbShootdown(5, ack.getRef()));
+    ack.expectMessage(new HostMmu.TlbShootdownAck(0, 5));
+  }
+
+  @Test
+  void haltMidFault_failsEveryUnexecutedAccess_ofTheCurrentAndQueuedBatches() {
+    start();
+    run(1, load(EA), load(EA + 8));
+    run(2, load(EA), store(EA, 1), load(EA));
+    answerVsid(ESID, GVSID);
+    answerLookup(-1, Lookup.MISS, -1, 1);
+    GuestMmu.Xlate x = guest.expectMessageClass(GuestMmu.Xlate.class);
+    vcpu.tell(new Vcpu.Halt(control.getRef()));
+    control.expectNoMessage(Duration.ofMillis(50));
+    x.replyTo().tell(new GuestMmu.Rejected(x.requestId(), "ea: out of range"));
+    Vcpu.BatchDone d1 = done();
+    Vcpu.BatchDone d2 = done();
+    assertThat(d1.batchId()).isEqualTo(1);
+    assertThat(d1.failed()).isEqualTo(2);
+    assertThat(d1.failures().get(0)).contains("guest MMU rejected: ea: out of range");
+    assertThat(d1.failures().get(1)).contains("halted");
+    assertThat(d2.batchId()).isEqualTo(2);
+    assertThat(d2.completed() + d2.failed()).isEqualTo(3);
+    assertThat(d2.failed()).isEqualTo(3);
+    control.expectMessage(new Vcpu.Acknowledged("Halt", Vcpu.VcpuState.HALTED));
+  }
+
+  @Test
+  void outstandingBatches_areBounded_retriesJoin_oldIdsAreRejected() {
+    start();
+    run(5, load(EA));
+    run(6, load(EA));
+    run(7, load(EA));
+    Vcpu.Rejected r = batches.expectMessageClass(Vcpu.Rejected.class);
+    assertThat(r.id()).isEqualTo(7);
+    assertThat(r.reason())
+        .isEqualTo("batches: 2 outstanding; allowed at most 2 (send more after a BatchDone)");
+    run(5, load(EA)); // a retry joins batch 5
+    run(4, load(EA));
+    assertThat(batches.expectMessageClass(Vcpu.Rejected.class).reason())
+        .startsWith("batchId: 4 is not above");
+    vcpu.tell(new Vcpu.RunBatch(8, List.of(), batches.getRef()));
+    assertThat(batches.expectMessageClass(Vcpu.Rejected.class).reason())
+        .isEqualTo("accesses: 0 accesses is out of range; allowed 1 to " + Vcpu.MAX_BATCH_ACCESSES);
+    answerVsid(ESID, GVSID);
+    answerLookup(4, Lookup.HIT_RO, 9, 1);
+    // batch 5 answered to both requesters (the same probe), batch 6 hits the TLB
+    assertThat(done().batchId()).isEqualTo(5);
+    assertThat(done().batchId()).isEqualTo(5);
+    Vcpu.BatchDone d6 = done();
+    assertThat(d6.batchId()).isEqualTo(6);
+    assertThat(d6.counters().accesses()).isEqualTo(2); // the join did not run batch 5 twice
+    run(6, load(EA)); // the last completed batch is answered from memory
+    assertThat(done()).isEqualTo(d6);
+  }
+
+  @Test
+  void requestTlbFlush_sendsFlushVcpuBeforeTheNextGuestEntry() {
+    start();
+    vcpu.tell(new Vcpu.RequestTlbFlush("notifier, Q8"));
+    run(1, load(EA));
+    HostMmu.FlushVcpu f = host.expectMessageClass(HostMmu.FlushVcpu.class);
+    guest.expectNoMessage(Duration.ofMillis(50));
+    f.replyTo().tell(new HostMmu.Flushed(f.requestId(), 3, 2));
+    answerVsid(ESID, GVSID);
+    HostMmu.Lookup l = host.expectMessageClass(HostMmu.Lookup.class);
+    l.replyTo().tell(new HostMmu.LookedUp(l.requestId(), 1, Lookup.HIT_RO, 4, 2));
+    assertThat(done().completed()).isEqualTo(1);
+    vcpu.tell(new Vcpu.GetCounters(kit.<Vcpu.StatusReport>createTestProbe().getRef()));
+  }
+
+  @Test
+  void staleLookupEpoch_resubscribesAndLooksUpAgain() {
+    start();
+    shootdowns.tell(new HostMmu.TlbShootdown(4, host.getRef().narrow()));
+    host.expectMessageClass(HostMmu.TlbShootdownAck.class);
+    run(1, load(EA));
+    answerVsid(ESID, GVSID);
+    answerLookup(3, Lookup.HIT_RO, 77, 1); // epoch 1 < 4: a restarted host MMU
+    HostMmu.SubscribeTlb sub = host.expectMessageClass(HostMmu.SubscribeTlb.class);
+    assertThat(sub.knownEpoch()).isEqualTo(4);
+    answerLookup(3, Lookup.HIT_RO, 77, 5);
+    assertThat(done().completed()).isEqualTo(1);
+  }
+
+  @Test
+  void storeBufferFull_isFlushedMidBatch_andWaitsForRoomWhileAFlushIsInFlight() {
+    start();
+    run(1, store(EA, 1));
+    answerVsid(ESID, GVSID);
+    answerLookup(3, Lookup.HIT_RW, 50, 1);
+    Vcpu.StoreBatch first = stores.expectMessageClass(Vcpu.StoreBatch.class);
+    // 9 TLB-hit stores: the buffer (4) fills while the first flush is still in flight
+    AccessOp[] ops = new AccessOp[9];
+    for (int i = 0; i < ops.length; i++) {
+      ops[i] = store(EA + 8 * i, 100 + i);
+    }
+    run(2, ops);
+    stores.expectNoMessage(Duration.ofMillis(50));
+    first.replyTo().tell(new Vcpu.StoresApplied(first.requestId(), 1, 0));
+    Vcpu.StoreBatch a = stores.expectMessageClass(Vcpu.StoreBatch.class);
+    assertThat(a.values()).containsExactly(100L, 101L, 102L, 103L);
+    assertThat(done().batchId()).isEqualTo(1);
+    a.replyTo().tell(new Vcpu.StoresApplied(a.requestId(), 4, 0));
+    Vcpu.StoreBatch b = stores.expectMessageClass(Vcpu.StoreBatch.class);
+    assertThat(b.values()).containsExactly(104L, 105L, 106L, 107L);
+    b.replyTo().tell(new Vcpu.StoresApplied(b.requestId(), 3, 1));
+    Vcpu.StoreBatch c = stores.expectMessageClass(Vcpu.StoreBatch.class);
+    assertThat(c.values()).containsExactly(108L);
+    batches.expectNoMessage(Duration.ofMillis(50));
+    c.replyTo().tell(new Vcpu.StoresApplied(c.requestId(), 1, 0));
+    Vcpu.BatchDone d = done();
+    assertThat(d.completed()).isEqualTo(9);
+    assertThat(d.counters().tlbHits()).isEqualTo(9);
+    assertThat(d.counters().storesLost()).isEqualTo(1);
+  }
+}
