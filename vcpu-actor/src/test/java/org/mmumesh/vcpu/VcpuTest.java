@@ -462,7 +462,73 @@ class VcpuTest {
     HostMmu.Lookup l = host.expectMessageClass(HostMmu.Lookup.class);
     l.replyTo().tell(new HostMmu.LookedUp(l.requestId(), 1, Lookup.HIT_RO, 4, 2));
     assertThat(done().completed()).isEqualTo(1);
-    vcpu.tell(new Vcpu.GetCounters(kit.<Vcpu.StatusReport>createTestProbe().getRef()));
+    TestProbe<Vcpu.StatusReport> status = kit.createTestProbe();
+    vcpu.tell(new Vcpu.GetCounters(status.getRef()));
+    Vcpu.StatusReport st = status.receiveMessage();
+    assertThat(st.state()).isEqualTo(Vcpu.VcpuState.IDLE);
+    assertThat(st.knownEpoch()).isEqualTo(2);
+    assertThat(st.outstandingBatches()).isZero();
+  }
+
+  @Test
+  void mmioExit_completesTheAccess_andReleasesTheLease() {
+    start();
+    run(1, load(EA));
+    answerVsid(ESID, GVSID);
+    answerLookup(-1, Lookup.MISS, -1, 1);
+    answerXlate(Access.LOAD, ok(false));
+    PageFrame.GfnToPfnProt g = frames.expectMessageClass(PageFrame.GfnToPfnProt.class);
+    g.replyTo()
+        .tell(
+            new PageFrame.PfnAnswered(
+                g.requestId(), new PfnResult(PfnStatus.NOSLOT, -1, false, 5), 31));
+    assertThat(frames.expectMessageClass(PageFrame.ReleaseLease.class).lease()).isEqualTo(31);
+    Vcpu.BatchDone d = done();
+    assertThat(d.completed()).isEqualTo(1);
+    assertThat(d.counters().mmioExits()).isEqualTo(1);
+    host.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void q7MapFailures_resumeAndRefault_untilTheLivelockBoundFailsTheAccess() {
+    start(); // maxFaultsPerAccess = 4
+    run(1, load(EA));
+    answerVsid(ESID, GVSID);
+    for (int i = 0; i < 4; i++) {
+      answerLookup(-1, Lookup.MISS, -1, 1);
+      answerXlate(Access.LOAD, ok(false));
+      PageFrame.GfnToPfnProt g = frames.expectMessageClass(PageFrame.GfnToPfnProt.class);
+      g.replyTo()
+          .tell(
+              new PageFrame.PfnAnswered(
+                  g.requestId(), new PfnResult(PfnStatus.FAULT, -1, false, 5), 40 + i));
+      assertThat(frames.expectMessageClass(PageFrame.ReleaseLease.class).lease()).isEqualTo(40 + i);
+    }
+    answerLookup(-1, Lookup.MISS, -1, 1);
+    Vcpu.BatchDone d = done();
+    assertThat(d.failed()).isEqualTo(1);
+    assertThat(d.failures().get(0)).endsWith("livelock: more than 4 faults");
+    assertThat(d.counters().mapFailures()).isEqualTo(4);
+    assertThat(d.counters().nohpteExits()).isEqualTo(4);
+    guest.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void badEntityId_givesAVcpuThatRejectsEveryCommand() {
+    ActorRef<Vcpu.Command> bad =
+        kit.spawn(
+            Vcpu.forEntity(
+                "vm-1",
+                (v, n) -> setup(1),
+                v -> guest.getRef(),
+                v -> host.getRef(),
+                v -> frames.getRef(),
+                null));
+    bad.tell(new Vcpu.RunBatch(1, List.of(load(EA)), batches.getRef()));
+    assertThat(batches.expectMessageClass(Vcpu.Rejected.class).reason())
+        .startsWith("vm-1: entityId: 'vm-1' is not a vCPU entity id");
+    bad.tell(new Vcpu.Pause(control.getRef()));
+    control.expectMessageClass(Vcpu.Rejected.class);
   }
 
   @Test
