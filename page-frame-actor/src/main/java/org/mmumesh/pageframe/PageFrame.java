@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import it.unimi.dsi.fastutil.longs.Long2ObjectOpenHashMap;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +30,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.mmumesh.common.CborSerializable;
 import org.mmumesh.common.Checks;
+import org.mmumesh.common.Fingerprint;
 
 /**
  * The page frames of one simulated host as an actor (architecture sections 2 and 4; spec 5.1, 5.7,
@@ -76,9 +78,10 @@ import org.mmumesh.common.Checks;
  * leases arriving meanwhile are stashed (bounded by {@link Settings#stashCapacity()}; when full,
  * they are answered {@link Rejected} with a reason starting {@code "stash: full"}) and processed in
  * arrival order afterwards. {@link ReleaseLease}, {@link NotifierAck}, {@link NotifierSeq}, {@link
- * GetStats} and {@link CheckInvariants} are handled at once. Acknowledgements are counted, not
- * attributed to a subscriber: a subscriber must acknowledge each event exactly once; one that stops
- * is dropped from the subscribers, and a round still waiting for it ends at the timeout.
+ * GetStats}, {@link CheckInvariants}, {@link ApplyStores} and {@link ReadFrames} are handled at
+ * once. Acknowledgements are counted, not attributed to a subscriber: a subscriber must acknowledge
+ * each event exactly once; one that stops is dropped from the subscribers, and a round still
+ * waiting for it ends at the timeout.
  *
  * <h2>Idempotency</h2>
  *
@@ -116,6 +119,12 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
 
   /** Largest vCPU index a {@link GfnToPfnProt} may name. */
   public static final int MAX_VCPU = 4095;
+
+  /** The most stores one {@link ApplyStores} may carry. */
+  public static final int MAX_STORES = 1 << 20;
+
+  /** The most gfns one {@link ReadFrames} may ask for. */
+  public static final int MAX_READ_FRAMES = 1 << 20;
 
   /** The configuration section read by {@link Settings#fromConfig}. */
   public static final String CONFIG_PATH = "mmumesh.page-frame";
@@ -206,6 +215,82 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
   public record BreakKsm(long requestId, int vm, long hvaPage, ActorRef<KsmReply> replyTo)
       implements Command {}
 
+  /**
+   * The stores a vCPU made through writable host mappings, in program order: {@code
+   * PageFrames.storeFrame(pfns[i], offsets[i], values[i])} for each i. Answered {@link StoresDone};
+   * a store the core refuses as an isolation violation (the frame is free or shared) is counted in
+   * {@code refused} and logged, the others are applied. Processed at once, also while a notifier
+   * round is in flight (never stashed: the vCPU acknowledges a TLB shootdown only after its stores
+   * were applied, and the round may be waiting on that ack). The last reply per (vm, vCPU) is
+   * remembered: the same requestId again is answered from memory, not applied twice.
+   *
+   * @param vcpu the storing vCPU, 0 to {@link #MAX_VCPU}
+   */
+  public record ApplyStores(
+      long requestId,
+      int vm,
+      int vcpu,
+      int[] pfns,
+      int[] offsets,
+      long[] values,
+      ActorRef<StoresReply> replyTo)
+      implements Command {
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof ApplyStores b
+          && b.requestId == requestId
+          && b.vm == vm
+          && b.vcpu == vcpu
+          && Arrays.equals(b.pfns, pfns)
+          && Arrays.equals(b.offsets, offsets)
+          && Arrays.equals(b.values, values)
+          && Objects.equals(b.replyTo, replyTo);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(
+          requestId,
+          vm,
+          vcpu,
+          Arrays.hashCode(pfns),
+          Arrays.hashCode(offsets),
+          Arrays.hashCode(values),
+          replyTo);
+    }
+
+    @Override
+    public String toString() {
+      return "ApplyStores[requestId="
+          + requestId
+          + ", vm="
+          + vm
+          + ", vcpu="
+          + vcpu
+          + ", pfns="
+          + Arrays.toString(pfns)
+          + ", offsets="
+          + Arrays.toString(offsets)
+          + ", values="
+          + Arrays.toString(values)
+          + ", replyTo="
+          + replyTo
+          + "]";
+    }
+  }
+
+  /**
+   * Read-only: the content fingerprints of guest frames {@code [gfnStart, gfnStart + count)} of VM
+   * {@code vm}, each the fingerprint of the frame its host PTE maps, or {@link
+   * org.mmumesh.common.Fingerprint#ZERO} (the zero page's content) when no frame is mapped or no
+   * memslot covers the gfn. Changes nothing, takes no lease, handled at once. {@code count} 0 to
+   * {@link #MAX_READ_FRAMES}.
+   */
+  public record ReadFrames(
+      long requestId, int vm, long gfnStart, int count, ActorRef<FramesReply> replyTo)
+      implements Command {}
+
   /** The core's counters, this shell's counters and the leases held per VM. */
   public record GetStats(ActorRef<StatsReply> replyTo) implements Command {}
 
@@ -247,6 +332,12 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
   /** What a {@link NotifierSeq} requester receives. */
   public sealed interface SeqReply extends Reply {}
 
+  /** What an {@link ApplyStores} requester receives. */
+  public sealed interface StoresReply extends Reply {}
+
+  /** What a {@link ReadFrames} requester receives. */
+  public sealed interface FramesReply extends Reply {}
+
   /** VM created. */
   public record VmCreated(long requestId, int vm) implements VmReply {}
 
@@ -275,6 +366,45 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
   /** A KSM-page command's outcome: {@code done} as the core's boolean. */
   public record KsmOpDone(long requestId, boolean done) implements KsmReply {}
 
+  /**
+   * The answer to {@link ApplyStores}: {@code applied + refused} is the number of stores.
+   *
+   * @param refused stores the core refused (the frame was free or shared: isolation), not applied
+   */
+  public record StoresDone(long requestId, int applied, int refused) implements StoresReply {}
+
+  /** The answer to {@link ReadFrames}: {@code fingerprints[i]} is gfn {@code gfnStart + i}'s. */
+  public record FramesRead(long requestId, int vm, long gfnStart, long[] fingerprints)
+      implements FramesReply {
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof FramesRead b
+          && b.requestId == requestId
+          && b.vm == vm
+          && b.gfnStart == gfnStart
+          && Arrays.equals(b.fingerprints, fingerprints);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(requestId, vm, gfnStart, Arrays.hashCode(fingerprints));
+    }
+
+    @Override
+    public String toString() {
+      return "FramesRead[requestId="
+          + requestId
+          + ", vm="
+          + vm
+          + ", gfnStart="
+          + gfnStart
+          + ", fingerprints="
+          + Arrays.toString(fingerprints)
+          + "]";
+    }
+  }
+
   /** The VM's current notifier sequence. */
   public record NotifierSeqIs(int vm, long notifierSeq) implements SeqReply {}
 
@@ -283,7 +413,14 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
    * (the core's message). {@code requestId} is -1 for {@link NotifierSeq}.
    */
   public record Rejected(long requestId, String reason)
-      implements VmReply, SlotReply, PopulateReply, PfnReply, KsmReply, SeqReply {}
+      implements VmReply,
+          SlotReply,
+          PopulateReply,
+          PfnReply,
+          KsmReply,
+          SeqReply,
+          StoresReply,
+          FramesReply {}
 
   /** The core failed unexpectedly (logged); no lease held; the state is kept. */
   public record Failed(long requestId, String cause)
@@ -470,7 +607,11 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
     /** Acks that matched no owed event (late or duplicate). */
     NOTIFIER_ACKS_IGNORED,
     /** Memslot updates whose reply had to wait for leases. */
-    SLOT_UPDATES_WAITED
+    SLOT_UPDATES_WAITED,
+    /** Stores applied by {@link ApplyStores}. */
+    STORES_APPLIED,
+    /** Stores refused by the core (isolation) in {@link ApplyStores}. */
+    STORES_REFUSED
   }
 
   private static final ShellCounter[] SHELL_COUNTERS = ShellCounter.values();
@@ -497,6 +638,9 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
   /** One vCPU's last GfnToPfnProt. */
   private record LastPfn(long requestId, PfnReply reply) {}
 
+  /** One vCPU's last ApplyStores. */
+  private record LastStores(long requestId, StoresDone reply) {}
+
   private final ActorContext<Command> ctx;
   private final StashBuffer<Command> stash;
   private final TimerScheduler<Command> timers;
@@ -510,6 +654,7 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
   private final Long2ObjectOpenHashMap<HeldLease> leases = new Long2ObjectOpenHashMap<>();
   private long nextLease = 1;
   private final Long2ObjectOpenHashMap<LastPfn> lastPfn = new Long2ObjectOpenHashMap<>();
+  private final Long2ObjectOpenHashMap<LastStores> lastStores = new Long2ObjectOpenHashMap<>();
   private final Map<RequestKey, Object> remembered;
   private final Long2ObjectOpenHashMap<SlotWaiter> waitingTickets = new Long2ObjectOpenHashMap<>();
   private final long[] shellCounters = new long[SHELL_COUNTERS.length];
@@ -563,6 +708,8 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
         .onMessage(MakeKsmPage.class, this::onMakeKsmPage)
         .onMessage(ReplacePage.class, this::onReplacePage)
         .onMessage(BreakKsm.class, this::onBreakKsm)
+        .onMessage(ApplyStores.class, this::onApplyStores)
+        .onMessage(ReadFrames.class, this::onReadFrames)
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(CheckInvariants.class, this::onCheckInvariants)
         .onMessage(AckTimedOut.class, this::onAckTimedOut)
@@ -784,6 +931,120 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
             h.vcpu(),
             settings.leaseTimeout());
     core.leaseRelease(h.vm(), h.token());
+    return this;
+  }
+
+  // ---- stores and frame contents -------------------------------------------------------------
+
+  /** Never stashed (see {@link ApplyStores}); changes only frame contents, emits no event. */
+  private Behavior<Command> onApplyStores(ApplyStores m) {
+    String bad = null;
+    if (m.vcpu() < 0 || m.vcpu() > MAX_VCPU) {
+      bad = "vcpu: " + m.vcpu() + " is out of range; allowed 0 to " + MAX_VCPU;
+    } else if (m.vm() < 0 || m.vm() > PageFrames.MAX_VM) {
+      bad = badVm(m.vm());
+    } else if (m.pfns() == null || m.offsets() == null || m.values() == null) {
+      bad = "pfns/offsets/values: null; required";
+    } else if (m.pfns().length > MAX_STORES) {
+      bad = "pfns: " + m.pfns().length + " stores is out of range; allowed 0 to " + MAX_STORES;
+    } else if (m.offsets().length != m.pfns().length || m.values().length != m.pfns().length) {
+      bad =
+          "offsets/values: lengths "
+              + m.offsets().length
+              + "/"
+              + m.values().length
+              + " are not allowed; must equal pfns' length "
+              + m.pfns().length;
+    } else {
+      for (int i = 0; i < m.offsets().length && bad == null; i++) {
+        if (m.offsets()[i] < 0 || m.offsets()[i] > PageFrames.MAX_OFFSET) {
+          bad =
+              "offsets["
+                  + i
+                  + "]: "
+                  + m.offsets()[i]
+                  + " is out of range; allowed 0 to "
+                  + PageFrames.MAX_OFFSET;
+        }
+      }
+    }
+    if (bad != null) {
+      count(ShellCounter.REJECTED);
+      m.replyTo().tell(new Rejected(m.requestId(), bad));
+      return this;
+    }
+    long who = ((long) m.vm() << 32) | m.vcpu();
+    LastStores last = lastStores.get(who);
+    if (last != null && last.requestId() == m.requestId()) {
+      count(ShellCounter.RETRIES_ANSWERED);
+      m.replyTo().tell(last.reply());
+      return this;
+    }
+    int applied = 0;
+    int refused = 0;
+    for (int i = 0; i < m.pfns().length; i++) {
+      try {
+        core.storeFrame(m.pfns()[i], m.offsets()[i], m.values()[i]);
+        applied++;
+      } catch (IllegalStateException e) {
+        refused++;
+        ctx.getLog()
+            .warn(
+                "store refused (vm {}, vcpu {}, pfn {}, offset {}): {}",
+                m.vm(),
+                m.vcpu(),
+                m.pfns()[i],
+                m.offsets()[i],
+                e.getMessage());
+      } catch (RuntimeException e) {
+        refused++;
+        count(ShellCounter.CORE_FAILURES);
+        ctx.getLog()
+            .error(
+                "page-frame core failed in ApplyStores (vm {}, vcpu {}, pfn {})",
+                m.vm(),
+                m.vcpu(),
+                m.pfns()[i],
+                e);
+      }
+    }
+    shellCounters[ShellCounter.STORES_APPLIED.ordinal()] += applied;
+    shellCounters[ShellCounter.STORES_REFUSED.ordinal()] += refused;
+    StoresDone reply = new StoresDone(m.requestId(), applied, refused);
+    lastStores.put(who, new LastStores(m.requestId(), reply));
+    m.replyTo().tell(reply);
+    return this;
+  }
+
+  /** Read-only, handled at once: the fingerprint behind each gfn (zero-page content if none). */
+  private Behavior<Command> onReadFrames(ReadFrames m) {
+    String bad = null;
+    if (!core.hasVm(m.vm())) {
+      bad = badVm(m.vm());
+    } else if (m.count() < 0 || m.count() > MAX_READ_FRAMES) {
+      bad = "count: " + m.count() + " is out of range; allowed 0 to " + MAX_READ_FRAMES;
+    } else if (m.gfnStart() < 0 || m.gfnStart() > PageFrames.MAX_GFN + 1 - m.count()) {
+      bad =
+          "gfnStart: "
+              + m.gfnStart()
+              + " is out of range; allowed 0 to "
+              + (PageFrames.MAX_GFN + 1 - m.count())
+              + " for count "
+              + m.count();
+    }
+    if (bad != null) {
+      count(ShellCounter.REJECTED);
+      m.replyTo().tell(new Rejected(m.requestId(), bad));
+      return this;
+    }
+    long[] fps = new long[m.count()];
+    for (int i = 0; i < fps.length; i++) {
+      long gfn = m.gfnStart() + i;
+      MemSlot slot = core.slotOf(m.vm(), gfn);
+      int pfn = slot == null ? -1 : core.ptePfn(m.vm(), slot.hvaOf(gfn));
+      fps[i] = pfn < 0 ? Fingerprint.ZERO : core.frameFingerprint(pfn);
+    }
+    m.replyTo().tell(new FramesRead(m.requestId(), m.vm(), m.gfnStart(), fps));
     return this;
   }
 

@@ -64,6 +64,16 @@ class PageFrameSerializationTest {
             new PageFrame.MakeKsmPage(8, 3, 0x4005, 12, ksm.getRef()),
             new PageFrame.ReplacePage(9, 3, 0x4006, 13, 12, ksm.getRef()),
             new PageFrame.BreakKsm(10, 3, 0x4006, ksm.getRef()),
+            new PageFrame.ApplyStores(
+                11,
+                3,
+                4095,
+                new int[] {12, 13},
+                new int[] {0, 4088},
+                new long[] {-1L, 7},
+                kit.<PageFrame.StoresReply>createTestProbe().getRef()),
+            new PageFrame.ReadFrames(
+                12, 3, 0x100, 64, kit.<PageFrame.FramesReply>createTestProbe().getRef()),
             new PageFrame.GetStats(stats.getRef()),
             new PageFrame.CheckInvariants(inv.getRef()));
     for (Command c : all) {
@@ -93,6 +103,8 @@ class PageFrameSerializationTest {
             new PageFrame.PfnAnswered(6, new PfnResult(PfnStatus.RO_FAULT, -1, false, 9), 4),
             new PageFrame.PfnAnswered(6, new PfnResult(PfnStatus.FAULT, -1, false, 9), 5),
             new PageFrame.KsmOpDone(7, true),
+            new PageFrame.StoresDone(10, 2, 1),
+            new PageFrame.FramesRead(11, 3, 0x100, new long[] {Long.MIN_VALUE, 0, 42}),
             new PageFrame.NotifierSeqIs(3, 18),
             new PageFrame.Rejected(8, "vcpu: 5000 is out of range; allowed 0 to 4095"),
             new PageFrame.Failed(9, "GfnToPfnProt: java.lang.IllegalStateException: x"),
