@@ -204,6 +204,49 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
       long demandMaps, long evictions, long slbLoads, long protUpgrades, long misreportedNotFound)
       implements CborSerializable {}
 
+  /**
+   * Read-only: the guest HTAB's non-zero words (guest memory, e.g. for comparing two engines).
+   * Answered {@link HtabDumped}; changes nothing.
+   */
+  public record DumpHtab(long requestId, ActorRef<HtabReply> replyTo) implements Command {}
+
+  /** What a {@link DumpHtab} requester receives. */
+  public sealed interface HtabReply extends CborSerializable {}
+
+  /**
+   * The guest HTAB's non-zero words in address order: {@code words[i]} is at guest-real address
+   * {@code addrs[i]}.
+   */
+  public record HtabDumped(long requestId, long[] addrs, long[] words) implements HtabReply {
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof HtabDumped d
+          && d.requestId == requestId
+          && java.util.Arrays.equals(d.addrs, addrs)
+          && java.util.Arrays.equals(d.words, words);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(
+          requestId, java.util.Arrays.hashCode(addrs), java.util.Arrays.hashCode(words));
+    }
+
+    @Override
+    public String toString() {
+      return "HtabDumped[requestId="
+          + requestId
+          + ", words="
+          + words.length
+          + ", addrs="
+          + java.util.Arrays.toString(addrs)
+          + ", words="
+          + java.util.Arrays.toString(words)
+          + "]";
+    }
+  }
+
   /** The host's answer to {@link HostTlbie}: the flush is done on every vCPU of the VM. */
   public record TlbieDone(long requestId) implements Command {}
 
@@ -218,7 +261,8 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
           ModeReply,
           EnterReply,
           RemoveReply,
-          RcReply {}
+          RcReply,
+          HtabReply {}
 
   /**
    * A core threw unexpectedly (logged with the vCPU and address), or the host did not confirm a
@@ -469,6 +513,8 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
       m.replyTo().tell(new Rejected(m.requestId(), reason));
     } else if (cmd instanceof ReadRc m) {
       m.replyTo().tell(new Rejected(m.requestId(), reason));
+    } else if (cmd instanceof DumpHtab m) {
+      m.replyTo().tell(new Rejected(m.requestId(), reason));
     } else if (cmd instanceof GetKernelEvents m) {
       m.replyTo().tell(new KernelEvents(0, 0, 0, 0, 0));
     }
@@ -488,6 +534,7 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
         .onMessage(RemoveHpte.class, this::onRemoveHpte)
         .onMessage(ReadRc.class, this::onReadRc)
         .onMessage(GetKernelEvents.class, this::onGetKernelEvents)
+        .onMessage(DumpHtab.class, this::onDumpHtab)
         .onMessage(TlbieDone.class, this::onTlbieDone)
         .onMessage(TlbieTimedOut.class, this::onTlbieTimedOut)
         .build();
@@ -649,6 +696,23 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
                   return new RcOf(m.requestId(), port.rBit(pte), port.cBit(pte));
                 });
     m.replyTo().tell(reply);
+    return this;
+  }
+
+  private Behavior<Command> onDumpHtab(DumpHtab m) {
+    GuestHtab h = port.htab();
+    it.unimi.dsi.fastutil.longs.LongArrayList addrs =
+        new it.unimi.dsi.fastutil.longs.LongArrayList();
+    it.unimi.dsi.fastutil.longs.LongArrayList words =
+        new it.unimi.dsi.fastutil.longs.LongArrayList();
+    for (long a = h.origin(); a < h.origin() + h.sizeBytes(); a += h.wordBytes()) {
+      long w = h.word(a);
+      if (w != 0) {
+        addrs.add(a);
+        words.add(w);
+      }
+    }
+    m.replyTo().tell(new HtabDumped(m.requestId(), addrs.toLongArray(), words.toLongArray()));
     return this;
   }
 

@@ -63,6 +63,8 @@ class GuestMmuSerializationTest {
             new RcOf(7, true, false),
             new GetKernelEvents(ref(KernelEvents.class)),
             new KernelEvents(1, 2, 3, 4, 5),
+            new GuestMmu.DumpHtab(12, ref(GuestMmu.HtabReply.class)),
+            new GuestMmu.HtabDumped(12, new long[] {0x109980L}, new long[] {-1L}),
             new TlbieDone(8),
             new Rejected(9, "vcpu: 9 is out of range; allowed 0 to 1"),
             new Rejected(-1, "vcpu: -1 is out of range; allowed 0 to 1"),

@@ -70,6 +70,28 @@ class GuestMmuTest {
   }
 
   @Test
+  void dumpHtab_listsExactlyTheNonZeroWords_ofAnEnteredHpte() {
+    GuestSetup setup = setup32();
+    ActorRef<GuestMmu.Command> mmu = spawn(setup);
+    TestProbe<GuestMmu.HtabReply> dump = KIT.createTestProbe(GuestMmu.HtabReply.class);
+    mmu.tell(new GuestMmu.DumpHtab(1, dump.getRef()));
+    GuestMmu.HtabDumped empty = dump.expectMessageClass(GuestMmu.HtabDumped.class);
+    assertThat(empty.addrs()).isEmpty();
+    TestProbe<GuestMmu.EnterReply> entered = KIT.createTestProbe(GuestMmu.EnterReply.class);
+    mmu.tell(new GuestMmu.EnterHpte(2, 0, ActorFixtures.BASE, 0x77, 2, entered.getRef()));
+    long pteAddr = entered.expectMessageClass(GuestMmu.HpteEntered.class).pteAddr();
+    mmu.tell(new GuestMmu.DumpHtab(3, dump.getRef()));
+    GuestMmu.HtabDumped d = dump.expectMessageClass(GuestMmu.HtabDumped.class);
+    GuestMmuPort port = setup.newPort();
+    port.enter(0, ActorFixtures.BASE, 0x77, 2);
+    for (int k = 0; k < d.addrs().length; k++) {
+      assertThat(d.words()[k]).isNotZero().isEqualTo(port.htab().word(d.addrs()[k]));
+    }
+    assertThat(d.addrs()).contains(pteAddr);
+    assertThat(d.addrs().length).isBetween(1, 2);
+  }
+
+  @Test
   void xlate_relocated_matchesTheCore_andCarriesTheGvsid_beforeAndAfterDemandMap() {
     GuestSetup setup = setup32();
     ActorRef<GuestMmu.Command> mmu = spawn(setup);
