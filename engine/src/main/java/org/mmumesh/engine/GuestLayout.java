@@ -12,9 +12,9 @@ import org.mmumesh.workload.MmuKind;
  * @param htabBytes its size
  * @param memoryPages guest-real memory in pages (the workload's pages plus the HTAB)
  */
-record GuestLayout(long sdr1, long htabOrigin, long htabBytes, long memoryPages) {
+public record GuestLayout(long sdr1, long htabOrigin, long htabBytes, long memoryPages) {
 
-  static GuestLayout of(MmuKind kind, long pages) {
+  public static GuestLayout of(MmuKind kind, long pages) {
     long wantPtegs = Math.max(1, pages / 4);
     long bytes;
     long sdr1Size;

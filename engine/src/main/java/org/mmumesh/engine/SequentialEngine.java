@@ -181,6 +181,11 @@ public final class SequentialEngine {
     return clock;
   }
 
+  /** VM {@code vm}'s guest HTAB (guest memory; read-only use, e.g. comparing engines). */
+  public GuestHtab guestHtab(int vm) {
+    return vms[vm].guest.htab();
+  }
+
   HostMmuCore host(int vm) {
     return vms[vm].host;
   }

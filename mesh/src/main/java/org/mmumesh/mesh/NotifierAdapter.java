@@ -1,0 +1,68 @@
+package org.mmumesh.mesh;
+
+import it.unimi.dsi.fastutil.longs.Long2ObjectOpenHashMap;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.mmumesh.hostmmu.HostMmu;
+import org.mmumesh.pageframe.PageFrame;
+
+/**
+ * One VM's MMU-notifier subscriber (spec 5.7): a {@link PageFrame.NotifierEvent} becomes {@link
+ * HostMmu.NotifierInvalidate} (a full flush when quirk Q8 is on, else {@code pte_pflush} of the
+ * range), and the {@link PageFrame.NotifierAck} goes out only after {@link HostMmu.NotifierAcked}
+ * (the HostMmu shot down every vCPU TLB first), as the kernel's notifier callback returns only
+ * after the flush. A {@link HostMmu.Failed} is acknowledged too (the HostMmu then reset its shadow
+ * state to empty: more than the invalidation); a {@link HostMmu.Rejected} is logged and not
+ * acknowledged (the PageFrame's ack timeout then answers its held reply, counted there).
+ */
+final class NotifierAdapter {
+  private NotifierAdapter() {}
+
+  static Behavior<Object> create(ActorRef<HostMmu.Command> host, int vm, boolean fullFlush) {
+    return Behaviors.setup(
+        ctx -> {
+          Long2ObjectOpenHashMap<ActorRef<PageFrame.NotifierAck>> waiting =
+              new Long2ObjectOpenHashMap<>();
+          ActorRef<HostMmu.NotifierReply> self = ctx.getSelf().narrow();
+          return Behaviors.receive(Object.class)
+              .onMessage(
+                  PageFrame.NotifierEvent.class,
+                  m -> {
+                    waiting.put(m.notifierSeq(), m.replyTo());
+                    host.tell(
+                        new HostMmu.NotifierInvalidate(
+                            m.gfnStart(), m.gfnEnd(), m.notifierSeq(), fullFlush, self));
+                    return Behaviors.same();
+                  })
+              .onMessage(
+                  HostMmu.NotifierAcked.class,
+                  m -> {
+                    ack(waiting, vm, m.notifierSeq());
+                    return Behaviors.same();
+                  })
+              .onMessage(
+                  HostMmu.Failed.class,
+                  m -> {
+                    ctx.getLog()
+                        .warn("vm {} notifier seq {}: host MMU failed ({})", vm, m.requestId(), m);
+                    ack(waiting, vm, m.requestId());
+                    return Behaviors.same();
+                  })
+              .onAnyMessage(
+                  m -> {
+                    ctx.getLog().error("vm {}: notifier invalidation not applied: {}", vm, m);
+                    return Behaviors.same();
+                  })
+              .build();
+        });
+  }
+
+  private static void ack(
+      Long2ObjectOpenHashMap<ActorRef<PageFrame.NotifierAck>> waiting, int vm, long seq) {
+    ActorRef<PageFrame.NotifierAck> r = waiting.remove(seq);
+    if (r != null) {
+      r.tell(new PageFrame.NotifierAck(vm, seq));
+    }
+  }
+}

@@ -1,0 +1,87 @@
+package org.mmumesh.mesh;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.mmumesh.common.HostFlush;
+import org.mmumesh.guestmmu.GuestMmu;
+import org.mmumesh.hostmmu.HostMmu;
+import org.mmumesh.pageframe.PageFrame;
+import org.mmumesh.vcpu.Vcpu;
+
+/** The mesh's protocol adapters, each against probes standing for the actors on either side. */
+class MeshAdaptersTest {
+  private static final ActorTestKit kit = ActorTestKit.create(ConfigFactory.load());
+  private static final Duration QUIET = Duration.ofMillis(100);
+
+  @AfterAll
+  static void shutdown() {
+    kit.shutdownTestKit();
+  }
+
+  @Test
+  void storesAdapter_retryReusesThePageFrameRequestId_andAnswersWithTheVcpusId() {
+    TestProbe<PageFrame.Command> frames = kit.createTestProbe();
+    TestProbe<Vcpu.StoresApplied> vcpu = kit.createTestProbe();
+    ActorRef<Vcpu.StoreBatch> a = kit.spawn(StoresAdapter.create(frames.getRef())).narrow();
+    Vcpu.StoreBatch b =
+        new Vcpu.StoreBatch(77, 1, 2, new int[] {5}, new int[] {8}, new long[] {9}, vcpu.getRef());
+    a.tell(b);
+    PageFrame.ApplyStores first = frames.expectMessageClass(PageFrame.ApplyStores.class);
+    assertThat(first.vm()).isEqualTo(1);
+    assertThat(first.vcpu()).isEqualTo(2);
+    assertThat(first.pfns()).containsExactly(5);
+    a.tell(b);
+    PageFrame.ApplyStores retry = frames.expectMessageClass(PageFrame.ApplyStores.class);
+    assertThat(retry.requestId()).isEqualTo(first.requestId());
+    first.replyTo().tell(new PageFrame.StoresDone(first.requestId(), 1, 0));
+    vcpu.expectMessage(new Vcpu.StoresApplied(77, 1, 0));
+
+    a.tell(
+        new Vcpu.StoreBatch(
+            78, 1, 2, new int[] {5, 6}, new int[] {0, 0}, new long[] {1, 2}, vcpu.getRef()));
+    PageFrame.ApplyStores next = frames.expectMessageClass(PageFrame.ApplyStores.class);
+    assertThat(next.requestId()).isNotEqualTo(first.requestId());
+    next.replyTo().tell(new PageFrame.Rejected(next.requestId(), "vcpu: bad"));
+    vcpu.expectMessage(new Vcpu.StoresApplied(78, 0, 2));
+  }
+
+  @Test
+  void notifierAdapter_acksOnlyAfterTheHostMmuAcked_withQ8FullFlush() {
+    TestProbe<HostMmu.Command> host = kit.createTestProbe();
+    TestProbe<PageFrame.NotifierAck> frames = kit.createTestProbe();
+    ActorRef<PageFrame.NotifierEvent> a =
+        kit.spawn(NotifierAdapter.create(host.getRef(), 3, true)).narrow();
+    a.tell(new PageFrame.NotifierEvent(3, 0x10, 0x11, 42, frames.getRef()));
+    HostMmu.NotifierInvalidate inv = host.expectMessageClass(HostMmu.NotifierInvalidate.class);
+    assertThat(inv.gfnStart()).isEqualTo(0x10);
+    assertThat(inv.gfnEnd()).isEqualTo(0x11);
+    assertThat(inv.notifierSeq()).isEqualTo(42);
+    assertThat(inv.fullFlush()).isTrue();
+    frames.expectNoMessage(QUIET);
+    inv.replyTo().tell(new HostMmu.NotifierAcked(42, 3, 7));
+    frames.expectMessage(new PageFrame.NotifierAck(3, 42));
+  }
+
+  @Test
+  void tlbieAdapter_answersTlbieDoneOnlyWhenFlushed() {
+    TestProbe<HostMmu.Command> host = kit.createTestProbe();
+    TestProbe<GuestMmu.TlbieDone> guest = kit.createTestProbe();
+    ActorRef<GuestMmu.HostTlbie> a = kit.spawn(TlbieAdapter.create(host.getRef())).narrow();
+    HostFlush f = new HostFlush.PteFlush(0x1000, 0x0FFFF000L);
+    a.tell(new GuestMmu.HostTlbie(9, f, guest.getRef()));
+    HostMmu.GuestTlbie t = host.expectMessageClass(HostMmu.GuestTlbie.class);
+    assertThat(t.requestId()).isEqualTo(9);
+    assertThat(t.flush()).isEqualTo(f);
+    t.replyTo().tell(new HostMmu.Failed(9, "boom"));
+    guest.expectNoMessage(QUIET);
+    t.replyTo().tell(new HostMmu.Flushed(9, 2, 5));
+    guest.expectMessage(new GuestMmu.TlbieDone(9));
+  }
+}
