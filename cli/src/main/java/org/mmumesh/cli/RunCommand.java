@@ -10,6 +10,8 @@ import org.mmumesh.engine.RunResult;
 import org.mmumesh.engine.SequentialEngine;
 import org.mmumesh.engine.SimCosts;
 import org.mmumesh.guestmmu.ProtectionPolicy;
+import org.mmumesh.mesh.MeshEngine;
+import org.mmumesh.mesh.MeshResult;
 import org.mmumesh.workload.WorkloadParser;
 import org.mmumesh.workload.WorkloadSpec;
 import picocli.CommandLine.Command;
@@ -55,7 +57,10 @@ final class RunCommand implements Callable<Integer> {
   @Option(
       names = "--engine",
       paramLabel = "sequential",
-      description = "The engine (only 'sequential' exists yet).",
+      description = {
+        "The engine: sequential (default), or actors: the Pekko actor mesh on one node",
+        "(KSM is not wired into the mesh yet, so its KSM columns are absent)."
+      },
       defaultValue = "sequential")
   String engine;
 
@@ -150,9 +155,9 @@ final class RunCommand implements Callable<Integer> {
       out.flush();
       return 0;
     }
-    if (!engine.equals("sequential")) {
+    if (!engine.equals("sequential") && !engine.equals("actors")) {
       throw new IllegalArgumentException(
-          "--engine: '" + engine + "' is not available; allowed: sequential");
+          "--engine: '" + engine + "' is not an engine; allowed: sequential, actors");
     }
     if (host != 32 && host != 64) {
       throw new IllegalArgumentException("--host: " + host + " is not a host; allowed: 32, 64");
@@ -203,6 +208,9 @@ final class RunCommand implements Callable<Integer> {
               .withGuest(guestPp, onProt)
               .withInvariants(checkInvariants));
     }
+    if (engine.equals("actors")) {
+      return runOnMesh(out, w, configs);
+    }
     // Build every engine before running any, so a bad combination fails before work starts.
     List<SequentialEngine> engines = new ArrayList<>();
     for (EngineConfig c : configs) {
@@ -237,6 +245,59 @@ final class RunCommand implements Callable<Integer> {
       RunReport.writeSeries(series, results);
       out.println("KSM time series written to " + series);
     }
+    out.flush();
+    return 0;
+  }
+
+  private int runOnMesh(PrintWriter out, WorkloadSpec w, List<EngineConfig> configs) {
+    if (host == 32) {
+      throw new IllegalArgumentException("--host: 32 is not supported by --engine actors yet");
+    }
+    out.println("mmumesh run: " + w.name());
+    // Initialise logging before the actor system's threads log, so SLF4J has nothing to replay.
+    org.slf4j.LoggerFactory.getILoggerFactory();
+    out.println("engine actors (one node; KSM is not wired into the mesh yet)");
+    out.flush();
+    List<String[]> rows = new ArrayList<>();
+    for (EngineConfig c : configs) {
+      MeshResult r = MeshEngine.run(w, c.withInvariants(false));
+      java.util.Map<String, Long> k = r.counters();
+      rows.add(
+          new String[] {
+            c.options().describe(),
+            String.format("%,d", k.getOrDefault("ACCESSES", 0L)),
+            String.format("%,d", r.failed()),
+            String.format("%,d", k.getOrDefault("TLB_HITS", 0L)),
+            String.format("%,d", k.getOrDefault("NOHPTE_EXITS", 0L)),
+            String.format("%,d", k.getOrDefault("PROTFAULT_EXITS", 0L)),
+            String.format(
+                "%,d", k.getOrDefault("REFLECTED_DSI", 0L) + k.getOrDefault("REFLECTED_ISI", 0L)),
+            String.format("%,d", k.getOrDefault("HOST_MAPS_RO", 0L)),
+            String.format("%,d", k.getOrDefault("HOST_MAPS_RW", 0L)),
+            String.format("%,d", k.getOrDefault("SPURIOUS_C", 0L)),
+            String.format("%,d", k.getOrDefault("SHOOTDOWNS", 0L)),
+            String.format("%,d", k.getOrDefault("TIMEOUTS", 0L))
+          });
+      r.failures().stream().limit(5).forEach(f -> out.println("  failed: " + f));
+    }
+    out.println();
+    TranslateDemo.printTable(
+        out,
+        new String[] {
+          "policy",
+          "accesses",
+          "failed",
+          "TLB hits",
+          "NOHPTE",
+          "PROTFAULT",
+          "reflected",
+          "maps RO",
+          "maps RW",
+          "spurious C",
+          "shootdowns",
+          "timeouts"
+        },
+        rows);
     out.flush();
     return 0;
   }

@@ -42,7 +42,8 @@ class RunCommandTest {
     assertThat(
             CliRun.of("run", "--workload", "uniform:vms=1,pages=64,mmu=64", "--host", "32").err())
         .contains("a 64-bit guest cannot run on a 32-bit host");
-    assertThat(CliRun.of("run", "--engine", "actors").err()).contains("--engine: 'actors'");
+    assertThat(CliRun.of("run", "--engine", "warp").err())
+        .contains("--engine: 'warp' is not an engine; allowed: sequential, actors");
     assertThat(CliRun.of("run", "--ksm-sleep-ms", "0").err())
         .contains("ksmSleepMillisecs: 0 is out of range; allowed 1 to 60000");
     assertThat(CliRun.of("run", "--workload", "lackey:path=/nonexistent/trace").err())
@@ -111,6 +112,26 @@ class RunCommandTest {
         .containsPattern("host.cow_ksm +[1-9][0-9,]* +0\\s")
         .contains("host.hostmmu_notifier_range_flushes")
         .contains("reflected_dsi");
+  }
+
+  @Test
+  void actorsEngine_runsTheWorkloadOnTheMesh_withTheSameAccessesAndStoresAsSequential() {
+    String w = "uniform:vms=2,vcpus=1,pages=64,read=0.7,accesses=2000,seed=4";
+    CliRun mesh =
+        CliRun.of(
+            "run",
+            "--engine",
+            "actors",
+            "--workload",
+            w,
+            "--policy",
+            "strict",
+            "--progress",
+            "off");
+    assertThat(mesh.exit()).as(mesh.err()).isZero();
+    assertThat(mesh.out())
+        .contains("engine actors (one node; KSM is not wired into the mesh yet)")
+        .containsPattern("strict\\[\\] +4,000 +0 ");
   }
 
   @Test
