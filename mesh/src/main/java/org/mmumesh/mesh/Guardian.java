@@ -26,12 +26,12 @@ import org.mmumesh.workload.WorkloadSpec;
  * The mesh's root actor on one node (architecture sections 2 and 4). It only wires: one {@link
  * PageFrame} for the (single) host; per VM a {@link GuestMmu}, a {@link HostMmu} and its vCPUs
  * ({@link Vcpu}); and the adapters between their protocols ({@link TlbieAdapter}: guest tlbie to
- * host flush; {@link NotifierAdapter}: MMU notifier to host invalidation, Q8 = full flush; {@link
- * StoresAdapter}: vCPU store batches to the page frames). The actors are plain children, not
- * Cluster Sharding entities: this step runs on one node. The VMs' page-frame state (CreateVm,
- * memslot, boot image) is set up by {@link MeshEngine} through the {@link Wiring}; the notifier
- * subscriptions are made here. {@link Start} spawns one {@link Driver} per vCPU. No KSM runs in the
- * mesh yet.
+ * host flush; {@link NotifierAdapter}: MMU notifier to host invalidation, Q8 = full flush; the
+ * vCPUs send their stores to the page frames directly as {@code ApplyStores}). The actors are plain
+ * children, not Cluster Sharding entities: this step runs on one node. The VMs' page-frame state
+ * (CreateVm, memslot, boot image) is set up by {@link MeshEngine} through the {@link Wiring}; the
+ * notifier subscriptions are made here. {@link Start} spawns one {@link Driver} per vCPU. No KSM
+ * runs in the mesh yet.
  */
 final class Guardian {
   private Guardian() {}
@@ -86,8 +86,6 @@ final class Guardian {
     boolean fullFlush = cfg.options().has(Quirk.Q8_NOTIFIER_FULL_FLUSH);
     int nv = spec.vcpusPerVm();
     ActorRef<PageFrame.Command> frames = ctx.spawn(PageFrame.create(), "page-frame-host-0");
-    ActorRef<Vcpu.StoreBatch> stores =
-        ctx.spawn(StoresAdapter.create(frames), "stores-host-0").narrow();
     List<ActorRef<GuestMmu.Command>> guests = new ArrayList<>();
     List<ActorRef<HostMmu.Command>> hosts = new ArrayList<>();
     List<List<ActorRef<Vcpu.Command>>> vcpus = new ArrayList<>();
@@ -109,8 +107,7 @@ final class Guardian {
       for (int v = 0; v < nv; v++) {
         vs.add(
             ctx.spawn(
-                Vcpu.create(setupOf.apply(vm, v), guest, host, frames, stores),
-                "vcpu-vm-" + vm + "-" + v));
+                Vcpu.create(setupOf.apply(vm, v), guest, host, frames), "vcpu-vm-" + vm + "-" + v));
       }
       guests.add(guest);
       hosts.add(host);

@@ -13,7 +13,6 @@ import org.mmumesh.common.HostFlush;
 import org.mmumesh.guestmmu.GuestMmu;
 import org.mmumesh.hostmmu.HostMmu;
 import org.mmumesh.pageframe.PageFrame;
-import org.mmumesh.vcpu.Vcpu;
 
 /** The mesh's protocol adapters, each against probes standing for the actors on either side. */
 class MeshAdaptersTest {
@@ -23,33 +22,6 @@ class MeshAdaptersTest {
   @AfterAll
   static void shutdown() {
     kit.shutdownTestKit();
-  }
-
-  @Test
-  void storesAdapter_retryReusesThePageFrameRequestId_andAnswersWithTheVcpusId() {
-    TestProbe<PageFrame.Command> frames = kit.createTestProbe();
-    TestProbe<Vcpu.StoresApplied> vcpu = kit.createTestProbe();
-    ActorRef<Vcpu.StoreBatch> a = kit.spawn(StoresAdapter.create(frames.getRef())).narrow();
-    Vcpu.StoreBatch b =
-        new Vcpu.StoreBatch(77, 1, 2, new int[] {5}, new int[] {8}, new long[] {9}, vcpu.getRef());
-    a.tell(b);
-    PageFrame.ApplyStores first = frames.expectMessageClass(PageFrame.ApplyStores.class);
-    assertThat(first.vm()).isEqualTo(1);
-    assertThat(first.vcpu()).isEqualTo(2);
-    assertThat(first.pfns()).containsExactly(5);
-    a.tell(b);
-    PageFrame.ApplyStores retry = frames.expectMessageClass(PageFrame.ApplyStores.class);
-    assertThat(retry.requestId()).isEqualTo(first.requestId());
-    first.replyTo().tell(new PageFrame.StoresDone(first.requestId(), 1, 0));
-    vcpu.expectMessage(new Vcpu.StoresApplied(77, 1, 0));
-
-    a.tell(
-        new Vcpu.StoreBatch(
-            78, 1, 2, new int[] {5, 6}, new int[] {0, 0}, new long[] {1, 2}, vcpu.getRef()));
-    PageFrame.ApplyStores next = frames.expectMessageClass(PageFrame.ApplyStores.class);
-    assertThat(next.requestId()).isNotEqualTo(first.requestId());
-    next.replyTo().tell(new PageFrame.Rejected(next.requestId(), "vcpu: bad"));
-    vcpu.expectMessage(new Vcpu.StoresApplied(78, 0, 2));
   }
 
   @Test

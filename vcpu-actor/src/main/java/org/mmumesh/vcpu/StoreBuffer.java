@@ -6,9 +6,9 @@ import java.util.Arrays;
  * The stores a vCPU completed through writable host mappings and has not yet sent to the page
  * frames, in program order (architecture section 1: a store of {@code value} at {@code offset}
  * mixes into the frame's fingerprint). TLB hits send no message, so stores are buffered here and
- * drained in one {@code StoreBatch}: when the buffer is full, at the end of each batch, and before
- * a TLB shootdown is acknowledged (a write-protect must not overtake a store made through the
- * mapping it removes). Three primitive arrays, no allocation per store.
+ * drained in one {@code PageFrame.ApplyStores}: when the buffer is full, at the end of each batch,
+ * and before a TLB shootdown is acknowledged (a write-protect must not overtake a store made
+ * through the mapping it removes). Three primitive arrays, no allocation per store.
  */
 final class StoreBuffer {
   private final int[] pfns;

@@ -4,7 +4,6 @@ import it.unimi.dsi.fastutil.longs.Long2LongOpenHashMap;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
@@ -118,14 +117,14 @@ import org.mmumesh.pageframe.PageFrame;
  * <h2>Stores and frame contents</h2>
  *
  * Loads need no content (they are counted). A store through a writable host mapping is buffered
- * (pfn, offset, value) in program order and sent as one {@link StoreBatch} when the buffer is full,
- * at the end of each batch, at Pause and Halt, and before any TlbShootdown is acknowledged; one
- * {@code StoreBatch} is in flight at a time, timed out and retried like any request. {@link
- * BatchDone} is sent only after every store of the batch was applied ({@link StoresApplied}), so a
- * client that saw it sees the contents. <b>The page frames must process {@code StoreBatch} at once,
- * even during a notifier round</b>: a KSM write-protect waits on the HostMmu's shootdown, which
- * waits on this vCPU's ack, which waits on {@code StoresApplied}. Created without a store sink, the
- * vCPU counts stores as lost ({@code storesLost}).
+ * (pfn, offset, value) in program order and sent as one {@link PageFrame.ApplyStores} when the
+ * buffer is full, at the end of each batch, at Pause and Halt, and before any TlbShootdown is
+ * acknowledged; one {@code ApplyStores} is in flight at a time, timed out and retried like any
+ * request. {@link BatchDone} is sent only after every store of the batch was applied ({@link
+ * StoresApplied}), so a client that saw it sees the contents. <b>The page frames must process
+ * {@code ApplyStores} at once, even during a notifier round</b>: a KSM write-protect waits on the
+ * HostMmu's shootdown, which waits on this vCPU's ack, which waits on {@code StoresApplied}.
+ * Created without a store sink, the vCPU counts stores as lost ({@code storesLost}).
  *
  * <h2>Bounded work</h2>
  *
@@ -208,7 +207,8 @@ public final class Vcpu {
   public record RequestTlbFlush(String reason) implements Command {}
 
   /**
-   * The page frames' answer to {@link StoreBatch}.
+   * The page frames' answer to this vCPU's {@link PageFrame.ApplyStores}, as the vCPU's store
+   * adapter passes it on ({@code refused = -1}: the whole batch was rejected).
    *
    * @param applied stores mixed into their frames
    * @param refused stores not applied (for example a frame no longer mapped writable); counted in
@@ -252,73 +252,6 @@ public final class Vcpu {
       VcpuCounters counters)
       implements CborSerializable {}
 
-  /**
-   * The stores this vCPU made through writable host mappings, in program order, for the page frames
-   * to mix into the frames' fingerprints ({@code PageFrames.storeFrame(pfn, offset, value)} for
-   * each i). Answer {@link StoresApplied} with the same request id; a repeated request id (a retry)
-   * must be answered again without applying twice (remember the last one per vm and vCPU). Must be
-   * processed at once, also while a notifier round is in flight (see the class comment). Defined
-   * here because the page frames may not depend on this module; the integrator adapts it.
-   */
-  public record StoreBatch(
-      long requestId,
-      int vm,
-      int vcpu,
-      int[] pfns,
-      int[] offsets,
-      long[] values,
-      ActorRef<StoresApplied> replyTo)
-      implements CborSerializable {
-
-    /** The number of stores. */
-    public int size() {
-      return pfns.length;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof StoreBatch b
-          && b.requestId == requestId
-          && b.vm == vm
-          && b.vcpu == vcpu
-          && Arrays.equals(b.pfns, pfns)
-          && Arrays.equals(b.offsets, offsets)
-          && Arrays.equals(b.values, values)
-          && Objects.equals(b.replyTo, replyTo);
-    }
-
-    @Override
-    public int hashCode() {
-      return Objects.hash(
-          requestId,
-          vm,
-          vcpu,
-          Arrays.hashCode(pfns),
-          Arrays.hashCode(offsets),
-          Arrays.hashCode(values),
-          replyTo);
-    }
-
-    @Override
-    public String toString() {
-      return "StoreBatch[requestId="
-          + requestId
-          + ", vm="
-          + vm
-          + ", vcpu="
-          + vcpu
-          + ", pfns="
-          + Arrays.toString(pfns)
-          + ", offsets="
-          + Arrays.toString(offsets)
-          + ", values="
-          + Arrays.toString(values)
-          + ", replyTo="
-          + replyTo
-          + "]";
-    }
-  }
-
   /** Any reply of another actor (and TLB shootdowns), through the one message adapter. */
   private record Answer(Object reply) implements Command, NoSerializationVerificationNeeded {}
 
@@ -330,13 +263,16 @@ public final class Vcpu {
 
   // ---- Creation and sharding ------------------------------------------------------------------
 
-  /** Builds a vCPU with a store sink; see the class comment for the protocol. */
+  /**
+   * Builds a vCPU whose stores go to {@code stores} as {@link PageFrame.ApplyStores} (normally the
+   * same PageFrame as {@code frames}; tests give a separate probe); see the class comment.
+   */
   public static Behavior<Command> create(
       VcpuSetup setup,
       ActorRef<GuestMmu.Command> guest,
       ActorRef<HostMmu.Command> host,
       ActorRef<PageFrame.Command> frames,
-      ActorRef<StoreBatch> stores) {
+      ActorRef<PageFrame.ApplyStores> stores) {
     Objects.requireNonNull(setup, "setup");
     Objects.requireNonNull(guest, "guest");
     Objects.requireNonNull(host, "host");
@@ -349,16 +285,14 @@ public final class Vcpu {
     return Behaviors.supervise(b).onFailure(SupervisorStrategy.resume());
   }
 
-  /**
-   * Builds a vCPU without a store sink: stores are counted ({@code stores}, {@code storesLost}) but
-   * no frame content changes. For wiring where the page frames do not take {@link StoreBatch} yet.
-   */
+  /** Builds a vCPU whose stores go to {@code frames}. */
   public static Behavior<Command> create(
       VcpuSetup setup,
       ActorRef<GuestMmu.Command> guest,
       ActorRef<HostMmu.Command> host,
       ActorRef<PageFrame.Command> frames) {
-    return create(setup, guest, host, frames, null);
+    Objects.requireNonNull(frames, "frames");
+    return create(setup, guest, host, frames, frames.narrow());
   }
 
   /** The entity id of vCPU {@code vcpu} of VM {@code vm}: {@code vm-<v>/vcpu-<n>}. */
@@ -405,7 +339,6 @@ public final class Vcpu {
    * @param guestOf the GuestMmu of VM {@code v} (an adapter to its sharded entity)
    * @param hostOf the HostMmu of VM {@code v}
    * @param framesOf the PageFrame of the host running VM {@code v}
-   * @param storesOf where VM {@code v}'s vCPUs send {@link StoreBatch}, or null for no sink
    * @param role the cluster role hosting vCPUs, or null for every node
    */
   public static ActorRef<ShardingEnvelope<Command>> initSharding(
@@ -414,7 +347,6 @@ public final class Vcpu {
       IntFunction<ActorRef<GuestMmu.Command>> guestOf,
       IntFunction<ActorRef<HostMmu.Command>> hostOf,
       IntFunction<ActorRef<PageFrame.Command>> framesOf,
-      IntFunction<ActorRef<StoreBatch>> storesOf,
       String role) {
     Objects.requireNonNull(setupOf, "setupOf");
     Objects.requireNonNull(guestOf, "guestOf");
@@ -427,8 +359,7 @@ public final class Vcpu {
     }
     Entity<Command, ShardingEnvelope<Command>> entity =
         Entity.of(
-                ENTITY_KEY,
-                ctx -> forEntity(ctx.getEntityId(), setupOf, guestOf, hostOf, framesOf, storesOf))
+                ENTITY_KEY, ctx -> forEntity(ctx.getEntityId(), setupOf, guestOf, hostOf, framesOf))
             .withSettings(settings);
     if (role != null) {
       entity = entity.withRole(role);
@@ -441,16 +372,14 @@ public final class Vcpu {
       SetupOf setupOf,
       IntFunction<ActorRef<GuestMmu.Command>> guestOf,
       IntFunction<ActorRef<HostMmu.Command>> hostOf,
-      IntFunction<ActorRef<PageFrame.Command>> framesOf,
-      IntFunction<ActorRef<StoreBatch>> storesOf) {
+      IntFunction<ActorRef<PageFrame.Command>> framesOf) {
     try {
       int[] id = vmAndVcpuOf(entityId);
       return create(
           setupOf.apply(id[0], id[1]),
           guestOf.apply(id[0]),
           hostOf.apply(id[0]),
-          framesOf.apply(id[0]),
-          storesOf == null ? null : storesOf.apply(id[0]));
+          framesOf.apply(id[0]));
     } catch (IllegalArgumentException | NullPointerException e) {
       return rejectingAll(entityId + ": " + e.getMessage());
     }
@@ -529,9 +458,9 @@ public final class Vcpu {
   private final ActorRef<GuestMmu.Command> guest;
   private final ActorRef<HostMmu.Command> host;
   private final ActorRef<PageFrame.Command> frames;
-  private final ActorRef<StoreBatch> stores;
+  private final ActorRef<PageFrame.ApplyStores> stores;
   private final ActorRef<CborSerializable> answers;
-  private final ActorRef<StoresApplied> storesApplied;
+  private final ActorRef<PageFrame.StoresReply> storesApplied;
   private final Tlb tlb;
   private final PageFaultHandler handler;
   private final Cpu64State cpu = new Cpu64State();
@@ -580,7 +509,7 @@ public final class Vcpu {
   private long nextFlushSeq = 1;
   private long appliedUpTo;
   private long wantedSeq;
-  private StoreBatch inFlight;
+  private PageFrame.ApplyStores inFlight;
   private long inFlightSeq;
   private int flushAttempts;
   private boolean waitingForRoom;
@@ -594,7 +523,7 @@ public final class Vcpu {
       ActorRef<GuestMmu.Command> guest,
       ActorRef<HostMmu.Command> host,
       ActorRef<PageFrame.Command> frames,
-      ActorRef<StoreBatch> stores) {
+      ActorRef<PageFrame.ApplyStores> stores) {
     this.ctx = ctx;
     ctx.setLoggerName(Vcpu.class);
     this.timers = timers;
@@ -607,7 +536,7 @@ public final class Vcpu {
     this.frames = frames;
     this.stores = stores;
     this.answers = ctx.messageAdapter(CborSerializable.class, Answer::new);
-    this.storesApplied = ctx.getSelf().narrow();
+    this.storesApplied = storeAdapter(ctx);
     this.tlb = new Tlb(setup.tlbEntries());
     this.handler = new PageFaultHandler(setup.options());
     this.buffer = new StoreBuffer(setup.storeBufferCapacity());
@@ -1498,17 +1427,35 @@ public final class Vcpu {
     return inFlight == null ? 0 : inFlightSeq;
   }
 
-  /** Sends the buffer as one StoreBatch (none may be in flight). */
+  /**
+   * The page frames' store replies, turned into {@link StoresApplied} for this vCPU by a small
+   * local child: the vCPU's one reply adapter already matches every CborSerializable reply by the
+   * pending request, and PageFrame's Rejected belongs to several reply families.
+   */
+  private static ActorRef<PageFrame.StoresReply> storeAdapter(ActorContext<Command> ctx) {
+    ActorRef<Command> self = ctx.getSelf();
+    return ctx.spawn(
+        Behaviors.receive(PageFrame.StoresReply.class)
+            .onAnyMessage(
+                r -> {
+                  if (r instanceof PageFrame.StoresDone d) {
+                    self.tell(new StoresApplied(d.requestId(), d.applied(), d.refused()));
+                  } else if (r instanceof PageFrame.Rejected x) {
+                    self.tell(new StoresApplied(x.requestId(), 0, -1));
+                  }
+                  return Behaviors.same();
+                })
+            .build(),
+        "stores");
+  }
+
+  /** Sends the buffer as one ApplyStores (none may be in flight). */
   private void startStoreFlush() {
     long seq = nextFlushSeq++;
     StoreBuffer.Drained d = buffer.drain();
-    if (stores == null) {
-      stats.storesLost += d.pfns().length;
-      appliedUpTo = seq;
-      return;
-    }
     inFlight =
-        new StoreBatch(idBase + seq, vm, vcpu, d.pfns(), d.offsets(), d.values(), storesApplied);
+        new PageFrame.ApplyStores(
+            idBase + seq, vm, vcpu, d.pfns(), d.offsets(), d.values(), storesApplied);
     inFlightSeq = seq;
     flushAttempts = 1;
     stores.tell(inFlight);
@@ -1521,10 +1468,10 @@ public final class Vcpu {
     }
     timers.cancel(STORE_TIMER);
     stats.storeFlushes++;
-    if (m.refused() > 0) {
-      stats.storesLost += m.refused();
-      ctx.getLog()
-          .warn("vm {} vcpu {}: {} stores refused by the page frames", vm, vcpu, m.refused());
+    int refused = m.refused() < 0 ? inFlight.pfns().length : m.refused();
+    if (refused > 0) {
+      stats.storesLost += refused;
+      ctx.getLog().warn("vm {} vcpu {}: {} stores refused by the page frames", vm, vcpu, refused);
     }
     return flushDone();
   }
@@ -1541,15 +1488,15 @@ public final class Vcpu {
       timers.startSingleTimer(STORE_TIMER, new StoreFlushTimedOut(inFlight.requestId()), timeout);
       return Behaviors.same();
     }
-    stats.storesLost += inFlight.size();
+    stats.storesLost += inFlight.pfns().length;
     ctx.getLog()
         .error(
-            "vm {} vcpu {}: StoreBatch {} ({} stores) unanswered after {} attempts; the stores are"
+            "vm {} vcpu {}: ApplyStores {} ({} stores) unanswered after {} attempts; the stores are"
                 + " lost",
             vm,
             vcpu,
             inFlight.requestId(),
-            inFlight.size(),
+            inFlight.pfns().length,
             flushAttempts);
     return flushDone();
   }

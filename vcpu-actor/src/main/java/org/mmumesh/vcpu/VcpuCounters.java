@@ -36,7 +36,7 @@ import org.mmumesh.common.CborSerializable;
  * @param timeouts requests (and store flushes) whose reply did not come in time
  * @param retries requests (and store flushes) sent again with the same request id
  * @param shootdowns TLB shootdowns acknowledged
- * @param storeFlushes {@code StoreBatch} messages whose stores were applied
+ * @param storeFlushes {@code PageFrame.ApplyStores} batches whose stores were applied
  * @param storesLost stores not applied: refused by the page frames, unanswered, or no sink
  */
 public record VcpuCounters(

@@ -48,7 +48,6 @@ class VcpuSerializationTest {
     TestProbe<Vcpu.BatchReply> batch = kit.createTestProbe();
     TestProbe<Vcpu.ControlReply> control = kit.createTestProbe();
     TestProbe<Vcpu.StatusReport> status = kit.createTestProbe();
-    TestProbe<Vcpu.StoresApplied> applied = kit.createTestProbe();
     List<Object> all =
         List.of(
             new Vcpu.RunBatch(
@@ -68,14 +67,6 @@ class VcpuSerializationTest {
             new Vcpu.Acknowledged("Pause", Vcpu.VcpuState.PAUSED),
             new Vcpu.Rejected(-1, Vcpu.VcpuState.AWAITING_FAULT, "Resume: not allowed"),
             new Vcpu.StatusReport(Vcpu.VcpuState.IDLE, 0, 5, 2, counters()),
-            new Vcpu.StoreBatch(
-                9,
-                1,
-                2,
-                new int[] {3, 4},
-                new int[] {0, 0xFFF},
-                new long[] {-1L, 42},
-                applied.getRef()),
             counters(),
             VcpuSetup.defaults(3, 1, MmuOptions.defaults(Policy.STRICT)),
             new VcpuSetup(

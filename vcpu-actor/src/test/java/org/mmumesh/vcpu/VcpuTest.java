@@ -48,7 +48,7 @@ class VcpuTest {
   private TestProbe<GuestMmu.Command> guest;
   private TestProbe<HostMmu.Command> host;
   private TestProbe<PageFrame.Command> frames;
-  private TestProbe<Vcpu.StoreBatch> stores;
+  private TestProbe<PageFrame.ApplyStores> stores;
   private TestProbe<Vcpu.BatchReply> batches;
   private TestProbe<Vcpu.ControlReply> control;
   private ActorRef<Vcpu.Command> vcpu;
@@ -207,12 +207,12 @@ class VcpuTest {
     m.replyTo().tell(new HostMmu.Mapped(m.requestId(), true, false, true, 2));
     assertThat(frames.expectMessageClass(PageFrame.ReleaseLease.class).lease()).isEqualTo(4);
     answerLookup(5, Lookup.HIT_RW, 90, 2);
-    Vcpu.StoreBatch sb = stores.expectMessageClass(Vcpu.StoreBatch.class);
+    PageFrame.ApplyStores sb = stores.expectMessageClass(PageFrame.ApplyStores.class);
     assertThat(sb.pfns()).containsExactly(90);
     assertThat(sb.offsets()).containsExactly((int) (EA & 0xFFF));
     assertThat(sb.values()).containsExactly(0x55L);
     batches.expectNoMessage(Duration.ofMillis(50));
-    sb.replyTo().tell(new Vcpu.StoresApplied(sb.requestId(), 1, 0));
+    sb.replyTo().tell(new PageFrame.StoresDone(sb.requestId(), 1, 0));
     Vcpu.BatchDone d = done();
     assertThat(d.completed()).isEqualTo(1);
     assertThat(d.counters().protfaultExits()).isEqualTo(1);
@@ -238,8 +238,8 @@ class VcpuTest {
     // the segment cache was dropped: the vsid is asked again before the lookup
     answerVsid(ESID, GVSID);
     answerLookup(2, Lookup.HIT_RW, 12, 1);
-    Vcpu.StoreBatch sb = stores.expectMessageClass(Vcpu.StoreBatch.class);
-    sb.replyTo().tell(new Vcpu.StoresApplied(sb.requestId(), 1, 0));
+    PageFrame.ApplyStores sb = stores.expectMessageClass(PageFrame.ApplyStores.class);
+    sb.replyTo().tell(new PageFrame.StoresDone(sb.requestId(), 1, 0));
     Vcpu.BatchDone d = done();
     assertThat(d.completed()).isEqualTo(1);
     assertThat(d.counters().reflectedDsi()).isEqualTo(1);
@@ -335,11 +335,11 @@ class VcpuTest {
 
     TestProbe<HostMmu.TlbShootdownAck> ack = kit.createTestProbe();
     shootdowns.tell(new HostMmu.TlbShootdown(2, ack.getRef()));
-    Vcpu.StoreBatch sb = stores.expectMessageClass(Vcpu.StoreBatch.class);
+    PageFrame.ApplyStores sb = stores.expectMessageClass(PageFrame.ApplyStores.class);
     assertThat(sb.pfns()).containsExactly(50);
     assertThat(sb.values()).containsExactly(7L);
     ack.expectNoMessage(Duration.ofMillis(50));
-    sb.replyTo().tell(new Vcpu.StoresApplied(sb.requestId(), 1, 0));
+    sb.replyTo().tell(new PageFrame.StoresDone(sb.requestId(), 1, 0));
     assertThat(ack.receiveMessage()).isEqualTo(new HostMmu.TlbShootdownAck(0, 2));
 
     // with an empty buffer the next one is acked at once, still mid-fault
@@ -522,8 +522,7 @@ class VcpuTest {
                 (v, n) -> setup(1),
                 v -> guest.getRef(),
                 v -> host.getRef(),
-                v -> frames.getRef(),
-                null));
+                v -> frames.getRef()));
     bad.tell(new Vcpu.RunBatch(1, List.of(load(EA)), batches.getRef()));
     assertThat(batches.expectMessageClass(Vcpu.Rejected.class).reason())
         .startsWith("vm-1: entityId: 'vm-1' is not a vCPU entity id");
@@ -551,7 +550,7 @@ class VcpuTest {
     run(1, store(EA, 1));
     answerVsid(ESID, GVSID);
     answerLookup(3, Lookup.HIT_RW, 50, 1);
-    Vcpu.StoreBatch first = stores.expectMessageClass(Vcpu.StoreBatch.class);
+    PageFrame.ApplyStores first = stores.expectMessageClass(PageFrame.ApplyStores.class);
     // 9 TLB-hit stores: the buffer (4) fills while the first flush is still in flight
     AccessOp[] ops = new AccessOp[9];
     for (int i = 0; i < ops.length; i++) {
@@ -559,18 +558,18 @@ class VcpuTest {
     }
     run(2, ops);
     stores.expectNoMessage(Duration.ofMillis(50));
-    first.replyTo().tell(new Vcpu.StoresApplied(first.requestId(), 1, 0));
-    Vcpu.StoreBatch a = stores.expectMessageClass(Vcpu.StoreBatch.class);
+    first.replyTo().tell(new PageFrame.StoresDone(first.requestId(), 1, 0));
+    PageFrame.ApplyStores a = stores.expectMessageClass(PageFrame.ApplyStores.class);
     assertThat(a.values()).containsExactly(100L, 101L, 102L, 103L);
     assertThat(done().batchId()).isEqualTo(1);
-    a.replyTo().tell(new Vcpu.StoresApplied(a.requestId(), 4, 0));
-    Vcpu.StoreBatch b = stores.expectMessageClass(Vcpu.StoreBatch.class);
+    a.replyTo().tell(new PageFrame.StoresDone(a.requestId(), 4, 0));
+    PageFrame.ApplyStores b = stores.expectMessageClass(PageFrame.ApplyStores.class);
     assertThat(b.values()).containsExactly(104L, 105L, 106L, 107L);
-    b.replyTo().tell(new Vcpu.StoresApplied(b.requestId(), 3, 1));
-    Vcpu.StoreBatch c = stores.expectMessageClass(Vcpu.StoreBatch.class);
+    b.replyTo().tell(new PageFrame.StoresDone(b.requestId(), 3, 1));
+    PageFrame.ApplyStores c = stores.expectMessageClass(PageFrame.ApplyStores.class);
     assertThat(c.values()).containsExactly(108L);
     batches.expectNoMessage(Duration.ofMillis(50));
-    c.replyTo().tell(new Vcpu.StoresApplied(c.requestId(), 1, 0));
+    c.replyTo().tell(new PageFrame.StoresDone(c.requestId(), 1, 0));
     Vcpu.BatchDone d = done();
     assertThat(d.completed()).isEqualTo(9);
     assertThat(d.counters().tlbHits()).isEqualTo(9);
