@@ -1,0 +1,508 @@
+package org.mmumesh.bench;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.LongFunction;
+import org.mmumesh.common.MmuOptions;
+import org.mmumesh.common.Policy;
+import org.mmumesh.engine.EngineConfig;
+import org.mmumesh.engine.RunResult;
+import org.mmumesh.engine.SequentialEngine;
+import org.mmumesh.engine.Stat;
+import org.mmumesh.mesh.MeshEngine;
+import org.mmumesh.mesh.MeshResult;
+import org.mmumesh.workload.WorkloadParser;
+import org.mmumesh.workload.WorkloadSpec;
+
+/**
+ * Issue 4's benchmarks (not tests), in one JVM run: a raw Pekko baseline, the actor mesh's faults
+ * per second and TLB-hit accesses per second, and the sequential engine on the same two workloads,
+ * with the ratios the issue asks for (mesh faults / raw chains at least 0.5; mesh hit accesses /
+ * sequential hit accesses at least 0.5). Run it with {@code bin/mmumesh-bench mesh}.
+ *
+ * <h2>What is measured</h2>
+ *
+ * <ul>
+ *   <li><b>raw</b>: {@link RawChainBaseline}, completed chains per second, one chain per client at
+ *       a time, {@code vms * vcpus} clients (the mesh's concurrency).
+ *   <li><b>fault workload</b>: {@code uniform} loads ({@code read=1}) over {@link
+ *       Settings#faultPages} zeroed pages per VM: nearly every access touches its page for the
+ *       first time, and a first touch takes two NOHPTE exits (the first reflected to the guest,
+ *       which demand-maps the page, the second mapped by KVM). Reported: faults per second, faults
+ *       being {@code NOHPTE_EXITS + PROTFAULT_EXITS} from the run's counters.
+ *   <li><b>hit workload</b>: {@code identical} guests, read-only uniform accesses over a working
+ *       set of {@value #HIT_WS} pages (it fits the 64-entry TLB): nearly every access is a TLB hit;
+ *       the mesh sends them in {@code RunBatch}es of {@link MeshEngine#BATCH} accesses. Reported:
+ *       accesses per second.
+ * </ul>
+ *
+ * <h2>How the time is taken</h2>
+ *
+ * {@link MeshEngine#run} starts a local actor system per run, sets the VMs up, drives the workload,
+ * reads every frame and the guest HTABs back and terminates. So each mesh figure is a
+ * <em>marginal</em> rate: the workload is run with {@code N} and with {@code 2N} accesses per vCPU
+ * (the same seed, so the short run is a prefix of the long one) and the rate is (counter in the
+ * long run - counter in the short run) / (time of the long run - time of the short run); the fixed
+ * costs cancel. The sequential engine is measured the same way (only {@code run()} is timed; the
+ * engine is built untimed), so both engines are measured on the same second half of the same
+ * workload. KSM is off in the mesh (not wired yet) and made inert in the sequential engine ({@code
+ * withKsm(1, 60000, 0)}: no warm-up passes, one page per simulated minute), so neither pays for it.
+ *
+ * <h2>The hop count of a fault</h2>
+ *
+ * Read from {@code Vcpu}: a first touch costs the vCPU these request/reply pairs: {@code
+ * HostMmu.Lookup} (miss: NOHPTE exit 1), {@code GuestMmu.Xlate} (not found), {@code
+ * GuestMmu.HandleException} (the reflected DSI; the guest demand-maps), then {@code Lookup} (miss:
+ * exit 2), {@code Xlate}, {@code PageFrame.GfnToPfnProt}, {@code HostMmu.MapPage}, the one-way
+ * {@code PageFrame.ReleaseLease}, and {@code Lookup} (hit, fills the TLB): 8 pairs and 1 one-way
+ * message for 2 faults, i.e. <b>4 request/reply pairs and 0.5 one-way messages per fault</b>. The
+ * raw chain is the mapped fault's shape, 4 pairs and 1 one-way message ({@link RawChainBaseline}),
+ * so one chain is compared with one fault. The run also prints the pairs per fault that the mesh's
+ * counters imply, to check the count on the measured workload.
+ *
+ * <p>Each measurement runs {@link Settings#warmups} times untimed, then {@link Settings#iterations}
+ * times; the table gives the median, min and max, and the ratios of medians. The measurements are
+ * interleaved (one of each per iteration) so that machine noise hits all of them alike.
+ */
+public final class MeshBenchmark {
+
+  /** The hit workload's working set in pages. */
+  public static final int HIT_WS = 16;
+
+  private MeshBenchmark() {}
+
+  /**
+   * The sizes of one benchmark run.
+   *
+   * @param vms VMs of both workloads
+   * @param vcpus vCPUs per VM (also raw clients per VM)
+   * @param faultPages guest pages per VM of the fault workload
+   * @param faultAccesses accesses per vCPU of the short fault run (the long one has twice as many)
+   * @param hitAccesses accesses per vCPU of the short hit run
+   * @param rawChains chains per client of one raw run
+   * @param warmups untimed rounds
+   * @param iterations timed rounds
+   */
+  public record Settings(
+      int vms,
+      int vcpus,
+      long faultPages,
+      long faultAccesses,
+      long hitAccesses,
+      long rawChains,
+      int warmups,
+      int iterations) {
+
+    /** The default sizes: about 3-4 minutes on 2 cores. */
+    public static Settings standard() {
+      return new Settings(1, 2, 1 << 20, 32_768, 2_000_000, 100_000, 1, 5);
+    }
+
+    /** Small sizes for a smoke run (figures are noisy). */
+    public static Settings quick() {
+      return new Settings(1, 2, 1 << 18, 8_192, 400_000, 20_000, 1, 3);
+    }
+  }
+
+  /** One timed engine run: nanoseconds, accesses completed and failed, the summed counters. */
+  public record Run(long nanos, long completed, long failed, Map<String, Long> counters) {
+    /** A counter, 0 when absent. */
+    public long get(String name) {
+      return counters.getOrDefault(name, 0L);
+    }
+
+    /** {@code NOHPTE_EXITS + PROTFAULT_EXITS}: the exits KVM's page-fault path handles. */
+    public long faults() {
+      return get("NOHPTE_EXITS") + get("PROTFAULT_EXITS");
+    }
+  }
+
+  /** A short and a long run of the same workload: the marginal rates of the long run's rest. */
+  public record Marginal(Run small, Run big) {
+    /** Seconds of the long run beyond the short one. */
+    public double seconds() {
+      return (big.nanos() - small.nanos()) / 1e9;
+    }
+
+    /** Accesses completed per second, marginal. */
+    public double accessesPerSecond() {
+      return (big.completed() - small.completed()) / seconds();
+    }
+
+    /** Faults per second, marginal. */
+    public double faultsPerSecond() {
+      return (big.faults() - small.faults()) / seconds();
+    }
+
+    /** A counter of the long run minus the short run's. */
+    public long delta(String name) {
+      return big.get(name) - small.get(name);
+    }
+  }
+
+  /** The fault workload with {@code accesses} accesses per vCPU. */
+  public static String faultWorkload(Settings s, long accesses) {
+    return "uniform:vms="
+        + s.vms()
+        + ",vcpus="
+        + s.vcpus()
+        + ",pages="
+        + s.faultPages()
+        + ",read=1,accesses="
+        + accesses
+        + ",seed=1";
+  }
+
+  /** The hit workload with {@code accesses} accesses per vCPU. */
+  public static String hitWorkload(Settings s, long accesses) {
+    return "identical:vms="
+        + s.vms()
+        + ",vcpus="
+        + s.vcpus()
+        + ",pages=1024,ws="
+        + HIT_WS
+        + ",read=1,locality=uniform,accesses="
+        + accesses
+        + ",seed=1";
+  }
+
+  /** Policy FIXED, default quirks, 64-entry TLB, KSM inert (see the class comment). */
+  public static EngineConfig config() {
+    return EngineConfig.defaults(MmuOptions.defaults(Policy.FIXED)).withKsm(1, 60_000, 0);
+  }
+
+  /** Runs {@code workload} on the actor mesh, timing the whole {@link MeshEngine#run}. */
+  public static Run mesh(String workload) {
+    WorkloadSpec spec = WorkloadParser.parse(workload);
+    EngineConfig cfg = config();
+    long t0 = System.nanoTime();
+    MeshResult r = MeshEngine.run(spec, cfg);
+    long nanos = System.nanoTime() - t0;
+    return new Run(nanos, r.completed(), r.failed(), Map.copyOf(r.counters()));
+  }
+
+  /** Runs {@code workload} on the sequential engine, timing {@code run()} only. */
+  public static Run sequential(String workload) {
+    WorkloadSpec spec = WorkloadParser.parse(workload);
+    SequentialEngine engine = new SequentialEngine(spec, config());
+    long t0 = System.nanoTime();
+    RunResult r = engine.run(null);
+    long nanos = System.nanoTime() - t0;
+    Map<String, Long> counters = new TreeMap<>();
+    for (Stat s : Stat.values()) {
+      counters.put(s.name(), r.totals().get(s));
+    }
+    long failed = r.totals().get(Stat.FAILED_ACCESSES);
+    return new Run(nanos, r.totals().get(Stat.ACCESSES) - failed, failed, counters);
+  }
+
+  /** Runs {@code workload(n)} and {@code workload(2n)} on {@code engine}, failing on failures. */
+  public static Marginal marginal(
+      java.util.function.Function<String, Run> engine, LongFunction<String> workload, long n) {
+    Run small = checked(engine.apply(workload.apply(n)), workload.apply(n));
+    System.gc();
+    Run big = checked(engine.apply(workload.apply(2 * n)), workload.apply(2 * n));
+    System.gc();
+    return new Marginal(small, big);
+  }
+
+  private static Run checked(Run r, String workload) {
+    if (r.failed() != 0) {
+      throw new IllegalStateException(
+          "benchmark run of " + workload + " had " + r.failed() + " failed accesses");
+    }
+    return r;
+  }
+
+  /**
+   * The request/reply pairs and one-way messages per fault that a fault-workload run's counters
+   * imply (see the class comment), by kind, plus the per-batch and per-store traffic.
+   */
+  public static Map<String, Double> messagesPerFault(Marginal m) {
+    double faults = m.big().faults() - m.small().faults();
+    long exits = m.delta("NOHPTE_EXITS") + m.delta("PROTFAULT_EXITS") + m.delta("NOEXEC_EXITS");
+    long maps = m.delta("HOST_MAPS_RO") + m.delta("HOST_MAPS_RW") + m.delta("MAPS_REFUSED");
+    Map<String, Double> out = new LinkedHashMap<>();
+    out.put("Lookup", (m.delta("HTAB_HITS") + exits) / faults);
+    out.put("Xlate", (exits - m.delta("REFLECTED_RAW")) / faults);
+    out.put("HandleException", (m.delta("REFLECTED_DSI") + m.delta("REFLECTED_ISI")) / faults);
+    out.put("GfnToPfnProt", (maps + m.delta("MMIO_EXITS")) / faults);
+    out.put("MapPage", maps / faults);
+    out.put("UnmapPage", m.delta("UNMAPS") / faults);
+    double pairs = out.values().stream().mapToDouble(Double::doubleValue).sum();
+    out.put("= request/reply pairs", pairs);
+    out.put("ReleaseLease (one-way)", (maps + m.delta("MMIO_EXITS")) / faults);
+    out.put("TlbShootdown+ack", m.delta("SHOOTDOWNS") / faults);
+    out.put("ApplyStores", m.delta("STORE_FLUSHES") / faults);
+    out.put(
+        "RunBatch+BatchDone",
+        (m.big().completed() - m.small().completed()) / (double) MeshEngine.BATCH / faults);
+    return out;
+  }
+
+  /** Median, min and max of some samples. */
+  record Stats(double median, double min, double max) {
+    static Stats of(List<Double> xs) {
+      double[] a = xs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      int n = a.length;
+      double med = n % 2 == 1 ? a[n / 2] : (a[n / 2 - 1] + a[n / 2]) / 2;
+      return new Stats(med, a[0], a[n - 1]);
+    }
+  }
+
+  /** Every sample of a benchmark run, by measurement. */
+  static final class Samples {
+    final List<Double> raw = new ArrayList<>();
+    final List<Double> meshFaults = new ArrayList<>();
+    final List<Double> seqFaults = new ArrayList<>();
+    final List<Double> meshHits = new ArrayList<>();
+    final List<Double> seqHits = new ArrayList<>();
+    Marginal lastMeshFault;
+    Marginal lastSeqFault;
+    Marginal lastMeshHit;
+    Marginal lastSeqHit;
+  }
+
+  /** One round: one sample of each measurement, in a fixed order. */
+  static void round(Settings s, RawChainBaseline raw, Samples out, boolean keep, int index) {
+    System.gc();
+    RawChainBaseline.Result r = raw.run(s.rawChains());
+    long wanted = s.rawChains() * raw.clients();
+    if (r.chains() != wanted
+        || r.requests() != wanted * RawChainBaseline.ROUND_TRIPS
+        || r.releases() != wanted * RawChainBaseline.ONE_WAY) {
+      throw new IllegalStateException("raw baseline: inconsistent counts " + r);
+    }
+    Marginal mf = marginal(MeshBenchmark::mesh, n -> faultWorkload(s, n), s.faultAccesses());
+    Marginal sf = marginal(MeshBenchmark::sequential, n -> faultWorkload(s, n), s.faultAccesses());
+    Marginal mh = marginal(MeshBenchmark::mesh, n -> hitWorkload(s, n), s.hitAccesses());
+    Marginal sh = marginal(MeshBenchmark::sequential, n -> hitWorkload(s, n), s.hitAccesses());
+    System.out.printf(
+        Locale.ROOT,
+        "%s %d: raw %,.0f chains/s | mesh %,.0f faults/s (%.2f s) | seq %,.0f faults/s |"
+            + " mesh %,.0f hits/s (%.2f s) | seq %,.0f hits/s%n",
+        keep ? "iteration" : "warm-up",
+        index,
+        r.chainsPerSecond(),
+        mf.faultsPerSecond(),
+        mf.seconds(),
+        sf.faultsPerSecond(),
+        mh.accessesPerSecond(),
+        mh.seconds(),
+        sh.accessesPerSecond());
+    if (keep) {
+      out.raw.add(r.chainsPerSecond());
+      out.meshFaults.add(mf.faultsPerSecond());
+      out.seqFaults.add(sf.faultsPerSecond());
+      out.meshHits.add(mh.accessesPerSecond());
+      out.seqHits.add(sh.accessesPerSecond());
+      out.lastMeshFault = mf;
+      out.lastSeqFault = sf;
+      out.lastMeshHit = mh;
+      out.lastSeqHit = sh;
+    }
+  }
+
+  /** Runs every round and returns the samples. */
+  static Samples measure(Settings s) {
+    Samples out = new Samples();
+    try (RawChainBaseline raw = new RawChainBaseline(s.vms(), s.vcpus())) {
+      for (int i = 1; i <= s.warmups(); i++) {
+        round(s, raw, out, false, i);
+      }
+      for (int i = 1; i <= s.iterations(); i++) {
+        round(s, raw, out, true, i);
+      }
+    }
+    return out;
+  }
+
+  /** Prints the table, the ratios and the profile of the fault workload. */
+  static void report(Settings s, Samples x) {
+    Stats raw = Stats.of(x.raw);
+    Stats mf = Stats.of(x.meshFaults);
+    Stats sf = Stats.of(x.seqFaults);
+    Stats mh = Stats.of(x.meshHits);
+    Stats sh = Stats.of(x.seqHits);
+    System.out.println();
+    System.out.printf(
+        Locale.ROOT,
+        "== results: median (min .. max) of %d iterations after %d warm-up(s); %d VM(s) x %d"
+            + " vCPU(s)%n",
+        s.iterations(),
+        s.warmups(),
+        s.vms(),
+        s.vcpus());
+    String f = "%-44s %14s %14s .. %-14s%n";
+    System.out.printf(Locale.ROOT, f, "measurement", "median", "min", "max");
+    line(f, "raw pekko chains/s (4 req/reply + 1 tell)", raw);
+    line(f, "mesh faults/s", mf);
+    line(f, "sequential faults/s", sf);
+    line(f, "mesh TLB-hit accesses/s (batches of " + MeshEngine.BATCH + ")", mh);
+    line(f, "sequential TLB-hit accesses/s", sh);
+    System.out.println();
+    ratio("mesh faults / raw chains", mf.median() / raw.median(), 0.5);
+    ratio("mesh faults / sequential faults", mf.median() / sf.median(), -1);
+    ratio("mesh hit accesses / sequential hit accesses", mh.median() / sh.median(), 0.5);
+    ratio("raw chains / sequential faults", raw.median() / sf.median(), -1);
+
+    Marginal m = x.lastMeshFault;
+    System.out.println();
+    System.out.println("== profile of the mesh fault workload (last iteration, marginal half)");
+    System.out.printf(
+        Locale.ROOT,
+        "faults per access %.3f, TLB hits per access %.3f (sequential: faults per access %.3f)%n",
+        (m.big().faults() - m.small().faults())
+            / (double) (m.big().completed() - m.small().completed()),
+        m.delta("TLB_HITS") / (double) (m.big().completed() - m.small().completed()),
+        (x.lastSeqFault.big().faults() - x.lastSeqFault.small().faults())
+            / (double) (x.lastSeqFault.big().completed() - x.lastSeqFault.small().completed()));
+    Map<String, Double> perFault = messagesPerFault(m);
+    System.out.println("messages per fault implied by the vCPU counters:");
+    perFault.forEach((k, v) -> System.out.printf(Locale.ROOT, "  %-26s %8.3f%n", k, v));
+    double pairs = perFault.get("= request/reply pairs");
+    double meshPairsPerSec = mf.median() * pairs;
+    double rawPairsPerSec = raw.median() * RawChainBaseline.ROUND_TRIPS;
+    System.out.printf(
+        Locale.ROOT,
+        "request/reply pairs per second: mesh %,.0f, raw %,.0f (mesh/raw %.2f);"
+            + " per pair per client: mesh %.2f us, raw %.2f us%n",
+        meshPairsPerSec,
+        rawPairsPerSec,
+        meshPairsPerSec / rawPairsPerSec,
+        1e6 * s.vms() * s.vcpus() / meshPairsPerSec,
+        1e6 * s.vms() * s.vcpus() / rawPairsPerSec);
+    Marginal h = x.lastMeshHit;
+    System.out.printf(
+        Locale.ROOT,
+        "hit workload: TLB hits per access mesh %.5f, sequential %.5f%n",
+        h.delta("TLB_HITS") / (double) (h.big().completed() - h.small().completed()),
+        x.lastSeqHit.delta("TLB_HITS")
+            / (double) (x.lastSeqHit.big().completed() - x.lastSeqHit.small().completed()));
+  }
+
+  private static void line(String f, String name, Stats st) {
+    System.out.printf(
+        Locale.ROOT,
+        f,
+        name,
+        String.format(Locale.ROOT, "%,.0f", st.median()),
+        String.format(Locale.ROOT, "%,.0f", st.min()),
+        String.format(Locale.ROOT, "%,.0f", st.max()));
+  }
+
+  private static void ratio(String name, double r, double aim) {
+    String verdict =
+        aim < 0
+            ? ""
+            : (r >= aim ? "  (aim >= " + aim + ": met)" : "  (aim >= " + aim + ": MISSED)");
+    System.out.printf(Locale.ROOT, "%-44s %8.3f%s%n", name, r, verdict);
+  }
+
+  /**
+   * {@code MeshBenchmark [--quick] [--iterations N] [--warmups N] [--vms N] [--vcpus N]}: runs
+   * every measurement and prints the table; exits 0, or 2 on a bad argument.
+   */
+  public static void main(String[] args) {
+    Settings s = Settings.standard();
+    try {
+      s = parseArgs(s, args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("MeshBenchmark: " + e.getMessage());
+      System.err.println(
+          "usage: MeshBenchmark [--quick] [--iterations N] [--warmups N] [--vms N] [--vcpus N]");
+      System.exit(2);
+    }
+    Runtime rt = Runtime.getRuntime();
+    System.out.printf(
+        Locale.ROOT,
+        "== mmumesh issue 4 benchmarks: %d processors, max heap %d MiB, Java %s%n",
+        rt.availableProcessors(),
+        rt.maxMemory() >> 20,
+        System.getProperty("java.version"));
+    System.out.println("settings: " + s);
+    System.out.println("fault workload (short run): " + faultWorkload(s, s.faultAccesses()));
+    System.out.println("hit workload (short run):   " + hitWorkload(s, s.hitAccesses()));
+    Samples x = measure(s);
+    report(s, x);
+    System.exit(0);
+  }
+
+  static Settings parseArgs(Settings s, String[] args) {
+    List<String> a = Arrays.asList(args);
+    for (int i = 0; i < a.size(); i++) {
+      String k = a.get(i);
+      if (k.equals("--quick")) {
+        s = Settings.quick();
+        continue;
+      }
+      if (i + 1 >= a.size()) {
+        throw new IllegalArgumentException(k + ": unknown option or missing value");
+      }
+      int v;
+      try {
+        v = Integer.parseInt(a.get(++i));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(k + ": '" + a.get(i) + "' is not an integer");
+      }
+      s =
+          switch (k) {
+            case "--iterations" ->
+                new Settings(
+                    s.vms(),
+                    s.vcpus(),
+                    s.faultPages(),
+                    s.faultAccesses(),
+                    s.hitAccesses(),
+                    s.rawChains(),
+                    s.warmups(),
+                    range(k, v, 1, 100));
+            case "--warmups" ->
+                new Settings(
+                    s.vms(),
+                    s.vcpus(),
+                    s.faultPages(),
+                    s.faultAccesses(),
+                    s.hitAccesses(),
+                    s.rawChains(),
+                    range(k, v, 0, 100),
+                    s.iterations());
+            case "--vms" ->
+                new Settings(
+                    range(k, v, 1, 64),
+                    s.vcpus(),
+                    s.faultPages(),
+                    s.faultAccesses(),
+                    s.hitAccesses(),
+                    s.rawChains(),
+                    s.warmups(),
+                    s.iterations());
+            case "--vcpus" ->
+                new Settings(
+                    s.vms(),
+                    range(k, v, 1, 64),
+                    s.faultPages(),
+                    s.faultAccesses(),
+                    s.hitAccesses(),
+                    s.rawChains(),
+                    s.warmups(),
+                    s.iterations());
+            default -> throw new IllegalArgumentException(k + ": unknown option");
+          };
+    }
+    return s;
+  }
+
+  private static int range(String k, int v, int lo, int hi) {
+    if (v < lo || v > hi) {
+      throw new IllegalArgumentException(
+          k + ": " + v + " is out of range; allowed " + lo + " to " + hi);
+    }
+    return v;
+  }
+}
