@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.IntFunction;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -62,13 +63,23 @@ import org.mmumesh.common.HostFlush;
  * that later runs sees the newer epoch in its next reply. A subscriber whose actor stops is dropped
  * and no longer awaited.
  *
+ * <p><b>Q8 notifiers are deferred</b> (spec 5.7: {@code kvm_flush_remote_tlbs} sets
+ * KVM_REQ_TLB_FLUSH, each vCPU runs {@code pte_flush(vcpu, 0, 0)} in {@code
+ * kvmppc_core_check_requests} before its next guest entry): a {@link NotifierInvalidate} with
+ * {@code fullFlush} flushes nothing itself. It marks a flush request for every vCPU, bumps the
+ * epoch and sends a shootdown with {@code flushRequested} (the request plus the kick IPI); it is
+ * acknowledged when every subscriber acked. Each vCPU then sends {@link FlushVcpu} at its next
+ * guest entry, exactly where the sequential engine calls {@code flushAll}; the request flag is
+ * cleared when that FlushVcpu is applied and repeated in every shootdown (and subscription) to that
+ * vCPU until then.
+ *
  * <p><b>Commands during a shootdown</b>: one shootdown is in flight at a time. Commands that may
  * change state ({@link MapPage}, {@link UnmapPage}, {@link GuestTlbie}, {@link FlushVcpu}, {@link
  * NotifierInvalidate}, {@link SubscribeTlb}) are stashed in a bounded {@link StashBuffer} and run,
  * in arrival order, after the shootdown completed; when the stash is full they are answered with
  * {@link Rejected} (the requester retries). Read-only commands ({@link Lookup}, {@link GetStats},
- * {@link CheckInvariants}) are answered at once: their answer reflects the state after the removal
- * and carries the new epoch, so a TLB filled from it is valid.
+ * {@link CheckInvariants}, {@link DumpShadow}) are answered at once: their answer reflects the
+ * state after the removal and carries the new epoch, so a TLB filled from it is valid.
  *
  * <h2>Contract for vCPUs</h2>
  *
@@ -186,8 +197,10 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
    * An MMU-notifier invalidation (spec 5.7) of guest frames {@code [gfnStart, gfnEnd)}, reported
    * after the page-frame side bumped the VM's notifier sequence to {@code notifierSeq}.
    *
-   * @param fullFlush quirk Q8: flush every shadow PTE of every vCPU; false: {@code pte_pflush} of
-   *     the guest-real range on every vCPU
+   * @param fullFlush quirk Q8: {@code kvm_flush_remote_tlbs}, deferred as in the kernel: every vCPU
+   *     gets KVM_REQ_TLB_FLUSH (a {@link TlbShootdown} with {@code flushRequested}) and flushes all
+   *     its shadow PTEs ({@link FlushVcpu}) at its next guest entry; nothing is flushed here.
+   *     False: {@code pte_pflush} of the guest-real range on every vCPU, now
    */
   public record NotifierInvalidate(
       long gfnStart,
@@ -221,11 +234,28 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
   /** Runs {@link HostMmuCore#checkInvariants()}. */
   public record CheckInvariants(ActorRef<InvariantsReply> replyTo) implements Command {}
 
+  /**
+   * Read-only: {@link HostMmuCore#shadowDump()} (every vCPU's shadow PTEs in canonical order, and
+   * the core's counters), answered {@link ShadowDumped} at once, also during a shootdown.
+   */
+  public record DumpShadow(ActorRef<ShadowDumped> replyTo) implements Command {}
+
   // ---- protocol: events sent to vCPUs --------------------------------------------------------
 
-  /** {@code tlbie; tlbsync}: empty your TLB of entries older than {@code epoch}, then ack. */
-  public record TlbShootdown(long epoch, ActorRef<TlbShootdownAck> ack)
-      implements CborSerializable {}
+  /**
+   * {@code tlbie; tlbsync}: empty your TLB of entries older than {@code epoch}, then ack. With
+   * {@code flushRequested} it is also the IPI of {@code kvm_flush_remote_tlbs} (Q8, spec 5.7):
+   * KVM_REQ_TLB_FLUSH is pending for this vCPU, which must send {@link FlushVcpu} before it next
+   * enters the guest. The flag stays set in every shootdown to that vCPU until its {@link
+   * FlushVcpu} is applied, so a lost message does not lose the request.
+   */
+  public record TlbShootdown(long epoch, ActorRef<TlbShootdownAck> ack, boolean flushRequested)
+      implements CborSerializable {
+    /** A shootdown without a pending flush request. */
+    public TlbShootdown(long epoch, ActorRef<TlbShootdownAck> ack) {
+      this(epoch, ack, false);
+    }
+  }
 
   // ---- protocol: replies ----------------------------------------------------------------------
 
@@ -320,6 +350,9 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
     }
   }
 
+  /** The answer to {@link DumpShadow}. */
+  public record ShadowDumped(ShadowDump dump, long epoch) implements CborSerializable {}
+
   // ---- internal messages (local only) ---------------------------------------------------------
 
   private record ShootdownTimedOut(long epoch)
@@ -356,6 +389,16 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
   /** A HostMmu for one VM of shape {@code config}. */
   public static Behavior<Command> create(HostMmuConfig config, Settings settings) {
     Objects.requireNonNull(config, "config");
+    return create(config, settings, () -> new HostMmuCore(config));
+  }
+
+  /**
+   * A HostMmu whose first core comes from {@code firstCore} (tests: a core with an injected
+   * failure); a reset after a core failure builds a fresh {@code new HostMmuCore(config)}.
+   */
+  static Behavior<Command> create(
+      HostMmuConfig config, Settings settings, Supplier<HostMmuCore> firstCore) {
+    Objects.requireNonNull(config, "config");
     Objects.requireNonNull(settings, "settings");
     return Behaviors.withStash(
         settings.stashCapacity(),
@@ -363,7 +406,8 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
             Behaviors.setup(
                 ctx ->
                     Behaviors.withTimers(
-                        timers -> new HostMmu(ctx, stash, timers, config, settings))));
+                        timers ->
+                            new HostMmu(ctx, stash, timers, config, settings, firstCore.get()))));
   }
 
   /** The entity id of VM {@code vm}: {@code vm-<v>}. */
@@ -462,6 +506,9 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
   private final ReplyMemory<FlushReply> tlbies = new ReplyMemory<>(1);
   private final long[] shellCounters = new long[SHELL_COUNTERS.length];
 
+  /** KVM_REQ_TLB_FLUSH pending per vCPU (Q8 notifiers) until its FlushVcpu is applied. */
+  private final boolean[] flushRequested;
+
   /** The shootdown in flight, and the reply it holds back; both null when none. */
   private ShootdownRound round;
 
@@ -473,7 +520,8 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
       StashBuffer<Command> stash,
       TimerScheduler<Command> timers,
       HostMmuConfig config,
-      Settings settings) {
+      Settings settings,
+      HostMmuCore firstCore) {
     super(ctx);
     this.ctx = ctx;
     ctx.setLoggerName(HostMmu.class);
@@ -482,7 +530,8 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
     this.config = config;
     this.settings = settings;
     this.vcpus = config.vcpus();
-    this.core = new HostMmuCore(config);
+    this.core = Objects.requireNonNull(firstCore, "firstCore");
+    this.flushRequested = new boolean[vcpus];
     this.ackRef = ctx.getSelf().narrow();
     this.subscribers = (ActorRef<TlbShootdown>[]) new ActorRef<?>[vcpus];
     this.maps = new ReplyMemory<>(vcpus);
@@ -504,6 +553,7 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
         .onMessage(ShootdownTimedOut.class, this::onShootdownTimedOut)
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(CheckInvariants.class, this::onCheckInvariants)
+        .onMessage(DumpShadow.class, this::onDumpShadow)
         .onSignal(Terminated.class, this::onTerminated)
         .build();
   }
@@ -549,6 +599,11 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
                 r.unreachableEntries(),
                 r.htabValid(),
                 epoch));
+    return this;
+  }
+
+  private Behavior<Command> onDumpShadow(DumpShadow m) {
+    m.replyTo().tell(new ShadowDumped(core.shadowDump(), epoch));
     return this;
   }
 
@@ -662,6 +717,7 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
     if (prior != null) {
       return replay(m.replyTo(), prior);
     }
+    flushRequested[m.vcpu()] = false;
     int removed;
     try {
       removed = core.flushAll(m.vcpu());
@@ -703,12 +759,12 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
     }
     guard.noteInvalidation(m.notifierSeq());
     count(ShellCounter.NOTIFIER_EVENTS);
+    if (m.fullFlush()) {
+      return notifierFlushRequest(m);
+    }
     int removed;
     try {
-      removed =
-          m.fullFlush()
-              ? core.notifierFullFlush()
-              : core.notifierRangeFlush(m.gfnStart() << 12, m.gfnEnd() << 12);
+      removed = core.notifierRangeFlush(m.gfnStart() << 12, m.gfnEnd() << 12);
     } catch (RuntimeException e) {
       return coreFailed(
           e, "NotifierInvalidate", -1, m.gfnStart() << 12, m.replyTo(), m.notifierSeq());
@@ -718,6 +774,20 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
     }
     NotifierAcked reply = new NotifierAcked(m.notifierSeq(), removed, epoch);
     return acknowledge(removed > 0, () -> m.replyTo().tell(reply));
+  }
+
+  /**
+   * Q8 (spec 5.7): {@code kvm_flush_remote_tlbs} sets KVM_REQ_TLB_FLUSH on every vCPU and kicks
+   * them (the IPI, waited for): a shootdown with {@code flushRequested} to every subscriber; each
+   * vCPU empties its TLB, applies its buffered stores and acks, and flushes its shadow PTEs ({@link
+   * FlushVcpu}) at its next guest entry. The notifier is acknowledged when every vCPU acked.
+   */
+  private Behavior<Command> notifierFlushRequest(NotifierInvalidate m) {
+    core.notifierFullFlushRequested();
+    Arrays.fill(flushRequested, true);
+    epoch++;
+    NotifierAcked reply = new NotifierAcked(m.notifierSeq(), 0, epoch);
+    return acknowledge(true, () -> m.replyTo().tell(reply));
   }
 
   private Behavior<Command> onSubscribeTlb(SubscribeTlb m) {
@@ -752,7 +822,7 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
       // A vCPU has seen epochs of an earlier incarnation: move above them so none repeats.
       epoch = m.knownEpoch() + 1;
     }
-    m.vcpuRef().tell(new TlbShootdown(epoch, ackRef));
+    m.vcpuRef().tell(new TlbShootdown(epoch, ackRef, flushRequested[m.vcpu()]));
     return this;
   }
 
@@ -768,11 +838,12 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
       return this;
     }
     ShootdownRound r = new ShootdownRound(epoch, vcpus);
-    TlbShootdown shootdown = new TlbShootdown(epoch, ackRef);
+    TlbShootdown plain = new TlbShootdown(epoch, ackRef, false);
+    TlbShootdown requesting = new TlbShootdown(epoch, ackRef, true);
     for (int v = 0; v < vcpus; v++) {
       if (subscribers[v] != null) {
         r.await(v);
-        subscribers[v].tell(shootdown);
+        subscribers[v].tell(flushRequested[v] ? requesting : plain);
       }
     }
     count(ShellCounter.SHOOTDOWNS);
@@ -904,7 +975,9 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
             e);
     core = new HostMmuCore(config);
     epoch++;
-    Failed reply = new Failed(requestId, what + ": " + e);
+    Failed reply =
+        new Failed(
+            requestId, what + " (vcpu " + vcpu + ", ea 0x" + Long.toHexString(ea) + "): " + e);
     return acknowledge(true, () -> replyTo.tell(reply));
   }
 }

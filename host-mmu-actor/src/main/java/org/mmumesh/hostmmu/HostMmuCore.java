@@ -64,6 +64,9 @@ public final class HostMmuCore {
   private final SidMapToggle toggle;
   private final HostMmuStats stats = new HostMmuStats();
 
+  /** Test hook: {@link #mapPage} throws for this guest ea page ({@code ea >>> 12}); -1: never. */
+  private long failMapEaPage = -1;
+
   /** A VM host MMU with its own SID-map toggle (one VM per simulated host). */
   public HostMmuCore(HostMmuConfig config) {
     this(config, new SidMapToggle());
@@ -127,6 +130,10 @@ public final class HostMmuCore {
   public MapResult mapPage(int vcpu, GuestPte gpte, long gvsid, long pfn, boolean writable) {
     checkVcpu(vcpu);
     Objects.requireNonNull(gpte, "gpte");
+    if (failMapEaPage >= 0 && (gpte.eaddr() >>> 12) == failMapEaPage) {
+      throw new IllegalStateException(
+          "injected core failure: mapPage of ea page 0x" + Long.toHexString(failMapEaPage));
+    }
     boolean is64 = config.kind().is64();
     Checks.inRange("pfn", pfn, 0, is64 ? HostHtab.MAX_PFN_64 : HostHtab.MAX_PFN_32);
     if (!is64) {
@@ -293,6 +300,16 @@ public final class HostMmuCore {
   }
 
   /**
+   * An MMU-notifier event in {@code full} mode (Q8) as the kernel really handles it (spec 5.7):
+   * {@code kvm_flush_remote_tlbs} only sets KVM_REQ_TLB_FLUSH on every vCPU; nothing is flushed
+   * here. Each vCPU then calls {@link #flushAll(int)} when it next enters the guest. Counts the
+   * event ({@code NOTIFIER_FULL_FLUSHES}) so that both engines report the same counters.
+   */
+  public void notifierFullFlushRequested() {
+    stats.inc(HostMmuStats.Counter.NOTIFIER_FULL_FLUSHES);
+  }
+
+  /**
    * An MMU-notifier event in {@code range} mode (later kernels, spec 10): {@code pte_pflush} of the
    * guest-real range {@code [paStart, paEnd)} on every vCPU. Returns entries invalidated.
    */
@@ -363,6 +380,55 @@ public final class HostMmuCore {
   /** The SID-map toggle in use. */
   public SidMapToggle toggle() {
     return toggle;
+  }
+
+  /**
+   * A snapshot of every vCPU's live shadow-PTE cache entries with their host HPTEs, in {@link
+   * ShadowDump.ShadowEntry#ORDER}, and the counters: the one dump both engines compare.
+   */
+  public ShadowDump shadowDump() {
+    List<List<ShadowDump.ShadowEntry>> all = new ArrayList<>(caches.length);
+    for (int c = 0; c < caches.length; c++) {
+      List<ShadowDump.ShadowEntry> out = new ArrayList<>(caches[c].count());
+      for (HpteCacheEntry e : caches[c].entries()) {
+        int slot = e.slot();
+        boolean present =
+            htab.isValid(slot)
+                && htab.ownerAt(slot) == ownerToken(c, e.index())
+                && htab.vpnAt(slot) == e.hostVpn();
+        Lookup prot = present ? htab.protectionOf(slot) : Lookup.MISS;
+        GuestPte p = e.pte();
+        out.add(
+            new ShadowDump.ShadowEntry(
+                e.index(),
+                p.eaddr(),
+                p.vpage(),
+                p.raddr(),
+                p.gfn(),
+                p.mayRead(),
+                p.mayWrite(),
+                p.mayExecute(),
+                p.pageSize() == null ? null : p.pageSize().name(),
+                e.hostVpn(),
+                e.pfn(),
+                slot,
+                present,
+                present && prot.isWritable(),
+                present && prot.isExecutable(),
+                e.hostPageSize() == null ? null : e.hostPageSize().name()));
+      }
+      out.sort(ShadowDump.ShadowEntry.ORDER);
+      all.add(out);
+    }
+    return new ShadowDump(all, stats().toMap());
+  }
+
+  /**
+   * Test hook (fault injection, issue 4 "supervision"): from now on {@link #mapPage} throws an
+   * {@link IllegalStateException} when {@code gpte.eaddr() >>> 12 == eaPage}; -1 turns it off.
+   */
+  void failMapPageAt(long eaPage) {
+    this.failMapEaPage = eaPage;
   }
 
   /** Live cache entries summed over vCPUs. */

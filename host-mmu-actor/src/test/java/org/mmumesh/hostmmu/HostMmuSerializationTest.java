@@ -51,6 +51,7 @@ class HostMmuSerializationTest {
     TestProbe<HostMmu.TlbShootdown> vcpu = kit.createTestProbe();
     TestProbe<HostMmu.StatsReply> stats = kit.createTestProbe();
     TestProbe<HostMmu.InvariantsReply> inv = kit.createTestProbe();
+    TestProbe<HostMmu.ShadowDumped> dump = kit.createTestProbe();
     var g = pte(GVSID1, 0x10005000L, 0xAB000L, true);
     var g64k =
         new org.mmumesh.common.GuestPte(
@@ -72,7 +73,8 @@ class HostMmuSerializationTest {
             new HostMmu.SubscribeTlb(2, 99, vcpu.getRef()),
             new HostMmu.TlbShootdownAck(2, 17),
             new HostMmu.GetStats(stats.getRef()),
-            new HostMmu.CheckInvariants(inv.getRef()));
+            new HostMmu.CheckInvariants(inv.getRef()),
+            new HostMmu.DumpShadow(dump.getRef()));
     for (Command c : all) {
       roundTrip(c);
     }
@@ -87,6 +89,31 @@ class HostMmuSerializationTest {
     List<Object> all =
         List.of(
             new HostMmu.TlbShootdown(12, ack.getRef()),
+            new HostMmu.TlbShootdown(13, ack.getRef(), true),
+            new HostMmu.ShadowDumped(
+                new ShadowDump(
+                    List.of(
+                        List.of(
+                            new ShadowDump.ShadowEntry(
+                                3,
+                                0x10005000L,
+                                0x12340005L,
+                                0xAB000L,
+                                0xAB,
+                                true,
+                                true,
+                                false,
+                                "SIZE_4K",
+                                0x7770005L,
+                                0x777,
+                                81,
+                                true,
+                                true,
+                                false,
+                                "SIZE_4K")),
+                        List.of()),
+                    counters),
+                5),
             new HostMmu.LookedUp(1, -1, Lookup.MISS, -1, 1),
             new HostMmu.LookedUp(2, 77, Lookup.HIT_RO_NOEXEC, 0x777, 5),
             new HostMmu.Mapped(3, true, true, false, 6),

@@ -191,17 +191,122 @@ class HostMmuTest {
   // ---- notifier modes (spec 5.7, Q8) ----------------------------------------------------------
 
   @Test
-  void notifierFullFlush_removesEveryEntryOfEveryVcpu() {
+  void notifierFullFlush_isDeferred_requestsAFlushOfEveryVcpu_andAcksAfterEveryVcpuAcked() {
     ActorRef<Command> mmu = spawn(2);
+    TestProbe<TlbShootdown> v0 = subscribe(mmu, 0);
+    TestProbe<TlbShootdown> v1 = subscribe(mmu, 1);
     map(mmu, 0, pte(GVSID1, 0x10005000L, 0xAB000L, true), GVSID1, 0x777, true, -1);
     map(mmu, 1, pte(GVSID2, 0x20006000L, 0xCD000L, true), GVSID2, 0x778, true, -1);
 
-    NotifierAcked ack = notify(mmu, 0xAB, 0xAC, 1, true); // range ignored under Q8
+    TestProbe<NotifierReply> reply = kit.createTestProbe();
+    mmu.tell(new NotifierInvalidate(0xAB, 0xAC, 1, true, reply.getRef())); // range ignored (Q8)
+    TlbShootdown s0 = v0.expectMessageClass(TlbShootdown.class);
+    TlbShootdown s1 = v1.expectMessageClass(TlbShootdown.class);
+    assertThat(s0.flushRequested()).isTrue();
+    assertThat(s1.flushRequested()).isTrue();
+    s0.ack().tell(new TlbShootdownAck(0, s0.epoch()));
+    reply.expectNoMessage(QUIET); // the IPI of kvm_flush_remote_tlbs is waited for
+    s1.ack().tell(new TlbShootdownAck(1, s1.epoch()));
+    NotifierAcked ack = reply.expectMessageClass(NotifierAcked.class);
     assertThat(ack.notifierSeq()).isEqualTo(1);
-    assertThat(ack.removed()).isEqualTo(2);
-    assertThat(lookup(mmu, 0, GVSID1, 0x10005000L).slot()).isEqualTo(-1);
-    assertThat(lookup(mmu, 1, GVSID2, 0x20006000L).slot()).isEqualTo(-1);
+    assertThat(ack.removed()).isZero();
+    assertThat(ack.epoch()).isEqualTo(s0.epoch());
+    // nothing flushed yet: each vCPU flushes at its next guest entry
+    assertThat(lookup(mmu, 0, GVSID1, 0x10005000L).protection()).isEqualTo(Lookup.HIT_RW);
     assertThat(stats(mmu).counters()).containsEntry("NOTIFIER_FULL_FLUSHES", 1L);
+
+    TestProbe<FlushReply> f = kit.createTestProbe();
+    mmu.tell(new FlushVcpu(ids.getAndIncrement(), 0, f.getRef()));
+    TlbShootdown t0 = v0.expectMessageClass(TlbShootdown.class);
+    TlbShootdown t1 = v1.expectMessageClass(TlbShootdown.class);
+    assertThat(t0.flushRequested()).isFalse(); // vCPU 0's request is served
+    assertThat(t1.flushRequested()).isTrue(); // vCPU 1's is still pending
+    t0.ack().tell(new TlbShootdownAck(0, t0.epoch()));
+    t1.ack().tell(new TlbShootdownAck(1, t1.epoch()));
+    assertThat(f.expectMessageClass(Flushed.class).removed()).isEqualTo(1);
+    assertThat(lookup(mmu, 0, GVSID1, 0x10005000L).slot()).isEqualTo(-1);
+    assertThat(lookup(mmu, 1, GVSID2, 0x20006000L).protection()).isEqualTo(Lookup.HIT_RW);
+    assertThat(dump(mmu).vcpus().get(1)).hasSize(1);
+  }
+
+  @Test
+  void notifierFullFlush_requestReachesAVcpuThatSubscribesLater() {
+    ActorRef<Command> mmu = spawn(1);
+    notify(mmu, 0, 1, 1, true); // no subscriber: acked at once
+    TestProbe<TlbShootdown> p = kit.createTestProbe();
+    mmu.tell(new SubscribeTlb(0, p.getRef()));
+    assertThat(p.expectMessageClass(TlbShootdown.class).flushRequested()).isTrue();
+  }
+
+  // ---- dumps and core failures ----------------------------------------------------------------
+
+  private ShadowDump dump(ActorRef<Command> mmu) {
+    TestProbe<HostMmu.ShadowDumped> p = kit.createTestProbe();
+    mmu.tell(new HostMmu.DumpShadow(p.getRef()));
+    return p.expectMessageClass(HostMmu.ShadowDumped.class).dump();
+  }
+
+  @Test
+  void dumpShadow_listsEveryVcpusEntries_inCanonicalOrder_withGfnPfnAndProtection() {
+    ActorRef<Command> mmu = spawn(2);
+    map(mmu, 0, pte(GVSID1, 0x10006000L, 0xAC000L, true), GVSID1, 0x779, false, -1);
+    map(mmu, 0, pte(GVSID1, 0x10005000L, 0xAB000L, true), GVSID1, 0x777, true, -1);
+
+    ShadowDump d = dump(mmu);
+    assertThat(d.vcpus()).hasSize(2);
+    assertThat(d.vcpus().get(1)).isEmpty();
+    assertThat(d.vcpus().get(0))
+        .extracting(ShadowDump.ShadowEntry::eaddr)
+        .containsExactly(0x10005000L, 0x10006000L);
+    ShadowDump.ShadowEntry rw = d.vcpus().get(0).get(0);
+    assertThat(rw.gfn()).isEqualTo(0xAB);
+    assertThat(rw.pfn()).isEqualTo(0x777);
+    assertThat(rw.writable()).isTrue();
+    assertThat(rw.hptePresent()).isTrue();
+    assertThat(rw.index()).isEqualTo(1);
+    ShadowDump.ShadowEntry ro = d.vcpus().get(0).get(1);
+    assertThat(ro.writable()).isFalse();
+    assertThat(d.counters()).containsEntry("INSTALLS_RO", 1L).containsEntry("INSTALLS_RW", 1L);
+    assertThat(d.withoutPfns().vcpus().get(0)).allMatch(e -> e.pfn() == -1);
+  }
+
+  @Test
+  void mapPage_whoseCoreThrows_failsNamingVcpuAndAddress_resetsAndShootsDown_andStaysUsable() {
+    HostMmuConfig cfg = HostMmuConfig.host64(1);
+    HostMmuCore first = new HostMmuCore(cfg);
+    first.failMapPageAt(0x10006L);
+    ActorRef<Command> mmu =
+        kit.spawn(HostMmu.create(cfg, HostMmu.Settings.defaults(), () -> first));
+    TestProbe<TlbShootdown> v0 = subscribe(mmu, 0);
+    map(mmu, 0, pte(GVSID1, 0x10005000L, 0xAB000L, true), GVSID1, 0x777, true, -1);
+
+    TestProbe<MapReply> p = kit.createTestProbe();
+    mmu.tell(
+        new MapPage(
+            42, 0, pte(GVSID1, 0x10006000L, 0xAC000L, true), GVSID1, 0x778, true, -1, p.getRef()));
+    TlbShootdown s = v0.expectMessageClass(TlbShootdown.class); // the reset shoots down every TLB
+    p.expectNoMessage(QUIET); // the Failed waits for the ack
+    s.ack().tell(new TlbShootdownAck(0, s.epoch()));
+    HostMmu.Failed failed = p.expectMessageClass(HostMmu.Failed.class);
+    assertThat(failed.requestId()).isEqualTo(42);
+    assertThat(failed.cause()).contains("vcpu 0").contains("ea 0x10006000").contains("MapPage");
+    // consistent: every shadow entry dropped, invariants hold, the retry is applied once
+    assertThat(dump(mmu).entryCount()).isZero();
+    assertThat(invariants(mmu).ok()).isTrue();
+    assertThat(stats(mmu).counters()).containsEntry("CORE_FAILURES", 1L);
+    TestProbe<MapReply> retry = kit.createTestProbe();
+    mmu.tell(
+        new MapPage(
+            43,
+            0,
+            pte(GVSID1, 0x10006000L, 0xAC000L, true),
+            GVSID1,
+            0x778,
+            true,
+            -1,
+            retry.getRef()));
+    assertThat(retry.expectMessageClass(Mapped.class).installed()).isTrue();
+    assertThat(lookup(mmu, 0, GVSID1, 0x10006000L).protection()).isEqualTo(Lookup.HIT_RW);
   }
 
   @Test
