@@ -1,0 +1,114 @@
+package org.mmumesh.gateway;
+
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gRPC server wiring, separate from the service implementations (style item 11): the services,
+ * {@code grpc.health.v1} (a {@link HealthStatusManager}: SERVING for the whole server and each
+ * service once started) and server reflection (v1). {@link #shutdown(Duration)} is graceful: health
+ * NOT_SERVING first (load balancers stop sending), then the server stops taking calls, in-flight
+ * calls drain for up to the given time, then whatever is left is cancelled. Whoever owns the actor
+ * system registers {@link #shutdown(Duration)} with CoordinatedShutdown's {@code service-unbind}
+ * phase so the gateway stops before the actors do.
+ */
+public final class GatewayServer implements AutoCloseable {
+  /** Largest inbound message, bytes (a workload batch of 65536 accesses fits). */
+  public static final int MAX_INBOUND_MESSAGE_BYTES = 8 * 1024 * 1024;
+
+  private final Server server;
+  private final HealthStatusManager health;
+  private final List<ServerServiceDefinition> services;
+
+  private GatewayServer(
+      ServerBuilder<?> builder, List<BindableService> services, List<ServerInterceptor> ics) {
+    this.health = new HealthStatusManager();
+    this.services = services.stream().map(BindableService::bindService).toList();
+    for (ServerServiceDefinition d : this.services) {
+      builder.addService(io.grpc.ServerInterceptors.intercept(d, ics));
+    }
+    builder.addService(health.getHealthService());
+    builder.addService(ProtoReflectionServiceV1.newInstance());
+    builder.maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES);
+    this.server = builder.build();
+  }
+
+  /** A server on {@code host:port} (port 0: a free port, see {@link #port()}), not started. */
+  public static GatewayServer netty(
+      String host, int port, List<BindableService> services, List<ServerInterceptor> ics) {
+    Fields.uint32("port", port, 0, 65535);
+    return new GatewayServer(
+        NettyServerBuilder.forAddress(new InetSocketAddress(host, port)), services, ics);
+  }
+
+  /** An in-process server named {@code name} (tests, benchmarks), not started. */
+  public static GatewayServer inProcess(
+      String name, List<BindableService> services, List<ServerInterceptor> ics) {
+    return new GatewayServer(
+        InProcessServerBuilder.forName(Objects.requireNonNull(name, "name")).directExecutor(),
+        services,
+        ics);
+  }
+
+  /** Starts serving and reports SERVING on the health service. */
+  public GatewayServer start() {
+    try {
+      server.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("gateway: cannot listen: " + e.getMessage(), e);
+    }
+    health.setStatus("", ServingStatus.SERVING);
+    for (ServerServiceDefinition d : services) {
+      health.setStatus(d.getServiceDescriptor().getName(), ServingStatus.SERVING);
+    }
+    return this;
+  }
+
+  /** The bound port (Netty), or -1 in process. */
+  public int port() {
+    return server.getPort();
+  }
+
+  /**
+   * Graceful shutdown: health NOT_SERVING, stop accepting, drain in-flight calls for up to {@code
+   * drain}, then cancel the rest.
+   */
+  public void shutdown(Duration drain) {
+    health.enterTerminalState();
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(drain.toMillis(), TimeUnit.MILLISECONDS)) {
+        server.shutdownNow();
+        server.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** True once terminated. */
+  public boolean isTerminated() {
+    return server.isTerminated();
+  }
+
+  @Override
+  public void close() {
+    shutdown(Duration.ofSeconds(5));
+  }
+}
