@@ -2,37 +2,47 @@ package org.mmumesh.mesh;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import java.time.Duration;
-import java.util.ArrayList;
+import com.typesafe.config.ConfigParseOptions;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.function.Function;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.RecipientRef;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import java.util.Set;
 import org.mmumesh.engine.EngineConfig;
-import org.mmumesh.engine.GuestLayout;
-import org.mmumesh.guestmmu.GuestMmu;
-import org.mmumesh.pageframe.PageFrame;
-import org.mmumesh.vcpu.VcpuSetup;
-import org.mmumesh.workload.GuestImage;
 import org.mmumesh.workload.WorkloadSpec;
 
 /**
- * Runs a workload on the actor mesh, on one node in a local actor system named {@value
- * #SYSTEM_NAME} (architecture section 4): the {@link Guardian} wires the actors; this class then
- * creates each VM on the page frames as {@code SequentialEngine.createVm} does ({@code CreateVm},
- * memslot 0 over {@code [0, layout.memoryPages)} at host page 0, the boot image's pages populated),
- * feeds every vCPU its access source in {@code RunBatch}es (at most {@link #MAX_OUTSTANDING}
- * outstanding per vCPU), waits for every batch, and collects the vCPUs' counters, the final frame
- * contents of every gfn ({@code ReadFrames}) and the guest HTAB words ({@code DumpHtab}).
+ * Runs a workload on the actor mesh (architecture section 4): every component is a Cluster Sharding
+ * entity of a Pekko cluster, wired by a {@link Guardian} on each node (entity types, ids and roles
+ * are listed there).
+ *
+ * <p><b>The embedded default</b> ({@link #run(WorkloadSpec, EngineConfig)}) is a single-node
+ * cluster in this JVM: one actor system named {@value #SYSTEM_NAME}, Artery TCP on {@code
+ * 127.0.0.1} and a free port, the node joins itself and holds every role; the run starts once the
+ * member is Up. {@link #run(WorkloadSpec, EngineConfig, List)} runs the same workload on several
+ * nodes in this JVM (one cluster, free loopback ports, the entities spread by the nodes' roles);
+ * {@link MeshCluster} gives the running cluster itself (placement queries, for tests).
+ *
+ * <p><b>Configuration</b> ({@value #CONFIG_RESOURCE} on the class path, read by {@link #config};
+ * {@code application.conf} and system properties override it):
+ *
+ * <ul>
+ *   <li>{@code mmumesh.mesh.hostname} ({@code "127.0.0.1"}): the Artery bind/advertised host.
+ *   <li>{@code mmumesh.mesh.port} ({@code 0} = a free port): the Artery port.
+ *   <li>{@code mmumesh.mesh.roles} ({@code [frames, mmu, vcpu]}): this node's cluster roles ({@link
+ *       #ROLE_FRAMES}, {@link #ROLE_MMU}, {@link #ROLE_VCPU}).
+ *   <li>{@code mmumesh.mesh.startup-timeout} ({@code 30s}): the wait for every node to be Up.
+ *   <li>{@code mmumesh.mesh.shutdown-timeout} ({@code 30s}): the wait for each node to terminate.
+ *   <li>fixed there: {@code pekko.actor.provider = cluster}; {@code
+ *       org.mmumesh.common.CborSerializable} bound to {@code jackson-cbor}; Java serialization off;
+ *       the split-brain resolver with {@code keep-majority}; cluster JMX off (several nodes may
+ *       share a JVM); {@code pekko.cluster.min-nr-of-members} (raised by {@link MeshCluster} to its
+ *       node count).
+ * </ul>
+ *
+ * <p>Each run creates each VM on the page frames as {@code SequentialEngine.createVm} does ({@code
+ * CreateVm}, memslot 0 over {@code [0, layout.memoryPages)} at host page 0, the boot image's pages
+ * populated), feeds every vCPU its access source in {@code RunBatch}es of {@link #BATCH} accesses
+ * (at most {@link #MAX_OUTSTANDING} outstanding per vCPU), waits for every batch, and collects the
+ * vCPUs' counters, the final frame contents of every gfn ({@code ReadFrames}) and the guest HTAB
+ * words ({@code DumpHtab}). Every access is counted once, completed or failed (invariant 6).
  *
  * <p>Differences from the sequential engine: <b>KSM is off</b> in the mesh (no KSM actor is wired
  * yet), and the host MMU applies Q8 full flushes at notifier time, where the sequential engine
@@ -41,8 +51,23 @@ import org.mmumesh.workload.WorkloadSpec;
  * livelock bound.
  */
 public final class MeshEngine {
-  /** The actor system's name. */
+  /** The actor system's name (the same on every node of a cluster). */
   public static final String SYSTEM_NAME = "mmumesh-mesh";
+
+  /** The class-path resource holding the mesh's configuration defaults. */
+  public static final String CONFIG_RESOURCE = "mmumesh-mesh.conf";
+
+  /** The role of nodes hosting the per-host entities: {@code PageFrame} (and {@code Ksm}). */
+  public static final String ROLE_FRAMES = "frames";
+
+  /** The role of nodes hosting the per-VM entities {@code GuestMmu} and {@code HostMmu}. */
+  public static final String ROLE_MMU = "mmu";
+
+  /** The role of nodes hosting the {@code Vcpu} entities. */
+  public static final String ROLE_VCPU = "vcpu";
+
+  /** Every role: a node with all of them runs every entity. */
+  public static final Set<String> ALL_ROLES = Set.of(ROLE_FRAMES, ROLE_MMU, ROLE_VCPU);
 
   /** Accesses per {@code RunBatch}. */
   public static final int BATCH = 256;
@@ -50,176 +75,50 @@ public final class MeshEngine {
   /** Batches outstanding per vCPU. */
   public static final int MAX_OUTSTANDING = 2;
 
-  private static final Duration ASK = Duration.ofSeconds(30);
-
   private MeshEngine() {}
 
-  /** The local actor system's configuration: CBOR bindings, no Java serialization, local. */
-  static Config config() {
-    return ConfigFactory.parseString(
-            "pekko.actor.provider = local\n"
-                + "pekko.actor.serialization-bindings {\n"
-                + "  \"org.mmumesh.common.CborSerializable\" = jackson-cbor\n"
-                + "}\n"
-                + "pekko.actor.allow-java-serialization = off\n"
-                + "pekko.log-dead-letters-during-shutdown = off\n")
-        .withFallback(ConfigFactory.load());
+  /**
+   * A node's configuration: {@code overrides}, then system properties, {@code application.conf},
+   * {@value #CONFIG_RESOURCE} and the libraries' {@code reference.conf}, resolved (so an override
+   * of {@code mmumesh.mesh.port} or {@code mmumesh.mesh.roles} reaches the {@code pekko} keys
+   * derived from it).
+   */
+  public static Config config(Config overrides) {
+    ClassLoader cl = MeshEngine.class.getClassLoader();
+    return overrides
+        .withFallback(ConfigFactory.defaultOverrides(cl))
+        .withFallback(ConfigFactory.defaultApplication(cl))
+        .withFallback(
+            ConfigFactory.parseResources(
+                cl, CONFIG_RESOURCE, ConfigParseOptions.defaults().setAllowMissing(false)))
+        .withFallback(ConfigFactory.defaultReference(cl))
+        .resolve();
   }
 
   /**
-   * Runs {@code spec} with {@code cfg} and returns the counters, failures, frames and HTAB words.
+   * Runs {@code spec} with {@code cfg} on the embedded single-node cluster and returns the
+   * counters, failures, frames and HTAB words.
    *
    * @throws IllegalArgumentException when the configuration does not fit the workload (a 64-bit
    *     guest on a 32-bit host)
-   * @throws IllegalStateException when the mesh does not answer (a setup step was refused, or a
-   *     step timed out)
+   * @throws IllegalStateException when the node is not Up in time, or the mesh does not answer (a
+   *     setup step was refused, or a step timed out)
    */
   public static MeshResult run(WorkloadSpec spec, EngineConfig cfg) {
-    if (cfg.host32() && spec.mmu() == org.mmumesh.workload.MmuKind.BOOK3S_64) {
-      throw new IllegalArgumentException(
-          "host: a 64-bit guest cannot run on a 32-bit host (spec section 10); allowed: a 64-bit"
-              + " host, or a 32-bit guest (mmu=32)");
-    }
-    Guardian.VcpuSetupOf setupOf =
-        (vm, v) ->
-            new VcpuSetup(
-                vm,
-                v,
-                cfg.options(),
-                cfg.tlbEntries(),
-                cfg.maxFaultsPerAccess(),
-                Duration.ofSeconds(10),
-                3,
-                MAX_OUTSTANDING,
-                1024);
-    ActorSystem<Guardian.Command> system =
-        ActorSystem.create(Guardian.create(spec, cfg, setupOf), SYSTEM_NAME, config());
-    try {
-      return drive(system, spec);
-    } finally {
-      system.terminate();
-      try {
-        system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (ExecutionException | TimeoutException e) {
-        // the run's result stands; the system is going away
-      }
+    try (MeshCluster cluster = MeshCluster.embedded(spec, cfg)) {
+      return cluster.run();
     }
   }
 
-  private static MeshResult drive(ActorSystem<Guardian.Command> system, WorkloadSpec spec) {
-    GuestLayout layout = GuestLayout.of(spec.mmu(), spec.pagesPerVm());
-    Guardian.Wiring w =
-        ask(system, system, (ActorRef<Guardian.Wiring> r) -> new Guardian.GetWiring(r));
-    ActorRef<PageFrame.Command> pf = w.frames();
-    long id = 1;
-    for (int vm = 0; vm < spec.vms(); vm++) {
-      int v = vm;
-      long rid = id++;
-      expect(
-          ask(system, pf, (ActorRef<PageFrame.VmReply> r) -> new PageFrame.CreateVm(rid, v, r)),
-          PageFrame.VmCreated.class);
-      long sid = id++;
-      expect(
-          ask(
-              system,
-              pf,
-              (ActorRef<PageFrame.SlotReply> r) ->
-                  new PageFrame.AddSlot(sid, v, 0, 0, layout.memoryPages(), 0, false, r)),
-          PageFrame.SlotAdded.class);
-      if (spec.image().isPresent()) {
-        GuestImage image = spec.image().get();
-        for (int p = 0; p < image.pages(); p++) {
-          long pid = id++;
-          long gfn = p;
-          long fp = image.fingerprint(p);
-          expect(
-              ask(
-                  system,
-                  pf,
-                  (ActorRef<PageFrame.PopulateReply> r) ->
-                      new PageFrame.Populate(pid, v, gfn, fp, r)),
-              PageFrame.Populated.class);
-        }
-      }
+  /**
+   * Runs {@code spec} with {@code cfg} on {@code nodeRoles.size()} nodes in this JVM forming one
+   * cluster, node {@code i} holding the roles {@code nodeRoles.get(i)}, node 0 driving; see {@link
+   * MeshCluster#start}.
+   */
+  public static MeshResult run(
+      WorkloadSpec spec, EngineConfig cfg, List<? extends Set<String>> nodeRoles) {
+    try (MeshCluster cluster = MeshCluster.start(spec, cfg, nodeRoles)) {
+      return cluster.run();
     }
-    List<List<CompletableFuture<Driver.Outcome>>> done = new ArrayList<>();
-    List<CompletableFuture<Driver.Outcome>> all = new ArrayList<>();
-    for (int vm = 0; vm < spec.vms(); vm++) {
-      List<CompletableFuture<Driver.Outcome>> row = new ArrayList<>();
-      for (int v = 0; v < spec.vcpusPerVm(); v++) {
-        CompletableFuture<Driver.Outcome> f = new CompletableFuture<>();
-        row.add(f);
-        all.add(f);
-      }
-      done.add(List.copyOf(row));
-    }
-    system.tell(new Guardian.Start(BATCH, MAX_OUTSTANDING, List.copyOf(done)));
-    Map<String, Long> counters = new TreeMap<>();
-    long completed = 0;
-    long failed = 0;
-    List<String> failures = new ArrayList<>();
-    for (CompletableFuture<Driver.Outcome> f : all) {
-      Driver.Outcome o = await(f, Duration.ofMinutes(10));
-      completed += o.completed();
-      failed += o.failed();
-      failures.addAll(o.failures());
-      if (o.counters() != null) {
-        o.counters().toMap().forEach((k, n) -> counters.merge(k, n, Long::sum));
-      }
-    }
-    List<long[]> frames = new ArrayList<>();
-    List<long[]> addrs = new ArrayList<>();
-    List<long[]> words = new ArrayList<>();
-    for (int vm = 0; vm < spec.vms(); vm++) {
-      int v = vm;
-      long rid = id++;
-      PageFrame.FramesRead fr =
-          expect(
-              ask(
-                  system,
-                  pf,
-                  (ActorRef<PageFrame.FramesReply> r) ->
-                      new PageFrame.ReadFrames(rid, v, 0, (int) layout.memoryPages(), r)),
-              PageFrame.FramesRead.class);
-      frames.add(fr.fingerprints());
-      long hid = id++;
-      GuestMmu.HtabDumped h =
-          expect(
-              ask(
-                  system,
-                  w.guests().get(vm),
-                  (ActorRef<GuestMmu.HtabReply> r) -> new GuestMmu.DumpHtab(hid, r)),
-              GuestMmu.HtabDumped.class);
-      addrs.add(h.addrs());
-      words.add(h.words());
-    }
-    return new MeshResult(counters, completed, failed, List.copyOf(failures), frames, addrs, words);
-  }
-
-  private static <Q, R> R ask(
-      ActorSystem<?> system, RecipientRef<Q> to, Function<ActorRef<R>, Q> message) {
-    CompletionStage<R> s = AskPattern.ask(to, message::apply, ASK, system.scheduler());
-    return await(s.toCompletableFuture(), ASK.plusSeconds(5));
-  }
-
-  private static <T> T await(CompletableFuture<T> f, Duration timeout) {
-    try {
-      return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("mesh: interrupted", e);
-    } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("mesh: no answer within " + timeout + ": " + e, e);
-    }
-  }
-
-  private static <T> T expect(Object reply, Class<T> kind) {
-    if (!kind.isInstance(reply)) {
-      throw new IllegalStateException(
-          "mesh setup: expected " + kind.getSimpleName() + " but got " + reply);
-    }
-    return kind.cast(reply);
   }
 }
