@@ -40,6 +40,21 @@ import org.mmumesh.pageframe.PageFrames;
  * MADV_UNMERGEABLE frees the range's rmap_items at once (the kernel frees them when ksmd next
  * passes); {@code merge_across_nodes} is not modelled (one node).
  *
+ * <h2>The merge handshake ({@link WriteProtectGate})</h2>
+ *
+ * A scanner built with a gate other than {@link WriteProtectGate#SYNCHRONOUS} (the actor mesh's
+ * {@link KsmFrameScanner}) write-protects, before it changes anything for a merge, every page the
+ * merge will write-protect; if one of them has an invalidation whose acknowledgements are
+ * outstanding it rewinds the cursor to the page, ends the batch early and reports {@link
+ * #handshakePending()}. The page is not counted as visited then: it is counted when re-processed.
+ * Re-processing runs {@code cmp_and_merge_page} again (its earlier steps are idempotent: the item
+ * already left its tree, the rmap item exists, stale nodes were pruned), so if nothing happened in
+ * between the outcome is exactly the synchronous scanner's (tested), and if a store changed a page
+ * meanwhile the checksum or content checks refuse the merge ("merge only if the fingerprint is
+ * still F"). A page that needs a handshake again on its re-processing (it became writable again in
+ * between) is not rewound a second time: that merge is abandoned for this pass ({@link
+ * #handshakesAbandoned()}), which bounds the work of a batch.
+ *
  * <p>Not thread-safe: one engine or one actor drives it, together with the {@link PageFrames} it
  * scans.
  */
@@ -74,6 +89,7 @@ public final class KsmScanner {
   }
 
   private final PageFrames pf;
+  private final WriteProtectGate gate;
   private final RmapItems items = new RmapItems();
   private final StableTree stable = new StableTree();
   private final List<MmSlot> mmList = new ArrayList<>();
@@ -106,6 +122,14 @@ public final class KsmScanner {
   private long treeHva;
   private int treePfn;
 
+  // The merge handshake: cmpAndMergePage asks the batch to stop and rewind; the item rewound last.
+  private boolean rewind;
+  private boolean revisiting;
+  private int rewoundItem = -1;
+  private boolean handshakePending;
+  private long handshakeRewinds;
+  private long handshakesAbandoned;
+
   // Counters (spec 7.5).
   private long pagesShared;
   private long pagesSharing;
@@ -125,7 +149,16 @@ public final class KsmScanner {
    * kernel; set {@link #setRun(int)} to 1 to start it.
    */
   public KsmScanner(PageFrames pageFrames) {
+    this(pageFrames, WriteProtectGate.SYNCHRONOUS);
+  }
+
+  /**
+   * A stopped scanner over the VMs of {@code pageFrames} whose merges wait for the handshakes
+   * {@code gate} reports as outstanding (see the class comment).
+   */
+  public KsmScanner(PageFrames pageFrames, WriteProtectGate gate) {
     this.pf = java.util.Objects.requireNonNull(pageFrames, "pageFrames");
+    this.gate = java.util.Objects.requireNonNull(gate, "gate");
   }
 
   // ---------------------------------------------------------------- controls (spec 7.1)
@@ -361,19 +394,93 @@ public final class KsmScanner {
     if (run != RUN_MERGE) {
       return 0;
     }
-    int visited = 0;
-    while (visited < pagesToScan) {
+    return (int) scanBatch(pagesToScan);
+  }
+
+  /**
+   * One batch of up to {@code maxPages} pages if {@code run == 1} (else nothing): like {@link
+   * #runBatch()} with an explicit budget, ending early when a full pass completes or, with a gate,
+   * when a merge waits for a handshake ({@link #handshakePending()} is then true until the next
+   * batch).
+   *
+   * @param maxPages 0 to {@link Long#MAX_VALUE}
+   * @return pages visited (the page rewound for a handshake is not counted)
+   */
+  public long scanBatch(long maxPages) {
+    Checks.inRange("maxPages", maxPages, 0, Long.MAX_VALUE);
+    handshakePending = false;
+    if (run != RUN_MERGE) {
+      return 0;
+    }
+    long visited = 0;
+    while (visited < maxPages) {
       int id = scanGetNextRmapItem();
       if (id < 0) {
         break;
       }
-      visited++;
+      revisiting = id == rewoundItem;
+      rewoundItem = -1;
       if (!pf.isKsmPage(curPfn) || !inStableTree(id)) {
         cmpAndMergePage(curVm, curHva, curPfn, id);
+        if (rewind) {
+          rewind = false;
+          cursorHva = curHva; // scan_get_next_rmap_item returns this page again
+          rewoundItem = id;
+          handshakePending = true;
+          handshakeRewinds++;
+          break;
+        }
       }
+      visited++;
     }
+    revisiting = false;
     pagesVisited += visited;
     return visited;
+  }
+
+  /**
+   * True if the last {@link #scanBatch} or {@link #scanFullPasses} stopped early because a merge
+   * waits for a handshake: complete the handshake, then scan on.
+   */
+  public boolean handshakePending() {
+    return handshakePending;
+  }
+
+  /** Batches that stopped early for a handshake (each rewound one page). */
+  public long handshakeRewinds() {
+    return handshakeRewinds;
+  }
+
+  /** Merges abandoned for the pass because the re-processed page needed a handshake again. */
+  public long handshakesAbandoned() {
+    return handshakesAbandoned;
+  }
+
+  /**
+   * {@link #runFullScans} for a gated scanner: runs until {@code passes} more full scans completed
+   * or a merge waits for a handshake ({@link #handshakePending()}); call again with the passes
+   * still to do once the handshake is complete.
+   *
+   * @param passes 0 to {@link Integer#MAX_VALUE}
+   * @return full passes completed by this call
+   * @throws IllegalArgumentException if {@code run} is not 1
+   */
+  public int scanFullPasses(int passes) {
+    Checks.inRange("passes", passes, 0, Integer.MAX_VALUE);
+    if (run != RUN_MERGE) {
+      throw new IllegalArgumentException(
+          "run: " + run + " is not allowed for full scans; allowed " + RUN_MERGE);
+    }
+    handshakePending = false;
+    long start = seqnr;
+    long target = seqnr + passes;
+    while (seqnr < target && !mmList.isEmpty()) {
+      scanBatch(Long.MAX_VALUE);
+      if (handshakePending) {
+        break;
+      }
+    }
+    return (int) (seqnr - start);
   }
 
   /** Runs batches until {@code passes} more full scans have completed (for lockstep tests). */
@@ -480,6 +587,9 @@ public final class KsmScanner {
     }
     removeRmapItemFromTree(id);
     if (node != 0) {
+      if (pfn != kpfn && awaitHandshake(vm, hva, pfn, -1, 0, 0)) {
+        return;
+      }
       if (tryToMergeOnePage(vm, hva, pfn, kpfn)) {
         stableTreeAppend(id, node);
       }
@@ -492,6 +602,9 @@ public final class KsmScanner {
     }
     int treeItem = unstableTreeSearchInsert(id, pfn, content);
     if (treeItem < 0) {
+      return;
+    }
+    if (awaitHandshake(vm, hva, pfn, treeVm, treeHva, treePfn)) {
       return;
     }
     // try_to_merge_two_pages: this page becomes the KSM page, the tree page is merged into it
@@ -537,6 +650,35 @@ public final class KsmScanner {
       return true;
     }
     return pf.replacePage(vm, hva, pfn, kpfn);
+  }
+
+  /**
+   * The handshake gate (class comment), before a merge changes anything: write-protects the page
+   * and then, if that succeeded and {@code vm2 >= 0}, the tree page, in the order the synchronous
+   * merge does (a failed write-protect is left for the merge to fail on, as it would). True if the
+   * merge must not go on now: the batch is asked to rewind ({@link #rewind}), or, when this page is
+   * being re-processed after a handshake already, the merge is abandoned for this pass.
+   */
+  private boolean awaitHandshake(int vm1, long hva1, int pfn1, int vm2, long hva2, int pfn2) {
+    if (gate == WriteProtectGate.SYNCHRONOUS || pf.isZeroPage(pfn1)) {
+      return false;
+    }
+    if (!pf.writeProtectPage(vm1, hva1, pfn1)) {
+      return false;
+    }
+    boolean outstanding = gate.acksOutstanding(vm1, hva1);
+    if (vm2 >= 0 && !pf.isZeroPage(pfn2) && pf.writeProtectPage(vm2, hva2, pfn2)) {
+      outstanding |= gate.acksOutstanding(vm2, hva2);
+    }
+    if (!outstanding) {
+      return false;
+    }
+    if (revisiting) {
+      handshakesAbandoned++;
+    } else {
+      rewind = true;
+    }
+    return true;
   }
 
   private void breakCow(int vm, long hva) {
@@ -861,6 +1003,7 @@ public final class KsmScanner {
     dropUnstableTree();
     atHead = true;
     seqnr = 0;
+    rewoundItem = -1;
   }
 
   // ---------------------------------------------------------------- counters (spec 7.5)

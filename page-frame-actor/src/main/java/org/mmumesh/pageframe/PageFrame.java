@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -78,10 +79,28 @@ import org.mmumesh.common.Fingerprint;
  * leases arriving meanwhile are stashed (bounded by {@link Settings#stashCapacity()}; when full,
  * they are answered {@link Rejected} with a reason starting {@code "stash: full"}) and processed in
  * arrival order afterwards. {@link ReleaseLease}, {@link NotifierAck}, {@link NotifierSeq}, {@link
- * GetStats}, {@link CheckInvariants}, {@link ApplyStores} and {@link ReadFrames} are handled at
- * once. Acknowledgements are counted, not attributed to a subscriber: a subscriber must acknowledge
- * each event exactly once; one that stops is dropped from the subscribers, and a round still
- * waiting for it ends at the timeout.
+ * GetStats}, {@link CheckInvariants}, {@link ApplyStores}, {@link ReadFrames} and {@link
+ * GetKsmCounters} are handled at once. Acknowledgements are counted, not attributed to a
+ * subscriber: a subscriber must acknowledge each event exactly once; one that stops is dropped from
+ * the subscribers, and a round still waiting for it ends at the timeout.
+ *
+ * <h2>KSM scanning (spec section 7; architecture section 4, with a deliberate deviation)</h2>
+ *
+ * A PageFrame created with a {@link FrameScanner} factory runs ksmd's scan work on its own core:
+ * the stable and unstable trees and the rmap items live here, beside the frames they read
+ * synchronously, while the {@code Ksm} entity of the host keeps ksmd's schedule and controls and
+ * drives it with {@link KsmScan}, {@link KsmSetRun}, {@link KsmMadvise}, {@link KsmFullScans} and
+ * {@link GetKsmCounters} (see {@link FrameScanner} for why this departs from architecture.md's
+ * ownership table). The merge handshake ("write-protect first, remap after the host MMUs confirm
+ * that no writable mapping remains"): with a scanner the core tracks invalidations of VMs that have
+ * subscribers ({@link PageFrames#trackInvalidations}); a batch whose merge write-protected a
+ * writable page stops early, its events go out as a notifier round, and {@link KsmScanned} (with
+ * {@code handshakePending}) is sent when the round is acknowledged, after {@link
+ * PageFrames#completeInvalidations()}; the next batch re-processes the page and merges it only if
+ * its content is still the same. {@link KsmFullScans} goes through such rounds by itself before it
+ * answers. If a round ends by its ack timeout the handshake is treated as complete (as every other
+ * reply is sent at the timeout), with the warning and counters described above. Without a scanner
+ * those commands are answered {@link Rejected} with {@link #NO_SCANNER}.
  *
  * <h2>Idempotency</h2>
  *
@@ -89,10 +108,10 @@ import org.mmumesh.common.Fingerprint;
  * the remembered reply (same pfn, same lease id) without taking a second lease or breaking COW a
  * second time. The management and KSM commands ({@link CreateVm}, {@link AddSlot}, {@link
  * RemoveSlot}, {@link MoveSlot}, {@link Populate}, {@link WriteProtectPage}, {@link MakeKsmPage},
- * {@link ReplacePage}, {@link BreakKsm}) remember their reply by (kind, vm, requestId), the last
- * {@link Settings#rememberedRequests()} of them; a retry of a memslot update whose reply still
- * waits for leases is answered when it completes. {@link Rejected} is not remembered (nothing
- * changed).
+ * {@link ReplacePage}, {@link BreakKsm}, {@link KsmScan}, {@link KsmSetRun}, {@link KsmMadvise},
+ * {@link KsmFullScans}) remember their reply by (kind, vm, requestId), the last {@link
+ * Settings#rememberedRequests()} of them; a retry of a memslot update whose reply still waits for
+ * leases is answered when it completes. {@link Rejected} is not remembered (nothing changed).
  *
  * <h2>Bad input and failures</h2>
  *
@@ -125,6 +144,13 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
 
   /** The most gfns one {@link ReadFrames} may ask for. */
   public static final int MAX_READ_FRAMES = 1 << 20;
+
+  /** The largest {@link KsmScan} budget: the kernel's {@code pages_to_scan} limit. */
+  public static final long UINT_MAX = 0xFFFF_FFFFL;
+
+  /** The reason KSM scanner commands are rejected by a PageFrame created without a scanner. */
+  public static final String NO_SCANNER =
+      "ksm: no FrameScanner on this PageFrame; create it with a scanner factory";
 
   /** The configuration section read by {@link Settings#fromConfig}. */
   public static final String CONFIG_PATH = "mmumesh.page-frame";
@@ -291,6 +317,50 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
       long requestId, int vm, long gfnStart, int count, ActorRef<FramesReply> replyTo)
       implements Command {}
 
+  /**
+   * KSM: one ksmd batch of up to {@code pages} pages (0 to {@link #UINT_MAX}) on this host's {@link
+   * FrameScanner}. Answered {@link KsmScanned} only after every notifier round the batch started
+   * was acknowledged: when {@code handshakePending} is true the merge handshake is then complete
+   * and the scan may continue at once with the remaining budget. Idempotent: the same requestId
+   * again is answered from memory without scanning again.
+   */
+  public record KsmScan(long requestId, long pages, ActorRef<KsmScannerReply> replyTo)
+      implements Command {}
+
+  /**
+   * KSM: sets {@code run} (0 stop, 1 merge, 2 stop and unmerge every KSM page: the COW breaks go
+   * through notifier rounds). Answered {@link KsmControlDone} after the acks. Idempotent.
+   */
+  public record KsmSetRun(long requestId, int run, ActorRef<KsmScannerReply> replyTo)
+      implements Command {}
+
+  /**
+   * KSM: {@code madvise(MADV_MERGEABLE / MADV_UNMERGEABLE)} of host pages {@code [hvaPage, hvaPage
+   * + pages)} of VM {@code vm}. Answered {@link KsmControlDone} (after the acks of the COW breaks
+   * of an unmerge). Idempotent.
+   */
+  public record KsmMadvise(
+      long requestId,
+      int vm,
+      long hvaPage,
+      long pages,
+      boolean mergeable,
+      ActorRef<KsmScannerReply> replyTo)
+      implements Command {}
+
+  /**
+   * KSM lockstep stepping: runs {@code passes} (0 to {@link Integer#MAX_VALUE}) whole passes,
+   * completing merge handshakes as they come (the actor waits for the acks, then goes on; other
+   * commands wait in the stash meanwhile), then answers {@link KsmFullScansDone}. Needs {@code run}
+   * 1. Idempotent.
+   */
+  public record KsmFullScans(long requestId, int passes, ActorRef<KsmScannerReply> replyTo)
+      implements Command {}
+
+  /** KSM: the scanner's counters and counter violations. Read-only, handled at once. */
+  public record GetKsmCounters(long requestId, ActorRef<KsmScannerReply> replyTo)
+      implements Command {}
+
   /** The core's counters, this shell's counters and the leases held per VM. */
   public record GetStats(ActorRef<StatsReply> replyTo) implements Command {}
 
@@ -334,6 +404,12 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
 
   /** What an {@link ApplyStores} requester receives. */
   public sealed interface StoresReply extends Reply {}
+
+  /**
+   * What a KSM scanner command's requester ({@link KsmScan}, {@link KsmSetRun}, {@link KsmMadvise},
+   * {@link KsmFullScans}, {@link GetKsmCounters}) receives.
+   */
+  public sealed interface KsmScannerReply extends Reply {}
 
   /** What a {@link ReadFrames} requester receives. */
   public sealed interface FramesReply extends Reply {}
@@ -405,6 +481,32 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
     }
   }
 
+  /**
+   * The answer to {@link KsmScan}, sent after the acks of every notifier event of the batch.
+   *
+   * @param visited pages visited
+   * @param handshakePending the batch stopped early for a merge handshake, which is now complete:
+   *     continue at once with the remaining budget
+   */
+  public record KsmScanned(long requestId, long visited, boolean handshakePending)
+      implements KsmScannerReply {}
+
+  /** A {@link KsmSetRun} or {@link KsmMadvise} took effect (and its notifier rounds were acked). */
+  public record KsmControlDone(long requestId) implements KsmScannerReply {}
+
+  /**
+   * The answer to {@link KsmFullScans}.
+   *
+   * @param passes full passes completed
+   * @param handshakes merge handshakes (notifier rounds) waited for on the way
+   */
+  public record KsmFullScansDone(long requestId, int passes, long handshakes)
+      implements KsmScannerReply {}
+
+  /** The answer to {@link GetKsmCounters}: {@link FrameScanner#counters()} and violations. */
+  public record KsmCounters(long requestId, Map<String, Long> counters, List<String> violations)
+      implements KsmScannerReply {}
+
   /** The VM's current notifier sequence. */
   public record NotifierSeqIs(int vm, long notifierSeq) implements SeqReply {}
 
@@ -420,11 +522,12 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
           KsmReply,
           SeqReply,
           StoresReply,
-          FramesReply {}
+          FramesReply,
+          KsmScannerReply {}
 
   /** The core failed unexpectedly (logged); no lease held; the state is kept. */
   public record Failed(long requestId, String cause)
-      implements VmReply, SlotReply, PopulateReply, PfnReply, KsmReply {}
+      implements VmReply, SlotReply, PopulateReply, PfnReply, KsmReply, KsmScannerReply {}
 
   /**
    * @param counters the core's counters, then this shell's (non-zero ones)
@@ -515,8 +618,18 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
     return Behaviors.setup(ctx -> create(Settings.fromConfig(ctx.getSystem().settings().config())));
   }
 
-  /** A PageFrame (one simulated host) with {@code settings}. */
+  /** A PageFrame (one simulated host) with {@code settings}, without a KSM scanner. */
   public static Behavior<Command> create(Settings settings) {
+    return create(settings, null);
+  }
+
+  /**
+   * A PageFrame (one simulated host) with {@code settings} and a KSM scanner made by {@code
+   * scannerFactory} on the actor's own core (see {@link FrameScanner}); {@code null}: no scanner,
+   * the KSM scanner commands are answered {@link Rejected} with {@link #NO_SCANNER}.
+   */
+  public static Behavior<Command> create(
+      Settings settings, Function<PageFrames, FrameScanner> scannerFactory) {
     Objects.requireNonNull(settings, "settings");
     Behavior<Command> b =
         Behaviors.withStash(
@@ -525,7 +638,8 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
                 Behaviors.setup(
                     ctx ->
                         Behaviors.withTimers(
-                            timers -> new PageFrame(ctx, stash, timers, settings))));
+                            timers ->
+                                new PageFrame(ctx, stash, timers, settings, scannerFactory))));
     return Behaviors.supervise(b).onFailure(SupervisorStrategy.resume());
   }
 
@@ -557,6 +671,18 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
    */
   public static ActorRef<ShardingEnvelope<Command>> initSharding(
       ActorSystem<?> system, Settings settings, String role) {
+    return initSharding(system, settings, role, null);
+  }
+
+  /**
+   * {@link #initSharding(ActorSystem, Settings, String)} whose entities get a KSM scanner made by
+   * {@code scannerFactory} (null: none).
+   */
+  public static ActorRef<ShardingEnvelope<Command>> initSharding(
+      ActorSystem<?> system,
+      Settings settings,
+      String role,
+      Function<PageFrames, FrameScanner> scannerFactory) {
     Objects.requireNonNull(settings, "settings");
     ClusterShardingSettings shardingSettings =
         ClusterShardingSettings.create(system).withNoPassivationStrategy();
@@ -564,7 +690,8 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
       shardingSettings = shardingSettings.withRole(role);
     }
     Entity<Command, ShardingEnvelope<Command>> entity =
-        Entity.of(ENTITY_KEY, ctx -> create(settings)).withSettings(shardingSettings);
+        Entity.of(ENTITY_KEY, ctx -> create(settings, scannerFactory))
+            .withSettings(shardingSettings);
     if (role != null) {
       entity = entity.withRole(role);
     }
@@ -611,7 +738,11 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
     /** Stores applied by {@link ApplyStores}. */
     STORES_APPLIED,
     /** Stores refused by the core (isolation) in {@link ApplyStores}. */
-    STORES_REFUSED
+    STORES_REFUSED,
+    /** KSM batches run ({@link KsmScan}, not counting retries answered from memory). */
+    KSM_BATCHES,
+    /** KSM merge handshakes: batches or full-scan steps that stopped to wait for acks. */
+    KSM_HANDSHAKES
   }
 
   private static final ShellCounter[] SHELL_COUNTERS = ShellCounter.values();
@@ -648,6 +779,9 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
   private final ActorRef<NotifierAck> ackRef;
   private final PageFrames core;
 
+  /** The KSM scanner on {@link #core}, or null (KSM scanner commands rejected). */
+  private final FrameScanner scanner;
+
   private final TreeSet<Integer> vms = new TreeSet<>();
   private final Map<Integer, List<ActorRef<NotifierEvent>>> subscribers = new TreeMap<>();
   private final List<long[]> emitted = new ArrayList<>();
@@ -669,7 +803,8 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
       ActorContext<Command> ctx,
       StashBuffer<Command> stash,
       TimerScheduler<Command> timers,
-      Settings settings) {
+      Settings settings,
+      Function<PageFrames, FrameScanner> scannerFactory) {
     super(ctx);
     this.ctx = ctx;
     ctx.setLoggerName(PageFrame.class);
@@ -689,6 +824,17 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
     core.addNotifierListener(
         (vm, g0, g1) -> emitted.add(new long[] {vm, g0, g1, core.notifierSeq(vm)}));
     core.addSlotUpdateListener((vm, ticket) -> onTicketCompleted(ticket));
+    if (scannerFactory != null) {
+      // The merge handshake: invalidations of VMs with subscribers stay pending until acked.
+      core.trackInvalidations(
+          vm -> {
+            List<ActorRef<NotifierEvent>> subs = subscribers.get(vm);
+            return subs != null && !subs.isEmpty();
+          });
+      this.scanner = Objects.requireNonNull(scannerFactory.apply(core), "scannerFactory result");
+    } else {
+      this.scanner = null;
+    }
   }
 
   @Override
@@ -710,6 +856,11 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
         .onMessage(BreakKsm.class, this::onBreakKsm)
         .onMessage(ApplyStores.class, this::onApplyStores)
         .onMessage(ReadFrames.class, this::onReadFrames)
+        .onMessage(KsmScan.class, this::onKsmScan)
+        .onMessage(KsmSetRun.class, this::onKsmSetRun)
+        .onMessage(KsmMadvise.class, this::onKsmMadvise)
+        .onMessage(KsmFullScans.class, this::onKsmFullScans)
+        .onMessage(GetKsmCounters.class, this::onGetKsmCounters)
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(CheckInvariants.class, this::onCheckInvariants)
         .onMessage(AckTimedOut.class, this::onAckTimedOut)
@@ -1135,6 +1286,152 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
     return answer(() -> replyTo.tell(reply));
   }
 
+  // ---- KSM scanner (FrameScanner) ------------------------------------------------------------
+
+  private Behavior<Command> onKsmScan(KsmScan m) {
+    if (round != null) {
+      return stashOrReject(m, m.replyTo(), m.requestId());
+    }
+    RequestKey key = new RequestKey("KsmScan", -1, m.requestId());
+    if (replayed(key, m.replyTo())) {
+      return this;
+    }
+    if (scanner == null) {
+      return reject(m.replyTo(), m.requestId(), NO_SCANNER);
+    }
+    if (m.pages() < 0 || m.pages() > UINT_MAX) {
+      return reject(
+          m.replyTo(),
+          m.requestId(),
+          "pages: " + m.pages() + " is out of range; allowed 0 to " + UINT_MAX);
+    }
+    FrameScanner.Batch b;
+    try {
+      b = scanner.scan(m.pages());
+    } catch (IllegalArgumentException e) {
+      return reject(m.replyTo(), m.requestId(), e.getMessage());
+    } catch (RuntimeException e) {
+      return failed(e, "KsmScan", -1, -1, -1, m.replyTo(), m.requestId());
+    }
+    count(ShellCounter.KSM_BATCHES);
+    if (b.handshakePending()) {
+      count(ShellCounter.KSM_HANDSHAKES);
+    }
+    KsmScanned reply = new KsmScanned(m.requestId(), b.visited(), b.handshakePending());
+    remembered.put(key, reply);
+    return answer(() -> m.replyTo().tell(reply));
+  }
+
+  private Behavior<Command> onKsmSetRun(KsmSetRun m) {
+    if (round != null) {
+      return stashOrReject(m, m.replyTo(), m.requestId());
+    }
+    RequestKey key = new RequestKey("KsmSetRun", -1, m.requestId());
+    if (replayed(key, m.replyTo())) {
+      return this;
+    }
+    if (scanner == null) {
+      return reject(m.replyTo(), m.requestId(), NO_SCANNER);
+    }
+    try {
+      scanner.setRun(m.run());
+    } catch (IllegalArgumentException e) {
+      return reject(m.replyTo(), m.requestId(), e.getMessage());
+    } catch (RuntimeException e) {
+      return failed(e, "KsmSetRun", -1, -1, -1, m.replyTo(), m.requestId());
+    }
+    return ksmControlDone(key, m.replyTo());
+  }
+
+  private Behavior<Command> onKsmMadvise(KsmMadvise m) {
+    if (round != null) {
+      return stashOrReject(m, m.replyTo(), m.requestId());
+    }
+    RequestKey key = new RequestKey("KsmMadvise", m.vm(), m.requestId());
+    if (replayed(key, m.replyTo())) {
+      return this;
+    }
+    if (scanner == null) {
+      return reject(m.replyTo(), m.requestId(), NO_SCANNER);
+    }
+    try {
+      scanner.madvise(m.vm(), m.hvaPage(), m.pages(), m.mergeable());
+    } catch (IllegalArgumentException e) {
+      return reject(m.replyTo(), m.requestId(), e.getMessage());
+    } catch (RuntimeException e) {
+      return failed(e, "KsmMadvise", m.vm(), -1, -1, m.replyTo(), m.requestId());
+    }
+    return ksmControlDone(key, m.replyTo());
+  }
+
+  private Behavior<Command> ksmControlDone(RequestKey key, ActorRef<KsmScannerReply> replyTo) {
+    KsmControlDone reply = new KsmControlDone(key.requestId());
+    remembered.put(key, reply);
+    return answer(() -> replyTo.tell(reply));
+  }
+
+  private Behavior<Command> onKsmFullScans(KsmFullScans m) {
+    if (round != null) {
+      return stashOrReject(m, m.replyTo(), m.requestId());
+    }
+    RequestKey key = new RequestKey("KsmFullScans", -1, m.requestId());
+    if (replayed(key, m.replyTo())) {
+      return this;
+    }
+    if (scanner == null) {
+      return reject(m.replyTo(), m.requestId(), NO_SCANNER);
+    }
+    if (m.passes() < 0) {
+      return reject(
+          m.replyTo(),
+          m.requestId(),
+          "passes: " + m.passes() + " is out of range; allowed 0 to " + Integer.MAX_VALUE);
+    }
+    return continueFullScans(key, m, m.passes(), 0);
+  }
+
+  /**
+   * One step of a {@link KsmFullScans}: scan until the passes are done or a merge waits for a
+   * handshake; in that case the next step runs when the round is acknowledged ({@link
+   * #finishRound()} does not unstash while a step started another round).
+   */
+  private Behavior<Command> continueFullScans(
+      RequestKey key, KsmFullScans m, int remaining, long handshakes) {
+    FrameScanner.Passes p;
+    try {
+      p = scanner.runFullScans(remaining);
+    } catch (IllegalArgumentException e) {
+      return reject(m.replyTo(), m.requestId(), e.getMessage());
+    } catch (RuntimeException e) {
+      return failed(e, "KsmFullScans", -1, -1, -1, m.replyTo(), m.requestId());
+    }
+    int left = remaining - p.passesCompleted();
+    if (p.handshakePending()) {
+      count(ShellCounter.KSM_HANDSHAKES);
+      long waited = handshakes + 1;
+      return answer(() -> continueFullScans(key, m, left, waited));
+    }
+    KsmFullScansDone reply = new KsmFullScansDone(m.requestId(), m.passes() - left, handshakes);
+    remembered.put(key, reply);
+    return answer(() -> m.replyTo().tell(reply));
+  }
+
+  /** Read-only, handled at once (the scanner is between batches whenever a message runs). */
+  private Behavior<Command> onGetKsmCounters(GetKsmCounters m) {
+    if (scanner == null) {
+      count(ShellCounter.REJECTED);
+      m.replyTo().tell(new Rejected(m.requestId(), NO_SCANNER));
+      return this;
+    }
+    m.replyTo()
+        .tell(
+            new KsmCounters(
+                m.requestId(),
+                new LinkedHashMap<>(scanner.counters()),
+                List.copyOf(scanner.counterViolations())));
+    return this;
+  }
+
   // ---- notifier -------------------------------------------------------------------------------
 
   private Behavior<Command> onSubscribeNotifier(SubscribeNotifier m) {
@@ -1210,6 +1507,7 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
    */
   private Behavior<Command> answer(Runnable reply) {
     if (emitted.isEmpty()) {
+      core.completeInvalidations();
       reply.run();
       return this;
     }
@@ -1229,6 +1527,7 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
     }
     emitted.clear();
     if (r.complete()) {
+      core.completeInvalidations();
       reply.run();
       return this;
     }
@@ -1245,7 +1544,11 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
     Runnable reply = heldReply;
     round = null;
     heldReply = null;
+    core.completeInvalidations(); // the KSM merge handshake may go on
     reply.run();
+    if (round != null) {
+      return this; // the held step (a KSM full-scan step) started the next round
+    }
     return stash.unstashAll(this);
   }
 

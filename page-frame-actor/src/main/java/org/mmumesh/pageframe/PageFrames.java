@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.IntPredicate;
 import org.mmumesh.common.Checks;
 import org.mmumesh.common.Fingerprint;
 
@@ -75,6 +76,10 @@ public final class PageFrames {
   private final Set<Long> pendingTickets = new HashSet<>();
   private long nextTicket = 1;
 
+  // Invalidation tracking for the KSM merge handshake (null: off, as in the sequential engine).
+  private IntPredicate trackedVms;
+  private final List<long[]> pendingInvalidations = new ArrayList<>();
+
   // Accounting (spec 10), maintained on every PTE install/remove.
   private long mappedPtes;
   private long framesInUse;
@@ -141,6 +146,45 @@ public final class PageFrames {
   /** Registers a listener told when memslot updates complete (spec 8.8 TV61). */
   public void addSlotUpdateListener(SlotUpdateListener listener) {
     slotListeners.add(listener);
+  }
+
+  /**
+   * Turns on tracking of host-page invalidations whose acknowledgements are outstanding (the KSM
+   * merge handshake, architecture section 4): from now on every invalidation of a host-page range
+   * of a VM for which {@code needsAck} is true (the actor: the VM has notifier subscribers) is
+   * recorded as pending until {@link #completeInvalidations()} (the actor: its notifier round was
+   * acknowledged). {@code null} turns tracking off and forgets what is pending. Memslot
+   * invalidations (gfn ranges) are not tracked. Off by default: the sequential engine's notifier
+   * listeners run synchronously, so nothing is ever outstanding there.
+   */
+  public void trackInvalidations(IntPredicate needsAck) {
+    trackedVms = needsAck;
+    pendingInvalidations.clear();
+  }
+
+  /**
+   * True if an invalidation covering host page {@code hvaPage} of {@code vm} was recorded (see
+   * {@link #trackInvalidations}) and is not yet completed: a host may still hold a mapping of the
+   * old PTE, writable perhaps, until it acknowledges.
+   */
+  public boolean invalidationPending(int vm, long hvaPage) {
+    for (int i = pendingInvalidations.size() - 1; i >= 0; i--) {
+      long[] e = pendingInvalidations.get(i);
+      if (e[0] == vm && e[1] <= hvaPage && hvaPage < e[2]) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Every recorded invalidation was acknowledged: nothing is pending any more. */
+  public void completeInvalidations() {
+    pendingInvalidations.clear();
+  }
+
+  /** Invalidations recorded and not yet completed (ranges, not pages). */
+  public int pendingInvalidations() {
+    return pendingInvalidations.size();
   }
 
   /** The VM's MMU-notifier sequence number: bumped by every invalidation (spec 5.7). */
@@ -825,6 +869,9 @@ public final class PageFrames {
   private void invalidateHva(int vmId, Vm v, long hvaStart, long hvaEnd) {
     v.notifierSeq++;
     notifierEvents++;
+    if (trackedVms != null && trackedVms.test(vmId)) {
+      pendingInvalidations.add(new long[] {vmId, hvaStart, hvaEnd});
+    }
     if (notifierListeners.isEmpty()) {
       return;
     }

@@ -1,0 +1,94 @@
+package org.mmumesh.pageframe;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A KSM scanner (ksmd's scan work, spec section 7) plugged into the {@link PageFrame} actor of a
+ * host and run by it on its own {@link PageFrames} core, inside its own message handling.
+ *
+ * <h2>Why a plug-in (a deliberate deviation from architecture.md section 2)</h2>
+ *
+ * The architecture's ownership table gives the scan cursor, the stable and unstable trees and the
+ * rmap items to the {@code Ksm} actor. But ksmd reads page tables and frame contents synchronously
+ * at every step ({@code follow_page}, the checksum, the memcmp walks of both trees, {@code
+ * get_ksm_page}), and in the mesh those are the PageFrame actor's state: copying them into another
+ * actor or sharing the object across actors is not acceptable. So the trees and rmap items live
+ * beside the frames, in the PageFrame entity of the host (an implementation of this interface,
+ * created by the factory given to {@link PageFrame#create(PageFrame.Settings,
+ * java.util.function.Function)}); the {@code Ksm} entity of the host keeps ksmd's schedule ({@code
+ * sleep_millisecs}, {@code pages_to_scan}), its controls and the merge handshake, and drives the
+ * scanner with {@link PageFrame.KsmScan} and friends. {@code page-frame-actor} must not depend on
+ * {@code ksm-actor} (the dependency points the other way), hence this interface; {@code
+ * org.mmumesh.ksm.KsmFrameScanner} implements it.
+ *
+ * <h2>The merge handshake</h2>
+ *
+ * The PageFrame actor turns on {@link PageFrames#trackInvalidations} for the VMs that have notifier
+ * subscribers. A scanner must not merge (make a KSM page, replace a page) while a write-protect of
+ * one of the merge's pages has an invalidation whose acknowledgements are outstanding ({@link
+ * PageFrames#invalidationPending}): it write-protects what it must, arranges to re-process the same
+ * page, stops early and reports {@code handshakePending}. The actor sends the events, waits for
+ * every acknowledgement, calls {@link PageFrames#completeInvalidations()}, and only then answers
+ * (or continues, for {@link #runFullScans}).
+ *
+ * <p>Implementations throw {@link IllegalArgumentException} naming the field and its allowed range
+ * for bad input, before changing anything. No Pekko types: plain, single-threaded code.
+ */
+public interface FrameScanner {
+  /**
+   * The outcome of one batch.
+   *
+   * @param visited pages visited (a page re-processed after a handshake is counted once, when it is
+   *     finally processed)
+   * @param handshakePending the batch stopped early: a merge waits for notifier acknowledgements
+   */
+  record Batch(long visited, boolean handshakePending) {}
+
+  /**
+   * The outcome of {@link #runFullScans}.
+   *
+   * @param passesCompleted full passes completed by this call
+   * @param handshakePending it stopped early for a handshake; call again for the rest
+   */
+  record Passes(int passesCompleted, boolean handshakePending) {}
+
+  /**
+   * One ksmd batch ({@code ksm_do_scan}) of up to {@code maxPages} pages, ending early at the end
+   * of a full pass or when a merge waits for a handshake. Visits nothing unless {@code run} is 1.
+   *
+   * @param maxPages 0 to {@code UINT_MAX} (4294967295)
+   */
+  Batch scan(long maxPages);
+
+  /**
+   * Runs until {@code passes} more full passes complete (lockstep stepping), or a merge waits for a
+   * handshake; then call again with the passes still to do.
+   *
+   * @param passes 0 to {@link Integer#MAX_VALUE}
+   * @throws IllegalArgumentException if {@code run} is not 1
+   */
+  Passes runFullScans(int passes);
+
+  /** Sets {@code run}: 0 stop, 1 merge, 2 stop and unmerge everything (spec 7.1). */
+  void setRun(int run);
+
+  /** The current {@code run}. */
+  int run();
+
+  /**
+   * {@code madvise(MADV_MERGEABLE)} or {@code madvise(MADV_UNMERGEABLE)} of host pages {@code
+   * [hvaPage, hvaPage + pages)} of VM {@code vm} (unmerging breaks the range's KSM pages).
+   */
+  void madvise(int vm, long hvaPage, long pages, boolean mergeable);
+
+  /**
+   * The counters, named like the kernel's {@code /sys/kernel/mm/ksm} files: {@code pages_shared},
+   * {@code pages_sharing}, {@code pages_unshared}, {@code pages_volatile}, {@code full_scans}, and
+   * {@code pages_visited}, {@code rmap_items}, {@code stable_nodes}; implementations may add more.
+   */
+  Map<String, Long> counters();
+
+  /** Disagreements between the counters and a recount of the trees (empty when consistent). */
+  List<String> counterViolations();
+}
