@@ -1,0 +1,230 @@
+package org.mmumesh.gateway;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.mmumesh.common.MmuOptions;
+import org.mmumesh.proto.v1.AddMemslotRequest;
+import org.mmumesh.proto.v1.Bat;
+import org.mmumesh.proto.v1.CreateVmRequest;
+import org.mmumesh.proto.v1.LoadMemoryRequest;
+import org.mmumesh.proto.v1.Memslot;
+import org.mmumesh.proto.v1.ReadMemoryRequest;
+import org.mmumesh.proto.v1.SegmentRegister;
+import org.mmumesh.proto.v1.SetVcpuStateRequest;
+import org.mmumesh.proto.v1.SlbEntry;
+import org.mmumesh.proto.v1.VcpuRef;
+import org.mmumesh.proto.v1.VmRef;
+
+/**
+ * Validated VmService requests: the static ranges of the API. What depends on a VM (its MMU kind,
+ * memory size, vCPU count, memslots) is checked by the simulation against that VM, also before
+ * anything changes.
+ */
+public final class VmRequests {
+  private VmRequests() {}
+
+  /** A VM to create. */
+  public record CreateVm(
+      int vmId,
+      int hostId,
+      boolean is64,
+      long memoryPages,
+      int vcpus,
+      MmuOptions options,
+      int tlbEntries,
+      boolean mergeable) {}
+
+  /** New vCPU state; absent parts are null / empty. */
+  public record VcpuState(
+      int vmId,
+      int vcpu,
+      Boolean pr,
+      Boolean ir,
+      Boolean dr,
+      List<int[]> srs,
+      List<long[]> slbs,
+      List<long[]> bats,
+      Long sdr1) {}
+
+  /** A memslot to add. */
+  public record AddSlot(
+      int vmId, int slotId, long gfnStart, long pages, long hostPageStart, boolean readOnly) {}
+
+  /** Memory to load: one fingerprint per page from {@code gfnStart}. */
+  public record Load(int vmId, long gfnStart, long[] fingerprints) {}
+
+  /** A range to read. */
+  public record Read(int vmId, long gfnStart, int pages) {}
+
+  /** Validates {@code r}. */
+  public static CreateVm createVm(CreateVmRequest r) {
+    int vm = vmId("vm_id", r.getVmId());
+    int host = HostRequests.hostId("host_id", r.getHostId());
+    boolean is64 = ProtoMapping.is64("mmu_kind", r.getMmuKind());
+    long max = is64 ? Limits.MAX_MEMORY_BYTES_64 : Limits.MAX_MEMORY_BYTES_32;
+    long bytes =
+        Fields.uint64("memory_size_bytes", r.getMemorySizeBytes(), Limits.MIN_MEMORY_BYTES, max);
+    Fields.multipleOf("memory_size_bytes", bytes, 4096);
+    int vcpus = Fields.uint32("vcpu_count", r.getVcpuCount(), 1, Limits.MAX_VCPUS);
+    MmuOptions options = ProtoMapping.options("options", r.hasOptions(), r.getOptions());
+    int tlb = Fields.uint32("tlb_entries", r.getTlbEntries(), 0, Limits.MAX_TLB_ENTRIES);
+    if (tlb != 0 && Integer.bitCount(tlb) != 1) {
+      throw GatewayException.badField(
+          "tlb_entries", tlb + " is not a power of two (1 .. 65536, or 0)");
+    }
+    return new CreateVm(
+        vm,
+        host,
+        is64,
+        bytes >>> 12,
+        vcpus,
+        options,
+        tlb == 0 ? Limits.DEFAULT_TLB_ENTRIES : tlb,
+        r.getKsmMergeable());
+  }
+
+  /** Validates {@code r}; which parts fit the VM's MMU kind is checked against the VM. */
+  public static VcpuState vcpuState(SetVcpuStateRequest r) {
+    int[] ids = vcpu("vcpu", r.hasVcpu(), r.getVcpu());
+    List<int[]> srs = new ArrayList<>();
+    for (int i = 0; i < r.getSegmentRegistersCount(); i++) {
+      SegmentRegister s = r.getSegmentRegisters(i);
+      srs.add(
+          new int[] {
+            Fields.uint32(
+                "segment_registers[" + i + "].index", s.getIndex(), 0, Limits.MAX_SR_INDEX),
+            s.getValue()
+          });
+    }
+    List<long[]> slbs = new ArrayList<>();
+    for (int i = 0; i < r.getSlbEntriesCount(); i++) {
+      SlbEntry e = r.getSlbEntries(i);
+      slbs.add(
+          new long[] {
+            Fields.uint32("slb_entries[" + i + "].index", e.getIndex(), 0, Limits.MAX_SLB_INDEX),
+            e.getRs(),
+            e.getRb()
+          });
+    }
+    List<long[]> bats = new ArrayList<>();
+    for (int i = 0; i < r.getBatsCount(); i++) {
+      Bat b = r.getBats(i);
+      bats.add(
+          new long[] {
+            Fields.uint32("bats[" + i + "].index", b.getIndex(), 0, Limits.MAX_BAT_INDEX),
+            b.getInstruction() ? 1 : 0,
+            Integer.toUnsignedLong(b.getUpper()),
+            Integer.toUnsignedLong(b.getLower())
+          });
+    }
+    if (!srs.isEmpty() && !slbs.isEmpty()) {
+      throw GatewayException.badField(
+          "slb_entries", "cannot be set together with segment_registers (one MMU kind per VM)");
+    }
+    return new VcpuState(
+        ids[0],
+        ids[1],
+        r.hasMsr() ? r.getMsr().getPr() : null,
+        r.hasMsr() ? r.getMsr().getIr() : null,
+        r.hasMsr() ? r.getMsr().getDr() : null,
+        List.copyOf(srs),
+        List.copyOf(slbs),
+        List.copyOf(bats),
+        r.hasSdr1() ? r.getSdr1() : null);
+  }
+
+  /** Validates {@code r}. */
+  public static AddSlot addSlot(AddMemslotRequest r) {
+    int vm = vm("vm", r.hasVm(), r.getVm());
+    Memslot m = Fields.present("memslot", r.hasMemslot(), r.getMemslot());
+    int slot = Fields.uint32("memslot.slot_id", m.getSlotId(), 0, Limits.MAX_SLOT_ID);
+    long pages = Fields.uint64("memslot.pages", m.getPages(), 1, Limits.MAX_MEMORY_BYTES_64 >>> 12);
+    long gfn =
+        Fields.uint64(
+            "memslot.guest_frame_start",
+            m.getGuestFrameStart(),
+            0,
+            (Limits.MAX_MEMORY_BYTES_64 >>> 12) - pages);
+    long hostPage =
+        Fields.uint64("memslot.host_page_start", m.getHostPageStart(), 0, (1L << 40) - pages);
+    return new AddSlot(vm, slot, gfn, pages, hostPage, m.getReadOnly());
+  }
+
+  /** Validates {@code r}: image bytes are hashed per page into fingerprints. */
+  public static Load load(LoadMemoryRequest r) {
+    int vm = vm("vm", r.hasVm(), r.getVm());
+    long gfn =
+        Fields.uint64(
+            "guest_frame_start",
+            r.getGuestFrameStart(),
+            0,
+            (Limits.MAX_MEMORY_BYTES_64 >>> 12) - 1);
+    long[] fps =
+        switch (r.getContentCase()) {
+          case IMAGE -> {
+            int n = r.getImage().size();
+            if (n == 0 || n % 4096 != 0 || n > Limits.MAX_LOAD_PAGES * 4096) {
+              throw GatewayException.badField(
+                  "image",
+                  n
+                      + " bytes: must be a non-zero multiple of 4096, at most "
+                      + Limits.MAX_LOAD_PAGES * 4096);
+            }
+            byte[] bytes = r.getImage().toByteArray();
+            long[] out = new long[n / 4096];
+            for (int p = 0; p < out.length; p++) {
+              out[p] = org.mmumesh.common.Fingerprint.ofBytes(bytes, p * 4096, 4096);
+            }
+            yield out;
+          }
+          case FINGERPRINTS -> {
+            int n =
+                Fields.count(
+                    "fingerprints.values",
+                    r.getFingerprints().getValuesCount(),
+                    1,
+                    Limits.MAX_LOAD_PAGES);
+            long[] out = new long[n];
+            for (int i = 0; i < n; i++) {
+              out[i] = r.getFingerprints().getValues(i);
+            }
+            yield out;
+          }
+          default ->
+              throw GatewayException.badField("content", "is required: image or fingerprints");
+        };
+    return new Load(vm, gfn, fps);
+  }
+
+  /** Validates {@code r}. */
+  public static Read read(ReadMemoryRequest r) {
+    int vm = vm("vm", r.hasVm(), r.getVm());
+    int pages = Fields.uint32("pages", r.getPages(), 1, Limits.MAX_READ_PAGES);
+    long gfn =
+        Fields.uint64(
+            "guest_frame_start",
+            r.getGuestFrameStart(),
+            0,
+            (Limits.MAX_MEMORY_BYTES_64 >>> 12) - pages);
+    return new Read(vm, gfn, pages);
+  }
+
+  /** A VM id field. */
+  public static int vmId(String field, int value) {
+    return Fields.uint32(field, value, 0, Limits.MAX_VM_ID);
+  }
+
+  /** A required VmRef. */
+  public static int vm(String field, boolean has, VmRef ref) {
+    return vmId(field + ".vm_id", Fields.present(field, has, ref).getVmId());
+  }
+
+  /** A required VcpuRef: {vm, vcpu}. */
+  public static int[] vcpu(String field, boolean has, VcpuRef ref) {
+    VcpuRef r = Fields.present(field, has, ref);
+    return new int[] {
+      vmId(field + ".vm_id", r.getVmId()),
+      Fields.uint32(field + ".vcpu_index", r.getVcpuIndex(), 0, Limits.MAX_VCPUS - 1L)
+    };
+  }
+}

@@ -1,0 +1,560 @@
+package org.mmumesh.gateway;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Message;
+import io.grpc.Status;
+import java.util.ArrayList;
+import java.util.List;
+import org.mmumesh.proto.v1.AccessKind;
+import org.mmumesh.proto.v1.AccessRequest;
+import org.mmumesh.proto.v1.AddMemslotRequest;
+import org.mmumesh.proto.v1.Bat;
+import org.mmumesh.proto.v1.CreateHostRequest;
+import org.mmumesh.proto.v1.CreateVmRequest;
+import org.mmumesh.proto.v1.EventKind;
+import org.mmumesh.proto.v1.Fingerprints;
+import org.mmumesh.proto.v1.HostMmuKind;
+import org.mmumesh.proto.v1.LoadMemoryRequest;
+import org.mmumesh.proto.v1.Memslot;
+import org.mmumesh.proto.v1.MmuKind;
+import org.mmumesh.proto.v1.MmuOptions;
+import org.mmumesh.proto.v1.Policy;
+import org.mmumesh.proto.v1.Quirk;
+import org.mmumesh.proto.v1.ReadMemoryRequest;
+import org.mmumesh.proto.v1.RunKsmPassesRequest;
+import org.mmumesh.proto.v1.RunWorkloadRequest;
+import org.mmumesh.proto.v1.SegmentRegister;
+import org.mmumesh.proto.v1.SetKsmControlRequest;
+import org.mmumesh.proto.v1.SetVcpuStateRequest;
+import org.mmumesh.proto.v1.SlbEntry;
+import org.mmumesh.proto.v1.VcpuRef;
+import org.mmumesh.proto.v1.VmRef;
+import org.mmumesh.proto.v1.WatchEventsRequest;
+import org.mmumesh.proto.v1.WorkloadAccess;
+
+/**
+ * The table of malformed requests: each with the RPC it goes to, the status it must get and the
+ * field its message must name. Statically malformed ones (checked before the simulation is asked)
+ * are here; ones that need the simulation's state (unknown ids, wrong MMU kind for a VM) are added
+ * by the end-to-end table.
+ */
+final class MalformedRequests {
+  private MalformedRequests() {}
+
+  /** One row. */
+  record Case(String name, String rpc, Message request, Status.Code code, String field) {
+    @Override
+    public String toString() {
+      return name;
+    }
+  }
+
+  static CreateHostRequest.Builder host() {
+    return CreateHostRequest.newBuilder()
+        .setHostId(1)
+        .setHostMmu(HostMmuKind.HOST_MMU_KIND_64)
+        .setMaxFrames(4096);
+  }
+
+  static CreateVmRequest.Builder vm() {
+    return CreateVmRequest.newBuilder()
+        .setVmId(1)
+        .setHostId(1)
+        .setMmuKind(MmuKind.MMU_KIND_BOOK3S_64)
+        .setMemorySizeBytes(1 << 20)
+        .setVcpuCount(1)
+        .setOptions(MmuOptions.newBuilder().setPolicy(Policy.POLICY_STRICT));
+  }
+
+  static VcpuRef vcpu(int vm, int n) {
+    return VcpuRef.newBuilder().setVmId(vm).setVcpuIndex(n).build();
+  }
+
+  static VmRef vmRef(int vm) {
+    return VmRef.newBuilder().setVmId(vm).build();
+  }
+
+  static WorkloadAccess load(long ea) {
+    return WorkloadAccess.newBuilder()
+        .setKind(AccessKind.ACCESS_KIND_LOAD)
+        .setEffectiveAddr(ea)
+        .build();
+  }
+
+  static List<Case> cases() {
+    Status.Code bad = Status.Code.INVALID_ARGUMENT;
+    List<Case> c = new ArrayList<>();
+    // HostService.CreateHost
+    c.add(
+        new Case("host id too big", "CreateHost", host().setHostId(1024).build(), bad, "host_id"));
+    c.add(
+        new Case(
+            "host id negative (uint wrap)",
+            "CreateHost",
+            host().setHostId(-1).build(),
+            bad,
+            "host_id"));
+    c.add(
+        new Case(
+            "host mmu unspecified",
+            "CreateHost",
+            host().setHostMmu(HostMmuKind.HOST_MMU_KIND_UNSPECIFIED).build(),
+            bad,
+            "host_mmu"));
+    c.add(
+        new Case(
+            "host mmu unknown value",
+            "CreateHost",
+            host().setHostMmuValue(9).build(),
+            bad,
+            "host_mmu"));
+    c.add(
+        new Case(
+            "host zero frames", "CreateHost", host().setMaxFrames(0).build(), bad, "max_frames"));
+    c.add(
+        new Case(
+            "host too many frames",
+            "CreateHost",
+            host().setMaxFrames((1L << 24) + 1).build(),
+            bad,
+            "max_frames"));
+    c.add(
+        new Case(
+            "host frames uint64 max",
+            "CreateHost",
+            host().setMaxFrames(-1L).build(),
+            bad,
+            "max_frames"));
+    // VmService.CreateVm
+    c.add(new Case("vm id too big", "CreateVm", vm().setVmId(65536).build(), bad, "vm_id"));
+    c.add(new Case("vm host id too big", "CreateVm", vm().setHostId(5000).build(), bad, "host_id"));
+    c.add(
+        new Case(
+            "vm mmu unspecified",
+            "CreateVm",
+            vm().setMmuKind(MmuKind.MMU_KIND_UNSPECIFIED).build(),
+            bad,
+            "mmu_kind"));
+    c.add(new Case("vm mmu unknown", "CreateVm", vm().setMmuKindValue(7).build(), bad, "mmu_kind"));
+    c.add(
+        new Case(
+            "vm memory zero",
+            "CreateVm",
+            vm().setMemorySizeBytes(0).build(),
+            bad,
+            "memory_size_bytes"));
+    c.add(
+        new Case(
+            "vm memory below 64 KiB",
+            "CreateVm",
+            vm().setMemorySizeBytes(32768).build(),
+            bad,
+            "memory_size_bytes"));
+    c.add(
+        new Case(
+            "vm memory unaligned",
+            "CreateVm",
+            vm().setMemorySizeBytes((1 << 20) + 1).build(),
+            bad,
+            "memory_size_bytes"));
+    c.add(
+        new Case(
+            "vm 32-bit memory over 4 GiB",
+            "CreateVm",
+            vm().setMmuKind(MmuKind.MMU_KIND_BOOK3S_32)
+                .setMemorySizeBytes((1L << 32) + 4096)
+                .build(),
+            bad,
+            "memory_size_bytes"));
+    c.add(
+        new Case(
+            "vm 64-bit memory over 64 GiB",
+            "CreateVm",
+            vm().setMemorySizeBytes((1L << 36) + 4096).build(),
+            bad,
+            "memory_size_bytes"));
+    c.add(new Case("vm zero vcpus", "CreateVm", vm().setVcpuCount(0).build(), bad, "vcpu_count"));
+    c.add(new Case("vm 65 vcpus", "CreateVm", vm().setVcpuCount(65).build(), bad, "vcpu_count"));
+    c.add(new Case("vm options missing", "CreateVm", vm().clearOptions().build(), bad, "options"));
+    c.add(
+        new Case(
+            "vm policy unspecified",
+            "CreateVm",
+            vm().setOptions(MmuOptions.newBuilder()).build(),
+            bad,
+            "options.policy"));
+    c.add(
+        new Case(
+            "vm policy unknown",
+            "CreateVm",
+            vm().setOptions(MmuOptions.newBuilder().setPolicyValue(42)).build(),
+            bad,
+            "options.policy"));
+    c.add(
+        new Case(
+            "vm quirk unspecified",
+            "CreateVm",
+            vm().setOptions(
+                    MmuOptions.newBuilder()
+                        .setPolicy(Policy.POLICY_FIXED)
+                        .addQuirks(Quirk.QUIRK_UNSPECIFIED))
+                .build(),
+            bad,
+            "options.quirks[0]"));
+    c.add(
+        new Case(
+            "vm quirk q6 (no such quirk)",
+            "CreateVm",
+            vm().setOptions(
+                    MmuOptions.newBuilder()
+                        .setPolicy(Policy.POLICY_FIXED)
+                        .addQuirks(Quirk.QUIRK_Q1_RC_LOST)
+                        .addQuirksValue(6))
+                .build(),
+            bad,
+            "options.quirks[1]"));
+    c.add(
+        new Case(
+            "vm tlb not a power of two",
+            "CreateVm",
+            vm().setTlbEntries(1000).build(),
+            bad,
+            "tlb_entries"));
+    c.add(
+        new Case(
+            "vm tlb too big", "CreateVm", vm().setTlbEntries(1 << 17).build(), bad, "tlb_entries"));
+    // VmService.SetVcpuState
+    SetVcpuStateRequest.Builder st = SetVcpuStateRequest.newBuilder().setVcpu(vcpu(1, 0));
+    c.add(
+        new Case(
+            "state vcpu missing",
+            "SetVcpuState",
+            SetVcpuStateRequest.newBuilder().build(),
+            bad,
+            "vcpu"));
+    c.add(
+        new Case(
+            "state vcpu index 64",
+            "SetVcpuState",
+            st.clone().setVcpu(vcpu(1, 64)).build(),
+            bad,
+            "vcpu.vcpu_index"));
+    c.add(
+        new Case(
+            "state vm id too big",
+            "SetVcpuState",
+            st.clone().setVcpu(vcpu(70000, 0)).build(),
+            bad,
+            "vcpu.vm_id"));
+    c.add(
+        new Case(
+            "state SR index 16",
+            "SetVcpuState",
+            st.clone().addSegmentRegisters(SegmentRegister.newBuilder().setIndex(16)).build(),
+            bad,
+            "segment_registers[0].index"));
+    c.add(
+        new Case(
+            "state SLB index 64",
+            "SetVcpuState",
+            st.clone().addSlbEntries(SlbEntry.newBuilder().setIndex(64)).build(),
+            bad,
+            "slb_entries[0].index"));
+    c.add(
+        new Case(
+            "state BAT index 4",
+            "SetVcpuState",
+            st.clone().addBats(Bat.newBuilder().setIndex(4)).build(),
+            bad,
+            "bats[0].index"));
+    c.add(
+        new Case(
+            "state SRs and SLB together",
+            "SetVcpuState",
+            st.clone()
+                .addSegmentRegisters(SegmentRegister.newBuilder().setIndex(1))
+                .addSlbEntries(SlbEntry.newBuilder().setIndex(1))
+                .build(),
+            bad,
+            "slb_entries"));
+    // VmService.AddMemslot
+    Memslot.Builder ms =
+        Memslot.newBuilder()
+            .setSlotId(1)
+            .setGuestFrameStart(1024)
+            .setPages(16)
+            .setHostPageStart(4096);
+    c.add(
+        new Case(
+            "slot vm missing",
+            "AddMemslot",
+            AddMemslotRequest.newBuilder().setMemslot(ms).build(),
+            bad,
+            "vm"));
+    c.add(
+        new Case(
+            "slot missing",
+            "AddMemslot",
+            AddMemslotRequest.newBuilder().setVm(vmRef(1)).build(),
+            bad,
+            "memslot"));
+    c.add(
+        new Case(
+            "slot id 512",
+            "AddMemslot",
+            AddMemslotRequest.newBuilder()
+                .setVm(vmRef(1))
+                .setMemslot(ms.clone().setSlotId(512))
+                .build(),
+            bad,
+            "memslot.slot_id"));
+    c.add(
+        new Case(
+            "slot zero pages",
+            "AddMemslot",
+            AddMemslotRequest.newBuilder()
+                .setVm(vmRef(1))
+                .setMemslot(ms.clone().setPages(0))
+                .build(),
+            bad,
+            "memslot.pages"));
+    c.add(
+        new Case(
+            "slot gfn beyond 64 GiB",
+            "AddMemslot",
+            AddMemslotRequest.newBuilder()
+                .setVm(vmRef(1))
+                .setMemslot(ms.clone().setGuestFrameStart(1L << 24))
+                .build(),
+            bad,
+            "memslot.guest_frame_start"));
+    c.add(
+        new Case(
+            "slot host page uint64 max",
+            "AddMemslot",
+            AddMemslotRequest.newBuilder()
+                .setVm(vmRef(1))
+                .setMemslot(ms.clone().setHostPageStart(-1L))
+                .build(),
+            bad,
+            "memslot.host_page_start"));
+    // VmService.LoadMemory / ReadMemory
+    c.add(
+        new Case(
+            "load content missing",
+            "LoadMemory",
+            LoadMemoryRequest.newBuilder().setVm(vmRef(1)).build(),
+            bad,
+            "content"));
+    c.add(
+        new Case(
+            "load image unaligned",
+            "LoadMemory",
+            LoadMemoryRequest.newBuilder()
+                .setVm(vmRef(1))
+                .setImage(ByteString.copyFrom(new byte[4097]))
+                .build(),
+            bad,
+            "image"));
+    c.add(
+        new Case(
+            "load image empty",
+            "LoadMemory",
+            LoadMemoryRequest.newBuilder().setVm(vmRef(1)).setImage(ByteString.EMPTY).build(),
+            bad,
+            "image"));
+    c.add(
+        new Case(
+            "load fingerprints empty",
+            "LoadMemory",
+            LoadMemoryRequest.newBuilder()
+                .setVm(vmRef(1))
+                .setFingerprints(Fingerprints.newBuilder())
+                .build(),
+            bad,
+            "fingerprints.values"));
+    Fingerprints.Builder many = Fingerprints.newBuilder();
+    for (int i = 0; i < 4097; i++) {
+      many.addValues(i);
+    }
+    c.add(
+        new Case(
+            "load 4097 fingerprints",
+            "LoadMemory",
+            LoadMemoryRequest.newBuilder().setVm(vmRef(1)).setFingerprints(many).build(),
+            bad,
+            "fingerprints.values"));
+    c.add(
+        new Case(
+            "load vm missing",
+            "LoadMemory",
+            LoadMemoryRequest.newBuilder()
+                .setFingerprints(Fingerprints.newBuilder().addValues(1))
+                .build(),
+            bad,
+            "vm"));
+    c.add(
+        new Case(
+            "read zero pages",
+            "ReadMemory",
+            ReadMemoryRequest.newBuilder().setVm(vmRef(1)).setPages(0).build(),
+            bad,
+            "pages"));
+    c.add(
+        new Case(
+            "read 65537 pages",
+            "ReadMemory",
+            ReadMemoryRequest.newBuilder().setVm(vmRef(1)).setPages(65537).build(),
+            bad,
+            "pages"));
+    c.add(
+        new Case(
+            "read gfn beyond 64 GiB",
+            "ReadMemory",
+            ReadMemoryRequest.newBuilder()
+                .setVm(vmRef(1))
+                .setPages(1)
+                .setGuestFrameStart(1L << 24)
+                .build(),
+            bad,
+            "guest_frame_start"));
+    // AccessService
+    c.add(
+        new Case(
+            "access vcpu missing",
+            "Access",
+            AccessRequest.newBuilder().setKind(AccessKind.ACCESS_KIND_LOAD).build(),
+            bad,
+            "vcpu"));
+    c.add(
+        new Case(
+            "access kind unspecified",
+            "Access",
+            AccessRequest.newBuilder().setVcpu(vcpu(1, 0)).build(),
+            bad,
+            "kind"));
+    c.add(
+        new Case(
+            "access kind unknown",
+            "Access",
+            AccessRequest.newBuilder().setVcpu(vcpu(1, 0)).setKindValue(12).build(),
+            bad,
+            "kind"));
+    c.add(
+        new Case(
+            "access vcpu index too big",
+            "Access",
+            AccessRequest.newBuilder()
+                .setVcpu(vcpu(1, 99))
+                .setKind(AccessKind.ACCESS_KIND_LOAD)
+                .build(),
+            bad,
+            "vcpu.vcpu_index"));
+    c.add(
+        new Case(
+            "batch empty",
+            "RunWorkload",
+            RunWorkloadRequest.newBuilder().setVcpu(vcpu(1, 0)).build(),
+            bad,
+            "accesses"));
+    c.add(
+        new Case(
+            "batch vcpu missing",
+            "RunWorkload",
+            RunWorkloadRequest.newBuilder().addAccesses(load(0)).build(),
+            bad,
+            "vcpu"));
+    c.add(
+        new Case(
+            "batch access kind unspecified",
+            "RunWorkload",
+            RunWorkloadRequest.newBuilder()
+                .setVcpu(vcpu(1, 0))
+                .addAccesses(load(0))
+                .addAccesses(WorkloadAccess.newBuilder())
+                .build(),
+            bad,
+            "accesses[1].kind"));
+    RunWorkloadRequest.Builder big = RunWorkloadRequest.newBuilder().setVcpu(vcpu(1, 0));
+    for (int i = 0; i < 65537; i++) {
+      big.addAccesses(load(i * 8L));
+    }
+    c.add(new Case("batch oversized", "RunWorkload", big.build(), bad, "accesses"));
+    // KsmService
+    c.add(
+        new Case(
+            "ksm host too big",
+            "SetKsmControl",
+            SetKsmControlRequest.newBuilder().setHostId(2000).build(),
+            bad,
+            "host_id"));
+    c.add(
+        new Case(
+            "ksm run unknown",
+            "SetKsmControl",
+            SetKsmControlRequest.newBuilder().setRunValue(9).build(),
+            bad,
+            "run"));
+    c.add(
+        new Case(
+            "ksm pages_to_scan zero",
+            "SetKsmControl",
+            SetKsmControlRequest.newBuilder().setPagesToScan(0).build(),
+            bad,
+            "pages_to_scan"));
+    c.add(
+        new Case(
+            "ksm pages_to_scan over UINT_MAX",
+            "SetKsmControl",
+            SetKsmControlRequest.newBuilder().setPagesToScan(1L << 32).build(),
+            bad,
+            "pages_to_scan"));
+    c.add(
+        new Case(
+            "ksm sleep over UINT_MAX",
+            "SetKsmControl",
+            SetKsmControlRequest.newBuilder().setSleepMillisecs(1L << 32).build(),
+            bad,
+            "sleep_millisecs"));
+    c.add(
+        new Case(
+            "ksm zero passes",
+            "RunKsmPasses",
+            RunKsmPassesRequest.newBuilder().setPasses(0).build(),
+            bad,
+            "passes"));
+    c.add(
+        new Case(
+            "ksm 101 passes",
+            "RunKsmPasses",
+            RunKsmPassesRequest.newBuilder().setPasses(101).build(),
+            bad,
+            "passes"));
+    // EventService
+    c.add(
+        new Case(
+            "watch kind unspecified",
+            "WatchEvents",
+            WatchEventsRequest.newBuilder()
+                .addKinds(EventKind.EVENT_KIND_FAULT)
+                .addKinds(EventKind.EVENT_KIND_UNSPECIFIED)
+                .build(),
+            bad,
+            "kinds[1]"));
+    c.add(
+        new Case(
+            "watch kind unknown",
+            "WatchEvents",
+            WatchEventsRequest.newBuilder().addKindsValue(77).build(),
+            bad,
+            "kinds[0]"));
+    c.add(
+        new Case(
+            "watch vm id too big",
+            "WatchEvents",
+            WatchEventsRequest.newBuilder().setVmId(1 << 20).build(),
+            bad,
+            "vm_id"));
+    return c;
+  }
+}
