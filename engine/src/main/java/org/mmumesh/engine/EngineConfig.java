@@ -22,6 +22,7 @@ import org.mmumesh.guestmmu.ProtectionPolicy;
  * @param guestPp the PP bits the guest kernel gives demand-mapped pages (2 = read/write)
  * @param protection what the guest kernel does with a protection fault
  * @param checkInvariants verify the architecture's invariants after every event (slow)
+ * @param sidToggle whose SID-map toggle the VMs' host MMUs use (see {@link SidToggleScope})
  */
 public record EngineConfig(
     MmuOptions options,
@@ -36,10 +37,34 @@ public record EngineConfig(
     long sampleIntervalNanos,
     int guestPp,
     ProtectionPolicy protection,
-    boolean checkInvariants) {
+    boolean checkInvariants,
+    SidToggleScope sidToggle) {
+
+  /**
+   * Who shares the SID-map toggle ({@code SidMapToggle}, spec 5.2: the static {@code backwards_map}
+   * of {@code create_sid_map}, one variable for every vCPU of every VM on a host). It decides which
+   * of a SID hash slot's two positions ({@code h} or {@code 511-h}) a new SID map takes, so it
+   * shapes which SID maps later overwrite each other.
+   */
+  public enum SidToggleScope {
+    /**
+     * One toggle for the whole simulated host, shared by every VM, as in the kernel (the default,
+     * and the faithful model).
+     */
+    HOST,
+    /**
+     * One toggle per VM. The actor mesh has one {@code HostMmu} actor per VM, each with its own
+     * core and therefore its own toggle (sharing one across actors, possibly on different nodes,
+     * would need a host-level actor and would make the toggle depend on message interleaving). With
+     * this scope the sequential engine makes the same choice, so the two engines can be compared
+     * entry for entry (issue 4's differential test). It is not the kernel's behaviour.
+     */
+    PER_VM
+  }
 
   public EngineConfig {
     Objects.requireNonNull(options, "options");
+    Objects.requireNonNull(sidToggle, "sidToggle");
     Objects.requireNonNull(costs, "costs");
     Objects.requireNonNull(protection, "protection");
     Checks.inRange("quantum", quantum, 1, 1_000_000);
@@ -66,7 +91,8 @@ public record EngineConfig(
         10_000_000L,
         2,
         ProtectionPolicy.UPGRADE,
-        false);
+        false,
+        SidToggleScope.HOST);
   }
 
   public EngineConfig withInvariants(boolean on) {
@@ -97,6 +123,11 @@ public record EngineConfig(
     return toBuilder().sampleIntervalNanos(nanos).build();
   }
 
+  /** This configuration with the SID-map toggle shared as {@code scope} says. */
+  public EngineConfig withSidToggle(SidToggleScope scope) {
+    return toBuilder().sidToggle(scope).build();
+  }
+
   /** A builder starting from this configuration. */
   public Builder toBuilder() {
     return new Builder(this);
@@ -117,6 +148,7 @@ public record EngineConfig(
     private int guestPp;
     private ProtectionPolicy protection;
     private boolean checkInvariants;
+    private SidToggleScope sidToggle;
 
     private Builder(EngineConfig c) {
       options = c.options;
@@ -132,6 +164,7 @@ public record EngineConfig(
       guestPp = c.guestPp;
       protection = c.protection;
       checkInvariants = c.checkInvariants;
+      sidToggle = c.sidToggle;
     }
 
     public Builder options(MmuOptions v) {
@@ -199,6 +232,11 @@ public record EngineConfig(
       return this;
     }
 
+    public Builder sidToggle(SidToggleScope v) {
+      sidToggle = v;
+      return this;
+    }
+
     public EngineConfig build() {
       return new EngineConfig(
           options,
@@ -213,7 +251,8 @@ public record EngineConfig(
           sampleIntervalNanos,
           guestPp,
           protection,
-          checkInvariants);
+          checkInvariants,
+          sidToggle);
     }
   }
 }

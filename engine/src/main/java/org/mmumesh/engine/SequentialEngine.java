@@ -21,10 +21,12 @@ import org.mmumesh.hostmmu.HostMmuCore;
 import org.mmumesh.hostmmu.HostMmuStats;
 import org.mmumesh.hostmmu.Lookup;
 import org.mmumesh.hostmmu.MapResult;
+import org.mmumesh.hostmmu.ShadowDump;
 import org.mmumesh.hostmmu.SidMapToggle;
 import org.mmumesh.ksm.KsmScanner;
 import org.mmumesh.pageframe.PageFrames;
 import org.mmumesh.pageframe.PfnResult;
+import org.mmumesh.vcpu.CBitWatch;
 import org.mmumesh.vcpu.FaultStep;
 import org.mmumesh.vcpu.HostFault;
 import org.mmumesh.vcpu.PageFaultHandler;
@@ -40,7 +42,14 @@ import org.mmumesh.workload.WorkloadSpec;
  *
  * <p><b>Order.</b> vCPUs run round-robin, {@code quantum} accesses each; between rounds, KSM runs
  * every batch that is due by the simulated clock. A vCPU processes a pending KVM_REQ_TLB_FLUSH
- * (spec 5.7) whenever it (re-)enters the guest: at the start of its quantum and after every exit.
+ * (spec 5.7: {@code kvmppc_prepare_to_enter -> kvmppc_core_check_requests -> pte_flush(vcpu, 0, 0)}
+ * "before its next guest entry") whenever it (re-)enters the guest: at the start of its quantum and
+ * after every exit, whatever the exit's outcome (retry, MMIO, reflected interrupt, failure). An
+ * MMU-notifier event under Q8 only sets the request ({@link
+ * HostMmuCore#notifierFullFlushRequested}).
+ *
+ * <p><b>SID-map toggle.</b> Shared by all VMs (the kernel's host-global {@code backwards_map}), or
+ * one per VM with {@link EngineConfig.SidToggleScope#PER_VM} to match the actor mesh.
  *
  * <p><b>An access.</b> A TLB hit that permits the access completes at once. Otherwise the host HTAB
  * is searched (the hardware); a hit fills the TLB, a miss or a protection mismatch is an exit that
@@ -50,7 +59,7 @@ import org.mmumesh.workload.WorkloadSpec;
  */
 public final class SequentialEngine {
   private static final int BATCH = 256;
-  private static final int PROT_WATCH_C = 4;
+  private static final int PROT_WATCH_C = CBitWatch.PROT_WATCH_C;
   private static final int MAX_FAILURES_KEPT = 20;
 
   private final WorkloadSpec spec;
@@ -97,7 +106,12 @@ public final class SequentialEngine {
     GuestLayout layout = GuestLayout.of(spec.mmu(), spec.pagesPerVm());
     boolean fullFlush = cfg.options().has(Quirk.Q8_NOTIFIER_FULL_FLUSH);
     for (int vm = 0; vm < spec.vms(); vm++) {
-      vms[vm] = createVm(vm, layout, toggle, fullFlush);
+      vms[vm] =
+          createVm(
+              vm,
+              layout,
+              cfg.sidToggle() == EngineConfig.SidToggleScope.HOST ? toggle : new SidMapToggle(),
+              fullFlush);
     }
     frames.addNotifierListener(this::onNotifier);
     this.checker = cfg.checkInvariants() ? new InvariantChecker(frames, ksm, vms) : null;
@@ -186,6 +200,15 @@ public final class SequentialEngine {
     return vms[vm].guest.htab();
   }
 
+  /**
+   * VM {@code vm}'s shadow state: every vCPU's shadow-PTE cache entries and the host-MMU core's
+   * counters, the same record the {@code HostMmu} actor answers to {@code DumpShadow} (read-only;
+   * for comparing engines).
+   */
+  public ShadowDump shadowDump(int vm) {
+    return vms[vm].host.shadowDump();
+  }
+
   HostMmuCore host(int vm) {
     return vms[vm].host;
   }
@@ -259,8 +282,9 @@ public final class SequentialEngine {
   private void enterGuest(VcpuRuntime v) {
     if (v.pendingFlush) {
       v.pendingFlush = false;
-      v.vm.host.flushAll(v.index);
-      v.vm.epoch++;
+      if (v.vm.host.flushAll(v.index) > 0) {
+        v.vm.epoch++;
+      }
     }
   }
 
@@ -302,9 +326,9 @@ public final class SequentialEngine {
         if (l.permits(kind)) {
           int pfn = (int) vm.host.pfnOf(slot);
           int prot =
-              (l.isWritable() ? Tlb.PROT_WRITE : 0)
-                  | (l.isExecutable() ? Tlb.PROT_EXEC : 0)
-                  | (l.isWritable() && vm.cWatch.contains(ea >>> 12) ? PROT_WATCH_C : 0);
+              vm.cWatch.tlbProt(
+                  ea,
+                  (l.isWritable() ? Tlb.PROT_WRITE : 0) | (l.isExecutable() ? Tlb.PROT_EXEC : 0));
           v.tlb.fill(tag, vm.epoch, slot, pfn, prot);
           vm.stats.inc(Stat.HTAB_HITS);
           clock += cfg.costs().htabHitNs();
@@ -323,6 +347,10 @@ public final class SequentialEngine {
       if (checker != null) {
         checker.check(clock);
       }
+      // Every exit ends with a guest entry (kvmppc_handle_exit -> kvmppc_prepare_to_enter ->
+      // kvmppc_core_check_requests, spec 5.7), also after an MMIO exit (the next KVM_RUN) and
+      // before a reflected interrupt is delivered to the guest kernel.
+      enterGuest(v);
       if (end instanceof FaultStep.MmioExit) {
         vm.stats.inc(Stat.MMIO_EXITS);
         clock += cfg.costs().mmioNs();
@@ -344,7 +372,6 @@ public final class SequentialEngine {
       } else if (end instanceof FaultStep.Resume res && res.mapFailed()) {
         vm.stats.inc(Stat.MAP_FAILURES);
       }
-      enterGuest(v);
     }
   }
 
@@ -368,15 +395,22 @@ public final class SequentialEngine {
     }
   }
 
-  /** A store through a host mapping made writable while the guest C bit was clear (Q4). */
+  /**
+   * A store through a host mapping made writable while the guest C bit was clear (Q4), decided by
+   * {@link CBitWatch}; when the watch ends, the TLB entry loses its watch bit (nothing else).
+   */
   private void watchC(VcpuRuntime v, long ea) {
     VmRuntime vm = v.vm;
     long pte = vm.guest.findPte(v.index, ea);
-    if (pte >= 0 && !vm.guest.cBit(pte)) {
+    boolean found = pte >= 0;
+    if (vm.cWatch.onWatchedStore(ea, found, found && vm.guest.cBit(pte))
+        == CBitWatch.Verdict.MISSED_C) {
       vm.stats.inc(Stat.MISSED_C);
     } else {
-      vm.cWatch.remove(ea >>> 12);
-      vm.epoch++;
+      int t = v.tlb.lookup(Tlb.tag(ea, v.mode), vm.epoch);
+      if (t >= 0) {
+        v.tlb.clearProt(t, PROT_WATCH_C);
+      }
     }
   }
 
@@ -418,22 +452,23 @@ public final class SequentialEngine {
         clock += (frames.cowBreaks() - cows) * cfg.costs().pageCopyNs();
         s = h.onPfn(p);
       } else if (s instanceof FaultStep.UnmapPage u) {
-        vm.host.unmapPage(v.index, u.pte(), u.vsid64k());
+        if (vm.host.unmapPage(v.index, u.pte(), u.vsid64k()) > 0) {
+          vm.epoch++;
+        }
         vm.stats.inc(Stat.UNMAPS);
-        vm.epoch++;
         s = h.onUnmapped();
       } else if (s instanceof FaultStep.MapPage m) {
         boolean installed = m.guardSeq() < 0 || frames.notifierSeq(vm.id) == m.guardSeq();
         if (installed) {
           MapResult mr = vm.host.mapPage(v.index, m.pte(), m.gvsid(), m.pfn(), m.writable());
-          vm.epoch++;
+          if (mr.removedHptes()) {
+            vm.epoch++;
+          }
           vm.stats.inc(mr.readOnly() ? Stat.HOST_MAPS_RO : Stat.HOST_MAPS_RW);
           if (mr.markDirty()) {
             vm.stats.inc(Stat.MARK_DIRTY);
           }
-          if (!mr.readOnly() && !xlateSetC && fault.access() != Access.STORE) {
-            vm.cWatch.add(m.pte().eaddr() >>> 12);
-          }
+          vm.cWatch.onMapped(m.pte().eaddr(), mr.readOnly(), xlateSetC, fault.access());
         } else {
           vm.stats.inc(Stat.MAPS_REFUSED);
         }
@@ -451,12 +486,15 @@ public final class SequentialEngine {
 
   /** A guest tlbie: the host flushes it on every vCPU of the VM (spec 5.6 "Users"). */
   private void applyGuestTlbie(VmRuntime vm, HostFlush flush) {
+    int removed = 0;
     if (flush instanceof HostFlush.PteFlush f) {
-      vm.host.pteFlushAllVcpus(f.ea(), f.mask());
+      removed = vm.host.pteFlushAllVcpus(f.ea(), f.mask());
     } else if (flush instanceof HostFlush.PteVflush f) {
-      vm.host.pteVflushAllVcpus(f.vpage(), f.mask());
+      removed = vm.host.pteVflushAllVcpus(f.vpage(), f.mask());
     }
-    vm.epoch++;
+    if (removed > 0) {
+      vm.epoch++;
+    }
   }
 
   /**
@@ -466,12 +504,14 @@ public final class SequentialEngine {
   private void onNotifier(int vm, long gfnStart, long gfnEnd) {
     VmRuntime rt = vms[vm];
     if (rt.notifierFullFlush) {
+      rt.host.notifierFullFlushRequested();
       for (VcpuRuntime v : rt.vcpus) {
         v.pendingFlush = true;
       }
     } else {
-      rt.host.notifierRangeFlush(gfnStart << 12, gfnEnd << 12);
-      rt.epoch++;
+      if (rt.host.notifierRangeFlush(gfnStart << 12, gfnEnd << 12) > 0) {
+        rt.epoch++;
+      }
     }
   }
 

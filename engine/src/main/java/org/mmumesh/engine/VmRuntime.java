@@ -1,15 +1,16 @@
 package org.mmumesh.engine;
 
-import it.unimi.dsi.fastutil.longs.LongOpenHashSet;
 import org.mmumesh.guestmmu.GuestKernel;
 import org.mmumesh.guestmmu.GuestMmuPort;
 import org.mmumesh.hostmmu.HostMmuCore;
+import org.mmumesh.vcpu.CBitWatch;
 
 /**
  * One VM in the sequential engine: its guest MMU, host MMU, guest kernel model and counters.
  *
- * <p>{@code epoch} counts every event that may have removed a host HPTE of this VM; vCPU TLB
- * entries stamped with an older epoch are dead, so no TLB hit outlives its host HPTE.
+ * <p>{@code epoch} counts every event that removed a host HPTE of this VM (the HostMmu actor's
+ * rule: a flush, unmap or map that removed nothing leaves it); vCPU TLB entries stamped with an
+ * older epoch are dead, so no TLB hit outlives its host HPTE.
  */
 final class VmRuntime {
   final int id;
@@ -22,7 +23,7 @@ final class VmRuntime {
   final boolean notifierFullFlush;
 
   /** Effective pages mapped read/write in the host while their guest C bit was clear (Q4). */
-  final LongOpenHashSet cWatch = new LongOpenHashSet();
+  final CBitWatch cWatch = new CBitWatch();
 
   GuestKernel kernel;
   VcpuRuntime[] vcpus;

@@ -63,6 +63,11 @@ public final class Tlb {
     prots[i] = (byte) prot;
   }
 
+  /** Clears {@code bits} of the protection of entry {@code i} (instrumentation bits). */
+  public void clearProt(int i, int bits) {
+    prots[i] = (byte) (prots[i] & ~bits);
+  }
+
   /** The host HTAB slot of entry {@code i}. */
   public int slot(int i) {
     return slots[i];
