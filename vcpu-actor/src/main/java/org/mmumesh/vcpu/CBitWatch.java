@@ -6,8 +6,8 @@ import org.mmumesh.common.Access;
 /**
  * Counts quirk Q4's missed C bits (spec 1.3 Q4, 8.4 TV32): a host mapping made writable by a load
  * or fetch fault while the guest HPTE's C bit was clear lets later guest stores complete with no
- * exit, so the guest C bit stays clear. This is the one decision procedure both engines use
- * ({@code SequentialEngine} and the {@link Vcpu} actor), so they count {@code MISSED_C} alike.
+ * exit, so the guest C bit stays clear. This is the one decision procedure both engines use ({@code
+ * SequentialEngine} and the {@link Vcpu} actor), so they count {@code MISSED_C} alike.
  *
  * <p><b>Model.</b> Pages (guest effective page, {@code ea >>> 12}) are <em>watched</em> from the
  * moment such a writable mapping is installed ({@link #onMapped}). A TLB entry filled from a
@@ -54,9 +54,7 @@ public final class CBitWatch {
 
   /** {@code prot} for a TLB entry of {@code ea} filled from a host HPTE, with the watch bit. */
   public int tlbProt(long ea, int prot) {
-    return (prot & Tlb.PROT_WRITE) != 0 && pages.contains(ea >>> 12)
-        ? prot | PROT_WATCH_C
-        : prot;
+    return (prot & Tlb.PROT_WRITE) != 0 && pages.contains(ea >>> 12) ? prot | PROT_WATCH_C : prot;
   }
 
   /**

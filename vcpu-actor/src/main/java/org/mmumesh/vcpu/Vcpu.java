@@ -108,11 +108,25 @@ import org.mmumesh.pageframe.PageFrame;
  * applied by the page frames (see below), without waiting for anything else. A reply whose epoch is
  * below the known one means the HostMmu restarted (or, harmlessly, a reordering): the vCPU
  * subscribes again with its known epoch, and a stale {@code LookedUp} is not used to fill the TLB
- * (the lookup is repeated). The HostMmu today performs every flush itself, so nothing sets a
- * pending full flush; {@link RequestTlbFlush} sets it (the mesh's {@code
- * kvm_make_request(KVM_REQ_TLB_FLUSH)}), and the vCPU then sends {@link HostMmu.FlushVcpu} and
- * waits for its reply before it next enters the guest: at the start of a batch, on Resume, and
- * before retrying an access after an exit, exactly where {@code SequentialEngine.enterGuest} does.
+ * (the lookup is repeated). A shootdown with {@link HostMmu.TlbShootdown#flushRequested()} (an
+ * MMU-notifier under Q8: {@code kvm_flush_remote_tlbs}, spec 5.7) or a {@link RequestTlbFlush} sets
+ * KVM_REQ_TLB_FLUSH pending: the TLB is already emptied by the shootdown's epoch, the ack goes out
+ * as usual, and the vCPU sends {@link HostMmu.FlushVcpu} and waits for its reply before it next
+ * enters the guest. <b>Guest entries</b> are exactly the sequential engine's ({@code
+ * SequentialEngine.enterGuest}): the start of a batch (the engine's quantum), Resume, and the end
+ * of every exit whatever its outcome: before retrying the access (Resume), before the guest kernel
+ * takes a reflected interrupt ({@code HandleException}), after an MMIO exit, and after a fault step
+ * that failed the access ({@code kvmppc_handle_exit -> kvmppc_prepare_to_enter ->
+ * kvmppc_core_check_requests}).
+ *
+ * <h2>Missed C bits (Q4)</h2>
+ *
+ * {@link CBitWatch}, shared with the sequential engine, decides: a writable host mapping installed
+ * by a non-store fault whose xlate left the guest C bit clear starts a watch of the page; a store
+ * that completes through a TLB entry of a watched page asks {@link GuestMmu.ReadRc} and counts
+ * {@code MISSED_C} while C is clear (the access completes after that reply). {@code SPURIOUS_C}
+ * counts xlates that set C for a non-store access, as the engine does. The watch is per vCPU here
+ * and per VM in the engine: the same for one vCPU per VM.
  *
  * <h2>Stores and frame contents</h2>
  *
@@ -419,7 +433,8 @@ public final class Vcpu {
     PFN,
     UNMAP,
     MAP,
-    EXCEPTION
+    EXCEPTION,
+    RC
   }
 
   private static final Object REQUEST_TIMER = "request";
@@ -467,6 +482,7 @@ public final class Vcpu {
   private final Long2LongOpenHashMap esidToGvsid = new Long2LongOpenHashMap();
   private final StoreBuffer buffer;
   private final VcpuStats stats = new VcpuStats();
+  private final CBitWatch cWatch = new CBitWatch();
   private final long idBase;
 
   private final Behavior<Command> starting;
@@ -494,6 +510,8 @@ public final class Vcpu {
   private int faults;
   private int staleLookups;
   private long lease = NONE;
+  private boolean xlateCAfter;
+  private long mapEa;
 
   // the one outstanding request
   private long nextRequestId;
@@ -765,8 +783,14 @@ public final class Vcpu {
 
   /** Any state --Halt--> Halted: every access not executed fails, the stores are flushed. */
   private Behavior<Command> haltNow() {
+    boolean storeDone = pendingKind == Kind.RC; // only its missed-C verdict was outstanding
     if (pendingKind != null) {
       clearPending();
+    }
+    if (storeDone && op != null) {
+      cur.completed++;
+      cur.pos++;
+      op = null;
     }
     afterFlush = null;
     waitingForRoom = false;
@@ -876,6 +900,11 @@ public final class Vcpu {
       if (i >= 0 && permits(tlb.prot(i), a.kind())) {
         stats.tlbHits++;
         store(a, tlb.pfn(i));
+        if (a.kind() == Access.STORE && (tlb.prot(i) & CBitWatch.PROT_WATCH_C) != 0) {
+          op = a;
+          tag = t;
+          return readC();
+        }
         cur.completed++;
         cur.pos++;
         continue;
@@ -999,6 +1028,7 @@ public final class Vcpu {
     } else {
       stats.protfaultExits++;
     }
+    xlateCAfter = false;
     return step(() -> handler.onFault(f, cpu));
   }
 
@@ -1034,6 +1064,7 @@ public final class Vcpu {
           host,
           id -> new HostMmu.UnmapPage(id, vcpu, u.pte(), u.vsid64k(), answers.narrow()));
     } else if (s instanceof FaultStep.MapPage m) {
+      mapEa = m.pte().eaddr();
       send(
           Kind.MAP,
           host,
@@ -1060,17 +1091,12 @@ public final class Vcpu {
         case RAW -> stats.reflectedRaw++;
       }
       releaseLease();
-      long ea = op.ea();
-      send(
-          Kind.EXCEPTION,
-          guest,
-          id ->
-              new GuestMmu.HandleException(
-                  id, vcpu, r.vector(), r.dsisr(), r.msrBits(), ea, answers.narrow()));
+      // the guest is entered (a pending flush processed) before its kernel takes the interrupt
+      return enterGuest(() -> reflect(r));
     } else if (s instanceof FaultStep.MmioExit) {
       releaseLease();
       stats.mmioExits++;
-      return accessCompleted();
+      return enterGuest(this::accessCompleted);
     } else if (s instanceof FaultStep.Resume res) {
       releaseLease();
       if (res.mapFailed()) {
@@ -1080,9 +1106,21 @@ public final class Vcpu {
       return enterGuest(this::missPath);
     } else if (s instanceof FaultStep.Failed f) {
       releaseLease();
-      return failAccess(f.cause());
+      return enterGuest(() -> failAccess(f.cause()));
     }
     // Running --HostFault--> AwaitingFault
+    return become(VcpuState.AWAITING_FAULT);
+  }
+
+  /** Delivers a reflected interrupt to the guest kernel model. */
+  private Behavior<Command> reflect(FaultStep.Reflect r) {
+    long ea = op.ea();
+    send(
+        Kind.EXCEPTION,
+        guest,
+        id ->
+            new GuestMmu.HandleException(
+                id, vcpu, r.vector(), r.dsisr(), r.msrBits(), ea, answers.narrow()));
     return become(VcpuState.AWAITING_FAULT);
   }
 
@@ -1161,6 +1199,7 @@ public final class Vcpu {
         yield b;
       }
       case VSID, LOOKUP -> failAccess(why);
+      case RC -> accessCompleted(); // the store is done; only the missed-C count is unknown
       case FLUSH -> {
         Supplier<Behavior<Command>> next = afterFlush;
         afterFlush = null;
@@ -1196,6 +1235,7 @@ public final class Vcpu {
       case UNMAP -> onUnmapped(r);
       case MAP -> onMapped(r);
       case EXCEPTION -> onExceptionHandled(r);
+      case RC -> onRcRead(r);
     };
   }
 
@@ -1218,6 +1258,8 @@ public final class Vcpu {
     } else if (r instanceof GuestMmu.Rejected m) {
       return m.requestId();
     } else if (r instanceof GuestMmu.Failed m) {
+      return m.requestId();
+    } else if (r instanceof GuestMmu.RcOf m) {
       return m.requestId();
     } else if (r instanceof HostMmu.LookedUp m) {
       return m.requestId();
@@ -1306,11 +1348,16 @@ public final class Vcpu {
     Access kind = op.kind();
     if (l.slot() >= 0 && l.protection().permits(kind)) {
       int prot =
-          (l.protection().isWritable() ? Tlb.PROT_WRITE : 0)
-              | (l.protection().isExecutable() ? Tlb.PROT_EXEC : 0);
+          cWatch.tlbProt(
+              op.ea(),
+              (l.protection().isWritable() ? Tlb.PROT_WRITE : 0)
+                  | (l.protection().isExecutable() ? Tlb.PROT_EXEC : 0));
       tlb.fill(tag, knownEpoch, l.slot(), l.pfn(), prot);
       stats.htabHits++;
       store(op, l.pfn());
+      if (kind == Access.STORE && (prot & CBitWatch.PROT_WATCH_C) != 0) {
+        return readC();
+      }
       return accessCompleted();
     }
     HostFault f;
@@ -1320,6 +1367,38 @@ public final class Vcpu {
       f = kind == Access.STORE ? HostFault.protection(op.ea()) : HostFault.noExecute(op.ea());
     }
     return fault(f);
+  }
+
+  /**
+   * A store completed through a TLB entry of a watched page ({@link CBitWatch}, Q4): read the guest
+   * C bit now ({@link GuestMmu.ReadRc}), as the sequential engine does, before the access counts as
+   * completed.
+   */
+  private Behavior<Command> readC() {
+    long ea = op.ea();
+    send(Kind.RC, guest, id -> new GuestMmu.ReadRc(id, vcpu, ea, answers.narrow()));
+    return become(VcpuState.RUNNING);
+  }
+
+  private Behavior<Command> onRcRead(Object r) {
+    CBitWatch.Verdict v;
+    if (r instanceof GuestMmu.RcOf rc) {
+      v = cWatch.onWatchedStore(op.ea(), true, rc.c());
+    } else if (r instanceof GuestMmu.Rejected) {
+      v = cWatch.onWatchedStore(op.ea(), false, false); // no guest HPTE translates ea now
+    } else {
+      ctx.getLog().warn("vm {} vcpu {}: C bit not read: {}", vm, vcpu, refusal(r));
+      return accessCompleted();
+    }
+    if (v == CBitWatch.Verdict.MISSED_C) {
+      stats.missedC++;
+    } else {
+      int i = tlb.lookup(tag, knownEpoch);
+      if (i >= 0) {
+        tlb.clearProt(i, CBitWatch.PROT_WATCH_C);
+      }
+    }
+    return accessCompleted();
   }
 
   private Behavior<Command> onFlushed(Object r) {
@@ -1338,6 +1417,7 @@ public final class Vcpu {
       return abortFault(refusal(r));
     }
     cacheGvsid(op.ea() >>> 28, t.gvsid());
+    xlateCAfter = t.result() != null && t.result().cAfter();
     if (t.result() != null && t.result().setC() && op.kind() != Access.STORE) {
       stats.spuriousC++;
     }
@@ -1375,6 +1455,7 @@ public final class Vcpu {
       if (m.markDirty()) {
         stats.markDirty++;
       }
+      cWatch.onMapped(mapEa, m.readOnly(), xlateCAfter, op.kind());
     } else {
       stats.mapsRefused++;
     }
@@ -1389,7 +1470,8 @@ public final class Vcpu {
       esidToGvsid.clear();
     }
     if (e.retry()) {
-      // AwaitingFault --ExceptionHandled(retry)--> Running
+      // AwaitingFault --ExceptionHandled(retry)--> Running (the guest was entered before the
+      // interrupt was delivered; a flush requested since is processed here)
       return enterGuest(this::missPath);
     }
     return failAccess(e.failure() == null ? "the guest kernel gave up" : e.failure());
@@ -1401,6 +1483,10 @@ public final class Vcpu {
   private Behavior<Command> onShootdown(HostMmu.TlbShootdown t) {
     if (t.epoch() > knownEpoch) {
       knownEpoch = t.epoch();
+    }
+    if (t.flushRequested()) {
+      // kvm_flush_remote_tlbs (Q8): KVM_REQ_TLB_FLUSH, processed at the next guest entry
+      pendingFlush = true;
     }
     stats.shootdowns++;
     long seq = storesBarrier();

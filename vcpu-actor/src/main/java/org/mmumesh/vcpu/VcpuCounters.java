@@ -32,6 +32,7 @@ import org.mmumesh.common.CborSerializable;
  * @param unmaps unmap_page calls answered
  * @param markDirty mark_page_dirty calls ({@code Mapped.markDirty})
  * @param spuriousC guest C bits set by an xlate that was not for a store
+ * @param missedC stores that completed with the guest C bit clear (Q4, {@link CBitWatch})
  * @param failed accesses reported failed (halted batches' unexecuted accesses included)
  * @param timeouts requests (and store flushes) whose reply did not come in time
  * @param retries requests (and store flushes) sent again with the same request id
@@ -63,6 +64,7 @@ public record VcpuCounters(
     long unmaps,
     long markDirty,
     long spuriousC,
+    long missedC,
     long failed,
     long timeouts,
     long retries,
@@ -97,6 +99,7 @@ public record VcpuCounters(
     m.put("UNMAPS", unmaps);
     m.put("MARK_DIRTY", markDirty);
     m.put("SPURIOUS_C", spuriousC);
+    m.put("MISSED_C", missedC);
     m.put("FAILED_ACCESSES", failed);
     m.put("TIMEOUTS", timeouts);
     m.put("RETRIES", retries);

@@ -25,6 +25,7 @@ final class VcpuStats {
   long unmaps;
   long markDirty;
   long spuriousC;
+  long missedC;
   long failed;
   long timeouts;
   long retries;
@@ -57,6 +58,7 @@ final class VcpuStats {
         unmaps,
         markDirty,
         spuriousC,
+        missedC,
         failed,
         timeouts,
         retries,

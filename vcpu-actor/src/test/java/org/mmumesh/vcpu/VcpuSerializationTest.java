@@ -33,14 +33,14 @@ class VcpuSerializationTest {
   }
 
   private static VcpuCounters counters() {
-    long[] c = new long[29];
+    long[] c = new long[30];
     for (int i = 0; i < c.length; i++) {
       c[i] = i + 1;
     }
     return new VcpuCounters(
         c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13],
         c[14], c[15], c[16], c[17], c[18], c[19], c[20], c[21], c[22], c[23], c[24], c[25], c[26],
-        c[27], c[28]);
+        c[27], c[28], c[29]);
   }
 
   @Test
@@ -80,9 +80,10 @@ class VcpuSerializationTest {
   @Test
   void counters_toMap_namesEveryField() {
     assertThat(counters().toMap())
-        .hasSize(29)
+        .hasSize(30)
         .containsEntry("ACCESSES", 1L)
-        .containsEntry("STORES_LOST", 29L);
+        .containsEntry("MISSED_C", 24L)
+        .containsEntry("STORES_LOST", 30L);
   }
 
   @Test
