@@ -48,6 +48,7 @@ class PageFrameSerializationTest {
     TestProbe<PageFrame.KsmReply> ksm = kit.createTestProbe();
     TestProbe<PageFrame.StatsReply> stats = kit.createTestProbe();
     TestProbe<PageFrame.InvariantsReply> inv = kit.createTestProbe();
+    TestProbe<PageFrame.KsmScannerReply> ksmd = kit.createTestProbe();
     List<Command> all =
         List.of(
             new PageFrame.CreateVm(1, 3, vm.getRef()),
@@ -75,7 +76,12 @@ class PageFrameSerializationTest {
             new PageFrame.ReadFrames(
                 12, 3, 0x100, 64, kit.<PageFrame.FramesReply>createTestProbe().getRef()),
             new PageFrame.GetStats(stats.getRef()),
-            new PageFrame.CheckInvariants(inv.getRef()));
+            new PageFrame.CheckInvariants(inv.getRef()),
+            new PageFrame.KsmScan(13, 4294967295L, ksmd.getRef()),
+            new PageFrame.KsmSetRun(14, 2, ksmd.getRef()),
+            new PageFrame.KsmMadvise(15, 3, 0x4000, 64, false, ksmd.getRef()),
+            new PageFrame.KsmFullScans(16, 3, ksmd.getRef()),
+            new PageFrame.GetKsmCounters(17, ksmd.getRef()));
     for (Command c : all) {
       roundTrip(c);
     }
@@ -109,7 +115,12 @@ class PageFrameSerializationTest {
             new PageFrame.Rejected(8, "vcpu: 5000 is out of range; allowed 0 to 4095"),
             new PageFrame.Failed(9, "GfnToPfnProt: java.lang.IllegalStateException: x"),
             new PageFrame.StatsReply(counters, leases),
-            new PageFrame.InvariantsReply(List.of("pfn 3 map count 2 but 1")));
+            new PageFrame.InvariantsReply(List.of("pfn 3 map count 2 but 1")),
+            new PageFrame.KsmScanned(13, 99, true),
+            new PageFrame.KsmControlDone(14),
+            new PageFrame.KsmFullScansDone(16, 3, 7),
+            new PageFrame.KsmCounters(17, counters, List.of("node 3 counts 2 items but 1")),
+            new PageFrame.Rejected(13, PageFrame.NO_SCANNER));
     for (Object m : all) {
       roundTrip(m);
     }
