@@ -575,4 +575,144 @@ class VcpuTest {
     assertThat(d.counters().tlbHits()).isEqualTo(9);
     assertThat(d.counters().storesLost()).isEqualTo(1);
   }
+
+  /** Answers a NOHPTE load fault's xlate (C clear), gfn-to-pfn and map with a writable map. */
+  private void noHpteLoadFaultMappedWritable(long lease) {
+    answerLookup(-1, Lookup.MISS, -1, 1);
+    answerXlate(Access.LOAD, ok(false));
+    PageFrame.GfnToPfnProt g = frames.expectMessageClass(PageFrame.GfnToPfnProt.class);
+    g.replyTo()
+        .tell(
+            new PageFrame.PfnAnswered(
+                g.requestId(), new PfnResult(PfnStatus.OK, 77, true, 5), lease));
+    HostMmu.MapPage m = host.expectMessageClass(HostMmu.MapPage.class);
+    assertThat(m.writable()).isTrue();
+    m.replyTo().tell(new HostMmu.Mapped(m.requestId(), true, false, true, 1));
+    frames.expectMessageClass(PageFrame.ReleaseLease.class);
+  }
+
+  @Test
+  void notifierFlushRequest_duringAFault_isAckedAtOnce_andFlushVcpuPrecedesTheRetry() {
+    start();
+    run(1, load(EA));
+    answerVsid(ESID, GVSID);
+    answerLookup(-1, Lookup.MISS, -1, 1);
+    answerXlate(Access.LOAD, ok(false));
+    PageFrame.GfnToPfnProt g = frames.expectMessageClass(PageFrame.GfnToPfnProt.class);
+    // the gfn-to-pfn's COW emits a notifier: Q8's kvm_flush_remote_tlbs reaches the vCPU mid-fault
+    shootdowns.tell(new HostMmu.TlbShootdown(2, host.getRef().narrow(), true));
+    assertThat(host.expectMessageClass(HostMmu.TlbShootdownAck.class))
+        .isEqualTo(new HostMmu.TlbShootdownAck(0, 2));
+    g.replyTo()
+        .tell(
+            new PageFrame.PfnAnswered(g.requestId(), new PfnResult(PfnStatus.OK, 77, true, 5), 3));
+    HostMmu.MapPage m = host.expectMessageClass(HostMmu.MapPage.class);
+    m.replyTo().tell(new HostMmu.Mapped(m.requestId(), true, false, true, 2));
+    frames.expectMessageClass(PageFrame.ReleaseLease.class);
+    // guest entry after the exit: the pending flush goes out before the access is retried
+    HostMmu.FlushVcpu f = host.expectMessageClass(HostMmu.FlushVcpu.class);
+    assertThat(f.vcpu()).isZero();
+    f.replyTo().tell(new HostMmu.Flushed(f.requestId(), 1, 3));
+    HostMmu.Lookup retry = host.expectMessageClass(HostMmu.Lookup.class);
+    retry.replyTo().tell(new HostMmu.LookedUp(retry.requestId(), -1, Lookup.MISS, -1, 3));
+    answerXlate(Access.LOAD, ok(false));
+    PageFrame.GfnToPfnProt g2 = frames.expectMessageClass(PageFrame.GfnToPfnProt.class);
+    g2.replyTo()
+        .tell(
+            new PageFrame.PfnAnswered(g2.requestId(), new PfnResult(PfnStatus.OK, 77, true, 5), 4));
+    HostMmu.MapPage m2 = host.expectMessageClass(HostMmu.MapPage.class);
+    m2.replyTo().tell(new HostMmu.Mapped(m2.requestId(), true, false, true, 3));
+    frames.expectMessageClass(PageFrame.ReleaseLease.class);
+    answerLookup(3, Lookup.HIT_RW, 77, 3);
+    Vcpu.BatchDone d = done();
+    assertThat(d.completed()).isEqualTo(1);
+    assertThat(d.counters().nohpteExits()).isEqualTo(2);
+    host.expectNoMessage(Duration.ofMillis(20)); // one flush only: the request was served
+  }
+
+  @Test
+  void mmioExit_withAPendingFlush_flushesAtTheGuestEntryAfterTheExit() {
+    start();
+    vcpu.tell(new Vcpu.RequestTlbFlush("test"));
+    run(1, load(EA));
+    HostMmu.FlushVcpu f0 = host.expectMessageClass(HostMmu.FlushVcpu.class); // batch start
+    f0.replyTo().tell(new HostMmu.Flushed(f0.requestId(), 0, 1));
+    answerVsid(ESID, GVSID);
+    answerLookup(-1, Lookup.MISS, -1, 1);
+    shootdowns.tell(new HostMmu.TlbShootdown(2, host.getRef().narrow(), true));
+    host.expectMessageClass(HostMmu.TlbShootdownAck.class);
+    answerXlate(Access.LOAD, ok(false));
+    PageFrame.GfnToPfnProt g = frames.expectMessageClass(PageFrame.GfnToPfnProt.class);
+    g.replyTo()
+        .tell(
+            new PageFrame.PfnAnswered(
+                g.requestId(), new PfnResult(PfnStatus.NOSLOT, -1, false, 5), 6));
+    frames.expectMessageClass(PageFrame.ReleaseLease.class);
+    HostMmu.FlushVcpu f = host.expectMessageClass(HostMmu.FlushVcpu.class);
+    f.replyTo().tell(new HostMmu.Flushed(f.requestId(), 0, 2));
+    Vcpu.BatchDone d = done();
+    assertThat(d.completed()).isEqualTo(1);
+    assertThat(d.counters().mmioExits()).isEqualTo(1);
+  }
+
+  @Test
+  void missedC_storesThroughAWatchedWritableMapping_readTheGuestC_andCountWhileItIsClear() {
+    start();
+    run(1, load(EA));
+    answerVsid(ESID, GVSID);
+    noHpteLoadFaultMappedWritable(9); // writable map by a load, C clear: Q4 watch starts
+    answerLookup(3, Lookup.HIT_RW, 77, 1);
+    done();
+
+    run(2, store(EA, 1));
+    GuestMmu.ReadRc rc = guest.expectMessageClass(GuestMmu.ReadRc.class);
+    assertThat(rc.ea()).isEqualTo(EA);
+    batches.expectNoMessage(Duration.ofMillis(20)); // completed only after the verdict
+    rc.replyTo().tell(new GuestMmu.RcOf(rc.requestId(), true, false));
+    PageFrame.ApplyStores a = stores.expectMessageClass(PageFrame.ApplyStores.class);
+    vcpu.tell(new Vcpu.StoresApplied(a.requestId(), 1, 0));
+    assertThat(done().counters().missedC()).isEqualTo(1);
+
+    run(3, store(EA, 2), store(EA + 8, 3));
+    GuestMmu.ReadRc rc2 = guest.expectMessageClass(GuestMmu.ReadRc.class);
+    rc2.replyTo().tell(new GuestMmu.RcOf(rc2.requestId(), true, true)); // C set: watch ends
+    PageFrame.ApplyStores a2 = stores.expectMessageClass(PageFrame.ApplyStores.class);
+    assertThat(a2.pfns()).hasSize(2); // the second store needed no read
+    vcpu.tell(new Vcpu.StoresApplied(a2.requestId(), 2, 0));
+    Vcpu.BatchDone d = done();
+    assertThat(d.completed()).isEqualTo(2);
+    assertThat(d.counters().missedC()).isEqualTo(1);
+    assertThat(d.counters().tlbHits()).isEqualTo(3);
+    guest.expectNoMessage(Duration.ofMillis(20));
+  }
+
+  @Test
+  void hostMmuCoreFailureOnMap_failsTheAccessOnce_namingVcpuAndAddress() {
+    start();
+    run(1, load(EA));
+    answerVsid(ESID, GVSID);
+    answerLookup(-1, Lookup.MISS, -1, 1);
+    answerXlate(Access.LOAD, ok(false));
+    PageFrame.GfnToPfnProt g = frames.expectMessageClass(PageFrame.GfnToPfnProt.class);
+    g.replyTo()
+        .tell(
+            new PageFrame.PfnAnswered(g.requestId(), new PfnResult(PfnStatus.OK, 77, true, 5), 8));
+    HostMmu.MapPage m = host.expectMessageClass(HostMmu.MapPage.class);
+    m.replyTo()
+        .tell(
+            new HostMmu.Failed(
+                m.requestId(),
+                "MapPage (vcpu 0, ea 0x10005010): java.lang.IllegalStateException: boom"));
+    assertThat(frames.expectMessageClass(PageFrame.ReleaseLease.class).lease()).isEqualTo(8);
+    Vcpu.BatchDone d = done();
+    assertThat(d.completed()).isZero();
+    assertThat(d.failed()).isEqualTo(1);
+    assertThat(d.failures())
+        .singleElement()
+        .asString()
+        .startsWith("vm 0 vcpu 0 LOAD at 0x10005010")
+        .contains("host MMU failed")
+        .contains("boom");
+    batches.expectNoMessage(Duration.ofMillis(20)); // reported once
+  }
 }
