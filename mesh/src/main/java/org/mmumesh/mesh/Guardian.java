@@ -1,5 +1,6 @@
 package org.mmumesh.mesh;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -78,9 +79,15 @@ final class Guardian {
   /** Asks for the wiring of this node. */
   record GetWiring(ActorRef<Wiring> replyTo) implements Command {}
 
-  /** Starts one driver per vCPU; {@code done.get(vm).get(vcpu)} completes when it is done. */
+  /**
+   * Starts one driver per vCPU on this node; {@code done.get(vm).get(vcpu)} completes when it is
+   * done. {@code resendAfter}: how long a driver waits before sending an unanswered batch again.
+   */
   record Start(
-      int batchSize, int maxOutstanding, List<List<CompletableFuture<Driver.Outcome>>> done)
+      int batchSize,
+      int maxOutstanding,
+      Duration resendAfter,
+      List<List<CompletableFuture<Driver.Outcome>>> done)
       implements Command {}
 
   /**
@@ -234,6 +241,7 @@ final class Guardian {
                 spec.sourceFor(vm, v),
                 m.batchSize(),
                 m.maxOutstanding(),
+                m.resendAfter(),
                 m.done().get(vm).get(v)),
             "driver-vm-" + vm + "-" + v);
       }

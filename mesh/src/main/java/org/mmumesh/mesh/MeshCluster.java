@@ -271,7 +271,11 @@ public final class MeshCluster implements AutoCloseable {
       done.add(List.copyOf(row));
     }
     system.tell(
-        new Guardian.Start(MeshEngine.BATCH, MeshEngine.MAX_OUTSTANDING, List.copyOf(done)));
+        new Guardian.Start(
+            MeshEngine.BATCH,
+            MeshEngine.MAX_OUTSTANDING,
+            MeshEngine.RESEND_AFTER,
+            List.copyOf(done)));
     Map<String, Long> counters = new TreeMap<>();
     long completed = 0;
     long failed = 0;

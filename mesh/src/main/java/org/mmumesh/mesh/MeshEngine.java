@@ -3,6 +3,7 @@ package org.mmumesh.mesh;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import org.mmumesh.engine.EngineConfig;
@@ -33,8 +34,9 @@ import org.mmumesh.workload.WorkloadSpec;
  *   <li>fixed there: {@code pekko.actor.provider = cluster}; {@code
  *       org.mmumesh.common.CborSerializable} bound to {@code jackson-cbor}; Java serialization off;
  *       the split-brain resolver with {@code keep-majority}; cluster JMX off (several nodes may
- *       share a JVM); {@code pekko.cluster.min-nr-of-members} (raised by {@link MeshCluster} to its
- *       node count).
+ *       share a JVM); {@code pekko.cluster.sharding.retry-interval = 200ms} (a new mesh's regions
+ *       find their coordinators sooner than with the 2 s default); {@code
+ *       pekko.cluster.min-nr-of-members} (raised by {@link MeshCluster} to its node count).
  * </ul>
  *
  * <p>Each run creates each VM on the page frames as {@code SequentialEngine.createVm} does ({@code
@@ -42,7 +44,9 @@ import org.mmumesh.workload.WorkloadSpec;
  * populated), feeds every vCPU its access source in {@code RunBatch}es of {@link #BATCH} accesses
  * (at most {@link #MAX_OUTSTANDING} outstanding per vCPU), waits for every batch, and collects the
  * vCPUs' counters, the final frame contents of every gfn ({@code ReadFrames}) and the guest HTAB
- * words ({@code DumpHtab}). Every access is counted once, completed or failed (invariant 6).
+ * words ({@code DumpHtab}). Every access is counted once, completed or failed (invariant 6): a
+ * driver counts the first answer of each batch only and resends unanswered batches with the same id
+ * after {@link #RESEND_AFTER}.
  *
  * <p>Differences from the sequential engine: <b>KSM is off</b> in the mesh (no KSM actor is wired
  * yet), and the host MMU applies Q8 full flushes at notifier time, where the sequential engine
@@ -74,6 +78,12 @@ public final class MeshEngine {
 
   /** Batches outstanding per vCPU. */
   public static final int MAX_OUTSTANDING = 2;
+
+  /**
+   * How long a driver waits for a batch's answer before sending it again with the same id (Pekko
+   * delivery is at-most-once; the vCPU joins or re-answers a retried batch).
+   */
+  public static final Duration RESEND_AFTER = Duration.ofSeconds(5);
 
   private MeshEngine() {}
 
