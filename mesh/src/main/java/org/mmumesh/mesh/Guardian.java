@@ -155,10 +155,6 @@ final class Guardian {
             EntityForwarder.create(frameRegion, PageFrame.entityId(HOST)),
             "to-page-frame-host-" + HOST);
 
-    // ---- KSM, per host, role frames: the integrator adds Ksm.initSharding(system, ...,
-    // MeshEngine.ROLE_FRAMES) here, with a forwarder to Ksm.entityId(HOST) if a peer needs one
-    // (its PageFrame and HostMmu peers are `frames` above and `hosts` below). ----
-
     // HostMmu, per VM, role mmu.
     ActorRef<ShardingEnvelope<HostMmu.Command>> hostRegion =
         HostMmu.initSharding(
@@ -178,6 +174,11 @@ final class Guardian {
       notifiers.add(
           ctx.spawn(NotifierAdapter.create(host, vm, fullFlush), "notifier-vm-" + vm).narrow());
     }
+
+    // ---- KSM, per host, role frames: the integrator adds Ksm.initSharding(system, ...,
+    // MeshEngine.ROLE_FRAMES) here (the single place), giving it this node's forwarders `frames`
+    // (PageFrame host-0) and `hosts` (HostMmu per VM), and spawns a forwarder to
+    // Ksm.entityId(HOST) if a peer or MeshCluster needs one (add it to Wiring then). ----
 
     // GuestMmu, per VM, role mmu; its guest tlbies go to this node's tlbie adapter of the VM.
     ActorRef<ShardingEnvelope<GuestMmu.Command>> guestRegion =

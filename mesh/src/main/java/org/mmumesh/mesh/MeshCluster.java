@@ -71,10 +71,24 @@ public final class MeshCluster implements AutoCloseable {
 
   /**
    * The embedded default: one node configured by {@link MeshEngine#config} ({@code mmumesh.mesh.*}
-   * keys; every role unless {@code mmumesh.mesh.roles} says otherwise).
+   * keys), holding every role.
+   *
+   * @throws IllegalArgumentException when {@code mmumesh.mesh.roles} lacks a role, or the
+   *     configuration does not fit the workload
+   * @throws IllegalStateException when the node is not Up within {@code
+   *     mmumesh.mesh.startup-timeout}
    */
   public static MeshCluster embedded(WorkloadSpec spec, EngineConfig cfg) {
-    return startNodes(spec, cfg, List.of(MeshEngine.config(ConfigFactory.empty())));
+    Config config = MeshEngine.config(ConfigFactory.empty());
+    Set<String> roles = new TreeSet<>(config.getStringList("mmumesh.mesh.roles"));
+    if (!roles.containsAll(MeshEngine.ALL_ROLES)) {
+      throw new IllegalArgumentException(
+          "mmumesh.mesh.roles: "
+              + roles
+              + " on the only node leaves entities unplaced; required: "
+              + MeshEngine.ALL_ROLES);
+    }
+    return startNodes(spec, cfg, List.of(config));
   }
 
   /**
