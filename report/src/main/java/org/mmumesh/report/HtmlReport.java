@@ -90,7 +90,7 @@ public final class HtmlReport {
     b.append("<header class=\"section\">\n<h1>")
         .append(Html.escape(data.title()))
         .append("</h1>\n<p class=\"workload\"><span class=\"k\">workload</span> <code>")
-        .append(Html.escape(data.workload()))
+        .append(Html.escape(data.workload()).replace(",", ",<wbr>"))
         .append("</code></p>\n");
     if (!data.setup().isEmpty()) {
       b.append("<p class=\"setup\">").append(Html.escape(data.setup())).append("</p>\n");
@@ -197,7 +197,7 @@ public final class HtmlReport {
         .workload .k { text-transform: uppercase; letter-spacing: .06em; font-size: 11px;
           font-weight: 600; margin-right: 4px; }
         code { font: 12.5px/1.4 ui-monospace, "DejaVu Sans Mono", "Liberation Mono", monospace;
-          background: #f3f5f8; padding: 1px 5px; border-radius: 4px; word-break: break-all; }
+          background: #f3f5f8; padding: 1px 5px; border-radius: 4px; overflow-wrap: anywhere; }
         .intro { margin-top: 14px; max-width: 75em; }
         .cards { display: flex; flex-wrap: wrap; gap: 16px; margin-top: 18px; }
         .card { flex: 1 1 220px; border: 1px solid #dde3ea; border-top: 5px solid; border-radius: 8px;
