@@ -1,5 +1,7 @@
 package org.mmumesh.bench;
 
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -105,7 +107,7 @@ public final class MeshBenchmark {
 
     /** The default sizes: about 3-4 minutes on 2 cores. */
     public static Settings standard() {
-      return new Settings(1, 2, 1 << 19, 32_768, 1_000_000, 200_000, 1, 5);
+      return new Settings(1, 2, 1 << 19, 32_768, 2_000_000, 200_000, 1, 5);
     }
 
     /** Small sizes for a smoke run (figures are noisy). */
@@ -121,13 +123,20 @@ public final class MeshBenchmark {
    *     termination ({@link ShutdownClock}); for the sequential engine, {@code run()}
    * @param wholeNanos the whole call, actor system start-up and shutdown included (the sequential
    *     engine: the same as {@code nanos})
+   * @param gcMillis garbage-collection time during the whole call (every collector, as the JVM's
+   *     {@code GarbageCollectorMXBean}s count it)
    * @param completed accesses completed
    * @param failed accesses failed
    * @param counters the counters summed over every vCPU, by {@code VcpuCounters} / {@link Stat}
    *     name
    */
   public record Run(
-      long nanos, long wholeNanos, long completed, long failed, Map<String, Long> counters) {
+      long nanos,
+      long wholeNanos,
+      long gcMillis,
+      long completed,
+      long failed,
+      Map<String, Long> counters) {
     /** A counter, 0 when absent. */
     public long get(String name) {
       return counters.getOrDefault(name, 0L);
@@ -154,6 +163,11 @@ public final class MeshBenchmark {
     /** Faults per second, marginal. */
     public double faultsPerSecond() {
       return (big.faults() - small.faults()) / seconds();
+    }
+
+    /** Garbage-collection seconds of the long run beyond the short one. */
+    public double gcSeconds() {
+      return (big.gcMillis() - small.gcMillis()) / 1e3;
     }
 
     /** Seconds of the long run beyond the short one, whole calls. */
@@ -215,30 +229,43 @@ public final class MeshBenchmark {
     }
     WorkloadSpec spec = WorkloadParser.parse(workload);
     EngineConfig cfg = config();
+    long gc0 = gcMillis();
     long t0 = System.nanoTime();
     MeshResult r = MeshEngine.run(spec, cfg);
     long whole = System.nanoTime() - t0;
+    long gc = gcMillis() - gc0;
     ShutdownClock.Times t = ShutdownClock.last(MeshEngine.SYSTEM_NAME);
     if (t == null || t.stopping() == 0 || t.started() < t0) {
       throw new IllegalStateException("the shutdown clock did not run in the mesh's actor system");
     }
     long nanos = t.stopping() - t.started();
-    return new Run(nanos, whole, r.completed(), r.failed(), Map.copyOf(r.counters()));
+    return new Run(nanos, whole, gc, r.completed(), r.failed(), Map.copyOf(r.counters()));
   }
 
   /** Runs {@code workload} on the sequential engine, timing {@code run()} only. */
   public static Run sequential(String workload) {
     WorkloadSpec spec = WorkloadParser.parse(workload);
     SequentialEngine engine = new SequentialEngine(spec, config());
+    long gc0 = gcMillis();
     long t0 = System.nanoTime();
     RunResult r = engine.run(null);
     long nanos = System.nanoTime() - t0;
+    long gc = gcMillis() - gc0;
     Map<String, Long> counters = new TreeMap<>();
     for (Stat s : Stat.values()) {
       counters.put(s.name(), r.totals().get(s));
     }
     long failed = r.totals().get(Stat.FAILED_ACCESSES);
-    return new Run(nanos, nanos, r.totals().get(Stat.ACCESSES) - failed, failed, counters);
+    return new Run(nanos, nanos, gc, r.totals().get(Stat.ACCESSES) - failed, failed, counters);
+  }
+
+  /** Garbage-collection milliseconds so far, every collector. */
+  static long gcMillis() {
+    long ms = 0;
+    for (GarbageCollectorMXBean b : ManagementFactory.getGarbageCollectorMXBeans()) {
+      ms += Math.max(0, b.getCollectionTime());
+    }
+    return ms;
   }
 
   /**
@@ -253,6 +280,19 @@ public final class MeshBenchmark {
     Run big = checked(engine.apply(workload.apply(longN)), workload.apply(longN));
     System.gc();
     return new Marginal(small, big);
+  }
+
+  /**
+   * Runs {@code workload(LONG_FACTOR * n)} only and pairs it with an empty short run: for an engine
+   * whose timed span has no fixed cost (the sequential engine's {@code run()}), the rate of the
+   * whole long run, which one measurement gives with less noise than a difference of two.
+   */
+  public static Marginal longRunOnly(
+      java.util.function.Function<String, Run> engine, LongFunction<String> workload, long n) {
+    long longN = LONG_FACTOR * n;
+    Run big = checked(engine.apply(workload.apply(longN)), workload.apply(longN));
+    System.gc();
+    return new Marginal(new Run(0, 0, 0, 0, 0, Map.of()), big);
   }
 
   private static Run checked(Run r, String workload) {
@@ -304,6 +344,8 @@ public final class MeshBenchmark {
     final List<Double> raw = new ArrayList<>();
     final List<Double> meshFaults = new ArrayList<>();
     final List<Double> meshFaultsWhole = new ArrayList<>();
+    final List<Double> meshFaultGcShare = new ArrayList<>();
+    final List<Double> seqFaultGcShare = new ArrayList<>();
     final List<Double> seqFaults = new ArrayList<>();
     final List<Double> meshHits = new ArrayList<>();
     final List<Double> seqHits = new ArrayList<>();
@@ -324,9 +366,10 @@ public final class MeshBenchmark {
       throw new IllegalStateException("raw baseline: inconsistent counts " + r);
     }
     Marginal mf = marginal(MeshBenchmark::mesh, n -> faultWorkload(s, n), s.faultAccesses());
-    Marginal sf = marginal(MeshBenchmark::sequential, n -> faultWorkload(s, n), s.faultAccesses());
+    Marginal sf =
+        longRunOnly(MeshBenchmark::sequential, n -> faultWorkload(s, n), s.faultAccesses());
     Marginal mh = marginal(MeshBenchmark::mesh, n -> hitWorkload(s, n), s.hitAccesses());
-    Marginal sh = marginal(MeshBenchmark::sequential, n -> hitWorkload(s, n), s.hitAccesses());
+    Marginal sh = longRunOnly(MeshBenchmark::sequential, n -> hitWorkload(s, n), s.hitAccesses());
     System.out.printf(
         Locale.ROOT,
         "%s %d: raw %,.0f chains/s | mesh %,.0f faults/s (%.2f s; whole calls %.2f s) | seq"
@@ -345,6 +388,8 @@ public final class MeshBenchmark {
       out.raw.add(r.chainsPerSecond());
       out.meshFaults.add(mf.faultsPerSecond());
       out.meshFaultsWhole.add((mf.big().faults() - mf.small().faults()) / mf.wholeSeconds());
+      out.meshFaultGcShare.add(mf.gcSeconds() / mf.wholeSeconds());
+      out.seqFaultGcShare.add(sf.gcSeconds() / sf.seconds());
       out.seqFaults.add(sf.faultsPerSecond());
       out.meshHits.add(mh.accessesPerSecond());
       out.seqHits.add(sh.accessesPerSecond());
@@ -398,6 +443,10 @@ public final class MeshBenchmark {
     ratio("mesh faults / sequential faults", mf.median() / sf.median(), -1);
     ratio("mesh hit accesses / sequential hit accesses", mh.median() / sh.median(), 0.5);
     ratio("raw chains / sequential faults", raw.median() / sf.median(), -1);
+    System.out.println("the same ratios of the best (max) rates, less sensitive to other load:");
+    ratio("  mesh faults / raw chains", mf.max() / raw.max(), 0.5);
+    ratio("  mesh faults / sequential faults", mf.max() / sf.max(), -1);
+    ratio("  mesh hit accesses / sequential hit accesses", mh.max() / sh.max(), 0.5);
 
     Marginal m = x.lastMeshFault;
     System.out.println();
@@ -410,6 +459,11 @@ public final class MeshBenchmark {
         m.delta("TLB_HITS") / (double) (m.big().completed() - m.small().completed()),
         (x.lastSeqFault.big().faults() - x.lastSeqFault.small().faults())
             / (double) (x.lastSeqFault.big().completed() - x.lastSeqFault.small().completed()));
+    System.out.printf(
+        Locale.ROOT,
+        "GC time / marginal time, fault workload (median): mesh %.2f, sequential %.2f%n",
+        Stats.of(x.meshFaultGcShare).median(),
+        Stats.of(x.seqFaultGcShare).median());
     Map<String, Double> perFault = messagesPerFault(m);
     System.out.println("messages per fault implied by the vCPU counters:");
     perFault.forEach((k, v) -> System.out.printf(Locale.ROOT, "  %-26s %8.3f%n", k, v));
