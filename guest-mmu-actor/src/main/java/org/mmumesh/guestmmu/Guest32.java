@@ -109,4 +109,10 @@ public final class Guest32 implements GuestMmuPort {
   public long maxGfn() {
     return Hash32Mmu.PTE_RPN >>> 12;
   }
+
+  @Override
+  public boolean[] clearRc(long pteAddr, boolean r, boolean c) {
+    long before = mmu.clearRc(pteAddr, (r ? Hash32Mmu.PTE_R : 0) | (c ? Hash32Mmu.PTE_C : 0));
+    return new boolean[] {(before & Hash32Mmu.PTE_R) != 0, (before & Hash32Mmu.PTE_C) != 0};
+  }
 }

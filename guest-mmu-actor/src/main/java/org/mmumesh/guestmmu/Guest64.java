@@ -125,4 +125,10 @@ public final class Guest64 implements GuestMmuPort {
   public long maxGfn() {
     return Hash64Mmu.HPTE_R_RPN >>> 12;
   }
+
+  @Override
+  public boolean[] clearRc(long pteAddr, boolean r, boolean c) {
+    long before = mmu.clearRc(pteAddr, (r ? Hash64Mmu.HPTE_R_R : 0) | (c ? Hash64Mmu.HPTE_R_C : 0));
+    return new boolean[] {(before & Hash64Mmu.HPTE_R_R) != 0, (before & Hash64Mmu.HPTE_R_C) != 0};
+  }
 }

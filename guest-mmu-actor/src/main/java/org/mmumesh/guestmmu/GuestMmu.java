@@ -118,6 +118,9 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
   /** The answers to {@link ReadRc}. */
   public sealed interface RcReply extends CborSerializable {}
 
+  /** What a {@link SetVcpuState} requester receives. */
+  public sealed interface StateReply extends CborSerializable {}
+
   /**
    * The guest xlate of {@code ea} for {@code access} when {@code relocated} (guest-visible: R/C are
    * updated), and always the tagged guest VSID of {@code ea}'s segment (spec 6.2).
@@ -196,6 +199,29 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
   /** The HPTE's referenced and changed bits. */
   public record RcOf(long requestId, boolean r, boolean c) implements RcReply {}
 
+  /**
+   * Clears R and/or C of the HPTE translating {@code ea}, then the guest's tlbie of the page (so a
+   * later store is seen again); answered {@link RcOf} with the bits <em>before</em> the change,
+   * after the host confirmed the flush; {@link Rejected} when no HPTE translates {@code ea}.
+   */
+  public record ClearRc(
+      long requestId, int vcpu, long ea, boolean clearR, boolean clearC, ActorRef<RcReply> replyTo)
+      implements Command {}
+
+  /**
+   * Changes vCPU {@code vcpu}'s translation state (segment registers, SLB, BATs, MSR bits), all or
+   * nothing: a change that does not fit the guest (an SLB entry on a 32-bit guest, an index out of
+   * range) is {@link Rejected} naming the field, and nothing changes. Re-sending the same changes
+   * is harmless. The vCPU that uses this state must drop its cached translations (the {@code Vcpu}
+   * actor does, when the change comes through it).
+   */
+  public record SetVcpuState(
+      long requestId, int vcpu, List<VcpuStateChange> changes, ActorRef<StateReply> replyTo)
+      implements Command {}
+
+  /** The changes are applied; {@code mode} is the vCPU's new mode bits (as {@link ModeOf}). */
+  public record VcpuStateSet(long requestId, int mode) implements StateReply {}
+
   /** The guest kernel's event counters (the engine's guest statistics). */
   public record GetKernelEvents(ActorRef<KernelEvents> replyTo) implements Command {}
 
@@ -262,6 +288,7 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
           EnterReply,
           RemoveReply,
           RcReply,
+          StateReply,
           HtabReply {}
 
   /**
@@ -269,7 +296,13 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
    * flush of a {@link RemoveHpte} in time.
    */
   public record Failed(long requestId, String cause)
-      implements XlateReply, ExceptionReply, VsidReply, EnterReply, RemoveReply, RcReply {}
+      implements XlateReply,
+          ExceptionReply,
+          VsidReply,
+          EnterReply,
+          RemoveReply,
+          RcReply,
+          StateReply {}
 
   /**
    * A guest tlbie for the VM's host MMU (spec 5.6 "Users"): carry out {@code flush} on every vCPU
@@ -515,6 +548,10 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
       m.replyTo().tell(new Rejected(m.requestId(), reason));
     } else if (cmd instanceof DumpHtab m) {
       m.replyTo().tell(new Rejected(m.requestId(), reason));
+    } else if (cmd instanceof ClearRc m) {
+      m.replyTo().tell(new Rejected(m.requestId(), reason));
+    } else if (cmd instanceof SetVcpuState m) {
+      m.replyTo().tell(new Rejected(m.requestId(), reason));
     } else if (cmd instanceof GetKernelEvents m) {
       m.replyTo().tell(new KernelEvents(0, 0, 0, 0, 0));
     }
@@ -533,6 +570,8 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
         .onMessage(EnterHpte.class, this::onEnterHpte)
         .onMessage(RemoveHpte.class, this::onRemoveHpte)
         .onMessage(ReadRc.class, this::onReadRc)
+        .onMessage(ClearRc.class, this::onClearRc)
+        .onMessage(SetVcpuState.class, this::onSetVcpuState)
         .onMessage(GetKernelEvents.class, this::onGetKernelEvents)
         .onMessage(DumpHtab.class, this::onDumpHtab)
         .onMessage(TlbieDone.class, this::onTlbieDone)
@@ -697,6 +736,87 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
                 });
     m.replyTo().tell(reply);
     return this;
+  }
+
+  private Behavior<Command> onClearRc(ClearRc m) {
+    String bad = checkVcpuEa(m.vcpu(), m.ea());
+    if (bad != null) {
+      m.replyTo().tell(new Rejected(m.requestId(), bad));
+      return this;
+    }
+    if (replayed(m.vcpu(), m.requestId(), ClearRc.class, m.replyTo())) {
+      return this;
+    }
+    collected.clear();
+    RcReply reply =
+        callCore(
+            m.vcpu(),
+            m.requestId(),
+            m.ea(),
+            "clear R/C",
+            () -> {
+              long pte = port.findPte(m.vcpu(), m.ea());
+              if (pte < 0) {
+                return new Rejected(m.requestId(), noHpte(m.vcpu(), m.ea()));
+              }
+              boolean[] before = port.clearRc(pte, m.clearR(), m.clearC());
+              collected.add(port.tlbieFor(m.vcpu(), m.ea()));
+              return new RcOf(m.requestId(), before[0], before[1]);
+            });
+    if (!(reply instanceof RcOf)) {
+      collected.clear();
+    }
+    answerAfterFlushes(
+        m.vcpu(),
+        m.requestId(),
+        m.ea(),
+        ClearRc.class,
+        reply,
+        m.replyTo(),
+        why -> new Failed(m.requestId(), why));
+    return this;
+  }
+
+  private Behavior<Command> onSetVcpuState(SetVcpuState m) {
+    String bad = check(() -> port.checkVcpu(m.vcpu()));
+    if (bad == null && (m.changes() == null || m.changes().isEmpty())) {
+      bad = "changes: empty; allowed: 1 or more changes";
+    }
+    if (bad == null) {
+      for (int i = 0; i < m.changes().size() && bad == null; i++) {
+        VcpuStateChange c = m.changes().get(i);
+        bad = c == null ? "changes[" + i + "]: null" : check(() -> c.check(port, m.vcpu()));
+        if (bad != null && c != null) {
+          bad = "changes[" + i + "] " + bad;
+        }
+      }
+    }
+    if (bad != null) {
+      m.replyTo().tell(new Rejected(m.requestId(), bad));
+      return this;
+    }
+    StateReply reply =
+        callCore(
+            m.vcpu(),
+            m.requestId(),
+            0,
+            "set vCPU state",
+            () -> {
+              for (VcpuStateChange c : m.changes()) {
+                c.apply(port, m.vcpu());
+              }
+              return new VcpuStateSet(m.requestId(), port.mode(m.vcpu()));
+            });
+    m.replyTo().tell(reply);
+    return this;
+  }
+
+  private static String noHpte(int vcpu, long ea) {
+    return "ea: no HPTE translates 0x"
+        + Long.toHexString(ea)
+        + " for vCPU "
+        + vcpu
+        + "; allowed: an address with a valid HPTE";
   }
 
   private Behavior<Command> onDumpHtab(DumpHtab m) {

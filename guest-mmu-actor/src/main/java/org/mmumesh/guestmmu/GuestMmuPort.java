@@ -63,6 +63,12 @@ public interface GuestMmuPort {
   /** True when the HPTE at {@code pteAddr} has its R (referenced) bit set. */
   boolean rBit(long pteAddr);
 
+  /**
+   * Clears R ({@code r}) and/or C ({@code c}) of the HPTE at {@code pteAddr} (dirty tracking); the
+   * guest must then tlbie the page. Returns {R, C} before the change.
+   */
+  boolean[] clearRc(long pteAddr, boolean r, boolean c);
+
   /** The number of vCPUs (valid indexes are 0 to {@code vcpus() - 1}). */
   int vcpus();
 

@@ -66,6 +66,18 @@ class GuestMmuSerializationTest {
             new GuestMmu.DumpHtab(12, ref(GuestMmu.HtabReply.class)),
             new GuestMmu.HtabDumped(12, new long[] {0x109980L}, new long[] {-1L}),
             new TlbieDone(8),
+            new ClearRc(13, 1, 0x10000000L, false, true, ref(RcReply.class)),
+            new SetVcpuState(
+                14,
+                0,
+                List.of(
+                    new VcpuStateChange.Mtsrin(3, 0x20000123L),
+                    new VcpuStateChange.Slbmte(0x0000400000001000L, 0x08000001L),
+                    new VcpuStateChange.Slbia(),
+                    new VcpuStateChange.SetBat(true, 2, 0x1FFFL, 0x12L),
+                    new VcpuStateChange.SetMsr(true, false, true)),
+                ref(StateReply.class)),
+            new VcpuStateSet(14, 5),
             new Rejected(9, "vcpu: 9 is out of range; allowed 0 to 1"),
             new Rejected(-1, "vcpu: -1 is out of range; allowed 0 to 1"),
             new Failed(10, "xlate failed at ea 0x0: java.lang.IllegalStateException"),
