@@ -1,0 +1,531 @@
+package org.mmumesh.vcpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mmumesh.vcpu.FlowMesh.ea;
+import static org.mmumesh.vcpu.FlowMesh.load;
+import static org.mmumesh.vcpu.FlowMesh.store;
+
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.util.List;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.mmumesh.common.FaultBits;
+import org.mmumesh.common.Fingerprint;
+import org.mmumesh.common.HostFlush;
+import org.mmumesh.common.MmuOptions;
+import org.mmumesh.common.Policy;
+import org.mmumesh.guestmmu.GuestMmu;
+import org.mmumesh.hostmmu.HostMmu;
+import org.mmumesh.hostmmu.ShadowDump;
+import org.mmumesh.pageframe.PageFrame;
+import org.mmumesh.pageframe.PageFrames;
+
+/**
+ * Issue 4's protocol flows across the real actors: a {@link Vcpu} talking to a real {@code
+ * GuestMmu}, {@code HostMmu} and {@code PageFrame} wired as the mesh's {@code Guardian} wires them
+ * ({@link FlowMesh}), with probes observing every command each real actor receives and a {@link
+ * FlowGate} holding chosen messages to the {@code HostMmu} to freeze a vCPU mid-fault. Each test
+ * asserts the observable outcome (replies, counters, the messages exchanged) and the state after
+ * (shadow entries via {@code DumpShadow}, frame contents via {@code ReadFrames}, leases, KSM state
+ * via gfn-to-pfn). Every message crosses the CBOR serializer ({@code serialize-messages = on}).
+ *
+ * <p>The guest is 64-bit: the first access of a segment takes a segment interrupt (spec 6.2 {@code
+ * -EINVAL}), and the guest kernel model demand-maps EA page {@code p} of the window to gfn {@code
+ * p} on a reflected "not found" DSI. Real time, no timer matters: every timeout is {@link
+ * FlowMesh#LONG}, and "not yet" checks ({@code expectNoMessage}) are always followed by the
+ * positive outcome once the held message is released.
+ */
+class ActorFlowsTest {
+  private static final ActorTestKit kit = ActorTestKit.create(ConfigFactory.load());
+
+  /** A page content (fingerprint), the same in every VM that holds it. */
+  private static final long A = 0x5EED_0000_0000_00A1L;
+
+  /** "Not yet": how long a withheld reply is watched before the release. */
+  private static final Duration NOT_YET = Duration.ofMillis(300);
+
+  private static final long DSISR_PROT_STORE = FaultBits.DSISR_PROTFAULT | FaultBits.DSISR_ISSTORE;
+
+  private FlowMesh mesh;
+
+  @AfterAll
+  static void shutdown() {
+    kit.shutdownTestKit();
+  }
+
+  @AfterEach
+  void stopMesh() {
+    if (mesh != null) {
+      assertThat(mesh.frameInvariantViolations()).isEmpty();
+      for (int v = 0; v < mesh.vms.size(); v++) {
+        assertThat(mesh.hostInvariantViolations(v)).isEmpty();
+      }
+      mesh.stop();
+    }
+  }
+
+  private FlowMesh mesh(Policy p, int vms, int guestPp) {
+    mesh = new FlowMesh(kit, MmuOptions.defaults(p), vms, guestPp);
+    return mesh;
+  }
+
+  private static <T> List<T> only(List<?> msgs, Class<T> c) {
+    return msgs.stream().filter(c::isInstance).map(c::cast).toList();
+  }
+
+  private static int indexOf(List<?> msgs, Class<?> c) {
+    for (int i = 0; i < msgs.size(); i++) {
+      if (c.isInstance(msgs.get(i))) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static void assertNoWritableMappingOf(ShadowDump d, long pfn) {
+    assertThat(d.vcpus().stream().flatMap(List::stream))
+        .filteredOn(e -> e.pfn() == pfn && e.writable())
+        .isEmpty();
+  }
+
+  // ---- 1. load hit ----------------------------------------------------------------------------
+
+  @Test
+  void loadHit_secondLoadsOfAMappedPage_completeInTheTlb_withNoMessageToAnyActor() {
+    FlowMesh m = mesh(Policy.STRICT, 1, 2);
+    m.populate(0, 5, A);
+    Vcpu.BatchDone first = m.run(0, load(ea(5, 0x10)));
+    assertThat(first.completed()).isEqualTo(1);
+    assertThat(first.counters().hostMapsRo()).isEqualTo(1);
+    assertThat(first.counters().tlbHits()).isZero();
+    assertThat(m.hostBarrier(0)).anyMatch(c -> c instanceof HostMmu.MapPage);
+    m.guestBarrier(0);
+    m.framesBarrier();
+
+    Vcpu.BatchDone second = m.run(0, load(ea(5, 0x10)), load(ea(5, 0x18)), load(ea(5, 0xFF8)));
+
+    assertThat(second.completed()).isEqualTo(3);
+    assertThat(second.failed()).isZero();
+    VcpuCounters a = first.counters();
+    VcpuCounters b = second.counters();
+    assertThat(b.tlbHits() - a.tlbHits()).isEqualTo(3);
+    assertThat(b.htabHits()).isEqualTo(a.htabHits());
+    assertThat(b.nohpteExits()).isEqualTo(a.nohpteExits());
+    assertThat(b.accesses() - a.accesses()).isEqualTo(3);
+    // nothing reached the host MMU, the guest MMU or the page frames
+    assertThat(m.hostBarrier(0)).isEmpty();
+    assertThat(m.guestBarrier(0)).isEmpty();
+    assertThat(m.framesBarrier()).isEmpty();
+    assertThat(m.shadowOf(0, 5)).hasSize(1);
+  }
+
+  // ---- 2. NOHPTE fault ------------------------------------------------------------------------
+
+  @ParameterizedTest
+  @EnumSource(
+      value = Policy.class,
+      names = {"FIXED", "STRICT"})
+  void noHpteFault_firstLoad_demandMapsInTheGuest_thenMapsReadOnly_leaseReleasedAfterTheMap(
+      Policy policy) {
+    FlowMesh m = mesh(policy, 1, 2);
+    m.populate(0, 8, A);
+    TestProbe<FlowGate.Held> held = m.hold(0, HostMmu.MapPage.class, 1);
+    TestProbe<Vcpu.BatchReply> done = kit.createTestProbe();
+    m.start(0, done, load(ea(7, 0x20)));
+
+    // mid-fault, after gfn-to-pfn: the map carries the zero page read-only, the lease is held
+    HostMmu.MapPage map = (HostMmu.MapPage) held.receiveMessage().message();
+    assertThat(map.pfn()).isEqualTo(PageFrames.ZERO_PFN);
+    assertThat(map.writable()).isFalse();
+    assertThat(map.pte().gfn()).isEqualTo(7);
+    assertThat(map.guardSeq()).isEqualTo(policy == Policy.FIXED ? -1 : 0); // Q8: no guard
+    assertThat(m.leasesHeld(0)).isEqualTo(1);
+    assertThat(m.status(0).state()).isEqualTo(Vcpu.VcpuState.AWAITING_FAULT);
+    m.release(0, HostMmu.MapPage.class);
+
+    Vcpu.BatchDone d = done.expectMessageClass(Vcpu.BatchDone.class);
+    assertThat(d.completed()).isEqualTo(1);
+    assertThat(d.failed()).isZero();
+    VcpuCounters c = d.counters();
+    // NO_VSID (segment), no guest HPTE (not found, demand map), then the host map
+    assertThat(c.nohpteExits()).isEqualTo(3);
+    assertThat(c.reflectedSegment()).isEqualTo(1);
+    assertThat(c.reflectedNotFound()).isEqualTo(1);
+    assertThat(c.reflectedDsi()).isEqualTo(2);
+    assertThat(c.hostMapsRo()).isEqualTo(1);
+    assertThat(c.hostMapsRw()).isZero();
+    assertThat(c.htabHits()).isEqualTo(1);
+
+    List<GuestMmu.HandleException> reflected =
+        only(m.guestBarrier(0), GuestMmu.HandleException.class);
+    assertThat(reflected)
+        .extracting(GuestMmu.HandleException::vector)
+        .containsExactly(FaultBits.VEC_DSEG, FaultBits.VEC_DSI);
+    assertThat(reflected.get(1).dsisr()).isEqualTo(FaultBits.DSISR_NOHPTE);
+    GuestMmu.KernelEvents ev = m.kernelEvents(0);
+    assertThat(ev.slbLoads()).isEqualTo(1);
+    assertThat(ev.demandMaps()).isEqualTo(1);
+
+    List<PageFrame.Command> toFrames = m.framesBarrier();
+    List<PageFrame.GfnToPfnProt> g2p = only(toFrames, PageFrame.GfnToPfnProt.class);
+    assertThat(g2p).hasSize(1);
+    assertThat(g2p.get(0).gfn()).isEqualTo(7);
+    assertThat(g2p.get(0).writeFault()).isFalse();
+    assertThat(indexOf(toFrames, PageFrame.ReleaseLease.class))
+        .isGreaterThan(indexOf(toFrames, PageFrame.GfnToPfnProt.class));
+    assertThat(m.leasesHeld(0)).isZero();
+    assertThat(m.frameStat("LEASES_RELEASED")).isEqualTo(m.frameStat("LEASES_GRANTED"));
+
+    List<ShadowDump.ShadowEntry> e = m.shadowOf(0, 7);
+    assertThat(e).hasSize(1);
+    assertThat(e.get(0).pfn()).isEqualTo(PageFrames.ZERO_PFN);
+    assertThat(e.get(0).writable()).isFalse();
+    assertThat(e.get(0).hptePresent()).isTrue();
+
+    // a written private page: read-only under strict (guest C clear), writable under fixed (Q4,
+    // spec 8.4 TV32, with mark_page_dirty)
+    Vcpu.BatchDone d2 = m.run(0, load(ea(8, 0x20)));
+    assertThat(d2.completed()).isEqualTo(1);
+    List<ShadowDump.ShadowEntry> e8 = m.shadowOf(0, 8);
+    assertThat(e8).hasSize(1);
+    assertThat(e8.get(0).writable()).isEqualTo(policy == Policy.FIXED);
+    assertThat(d2.counters().markDirty()).isEqualTo(policy == Policy.FIXED ? 1 : 0);
+  }
+
+  // ---- 3. PROTFAULT on a KSM page -------------------------------------------------------------
+
+  @Test
+  void protfaultOnKsmPage_storeAfterLoad_unmapsThenCowsThenMapsWritable_TV33_TV34() {
+    FlowMesh m = mesh(Policy.FIXED, 2, 2);
+    long g = 9;
+    m.populate(0, g, A);
+    m.populate(1, g, A);
+    int k = m.pfnOf(0, g, false).result().pfn();
+    int p1 = m.pfnOf(1, g, false).result().pfn();
+    assertThat(m.ksmOp(r -> new PageFrame.WriteProtectPage(m.nextId(), 0, g, k, r))).isTrue();
+    assertThat(m.ksmOp(r -> new PageFrame.MakeKsmPage(m.nextId(), 0, g, k, r))).isTrue();
+    assertThat(m.ksmOp(r -> new PageFrame.WriteProtectPage(m.nextId(), 1, g, p1, r))).isTrue();
+    assertThat(m.ksmOp(r -> new PageFrame.ReplacePage(m.nextId(), 1, g, p1, k, r))).isTrue();
+
+    // TV33: a load maps the KSM frame read-only, no COW
+    Vcpu.BatchDone loaded = m.run(0, load(ea(g, 0x20)));
+    assertThat(loaded.completed()).isEqualTo(1);
+    List<ShadowDump.ShadowEntry> ro = m.shadowOf(0, g);
+    assertThat(ro).hasSize(1);
+    assertThat(ro.get(0).pfn()).isEqualTo(k);
+    assertThat(ro.get(0).writable()).isFalse();
+    assertThat(m.frameStat("COW_KSM")).isZero();
+    m.hostBarrier(0);
+
+    // TV34: the store
+    long value = 0xC0FFEE;
+    Vcpu.BatchDone stored = m.run(0, store(ea(g, 0x20), value));
+    assertThat(stored.completed()).isEqualTo(1);
+    assertThat(stored.failed()).isZero();
+    VcpuCounters a = loaded.counters();
+    VcpuCounters b = stored.counters();
+    assertThat(b.protfaultExits() - a.protfaultExits()).isEqualTo(1);
+    assertThat(b.unmaps() - a.unmaps()).isEqualTo(1);
+    // the COW's notifier (Q8, deferred full flush) costs one more NOHPTE round trip (6.3 step 3)
+    assertThat(b.nohpteExits() - a.nohpteExits()).isEqualTo(1);
+    assertThat(b.hostMapsRw() - a.hostMapsRw()).isEqualTo(2);
+    assertThat(b.storesLost()).isZero();
+
+    List<HostMmu.Command> toHost = m.hostBarrier(0);
+    List<HostMmu.UnmapPage> unmaps = only(toHost, HostMmu.UnmapPage.class);
+    assertThat(unmaps).hasSize(1);
+    assertThat(unmaps.get(0).pte().vpage()).isEqualTo(ro.get(0).vpage()); // pte_vflush(vpage)
+    List<HostMmu.MapPage> maps = only(toHost, HostMmu.MapPage.class);
+    assertThat(maps).isNotEmpty().allMatch(p -> p.writable() && p.pfn() != k);
+    int cow = maps.get(0).pfn();
+    assertThat(indexOf(toHost, HostMmu.UnmapPage.class))
+        .isLessThan(indexOf(toHost, HostMmu.MapPage.class));
+    assertThat(only(toHost, HostMmu.NotifierInvalidate.class)).hasSize(1);
+    assertThat(m.frameStat("COW_KSM")).isEqualTo(1);
+
+    List<ShadowDump.ShadowEntry> rw = m.shadowOf(0, g);
+    assertThat(rw).hasSize(1);
+    assertThat(rw.get(0).pfn()).isEqualTo(cow);
+    assertThat(rw.get(0).writable()).isTrue();
+    assertNoWritableMappingOf(m.shadow(0), k);
+    // the store went to VM 0's private copy; VM 1 still maps the unchanged KSM frame
+    assertThat(m.readFrame(0, g)).isEqualTo(Fingerprint.mix(A, 0x20, value));
+    assertThat(m.readFrame(1, g)).isEqualTo(A);
+    PageFrame.PfnAnswered vm1 = m.pfnOf(1, g, false);
+    assertThat(vm1.result().pfn()).isEqualTo(k);
+    assertThat(vm1.result().writable()).isFalse();
+  }
+
+  // ---- 4. reflected DSI with the right DSISR bits ---------------------------------------------
+
+  @Test
+  void reflectedDsi_storeToAGuestReadOnlyPage_reflectsProtfaultAndStore_guestUpgradesAndTlbies() {
+    FlowMesh m = mesh(Policy.STRICT, 1, 3); // the guest kernel maps pages PP=3: read-only
+    m.populate(0, 12, A);
+    long fresh = ea(11, 0x8);
+    long mapped = ea(12, 0x8);
+    Vcpu.BatchDone first = m.run(0, store(fresh, 1), load(mapped));
+    assertThat(first.completed()).isEqualTo(2);
+    m.hostBarrier(0);
+    m.guestBarrier(0);
+    Vcpu.BatchDone second = m.run(0, store(mapped, 2));
+    assertThat(second.completed()).isEqualTo(1);
+    assertThat(second.failed()).isZero();
+
+    // a store with no host HPTE (DSISR NOHPTE|ISSTORE): first "not found" as given, then after
+    // the demand map -EPERM: DSISR = (fault & ~NOHPTE) | PROTFAULT (spec 6.2), ISSTORE kept
+    VcpuCounters c1 = first.counters();
+    assertThat(c1.reflectedProtection()).isEqualTo(1);
+    // a store to the read-only host HPTE of the loaded page: PROTFAULT|ISSTORE exit, -EPERM
+    VcpuCounters c2 = second.counters();
+    assertThat(c2.protfaultExits() - c1.protfaultExits()).isEqualTo(1);
+    assertThat(c2.reflectedProtection()).isEqualTo(2);
+
+    List<GuestMmu.HandleException> second2 =
+        only(m.guestBarrier(0), GuestMmu.HandleException.class);
+    assertThat(second2).hasSize(1);
+    assertThat(second2.get(0).vector()).isEqualTo(FaultBits.VEC_DSI);
+    assertThat(second2.get(0).dsisr()).isEqualTo(DSISR_PROT_STORE);
+    assertThat(second2.get(0).ea()).isEqualTo(mapped);
+    GuestMmu.KernelEvents ev = m.kernelEvents(0);
+    assertThat(ev.protUpgrades()).isEqualTo(2);
+    // the upgrade's tlbie reached the host MMU and removed the read-only entry
+    List<HostMmu.Command> toHost = m.hostBarrier(0);
+    assertThat(only(toHost, HostMmu.GuestTlbie.class)).hasSize(1);
+    List<ShadowDump.ShadowEntry> e = m.shadowOf(0, 12);
+    assertThat(e).hasSize(1);
+    assertThat(e.get(0).writable()).isTrue();
+    assertThat(e.get(0).mayWrite()).isTrue(); // the guest PTE now allows writing
+    assertThat(m.readFrame(0, 12)).isEqualTo(Fingerprint.mix(A, 0x8, 2));
+    assertThat(m.readFrame(0, 11)).isEqualTo(Fingerprint.mix(Fingerprint.ZERO, 0x8, 1));
+  }
+
+  @Test
+  void reflectedDsi_storeWithNoHostHpte_guestSeesNotFoundThenProtfaultWithStoreBit() {
+    FlowMesh m = mesh(Policy.STRICT, 1, 3);
+    long ea = ea(11, 0x8);
+    m.run(0, load(ea(1, 0))); // load the segment
+    m.guestBarrier(0);
+    Vcpu.BatchDone d = m.run(0, store(ea, 1));
+    assertThat(d.completed()).isEqualTo(1);
+    List<GuestMmu.HandleException> r = only(m.guestBarrier(0), GuestMmu.HandleException.class);
+    assertThat(r)
+        .extracting(GuestMmu.HandleException::dsisr)
+        .containsExactly(FaultBits.DSISR_NOHPTE | FaultBits.DSISR_ISSTORE, DSISR_PROT_STORE);
+    assertThat(r).allMatch(x -> x.vector() == FaultBits.VEC_DSI && x.ea() == ea);
+  }
+
+  // ---- 5. MMIO exit ---------------------------------------------------------------------------
+
+  @Test
+  void mmioExit_accessToAGfnOutsideEveryMemslot_completesAsMmio_noMapNoLeaseLeft() {
+    FlowMesh m = mesh(Policy.STRICT, 1, 2);
+    m.run(0, load(ea(1, 0))); // the segment's SLB entry
+    long gfn = FlowMesh.MEMORY_PAGES + 0x40; // memslot 0 is [0, MEMORY_PAGES)
+    long ea = ea(FlowMesh.PAGES + 3, 0x10); // outside the kernel's window: mapped by H_ENTER
+    TestProbe<GuestMmu.EnterReply> entered = kit.createTestProbe();
+    m.vm(0).guest.tell(new GuestMmu.EnterHpte(m.nextId(), 0, ea, gfn, 2, entered.getRef()));
+    assertThat(entered.expectMessageClass(GuestMmu.HpteEntered.class).pteAddr())
+        .isGreaterThanOrEqualTo(0);
+    Vcpu.StatusReport before = m.status(0);
+    m.hostBarrier(0);
+    m.framesBarrier();
+
+    Vcpu.BatchDone d = m.run(0, load(ea), store(ea, 7), load(ea));
+
+    assertThat(d.completed()).isEqualTo(3);
+    assertThat(d.failed()).isZero();
+    VcpuCounters c = d.counters();
+    assertThat(c.mmioExits()).isEqualTo(3); // never cached: every access exits
+    assertThat(c.tlbHits()).isEqualTo(before.counters().tlbHits());
+    assertThat(c.hostMapsRo() + c.hostMapsRw())
+        .isEqualTo(before.counters().hostMapsRo() + before.counters().hostMapsRw());
+    assertThat(c.storesLost()).isZero();
+    List<PageFrame.Command> toFrames = m.framesBarrier();
+    assertThat(only(toFrames, PageFrame.GfnToPfnProt.class))
+        .hasSize(3)
+        .allMatch(x -> x.gfn() == gfn);
+    assertThat(only(toFrames, PageFrame.ReleaseLease.class)).hasSize(3);
+    assertThat(only(toFrames, PageFrame.ApplyStores.class)).isEmpty();
+    assertThat(only(m.hostBarrier(0), HostMmu.MapPage.class)).isEmpty();
+    assertThat(m.shadowOf(0, gfn)).isEmpty();
+    assertThat(m.leasesHeld(0)).isZero();
+  }
+
+  // ---- 6. guest tlbie -------------------------------------------------------------------------
+
+  @Test
+  void guestTlbie_removeHpte_flushesHostAndVcpuTlb_andIsAnsweredOnlyAfterTheFlush() {
+    FlowMesh m = mesh(Policy.STRICT, 1, 2);
+    m.populate(0, 13, A);
+    long ea = ea(13, 0x30);
+    Vcpu.BatchDone warm = m.run(0, load(ea), load(ea));
+    assertThat(warm.counters().tlbHits()).isEqualTo(1);
+    List<ShadowDump.ShadowEntry> entry = m.shadowOf(0, 13);
+    assertThat(entry).hasSize(1);
+    m.hostBarrier(0);
+    Vcpu.StatusReport before = m.status(0);
+
+    TestProbe<FlowGate.Held> held = m.hold(0, HostMmu.GuestTlbie.class, 1);
+    TestProbe<GuestMmu.RemoveReply> removed = kit.createTestProbe();
+    long id = m.nextId();
+    m.vm(0).guest.tell(new GuestMmu.RemoveHpte(id, 0, ea, removed.getRef()));
+    HostMmu.GuestTlbie tlbie = (HostMmu.GuestTlbie) held.receiveMessage().message();
+    assertThat(tlbie.flush()).isInstanceOf(HostFlush.PteVflush.class);
+    assertThat(((HostFlush.PteVflush) tlbie.flush()).vpage()).isEqualTo(entry.get(0).vpage());
+    removed.expectNoMessage(NOT_YET); // not yet: the host has not flushed
+    assertThat(m.shadowOf(0, 13)).hasSize(1);
+
+    m.release(0, HostMmu.GuestTlbie.class);
+    assertThat(removed.expectMessageClass(GuestMmu.HpteRemoved.class))
+        .isEqualTo(new GuestMmu.HpteRemoved(id, true));
+    // by then the shadow entry is gone and the vCPU acknowledged the shootdown
+    assertThat(m.shadowOf(0, 13)).isEmpty();
+    Vcpu.StatusReport after = m.status(0);
+    assertThat(after.knownEpoch()).isGreaterThan(before.knownEpoch());
+    assertThat(after.counters().shootdowns() - before.counters().shootdowns()).isEqualTo(1);
+    List<HostMmu.Command> toHost = m.hostBarrier(0);
+    assertThat(indexOf(toHost, HostMmu.GuestTlbie.class))
+        .isLessThan(indexOf(toHost, HostMmu.TlbShootdownAck.class));
+
+    // the next access misses the TLB and the host HTAB; the guest demand-maps the page again
+    Vcpu.BatchDone next = m.run(0, load(ea));
+    assertThat(next.completed()).isEqualTo(1);
+    VcpuCounters a = after.counters();
+    VcpuCounters b = next.counters();
+    assertThat(b.tlbHits()).isEqualTo(a.tlbHits());
+    assertThat(b.nohpteExits() - a.nohpteExits()).isEqualTo(2);
+    assertThat(b.reflectedNotFound() - a.reflectedNotFound()).isEqualTo(1);
+    assertThat(m.shadowOf(0, 13)).hasSize(1);
+  }
+
+  // ---- 7. KSM merge while a vCPU is mid-fault -------------------------------------------------
+
+  @Test
+  void ksmMergeMidFault_retryGuardRefusesTheStaleMap_storeLandsInAPrivateCopy() {
+    FlowMesh m = mesh(Policy.STRICT, 2, 2);
+    long g = 20;
+    m.populate(0, g, A);
+    m.populate(1, g, A);
+    int p1 = m.pfnOf(1, g, false).result().pfn();
+
+    // freeze the vCPU after its GfnToPfnProt(write) reply: the MapPage is held at the gate
+    TestProbe<FlowGate.Held> heldMap = m.hold(0, HostMmu.MapPage.class, 1);
+    TestProbe<Vcpu.BatchReply> done = kit.createTestProbe();
+    long value = 0xBEEF;
+    m.start(0, done, store(ea(g, 0x40), value));
+    HostMmu.MapPage stale = (HostMmu.MapPage) heldMap.receiveMessage().message();
+    int k = stale.pfn();
+    assertThat(stale.writable()).isTrue();
+    assertThat(stale.guardSeq()).isGreaterThanOrEqualTo(0);
+    assertThat(m.leasesHeld(0)).isEqualTo(1);
+
+    // KSM: write-protect first; it is answered only after the host MMU applied the invalidation
+    TestProbe<FlowGate.Held> heldInv = m.hold(0, HostMmu.NotifierInvalidate.class, 1);
+    TestProbe<PageFrame.KsmReply> wp = kit.createTestProbe();
+    long wpId = m.nextId();
+    m.frames.tell(new PageFrame.WriteProtectPage(wpId, 0, g, k, wp.getRef()));
+    HostMmu.NotifierInvalidate inv =
+        (HostMmu.NotifierInvalidate) heldInv.receiveMessage().message();
+    assertThat(inv.gfnStart()).isEqualTo(g);
+    assertThat(inv.notifierSeq()).isGreaterThan(stale.guardSeq());
+    wp.expectNoMessage(NOT_YET);
+    m.release(0, HostMmu.NotifierInvalidate.class);
+    assertThat(wp.expectMessageClass(PageFrame.KsmOpDone.class))
+        .isEqualTo(new PageFrame.KsmOpDone(wpId, true));
+    // then merge: VM 0's frame becomes the KSM page, VM 1's page is replaced by it
+    assertThat(m.ksmOp(r -> new PageFrame.MakeKsmPage(m.nextId(), 0, g, k, r))).isTrue();
+    assertThat(m.ksmOp(r -> new PageFrame.WriteProtectPage(m.nextId(), 1, g, p1, r))).isTrue();
+    assertThat(m.ksmOp(r -> new PageFrame.ReplacePage(m.nextId(), 1, g, p1, k, r))).isTrue();
+    assertThat(m.frameStat("FRAMES_SAVED_BY_KSM")).isEqualTo(1);
+
+    // release the stale map: the retry guard refuses it, the vCPU re-faults and COWs
+    m.release(0, HostMmu.MapPage.class);
+    Vcpu.BatchDone d = done.expectMessageClass(Vcpu.BatchDone.class);
+    assertThat(d.completed()).isEqualTo(1);
+    assertThat(d.failed()).isZero();
+    VcpuCounters c = d.counters();
+    assertThat(c.mapsRefused()).isGreaterThanOrEqualTo(1);
+    assertThat(m.hostStats(0)).containsEntry("MAPS_REFUSED", c.mapsRefused());
+    assertThat(c.storesLost()).isZero();
+    List<HostMmu.Command> toHost = m.hostBarrier(0);
+    List<HostMmu.MapPage> maps = only(toHost, HostMmu.MapPage.class);
+    assertThat(maps.get(0)).isEqualTo(stale);
+    assertThat(maps.subList(1, maps.size())).isNotEmpty().allMatch(p -> p.pfn() != k);
+    assertThat(m.frameStat("COW_KSM")).isEqualTo(1);
+    assertThat(m.leasesHeld(0)).isZero();
+
+    // no writable mapping of the KSM frame survives; the store went to a private copy
+    ShadowDump shadow = m.shadow(0);
+    assertNoWritableMappingOf(shadow, k);
+    List<ShadowDump.ShadowEntry> e = m.shadowOf(0, g);
+    assertThat(e).hasSize(1);
+    assertThat(e.get(0).pfn()).isNotEqualTo(k);
+    assertThat(e.get(0).writable()).isTrue();
+    assertThat(m.readFrame(0, g)).isEqualTo(Fingerprint.mix(A, 0x40, value));
+    assertThat(m.readFrame(1, g)).isEqualTo(A);
+    PageFrame.PfnAnswered vm1 = m.pfnOf(1, g, false);
+    assertThat(vm1.result().pfn()).isEqualTo(k);
+    assertThat(vm1.result().writable()).isFalse();
+  }
+
+  // ---- 8. memslot removal during a fault ------------------------------------------------------
+
+  @Test
+  void memslotRemovalMidFault_waitsForTheLease_thenTheAccessIsAnMmioExit_TV61() {
+    FlowMesh m = mesh(Policy.STRICT, 1, 2);
+    long g = 30;
+    m.populate(0, g, A);
+    TestProbe<FlowGate.Held> held = m.hold(0, HostMmu.MapPage.class, 1);
+    TestProbe<Vcpu.BatchReply> done = kit.createTestProbe();
+    m.start(0, done, load(ea(g, 0)));
+    HostMmu.MapPage map = (HostMmu.MapPage) held.receiveMessage().message();
+    assertThat(map.pte().gfn()).isEqualTo(g);
+    assertThat(m.leasesHeld(0)).isEqualTo(1);
+    m.framesBarrier();
+
+    TestProbe<PageFrame.SlotReply> slot = kit.createTestProbe();
+    long rsId = m.nextId();
+    m.frames.tell(new PageFrame.RemoveSlot(rsId, 0, 0, slot.getRef()));
+    slot.expectNoMessage(NOT_YET); // not yet: the vCPU's lease holds it back
+    assertThat(m.frameStat("SLOT_UPDATES_WAITED")).isEqualTo(1);
+    assertThat(m.leasesHeld(0)).isEqualTo(1);
+    // the removal is published at once: a new lookup already sees no slot
+    assertThat(m.pfnOf(0, g, false).result().status())
+        .isEqualTo(org.mmumesh.pageframe.PfnStatus.NOSLOT);
+
+    m.release(0, HostMmu.MapPage.class);
+    assertThat(slot.expectMessageClass(PageFrame.SlotUpdateCompleted.class).requestId())
+        .isEqualTo(rsId);
+    Vcpu.BatchDone d = done.expectMessageClass(Vcpu.BatchDone.class);
+    assertThat(d.completed()).isEqualTo(1);
+    assertThat(d.failed()).isZero();
+    // the map of the removed slot's pfn was refused (the removal's invalidation moved the
+    // notifier sequence), and the retried access found no slot: an MMIO exit
+    assertThat(d.counters().mapsRefused()).isEqualTo(1);
+    assertThat(d.counters().mmioExits()).isEqualTo(1);
+    List<PageFrame.Command> toFrames = m.framesBarrier();
+    int removal = indexOf(toFrames, PageFrame.RemoveSlot.class);
+    int release =
+        toFrames.indexOf(
+            toFrames.stream()
+                .filter(c -> c instanceof PageFrame.ReleaseLease r && r.vm() == 0)
+                .filter(c -> toFrames.indexOf(c) > removal)
+                .findFirst()
+                .orElseThrow());
+    assertThat(release).isGreaterThan(removal);
+    assertThat(m.leasesHeld(0)).isZero();
+    assertThat(m.shadowOf(0, g)).isEmpty();
+
+    // a later access to that gfn is an MMIO exit too
+    Vcpu.BatchDone later = m.run(0, load(ea(g, 8)));
+    assertThat(later.completed()).isEqualTo(1);
+    assertThat(later.counters().mmioExits()).isEqualTo(2);
+  }
+}
