@@ -20,6 +20,8 @@ import org.mmumesh.guestmmu.GuestMmuKind;
 import org.mmumesh.guestmmu.GuestSetup;
 import org.mmumesh.hostmmu.HostMmu;
 import org.mmumesh.hostmmu.HostMmuConfig;
+import org.mmumesh.ksm.Ksm;
+import org.mmumesh.ksm.KsmFrameScanner;
 import org.mmumesh.pageframe.PageFrame;
 import org.mmumesh.vcpu.Vcpu;
 import org.mmumesh.workload.MmuKind;
@@ -38,8 +40,9 @@ import org.mmumesh.workload.WorkloadSpec;
  *   <tr><th>type</th><th>entity id</th><th>role</th><th>one per</th></tr>
  *   <tr><td>{@link PageFrame}</td><td>{@code host-<h>}</td><td>{@value MeshEngine#ROLE_FRAMES}
  *       </td><td>host (one host, {@code host-0}, in this model)</td></tr>
- *   <tr><td>{@code Ksm}</td><td>{@code host-<h>}</td><td>{@value MeshEngine#ROLE_FRAMES}</td>
- *       <td>host (not wired yet: see "KSM" in {@link #wire})</td></tr>
+ *   <tr><td>{@link Ksm}</td><td>{@code host-<h>}</td><td>{@value MeshEngine#ROLE_FRAMES}</td>
+ *       <td>host; drives the KSM scanner ({@link KsmFrameScanner}) inside its host's {@link
+ *       PageFrame} entity</td></tr>
  *   <tr><td>{@link GuestMmu}</td><td>{@code vm-<v>}</td><td>{@value MeshEngine#ROLE_MMU}</td>
  *       <td>VM</td></tr>
  *   <tr><td>{@link HostMmu}</td><td>{@code vm-<v>}</td><td>{@value MeshEngine#ROLE_MMU}</td>
@@ -94,6 +97,7 @@ final class Guardian {
    * This node's refs to the mesh: forwarders to the sharded entities and the notifier adapters.
    *
    * @param frames the {@code PageFrame} of {@link #HOST}
+   * @param ksm the {@code Ksm} of {@link #HOST}
    * @param guests per VM, its {@code GuestMmu}
    * @param hosts per VM, its {@code HostMmu}
    * @param vcpus per VM and vCPU, its {@code Vcpu}
@@ -101,6 +105,7 @@ final class Guardian {
    */
   record Wiring(
       ActorRef<PageFrame.Command> frames,
+      ActorRef<Ksm.Command> ksm,
       List<ActorRef<GuestMmu.Command>> guests,
       List<ActorRef<HostMmu.Command>> hosts,
       List<List<ActorRef<Vcpu.Command>>> vcpus,
@@ -145,11 +150,13 @@ final class Guardian {
     int nv = spec.vcpusPerVm();
 
     // PageFrame, per host, role frames.
+    // The PageFrame entities carry the KSM scanner (KsmFrameScanner) that the Ksm entity drives.
     ActorRef<ShardingEnvelope<PageFrame.Command>> frameRegion =
         PageFrame.initSharding(
             system,
             PageFrame.Settings.fromConfig(system.settings().config()),
-            MeshEngine.ROLE_FRAMES);
+            MeshEngine.ROLE_FRAMES,
+            KsmFrameScanner.factory());
     ActorRef<PageFrame.Command> frames =
         ctx.spawn(
             EntityForwarder.create(frameRegion, PageFrame.entityId(HOST)),
@@ -175,10 +182,15 @@ final class Guardian {
           ctx.spawn(NotifierAdapter.create(host, vm, fullFlush), "notifier-vm-" + vm).narrow());
     }
 
-    // ---- KSM, per host, role frames: the integrator adds Ksm.initSharding(system, ...,
-    // MeshEngine.ROLE_FRAMES) here (the single place), giving it this node's forwarders `frames`
-    // (PageFrame host-0) and `hosts` (HostMmu per VM), and spawns a forwarder to
-    // Ksm.entityId(HOST) if a peer or MeshCluster needs one (add it to Wiring then). ----
+    // Ksm, per host, role frames: ksmd's controls, driving the PageFrame entity of its host.
+    ActorRef<ShardingEnvelope<Ksm.Command>> ksmRegion =
+        Ksm.initSharding(
+            system,
+            Ksm.Settings.fromConfig(system.settings().config()),
+            MeshEngine.ROLE_FRAMES,
+            frameRegion);
+    ActorRef<Ksm.Command> ksm =
+        ctx.spawn(EntityForwarder.create(ksmRegion, Ksm.entityId(HOST)), "to-ksm-host-" + HOST);
 
     // GuestMmu, per VM, role mmu; its guest tlbies go to this node's tlbie adapter of the VM.
     ActorRef<ShardingEnvelope<GuestMmu.Command>> guestRegion =
@@ -215,6 +227,7 @@ final class Guardian {
     Wiring wiring =
         new Wiring(
             frames,
+            ksm,
             List.copyOf(guests),
             List.copyOf(hosts),
             List.copyOf(vcpus),

@@ -5,6 +5,9 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -17,6 +20,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import java.util.function.IntConsumer;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -31,10 +35,22 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.GuestLayout;
+import org.mmumesh.engine.KsmSample;
+import org.mmumesh.engine.RunResult;
+import org.mmumesh.engine.Stat;
+import org.mmumesh.engine.VmStats;
 import org.mmumesh.guestmmu.GuestMmu;
+import org.mmumesh.hostmmu.HostMmu;
+import org.mmumesh.hostmmu.HostMmuStats;
+import org.mmumesh.hostmmu.ShadowDump;
+import org.mmumesh.ksm.Ksm;
+import org.mmumesh.ksm.KsmScanner;
 import org.mmumesh.pageframe.PageFrame;
 import org.mmumesh.vcpu.Vcpu;
+import org.mmumesh.vcpu.VcpuCounters;
 import org.mmumesh.vcpu.VcpuSetup;
+import org.mmumesh.workload.AccessBatch;
+import org.mmumesh.workload.AccessSource;
 import org.mmumesh.workload.GuestImage;
 import org.mmumesh.workload.MmuKind;
 import org.mmumesh.workload.WorkloadSpec;
@@ -57,14 +73,25 @@ public final class MeshCluster implements AutoCloseable {
   private static final Duration ASK = Duration.ofSeconds(30);
   private static final Duration RUN = Duration.ofMinutes(10);
 
+  private static final int MAX_FAILURES_KEPT = 20;
+  private static final int BATCH_ATTEMPTS = 12;
+
   private final WorkloadSpec spec;
+  private final EngineConfig cfg;
   private final List<ActorSystem<Guardian.Command>> nodes;
   private final Duration shutdownTimeout;
   private boolean ran;
+  private Guardian.Wiring wiring;
+  private long nextId = 1;
+  private long invariantChecks;
 
   private MeshCluster(
-      WorkloadSpec spec, List<ActorSystem<Guardian.Command>> nodes, Duration shutdownTimeout) {
+      WorkloadSpec spec,
+      EngineConfig cfg,
+      List<ActorSystem<Guardian.Command>> nodes,
+      Duration shutdownTimeout) {
     this.spec = spec;
+    this.cfg = cfg;
     this.nodes = nodes;
     this.shutdownTimeout = shutdownTimeout;
   }
@@ -160,7 +187,7 @@ public final class MeshCluster implements AutoCloseable {
     Duration startup = first.getDuration("mmumesh.mesh.startup-timeout");
     Duration shutdown = first.getDuration("mmumesh.mesh.shutdown-timeout");
     List<ActorSystem<Guardian.Command>> nodes = new ArrayList<>();
-    MeshCluster cluster = new MeshCluster(spec, nodes, shutdown);
+    MeshCluster cluster = new MeshCluster(spec, cfg, nodes, shutdown);
     try {
       List<CompletableFuture<Void>> up = new ArrayList<>();
       for (Config c : configs) {
@@ -221,17 +248,30 @@ public final class MeshCluster implements AutoCloseable {
     return ids;
   }
 
+  /** {@link #run(MeshEngine.Pacing)} in {@link MeshEngine.Pacing#LOCKSTEP}. */
+  public MeshResult run() {
+    return run(MeshEngine.Pacing.LOCKSTEP);
+  }
+
   /**
-   * Runs the workload once, driven from node 0: creates each VM on the page frames as {@code
-   * SequentialEngine.createVm} does (the notifier subscription of node 0's adapter, {@code
-   * CreateVm}, memslot 0 over {@code [0, layout.memoryPages)} at host page 0, the boot image's
-   * pages populated), feeds every vCPU its access source, waits for every batch, and collects the
-   * counters, the frames of every gfn and the guest HTAB words.
+   * Runs the workload once, driven from node 0 (see {@link MeshEngine} for the steps and the two
+   * pacings), and collects the counters, the KSM series, the frames of every gfn, the guest HTAB
+   * words and the shadow caches.
    *
    * @throws IllegalStateException when called twice, or when the mesh does not answer (a setup step
    *     was refused, or a step timed out)
    */
-  public MeshResult run() {
+  public MeshResult run(MeshEngine.Pacing pacing) {
+    return run(pacing, round -> {});
+  }
+
+  /**
+   * {@link #run(MeshEngine.Pacing)}, calling {@code afterRound} with the round number after every
+   * lockstep round (every vCPU idle, KSM stepped, in the calling thread: it may call {@link
+   * #invariantViolations()}); never called in {@link MeshEngine.Pacing#FREE}.
+   */
+  MeshResult run(MeshEngine.Pacing pacing, IntConsumer afterRound) {
+    Objects.requireNonNull(pacing, "pacing");
     if (ran) {
       throw new IllegalStateException("run: already ran on this cluster; allowed once");
     }
@@ -240,39 +280,272 @@ public final class MeshCluster implements AutoCloseable {
     GuestLayout layout = GuestLayout.of(spec.mmu(), spec.pagesPerVm());
     Guardian.Wiring w =
         ask(system, system, (ActorRef<Guardian.Wiring> r) -> new Guardian.GetWiring(r));
+    wiring = w;
+    // ksmd's controls: run 1 (the sequential engine's scanner runs from the start), but with
+    // pages_to_scan 0 the Ksm entity's own wall-clock timer scans nothing; this run paces ksmd.
+    control(w, (id, r) -> new Ksm.SetPagesToScan(id, 0, r));
+    control(w, (id, r) -> new Ksm.SetSleepMillisecs(id, cfg.ksmSleepMillisecs(), r));
+    control(w, (id, r) -> new Ksm.SetRun(id, KsmScanner.RUN_MERGE, r));
     ActorRef<PageFrame.Command> pf = w.frames();
-    long id = 1;
     for (int vm = 0; vm < spec.vms(); vm++) {
       int v = vm;
       pf.tell(new PageFrame.SubscribeNotifier(vm, w.notifiers().get(vm)));
-      long rid = id++;
-      expect(
-          ask(system, pf, (ActorRef<PageFrame.VmReply> r) -> new PageFrame.CreateVm(rid, v, r)),
+      call(
+          pf,
+          (Long id, ActorRef<PageFrame.VmReply> r) -> new PageFrame.CreateVm(id, v, r),
           PageFrame.VmCreated.class);
-      long sid = id++;
-      expect(
-          ask(
-              system,
-              pf,
-              (ActorRef<PageFrame.SlotReply> r) ->
-                  new PageFrame.AddSlot(sid, v, 0, 0, layout.memoryPages(), 0, false, r)),
+      call(
+          pf,
+          (Long id, ActorRef<PageFrame.SlotReply> r) ->
+              new PageFrame.AddSlot(id, v, 0, 0, layout.memoryPages(), 0, false, r),
           PageFrame.SlotAdded.class);
+      control(w, (id, r) -> new Ksm.Madvise(id, v, 0, layout.memoryPages(), true, r));
       if (spec.image().isPresent()) {
         GuestImage image = spec.image().get();
         for (int p = 0; p < image.pages(); p++) {
-          long pid = id++;
           long gfn = p;
           long fp = image.fingerprint(p);
-          expect(
-              ask(
-                  system,
-                  pf,
-                  (ActorRef<PageFrame.PopulateReply> r) ->
-                      new PageFrame.Populate(pid, v, gfn, fp, r)),
+          call(
+              pf,
+              (Long id, ActorRef<PageFrame.PopulateReply> r) ->
+                  new PageFrame.Populate(id, v, gfn, fp, r),
               PageFrame.Populated.class);
         }
       }
     }
+    if (cfg.ksmWarmupPasses() > 0) {
+      call(
+          w.ksm(),
+          (Long id, ActorRef<Ksm.FullScansReply> r) ->
+              new Ksm.FullScans(id, cfg.ksmWarmupPasses(), r),
+          Ksm.FullScansDone.class);
+    }
+    Tally t = new Tally(spec);
+    long cowStart = frameStats(w).getOrDefault("COW_BREAKS", 0L);
+    KsmSample first = sample(w, 0);
+    t.samples.add(first);
+    if (pacing == MeshEngine.Pacing.LOCKSTEP) {
+      runLockstep(w, t, cowStart, afterRound);
+    } else {
+      runFree(w, t, cowStart);
+    }
+    return collect(w, layout, t);
+  }
+
+  /** Every vCPU's counters so far, and the accesses counted (each access once). */
+  private static final class Tally {
+    final VcpuCounters[][] counters;
+    final List<String> failures = new ArrayList<>();
+    final List<KsmSample> samples = new ArrayList<>();
+    long completed;
+    long failed;
+    long clock;
+
+    Tally(WorkloadSpec spec) {
+      counters = new VcpuCounters[spec.vms()][spec.vcpusPerVm()];
+    }
+
+    void failures(List<String> more) {
+      for (String f : more) {
+        if (failures.size() < MAX_FAILURES_KEPT) {
+          failures.add(f);
+        }
+      }
+    }
+
+    Map<String, Long> sum(int vmOrAll) {
+      Map<String, Long> m = new TreeMap<>();
+      for (int vm = 0; vm < counters.length; vm++) {
+        if (vmOrAll >= 0 && vm != vmOrAll) {
+          continue;
+        }
+        for (VcpuCounters c : counters[vm]) {
+          if (c != null) {
+            c.toMap().forEach((k, n) -> m.merge(k, n, Long::sum));
+          }
+        }
+      }
+      return m;
+    }
+  }
+
+  /** One vCPU's access source, cut into batches of exactly {@code quantum} accesses. */
+  private static final class Lane {
+    final int vm;
+    final int vcpu;
+    final ActorRef<Vcpu.Command> ref;
+    final AccessSource source;
+    final AccessBatch batch;
+    long batchId;
+    boolean done;
+
+    Lane(int vm, int vcpu, ActorRef<Vcpu.Command> ref, AccessSource source, int quantum) {
+      this.vm = vm;
+      this.vcpu = vcpu;
+      this.ref = ref;
+      this.source = source;
+      this.batch = new AccessBatch(quantum);
+    }
+
+    /** The next batch's accesses, or null when the source is exhausted. */
+    List<Vcpu.AccessOp> next() {
+      int n = source.fill(batch);
+      if (n == 0) {
+        done = true;
+        return null;
+      }
+      List<Vcpu.AccessOp> ops = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        ops.add(new Vcpu.AccessOp(batch.kind(i), batch.ea(i), batch.value(i)));
+      }
+      batchId++;
+      return List.copyOf(ops);
+    }
+  }
+
+  /**
+   * Rounds as {@code SequentialEngine.run}: every vCPU runs one batch of {@code quantum} accesses
+   * (its guest entry at the batch start), all vCPUs concurrently; once every batch is answered the
+   * simulated clock is recomputed from the counters ({@link SimClock}), KSM runs every batch due by
+   * then (one per {@code sleep_millisecs} of simulated time, as {@code KsmScanner.advanceTo}), and
+   * the KSM series is sampled at the engine's points.
+   */
+  private void runLockstep(Guardian.Wiring w, Tally t, long cowStart, IntConsumer afterRound) {
+    List<Lane> lanes = new ArrayList<>();
+    for (int vm = 0; vm < spec.vms(); vm++) {
+      for (int v = 0; v < spec.vcpusPerVm(); v++) {
+        lanes.add(new Lane(vm, v, w.vcpus().get(vm).get(v), spec.sourceFor(vm, v), cfg.quantum()));
+      }
+    }
+    ActorSystem<Guardian.Command> system = nodes.get(0);
+    long period = cfg.ksmSleepMillisecs() * 1_000_000L;
+    long nextKsm = 0; // run became 1 at simulated time 0: ksmd wakes at once
+    long nextSample = cfg.sampleIntervalNanos();
+    int round = 0;
+    while (true) {
+      List<Lane> running = new ArrayList<>();
+      List<List<Vcpu.AccessOp>> sent = new ArrayList<>();
+      List<CompletableFuture<Vcpu.BatchReply>> replies = new ArrayList<>();
+      for (Lane l : lanes) {
+        List<Vcpu.AccessOp> ops = l.done ? null : l.next();
+        if (ops != null) {
+          running.add(l);
+          sent.add(ops);
+          replies.add(sendBatch(system, l, ops));
+        }
+      }
+      if (running.isEmpty()) {
+        break;
+      }
+      for (int i = 0; i < running.size(); i++) {
+        count(
+            t,
+            running.get(i),
+            sent.get(i),
+            awaitBatch(system, running.get(i), sent.get(i), replies.get(i)));
+      }
+      round++;
+      long cow = frameStats(w).getOrDefault("COW_BREAKS", 0L) - cowStart;
+      t.clock = SimClock.nanos(cfg.costs(), t.sum(-1), cow);
+      while (nextKsm <= t.clock) {
+        ksmBatch(w);
+        nextKsm += period;
+      }
+      if (t.clock >= nextSample) {
+        KsmSample s = sample(w, t.clock);
+        while (t.clock >= nextSample) {
+          t.samples.add(s);
+          nextSample += cfg.sampleIntervalNanos();
+        }
+      }
+      afterRound.accept(round);
+    }
+    t.samples.add(sample(w, t.clock));
+  }
+
+  private CompletableFuture<Vcpu.BatchReply> sendBatch(
+      ActorSystem<?> system, Lane l, List<Vcpu.AccessOp> ops) {
+    long batchId = l.batchId;
+    return AskPattern.<Vcpu.Command, Vcpu.BatchReply>ask(
+            l.ref,
+            r -> new Vcpu.RunBatch(batchId, ops, r),
+            MeshEngine.RESEND_AFTER,
+            system.scheduler())
+        .toCompletableFuture();
+  }
+
+  /**
+   * The batch's answer; unanswered batches are sent again with the same id (the vCPU joins the
+   * running batch or answers its last one again), up to {@link #BATCH_ATTEMPTS} times; null when
+   * none came.
+   */
+  private Vcpu.BatchReply awaitBatch(
+      ActorSystem<?> system,
+      Lane l,
+      List<Vcpu.AccessOp> ops,
+      CompletableFuture<Vcpu.BatchReply> first) {
+    CompletableFuture<Vcpu.BatchReply> f = first;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return f.get(MeshEngine.RESEND_AFTER.toMillis() + 1000, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("mesh: interrupted waiting for a batch", e);
+      } catch (ExecutionException | TimeoutException e) {
+        if (attempt >= BATCH_ATTEMPTS) {
+          return null;
+        }
+        f = sendBatch(system, l, ops);
+      }
+    }
+  }
+
+  /** Counts a batch's accesses once: as the vCPU reports them, or all failed. */
+  private static void count(Tally t, Lane l, List<Vcpu.AccessOp> ops, Vcpu.BatchReply reply) {
+    if (reply instanceof Vcpu.BatchDone d) {
+      t.completed += d.completed();
+      t.failed += d.failed();
+      t.failures(d.failures());
+      t.counters[l.vm][l.vcpu] = d.counters();
+    } else {
+      String why =
+          reply instanceof Vcpu.Rejected r
+              ? "rejected: " + r.reason()
+              : "no answer after " + BATCH_ATTEMPTS + " attempts";
+      t.failed += ops.size();
+      t.failures(List.of("vm " + l.vm + " vcpu " + l.vcpu + " batch " + l.batchId + " " + why));
+    }
+  }
+
+  /**
+   * One ksmd batch of {@code pages_to_scan} pages ({@code ksm_do_scan}), continued at once with the
+   * remaining budget after each merge handshake, as the {@code Ksm} entity continues its own.
+   */
+  private void ksmBatch(Guardian.Wiring w) {
+    long budget = cfg.ksmPagesToScan();
+    while (budget > 0) {
+      long b = budget;
+      PageFrame.KsmScanned s =
+          call(
+              w.frames(),
+              (Long id, ActorRef<PageFrame.KsmScannerReply> r) -> new PageFrame.KsmScan(id, b, r),
+              PageFrame.KsmScanned.class);
+      budget -= s.visited();
+      if (!s.handshakePending()) {
+        break;
+      }
+    }
+  }
+
+  /**
+   * Pipelined drivers ({@link MeshEngine#BATCH} accesses per batch, {@link
+   * MeshEngine#MAX_OUTSTANDING} outstanding per vCPU) with ksmd on its own wall-clock timer ({@code
+   * pages_to_scan} and {@code sleep_millisecs} from the configuration), stopped ({@code run} 0,
+   * merges kept) once every driver is done.
+   */
+  private void runFree(Guardian.Wiring w, Tally t, long cowStart) {
+    ActorSystem<Guardian.Command> system = nodes.get(0);
+    control(w, (id, r) -> new Ksm.SetPagesToScan(id, cfg.ksmPagesToScan(), r));
     List<List<CompletableFuture<Driver.Outcome>>> done = new ArrayList<>();
     List<CompletableFuture<Driver.Outcome>> all = new ArrayList<>();
     for (int vm = 0; vm < spec.vms(); vm++) {
@@ -290,46 +563,229 @@ public final class MeshCluster implements AutoCloseable {
             MeshEngine.MAX_OUTSTANDING,
             MeshEngine.RESEND_AFTER,
             List.copyOf(done)));
-    Map<String, Long> counters = new TreeMap<>();
-    long completed = 0;
-    long failed = 0;
-    List<String> failures = new ArrayList<>();
     for (CompletableFuture<Driver.Outcome> f : all) {
       Driver.Outcome o = await(f, RUN, "the drivers");
-      completed += o.completed();
-      failed += o.failed();
-      failures.addAll(o.failures());
-      if (o.counters() != null) {
-        o.counters().toMap().forEach((k, n) -> counters.merge(k, n, Long::sum));
-      }
+      t.completed += o.completed();
+      t.failed += o.failed();
+      t.failures(o.failures());
+      t.counters[o.vm()][o.vcpu()] = o.counters();
     }
+    control(w, (id, r) -> new Ksm.SetRun(id, KsmScanner.RUN_STOP, r));
+    long cow = frameStats(w).getOrDefault("COW_BREAKS", 0L) - cowStart;
+    t.clock = SimClock.nanos(cfg.costs(), t.sum(-1), cow);
+    t.samples.add(sample(w, t.clock));
+  }
+
+  private KsmSample sample(Guardian.Wiring w, long clock) {
+    Map<String, Long> k = ksmCounters(w).counters();
+    Map<String, Long> f = frameStats(w);
+    return new KsmSample(
+        clock,
+        k.getOrDefault("pages_shared", 0L),
+        k.getOrDefault("pages_sharing", 0L),
+        k.getOrDefault("pages_unshared", 0L),
+        k.getOrDefault("pages_volatile", 0L),
+        k.getOrDefault("full_scans", 0L),
+        f.getOrDefault("FRAMES_SAVED_BY_KSM", 0L),
+        f.getOrDefault("FRAMES_SAVED", 0L));
+  }
+
+  private Ksm.Counters ksmCounters(Guardian.Wiring w) {
+    return call(
+        w.ksm(),
+        (Long id, ActorRef<Ksm.CountersReply> r) -> new Ksm.GetCounters(id, r),
+        Ksm.Counters.class);
+  }
+
+  private Map<String, Long> frameStats(Guardian.Wiring w) {
+    return ask(
+            nodes.get(0),
+            w.frames(),
+            (ActorRef<PageFrame.StatsReply> r) -> new PageFrame.GetStats(r))
+        .counters();
+  }
+
+  /** The end state: frames, HTABs, shadow caches, counters, and the engine's RunResult. */
+  private MeshResult collect(Guardian.Wiring w, GuestLayout layout, Tally t) {
+    ActorSystem<Guardian.Command> system = nodes.get(0);
     List<long[]> frames = new ArrayList<>();
     List<long[]> addrs = new ArrayList<>();
     List<long[]> words = new ArrayList<>();
+    List<ShadowDump> shadows = new ArrayList<>();
+    List<Map<Stat, Long>> perVm = new ArrayList<>();
+    Map<String, Long> hostMmu = new TreeMap<>();
+    new HostMmuStats().toMap().keySet().forEach(k -> hostMmu.put(k, 0L));
     for (int vm = 0; vm < spec.vms(); vm++) {
       int v = vm;
-      long rid = id++;
-      PageFrame.FramesRead fr =
-          expect(
-              ask(
-                  system,
-                  pf,
-                  (ActorRef<PageFrame.FramesReply> r) ->
-                      new PageFrame.ReadFrames(rid, v, 0, (int) layout.memoryPages(), r)),
-              PageFrame.FramesRead.class);
-      frames.add(fr.fingerprints());
-      long hid = id++;
+      frames.add(
+          call(
+                  w.frames(),
+                  (Long id, ActorRef<PageFrame.FramesReply> r) ->
+                      new PageFrame.ReadFrames(id, v, 0, (int) layout.memoryPages(), r),
+                  PageFrame.FramesRead.class)
+              .fingerprints());
       GuestMmu.HtabDumped h =
-          expect(
-              ask(
-                  system,
-                  w.guests().get(vm),
-                  (ActorRef<GuestMmu.HtabReply> r) -> new GuestMmu.DumpHtab(hid, r)),
+          call(
+              w.guests().get(vm),
+              (Long id, ActorRef<GuestMmu.HtabReply> r) -> new GuestMmu.DumpHtab(id, r),
               GuestMmu.HtabDumped.class);
       addrs.add(h.addrs());
       words.add(h.words());
+      ShadowDump dump =
+          ask(
+                  system,
+                  w.hosts().get(vm),
+                  (ActorRef<HostMmu.ShadowDumped> r) -> new HostMmu.DumpShadow(r))
+              .dump();
+      shadows.add(dump);
+      dump.counters().forEach((k, n) -> hostMmu.merge(k, n, Long::sum));
+      GuestMmu.KernelEvents ke =
+          ask(
+              system,
+              w.guests().get(vm),
+              (ActorRef<GuestMmu.KernelEvents> r) -> new GuestMmu.GetKernelEvents(r));
+      Map<String, Long> c = t.sum(vm);
+      c.put(Stat.GUEST_DEMAND_MAPS.name(), ke.demandMaps());
+      c.put(Stat.GUEST_EVICTIONS.name(), ke.evictions());
+      c.put(Stat.GUEST_SLB_LOADS.name(), ke.slbLoads());
+      c.put(Stat.GUEST_PROT_UPGRADES.name(), ke.protUpgrades());
+      c.put(Stat.GUEST_MISREPORTED.name(), ke.misreportedNotFound());
+      perVm.add(Map.copyOf(EngineStats.statsOf(c)));
     }
-    return new MeshResult(counters, completed, failed, List.copyOf(failures), frames, addrs, words);
+    Ksm.Counters kc = ksmCounters(w);
+    Map<String, Long> fs = frameStats(w);
+    Map<String, Long> host = new LinkedHashMap<>();
+    host.put("cow_breaks", fs.getOrDefault("COW_BREAKS", 0L));
+    host.put("cow_ksm", fs.getOrDefault("COW_KSM", 0L));
+    host.put("zero_page_maps", fs.getOrDefault("ZERO_PAGE_MAPS", 0L));
+    host.put("fresh_allocations", fs.getOrDefault("FRESH_ALLOCATIONS", 0L));
+    host.put("notifier_events", fs.getOrDefault("NOTIFIER_EVENTS", 0L));
+    host.put("frames_in_use", fs.getOrDefault("FRAMES_IN_USE", 0L));
+    long visited = kc.counters().getOrDefault("pages_visited", 0L);
+    host.put("ksm_pages_visited", visited);
+    host.put("ksm_full_scans", kc.counters().getOrDefault("full_scans", 0L));
+    host.put("ksmd_cpu_ns", visited * cfg.costs().ksmPageVisitNs());
+    hostMmu.forEach((k, n) -> host.put("hostmmu_" + k, n));
+    VmStats totals = new VmStats();
+    List<VmStats> vmStats = new ArrayList<>();
+    for (Map<Stat, Long> m : perVm) {
+      VmStats s = EngineStats.of(m);
+      vmStats.add(s);
+      totals.addAll(s);
+    }
+    List<String> failures = List.copyOf(t.failures);
+    RunResult rr =
+        new RunResult(
+            cfg.options(),
+            spec.name(),
+            totals,
+            List.copyOf(vmStats),
+            Collections.unmodifiableMap(host),
+            List.copyOf(t.samples),
+            t.clock,
+            0,
+            failures,
+            invariantChecks);
+    return new MeshResult(
+        Collections.unmodifiableMap(t.sum(-1)),
+        t.completed,
+        t.failed,
+        failures,
+        frames,
+        addrs,
+        words,
+        List.copyOf(perVm),
+        List.copyOf(shadows),
+        kc.counters(),
+        kc.violations(),
+        fs,
+        rr);
+  }
+
+  /**
+   * The architecture's invariants (section 5) as the mesh can check them, each violation named: the
+   * page frames' ({@code PageFrame.CheckInvariants}: host PTEs, frame counts, no writable host PTE
+   * on a shared frame), every VM's host MMU ({@code HostMmu.CheckInvariants}), the KSM scanner's
+   * counters against a recount, and, since no actor answers which host frame is shared, across the
+   * shadow caches: a writable shadow entry's frame is mapped by no other (vm, gfn). Call it while
+   * the vCPUs are idle (after a lockstep round, or after the run).
+   */
+  List<String> invariantViolations() {
+    Guardian.Wiring w = wiring;
+    if (w == null) {
+      throw new IllegalStateException("invariantViolations: the run has not started");
+    }
+    invariantChecks++;
+    ActorSystem<Guardian.Command> system = nodes.get(0);
+    List<String> out = new ArrayList<>();
+    ask(
+            system,
+            w.frames(),
+            (ActorRef<PageFrame.InvariantsReply> r) -> new PageFrame.CheckInvariants(r))
+        .violations()
+        .forEach(v -> out.add("page-frame: " + v));
+    ksmCounters(w).violations().forEach(v -> out.add("ksm: " + v));
+    Map<Long, String> ownerOf = new HashMap<>();
+    Map<Long, String> writable = new HashMap<>();
+    for (int vm = 0; vm < spec.vms(); vm++) {
+      int v = vm;
+      ask(
+              system,
+              w.hosts().get(vm),
+              (ActorRef<HostMmu.InvariantsReply> r) -> new HostMmu.CheckInvariants(r))
+          .violations()
+          .forEach(x -> out.add("host-mmu vm " + v + ": " + x));
+      ShadowDump d =
+          ask(
+                  system,
+                  w.hosts().get(vm),
+                  (ActorRef<HostMmu.ShadowDumped> r) -> new HostMmu.DumpShadow(r))
+              .dump();
+      for (List<ShadowDump.ShadowEntry> cache : d.vcpus()) {
+        for (ShadowDump.ShadowEntry e : cache) {
+          if (!e.hptePresent()) {
+            continue;
+          }
+          String who = "vm " + vm + " gfn " + e.gfn();
+          String prior = ownerOf.putIfAbsent(e.pfn(), who);
+          if (e.writable()) {
+            String w0 = writable.putIfAbsent(e.pfn(), who);
+            if (w0 != null && !w0.equals(who)) {
+              out.add("shadow: writable pfn " + e.pfn() + " of " + who + " also writable by " + w0);
+            }
+          }
+          if (prior != null && !prior.equals(who)) {
+            ownerOf.put(e.pfn(), prior);
+            if (writable.containsKey(e.pfn())) {
+              out.add(
+                  "shadow: pfn "
+                      + e.pfn()
+                      + " mapped writable and shared by "
+                      + prior
+                      + " and "
+                      + who);
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Sends a {@code Ksm} control and expects {@link Ksm.ControlDone}. */
+  private void control(
+      Guardian.Wiring w,
+      java.util.function.BiFunction<Long, ActorRef<Ksm.ControlReply>, Ksm.Command> m) {
+    call(w.ksm(), m, Ksm.ControlDone.class);
+  }
+
+  /** An ask with a fresh request id, expecting a reply of {@code kind}. */
+  private <Q, R, T> T call(
+      RecipientRef<Q> to,
+      java.util.function.BiFunction<Long, ActorRef<R>, Q> message,
+      Class<T> kind) {
+    long rid = nextId++;
+    return expect(ask(nodes.get(0), to, (ActorRef<R> r) -> message.apply(rid, r)), kind);
   }
 
   /**

@@ -39,20 +39,56 @@ import org.mmumesh.workload.WorkloadSpec;
  *       pekko.cluster.min-nr-of-members} (raised by {@link MeshCluster} to its node count).
  * </ul>
  *
- * <p>Each run creates each VM on the page frames as {@code SequentialEngine.createVm} does ({@code
- * CreateVm}, memslot 0 over {@code [0, layout.memoryPages)} at host page 0, the boot image's pages
- * populated), feeds every vCPU its access source in {@code RunBatch}es of {@link #BATCH} accesses
- * (at most {@link #MAX_OUTSTANDING} outstanding per vCPU), waits for every batch, and collects the
- * vCPUs' counters, the final frame contents of every gfn ({@code ReadFrames}) and the guest HTAB
- * words ({@code DumpHtab}). Every access is counted once, completed or failed (invariant 6): a
- * driver counts the first answer of each batch only and resends unanswered batches with the same id
- * after {@link #RESEND_AFTER}.
+ * <p><b>A run</b> ({@link MeshCluster#run(Pacing)}) sets ksmd up through the {@code Ksm} entity
+ * ({@code run} 1 from the start, as the sequential engine's scanner), creates each VM on the page
+ * frames as {@code SequentialEngine.createVm} does ({@code CreateVm}, memslot 0 over {@code [0,
+ * layout.memoryPages)} at host page 0, {@code Ksm.Madvise} of that range mergeable, the boot
+ * image's pages populated), runs {@code ksmWarmupPasses} full KSM passes ({@code Ksm.FullScans})
+ * before any vCPU starts, then runs the vCPUs with one of two {@link Pacing}s, and collects the
+ * vCPUs' counters, the guest kernels' events, the final frame contents of every gfn ({@code
+ * ReadFrames}), the guest HTAB words ({@code DumpHtab}), every VM's shadow cache ({@code
+ * HostMmu.DumpShadow}) and the KSM and page-frame counters, into a {@link MeshResult} whose {@link
+ * MeshResult#runResult()} is the engine's {@code RunResult}. Every access is counted once,
+ * completed or failed (invariant 6): each batch's first answer only, unanswered batches resent with
+ * the same id after {@link #RESEND_AFTER}.
  *
- * <p>Differences from the sequential engine: <b>KSM is off</b> in the mesh (no KSM actor is wired
- * yet), and the host MMU applies Q8 full flushes at notifier time, where the sequential engine
- * defers them to guest entry, so exit and shadow-cache counts may differ; frame contents and guest
- * HTAB words do not. The vCPU's configuration follows {@link EngineConfig}: TLB entries and the
- * livelock bound.
+ * <p><b>{@link Pacing#LOCKSTEP}</b> (the default) gives the sequential engine's answers: rounds in
+ * which every vCPU runs one {@code RunBatch} of exactly {@code cfg.quantum()} accesses (the batch
+ * start is the vCPU's guest entry, as the start of a quantum in the engine); once every batch of a
+ * round is answered (every vCPU idle) the simulated clock is recomputed from the vCPUs' counters
+ * and the page frames' COW breaks ({@link SimClock}, the engine's cost formula), ksmd runs every
+ * batch of {@code ksmPagesToScan} pages due by that clock (one per {@code ksmSleepMillisecs} of
+ * simulated time from time 0, as {@code KsmScanner.advanceTo}; sent as {@code PageFrame.KsmScan}
+ * and continued after each merge handshake, as the {@code Ksm} entity does), and the KSM series is
+ * sampled where the engine samples it (at 0, whenever the clock passed a multiple of {@code
+ * sampleIntervalNanos}, and at the end). KSM's notifier events therefore reach the host MMUs only
+ * while every vCPU is idle. The {@code Ksm} entity's own wall-clock timer scans nothing in this
+ * mode ({@code pages_to_scan} 0).
+ *
+ * <p><b>How close to the sequential engine.</b> The engine runs the vCPUs one after the other in
+ * one thread and adds each event's cost to one clock; the mesh runs the vCPUs of a round
+ * concurrently. KSM only looks at the state between rounds, where both clocks are the same sum of
+ * the same counters, so for VMs that share nothing and one vCPU per VM the two engines end in the
+ * same state (issue 4's differential test; the guest HTAB, frames, shadow caches and counters).
+ * With several vCPUs per VM their accesses interleave within a round in an order the mesh does not
+ * fix (the engine runs them one quantum after the other), so exits, counters and the clock may
+ * differ. Two things the mesh does not reproduce: the engine's {@code loadDigest} (the mesh's loads
+ * carry no content; 0 here), and the engine's last guest entry of a vCPU whose access count is a
+ * multiple of the quantum (the engine enters the guest once more, processing a pending Q8 flush,
+ * before it notices the source is empty; the {@code Vcpu} accepts no empty batch and enters the
+ * guest only to run one), so such a vCPU may keep shadow entries the engine flushed.
+ *
+ * <p><b>{@link Pacing#FREE}</b> is the actor mesh unpaced: {@link Driver}s keep up to {@link
+ * #MAX_OUTSTANDING} batches of {@link #BATCH} accesses outstanding per vCPU, and ksmd scans on the
+ * {@code Ksm} entity's wall-clock timer ({@code pages_to_scan} and {@code sleep_millisecs} from the
+ * configuration, merges concurrent with faults) until every driver is done, then stops ({@code run}
+ * 0, merges kept). Frame contents stay each guest's own (KSM never changes content); counts and
+ * timings are not reproducible. The simulated clock is computed once, at the end.
+ *
+ * <p>The host MMU defers Q8 full flushes to each vCPU's next guest entry ({@code
+ * HostMmu.TlbShootdown.flushRequested}), as the engine does. Each VM has its own SID-map toggle
+ * (compare with {@code EngineConfig.SidToggleScope.PER_VM}). The vCPU's configuration follows
+ * {@link EngineConfig}: TLB entries and the livelock bound.
  */
 public final class MeshEngine {
   /** The actor system's name (the same on every node of a cluster). */
@@ -73,10 +109,10 @@ public final class MeshEngine {
   /** Every role: a node with all of them runs every entity. */
   public static final Set<String> ALL_ROLES = Set.of(ROLE_FRAMES, ROLE_MMU, ROLE_VCPU);
 
-  /** Accesses per {@code RunBatch}. */
+  /** Accesses per {@code RunBatch} in {@link Pacing#FREE} (lockstep batches are a quantum). */
   public static final int BATCH = 256;
 
-  /** Batches outstanding per vCPU. */
+  /** Batches outstanding per vCPU in {@link Pacing#FREE} (one in lockstep). */
   public static final int MAX_OUTSTANDING = 2;
 
   /**
@@ -86,6 +122,14 @@ public final class MeshEngine {
   public static final Duration RESEND_AFTER = Duration.ofSeconds(5);
 
   private MeshEngine() {}
+
+  /** How the vCPUs and ksmd are paced (see the class comment). */
+  public enum Pacing {
+    /** Rounds of one quantum per vCPU, KSM stepped by simulated time between rounds. */
+    LOCKSTEP,
+    /** Pipelined batches, ksmd on its wall-clock timer. */
+    FREE
+  }
 
   /**
    * A node's configuration: {@code overrides}, then system properties, {@code application.conf},
@@ -106,8 +150,8 @@ public final class MeshEngine {
   }
 
   /**
-   * Runs {@code spec} with {@code cfg} on the embedded single-node cluster and returns the
-   * counters, failures, frames and HTAB words.
+   * Runs {@code spec} with {@code cfg} on the embedded single-node cluster, in {@link
+   * Pacing#LOCKSTEP}, and returns the result ({@link MeshResult#runResult()} is the engine's).
    *
    * @throws IllegalArgumentException when the configuration does not fit the workload (a 64-bit
    *     guest on a 32-bit host)
@@ -115,8 +159,13 @@ public final class MeshEngine {
    *     setup step was refused, or a step timed out)
    */
   public static MeshResult run(WorkloadSpec spec, EngineConfig cfg) {
+    return run(spec, cfg, Pacing.LOCKSTEP);
+  }
+
+  /** {@link #run(WorkloadSpec, EngineConfig)} with the given pacing. */
+  public static MeshResult run(WorkloadSpec spec, EngineConfig cfg, Pacing pacing) {
     try (MeshCluster cluster = MeshCluster.embedded(spec, cfg)) {
-      return cluster.run();
+      return cluster.run(pacing);
     }
   }
 
