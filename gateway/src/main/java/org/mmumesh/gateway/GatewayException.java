@@ -25,7 +25,9 @@ public final class GatewayException extends RuntimeException {
     /** The simulation did not answer in time: DEADLINE_EXCEEDED. */
     TIMEOUT,
     /** The simulation is shutting down or unreachable: UNAVAILABLE. */
-    UNAVAILABLE
+    UNAVAILABLE,
+    /** The simulation cannot do this yet: UNIMPLEMENTED. */
+    NOT_IMPLEMENTED
   }
 
   private final Kind kind;
@@ -68,6 +70,11 @@ public final class GatewayException extends RuntimeException {
   /** The simulation did not answer within the configured timeout. */
   public static GatewayException timeout(String message) {
     return new GatewayException(Kind.TIMEOUT, message);
+  }
+
+  /** The simulation cannot do this (yet); {@code message} says what is missing. */
+  public static GatewayException notImplemented(String message) {
+    return new GatewayException(Kind.NOT_IMPLEMENTED, message);
   }
 
   /** The simulation is not available (shutting down, member unreachable). */

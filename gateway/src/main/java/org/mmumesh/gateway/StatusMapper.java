@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@link GatewayException}: by its kind (INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS,
- *       FAILED_PRECONDITION, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, UNAVAILABLE);
+ *       FAILED_PRECONDITION, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, UNAVAILABLE, UNIMPLEMENTED);
  *   <li>{@link IllegalArgumentException}: INVALID_ARGUMENT with its message (the cores' checks name
  *       the field and the allowed range, see {@code org.mmumesh.common.Checks});
  *   <li>{@link TimeoutException} (Pekko's ask timeout is one): DEADLINE_EXCEEDED;
@@ -72,6 +72,7 @@ public final class StatusMapper {
       case LIMIT -> Status.RESOURCE_EXHAUSTED;
       case TIMEOUT -> Status.DEADLINE_EXCEEDED;
       case UNAVAILABLE -> Status.UNAVAILABLE;
+      case NOT_IMPLEMENTED -> Status.UNIMPLEMENTED;
     };
   }
 

@@ -3,9 +3,11 @@ package org.mmumesh.gateway;
 import java.util.ArrayList;
 import java.util.List;
 import org.mmumesh.common.MmuOptions;
+import org.mmumesh.guestmmu.VcpuStateChange;
 import org.mmumesh.proto.v1.AddMemslotRequest;
 import org.mmumesh.proto.v1.Bat;
 import org.mmumesh.proto.v1.CreateVmRequest;
+import org.mmumesh.proto.v1.InsertHpteRequest;
 import org.mmumesh.proto.v1.LoadMemoryRequest;
 import org.mmumesh.proto.v1.Memslot;
 import org.mmumesh.proto.v1.ReadMemoryRequest;
@@ -34,17 +36,17 @@ public final class VmRequests {
       int tlbEntries,
       boolean mergeable) {}
 
-  /** New vCPU state; absent parts are null / empty. */
-  public record VcpuState(
-      int vmId,
-      int vcpu,
-      Boolean pr,
-      Boolean ir,
-      Boolean dr,
-      List<int[]> srs,
-      List<long[]> slbs,
-      List<long[]> bats,
-      Long sdr1) {}
+  /**
+   * New vCPU state as the guest's own instructions would make it: {@code mtsrin}s, {@code slbmte}s,
+   * BAT writes, then the MSR bits (empty: nothing to change).
+   */
+  public record VcpuState(int vmId, int vcpu, List<VcpuStateChange> changes) {}
+
+  /** An H_ENTER: {@code ea -> gfn} with PP bits {@code pp}, hashed through vCPU {@code vcpu}. */
+  public record InsertHpte(int vmId, int vcpu, long ea, long gfn, int pp) {}
+
+  /** The guest HPTE translating {@code ea} for vCPU {@code vcpu}. */
+  public record HpteAt(int vmId, int vcpu, long ea) {}
 
   /** A memslot to add. */
   public record AddSlot(
@@ -86,51 +88,63 @@ public final class VmRequests {
   /** Validates {@code r}; which parts fit the VM's MMU kind is checked against the VM. */
   public static VcpuState vcpuState(SetVcpuStateRequest r) {
     int[] ids = vcpu("vcpu", r.hasVcpu(), r.getVcpu());
-    List<int[]> srs = new ArrayList<>();
+    List<VcpuStateChange> changes = new ArrayList<>();
     for (int i = 0; i < r.getSegmentRegistersCount(); i++) {
       SegmentRegister s = r.getSegmentRegisters(i);
-      srs.add(
-          new int[] {
-            Fields.uint32(
-                "segment_registers[" + i + "].index", s.getIndex(), 0, Limits.MAX_SR_INDEX),
-            s.getValue()
-          });
+      int index =
+          Fields.uint32("segment_registers[" + i + "].index", s.getIndex(), 0, Limits.MAX_SR_INDEX);
+      changes.add(new VcpuStateChange.Mtsrin(index, Integer.toUnsignedLong(s.getValue())));
     }
-    List<long[]> slbs = new ArrayList<>();
     for (int i = 0; i < r.getSlbEntriesCount(); i++) {
       SlbEntry e = r.getSlbEntries(i);
-      slbs.add(
-          new long[] {
-            Fields.uint32("slb_entries[" + i + "].index", e.getIndex(), 0, Limits.MAX_SLB_INDEX),
-            e.getRs(),
-            e.getRb()
-          });
+      int index =
+          Fields.uint32("slb_entries[" + i + "].index", e.getIndex(), 0, Limits.MAX_SLB_INDEX);
+      long low = e.getRb() & 0xFFF;
+      if (low != 0 && low != index) {
+        throw GatewayException.badField(
+            "slb_entries[" + i + "].rb",
+            "its index bits (rb & 0xfff) are "
+                + low
+                + " but index is "
+                + index
+                + "; allowed: 0 or equal to index");
+      }
+      changes.add(new VcpuStateChange.Slbmte(e.getRs(), (e.getRb() & ~0xFFFL) | index));
     }
-    List<long[]> bats = new ArrayList<>();
-    for (int i = 0; i < r.getBatsCount(); i++) {
-      Bat b = r.getBats(i);
-      bats.add(
-          new long[] {
-            Fields.uint32("bats[" + i + "].index", b.getIndex(), 0, Limits.MAX_BAT_INDEX),
-            b.getInstruction() ? 1 : 0,
-            Integer.toUnsignedLong(b.getUpper()),
-            Integer.toUnsignedLong(b.getLower())
-          });
-    }
-    if (!srs.isEmpty() && !slbs.isEmpty()) {
+    if (r.getSegmentRegistersCount() > 0 && r.getSlbEntriesCount() > 0) {
       throw GatewayException.badField(
           "slb_entries", "cannot be set together with segment_registers (one MMU kind per VM)");
     }
-    return new VcpuState(
-        ids[0],
-        ids[1],
-        r.hasMsr() ? r.getMsr().getPr() : null,
-        r.hasMsr() ? r.getMsr().getIr() : null,
-        r.hasMsr() ? r.getMsr().getDr() : null,
-        List.copyOf(srs),
-        List.copyOf(slbs),
-        List.copyOf(bats),
-        r.hasSdr1() ? r.getSdr1() : null);
+    for (int i = 0; i < r.getBatsCount(); i++) {
+      Bat b = r.getBats(i);
+      int index = Fields.uint32("bats[" + i + "].index", b.getIndex(), 0, Limits.MAX_BAT_INDEX);
+      changes.add(
+          new VcpuStateChange.SetBat(
+              b.getInstruction(),
+              index,
+              Integer.toUnsignedLong(b.getUpper()),
+              Integer.toUnsignedLong(b.getLower())));
+    }
+    if (r.hasMsr()) {
+      changes.add(
+          new VcpuStateChange.SetMsr(r.getMsr().getPr(), r.getMsr().getIr(), r.getMsr().getDr()));
+    }
+    return new VcpuState(ids[0], ids[1], List.copyOf(changes));
+  }
+
+  /** Validates {@code r}. */
+  public static InsertHpte insertHpte(InsertHpteRequest r) {
+    int[] v = vcpu("vcpu", r.hasVcpu(), r.getVcpu());
+    long gfn =
+        Fields.uint64("guest_frame", r.getGuestFrame(), 0, (Limits.MAX_MEMORY_BYTES_64 >>> 12) - 1);
+    int pp = Fields.uint32("pp", r.getPp(), 0, 3);
+    return new InsertHpte(v[0], v[1], r.getEffectiveAddr(), gfn, pp);
+  }
+
+  /** Validates a request naming a guest HPTE by vCPU and effective address. */
+  public static HpteAt hpteAt(boolean hasVcpu, VcpuRef vcpu, long ea) {
+    int[] v = vcpu("vcpu", hasVcpu, vcpu);
+    return new HpteAt(v[0], v[1], ea);
   }
 
   /** Validates {@code r}. */

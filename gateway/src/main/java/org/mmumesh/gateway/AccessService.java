@@ -1,0 +1,238 @@
+package org.mmumesh.gateway;
+
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import org.mmumesh.common.Access;
+import org.mmumesh.proto.v1.AccessRequest;
+import org.mmumesh.proto.v1.AccessResponse;
+import org.mmumesh.proto.v1.AccessServiceGrpc;
+import org.mmumesh.proto.v1.AccessTrace;
+import org.mmumesh.proto.v1.RcBits;
+import org.mmumesh.proto.v1.RunWorkloadRequest;
+import org.mmumesh.proto.v1.RunWorkloadResponse;
+import org.mmumesh.vcpu.Vcpu;
+
+/**
+ * {@code mmumesh.v1.AccessService} over a {@link Simulation}.
+ *
+ * <p><b>RunWorkload</b> streams batches to one vCPU with real flow control both ways. Inbound is
+ * manual ({@code disableAutoRequest}): the server asks for {@value #MAX_IN_FLIGHT} batches at the
+ * start and for one more each time a batch's result has been <em>sent</em>, so at most {@value
+ * #MAX_IN_FLIGHT} batches per stream are in the server (received, running or waiting to be sent)
+ * whatever the client does; gRPC's HTTP/2 window holds back the rest at the client. Outbound,
+ * results are sent in batch order only while the call {@code isReady()}, the rest when the {@code
+ * onReadyHandler} fires, so a slow reader stops the stream instead of growing a queue. Batches run
+ * one after the other on the vCPU (the next is handed to the simulation when the previous one
+ * answered), which keeps their order across nodes. The first message must name the vCPU; a vCPU has
+ * at most one stream in this gateway (a second is FAILED_PRECONDITION). A malformed batch, a
+ * non-increasing batch id or a simulation failure ends the stream with its status; accesses that
+ * fail inside a batch are results, not errors. Cancelling the call frees the vCPU for a new stream
+ * (a batch already handed to the vCPU still runs).
+ *
+ * <p><b>Access</b> asks {@link Simulation#traceAccess}, pending in the mesh (UNIMPLEMENTED) until
+ * the vCPU actor can trace an access.
+ */
+public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase {
+  /** Batches per stream in the server at once (received and not yet answered to the client). */
+  public static final int MAX_IN_FLIGHT = 2;
+
+  private final Simulation sim;
+  private final VcpuStreams streams;
+
+  /** Serves {@code sim}; {@code streams} are shared with {@link VmService} (DeleteVm). */
+  public AccessService(Simulation sim, VcpuStreams streams) {
+    this.sim = Objects.requireNonNull(sim, "sim");
+    this.streams = Objects.requireNonNull(streams, "streams");
+  }
+
+  @Override
+  public void access(AccessRequest request, StreamObserver<AccessResponse> out) {
+    Unary.run(
+        out,
+        () -> {
+          AccessRequests.Single a = AccessRequests.single(request);
+          streams.checkFree(a.vmId(), a.vcpu());
+          return sim.traceAccess(
+              a.vmId(), a.vcpu(), new Vcpu.AccessOp(a.kind(), a.ea(), a.value()));
+        },
+        t -> {
+          AccessTrace.Builder b =
+              AccessTrace.newBuilder()
+                  .setTlbHit(t.tlbHit())
+                  .setHostHpteHit(t.hostHpteHit())
+                  .setCompleted(t.completed())
+                  .setFailure(t.failure() == null ? "" : t.failure())
+                  .setGuestRealAddr(t.guestRealAddr())
+                  .setHostPfn(t.hostPfn())
+                  .setLoadedValue(t.loadedValue());
+          if (t.rcBefore() != null) {
+            b.setRcBefore(rc(t.rcBefore()));
+          }
+          if (t.rcAfter() != null) {
+            b.setRcAfter(rc(t.rcAfter()));
+          }
+          return AccessResponse.newBuilder().setTrace(b).build();
+        });
+  }
+
+  private static RcBits rc(Simulation.Rc rc) {
+    return RcBits.newBuilder().setReferenced(rc.referenced()).setChanged(rc.changed()).build();
+  }
+
+  @Override
+  public StreamObserver<RunWorkloadRequest> runWorkload(StreamObserver<RunWorkloadResponse> raw) {
+    ServerCallStreamObserver<RunWorkloadResponse> out =
+        (ServerCallStreamObserver<RunWorkloadResponse>) raw;
+    out.disableAutoRequest();
+    WorkloadStream s = new WorkloadStream(out);
+    out.setOnReadyHandler(s::drain);
+    out.setOnCancelHandler(s::cancelled);
+    out.request(MAX_IN_FLIGHT);
+    return s;
+  }
+
+  /**
+   * One RunWorkload call; every method holds the lock (the response observer is not thread-safe).
+   */
+  private final class WorkloadStream implements StreamObserver<RunWorkloadRequest> {
+    private final ServerCallStreamObserver<RunWorkloadResponse> out;
+
+    /** Results in batch order; the head is sent once done and the call is ready. */
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+
+    private int[] vcpu;
+    private long lastBatchId = -1;
+    private boolean hasBatch;
+    private boolean halfClosed;
+    private boolean finished;
+    private CompletableFuture<?> tail = CompletableFuture.completedFuture(null);
+
+    WorkloadStream(ServerCallStreamObserver<RunWorkloadResponse> out) {
+      this.out = out;
+    }
+
+    @Override
+    public synchronized void onNext(RunWorkloadRequest r) {
+      if (finished) {
+        return;
+      }
+      AccessRequests.Batch b;
+      try {
+        b = AccessRequests.batch(r, vcpu);
+        if (vcpu == null) {
+          streams.claim(b.vmId(), b.vcpu());
+          vcpu = new int[] {b.vmId(), b.vcpu()};
+        }
+        if (hasBatch && Long.compareUnsigned(b.batchId(), lastBatchId) <= 0) {
+          throw GatewayException.badField(
+              "batch_id",
+              Long.toUnsignedString(b.batchId())
+                  + " is not above the previous "
+                  + Long.toUnsignedString(lastBatchId)
+                  + " (batch ids increase within a stream)");
+        }
+      } catch (RuntimeException e) {
+        fail(e);
+        return;
+      }
+      hasBatch = true;
+      lastBatchId = b.batchId();
+      List<Vcpu.AccessOp> ops = new ArrayList<>(b.kinds().length);
+      Access[] kinds = Access.values();
+      for (int i = 0; i < b.kinds().length; i++) {
+        ops.add(new Vcpu.AccessOp(kinds[b.kinds()[i]], b.eas()[i], b.values()[i]));
+      }
+      Pending p = new Pending(b.batchId());
+      pending.add(p);
+      int vm = b.vmId();
+      int v = b.vcpu();
+      CompletableFuture<Simulation.BatchResult> run =
+          tail.handle((x, e) -> null)
+              .thenCompose(x -> sim.runBatch(vm, v, ops).toCompletableFuture());
+      tail = run;
+      run.whenComplete((res, err) -> done(p, res, err));
+    }
+
+    private synchronized void done(Pending p, Simulation.BatchResult res, Throwable err) {
+      if (err != null) {
+        fail(err);
+        return;
+      }
+      p.result = res;
+      drain();
+    }
+
+    /** Sends done results in order while the call is ready; asks for one batch per result sent. */
+    synchronized void drain() {
+      while (!finished && !pending.isEmpty() && pending.peek().result != null && out.isReady()) {
+        Pending p = pending.poll();
+        Simulation.BatchResult r = p.result;
+        out.onNext(
+            RunWorkloadResponse.newBuilder()
+                .setBatchId(p.batchId)
+                .setCompleted(r.completed())
+                .setFailed(r.failed())
+                .addAllFailures(r.failures())
+                .addAllCounters(Counters.of(r.counters()))
+                .build());
+        if (!halfClosed) {
+          out.request(1);
+        }
+      }
+      if (!finished && halfClosed && pending.isEmpty()) {
+        finished = true;
+        release();
+        out.onCompleted();
+      }
+    }
+
+    @Override
+    public synchronized void onError(Throwable t) {
+      // the client cancelled or the transport failed: nothing more to send
+      finished = true;
+      release();
+    }
+
+    @Override
+    public synchronized void onCompleted() {
+      halfClosed = true;
+      drain();
+    }
+
+    synchronized void cancelled() {
+      finished = true;
+      release();
+    }
+
+    private void fail(Throwable t) {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      release();
+      out.onError(StatusMapper.toException(t));
+    }
+
+    private void release() {
+      if (vcpu != null) {
+        streams.release(vcpu[0], vcpu[1]);
+        vcpu = null;
+      }
+    }
+  }
+
+  /** A batch accepted on a stream, and its result once the vCPU answered. */
+  private static final class Pending {
+    final long batchId;
+    Simulation.BatchResult result;
+
+    Pending(long batchId) {
+      this.batchId = batchId;
+    }
+  }
+}

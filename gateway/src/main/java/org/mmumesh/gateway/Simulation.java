@@ -1,0 +1,199 @@
+package org.mmumesh.gateway;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import org.mmumesh.common.MmuOptions;
+import org.mmumesh.guestmmu.VcpuStateChange;
+import org.mmumesh.vcpu.Vcpu;
+
+/**
+ * The simulation as the gateway's services see it (style item 11: each RPC validates, calls one
+ * method here, maps the answer back): hosts and VMs created at run time, their vCPUs' state,
+ * memslots, guest memory, the guest hashed page table, workload batches, KSM and the cluster. In
+ * domain terms only (no proto types), so an implementation over the actor mesh needs no gateway
+ * code.
+ *
+ * <p><b>Failures.</b> Every stage fails, never throws, with a {@link GatewayException} of the kind
+ * the RPC documents ({@link GatewayException.Kind#NOT_FOUND} for an unknown host/VM/vCPU/slot,
+ * {@link GatewayException.Kind#ALREADY_EXISTS} for a taken id, {@link
+ * GatewayException.Kind#WRONG_STATE}, {@link GatewayException.Kind#LIMIT}, {@link
+ * GatewayException.Kind#TIMEOUT}, {@link GatewayException.Kind#UNAVAILABLE}), or with an {@link
+ * IllegalArgumentException} naming the field when an actor rejected a value that depends on the VM
+ * (an SLB entry on a 32-bit guest). A refused call changes nothing. Anything else is a bug and
+ * becomes INTERNAL in {@link StatusMapper}.
+ *
+ * <p><b>Idempotence.</b> Implementations give every actor request a fresh request id; a retry by
+ * the client is a new call (creation calls then answer ALREADY_EXISTS).
+ */
+public interface Simulation {
+
+  /** A host: its MMU width, frame budget and the ids of its VMs in increasing order. */
+  record HostInfo(int hostId, boolean host32, long maxFrames, List<Integer> vms) {}
+
+  /** A VM to create (memory in 4 KiB pages; {@code tlbEntries} already defaulted). */
+  record VmConfig(
+      int vmId,
+      int hostId,
+      boolean is64,
+      long memoryPages,
+      int vcpus,
+      MmuOptions options,
+      int tlbEntries,
+      boolean mergeable) {}
+
+  /** A memslot: {@code pages} guest frames from {@code gfnStart} backed from host page on. */
+  record Slot(
+      int slotId,
+      long gfnStart,
+      long pages,
+      long hostPageStart,
+      boolean readOnly,
+      long generation) {}
+
+  /** A VM as created, with the guest HTAB's place and its current memslots. */
+  record VmInfo(VmConfig config, long htabGuestRealAddr, long htabSizeBytes, List<Slot> memslots) {}
+
+  /** A VM's statistics summed over its vCPUs, and its simulated time. */
+  record VmStats(MmuOptions options, Map<String, Long> counters, long simulatedNanos) {}
+
+  /** A guest HPTE's referenced and changed bits. */
+  record Rc(boolean referenced, boolean changed) {}
+
+  /** A workload batch's outcome and the vCPU's cumulative counters after it. */
+  record BatchResult(
+      long completed, long failed, List<String> failures, Map<String, Long> counters) {}
+
+  /** ksmd's controls ({@code run} 0, 1 or 2). */
+  record KsmControl(int run, long pagesToScan, long sleepMillisecs) {}
+
+  /** A cluster member. */
+  record Member(String address, Set<String> roles, String status) {}
+
+  /** The members and the address of the node answering. */
+  record Members(List<Member> members, String selfAddress) {}
+
+  /** Where an entity lives. */
+  record Location(String nodeAddress, String shardId) {}
+
+  // ---- hosts ---------------------------------------------------------------------------------
+
+  /** Creates a host; ALREADY_EXISTS when taken, LIMIT when the host limit is reached. */
+  CompletionStage<Void> createHost(int hostId, boolean host32, long maxFrames);
+
+  /** Deletes a host; NOT_FOUND, or WRONG_STATE while it has VMs. */
+  CompletionStage<Void> deleteHost(int hostId);
+
+  /** Every host in increasing id order. */
+  CompletionStage<List<HostInfo>> listHosts();
+
+  /** A host's page-frame counters; NOT_FOUND when unknown. */
+  CompletionStage<Map<String, Long>> hostStats(int hostId);
+
+  // ---- VMs -----------------------------------------------------------------------------------
+
+  /**
+   * Creates a VM on its host with memslot 0 over {@code [0, memoryPages)}; NOT_FOUND for an unknown
+   * host, ALREADY_EXISTS for a taken (or once used) VM id, BAD_FIELD for a 64-bit guest on a 32-bit
+   * host, LIMIT when the host's frames would be exceeded.
+   */
+  CompletionStage<VmInfo> createVm(VmConfig config);
+
+  /** Deletes a VM (memslots removed, vCPUs halted); NOT_FOUND when unknown. */
+  CompletionStage<Void> deleteVm(int vmId);
+
+  /** Describes a VM; NOT_FOUND when unknown. */
+  CompletionStage<VmInfo> getVm(int vmId);
+
+  /** A VM's statistics; NOT_FOUND when unknown. */
+  CompletionStage<VmStats> vmStats(int vmId);
+
+  /**
+   * Changes a vCPU's translation state, all or nothing; NOT_FOUND for an unknown VM or vCPU, an
+   * {@link IllegalArgumentException} naming the change when it does not fit the VM's MMU kind.
+   */
+  CompletionStage<Void> setVcpuState(int vmId, int vcpu, List<VcpuStateChange> changes);
+
+  /** Adds a memslot; answers the new generation. BAD_FIELD when it overlaps or is taken. */
+  CompletionStage<Long> addSlot(int vmId, Slot slot);
+
+  /** Removes a memslot after its leases are released; answers the new generation. */
+  CompletionStage<Long> removeSlot(int vmId, int slotId);
+
+  /** Loads one fingerprint per page from {@code gfnStart}; answers the pages loaded. */
+  CompletionStage<Long> loadMemory(int vmId, long gfnStart, long[] fingerprints);
+
+  /** The fingerprints of {@code pages} gfns from {@code gfnStart}. */
+  CompletionStage<long[]> readMemory(int vmId, long gfnStart, int pages);
+
+  /**
+   * H_ENTER through vCPU {@code vcpu}'s segments: an HPTE for {@code ea -> gfn} with PP bits {@code
+   * pp}; answers the HPTE's guest-real address. WRONG_STATE when both PTEGs are full.
+   */
+  CompletionStage<Long> insertHpte(int vmId, int vcpu, long ea, long gfn, int pp);
+
+  /** H_REMOVE of the HPTE translating {@code ea}, then the guest tlbie; NOT_FOUND when none. */
+  CompletionStage<Void> removeHpte(int vmId, int vcpu, long ea);
+
+  /** R and C of the HPTE translating {@code ea}; NOT_FOUND when none. */
+  CompletionStage<Rc> readRc(int vmId, int vcpu, long ea);
+
+  /** Clears R and/or C (then the guest tlbie); answers the bits before. NOT_FOUND when none. */
+  CompletionStage<Rc> clearRc(int vmId, int vcpu, long ea, boolean clearR, boolean clearC);
+
+  // ---- accesses ------------------------------------------------------------------------------
+
+  /**
+   * Runs one batch on a vCPU, answered when every access completed or failed (the implementation
+   * numbers the vCPU's batches itself and resends an unanswered one with the same number);
+   * NOT_FOUND for an unknown VM/vCPU, BAD_FIELD for an effective address beyond 32 bits on a 32-bit
+   * guest, WRONG_STATE when the vCPU refuses it (paused, halted, too many outstanding batches).
+   */
+  CompletionStage<BatchResult> runBatch(int vmId, int vcpu, List<Vcpu.AccessOp> ops);
+
+  /**
+   * What one traced access did, at the top level of the API's {@code AccessTrace} (the per-fault
+   * steps are added with the vCPU's traced access).
+   */
+  record Trace(
+      boolean tlbHit,
+      boolean hostHpteHit,
+      boolean completed,
+      String failure,
+      long guestRealAddr,
+      long hostPfn,
+      long loadedValue,
+      Rc rcBefore,
+      Rc rcAfter) {}
+
+  /**
+   * One access with its full trace. <b>Pending:</b> the {@code Vcpu} actor has no traced access yet
+   * ({@code Vcpu.TraceAccess} is being added), so implementations fail it with {@link
+   * GatewayException.Kind#NOT_IMPLEMENTED} after checking the VM and vCPU exist, rather than report
+   * a trace they did not observe.
+   */
+  CompletionStage<Trace> traceAccess(int vmId, int vcpu, Vcpu.AccessOp op);
+
+  // ---- KSM -----------------------------------------------------------------------------------
+
+  /** Sets ksmd's controls (null keeps a value) and answers them all. NOT_FOUND for a host. */
+  CompletionStage<KsmControl> ksmControl(int hostId, Integer run, Long pagesToScan, Long sleep);
+
+  /** Runs {@code passes} full scans now; answers the KSM counters after them. */
+  CompletionStage<Map<String, Long>> ksmPasses(int hostId, int passes);
+
+  /** The KSM counters of a host. */
+  CompletionStage<Map<String, Long>> ksmCounters(int hostId);
+
+  // ---- cluster -------------------------------------------------------------------------------
+
+  /** The cluster's members. */
+  CompletionStage<Members> members();
+
+  /**
+   * Where entity {@code type}/{@code id} lives; BAD_FIELD for an unknown type or malformed id,
+   * NOT_FOUND when it was never created.
+   */
+  CompletionStage<Location> locate(String type, String id);
+}
