@@ -1,6 +1,7 @@
 package org.mmumesh.pageframe;
 
 import com.typesafe.config.Config;
+import it.unimi.dsi.fastutil.longs.Long2ObjectLinkedOpenHashMap;
 import it.unimi.dsi.fastutil.longs.Long2ObjectOpenHashMap;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,7 +46,8 @@ import org.mmumesh.common.Fingerprint;
  *
  * <ul>
  *   <li>the {@link PageFrames} core: guest memory itself (frames and their contents);
- *   <li>the leases handed out ({@code lease id -> vm, core token, vCPU}), each with a timer;
+ *   <li>the leases handed out ({@code lease id -> vm, core token, vCPU, expiry tick}), in grant
+ *       order, which is also their expiry order;
  *   <li>the notifier subscribers per VM (watched), and the notifier round in flight;
  *   <li>memslot updates whose reply waits for their ticket;
  *   <li>the last {@link GfnToPfnProt} reply per (vm, vCPU) and the last {@link
@@ -65,6 +67,16 @@ import org.mmumesh.common.Fingerprint;
  * hold a memslot update back for ever. Releasing an unknown or already released lease is harmless
  * (counted {@code LEASE_RELEASES_UNKNOWN}). Lease ids are this actor's own (the core's token is a
  * generation shared by many leases) and never repeat within an incarnation.
+ *
+ * <p><b>Lease expiry by one tick.</b> No timer is started per lease (a cancelled timer task stays
+ * in the scheduler's wheel until its deadline: one per fault made the garbage collector a fifth of
+ * the mesh's fault time). One periodic tick ({@link Settings#leaseTick()}, default a tenth of the
+ * lease timeout) runs while a lease is held and stops at the first tick that finds none. A lease's
+ * expiry is a tick number: granted while the tick is stopped (the tick starts now, its phase is
+ * known) it expires at the first tick at or after {@code leaseTimeout}; granted while the tick runs
+ * (phase unknown) one tick later, so a lease is expired after at least {@code leaseTimeout} and at
+ * most {@code leaseTimeout + leaseTick}. Leases are kept in grant order, which is their expiry
+ * order: each tick expires a prefix.
  *
  * <h2>MMU notifiers (spec 5.7)</h2>
  *
@@ -548,7 +560,10 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
 
   private record AckTimedOut(long roundId) implements Command, NoSerializationVerificationNeeded {}
 
-  private record LeaseExpired(long lease) implements Command, NoSerializationVerificationNeeded {}
+  /** The lease tick (one periodic timer while leases are held). */
+  private record LeaseTick() implements Command, NoSerializationVerificationNeeded {}
+
+  private static final LeaseTick LEASE_TICK = new LeaseTick();
 
   // ---- settings and factories -----------------------------------------------------------------
 
@@ -558,13 +573,17 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
    * @param stashCapacity commands held while a notifier round is in flight (default 4096)
    * @param rememberedRequests management/KSM replies remembered for retries (default 1024)
    * @param initialFrames the core's initial frame capacity (default 1024; it grows)
+   * @param leaseTick the period of the one lease-expiry tick, from 1 ms to {@code leaseTimeout}
+   *     (default {@link #defaultLeaseTick a tenth of leaseTimeout}); a lease expires between {@code
+   *     leaseTimeout} and {@code leaseTimeout + leaseTick} after its grant
    */
   public record Settings(
       Duration leaseTimeout,
       Duration notifierAckTimeout,
       int stashCapacity,
       int rememberedRequests,
-      int initialFrames) {
+      int initialFrames,
+      Duration leaseTick) {
     /** Validates every field; messages name the field and the allowed range. */
     public Settings {
       positive("leaseTimeout", leaseTimeout);
@@ -572,6 +591,41 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
       Checks.inRange("stashCapacity", stashCapacity, 1, 1 << 20);
       Checks.inRange("rememberedRequests", rememberedRequests, 1, 1 << 20);
       Checks.inRange("initialFrames", initialFrames, 1, Integer.MAX_VALUE - 1);
+      Objects.requireNonNull(leaseTick, "leaseTick");
+      if (leaseTick.compareTo(Duration.ofMillis(1)) < 0 || leaseTick.compareTo(leaseTimeout) > 0) {
+        throw new IllegalArgumentException(
+            "leaseTick: "
+                + leaseTick
+                + " is out of range; allowed 1 ms to leaseTimeout ("
+                + leaseTimeout
+                + ")");
+      }
+    }
+
+    /** Settings with the {@link #defaultLeaseTick default lease tick}. */
+    public Settings(
+        Duration leaseTimeout,
+        Duration notifierAckTimeout,
+        int stashCapacity,
+        int rememberedRequests,
+        int initialFrames) {
+      this(
+          leaseTimeout,
+          notifierAckTimeout,
+          stashCapacity,
+          rememberedRequests,
+          initialFrames,
+          defaultLeaseTick(leaseTimeout));
+    }
+
+    /** A tenth of {@code leaseTimeout}, at least 1 ms and at most {@code leaseTimeout}. */
+    public static Duration defaultLeaseTick(Duration leaseTimeout) {
+      positive("leaseTimeout", leaseTimeout);
+      Duration t = leaseTimeout.dividedBy(10);
+      if (t.compareTo(Duration.ofMillis(1)) < 0) {
+        t = Duration.ofMillis(1);
+      }
+      return t.compareTo(leaseTimeout) > 0 ? leaseTimeout : t;
     }
 
     private static void positive(String field, Duration d) {
@@ -588,16 +642,18 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
 
     /**
      * Reads {@value #CONFIG_PATH}{@code .lease-timeout}, {@code .notifier-ack-timeout}, {@code
-     * .stash-capacity}, {@code .remembered-requests}, {@code .initial-frames}; each missing key
-     * keeps its default.
+     * .stash-capacity}, {@code .remembered-requests}, {@code .initial-frames}, {@code .lease-tick};
+     * each missing key keeps its default (the lease tick: a tenth of the lease timeout).
      */
     public static Settings fromConfig(Config config) {
       Settings d = defaults();
       String p = CONFIG_PATH + ".";
-      return new Settings(
+      Duration leaseTimeout =
           config.hasPath(p + "lease-timeout")
               ? config.getDuration(p + "lease-timeout")
-              : d.leaseTimeout(),
+              : d.leaseTimeout();
+      return new Settings(
+          leaseTimeout,
           config.hasPath(p + "notifier-ack-timeout")
               ? config.getDuration(p + "notifier-ack-timeout")
               : d.notifierAckTimeout(),
@@ -609,7 +665,10 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
               : d.rememberedRequests(),
           config.hasPath(p + "initial-frames")
               ? config.getInt(p + "initial-frames")
-              : d.initialFrames());
+              : d.initialFrames(),
+          config.hasPath(p + "lease-tick")
+              ? config.getDuration(p + "lease-tick")
+              : defaultLeaseTick(leaseTimeout));
     }
   }
 
@@ -747,9 +806,10 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
 
   private static final ShellCounter[] SHELL_COUNTERS = ShellCounter.values();
 
-  private record HeldLease(int vm, int vcpu, long token) {}
+  /** A lease handed out; {@code expiryTick}: the lease tick at which it is released. */
+  private record HeldLease(int vm, int vcpu, long token, long expiryTick) {}
 
-  private record LeaseTimerKey(long lease) {}
+  private static final Object LEASE_TICK_KEY = "lease-tick";
 
   private record RequestKey(String kind, int vm, long requestId) {}
 
@@ -785,8 +845,18 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
   private final TreeSet<Integer> vms = new TreeSet<>();
   private final Map<Integer, List<ActorRef<NotifierEvent>>> subscribers = new TreeMap<>();
   private final List<long[]> emitted = new ArrayList<>();
-  private final Long2ObjectOpenHashMap<HeldLease> leases = new Long2ObjectOpenHashMap<>();
+
+  /** The leases held, in grant order (= expiry order). */
+  private final Long2ObjectLinkedOpenHashMap<HeldLease> leases =
+      new Long2ObjectLinkedOpenHashMap<>();
+
   private long nextLease = 1;
+
+  /** Lease ticks so far; whether the lease tick runs; ticks of one lease timeout (rounded up). */
+  private long leaseTicks;
+
+  private boolean leaseTickRunning;
+  private final long ticksPerLease;
   private final Long2ObjectOpenHashMap<LastPfn> lastPfn = new Long2ObjectOpenHashMap<>();
   private final Long2ObjectOpenHashMap<LastStores> lastStores = new Long2ObjectOpenHashMap<>();
   private final Map<RequestKey, Object> remembered;
@@ -813,6 +883,8 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
     this.settings = settings;
     this.ackRef = ctx.getSelf().narrow();
     this.core = new PageFrames(settings.initialFrames());
+    long tick = settings.leaseTick().toNanos();
+    this.ticksPerLease = (settings.leaseTimeout().toNanos() + tick - 1) / tick;
     int cap = settings.rememberedRequests();
     this.remembered =
         new LinkedHashMap<>(16, 0.75f, false) {
@@ -864,7 +936,7 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(CheckInvariants.class, this::onCheckInvariants)
         .onMessage(AckTimedOut.class, this::onAckTimedOut)
-        .onMessage(LeaseExpired.class, this::onLeaseExpired)
+        .onMessage(LeaseTick.class, this::onLeaseTick)
         .onSignal(Terminated.class, this::onTerminated)
         .build();
   }
@@ -1044,9 +1116,7 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
       return failed(e, "GfnToPfnProt", m.vm(), m.vcpu(), m.gfn(), m.replyTo(), m.requestId());
     }
     long lease = nextLease++;
-    leases.put(lease, new HeldLease(m.vm(), m.vcpu(), token));
-    timers.startSingleTimer(
-        new LeaseTimerKey(lease), new LeaseExpired(lease), settings.leaseTimeout());
+    leases.put(lease, new HeldLease(m.vm(), m.vcpu(), token, leaseExpiryTick()));
     count(ShellCounter.LEASES_GRANTED);
     PfnAnswered reply = new PfnAnswered(m.requestId(), result, lease);
     lastPfn.put(who, new LastPfn(m.requestId(), reply));
@@ -1061,27 +1131,49 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
       return this;
     }
     leases.remove(m.lease());
-    timers.cancel(new LeaseTimerKey(m.lease()));
     count(ShellCounter.LEASES_RELEASED);
     core.leaseRelease(h.vm(), h.token());
     return this;
   }
 
-  private Behavior<Command> onLeaseExpired(LeaseExpired m) {
-    HeldLease h = leases.remove(m.lease());
-    if (h == null) {
-      return this;
+  /**
+   * The tick at which a lease granted now expires, starting the lease tick if it is stopped (see
+   * the class comment: exact when the tick starts now, one tick later when its phase is unknown).
+   */
+  private long leaseExpiryTick() {
+    if (!leaseTickRunning) {
+      leaseTickRunning = true;
+      timers.startTimerAtFixedRate(LEASE_TICK_KEY, LEASE_TICK, settings.leaseTick());
+      return leaseTicks + ticksPerLease;
     }
-    count(ShellCounter.LEASES_EXPIRED);
-    ctx.getLog()
-        .warn(
-            "lease {} of vm {} vcpu {} not released within {}: released now (a memslot update"
-                + " may have waited for it)",
-            m.lease(),
-            h.vm(),
-            h.vcpu(),
-            settings.leaseTimeout());
-    core.leaseRelease(h.vm(), h.token());
+    return leaseTicks + ticksPerLease + 1;
+  }
+
+  /** Expires the leases due (a prefix in grant order); stops the tick when none is held. */
+  private Behavior<Command> onLeaseTick(LeaseTick m) {
+    leaseTicks++;
+    while (!leases.isEmpty()) {
+      long lease = leases.firstLongKey();
+      HeldLease h = leases.get(lease);
+      if (h.expiryTick() > leaseTicks) {
+        break;
+      }
+      leases.removeFirst();
+      count(ShellCounter.LEASES_EXPIRED);
+      ctx.getLog()
+          .warn(
+              "lease {} of vm {} vcpu {} not released within {}: released now (a memslot update"
+                  + " may have waited for it)",
+              lease,
+              h.vm(),
+              h.vcpu(),
+              settings.leaseTimeout());
+      core.leaseRelease(h.vm(), h.token());
+    }
+    if (leases.isEmpty()) {
+      timers.cancel(LEASE_TICK_KEY);
+      leaseTickRunning = false;
+    }
     return this;
   }
 

@@ -1,6 +1,7 @@
 package org.mmumesh.pageframe;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
@@ -275,6 +276,43 @@ class PageFrameTest {
         .containsEntry("LEASE_RELEASES_UNKNOWN", 1L)
         .doesNotContainKey("LEASES_RELEASED");
     assertThat(s.leasesHeld()).containsEntry(0, 0);
+  }
+
+  @Test
+  void leaseGrantedWhileTheLeaseTickRuns_expiresAtMostOneTickAfterTheTimeout_neverBefore() {
+    // default tick: a tenth of the 10 s lease timeout
+    assertThat(PageFrame.Settings.defaults().leaseTick()).isEqualTo(Duration.ofSeconds(1));
+    fault(3, 0x100, false); // starts the tick: expires at exactly 10 s
+    time.timePasses(Duration.ofMillis(500));
+    fault(4, 0x101, false); // tick phase unknown to the actor: expires at the 11th tick (11 s)
+    pf.tell(new PageFrame.RemoveSlot(91, 0, 0, slot.getRef()));
+    time.expectNoMessageFor(Duration.ofMillis(9_500), slot); // 10 s: the first lease expired
+    assertThat(stats().counters()).containsEntry("LEASES_EXPIRED", 1L);
+    time.expectNoMessageFor(Duration.ofMillis(999), slot); // 10.999 s: the second held
+    time.timePasses(Duration.ofMillis(1)); // 11 s
+    assertThat(slot.expectMessageClass(PageFrame.SlotUpdateCompleted.class).requestId())
+        .isEqualTo(91);
+    assertThat(stats().counters()).containsEntry("LEASES_EXPIRED", 2L);
+    // the tick stopped with no lease held; a new lease restarts it with a known phase
+    time.timePasses(Duration.ofMillis(300));
+    pf.tell(new PageFrame.AddSlot(92, 0, 1, 0x100, 64, 0, false, slot.getRef()));
+    slot.expectMessageClass(PageFrame.SlotAdded.class);
+    fault(5, 0x100, false);
+    time.timePasses(Duration.ofMillis(9_999));
+    assertThat(stats().counters()).containsEntry("LEASES_EXPIRED", 2L);
+    time.timePasses(Duration.ofMillis(1));
+    assertThat(stats().counters()).containsEntry("LEASES_EXPIRED", 3L);
+  }
+
+  @Test
+  void leaseTickSetting_isValidated_namingTheFieldAndRange() {
+    Duration ten = Duration.ofSeconds(10);
+    assertThatThrownBy(() -> new PageFrame.Settings(ten, ten, 1, 1, 1, Duration.ofSeconds(11)))
+        .hasMessageStartingWith("leaseTick: PT11S is out of range; allowed 1 ms to leaseTimeout");
+    assertThatThrownBy(() -> new PageFrame.Settings(ten, ten, 1, 1, 1, Duration.ZERO))
+        .hasMessageStartingWith("leaseTick");
+    assertThat(PageFrame.Settings.defaultLeaseTick(Duration.ofMillis(5)))
+        .isEqualTo(Duration.ofMillis(1));
   }
 
   // ---- idempotency -------------------------------------------------------------------------
