@@ -60,15 +60,16 @@ import org.mmumesh.workload.WorkloadSpec;
  * per entity (the entity constructors take {@code ActorRef}s, sharding gives {@code EntityRef}s:
  * the forwarder wraps each message in a {@code ShardingEnvelope} for the region); per VM a {@link
  * TlbieAdapter} (guest tlbie to host flush, given to the {@code GuestMmu} entities of this node)
- * and a {@link NotifierAdapter} (MMU notifier to host invalidation, Q8 = full flush). The notifier
- * adapter is subscribed by whoever creates the VM ({@link MeshCluster} subscribes the driving
- * node's, as {@code kvm_create_vm} registers the MMU notifier once); its ref crosses nodes inside
- * {@code PageFrame.SubscribeNotifier} (CBOR). The vCPUs send their stores to the page frames
- * directly ({@code ApplyStores}).
+ * and a {@link NotifierAdapter} (MMU notifier to host invalidation; under Q8 a full-flush request
+ * the vCPUs serve at their next guest entry). The notifier adapter is subscribed by whoever creates
+ * the VM ({@link MeshCluster} subscribes the driving node's, as {@code kvm_create_vm} registers the
+ * MMU notifier once); its ref crosses nodes inside {@code PageFrame.SubscribeNotifier} (CBOR). The
+ * vCPUs send their stores to the page frames directly ({@code ApplyStores}).
  *
  * <p>Every node must be given the same workload and configuration: the entity factories derive each
- * entity's setup from them. {@link Start} (sent to the driving node only) spawns one {@link Driver}
- * per vCPU there.
+ * entity's setup from them. {@link Start} (sent to the driving node only, in {@link
+ * MeshEngine.Pacing#FREE}) spawns one {@link Driver} per vCPU there; in lockstep {@link
+ * MeshCluster} sends the batches itself.
  */
 final class Guardian {
   /** The host all VMs run on: this model has one host, {@code host-0}. */

@@ -83,7 +83,11 @@ import org.mmumesh.workload.WorkloadSpec;
  * {@code Ksm} entity's wall-clock timer ({@code pages_to_scan} and {@code sleep_millisecs} from the
  * configuration, merges concurrent with faults) until every driver is done, then stops ({@code run}
  * 0, merges kept). Frame contents stay each guest's own (KSM never changes content); counts and
- * timings are not reproducible. The simulated clock is computed once, at the end.
+ * timings are not reproducible. The simulated clock is computed once, at the end. <b>Known defect
+ * under quirk Q8</b> (LEGACY and FIXED): a {@code Vcpu} that receives a flush request in the middle
+ * of a batch keeps executing it and may store through a stale writable HPTE of a frame KSM has
+ * merged and freed (the store is refused and counted {@code STORES_LOST}); see {@code
+ * MeshRandomizedTest}. Lockstep with one vCPU per VM is not affected.
  *
  * <p>The host MMU defers Q8 full flushes to each vCPU's next guest entry ({@code
  * HostMmu.TlbShootdown.flushRequested}), as the engine does. Each VM has its own SID-map toggle

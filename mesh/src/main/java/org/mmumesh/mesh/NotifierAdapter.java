@@ -9,11 +9,14 @@ import org.mmumesh.pageframe.PageFrame;
 
 /**
  * One VM's MMU-notifier subscriber (spec 5.7): a {@link PageFrame.NotifierEvent} becomes {@link
- * HostMmu.NotifierInvalidate} (a full flush when quirk Q8 is on, else {@code pte_pflush} of the
- * range), and the {@link PageFrame.NotifierAck} goes out only after {@link HostMmu.NotifierAcked}
- * (the HostMmu shot down every vCPU TLB first), as the kernel's notifier callback returns only
- * after the flush. A {@link HostMmu.Failed} is acknowledged too (the HostMmu then reset its shadow
- * state to empty: more than the invalidation); a {@link HostMmu.Rejected} is logged and not
+ * HostMmu.NotifierInvalidate} (with quirk Q8 a full-flush request, which the HostMmu defers as the
+ * kernel does: every vCPU gets KVM_REQ_TLB_FLUSH through a {@code TlbShootdown} with {@code
+ * flushRequested} and flushes its shadow PTEs at its next guest entry; without Q8 {@code
+ * pte_pflush} of the range, at once), and the {@link PageFrame.NotifierAck} goes out only after
+ * {@link HostMmu.NotifierAcked} (the HostMmu shot down every vCPU TLB first, and every vCPU
+ * acknowledged), as the kernel's notifier callback returns only after {@code
+ * kvm_flush_remote_tlbs}. A {@link HostMmu.Failed} is acknowledged too (the HostMmu then reset its
+ * shadow state to empty: more than the invalidation); a {@link HostMmu.Rejected} is logged and not
  * acknowledged (the PageFrame's ack timeout then answers its held reply, counted there).
  */
 final class NotifierAdapter {

@@ -14,6 +14,7 @@ import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.SequentialEngine;
 import org.mmumesh.guestmmu.GuestMmu;
 import org.mmumesh.hostmmu.HostMmu;
+import org.mmumesh.ksm.Ksm;
 import org.mmumesh.pageframe.PageFrame;
 import org.mmumesh.vcpu.Vcpu;
 import org.mmumesh.workload.WorkloadParser;
@@ -30,7 +31,8 @@ class MeshClusterTest {
       "uniform:vms=2,vcpus=1,pages=64,read=0.7,accesses=3000,mmu=64,seed=41";
 
   private static EngineConfig config() {
-    return EngineConfig.defaults(MmuOptions.defaults(Policy.FIXED)).withKsm(100, 60_000, 0);
+    // KSM on and fast (lockstep), so both clusters also merge and break merges the same way.
+    return EngineConfig.defaults(MmuOptions.defaults(Policy.FIXED)).withKsm(100, 1, 1);
   }
 
   @Test
@@ -69,11 +71,13 @@ class MeshClusterTest {
       assertThat(addresses).as("three distinct nodes").hasSize(3);
       three = c.run();
       assertThat(c.entityIds(0, PageFrame.ENTITY_KEY)).containsExactly("host-0");
+      assertThat(c.entityIds(0, Ksm.ENTITY_KEY)).containsExactly("host-0");
       assertThat(c.entityIds(1, GuestMmu.ENTITY_KEY)).isEqualTo(vms);
       assertThat(c.entityIds(1, HostMmu.ENTITY_KEY)).isEqualTo(vms);
       assertThat(c.entityIds(2, Vcpu.ENTITY_KEY)).isEqualTo(vcpus);
       for (int n : new int[] {1, 2}) {
         assertThat(c.entityIds(n, PageFrame.ENTITY_KEY)).as("frames on node %d", n).isEmpty();
+        assertThat(c.entityIds(n, Ksm.ENTITY_KEY)).as("ksm on node %d", n).isEmpty();
       }
       for (int n : new int[] {0, 2}) {
         assertThat(c.entityIds(n, GuestMmu.ENTITY_KEY)).as("guest MMUs on node %d", n).isEmpty();
@@ -91,6 +95,11 @@ class MeshClusterTest {
     }
     assertThat(three.completed()).isEqualTo(one.completed());
     assertThat(three.counters()).isEqualTo(one.counters());
+    assertThat(three.ksm().get("full_scans")).as("KSM ran").isGreaterThan(1);
+    assertThat(three.ksm()).isEqualTo(one.ksm());
+    assertThat(three.runResult().samples()).isEqualTo(one.runResult().samples());
+    assertThat(three.runResult().host()).isEqualTo(one.runResult().host());
+    assertThat(three.perVm()).isEqualTo(one.perVm());
     for (int vm = 0; vm < spec.vms(); vm++) {
       assertThat(three.frames().get(vm))
           .as("vm %d frames", vm)
@@ -102,6 +111,9 @@ class MeshClusterTest {
       assertThat(three.htabWords().get(vm))
           .as("vm %d guest HTAB words", vm)
           .containsExactly(one.htabWords().get(vm));
+      assertThat(three.shadows().get(vm).withoutPfns())
+          .as("vm %d shadow cache", vm)
+          .isEqualTo(one.shadows().get(vm).withoutPfns());
     }
   }
 

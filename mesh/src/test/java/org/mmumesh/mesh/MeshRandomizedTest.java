@@ -1,0 +1,171 @@
+package org.mmumesh.mesh;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.mmumesh.common.Access;
+import org.mmumesh.common.Fingerprint;
+import org.mmumesh.common.MmuOptions;
+import org.mmumesh.common.Policy;
+import org.mmumesh.engine.EngineConfig;
+import org.mmumesh.engine.KsmSample;
+import org.mmumesh.workload.AccessBatch;
+import org.mmumesh.workload.AccessSource;
+import org.mmumesh.workload.GuestImage;
+import org.mmumesh.workload.Locality;
+import org.mmumesh.workload.MmuKind;
+import org.mmumesh.workload.ReadMostlyPhase;
+import org.mmumesh.workload.WorkloadSpec;
+import org.mmumesh.workload.Workloads;
+
+/**
+ * Randomized runs of the actor mesh with the invariant checker (architecture section 5; issue 4):
+ * seeded workloads of 2 to 3 VMs with 1 or 2 vCPUs each, identical boot images (so KSM merges
+ * across VMs), mixed loads, stores and instruction fetches, KSM on, in lockstep (KSM between
+ * rounds) and unpaced (ksmd on its wall-clock timer, merging while vCPUs fault).
+ *
+ * <p>Checked at the end of every run (and after every lockstep round for one of them, while every
+ * vCPU is idle): {@link MeshCluster#invariantViolations()} (the page frames' invariants, each host
+ * MMU's, the KSM counters against a recount, no writable shadow entry on a frame another gfn maps);
+ * every access counted once ({@code completed + failed} equals the workload's accesses, none
+ * failed); and a store-replay oracle: every guest page's final content equals the replay of that
+ * VM's own stores, in program order per vCPU, over its boot image (a guest reads back its own
+ * writes and never another guest's, whatever KSM merged and COW broke). So that the replay is exact
+ * with two vCPUs per VM, vCPU {@code v} stores only to pages {@code gfn % vcpus == v} (its other
+ * stores become loads of the same address): stores to one page then have one program order.
+ */
+class MeshRandomizedTest {
+  private static final int PAGES = 64;
+  private static final long ACCESSES = 1200;
+
+  @ParameterizedTest(name = "seed={0} vms={1} vcpus={2} mmu={3} {4} {5} everyRound={6}")
+  @CsvSource({
+    "101, 2, 2, 64, FIXED, LOCKSTEP, true",
+    "202, 3, 1, 32, LEGACY, LOCKSTEP, false",
+    "303, 2, 2, 32, STRICT, FREE, false",
+    "404, 3, 2, 64, STRICT, FREE, false",
+    "505, 3, 2, 64, STRICT, LOCKSTEP, true"
+  })
+  void randomRun_keepsEveryInvariant_andEveryGuestsOwnContent(
+      long seed,
+      int vms,
+      int vcpus,
+      int mmuBits,
+      Policy policy,
+      MeshEngine.Pacing pacing,
+      boolean everyRound) {
+    WorkloadSpec spec =
+        spec(seed, vms, vcpus, mmuBits == 32 ? MmuKind.BOOK3S_32 : MmuKind.BOOK3S_64);
+    EngineConfig cfg = EngineConfig.defaults(MmuOptions.defaults(policy)).withKsm(100, 1, 1);
+    AtomicInteger checkedRounds = new AtomicInteger();
+    MeshResult r;
+    try (MeshCluster c = MeshCluster.embedded(spec, cfg)) {
+      r =
+          c.run(
+              pacing,
+              round -> {
+                if (everyRound) {
+                  assertThat(c.invariantViolations()).as("after round %d", round).isEmpty();
+                  checkedRounds.incrementAndGet();
+                }
+              });
+      assertThat(c.invariantViolations()).as("at the end").isEmpty();
+    }
+    if (everyRound) {
+      assertThat(checkedRounds.get()).isGreaterThanOrEqualTo((int) (ACCESSES / cfg.quantum()));
+    }
+
+    long expected = (long) vms * vcpus * ACCESSES;
+    assertThat(r.failures()).isEmpty();
+    assertThat(r.completed() + r.failed()).as("each access counted once").isEqualTo(expected);
+    assertThat(r.failed()).isZero();
+    assertThat(r.counters()).containsEntry("ACCESSES", expected).containsEntry("STORES_LOST", 0L);
+    assertThat(r.ksmViolations()).isEmpty();
+    assertThat(r.runResult().samples().stream().mapToLong(KsmSample::pagesSharing).max().orElse(0))
+        .as("KSM merged")
+        .isPositive();
+
+    for (int vm = 0; vm < vms; vm++) {
+      Map<Long, Long> stored = replayStores(spec, vm);
+      assertThat(stored).as("vm %d stored", vm).isNotEmpty();
+      long[] frames = r.frames().get(vm);
+      for (long gfn = 0; gfn < PAGES; gfn++) {
+        long want = stored.getOrDefault(gfn, spec.initialFingerprint(gfn));
+        assertThat(frames[(int) gfn]).as("vm %d gfn %d", vm, gfn).isEqualTo(want);
+      }
+    }
+  }
+
+  /** Identical guests whose vCPU {@code v} stores only to pages {@code gfn % vcpus == v}. */
+  private static WorkloadSpec spec(long seed, int vms, int vcpus, MmuKind mmu) {
+    WorkloadSpec base =
+        Workloads.identicalGuests(
+            "random-" + seed,
+            vms,
+            vcpus,
+            PAGES,
+            mmu,
+            GuestImage.synthetic(PAGES, 0.4, seed),
+            new ReadMostlyPhase(0.7, PAGES, Locality.ZIPF, 0.8, ACCESSES, 0.02),
+            seed);
+    return new WorkloadSpec(
+        base.name() + "-own-stores",
+        vms,
+        vcpus,
+        PAGES,
+        mmu,
+        base.image(),
+        seed,
+        (vm, v) -> ownStores(base.sourceFor(vm, v), v, vcpus, base.linearMapBase()));
+  }
+
+  private static AccessSource ownStores(AccessSource inner, int vcpu, int vcpus, long base) {
+    return new AccessSource() {
+      private final AccessBatch tmp = new AccessBatch(256);
+
+      @Override
+      public int fill(AccessBatch batch) {
+        batch.clear();
+        AccessBatch from =
+            batch.capacity() == tmp.capacity() ? tmp : new AccessBatch(batch.capacity());
+        int n = inner.fill(from);
+        for (int i = 0; i < n; i++) {
+          Access kind = from.kind(i);
+          if (kind == Access.STORE && ((from.ea(i) - base) >>> 12) % vcpus != vcpu) {
+            kind = Access.LOAD;
+          }
+          batch.add(kind, from.ea(i), from.sizeBytes(i), from.value(i));
+        }
+        return n;
+      }
+
+      @Override
+      public long expectedAccesses() {
+        return inner.expectedAccesses();
+      }
+    };
+  }
+
+  /** VM {@code vm}'s stores replayed over its boot image, each vCPU in program order. */
+  private static Map<Long, Long> replayStores(WorkloadSpec spec, int vm) {
+    Map<Long, Long> content = new HashMap<>();
+    for (int v = 0; v < spec.vcpusPerVm(); v++) {
+      AccessSource src = spec.sourceFor(vm, v);
+      AccessBatch b = new AccessBatch(512);
+      while (src.fill(b) > 0) {
+        for (int i = 0; i < b.size(); i++) {
+          if (b.kind(i) == Access.STORE) {
+            long gfn = (b.ea(i) - spec.linearMapBase()) >>> 12;
+            long before = content.getOrDefault(gfn, spec.initialFingerprint(gfn));
+            content.put(gfn, Fingerprint.mix(before, (int) (b.ea(i) & 0xFFF), b.value(i)));
+          }
+        }
+      }
+    }
+    return content;
+  }
+}
