@@ -573,9 +573,9 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
    * @param stashCapacity commands held while a notifier round is in flight (default 4096)
    * @param rememberedRequests management/KSM replies remembered for retries (default 1024)
    * @param initialFrames the core's initial frame capacity (default 1024; it grows)
-   * @param leaseTick the period of the one lease-expiry tick, from 1 ms to {@code leaseTimeout}
-   *     (default {@link #defaultLeaseTick a tenth of leaseTimeout}); a lease expires between {@code
-   *     leaseTimeout} and {@code leaseTimeout + leaseTick} after its grant
+   * @param leaseTick the period of the one lease-expiry tick, positive, at most {@code
+   *     leaseTimeout} (default {@link #defaultLeaseTick a tenth of leaseTimeout}); a lease expires
+   *     between {@code leaseTimeout} and {@code leaseTimeout + leaseTick} after its grant
    */
   public record Settings(
       Duration leaseTimeout,
@@ -592,11 +592,11 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
       Checks.inRange("rememberedRequests", rememberedRequests, 1, 1 << 20);
       Checks.inRange("initialFrames", initialFrames, 1, Integer.MAX_VALUE - 1);
       Objects.requireNonNull(leaseTick, "leaseTick");
-      if (leaseTick.compareTo(Duration.ofMillis(1)) < 0 || leaseTick.compareTo(leaseTimeout) > 0) {
+      if (leaseTick.isNegative() || leaseTick.isZero() || leaseTick.compareTo(leaseTimeout) > 0) {
         throw new IllegalArgumentException(
             "leaseTick: "
                 + leaseTick
-                + " is out of range; allowed 1 ms to leaseTimeout ("
+                + " is out of range; allowed > 0 and at most leaseTimeout ("
                 + leaseTimeout
                 + ")");
       }

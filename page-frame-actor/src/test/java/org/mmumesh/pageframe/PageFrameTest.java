@@ -308,11 +308,14 @@ class PageFrameTest {
   void leaseTickSetting_isValidated_namingTheFieldAndRange() {
     Duration ten = Duration.ofSeconds(10);
     assertThatThrownBy(() -> new PageFrame.Settings(ten, ten, 1, 1, 1, Duration.ofSeconds(11)))
-        .hasMessageStartingWith("leaseTick: PT11S is out of range; allowed 1 ms to leaseTimeout");
+        .hasMessageStartingWith(
+            "leaseTick: PT11S is out of range; allowed > 0 and at most leaseTimeout");
     assertThatThrownBy(() -> new PageFrame.Settings(ten, ten, 1, 1, 1, Duration.ZERO))
         .hasMessageStartingWith("leaseTick");
     assertThat(PageFrame.Settings.defaultLeaseTick(Duration.ofMillis(5)))
         .isEqualTo(Duration.ofMillis(1));
+    assertThat(PageFrame.Settings.defaultLeaseTick(Duration.ofNanos(500)))
+        .isEqualTo(Duration.ofNanos(500));
   }
 
   // ---- idempotency -------------------------------------------------------------------------

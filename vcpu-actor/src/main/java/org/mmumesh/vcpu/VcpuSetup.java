@@ -22,6 +22,9 @@ import org.mmumesh.common.MmuOptions;
  * @param maxOutstandingBatches batches accepted and not yet done (the running one included) before
  *     {@code RunBatch} is rejected, 1 to 65536
  * @param storeBufferCapacity stores buffered before they are sent to the page frames, 1 to 65536
+ * @param tickInterval the period of the vCPU's one timeout tick, positive, at most {@code
+ *     requestTimeout} (default {@link #defaultTick a tenth of requestTimeout}); a request times out
+ *     between {@code requestTimeout} and {@code requestTimeout + tickInterval} after it was sent
  */
 public record VcpuSetup(
     int vm,
@@ -32,7 +35,8 @@ public record VcpuSetup(
     Duration requestTimeout,
     int maxAttempts,
     int maxOutstandingBatches,
-    int storeBufferCapacity)
+    int storeBufferCapacity,
+    Duration tickInterval)
     implements CborSerializable {
 
   /** The largest vCPU index (the page frames' per-vCPU retry memory allows 0 to 4095). */
@@ -55,11 +59,61 @@ public record VcpuSetup(
     Checks.inRange("maxAttempts", maxAttempts, 1, 100);
     Checks.inRange("maxOutstandingBatches", maxOutstandingBatches, 1, 1 << 16);
     Checks.inRange("storeBufferCapacity", storeBufferCapacity, 1, 1 << 16);
+    if (tickInterval == null
+        || tickInterval.isNegative()
+        || tickInterval.isZero()
+        || tickInterval.compareTo(requestTimeout) > 0) {
+      throw new IllegalArgumentException(
+          "tickInterval: "
+              + tickInterval
+              + " is out of range; allowed > 0 and at most requestTimeout ("
+              + requestTimeout
+              + ")");
+    }
+  }
+
+  /** A setup with the {@link #defaultTick default tick} for {@code requestTimeout}. */
+  public VcpuSetup(
+      int vm,
+      int vcpu,
+      MmuOptions options,
+      int tlbEntries,
+      int maxFaultsPerAccess,
+      Duration requestTimeout,
+      int maxAttempts,
+      int maxOutstandingBatches,
+      int storeBufferCapacity) {
+    this(
+        vm,
+        vcpu,
+        options,
+        tlbEntries,
+        maxFaultsPerAccess,
+        requestTimeout,
+        maxAttempts,
+        maxOutstandingBatches,
+        storeBufferCapacity,
+        defaultTick(requestTimeout));
+  }
+
+  /**
+   * A tenth of {@code requestTimeout}, at least 1 ms and at most {@code requestTimeout} ({@code
+   * null} or a non-positive timeout is returned as is, for the constructor to reject).
+   */
+  public static Duration defaultTick(Duration requestTimeout) {
+    if (requestTimeout == null || requestTimeout.isNegative() || requestTimeout.isZero()) {
+      return requestTimeout;
+    }
+    Duration t = requestTimeout.dividedBy(10);
+    if (t.compareTo(Duration.ofMillis(1)) < 0) {
+      t = Duration.ofMillis(1);
+    }
+    return t.compareTo(requestTimeout) > 0 ? requestTimeout : t;
   }
 
   /**
    * Defaults for vCPU {@code vcpu} of VM {@code vm}: 1024 TLB entries, 16 faults per access, 2 s
-   * request timeout, 3 attempts, 4 outstanding batches, 1024 buffered stores.
+   * request timeout (a 200 ms tick), 3 attempts, 4 outstanding batches, 1024 buffered stores.
    */
   public static VcpuSetup defaults(int vm, int vcpu, MmuOptions options) {
     return new VcpuSetup(vm, vcpu, options, 1024, 16, Duration.ofSeconds(2), 3, 4, 1024);

@@ -105,5 +105,13 @@ class VcpuSerializationTest {
         .hasMessageStartingWith("requestTimeout");
     assertThatThrownBy(() -> new VcpuSetup(0, 0, o, 1, 1, Duration.ofSeconds(1), 1, 0, 1))
         .hasMessageStartingWith("maxOutstandingBatches");
+    Duration second = Duration.ofSeconds(1);
+    assertThatThrownBy(() -> new VcpuSetup(0, 0, o, 1, 1, second, 1, 1, 1, Duration.ofSeconds(2)))
+        .hasMessageStartingWith("tickInterval: PT2S is out of range; allowed > 0 and at most");
+    assertThatThrownBy(() -> new VcpuSetup(0, 0, o, 1, 1, second, 1, 1, 1, Duration.ZERO))
+        .hasMessageStartingWith("tickInterval");
+    assertThat(new VcpuSetup(0, 0, o, 1, 1, second, 1, 1, 1).tickInterval())
+        .isEqualTo(Duration.ofMillis(100));
+    assertThat(VcpuSetup.defaultTick(Duration.ofNanos(500))).isEqualTo(Duration.ofNanos(500));
   }
 }
