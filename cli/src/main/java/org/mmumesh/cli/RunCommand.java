@@ -56,10 +56,11 @@ final class RunCommand implements Callable<Integer> {
 
   @Option(
       names = "--engine",
-      paramLabel = "sequential",
+      paramLabel = "sequential|actors",
       description = {
-        "The engine: sequential (default), or actors: the Pekko actor mesh on one node",
-        "(KSM is not wired into the mesh yet, so its KSM columns are absent)."
+        "The engine: sequential (default: one thread, the reference), or actors: the Pekko",
+        "actor mesh on an embedded single-node cluster, KSM stepped in lockstep by simulated",
+        "time; both print the same table."
       },
       defaultValue = "sequential")
   String engine;
@@ -216,24 +217,23 @@ final class RunCommand implements Callable<Integer> {
               .withGuest(guestPp, onProt)
               .withInvariants(checkInvariants));
     }
-    if (engine.equals("actors")) {
-      if (html != null) {
-        throw new IllegalArgumentException(
-            "--html: not available with --engine actors yet (KSM is not wired into the mesh);"
-                + " allowed with --engine sequential");
-      }
-      return runOnMesh(out, w, configs);
-    }
-    // Build every engine before running any, so a bad combination fails before work starts.
+    boolean mesh = engine.equals("actors");
+    // Build every sequential engine before running any, so a bad combination fails before work
+    // starts (the mesh checks the same combinations when it starts).
     List<SequentialEngine> engines = new ArrayList<>();
-    for (EngineConfig c : configs) {
-      engines.add(new SequentialEngine(w, c));
+    if (!mesh) {
+      for (EngineConfig c : configs) {
+        engines.add(new SequentialEngine(w, c));
+      }
+    } else {
+      // Initialise logging before the actor system's threads log, so SLF4J has nothing to replay.
+      org.slf4j.LoggerFactory.getILoggerFactory();
     }
     out.println("mmumesh run: " + w.name());
     String setup =
         String.format(
-            "engine sequential, %s host, KSM pages_to_scan=%d sleep_millisecs=%d warm-up=%d"
-                + " passes%s",
+            "engine %s, %s host, KSM pages_to_scan=%d sleep_millisecs=%d warm-up=%d passes%s",
+            mesh ? "actors (single-node cluster, KSM in lockstep)" : "sequential",
             host == 32 ? "32-bit" : "64-bit",
             ksmPagesToScan,
             ksmSleepMs,
@@ -242,15 +242,26 @@ final class RunCommand implements Callable<Integer> {
     out.println(setup);
     out.flush();
     List<RunResult> results = new ArrayList<>();
-    for (int i = 0; i < engines.size(); i++) {
+    for (int i = 0; i < configs.size(); i++) {
       ProgressBar bar =
           new ProgressBar(err, configs.get(i).options().describe(), System.console() != null);
-      RunResult r = engines.get(i).run(showProgress ? bar::update : null);
-      if (showProgress) {
-        bar.finish();
+      RunResult r;
+      if (mesh) {
+        if (showProgress) {
+          err.println("running " + configs.get(i).options().describe() + " on the actor mesh ...");
+          err.flush();
+        }
+        MeshResult m = MeshEngine.run(w, configs.get(i));
+        m.failures().stream().limit(5).forEach(f -> out.println("  failed: " + f));
+        r = m.runResult();
+      } else {
+        r = engines.get(i).run(showProgress ? bar::update : null);
+        if (showProgress) {
+          bar.finish();
+        }
+        engines.set(i, null); // let the finished engine's memory go
       }
       results.add(r);
-      engines.set(i, null); // let the finished engine's memory go
     }
     out.println();
     RunReport.print(out, results);
@@ -265,59 +276,6 @@ final class RunCommand implements Callable<Integer> {
       RunHtml.write(html, w.name(), setup, results);
       out.println("HTML report written to " + html);
     }
-    out.flush();
-    return 0;
-  }
-
-  private int runOnMesh(PrintWriter out, WorkloadSpec w, List<EngineConfig> configs) {
-    if (host == 32) {
-      throw new IllegalArgumentException("--host: 32 is not supported by --engine actors yet");
-    }
-    out.println("mmumesh run: " + w.name());
-    // Initialise logging before the actor system's threads log, so SLF4J has nothing to replay.
-    org.slf4j.LoggerFactory.getILoggerFactory();
-    out.println("engine actors (one node; KSM is not wired into the mesh yet)");
-    out.flush();
-    List<String[]> rows = new ArrayList<>();
-    for (EngineConfig c : configs) {
-      MeshResult r = MeshEngine.run(w, c.withInvariants(false));
-      java.util.Map<String, Long> k = r.counters();
-      rows.add(
-          new String[] {
-            c.options().describe(),
-            String.format("%,d", k.getOrDefault("ACCESSES", 0L)),
-            String.format("%,d", r.failed()),
-            String.format("%,d", k.getOrDefault("TLB_HITS", 0L)),
-            String.format("%,d", k.getOrDefault("NOHPTE_EXITS", 0L)),
-            String.format("%,d", k.getOrDefault("PROTFAULT_EXITS", 0L)),
-            String.format(
-                "%,d", k.getOrDefault("REFLECTED_DSI", 0L) + k.getOrDefault("REFLECTED_ISI", 0L)),
-            String.format("%,d", k.getOrDefault("HOST_MAPS_RO", 0L)),
-            String.format("%,d", k.getOrDefault("HOST_MAPS_RW", 0L)),
-            String.format("%,d", k.getOrDefault("SPURIOUS_C", 0L)),
-            String.format("%,d", k.getOrDefault("SHOOTDOWNS", 0L)),
-            String.format("%,d", k.getOrDefault("TIMEOUTS", 0L))
-          });
-      r.failures().stream().limit(5).forEach(f -> out.println("  failed: " + f));
-    }
-    out.println();
-    TranslateDemo.printTable(
-        out,
-        new String[] {
-          "policy",
-          "accesses",
-          "failed",
-          "TLB hits",
-          "NOHPTE",
-          "PROTFAULT",
-          "reflected",
-          "maps RO",
-          "maps RW",
-          "spurious C",
-          "shootdowns",
-          "timeouts"
-        },
-        rows);
     out.flush();
     return 0;
   }

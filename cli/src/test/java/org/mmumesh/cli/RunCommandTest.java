@@ -130,8 +130,12 @@ class RunCommandTest {
             "off");
     assertThat(mesh.exit()).as(mesh.err()).isZero();
     assertThat(mesh.out())
-        .contains("engine actors (one node; KSM is not wired into the mesh yet)")
+        .contains("engine actors (single-node cluster, KSM in lockstep)")
         .containsPattern("strict\\[\\] +4,000 +0 ");
+    CliRun seq = CliRun.of("run", "--workload", w, "--policy", "strict", "--progress", "off");
+    assertThat(seq.exit()).as(seq.err()).isZero();
+    // The same table row (accesses, failed, simulated time, exits, maps, C bits, KSM columns).
+    assertThat(rowOf(mesh.out(), "strict[]")).isEqualTo(rowOf(seq.out(), "strict[]"));
   }
 
   @Test
@@ -139,5 +143,12 @@ class RunCommandTest {
     CliRun r = CliRun.of("run", "--help-workloads");
     assertThat(r.exit()).isZero();
     assertThat(r.out()).contains("identical").contains("lackey").contains("uniform");
+  }
+
+  private static String rowOf(String out, String label) {
+    return out.lines()
+        .filter(l -> l.startsWith(label))
+        .findFirst()
+        .orElse("<no row " + label + ">");
   }
 }
