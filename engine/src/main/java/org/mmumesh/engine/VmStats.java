@@ -15,6 +15,23 @@ public final class VmStats {
     counts[s.ordinal()] += n;
   }
 
+  /**
+   * Counters built elsewhere, e.g. from the actor mesh's vCPU counters; absent stats are 0.
+   *
+   * @throws IllegalArgumentException naming the stat when a count is negative
+   */
+  public static VmStats of(Map<Stat, Long> counts) {
+    VmStats v = new VmStats();
+    for (Map.Entry<Stat, Long> e : counts.entrySet()) {
+      if (e.getValue() < 0) {
+        throw new IllegalArgumentException(
+            e.getKey().name() + ": " + e.getValue() + " is negative; allowed 0 or more");
+      }
+      v.add(e.getKey(), e.getValue());
+    }
+    return v;
+  }
+
   /** The counter's value. */
   public long get(Stat s) {
     return counts[s.ordinal()];
