@@ -63,6 +63,11 @@ public final class Tlb {
     prots[i] = (byte) prot;
   }
 
+  /** Empties every entry (a vCPU state change: new segments or MSR bits). */
+  public void flush() {
+    java.util.Arrays.fill(epochs, -1);
+  }
+
   /** Clears {@code bits} of the protection of entry {@code i} (instrumentation bits). */
   public void clearProt(int i, int bits) {
     prots[i] = (byte) (prots[i] & ~bits);

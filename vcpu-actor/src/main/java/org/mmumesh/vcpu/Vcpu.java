@@ -32,6 +32,7 @@ import org.mmumesh.common.FaultBits;
 import org.mmumesh.common.VsidTags;
 import org.mmumesh.guestmmu.Cpu64State;
 import org.mmumesh.guestmmu.GuestMmu;
+import org.mmumesh.guestmmu.VcpuStateChange;
 import org.mmumesh.hostmmu.HostMmu;
 import org.mmumesh.pageframe.PageFrame;
 
@@ -50,6 +51,7 @@ import org.mmumesh.pageframe.PageFrame;
  *   AwaitingFault --Resume/Reflect handled--&gt; Running --last batch done--&gt; Idle
  *   Idle|Running|AwaitingFault --Pause (at the next access boundary)--&gt; Paused --Resume--&gt; Running
  *   any but Halted --Halt (at the next access boundary)--&gt; Halted
+ *   Idle|Paused --SetState--&gt; Running --StateSet or Rejected--&gt; Idle|Paused (as before)
  * </pre>
  *
  * {@code Starting} waits for the vCPU's translation mode ({@link GuestMmu.GetMode}): the TLB tag
@@ -60,6 +62,19 @@ import org.mmumesh.pageframe.PageFrame;
  * never ignored. Pause and Halt take effect at the next access boundary: the access in progress
  * completes or fails first, so no access is half done; Halt fails every access not yet executed
  * ("halted"), so every access of every accepted batch is answered once (invariant 6).
+ *
+ * <h2>Setting the vCPU's state ({@link SetState})</h2>
+ *
+ * A client sets MSR bits and segment state (SLB, segment registers, BATs) with {@link SetState},
+ * legal in Idle and Paused: the guest executes the changes ({@code mtmsr}, {@code slbmte}, ...), so
+ * the vCPU is Running meanwhile (batches received are queued, Pause and Halt wait for the end). It
+ * forwards the changes to {@link GuestMmu.SetVcpuState} (all or nothing; a rejection is passed on
+ * as {@link Rejected}); on success it empties its TLB and its cache of guest VSIDs, takes the new
+ * mode, and sends {@link HostMmu.FlushVcpu} ({@code kvmppc_mmu_pte_flush(vcpu, 0, 0)}: the shadow
+ * entries of this vCPU were made under the old segments) before it answers {@link StateSet}. A
+ * FlushVcpu that times out leaves KVM_REQ_TLB_FLUSH pending, so the next guest entry flushes. A
+ * repeated request id of the change in progress joins it; of the last completed one is answered
+ * from memory; a failed change is not remembered (re-applying the same changes is harmless).
  *
  * <h2>An access (as {@code SequentialEngine.access})</h2>
  *
@@ -182,6 +197,9 @@ public final class Vcpu {
   /** Failure descriptions kept per batch (the count in {@link BatchDone#failed()} is exact). */
   public static final int MAX_FAILURES_KEPT = 20;
 
+  /** The most changes one {@link SetState} may carry. */
+  public static final int MAX_STATE_CHANGES = 4096;
+
   /** Segments whose guest VSID is cached; the cache is emptied when it would grow beyond. */
   static final int ESID_CACHE_MAX = 4096;
 
@@ -226,6 +244,18 @@ public final class Vcpu {
   public record GetCounters(ActorRef<StatusReport> replyTo) implements Command {}
 
   /**
+   * Set this vCPU's MSR bits and segment state (issue 5): legal in Idle and Paused; answered {@link
+   * StateSet} once the GuestMmu applied every change and the HostMmu flushed this vCPU's shadow
+   * entries, or {@link Rejected} (the state, a bad list, or the GuestMmu's rejection). See the
+   * class comment.
+   *
+   * @param changes 1 to {@link #MAX_STATE_CHANGES} changes, applied all or nothing, in order
+   */
+  public record SetState(
+      long requestId, List<VcpuStateChange> changes, ActorRef<StateReply> replyTo)
+      implements Command {}
+
+  /**
    * {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: flush this vCPU's shadow PTEs ({@link
    * HostMmu.FlushVcpu}) before it next enters the guest. No reply.
    */
@@ -247,6 +277,16 @@ public final class Vcpu {
   /** What a {@link Pause}, {@link Resume} or {@link Halt} requester receives. */
   public sealed interface ControlReply extends CborSerializable {}
 
+  /** What a {@link SetState} requester receives. */
+  public sealed interface StateReply extends CborSerializable {}
+
+  /**
+   * The changes of {@link SetState} {@code requestId} are applied and this vCPU's TLB and shadow
+   * entries flushed; {@code mode} is the new translation mode (PR/IR/DR bits as {@link
+   * GuestMmu.ModeOf}).
+   */
+  public record StateSet(long requestId, int mode) implements StateReply {}
+
   /**
    * A batch is over: {@code completed + failed} is its number of accesses.
    *
@@ -266,7 +306,7 @@ public final class Vcpu {
    * state and the states that allow the command. {@code id} is the batch id, or -1.
    */
   public record Rejected(long id, VcpuState state, String reason)
-      implements BatchReply, ControlReply {}
+      implements BatchReply, ControlReply, StateReply {}
 
   /** The answer to {@link GetCounters}. */
   public record StatusReport(
@@ -422,6 +462,8 @@ public final class Vcpu {
                 m.replyTo().tell(new Rejected(-1, VcpuState.HALTED, reason));
               } else if (cmd instanceof Halt m) {
                 m.replyTo().tell(new Rejected(-1, VcpuState.HALTED, reason));
+              } else if (cmd instanceof SetState m) {
+                m.replyTo().tell(new Rejected(m.requestId(), VcpuState.HALTED, reason));
               } else if (cmd instanceof GetCounters m) {
                 m.replyTo()
                     .tell(new StatusReport(VcpuState.HALTED, 0, 0, 0, new VcpuStats().snapshot()));
@@ -444,7 +486,9 @@ public final class Vcpu {
     UNMAP,
     MAP,
     EXCEPTION,
-    RC
+    RC,
+    SET_STATE,
+    STATE_FLUSH
   }
 
   private static final Object TICK_TIMER = "tick";
@@ -463,6 +507,19 @@ public final class Vcpu {
     Batch(long batchId, List<AccessOp> ops, ActorRef<BatchReply> replyTo) {
       this.batchId = batchId;
       this.ops = ops;
+      replyTos.add(replyTo);
+    }
+  }
+
+  /** A {@link SetState} in progress; {@code back}: the state to return to (Idle or Paused). */
+  private static final class StateOp {
+    final long requestId;
+    final VcpuState back;
+    final List<ActorRef<StateReply>> replyTos = new ArrayList<>(1);
+
+    StateOp(long requestId, VcpuState back, ActorRef<StateReply> replyTo) {
+      this.requestId = requestId;
+      this.back = back;
       replyTos.add(replyTo);
     }
   }
@@ -513,6 +570,10 @@ public final class Vcpu {
   private BatchDone lastDone;
   private final List<ActorRef<ControlReply>> pauseWaiters = new ArrayList<>(1);
   private final List<ActorRef<ControlReply>> haltWaiters = new ArrayList<>(1);
+
+  // the SetState in progress (null when none) and the last one completed
+  private StateOp stateOp;
+  private StateSet lastStateSet;
 
   // the access in progress (null between accesses)
   private AccessOp op;
@@ -605,6 +666,7 @@ public final class Vcpu {
                 Pause.class,
                 m -> notAllowed(m.replyTo(), "Pause", "IDLE, RUNNING or AWAITING_FAULT"))
             .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
+            .onMessage(SetState.class, this::onSetStateNotAllowed)
             .onMessage(Halt.class, this::onHaltNow));
   }
 
@@ -615,6 +677,7 @@ public final class Vcpu {
             .onMessage(RunBatch.class, this::onRunBatch)
             .onMessage(Pause.class, this::onPauseNow)
             .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
+            .onMessage(SetState.class, this::onSetState)
             .onMessage(Halt.class, this::onHaltNow));
   }
 
@@ -625,6 +688,7 @@ public final class Vcpu {
             .onMessage(RunBatch.class, this::onRunBatch)
             .onMessage(Pause.class, this::onPauseAtBoundary)
             .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
+            .onMessage(SetState.class, this::onSetStateNotAllowed)
             .onMessage(Halt.class, this::onHaltAtBoundary));
   }
 
@@ -635,6 +699,7 @@ public final class Vcpu {
             .onMessage(RunBatch.class, this::onRunBatch)
             .onMessage(Pause.class, this::onPauseAtBoundary)
             .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
+            .onMessage(SetState.class, this::onSetStateNotAllowed)
             .onMessage(Halt.class, this::onHaltAtBoundary));
   }
 
@@ -647,6 +712,7 @@ public final class Vcpu {
                 Pause.class,
                 m -> notAllowed(m.replyTo(), "Pause", "IDLE, RUNNING or AWAITING_FAULT"))
             .onMessage(Resume.class, this::onResume)
+            .onMessage(SetState.class, this::onSetState)
             .onMessage(Halt.class, this::onHaltNow));
   }
 
@@ -661,6 +727,7 @@ public final class Vcpu {
                 Pause.class,
                 m -> notAllowed(m.replyTo(), "Pause", "IDLE, RUNNING or AWAITING_FAULT"))
             .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
+            .onMessage(SetState.class, this::onSetStateNotAllowed)
             .onMessage(Halt.class, m -> notAllowed(m.replyTo(), "Halt", "any state but HALTED")));
   }
 
@@ -812,6 +879,12 @@ public final class Vcpu {
     }
     afterFlush = null;
     waitingForRoom = false;
+    if (stateOp != null) {
+      for (ActorRef<StateReply> r : stateOp.replyTos) {
+        r.tell(new Rejected(stateOp.requestId, VcpuState.HALTED, "SetState: the vCPU halted"));
+      }
+      stateOp = null;
+    }
     handler.reset();
     releaseLease();
     if (op != null) {
@@ -841,10 +914,116 @@ public final class Vcpu {
   }
 
   private Behavior<Command> notAllowed(ActorRef<ControlReply> replyTo, String cmd, String allowed) {
+    return notAllowed(replyTo, -1, cmd, allowed);
+  }
+
+  private Behavior<Command> notAllowed(
+      ActorRef<? super Rejected> replyTo, long id, String cmd, String allowed) {
     replyTo.tell(
         new Rejected(
-            -1, state, cmd + ": not allowed in state " + state + "; allowed in " + allowed));
+            id, state, cmd + ": not allowed in state " + state + "; allowed in " + allowed));
     return Behaviors.same();
+  }
+
+  // ---- SetState -------------------------------------------------------------------------------
+
+  /** Idle|Paused --SetState--&gt; Running: forward the changes to the GuestMmu. */
+  private Behavior<Command> onSetState(SetState m) {
+    if (lastStateSet != null && lastStateSet.requestId() == m.requestId()) {
+      m.replyTo().tell(lastStateSet);
+      return Behaviors.same();
+    }
+    List<VcpuStateChange> c = m.changes();
+    if (c == null || c.isEmpty() || c.size() > MAX_STATE_CHANGES) {
+      m.replyTo()
+          .tell(
+              new Rejected(
+                  m.requestId(),
+                  state,
+                  "changes: "
+                      + (c == null ? "null" : c.size() + " changes")
+                      + " is out of range; allowed 1 to "
+                      + MAX_STATE_CHANGES));
+      return Behaviors.same();
+    }
+    for (int i = 0; i < c.size(); i++) {
+      if (c.get(i) == null) {
+        m.replyTo().tell(new Rejected(m.requestId(), state, "changes[" + i + "]: null; required"));
+        return Behaviors.same();
+      }
+    }
+    stateOp = new StateOp(m.requestId(), state, m.replyTo());
+    List<VcpuStateChange> changes = List.copyOf(c);
+    send(
+        Kind.SET_STATE,
+        guest,
+        id -> new GuestMmu.SetVcpuState(id, vcpu, changes, answers.narrow()));
+    return become(VcpuState.RUNNING);
+  }
+
+  /** SetState outside Idle and Paused: a retry of the one in progress joins it, else rejected. */
+  private Behavior<Command> onSetStateNotAllowed(SetState m) {
+    if (stateOp != null && stateOp.requestId == m.requestId()) {
+      stateOp.replyTos.add(m.replyTo());
+      return Behaviors.same();
+    }
+    if (lastStateSet != null && lastStateSet.requestId() == m.requestId()) {
+      m.replyTo().tell(lastStateSet);
+      return Behaviors.same();
+    }
+    return notAllowed(m.replyTo(), m.requestId(), "SetState", "IDLE or PAUSED");
+  }
+
+  /**
+   * The GuestMmu's answer: on success drop the TLB and the VSIDs, take the mode, flush the host.
+   */
+  private Behavior<Command> onVcpuStateSet(Object r) {
+    if (!(r instanceof GuestMmu.VcpuStateSet s)) {
+      return stateOpDone(new Rejected(stateOp.requestId, stateOp.back, refusal(r)));
+    }
+    mode = s.mode();
+    cpu.setMsr((mode & 4) != 0, (mode & 2) != 0, (mode & 1) != 0);
+    tlb.flush();
+    esidToGvsid.clear();
+    // kvmppc_mmu_pte_flush(vcpu, 0, 0): also satisfies a pending KVM_REQ_TLB_FLUSH
+    pendingFlush = false;
+    send(Kind.STATE_FLUSH, host, id -> new HostMmu.FlushVcpu(id, vcpu, answers.narrow()));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onStateFlushed(Object r) {
+    if (r instanceof HostMmu.Flushed f) {
+      noteEpoch(f.epoch());
+    } else {
+      ctx.getLog().warn("vm {} vcpu {}: FlushVcpu after SetState not done: {}", vm, vcpu, r);
+      pendingFlush = true; // flushed at the next guest entry
+    }
+    return stateSet();
+  }
+
+  private Behavior<Command> stateSet() {
+    StateSet done = new StateSet(stateOp.requestId, mode);
+    lastStateSet = done;
+    return stateOpDone(done);
+  }
+
+  /** Answers the SetState in progress and goes back to Idle or Paused (or on, if work waited). */
+  private Behavior<Command> stateOpDone(StateReply reply) {
+    StateOp o = stateOp;
+    stateOp = null;
+    for (ActorRef<StateReply> r : o.replyTos) {
+      r.tell(reply);
+    }
+    if (o.back == VcpuState.PAUSED && haltWaiters.isEmpty()) {
+      // Running --StateSet--> Paused; a Pause received meanwhile is already satisfied
+      for (ActorRef<ControlReply> w : pauseWaiters) {
+        w.tell(new Acknowledged("Pause", VcpuState.PAUSED));
+      }
+      pauseWaiters.clear();
+      return become(VcpuState.PAUSED);
+    }
+    // Running --StateSet--> Idle, or on with the batches, Pause or Halt received meanwhile
+    return runLoop();
   }
 
   private Behavior<Command> reject(ActorRef<BatchReply> replyTo, long id, String reason) {
@@ -1257,6 +1436,16 @@ public final class Vcpu {
       }
       case VSID, LOOKUP -> failAccess(why);
       case RC -> accessCompleted(); // the store is done; only the missed-C count is unknown
+      case SET_STATE ->
+          stateOpDone(
+              new Rejected(
+                  stateOp.requestId,
+                  stateOp.back,
+                  why + " (the changes may or may not be applied; retry the same requestId)"));
+      case STATE_FLUSH -> {
+        pendingFlush = true; // the guest state is set; the host flush happens at the next entry
+        yield stateSet();
+      }
       case FLUSH -> {
         Supplier<Behavior<Command>> next = afterFlush;
         afterFlush = null;
@@ -1293,6 +1482,8 @@ public final class Vcpu {
       case MAP -> onMapped(r);
       case EXCEPTION -> onExceptionHandled(r);
       case RC -> onRcRead(r);
+      case SET_STATE -> onVcpuStateSet(r);
+      case STATE_FLUSH -> onStateFlushed(r);
     };
   }
 
@@ -1317,6 +1508,8 @@ public final class Vcpu {
     } else if (r instanceof GuestMmu.Failed m) {
       return m.requestId();
     } else if (r instanceof GuestMmu.RcOf m) {
+      return m.requestId();
+    } else if (r instanceof GuestMmu.VcpuStateSet m) {
       return m.requestId();
     } else if (r instanceof HostMmu.LookedUp m) {
       return m.requestId();

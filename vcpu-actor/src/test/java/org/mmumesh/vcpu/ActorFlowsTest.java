@@ -21,6 +21,7 @@ import org.mmumesh.common.HostFlush;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.guestmmu.GuestMmu;
+import org.mmumesh.guestmmu.VcpuStateChange;
 import org.mmumesh.hostmmu.HostMmu;
 import org.mmumesh.hostmmu.ShadowDump;
 import org.mmumesh.pageframe.PageFrame;
@@ -565,5 +566,44 @@ class ActorFlowsTest {
     Vcpu.BatchDone later = m.run(0, load(ea(g, 8)));
     assertThat(later.completed()).isEqualTo(1);
     assertThat(later.counters().mmioExits()).isEqualTo(2);
+  }
+
+  // ---- 9. SetState (issue 5) ------------------------------------------------------------------
+
+  @Test
+  void setState_slbia_throughTheRealGuestMmu_flushesTlbAndShadows_andTheNextLoadRefaults() {
+    FlowMesh m = mesh(Policy.STRICT, 1, 2);
+    m.populate(0, 5, A);
+    Vcpu.BatchDone first = m.run(0, load(ea(5, 0x10)));
+    assertThat(first.completed()).isEqualTo(1);
+    assertThat(m.shadowOf(0, 5)).hasSize(1);
+    GuestMmu.KernelEvents before = m.kernelEvents(0);
+    m.hostBarrier(0);
+    m.guestBarrier(0);
+
+    TestProbe<Vcpu.StateReply> st = kit.createTestProbe();
+    m.vm(0).vcpu.tell(new Vcpu.SetState(1, List.of(new VcpuStateChange.Slbia()), st.getRef()));
+    Vcpu.StateSet set = st.expectMessageClass(Vcpu.StateSet.class);
+    assertThat(set.requestId()).isEqualTo(1);
+    assertThat(set.mode()).isEqualTo(7); // problem state, IR and DR: unchanged by slbia
+    assertThat(m.guestBarrier(0)).anyMatch(c -> c instanceof GuestMmu.SetVcpuState);
+    assertThat(m.hostBarrier(0)).anyMatch(c -> c instanceof HostMmu.FlushVcpu);
+    assertThat(m.shadowOf(0, 5)).isEmpty(); // kvmppc_mmu_pte_flush(vcpu, 0, 0)
+
+    Vcpu.BatchDone second = m.run(0, load(ea(5, 0x10)));
+    assertThat(second.completed()).isEqualTo(1);
+    assertThat(second.counters().tlbHits()).isEqualTo(first.counters().tlbHits());
+    // the guest VSID is asked again and the segment, gone from the SLB, reloaded by the guest
+    assertThat(m.guestBarrier(0)).anyMatch(c -> c instanceof GuestMmu.EsidToVsid);
+    assertThat(m.kernelEvents(0).slbLoads()).isGreaterThan(before.slbLoads());
+    assertThat(m.status(0).state()).isEqualTo(Vcpu.VcpuState.IDLE);
+
+    // a change that does not fit a 64-bit guest: the GuestMmu's rejection, nothing flushed
+    m.vm(0).vcpu.tell(new Vcpu.SetState(2, List.of(new VcpuStateChange.Mtsrin(0, 1)), st.getRef()));
+    Vcpu.Rejected r = st.expectMessageClass(Vcpu.Rejected.class);
+    assertThat(r.id()).isEqualTo(2);
+    assertThat(r.state()).isEqualTo(Vcpu.VcpuState.IDLE);
+    assertThat(r.reason()).startsWith("guest MMU rejected: changes[0] mtsrin: the guest is 64-bit");
+    assertThat(m.hostBarrier(0)).noneMatch(c -> c instanceof HostMmu.FlushVcpu);
   }
 }

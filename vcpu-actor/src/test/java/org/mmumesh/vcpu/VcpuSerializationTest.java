@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
+import org.mmumesh.guestmmu.VcpuStateChange;
 
 /** Every command and reply of the Vcpu protocol round-trips through Jackson CBOR. */
 class VcpuSerializationTest {
@@ -48,6 +49,7 @@ class VcpuSerializationTest {
     TestProbe<Vcpu.BatchReply> batch = kit.createTestProbe();
     TestProbe<Vcpu.ControlReply> control = kit.createTestProbe();
     TestProbe<Vcpu.StatusReport> status = kit.createTestProbe();
+    TestProbe<Vcpu.StateReply> stateReply = kit.createTestProbe();
     List<Object> all =
         List.of(
             new Vcpu.RunBatch(
@@ -61,6 +63,16 @@ class VcpuSerializationTest {
             new Vcpu.Resume(control.getRef()),
             new Vcpu.Halt(control.getRef()),
             new Vcpu.GetCounters(status.getRef()),
+            new Vcpu.SetState(
+                9,
+                List.of(
+                    new VcpuStateChange.Slbmte(0x1234_0000_0000_0000L, 0x0800_0000_0001L),
+                    new VcpuStateChange.Slbia(),
+                    new VcpuStateChange.Mtsrin(3, 0xFFFF_FFFFL),
+                    new VcpuStateChange.SetBat(true, 2, 0xFFFF_FFFFL, 1),
+                    new VcpuStateChange.SetMsr(true, false, true)),
+                stateReply.getRef()),
+            new Vcpu.StateSet(9, 5),
             new Vcpu.RequestTlbFlush("notifier"),
             new Vcpu.StoresApplied(7, 3, 1),
             new Vcpu.BatchDone(1, 2, 1, List.of("vm 0 vcpu 0 LOAD at 0x0: x"), counters()),

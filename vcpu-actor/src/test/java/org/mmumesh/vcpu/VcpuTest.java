@@ -19,6 +19,7 @@ import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.PageSize;
 import org.mmumesh.common.Policy;
 import org.mmumesh.guestmmu.GuestMmu;
+import org.mmumesh.guestmmu.VcpuStateChange;
 import org.mmumesh.guestmmu.XlateResult;
 import org.mmumesh.guestmmu.XlateStatus;
 import org.mmumesh.hostmmu.HostMmu;
@@ -455,6 +456,111 @@ class VcpuTest {
     assertThat(d6.counters().accesses()).isEqualTo(2); // the join did not run batch 5 twice
     run(6, load(EA)); // the last completed batch is answered from memory
     assertThat(done()).isEqualTo(d6);
+  }
+
+  // ---- SetState (issue 5) ---------------------------------------------------------------------
+
+  private static final List<VcpuStateChange> SLBIA_AND_MSR =
+      List.of(new VcpuStateChange.Slbia(), new VcpuStateChange.SetMsr(false, true, true));
+
+  /** A load that fills the TLB (vsid, host hit), so that a later load of EA would hit it. */
+  private void loadIntoTheTlb(long batchId) {
+    run(batchId, load(EA));
+    answerVsid(ESID, GVSID);
+    answerLookup(3, Lookup.HIT_RO, 77, 1);
+    assertThat(done().completed()).isEqualTo(1);
+  }
+
+  @Test
+  void setStateInIdle_forwardsToGuestMmu_flushesTheHost_answers_andDropsTlbAndVsids() {
+    start();
+    loadIntoTheTlb(1);
+    TestProbe<Vcpu.StateReply> st = kit.createTestProbe();
+    vcpu.tell(new Vcpu.SetState(40, SLBIA_AND_MSR, st.getRef()));
+    GuestMmu.SetVcpuState g = guest.expectMessageClass(GuestMmu.SetVcpuState.class);
+    assertThat(g.vcpu()).isZero();
+    assertThat(g.changes()).isEqualTo(SLBIA_AND_MSR);
+    // meanwhile the vCPU is busy: a batch is queued, another SetState rejected naming the state
+    run(2, load(EA));
+    vcpu.tell(new Vcpu.SetState(41, SLBIA_AND_MSR, st.getRef()));
+    Vcpu.Rejected busy = st.expectMessageClass(Vcpu.Rejected.class);
+    assertThat(busy.id()).isEqualTo(41);
+    assertThat(busy.reason())
+        .isEqualTo("SetState: not allowed in state RUNNING; allowed in IDLE or PAUSED");
+    vcpu.tell(new Vcpu.SetState(40, SLBIA_AND_MSR, st.getRef())); // a retry joins
+    g.replyTo().tell(new GuestMmu.VcpuStateSet(g.requestId(), MODE));
+    HostMmu.FlushVcpu f = host.expectMessageClass(HostMmu.FlushVcpu.class);
+    assertThat(f.vcpu()).isZero();
+    st.expectNoMessage(Duration.ofMillis(50)); // not before the host flushed
+    f.replyTo().tell(new HostMmu.Flushed(f.requestId(), 2, 1));
+    st.expectMessage(new Vcpu.StateSet(40, MODE));
+    st.expectMessage(new Vcpu.StateSet(40, MODE));
+    // the queued batch runs: same mode, but TLB and VSID cache were dropped
+    answerVsid(ESID, GVSID);
+    answerLookup(3, Lookup.HIT_RO, 77, 1);
+    Vcpu.BatchDone d = done();
+    assertThat(d.counters().tlbHits()).isZero();
+    // a retry of the completed request is answered from memory, nothing sent
+    vcpu.tell(new Vcpu.SetState(40, SLBIA_AND_MSR, st.getRef()));
+    st.expectMessage(new Vcpu.StateSet(40, MODE));
+    guest.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void setState_takesTheNewMode_guestRejectionIsPassedOn_andPausedStaysPaused() {
+    start();
+    TestProbe<Vcpu.StateReply> st = kit.createTestProbe();
+    vcpu.tell(new Vcpu.Pause(control.getRef()));
+    control.expectMessage(new Vcpu.Acknowledged("Pause", Vcpu.VcpuState.PAUSED));
+    List<VcpuStateChange> bad = List.of(new VcpuStateChange.Mtsrin(0, 1));
+    vcpu.tell(new Vcpu.SetState(50, bad, st.getRef()));
+    GuestMmu.SetVcpuState g = guest.expectMessageClass(GuestMmu.SetVcpuState.class);
+    g.replyTo()
+        .tell(new GuestMmu.Rejected(g.requestId(), "changes[0] mtsrin: the guest is 64-bit"));
+    Vcpu.Rejected r = st.expectMessageClass(Vcpu.Rejected.class);
+    assertThat(r.id()).isEqualTo(50);
+    assertThat(r.state()).isEqualTo(Vcpu.VcpuState.PAUSED);
+    assertThat(r.reason()).isEqualTo("guest MMU rejected: changes[0] mtsrin: the guest is 64-bit");
+    host.expectNoMessage(Duration.ofMillis(50)); // nothing changed: no flush
+    // empty lists are rejected by the vCPU itself, naming the field and range
+    vcpu.tell(new Vcpu.SetState(51, List.of(), st.getRef()));
+    assertThat(st.expectMessageClass(Vcpu.Rejected.class).reason())
+        .isEqualTo("changes: 0 changes is out of range; allowed 1 to " + Vcpu.MAX_STATE_CHANGES);
+    // problem state, relocation off: mode 4
+    vcpu.tell(
+        new Vcpu.SetState(
+            52, List.of(new VcpuStateChange.SetMsr(true, false, false)), st.getRef()));
+    GuestMmu.SetVcpuState g2 = guest.expectMessageClass(GuestMmu.SetVcpuState.class);
+    g2.replyTo().tell(new GuestMmu.VcpuStateSet(g2.requestId(), 4));
+    HostMmu.FlushVcpu f = host.expectMessageClass(HostMmu.FlushVcpu.class);
+    f.replyTo().tell(new HostMmu.Flushed(f.requestId(), 0, 1));
+    st.expectMessage(new Vcpu.StateSet(52, 4));
+    TestProbe<Vcpu.StatusReport> status = kit.createTestProbe();
+    vcpu.tell(new Vcpu.GetCounters(status.getRef()));
+    assertThat(status.receiveMessage().state()).isEqualTo(Vcpu.VcpuState.PAUSED);
+    // real mode now: a load is a fault with relocation off (Xlate relocated = false)
+    vcpu.tell(new Vcpu.Resume(control.getRef()));
+    control.expectMessageClass(Vcpu.Acknowledged.class);
+    run(1, load(EA));
+    answerVsid(ESID, GVSID);
+    answerLookup(-1, Lookup.MISS, -1, 1);
+    assertThat(guest.expectMessageClass(GuestMmu.Xlate.class).relocated()).isFalse();
+  }
+
+  @Test
+  void setStateWhileAwaitingFault_isRejectedNamingTheState() {
+    start();
+    run(1, load(EA));
+    answerVsid(ESID, GVSID);
+    answerLookup(-1, Lookup.MISS, -1, 1);
+    guest.expectMessageClass(GuestMmu.Xlate.class);
+    TestProbe<Vcpu.StateReply> st = kit.createTestProbe();
+    vcpu.tell(new Vcpu.SetState(60, SLBIA_AND_MSR, st.getRef()));
+    Vcpu.Rejected r = st.expectMessageClass(Vcpu.Rejected.class);
+    assertThat(r.state()).isEqualTo(Vcpu.VcpuState.AWAITING_FAULT);
+    assertThat(r.reason())
+        .isEqualTo("SetState: not allowed in state AWAITING_FAULT; allowed in IDLE or PAUSED");
+    guest.expectNoMessage(Duration.ofMillis(50));
   }
 
   @Test
