@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import org.mmumesh.common.Access;
+import org.mmumesh.mesh.Simulation;
 import org.mmumesh.proto.v1.AccessRequest;
 import org.mmumesh.proto.v1.AccessResponse;
 import org.mmumesh.proto.v1.AccessServiceGrpc;

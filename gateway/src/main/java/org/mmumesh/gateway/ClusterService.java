@@ -3,6 +3,7 @@ package org.mmumesh.gateway;
 import io.grpc.stub.StreamObserver;
 import java.util.Objects;
 import java.util.TreeSet;
+import org.mmumesh.mesh.Simulation;
 import org.mmumesh.proto.v1.ClusterServiceGrpc;
 import org.mmumesh.proto.v1.GetMembersRequest;
 import org.mmumesh.proto.v1.GetMembersResponse;

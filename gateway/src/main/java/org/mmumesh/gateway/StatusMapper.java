@@ -6,6 +6,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import org.mmumesh.mesh.SimulationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,6 +17,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@link GatewayException}: by its kind (INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS,
  *       FAILED_PRECONDITION, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, UNAVAILABLE, UNIMPLEMENTED);
+ *   <li>{@link SimulationException} (the simulation's caller-visible failures): by its kind, the
+ *       same mapping;
  *   <li>{@link IllegalArgumentException}: INVALID_ARGUMENT with its message (the cores' checks name
  *       the field and the allowed range, see {@code org.mmumesh.common.Checks});
  *   <li>{@link TimeoutException} (Pekko's ask timeout is one): DEADLINE_EXCEEDED;
@@ -39,6 +42,9 @@ public final class StatusMapper {
     }
     if (t instanceof GatewayException g) {
       return codeOf(g.kind()).withDescription(g.getMessage());
+    }
+    if (t instanceof SimulationException s) {
+      return codeOf(GatewayException.Kind.valueOf(s.kind().name())).withDescription(s.getMessage());
     }
     if (t instanceof IllegalArgumentException) {
       return Status.INVALID_ARGUMENT.withDescription(t.getMessage());

@@ -2,6 +2,7 @@ package org.mmumesh.gateway;
 
 import io.grpc.stub.StreamObserver;
 import java.util.Objects;
+import org.mmumesh.mesh.Simulation;
 import org.mmumesh.proto.v1.AddMemslotRequest;
 import org.mmumesh.proto.v1.AddMemslotResponse;
 import org.mmumesh.proto.v1.ClearRcRequest;

@@ -4,6 +4,7 @@ import java.lang.reflect.Proxy;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
+import org.mmumesh.mesh.Simulation;
 import org.mmumesh.vcpu.Vcpu;
 
 /**

@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.IntFunction;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -12,19 +11,12 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
-import org.mmumesh.common.Quirk;
-import org.mmumesh.engine.EngineConfig;
-import org.mmumesh.engine.GuestLayout;
 import org.mmumesh.guestmmu.GuestMmu;
-import org.mmumesh.guestmmu.GuestMmuKind;
-import org.mmumesh.guestmmu.GuestSetup;
 import org.mmumesh.hostmmu.HostMmu;
-import org.mmumesh.hostmmu.HostMmuConfig;
 import org.mmumesh.ksm.Ksm;
 import org.mmumesh.ksm.KsmFrameScanner;
 import org.mmumesh.pageframe.PageFrame;
 import org.mmumesh.vcpu.Vcpu;
-import org.mmumesh.workload.MmuKind;
 import org.mmumesh.workload.WorkloadSpec;
 
 /**
@@ -56,20 +48,24 @@ import org.mmumesh.workload.WorkloadSpec;
  * type (their state is guest memory or caches the vCPUs rely on); a rebalance or node loss restarts
  * an entity empty, as each entity's class comment says.
  *
- * <p><b>Node-local glue</b> (children of this guardian, on every node): one {@link EntityForwarder}
- * per entity (the entity constructors take {@code ActorRef}s, sharding gives {@code EntityRef}s:
- * the forwarder wraps each message in a {@code ShardingEnvelope} for the region); per VM a {@link
- * TlbieAdapter} (guest tlbie to host flush, given to the {@code GuestMmu} entities of this node)
- * and a {@link NotifierAdapter} (MMU notifier to host invalidation; under Q8 a full-flush request
- * the vCPUs serve at their next guest entry). The notifier adapter is subscribed by whoever creates
- * the VM ({@link MeshCluster} subscribes the driving node's, as {@code kvm_create_vm} registers the
- * MMU notifier once); its ref crosses nodes inside {@code PageFrame.SubscribeNotifier} (CBOR). The
+ * <p><b>Configuration</b> comes from the node's {@link MeshDirectory}: every entity factory reads
+ * its host's or VM's entry when the entity starts, so hosts and VMs can be created at run time
+ * (registered on every node first by {@link MeshVms}); a static run registers its workload's VMs
+ * the same way. The guardian spawns the node's {@link DirectoryActor} (Receptionist-registered).
+ *
+ * <p><b>Node-local glue</b> ({@link NodeGlue}, created lazily on first use, thread-safe): per host
+ * an {@link EntityForwarder} to its {@code PageFrame} and {@code Ksm} (the entity constructors take
+ * {@code ActorRef}s, sharding gives {@code EntityRef}s: the forwarder wraps each message in a
+ * {@code ShardingEnvelope} for the region); per VM forwarders to its MMUs, a {@link TlbieAdapter}
+ * (guest tlbie to host flush, given to the {@code GuestMmu} entities of this node) and a {@link
+ * NotifierAdapter} (MMU notifier to host invalidation; under Q8 a full-flush request the vCPUs
+ * serve at their next guest entry). The notifier adapter is subscribed by whoever creates the VM
+ * ({@link MeshVms} subscribes the creating node's, as {@code kvm_create_vm} registers the MMU
+ * notifier once); its ref crosses nodes inside {@code PageFrame.SubscribeNotifier} (CBOR). The
  * vCPUs send their stores to the page frames directly ({@code ApplyStores}).
  *
- * <p>Every node must be given the same workload and configuration: the entity factories derive each
- * entity's setup from them. {@link Start} (sent to the driving node only, in {@link
- * MeshEngine.Pacing#FREE}) spawns one {@link Driver} per vCPU there; in lockstep {@link
- * MeshCluster} sends the batches itself.
+ * <p>{@link Start} (sent to the driving node only, in {@link MeshEngine.Pacing#FREE}) spawns one
+ * {@link Driver} per vCPU there; in lockstep {@link MeshCluster} sends the batches itself.
  */
 final class Guardian {
   /** The host all VMs run on: this model has one host, {@code host-0}. */
@@ -80,14 +76,21 @@ final class Guardian {
   /** What the guardian accepts (local only). */
   sealed interface Command extends NoSerializationVerificationNeeded {}
 
-  /** Asks for the wiring of this node. */
-  record GetWiring(ActorRef<Wiring> replyTo) implements Command {}
+  /**
+   * Asks for this node's refs to VMs {@code 0 .. vms - 1} (each with {@code vcpusPerVm} vCPUs) on
+   * host {@link #HOST}; the VMs must be in this node's directory.
+   */
+  record GetWiring(int vms, int vcpusPerVm, ActorRef<Wiring> replyTo) implements Command {}
+
+  /** Asks for this node's glue (local only). */
+  record GetGlue(ActorRef<NodeGlue> replyTo) implements Command {}
 
   /**
    * Starts one driver per vCPU on this node; {@code done.get(vm).get(vcpu)} completes when it is
    * done. {@code resendAfter}: how long a driver waits before sending an unanswered batch again.
    */
   record Start(
+      WorkloadSpec spec,
       int batchSize,
       int maxOutstanding,
       Duration resendAfter,
@@ -113,42 +116,14 @@ final class Guardian {
       List<ActorRef<PageFrame.NotifierEvent>> notifiers)
       implements NoSerializationVerificationNeeded {}
 
-  /** The guest MMU setup of a VM, as {@code SequentialEngine.createVm} builds its guest. */
-  static GuestSetup guestSetup(WorkloadSpec spec, EngineConfig cfg, GuestLayout layout) {
-    return new GuestSetup(
-        spec.mmu() == MmuKind.BOOK3S_32 ? GuestMmuKind.BOOK3S_32 : GuestMmuKind.BOOK3S_64,
-        layout.sdr1(),
-        layout.memoryPages() << 12,
-        cfg.options(),
-        spec.vcpusPerVm(),
-        spec.linearMapBase(),
-        spec.pagesPerVm(),
-        cfg.guestPp(),
-        cfg.protection());
+  /** The guardian of one node: registers every entity type, configured by {@code directory}. */
+  static Behavior<Command> create(MeshDirectory directory) {
+    return Behaviors.setup(ctx -> wire(ctx, directory));
   }
 
-  /** The host MMU shape of VM {@code vm}: distinct context ids per VM. */
-  static HostMmuConfig hostConfig(WorkloadSpec spec, EngineConfig cfg, int vm) {
-    int nv = spec.vcpusPerVm();
-    HostMmuConfig hc =
-        cfg.host32()
-            ? HostMmuConfig.host32(nv, cfg.options().has(Quirk.Q5_HOST32_INSERTION))
-            : HostMmuConfig.host64(nv);
-    return hc.withFirstContextId(1 + vm * 4);
-  }
-
-  /** The guardian of one node: registers every entity type and spawns this node's glue. */
-  static Behavior<Command> create(WorkloadSpec spec, EngineConfig cfg, Vcpu.SetupOf setupOf) {
-    return Behaviors.setup(ctx -> wire(ctx, spec, cfg, setupOf));
-  }
-
-  private static Behavior<Command> wire(
-      ActorContext<Command> ctx, WorkloadSpec spec, EngineConfig cfg, Vcpu.SetupOf setupOf) {
+  private static Behavior<Command> wire(ActorContext<Command> ctx, MeshDirectory directory) {
     ActorSystem<Void> system = ctx.getSystem();
-    GuestSetup gs = guestSetup(spec, cfg, GuestLayout.of(spec.mmu(), spec.pagesPerVm()));
-    boolean fullFlush = cfg.options().has(Quirk.Q8_NOTIFIER_FULL_FLUSH);
-    int vms = spec.vms();
-    int nv = spec.vcpusPerVm();
+    NodeGlue glue = new NodeGlue(system, directory);
 
     // PageFrame, per host, role frames.
     // The PageFrame entities carry the KSM scanner (KsmFrameScanner) that the Ksm entity drives.
@@ -158,30 +133,14 @@ final class Guardian {
             PageFrame.Settings.fromConfig(system.settings().config()),
             MeshEngine.ROLE_FRAMES,
             KsmFrameScanner.factory());
-    ActorRef<PageFrame.Command> frames =
-        ctx.spawn(
-            EntityForwarder.create(frameRegion, PageFrame.entityId(HOST)),
-            "to-page-frame-host-" + HOST);
 
     // HostMmu, per VM, role mmu.
     ActorRef<ShardingEnvelope<HostMmu.Command>> hostRegion =
         HostMmu.initSharding(
             system,
-            vm -> hostConfig(spec, cfg, vm),
+            vm -> directory.require(vm).hostMmu(),
             HostMmu.Settings.defaults(),
             MeshEngine.ROLE_MMU);
-    List<ActorRef<HostMmu.Command>> hosts = new ArrayList<>(vms);
-    List<ActorRef<GuestMmu.HostTlbie>> tlbies = new ArrayList<>(vms);
-    List<ActorRef<PageFrame.NotifierEvent>> notifiers = new ArrayList<>(vms);
-    for (int vm = 0; vm < vms; vm++) {
-      ActorRef<HostMmu.Command> host =
-          ctx.spawn(
-              EntityForwarder.create(hostRegion, HostMmu.entityId(vm)), "to-host-mmu-vm-" + vm);
-      hosts.add(host);
-      tlbies.add(ctx.spawn(TlbieAdapter.create(host), "tlbie-vm-" + vm).narrow());
-      notifiers.add(
-          ctx.spawn(NotifierAdapter.create(host, vm, fullFlush), "notifier-vm-" + vm).narrow());
-    }
 
     // Ksm, per host, role frames: ksmd's controls, driving the PageFrame entity of its host.
     ActorRef<ShardingEnvelope<Ksm.Command>> ksmRegion =
@@ -190,69 +149,76 @@ final class Guardian {
             Ksm.Settings.fromConfig(system.settings().config()),
             MeshEngine.ROLE_FRAMES,
             frameRegion);
-    ActorRef<Ksm.Command> ksm =
-        ctx.spawn(EntityForwarder.create(ksmRegion, Ksm.entityId(HOST)), "to-ksm-host-" + HOST);
 
     // GuestMmu, per VM, role mmu; its guest tlbies go to this node's tlbie adapter of the VM.
     ActorRef<ShardingEnvelope<GuestMmu.Command>> guestRegion =
         GuestMmu.initSharding(
-            system, vm -> gs, perVm(tlbies, "tlbie adapter"), MeshEngine.ROLE_MMU);
-    List<ActorRef<GuestMmu.Command>> guests = new ArrayList<>(vms);
-    for (int vm = 0; vm < vms; vm++) {
-      guests.add(
-          ctx.spawn(
-              EntityForwarder.create(guestRegion, GuestMmu.entityId(vm)), "to-guest-mmu-vm-" + vm));
-    }
+            system,
+            vm -> directory.require(vm).guest(),
+            vm -> glue.vm(vm).tlbie(),
+            MeshEngine.ROLE_MMU);
 
     // Vcpu, per vCPU, role vcpu.
     ActorRef<ShardingEnvelope<Vcpu.Command>> vcpuRegion =
         Vcpu.initSharding(
             system,
-            setupOf,
-            perVm(guests, "GuestMmu"),
-            perVm(hosts, "HostMmu"),
-            perVm(java.util.Collections.nCopies(vms, frames), "PageFrame"),
+            (vm, v) -> directory.require(vm).vcpuSetup(v),
+            vm -> glue.vm(vm).guest(),
+            vm -> glue.vm(vm).host(),
+            glue::framesOfVm,
             MeshEngine.ROLE_VCPU);
-    List<List<ActorRef<Vcpu.Command>>> vcpus = new ArrayList<>(vms);
-    for (int vm = 0; vm < vms; vm++) {
-      List<ActorRef<Vcpu.Command>> row = new ArrayList<>(nv);
-      for (int v = 0; v < nv; v++) {
-        row.add(
-            ctx.spawn(
-                EntityForwarder.create(vcpuRegion, Vcpu.entityId(vm, v)),
-                "to-vcpu-vm-" + vm + "-" + v));
-      }
-      vcpus.add(List.copyOf(row));
-    }
+    glue.bind(new NodeGlue.Regions(frameRegion, ksmRegion, hostRegion, guestRegion, vcpuRegion));
+    ctx.spawn(DirectoryActor.create(directory), "directory");
 
-    Wiring wiring =
-        new Wiring(
-            frames,
-            ksm,
-            List.copyOf(guests),
-            List.copyOf(hosts),
-            List.copyOf(vcpus),
-            List.copyOf(notifiers));
     return Behaviors.receive(Command.class)
-        .onMessage(GetWiring.class, m -> onGetWiring(wiring, m))
-        .onMessage(Start.class, m -> onStart(ctx, spec, wiring, m))
+        .onMessage(GetWiring.class, m -> onGetWiring(glue, m))
+        .onMessage(GetGlue.class, m -> onGetGlue(glue, m))
+        .onMessage(Start.class, m -> onStart(ctx, glue, m))
         .build();
   }
 
-  private static Behavior<Command> onGetWiring(Wiring wiring, GetWiring m) {
-    m.replyTo().tell(wiring);
+  private static Behavior<Command> onGetGlue(NodeGlue glue, GetGlue m) {
+    m.replyTo().tell(glue);
     return Behaviors.same();
   }
 
-  private static Behavior<Command> onStart(
-      ActorContext<Command> ctx, WorkloadSpec spec, Wiring wiring, Start m) {
+  private static Behavior<Command> onGetWiring(NodeGlue glue, GetWiring m) {
+    List<ActorRef<GuestMmu.Command>> guests = new ArrayList<>();
+    List<ActorRef<HostMmu.Command>> hosts = new ArrayList<>();
+    List<List<ActorRef<Vcpu.Command>>> vcpus = new ArrayList<>();
+    List<ActorRef<PageFrame.NotifierEvent>> notifiers = new ArrayList<>();
+    for (int vm = 0; vm < m.vms(); vm++) {
+      NodeGlue.VmGlue g = glue.vm(vm);
+      guests.add(g.guest());
+      hosts.add(g.host());
+      notifiers.add(g.notifier());
+      List<ActorRef<Vcpu.Command>> row = new ArrayList<>();
+      for (int v = 0; v < m.vcpusPerVm(); v++) {
+        row.add(glue.vcpu(vm, v));
+      }
+      vcpus.add(List.copyOf(row));
+    }
+    m.replyTo()
+        .tell(
+            new Wiring(
+                glue.frames(HOST),
+                glue.ksm(HOST),
+                List.copyOf(guests),
+                List.copyOf(hosts),
+                List.copyOf(vcpus),
+                List.copyOf(notifiers)));
+    return Behaviors.same();
+  }
+
+  private static Behavior<Command> onStart(ActorContext<Command> ctx, NodeGlue glue, Start m) {
+    WorkloadSpec spec = m.spec();
     for (int vm = 0; vm < spec.vms(); vm++) {
       for (int v = 0; v < spec.vcpusPerVm(); v++) {
         ctx.spawn(
             Driver.create(
                 vm,
                 v,
-                wiring.vcpus().get(vm).get(v),
+                glue.vcpu(vm, v),
                 spec.sourceFor(vm, v),
                 m.batchSize(),
                 m.maxOutstanding(),
@@ -262,20 +228,5 @@ final class Guardian {
       }
     }
     return Behaviors.same();
-  }
-
-  /**
-   * The VM-indexed lookup an entity factory calls; a VM outside the workload is an {@link
-   * IllegalArgumentException} naming the allowed range (the entity then rejects every command).
-   */
-  private static <T> IntFunction<T> perVm(List<T> byVm, String what) {
-    List<T> copy = List.copyOf(byVm);
-    return vm -> {
-      if (vm < 0 || vm >= copy.size()) {
-        throw new IllegalArgumentException(
-            "vm: " + vm + " has no " + what + "; allowed 0 to " + (copy.size() - 1));
-      }
-      return copy.get(vm);
-    };
   }
 }

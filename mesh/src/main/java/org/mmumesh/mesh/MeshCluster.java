@@ -48,7 +48,6 @@ import org.mmumesh.ksm.KsmScanner;
 import org.mmumesh.pageframe.PageFrame;
 import org.mmumesh.vcpu.Vcpu;
 import org.mmumesh.vcpu.VcpuCounters;
-import org.mmumesh.vcpu.VcpuSetup;
 import org.mmumesh.workload.AccessBatch;
 import org.mmumesh.workload.AccessSource;
 import org.mmumesh.workload.GuestImage;
@@ -57,11 +56,12 @@ import org.mmumesh.workload.WorkloadSpec;
 
 /**
  * A running mesh: one or more Pekko cluster nodes in this JVM, each an actor system named {@value
- * MeshEngine#SYSTEM_NAME} whose root is a {@link Guardian} for the same workload and configuration,
- * joined into one cluster (node 0 joins itself, the others join node 0; {@code
- * pekko.cluster.min-nr-of-members} is the node count, so that {@link #start} returns only when
- * every node is Up). Node 0 drives: {@link #run} creates the VMs on the page frames through node
- * 0's forwarders, spawns the {@link Driver}s there and collects the results.
+ * MeshEngine#SYSTEM_NAME} whose root is a {@link Guardian} configured by the node's own {@link
+ * MeshDirectory} (a static run registers its workload's host and VMs there through {@link MeshVms},
+ * the path run-time VMs take too), joined into one cluster (node 0 joins itself, the others join
+ * node 0; {@code pekko.cluster.min-nr-of-members} is the node count, so that {@link #start} returns
+ * only when every node is Up). Node 0 drives: {@link #run} creates the VMs on the page frames
+ * through node 0's forwarders, spawns the {@link Driver}s there and collects the results.
  *
  * <p>With one node holding every role this is the embedded default ({@link
  * MeshEngine#run(WorkloadSpec, EngineConfig)}); with several nodes of different roles (each on a
@@ -82,7 +82,8 @@ public final class MeshCluster implements AutoCloseable {
   private final Duration shutdownTimeout;
   private boolean ran;
   private Guardian.Wiring wiring;
-  private long nextId = 1;
+  private final java.util.concurrent.atomic.AtomicLong nextId =
+      new java.util.concurrent.atomic.AtomicLong();
   private long invariantChecks;
 
   private MeshCluster(
@@ -106,7 +107,26 @@ public final class MeshCluster implements AutoCloseable {
    *     mmumesh.mesh.startup-timeout}
    */
   public static MeshCluster embedded(WorkloadSpec spec, EngineConfig cfg) {
-    Config config = MeshEngine.config(ConfigFactory.empty());
+    Objects.requireNonNull(spec, "spec");
+    Objects.requireNonNull(cfg, "cfg");
+    return startNodes(spec, cfg, List.of(embeddedConfig(ConfigFactory.empty())));
+  }
+
+  /**
+   * The embedded single node without a workload, for a simulation whose hosts and VMs are created
+   * at run time ({@link #simulation}); {@code overrides} go on top of {@link MeshEngine#config}
+   * (e.g. {@code mmumesh.mesh.port}). {@link #run} is refused on it.
+   *
+   * @throws IllegalArgumentException when {@code mmumesh.mesh.roles} lacks a role
+   * @throws IllegalStateException when the node is not Up within {@code
+   *     mmumesh.mesh.startup-timeout}
+   */
+  public static MeshCluster embeddedSimulation(Config overrides) {
+    return startNodes(null, null, List.of(embeddedConfig(overrides)));
+  }
+
+  private static Config embeddedConfig(Config overrides) {
+    Config config = MeshEngine.config(overrides);
     Set<String> roles = new TreeSet<>(config.getStringList("mmumesh.mesh.roles"));
     if (!roles.containsAll(MeshEngine.ALL_ROLES)) {
       throw new IllegalArgumentException(
@@ -115,7 +135,7 @@ public final class MeshCluster implements AutoCloseable {
               + " on the only node leaves entities unplaced; required: "
               + MeshEngine.ALL_ROLES);
     }
-    return startNodes(spec, cfg, List.of(config));
+    return config;
   }
 
   /**
@@ -166,23 +186,11 @@ public final class MeshCluster implements AutoCloseable {
   }
 
   private static MeshCluster startNodes(WorkloadSpec spec, EngineConfig cfg, List<Config> configs) {
-    if (cfg.host32() && spec.mmu() == MmuKind.BOOK3S_64) {
+    if (spec != null && cfg.host32() && spec.mmu() == MmuKind.BOOK3S_64) {
       throw new IllegalArgumentException(
           "host: a 64-bit guest cannot run on a 32-bit host (spec section 10); allowed: a 64-bit"
               + " host, or a 32-bit guest (mmu=32)");
     }
-    Vcpu.SetupOf setupOf =
-        (vm, v) ->
-            new VcpuSetup(
-                vm,
-                v,
-                cfg.options(),
-                cfg.tlbEntries(),
-                cfg.maxFaultsPerAccess(),
-                Duration.ofSeconds(10),
-                3,
-                MeshEngine.MAX_OUTSTANDING,
-                1024);
     Config first = configs.get(0);
     Duration startup = first.getDuration("mmumesh.mesh.startup-timeout");
     Duration shutdown = first.getDuration("mmumesh.mesh.shutdown-timeout");
@@ -192,7 +200,7 @@ public final class MeshCluster implements AutoCloseable {
       List<CompletableFuture<Void>> up = new ArrayList<>();
       for (Config c : configs) {
         ActorSystem<Guardian.Command> node =
-            ActorSystem.create(Guardian.create(spec, cfg, setupOf), MeshEngine.SYSTEM_NAME, c);
+            ActorSystem.create(Guardian.create(new MeshDirectory()), MeshEngine.SYSTEM_NAME, c);
         nodes.add(node);
         CompletableFuture<Void> f = new CompletableFuture<>();
         org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(node))
@@ -210,6 +218,49 @@ public final class MeshCluster implements AutoCloseable {
     } catch (RuntimeException e) {
       cluster.close();
       throw e;
+    }
+  }
+
+  /** Node {@code node}'s glue (its directory, forwarders and adapters). */
+  NodeGlue glue(int node) {
+    ActorSystem<Guardian.Command> system = nodes.get(node);
+    return ask(system, system, (ActorRef<NodeGlue> r) -> new Guardian.GetGlue(r));
+  }
+
+  /**
+   * The simulation driven from node {@code node}: hosts and VMs created at run time, registered on
+   * every node (see {@link MeshSimulation}). Each call gives a new facade; use one per cluster.
+   */
+  public MeshSimulation simulation(int node) {
+    return new MeshSimulation(nodes.get(node), glue(node), ASK);
+  }
+
+  /**
+   * Runs {@code task} in node {@code node}'s CoordinatedShutdown phase {@code service-unbind}: the
+   * first phase, before the node leaves the cluster, shards hand off and the actors stop; where an
+   * external API (the gRPC gateway) stops taking calls and drains them.
+   */
+  public void onServiceUnbind(int node, String name, Runnable task) {
+    Objects.requireNonNull(task, "task");
+    ActorSystem<Guardian.Command> system = nodes.get(node);
+    org.apache.pekko.actor.CoordinatedShutdown.get(system)
+        .addTask(
+            org.apache.pekko.actor.CoordinatedShutdown.PhaseServiceUnbind(),
+            name,
+            () ->
+                CompletableFuture.supplyAsync(
+                    () -> {
+                      task.run();
+                      return org.apache.pekko.Done.getInstance();
+                    }));
+  }
+
+  /** Blocks until node 0's actor system terminated (after CoordinatedShutdown). */
+  public void awaitTermination() throws InterruptedException {
+    try {
+      nodes.get(0).getWhenTerminated().toCompletableFuture().get();
+    } catch (ExecutionException e) {
+      // terminated anyway
     }
   }
 
@@ -276,30 +327,53 @@ public final class MeshCluster implements AutoCloseable {
       throw new IllegalStateException("run: already ran on this cluster; allowed once");
     }
     ran = true;
+    if (spec == null) {
+      throw new IllegalStateException(
+          "run: this cluster was started without a workload; use simulation()");
+    }
     ActorSystem<Guardian.Command> system = nodes.get(0);
     GuestLayout layout = GuestLayout.of(spec.mmu(), spec.pagesPerVm());
-    Guardian.Wiring w =
-        ask(system, system, (ActorRef<Guardian.Wiring> r) -> new Guardian.GetWiring(r));
-    wiring = w;
+    // The workload's host and VMs, registered on every node and created on the page frames
+    // through the same path as VMs created at run time.
+    NodeGlue glue = glue(0);
+    MeshVms vms = new MeshVms(system, glue, ASK, nextId);
     // ksmd's controls: run 1 (the sequential engine's scanner runs from the start), but with
     // pages_to_scan 0 the Ksm entity's own wall-clock timer scans nothing; this run paces ksmd.
-    control(w, (id, r) -> new Ksm.SetPagesToScan(id, 0, r));
-    control(w, (id, r) -> new Ksm.SetSleepMillisecs(id, cfg.ksmSleepMillisecs(), r));
-    control(w, (id, r) -> new Ksm.SetRun(id, KsmScanner.RUN_MERGE, r));
+    ActorRef<Ksm.Command> ksm = glue.ksm(Guardian.HOST);
+    call(
+        ksm,
+        (Long id, ActorRef<Ksm.ControlReply> r) -> new Ksm.SetPagesToScan(id, 0, r),
+        Ksm.ControlDone.class);
+    call(
+        ksm,
+        (Long id, ActorRef<Ksm.ControlReply> r) ->
+            new Ksm.SetSleepMillisecs(id, cfg.ksmSleepMillisecs(), r),
+        Ksm.ControlDone.class);
+    call(
+        ksm,
+        (Long id, ActorRef<Ksm.ControlReply> r) -> new Ksm.SetRun(id, KsmScanner.RUN_MERGE, r),
+        Ksm.ControlDone.class);
+    await(
+        vms.putHost(new MeshDirectory.HostEntry(Guardian.HOST, cfg.host32(), Integer.MAX_VALUE))
+            .toCompletableFuture(),
+        ASK.plusSeconds(5),
+        "the host registered on every node");
+    for (int vm = 0; vm < spec.vms(); vm++) {
+      await(
+          vms.create(MeshDirectory.ofWorkload(spec, cfg, vm)).toCompletableFuture(),
+          ASK.plusSeconds(5),
+          "vm " + vm + " created");
+    }
+    Guardian.Wiring w =
+        ask(
+            system,
+            system,
+            (ActorRef<Guardian.Wiring> r) ->
+                new Guardian.GetWiring(spec.vms(), spec.vcpusPerVm(), r));
+    wiring = w;
     ActorRef<PageFrame.Command> pf = w.frames();
     for (int vm = 0; vm < spec.vms(); vm++) {
       int v = vm;
-      pf.tell(new PageFrame.SubscribeNotifier(vm, w.notifiers().get(vm)));
-      call(
-          pf,
-          (Long id, ActorRef<PageFrame.VmReply> r) -> new PageFrame.CreateVm(id, v, r),
-          PageFrame.VmCreated.class);
-      call(
-          pf,
-          (Long id, ActorRef<PageFrame.SlotReply> r) ->
-              new PageFrame.AddSlot(id, v, 0, 0, layout.memoryPages(), 0, false, r),
-          PageFrame.SlotAdded.class);
-      control(w, (id, r) -> new Ksm.Madvise(id, v, 0, layout.memoryPages(), true, r));
       if (spec.image().isPresent()) {
         GuestImage image = spec.image().get();
         for (int p = 0; p < image.pages(); p++) {
@@ -559,6 +633,7 @@ public final class MeshCluster implements AutoCloseable {
     }
     system.tell(
         new Guardian.Start(
+            spec,
             MeshEngine.BATCH,
             MeshEngine.MAX_OUTSTANDING,
             MeshEngine.RESEND_AFTER,
@@ -798,7 +873,7 @@ public final class MeshCluster implements AutoCloseable {
       RecipientRef<Q> to,
       java.util.function.BiFunction<Long, ActorRef<R>, Q> message,
       Class<T> kind) {
-    long rid = nextId++;
+    long rid = nextId.incrementAndGet();
     return expect(ask(nodes.get(0), to, (ActorRef<R> r) -> message.apply(rid, r)), kind);
   }
 

@@ -166,10 +166,26 @@ public final class MeshEngine {
     return run(spec, cfg, Pacing.LOCKSTEP);
   }
 
-  /** {@link #run(WorkloadSpec, EngineConfig)} with the given pacing. */
+  /**
+   * {@link #run(WorkloadSpec, EngineConfig)} with the given pacing. With {@code
+   * cfg.checkInvariants()} and {@link Pacing#LOCKSTEP}, the architecture's invariants (section 5,
+   * as {@link MeshCluster} checks them over the actors) are checked after every round, and the
+   * first violation stops the run with an {@link IllegalStateException} naming it.
+   */
   public static MeshResult run(WorkloadSpec spec, EngineConfig cfg, Pacing pacing) {
     try (MeshCluster cluster = MeshCluster.embedded(spec, cfg)) {
-      return cluster.run(pacing);
+      if (!cfg.checkInvariants() || pacing != Pacing.LOCKSTEP) {
+        return cluster.run(pacing);
+      }
+      return cluster.run(
+          pacing,
+          round -> {
+            List<String> bad = cluster.invariantViolations();
+            if (!bad.isEmpty()) {
+              throw new IllegalStateException(
+                  "invariants violated after round " + round + ": " + bad);
+            }
+          });
     }
   }
 

@@ -1,4 +1,4 @@
-package org.mmumesh.gateway;
+package org.mmumesh.mesh;
 
 import java.util.List;
 import java.util.Map;
@@ -9,20 +9,20 @@ import org.mmumesh.guestmmu.VcpuStateChange;
 import org.mmumesh.vcpu.Vcpu;
 
 /**
- * The simulation as the gateway's services see it (style item 11: each RPC validates, calls one
- * method here, maps the answer back): hosts and VMs created at run time, their vCPUs' state,
- * memslots, guest memory, the guest hashed page table, workload batches, KSM and the cluster. In
- * domain terms only (no proto types), so an implementation over the actor mesh needs no gateway
- * code.
+ * The simulation as an external API sees it (the gateway's services, style item 11: each RPC
+ * validates, calls one method here, maps the answer back): hosts and VMs created at run time, their
+ * vCPUs' state, memslots, guest memory, the guest hashed page table, workload batches, KSM and the
+ * cluster. In domain terms only (no proto types); {@link MeshSimulation} implements it over the
+ * actor mesh.
  *
- * <p><b>Failures.</b> Every stage fails, never throws, with a {@link GatewayException} of the kind
- * the RPC documents ({@link GatewayException.Kind#NOT_FOUND} for an unknown host/VM/vCPU/slot,
- * {@link GatewayException.Kind#ALREADY_EXISTS} for a taken id, {@link
- * GatewayException.Kind#WRONG_STATE}, {@link GatewayException.Kind#LIMIT}, {@link
- * GatewayException.Kind#TIMEOUT}, {@link GatewayException.Kind#UNAVAILABLE}), or with an {@link
- * IllegalArgumentException} naming the field when an actor rejected a value that depends on the VM
- * (an SLB entry on a 32-bit guest). A refused call changes nothing. Anything else is a bug and
- * becomes INTERNAL in {@link StatusMapper}.
+ * <p><b>Failures.</b> Every stage fails, never throws, with a {@link SimulationException} of the
+ * kind the API documents ({@link SimulationException.Kind#NOT_FOUND} for an unknown
+ * host/VM/vCPU/slot, {@link SimulationException.Kind#ALREADY_EXISTS} for a taken id, {@link
+ * SimulationException.Kind#BAD_FIELD} when an actor rejected a value that depends on the VM (an SLB
+ * entry on a 32-bit guest), {@link SimulationException.Kind#WRONG_STATE}, {@link
+ * SimulationException.Kind#LIMIT}, {@link SimulationException.Kind#TIMEOUT}, {@link
+ * SimulationException.Kind#UNAVAILABLE}). A refused call changes nothing. Anything else is a bug
+ * (the gateway answers INTERNAL).
  *
  * <p><b>Idempotence.</b> Implementations give every actor request a fresh request id; a retry by
  * the client is a new call (creation calls then answer ALREADY_EXISTS).
@@ -170,8 +170,8 @@ public interface Simulation {
   /**
    * One access with its full trace. <b>Pending:</b> the {@code Vcpu} actor has no traced access yet
    * ({@code Vcpu.TraceAccess} is being added), so implementations fail it with {@link
-   * GatewayException.Kind#NOT_IMPLEMENTED} after checking the VM and vCPU exist, rather than report
-   * a trace they did not observe.
+   * SimulationException.Kind#NOT_IMPLEMENTED} after checking the VM and vCPU exist, rather than
+   * report a trace they did not observe.
    */
   CompletionStage<Trace> traceAccess(int vmId, int vcpu, Vcpu.AccessOp op);
 

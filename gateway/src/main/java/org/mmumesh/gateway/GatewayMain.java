@@ -1,0 +1,150 @@
+package org.mmumesh.gateway;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.grpc.BindableService;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import org.mmumesh.mesh.MeshCluster;
+import org.mmumesh.mesh.Simulation;
+
+/**
+ * The gateway as a server process (what {@code bin/mmumesh serve} runs): the embedded single-node
+ * mesh cluster with a run-time {@link Simulation} ({@link MeshCluster#embeddedSimulation}), the
+ * gRPC services on a port (with {@code grpc.health.v1}, reflection and per-RPC metrics), and the
+ * Prometheus scrape endpoint.
+ *
+ * <p><b>Shutdown</b> goes through the actor system's CoordinatedShutdown: in its {@code
+ * service-unbind} phase (before the cluster is left and the actors stop) the gateway reports
+ * NOT_SERVING on health, stops taking calls, lets in-flight calls drain for up to {@link
+ * Settings#drain} and cancels the rest, then the metrics endpoint closes. CoordinatedShutdown runs
+ * on {@link Running#close}, on the JVM's shutdown hook (SIGTERM, Ctrl-C) and when the node leaves
+ * the cluster.
+ */
+public final class GatewayMain {
+  private GatewayMain() {}
+
+  /**
+   * Where to serve.
+   *
+   * @param host the address the gRPC server and the metrics endpoint bind
+   * @param port the gRPC port (0: a free one)
+   * @param metricsPort the Prometheus port (0: a free one)
+   * @param drain how long in-flight calls may finish at shutdown
+   * @param mesh overrides of the mesh configuration ({@code mmumesh.mesh.*}, {@code pekko.*})
+   */
+  public record Settings(String host, int port, int metricsPort, Duration drain, Config mesh) {
+    /** Checks the ranges. */
+    public Settings {
+      Objects.requireNonNull(host, "host");
+      Fields.uint32("port", port, 0, 65535);
+      Fields.uint32("metrics_port", metricsPort, 0, 65535);
+      Objects.requireNonNull(drain, "drain");
+      Objects.requireNonNull(mesh, "mesh");
+    }
+
+    /** Loopback, free ports, 10 s drain, the mesh's defaults. */
+    public static Settings defaults() {
+      return new Settings("127.0.0.1", 0, 0, Duration.ofSeconds(10), ConfigFactory.empty());
+    }
+  }
+
+  /** A running gateway; {@link #close} shuts everything down through CoordinatedShutdown. */
+  public record Running(
+      MeshCluster cluster,
+      Simulation simulation,
+      GatewayServer server,
+      MetricsEndpoint metrics,
+      PrometheusMeterRegistry registry)
+      implements AutoCloseable {
+    /** The gRPC port. */
+    public int port() {
+      return server.port();
+    }
+
+    /** Shuts the node down (the gateway first, in service-unbind) and waits for it. */
+    @Override
+    public void close() {
+      cluster.close();
+    }
+  }
+
+  /** The simulation's services over {@code sim}, and the transport-only echo baseline. */
+  public static List<BindableService> services(Simulation sim) {
+    VcpuStreams streams = new VcpuStreams();
+    return List.of(
+        new HostService(sim),
+        new VmService(sim, streams),
+        new AccessService(sim, streams),
+        new KsmService(sim),
+        new ClusterService(sim),
+        new EchoService());
+  }
+
+  /**
+   * Starts the embedded mesh node and the gateway on it; returns once the node is Up and the server
+   * listens.
+   */
+  public static Running start(Settings s) {
+    MeshCluster cluster = MeshCluster.embeddedSimulation(s.mesh());
+    try {
+      Simulation sim = cluster.simulation(0);
+      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      GatewayServer server =
+          GatewayServer.netty(s.host(), s.port(), services(sim), List.of(new GrpcMetrics(registry)))
+              .start();
+      MetricsEndpoint metrics = MetricsEndpoint.start(s.host(), s.metricsPort(), registry);
+      cluster.onServiceUnbind(
+          0,
+          "mmumesh-gateway-unbind",
+          () -> {
+            server.shutdown(s.drain());
+            metrics.close();
+          });
+      return new Running(cluster, sim, server, metrics, registry);
+    } catch (RuntimeException e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  /**
+   * {@code GatewayMain [--host H] [--port P] [--metrics-port M]}: serves until the JVM is asked to
+   * stop (SIGTERM / Ctrl-C run CoordinatedShutdown). Defaults: 127.0.0.1, 50051, 9464.
+   */
+  public static void main(String[] args) throws InterruptedException {
+    String host = "127.0.0.1";
+    int port = 50051;
+    int metricsPort = 9464;
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      if (i + 1 >= args.length) {
+        throw new IllegalArgumentException(a + ": needs a value");
+      }
+      switch (a) {
+        case "--host" -> host = args[++i];
+        case "--port" -> port = Integer.parseInt(args[++i]);
+        case "--metrics-port" -> metricsPort = Integer.parseInt(args[++i]);
+        default ->
+            throw new IllegalArgumentException(
+                a + ": unknown option; allowed --host, --port, --metrics-port");
+      }
+    }
+    Running r =
+        start(new Settings(host, port, metricsPort, Duration.ofSeconds(10), ConfigFactory.empty()));
+    System.out.println(
+        "mmumesh gateway on "
+            + host
+            + ":"
+            + r.port()
+            + ", metrics on http://"
+            + host
+            + ":"
+            + r.metrics().port()
+            + "/metrics");
+    r.cluster().awaitTermination();
+  }
+}

@@ -1,0 +1,956 @@
+package org.mmumesh.mesh;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.ShardRegion;
+import org.apache.pekko.cluster.sharding.typed.GetClusterShardingStats;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.mmumesh.engine.SimCosts;
+import org.mmumesh.guestmmu.GuestMmu;
+import org.mmumesh.guestmmu.VcpuStateChange;
+import org.mmumesh.hostmmu.HostMmu;
+import org.mmumesh.ksm.Ksm;
+import org.mmumesh.ksm.KsmScanner;
+import org.mmumesh.pageframe.PageFrame;
+import org.mmumesh.vcpu.Vcpu;
+import org.mmumesh.vcpu.VcpuCounters;
+
+/**
+ * The {@link Simulation} over the actor mesh, driven from one node: hosts and VMs are registered on
+ * every node's {@link MeshDirectory} and created through {@link MeshVms} (the path static runs
+ * take), and every other call is one or a few asks to the entities through this node's {@link
+ * NodeGlue}, each with a fresh request id and the configured timeout.
+ *
+ * <p><b>Checks before anything is sent.</b> Every call looks its host or VM up in this node's
+ * directory first (NOT_FOUND when unknown: an entity addressed before its VM is registered would
+ * reject everything for good), checks a vCPU index against the VM's vCPU count, and an effective
+ * address against a 32-bit guest's 32 bits. What only an actor can check (an SLB entry on a 32-bit
+ * guest, a missing segment) comes back as the actor's {@code Rejected}, which changed nothing, and
+ * is answered BAD_FIELD (or NOT_FOUND where the API says so) with the actor's reason.
+ *
+ * <p><b>State of its own</b> (guarded by this object): the VM ids ever used (VM and host ids are
+ * not reused within a cluster's lifetime: a deleted VM's entities keep running with the old
+ * configuration, sharded entities cannot be stopped cleanly across nodes), each VM's memslots and
+ * their last generation, each host's ksmd controls, and each vCPU's batch numbering (the {@code
+ * Vcpu} requires increasing batch ids; a workload stream's own ids are echoed by the gateway). One
+ * facade per cluster: two facades on different nodes would not see each other's memslot tables.
+ *
+ * <p><b>Pending</b>: {@link #traceAccess} (the {@code Vcpu} has no traced access yet) fails with
+ * NOT_IMPLEMENTED after its checks. {@link #setVcpuState} goes to the {@code GuestMmu} and then
+ * flushes the vCPU's shadow PTEs ({@code HostMmu.FlushVcpu}, which also empties its TLB); the
+ * {@code Vcpu}'s cache of segment VSIDs is only dropped once the change goes through the vCPU
+ * ({@code Vcpu.SetState}, not yet committed), so set segments before the vCPU first runs. Deleting
+ * a VM removes its memslots and halts its vCPUs; the host frames it populated stay allocated (the
+ * page frames model no process teardown).
+ */
+public final class MeshSimulation implements Simulation {
+  /** Hosts at most. */
+  public static final int MAX_HOSTS = 64;
+
+  /** VMs at most (alive at once). */
+  public static final int MAX_VMS = 256;
+
+  /**
+   * Asks a batch is sent before it counts as failed (each waits {@link MeshEngine#RESEND_AFTER}).
+   */
+  static final int BATCH_ATTEMPTS = 12;
+
+  private static final long EA32 = 0xFFFF_FFFFL;
+
+  private final ActorSystem<?> system;
+  private final NodeGlue glue;
+  private final MeshDirectory dir;
+  private final MeshVms vms;
+  private final Duration timeout;
+  private final AtomicLong ids = new AtomicLong(1L << 40);
+
+  private final Set<Integer> usedHostIds = new HashSet<>();
+  private final Set<Integer> usedVmIds = new HashSet<>();
+  private final Map<Integer, Long> pendingPages = new HashMap<>();
+  private final Map<Integer, TreeMap<Integer, Slot>> slots = new HashMap<>();
+  private final Map<Integer, Long> generations = new HashMap<>();
+  private final Map<Integer, KsmControl> ksm = new HashMap<>();
+  private final ConcurrentHashMap<Long, AtomicLong> batchIds = new ConcurrentHashMap<>();
+
+  /**
+   * A facade asking from {@code system} (whose glue is {@code glue}), each ask within {@code
+   * timeout}.
+   */
+  MeshSimulation(ActorSystem<?> system, NodeGlue glue, Duration timeout) {
+    this.system = Objects.requireNonNull(system, "system");
+    this.glue = Objects.requireNonNull(glue, "glue");
+    this.dir = glue.directory();
+    this.timeout = Objects.requireNonNull(timeout, "timeout");
+    this.vms = new MeshVms(system, glue, timeout, ids);
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------
+
+  private static <T> CompletionStage<T> failed(Throwable t) {
+    return CompletableFuture.failedFuture(t);
+  }
+
+  /** Runs {@code body}; a check it throws becomes the failed stage. */
+  private static <T> CompletionStage<T> guarded(Supplier<CompletionStage<T>> body) {
+    try {
+      return body.get();
+    } catch (RuntimeException e) {
+      return failed(e);
+    }
+  }
+
+  private MeshDirectory.HostEntry host(int hostId) {
+    return dir.host(hostId).orElseThrow(() -> SimulationException.notFound("host " + hostId));
+  }
+
+  private MeshDirectory.VmEntry vm(int vmId) {
+    return dir.vm(vmId).orElseThrow(() -> SimulationException.notFound("vm " + vmId));
+  }
+
+  private MeshDirectory.VmEntry vcpu(int vmId, int vcpu) {
+    MeshDirectory.VmEntry e = vm(vmId);
+    if (vcpu < 0 || vcpu >= e.vcpus()) {
+      throw SimulationException.notFound(
+          "vm " + vmId + " vcpu " + vcpu + " (the VM has vcpus 0 .. " + (e.vcpus() - 1) + ")");
+    }
+    return e;
+  }
+
+  private static void ea(MeshDirectory.VmEntry e, String field, long ea) {
+    if (!e.is64() && Long.compareUnsigned(ea, EA32) > 0) {
+      throw SimulationException.badField(
+          field,
+          "0x"
+              + Long.toHexString(ea)
+              + " exceeds 32 bits on 32-bit vm "
+              + e.vmId()
+              + "; allowed 0 .. 0xffffffff");
+    }
+  }
+
+  /** A {@code Rejected} turned into {@code kind} with the actor's reason. */
+  private static <T> CompletionStage<T> rejectedAs(
+      CompletionStage<T> s, SimulationException.Kind kind) {
+    return s.exceptionallyCompose(
+        e -> {
+          Throwable t = e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
+          if (t instanceof SimulationException se
+              && se.kind() == SimulationException.Kind.WRONG_STATE) {
+            return failed(new SimulationException(kind, se.getMessage()));
+          }
+          return failed(t);
+        });
+  }
+
+  private static Map<String, Long> lower(Map<String, Long> counters) {
+    Map<String, Long> out = new TreeMap<>();
+    counters.forEach((k, v) -> out.merge(k.toLowerCase(Locale.ROOT), v, Long::sum));
+    return out;
+  }
+
+  // ---- hosts -----------------------------------------------------------------------------------
+
+  @Override
+  public CompletionStage<Void> createHost(int hostId, boolean host32, long maxFrames) {
+    return guarded(
+        () -> {
+          synchronized (this) {
+            if (usedHostIds.contains(hostId) || dir.host(hostId).isPresent()) {
+              throw SimulationException.alreadyExists(
+                  "host "
+                      + hostId
+                      + " already exists (or existed: host ids are not reused within a cluster's"
+                      + " lifetime)");
+            }
+            if (dir.hosts().size() >= MAX_HOSTS) {
+              throw SimulationException.limit(
+                  "hosts: " + MAX_HOSTS + " exist, the gateway's limit; delete one first");
+            }
+            usedHostIds.add(hostId);
+            Ksm.Settings k = Ksm.Settings.fromConfig(system.settings().config());
+            ksm.put(
+                hostId, new KsmControl(KsmScanner.RUN_STOP, k.pagesToScan(), k.sleepMillisecs()));
+          }
+          return vms.putHost(new MeshDirectory.HostEntry(hostId, host32, maxFrames));
+        });
+  }
+
+  @Override
+  public CompletionStage<Void> deleteHost(int hostId) {
+    return guarded(
+        () -> {
+          host(hostId);
+          synchronized (this) {
+            List<Integer> on = new ArrayList<>();
+            for (MeshDirectory.VmEntry v : dir.vms()) {
+              if (v.hostId() == hostId) {
+                on.add(v.vmId());
+              }
+            }
+            if (!on.isEmpty() || pendingPages.containsKey(hostId)) {
+              throw SimulationException.wrongState(
+                  "host " + hostId + " still has vms " + on + "; delete them first");
+            }
+          }
+          return vms.removeHost(hostId);
+        });
+  }
+
+  @Override
+  public CompletionStage<List<HostInfo>> listHosts() {
+    List<HostInfo> out = new ArrayList<>();
+    List<MeshDirectory.VmEntry> all = dir.vms();
+    for (MeshDirectory.HostEntry h : dir.hosts()) {
+      List<Integer> on = new ArrayList<>();
+      for (MeshDirectory.VmEntry v : all) {
+        if (v.hostId() == h.hostId()) {
+          on.add(v.vmId());
+        }
+      }
+      out.add(new HostInfo(h.hostId(), h.host32(), h.maxFrames(), List.copyOf(on)));
+    }
+    return CompletableFuture.completedFuture(List.copyOf(out));
+  }
+
+  @Override
+  public CompletionStage<Map<String, Long>> hostStats(int hostId) {
+    return guarded(
+        () -> {
+          host(hostId);
+          return vms.<PageFrame.Command, PageFrame.StatsReply>ask(
+                  glue.frames(hostId), PageFrame.GetStats::new)
+              .thenApply(
+                  s -> {
+                    Map<String, Long> m = lower(s.counters());
+                    long leases = 0;
+                    for (int n : s.leasesHeld().values()) {
+                      leases += n;
+                    }
+                    m.put("leases_held", leases);
+                    return m;
+                  });
+        });
+  }
+
+  // ---- VMs -------------------------------------------------------------------------------------
+
+  private VmInfo info(MeshDirectory.VmEntry e) {
+    List<Slot> s;
+    synchronized (this) {
+      s = List.copyOf(slots.getOrDefault(e.vmId(), new TreeMap<>()).values());
+    }
+    VmConfig c =
+        new VmConfig(
+            e.vmId(),
+            e.hostId(),
+            e.is64(),
+            e.memoryPages(),
+            e.vcpus(),
+            e.options(),
+            e.tlbEntries(),
+            e.mergeable());
+    return new VmInfo(c, e.htabOrigin(), e.htabBytes(), s);
+  }
+
+  @Override
+  public CompletionStage<VmInfo> createVm(VmConfig c) {
+    return guarded(
+        () -> {
+          MeshDirectory.HostEntry h = host(c.hostId());
+          MeshDirectory.VmEntry e;
+          try {
+            e =
+                MeshDirectory.ofApi(
+                    c.vmId(),
+                    h,
+                    c.is64(),
+                    c.memoryPages(),
+                    c.vcpus(),
+                    c.options(),
+                    c.tlbEntries(),
+                    c.mergeable());
+          } catch (IllegalArgumentException bad) {
+            throw new SimulationException(SimulationException.Kind.BAD_FIELD, bad.getMessage());
+          }
+          synchronized (this) {
+            if (usedVmIds.contains(c.vmId()) || dir.vm(c.vmId()).isPresent()) {
+              throw SimulationException.alreadyExists(
+                  "vm "
+                      + c.vmId()
+                      + " already exists (or existed: VM ids are not reused within a cluster's"
+                      + " lifetime)");
+            }
+            if (dir.vms().size() + pendingPages.size() >= MAX_VMS) {
+              throw SimulationException.limit(
+                  "vms: " + MAX_VMS + " exist, the gateway's limit; delete one first");
+            }
+            long committed = pendingPages.getOrDefault(c.hostId(), 0L);
+            for (MeshDirectory.VmEntry v : dir.vms()) {
+              if (v.hostId() == c.hostId()) {
+                committed += v.memoryPages();
+              }
+            }
+            if (committed + c.memoryPages() > h.maxFrames()) {
+              throw SimulationException.limit(
+                  "host "
+                      + c.hostId()
+                      + ": "
+                      + committed
+                      + " of its "
+                      + h.maxFrames()
+                      + " frames are committed to vms; this vm needs "
+                      + c.memoryPages());
+            }
+            usedVmIds.add(c.vmId());
+            pendingPages.merge(c.hostId(), c.memoryPages(), Long::sum);
+          }
+          return vms.create(e)
+              .whenComplete(
+                  (gen, err) -> {
+                    synchronized (this) {
+                      pendingPages.computeIfPresent(
+                          c.hostId(), (k, n) -> n == c.memoryPages() ? null : n - c.memoryPages());
+                      if (err == null) {
+                        TreeMap<Integer, Slot> t = new TreeMap<>();
+                        t.put(0, new Slot(0, 0, e.memoryPages(), 0, false, gen));
+                        slots.put(c.vmId(), t);
+                        generations.put(c.vmId(), gen);
+                      }
+                    }
+                  })
+              .thenApply(gen -> info(e));
+        });
+  }
+
+  @Override
+  public CompletionStage<Void> deleteVm(int vmId) {
+    return guarded(
+        () -> {
+          MeshDirectory.VmEntry e = vm(vmId);
+          List<Integer> ids;
+          synchronized (this) {
+            ids = new ArrayList<>(slots.getOrDefault(vmId, new TreeMap<>()).keySet());
+          }
+          CompletableFuture<?> all = CompletableFuture.completedFuture(null);
+          for (int slot : ids) {
+            all = all.thenCompose(x -> removeSlot(vmId, slot).toCompletableFuture());
+          }
+          for (int v = 0; v < e.vcpus(); v++) {
+            int n = v;
+            all =
+                all.thenCompose(
+                    x ->
+                        vms.<Vcpu.Command, Vcpu.ControlReply>ask(glue.vcpu(vmId, n), Vcpu.Halt::new)
+                            .toCompletableFuture());
+          }
+          return all.thenCompose(x -> vms.removeVm(vmId))
+              .whenComplete(
+                  (x, err) -> {
+                    if (err == null) {
+                      synchronized (this) {
+                        slots.remove(vmId);
+                        generations.remove(vmId);
+                      }
+                    }
+                  });
+        });
+  }
+
+  @Override
+  public CompletionStage<VmInfo> getVm(int vmId) {
+    return guarded(() -> CompletableFuture.completedFuture(info(vm(vmId))));
+  }
+
+  @Override
+  public CompletionStage<VmStats> vmStats(int vmId) {
+    return guarded(
+        () -> {
+          MeshDirectory.VmEntry e = vm(vmId);
+          List<CompletableFuture<Vcpu.StatusReport>> reports = new ArrayList<>();
+          for (int v = 0; v < e.vcpus(); v++) {
+            reports.add(
+                vms.<Vcpu.Command, Vcpu.StatusReport>ask(glue.vcpu(vmId, v), Vcpu.GetCounters::new)
+                    .toCompletableFuture());
+          }
+          CompletableFuture<GuestMmu.KernelEvents> kernel =
+              vms.<GuestMmu.Command, GuestMmu.KernelEvents>ask(
+                      glue.vm(vmId).guest(), GuestMmu.GetKernelEvents::new)
+                  .toCompletableFuture();
+          return CompletableFuture.allOf(reports.toArray(new CompletableFuture<?>[0]))
+              .thenCombine(
+                  kernel,
+                  (x, k) -> {
+                    Map<String, Long> sum = new TreeMap<>();
+                    for (CompletableFuture<Vcpu.StatusReport> r : reports) {
+                      VcpuCounters c = r.join().counters();
+                      c.toMap().forEach((name, n) -> sum.merge(name, n, Long::sum));
+                    }
+                    long nanos = SimClock.nanos(SimCosts.defaults(), sum, 0);
+                    Map<String, Long> out = lower(sum);
+                    out.put("guest_demand_maps", k.demandMaps());
+                    out.put("guest_evictions", k.evictions());
+                    out.put("guest_slb_loads", k.slbLoads());
+                    out.put("guest_prot_upgrades", k.protUpgrades());
+                    out.put("guest_misreported", k.misreportedNotFound());
+                    return new VmStats(e.options(), out, nanos);
+                  });
+        });
+  }
+
+  @Override
+  public CompletionStage<Void> setVcpuState(int vmId, int vcpu, List<VcpuStateChange> changes) {
+    return guarded(
+        () -> {
+          vcpu(vmId, vcpu);
+          if (changes.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+          }
+          NodeGlue.VmGlue g = glue.vm(vmId);
+          return rejectedAs(
+                  vms.call(
+                      g.guest(),
+                      (Long id, ActorRef<GuestMmu.StateReply> r) ->
+                          new GuestMmu.SetVcpuState(id, vcpu, List.copyOf(changes), r),
+                      GuestMmu.VcpuStateSet.class),
+                  SimulationException.Kind.BAD_FIELD)
+              .thenCompose(
+                  set ->
+                      vms.call(
+                          g.host(),
+                          (Long id, ActorRef<HostMmu.FlushReply> r) ->
+                              new HostMmu.FlushVcpu(id, vcpu, r),
+                          HostMmu.Flushed.class))
+              .thenApply(f -> (Void) null);
+        });
+  }
+
+  @Override
+  public CompletionStage<Long> addSlot(int vmId, Slot s) {
+    return guarded(
+        () -> {
+          MeshDirectory.VmEntry e = vm(vmId);
+          synchronized (this) {
+            TreeMap<Integer, Slot> t = slots.computeIfAbsent(vmId, k -> new TreeMap<>());
+            if (t.containsKey(s.slotId())) {
+              throw SimulationException.badField(
+                  "memslot.slot_id", s.slotId() + " is taken in vm " + vmId);
+            }
+            for (Slot o : t.values()) {
+              if (s.gfnStart() < o.gfnStart() + o.pages()
+                  && o.gfnStart() < s.gfnStart() + s.pages()) {
+                throw SimulationException.badField(
+                    "memslot",
+                    "gfns ["
+                        + s.gfnStart()
+                        + ", "
+                        + (s.gfnStart() + s.pages())
+                        + ") overlap slot "
+                        + o.slotId()
+                        + " ["
+                        + o.gfnStart()
+                        + ", "
+                        + (o.gfnStart() + o.pages())
+                        + ")");
+              }
+            }
+            t.put(s.slotId(), s);
+          }
+          return rejectedAs(
+                  vms.call(
+                      glue.frames(e.hostId()),
+                      (Long id, ActorRef<PageFrame.SlotReply> r) ->
+                          new PageFrame.AddSlot(
+                              id,
+                              vmId,
+                              s.slotId(),
+                              s.gfnStart(),
+                              s.pages(),
+                              s.hostPageStart(),
+                              s.readOnly(),
+                              r),
+                      PageFrame.SlotAdded.class),
+                  SimulationException.Kind.BAD_FIELD)
+              .whenComplete(
+                  (added, err) -> {
+                    synchronized (this) {
+                      TreeMap<Integer, Slot> t = slots.get(vmId);
+                      if (t == null) {
+                        return;
+                      }
+                      if (err != null) {
+                        t.remove(s.slotId());
+                      } else {
+                        t.put(
+                            s.slotId(),
+                            new Slot(
+                                s.slotId(),
+                                s.gfnStart(),
+                                s.pages(),
+                                s.hostPageStart(),
+                                s.readOnly(),
+                                added.generation()));
+                        generations.put(vmId, added.generation());
+                      }
+                    }
+                  })
+              .thenApply(PageFrame.SlotAdded::generation);
+        });
+  }
+
+  @Override
+  public CompletionStage<Long> removeSlot(int vmId, int slotId) {
+    return guarded(
+        () -> {
+          MeshDirectory.VmEntry e = vm(vmId);
+          synchronized (this) {
+            TreeMap<Integer, Slot> t = slots.get(vmId);
+            if (t == null || !t.containsKey(slotId)) {
+              throw SimulationException.notFound("vm " + vmId + " memslot " + slotId);
+            }
+          }
+          return vms.call(
+                  glue.frames(e.hostId()),
+                  (Long id, ActorRef<PageFrame.SlotReply> r) ->
+                      new PageFrame.RemoveSlot(id, vmId, slotId, r),
+                  PageFrame.SlotUpdateCompleted.class)
+              .thenApply(
+                  done -> {
+                    synchronized (this) {
+                      TreeMap<Integer, Slot> t = slots.get(vmId);
+                      if (t != null) {
+                        t.remove(slotId);
+                      }
+                      long g = generations.getOrDefault(vmId, 0L) + 1;
+                      generations.put(vmId, g);
+                      return g;
+                    }
+                  });
+        });
+  }
+
+  @Override
+  public CompletionStage<Long> loadMemory(int vmId, long gfnStart, long[] fingerprints) {
+    return guarded(
+        () -> {
+          MeshDirectory.VmEntry e = vm(vmId);
+          long end = gfnStart + fingerprints.length;
+          synchronized (this) {
+            long gfn = gfnStart;
+            boolean moved = true;
+            while (gfn < end && moved) {
+              moved = false;
+              for (Slot s : slots.getOrDefault(vmId, new TreeMap<>()).values()) {
+                if (gfn >= s.gfnStart() && gfn < s.gfnStart() + s.pages()) {
+                  gfn = s.gfnStart() + s.pages();
+                  moved = true;
+                }
+              }
+            }
+            if (gfn < end) {
+              throw SimulationException.badField(
+                  "guest_frame_start",
+                  "gfn "
+                      + gfn
+                      + " of ["
+                      + gfnStart
+                      + ", "
+                      + end
+                      + ") is in no memslot of vm "
+                      + vmId
+                      + "; allowed: gfns of its memslots");
+            }
+          }
+          List<CompletableFuture<PageFrame.Populated>> all = new ArrayList<>();
+          for (int i = 0; i < fingerprints.length; i++) {
+            long gfn = gfnStart + i;
+            long fp = fingerprints[i];
+            all.add(
+                rejectedAs(
+                        vms.call(
+                            glue.frames(e.hostId()),
+                            (Long id, ActorRef<PageFrame.PopulateReply> r) ->
+                                new PageFrame.Populate(id, vmId, gfn, fp, r),
+                            PageFrame.Populated.class),
+                        SimulationException.Kind.BAD_FIELD)
+                    .toCompletableFuture());
+          }
+          return CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]))
+              .thenApply(x -> (long) fingerprints.length);
+        });
+  }
+
+  @Override
+  public CompletionStage<long[]> readMemory(int vmId, long gfnStart, int pages) {
+    return guarded(
+        () -> {
+          MeshDirectory.VmEntry e = vm(vmId);
+          return rejectedAs(
+                  vms.call(
+                      glue.frames(e.hostId()),
+                      (Long id, ActorRef<PageFrame.FramesReply> r) ->
+                          new PageFrame.ReadFrames(id, vmId, gfnStart, pages, r),
+                      PageFrame.FramesRead.class),
+                  SimulationException.Kind.BAD_FIELD)
+              .thenApply(PageFrame.FramesRead::fingerprints);
+        });
+  }
+
+  @Override
+  public CompletionStage<Long> insertHpte(int vmId, int vcpu, long ea, long gfn, int pp) {
+    return guarded(
+        () -> {
+          MeshDirectory.VmEntry e = vcpu(vmId, vcpu);
+          ea(e, "effective_addr", ea);
+          if (gfn >= e.memoryPages()) {
+            throw SimulationException.badField(
+                "guest_frame",
+                gfn + " is beyond vm " + vmId + "'s memory; allowed 0 .. " + (e.memoryPages() - 1));
+          }
+          return rejectedAs(
+                  vms.call(
+                      glue.vm(vmId).guest(),
+                      (Long id, ActorRef<GuestMmu.EnterReply> r) ->
+                          new GuestMmu.EnterHpte(id, vcpu, ea, gfn, pp, r),
+                      GuestMmu.HpteEntered.class),
+                  SimulationException.Kind.BAD_FIELD)
+              .thenApply(
+                  h -> {
+                    if (h.pteAddr() < 0) {
+                      throw SimulationException.wrongState(
+                          "vm "
+                              + vmId
+                              + ": both PTEGs of 0x"
+                              + Long.toHexString(ea)
+                              + " are full (no eviction for a client)");
+                    }
+                    return h.pteAddr();
+                  });
+        });
+  }
+
+  @Override
+  public CompletionStage<Void> removeHpte(int vmId, int vcpu, long ea) {
+    return guarded(
+        () -> {
+          ea(vcpu(vmId, vcpu), "effective_addr", ea);
+          return rejectedAs(
+                  vms.call(
+                      glue.vm(vmId).guest(),
+                      (Long id, ActorRef<GuestMmu.RemoveReply> r) ->
+                          new GuestMmu.RemoveHpte(id, vcpu, ea, r),
+                      GuestMmu.HpteRemoved.class),
+                  SimulationException.Kind.BAD_FIELD)
+              .thenApply(
+                  h -> {
+                    if (!h.removed()) {
+                      throw SimulationException.notFound(
+                          "a guest HPTE translating 0x"
+                              + Long.toHexString(ea)
+                              + " for vm "
+                              + vmId
+                              + " vcpu "
+                              + vcpu);
+                    }
+                    return (Void) null;
+                  });
+        });
+  }
+
+  @Override
+  public CompletionStage<Rc> readRc(int vmId, int vcpu, long ea) {
+    return guarded(
+        () -> {
+          ea(vcpu(vmId, vcpu), "effective_addr", ea);
+          return rejectedAs(
+                  vms.call(
+                      glue.vm(vmId).guest(),
+                      (Long id, ActorRef<GuestMmu.RcReply> r) ->
+                          new GuestMmu.ReadRc(id, vcpu, ea, r),
+                      GuestMmu.RcOf.class),
+                  SimulationException.Kind.NOT_FOUND)
+              .thenApply(rc -> new Rc(rc.r(), rc.c()));
+        });
+  }
+
+  @Override
+  public CompletionStage<Rc> clearRc(int vmId, int vcpu, long ea, boolean clearR, boolean clearC) {
+    return guarded(
+        () -> {
+          ea(vcpu(vmId, vcpu), "effective_addr", ea);
+          return rejectedAs(
+                  vms.call(
+                      glue.vm(vmId).guest(),
+                      (Long id, ActorRef<GuestMmu.RcReply> r) ->
+                          new GuestMmu.ClearRc(id, vcpu, ea, clearR, clearC, r),
+                      GuestMmu.RcOf.class),
+                  SimulationException.Kind.NOT_FOUND)
+              .thenApply(rc -> new Rc(rc.r(), rc.c()));
+        });
+  }
+
+  // ---- accesses --------------------------------------------------------------------------------
+
+  @Override
+  public CompletionStage<BatchResult> runBatch(int vmId, int vcpu, List<Vcpu.AccessOp> ops) {
+    return guarded(
+        () -> {
+          MeshDirectory.VmEntry e = vcpu(vmId, vcpu);
+          for (int i = 0; i < ops.size(); i++) {
+            ea(e, "accesses[" + i + "].effective_addr", ops.get(i).ea());
+          }
+          long batchId =
+              batchIds
+                  .computeIfAbsent(((long) vmId << 32) | vcpu, k -> new AtomicLong())
+                  .incrementAndGet();
+          List<Vcpu.AccessOp> copy = List.copyOf(ops);
+          return sendBatch(glue.vcpu(vmId, vcpu), batchId, copy, 1)
+              .thenApply(
+                  reply -> {
+                    if (reply instanceof Vcpu.BatchDone d) {
+                      return new BatchResult(
+                          d.completed(), d.failed(), d.failures(), lower(d.counters().toMap()));
+                    }
+                    throw SimulationException.wrongState(
+                        "vm "
+                            + vmId
+                            + " vcpu "
+                            + vcpu
+                            + " refused the batch: "
+                            + ((Vcpu.Rejected) reply).reason());
+                  });
+        });
+  }
+
+  /** Sends a batch, again with the same id while unanswered (the vCPU joins or re-answers it). */
+  private CompletionStage<Vcpu.BatchReply> sendBatch(
+      ActorRef<Vcpu.Command> to, long batchId, List<Vcpu.AccessOp> ops, int attempt) {
+    return org.apache.pekko.actor.typed.javadsl.AskPattern.<Vcpu.Command, Vcpu.BatchReply>ask(
+            to,
+            r -> new Vcpu.RunBatch(batchId, ops, r),
+            MeshEngine.RESEND_AFTER,
+            system.scheduler())
+        .exceptionallyCompose(
+            err -> {
+              if (attempt >= BATCH_ATTEMPTS) {
+                return failed(
+                    new SimulationException(
+                        SimulationException.Kind.TIMEOUT,
+                        "batch "
+                            + batchId
+                            + " unanswered after "
+                            + attempt
+                            + " attempts of "
+                            + MeshEngine.RESEND_AFTER));
+              }
+              return sendBatch(to, batchId, ops, attempt + 1);
+            });
+  }
+
+  @Override
+  public CompletionStage<Trace> traceAccess(int vmId, int vcpu, Vcpu.AccessOp op) {
+    return guarded(
+        () -> {
+          ea(vcpu(vmId, vcpu), "effective_addr", op.ea());
+          return failed(
+              new SimulationException(
+                  SimulationException.Kind.NOT_IMPLEMENTED,
+                  "Access: the vCPU actor cannot trace a single access yet (Vcpu.TraceAccess is"
+                      + " pending); run it in a workload batch instead"));
+        });
+  }
+
+  // ---- KSM -------------------------------------------------------------------------------------
+
+  @Override
+  public CompletionStage<KsmControl> ksmControl(
+      int hostId, Integer run, Long pagesToScan, Long sleep) {
+    return guarded(
+        () -> {
+          host(hostId);
+          ActorRef<Ksm.Command> k = glue.ksm(hostId);
+          CompletionStage<?> s = CompletableFuture.completedFuture(null);
+          if (pagesToScan != null) {
+            s =
+                s.thenCompose(
+                    x ->
+                        vms.call(
+                            k,
+                            (Long id, ActorRef<Ksm.ControlReply> r) ->
+                                new Ksm.SetPagesToScan(id, pagesToScan, r),
+                            Ksm.ControlDone.class));
+          }
+          if (sleep != null) {
+            s =
+                s.thenCompose(
+                    x ->
+                        vms.call(
+                            k,
+                            (Long id, ActorRef<Ksm.ControlReply> r) ->
+                                new Ksm.SetSleepMillisecs(id, sleep, r),
+                            Ksm.ControlDone.class));
+          }
+          if (run != null) {
+            s =
+                s.thenCompose(
+                    x ->
+                        vms.call(
+                            k,
+                            (Long id, ActorRef<Ksm.ControlReply> r) -> new Ksm.SetRun(id, run, r),
+                            Ksm.ControlDone.class));
+          }
+          return rejectedAs(s, SimulationException.Kind.BAD_FIELD)
+              .thenApply(
+                  x -> {
+                    synchronized (this) {
+                      KsmControl old = ksm.get(hostId);
+                      KsmControl now =
+                          new KsmControl(
+                              run != null ? run : old.run(),
+                              pagesToScan != null ? pagesToScan : old.pagesToScan(),
+                              sleep != null ? sleep : old.sleepMillisecs());
+                      ksm.put(hostId, now);
+                      return now;
+                    }
+                  });
+        });
+  }
+
+  @Override
+  public CompletionStage<Map<String, Long>> ksmPasses(int hostId, int passes) {
+    return guarded(
+        () -> {
+          host(hostId);
+          return vms.call(
+                  glue.ksm(hostId),
+                  (Long id, ActorRef<Ksm.FullScansReply> r) -> new Ksm.FullScans(id, passes, r),
+                  Ksm.FullScansDone.class)
+              .thenCompose(d -> ksmCounters(hostId));
+        });
+  }
+
+  @Override
+  public CompletionStage<Map<String, Long>> ksmCounters(int hostId) {
+    return guarded(
+        () -> {
+          host(hostId);
+          return vms.call(
+                  glue.ksm(hostId),
+                  (Long id, ActorRef<Ksm.CountersReply> r) -> new Ksm.GetCounters(id, r),
+                  Ksm.Counters.class)
+              .thenApply(c -> lower(c.counters()));
+        });
+  }
+
+  // ---- cluster ---------------------------------------------------------------------------------
+
+  @Override
+  public CompletionStage<Members> members() {
+    Cluster c = Cluster.get(system);
+    List<Member> out = new ArrayList<>();
+    for (org.apache.pekko.cluster.Member m : c.state().getMembers()) {
+      Set<String> roles = new TreeSet<>(m.getRoles());
+      roles.removeIf(r -> r.startsWith("dc-"));
+      out.add(new Member(m.address().toString(), roles, m.status().toString()));
+    }
+    return CompletableFuture.completedFuture(
+        new Members(List.copyOf(out), c.selfMember().address().toString()));
+  }
+
+  @Override
+  public CompletionStage<Location> locate(String type, String id) {
+    return guarded(
+        () -> {
+          EntityTypeKey<?> key;
+          CompletionStage<?> poke;
+          try {
+            switch (type) {
+              case "PageFrame" -> {
+                int h = PageFrame.hostOf(id);
+                host(h);
+                key = PageFrame.ENTITY_KEY;
+                poke =
+                    vms.<PageFrame.Command, PageFrame.StatsReply>ask(
+                        glue.frames(h), PageFrame.GetStats::new);
+              }
+              case "Ksm" -> {
+                int h = Ksm.hostOf(id);
+                host(h);
+                key = Ksm.ENTITY_KEY;
+                poke = ksmCounters(h);
+              }
+              case "GuestMmu" -> {
+                int v = GuestMmu.vmOf(id);
+                vm(v);
+                key = GuestMmu.ENTITY_KEY;
+                poke =
+                    vms.<GuestMmu.Command, GuestMmu.KernelEvents>ask(
+                        glue.vm(v).guest(), GuestMmu.GetKernelEvents::new);
+              }
+              case "HostMmu" -> {
+                int v = HostMmu.vmOf(id);
+                vm(v);
+                key = HostMmu.ENTITY_KEY;
+                poke =
+                    vms.<HostMmu.Command, HostMmu.StatsReply>ask(
+                        glue.vm(v).host(), HostMmu.GetStats::new);
+              }
+              case "Vcpu" -> {
+                int[] vv = Vcpu.vmAndVcpuOf(id);
+                vcpu(vv[0], vv[1]);
+                key = Vcpu.ENTITY_KEY;
+                poke =
+                    vms.<Vcpu.Command, Vcpu.StatusReport>ask(
+                        glue.vcpu(vv[0], vv[1]), Vcpu.GetCounters::new);
+              }
+              default ->
+                  throw SimulationException.badField(
+                      "entity_type",
+                      "'"
+                          + type
+                          + "' is not allowed; use PageFrame, Ksm, GuestMmu, HostMmu or Vcpu");
+            }
+          } catch (IllegalArgumentException bad) {
+            throw SimulationException.badField("entity_id", bad.getMessage());
+          }
+          int shards = system.settings().config().getInt("pekko.cluster.sharding.number-of-shards");
+          String shard = String.valueOf(Math.abs(id.hashCode() % shards));
+          EntityTypeKey<?> k = key;
+          return poke.thenCompose(
+                  x ->
+                      vms.<Object, ShardRegion.ClusterShardingStats>ask(
+                          ClusterSharding.get(system).shardState().unsafeUpcast(),
+                          r -> new GetClusterShardingStats(k, timeout, r)))
+              .thenApply(
+                  stats -> {
+                    for (Map.Entry<Address, ShardRegion.ShardRegionStats> e :
+                        stats.getRegions().entrySet()) {
+                      if (e.getValue().getStats().containsKey(shard)) {
+                        return new Location(e.getKey().toString(), shard);
+                      }
+                    }
+                    throw new SimulationException(
+                        SimulationException.Kind.UNAVAILABLE,
+                        type + " " + id + ": shard " + shard + " is not allocated yet; try again");
+                  });
+        });
+  }
+}

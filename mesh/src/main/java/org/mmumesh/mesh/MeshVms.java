@@ -1,0 +1,229 @@
+package org.mmumesh.mesh;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.RecipientRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.mmumesh.ksm.Ksm;
+import org.mmumesh.pageframe.PageFrame;
+
+/**
+ * The one path that makes hosts and VMs exist on the mesh, for static runs ({@link MeshCluster})
+ * and run-time ones ({@link MeshSimulation}) alike.
+ *
+ * <p><b>Registering</b> ({@link #putHost}, {@link #putVm}, {@link #removeVm}, ...) writes the entry
+ * into <em>every</em> node's {@link MeshDirectory}: it finds the nodes' {@link DirectoryActor}s
+ * with the Receptionist (waiting, retrying every {@value #FIND_RETRY_MILLIS} ms, until there are as
+ * many as the cluster has Up members, because a listing reaches other nodes eventually), asks each
+ * and completes when every one answered.
+ *
+ * <p><b>Creating a VM</b> ({@link #create}) then does what {@code kvm_create_vm} and QEMU do, on
+ * the VM's host's {@code PageFrame} through this node's glue: subscribes this node's notifier
+ * adapter of the VM ({@code SubscribeNotifier}), {@code CreateVm}, memslot 0 over {@code [0,
+ * memoryPages)} at host page 0 ({@code AddSlot}), and, for a mergeable VM, {@code Ksm.Madvise} of
+ * that range. Each step is asked with a fresh request id and must answer its success reply; a
+ * {@code Rejected} fails the stage with {@link SimulationException.Kind#WRONG_STATE} naming the
+ * reason, anything else with an {@link IllegalStateException}.
+ */
+final class MeshVms {
+  static final long FIND_RETRY_MILLIS = 50;
+
+  private final ActorSystem<?> system;
+  private final NodeGlue glue;
+  private final Duration timeout;
+  private final AtomicLong ids;
+
+  /** Asks from {@code system} (whose glue is {@code glue}), each ask within {@code timeout}. */
+  MeshVms(ActorSystem<?> system, NodeGlue glue, Duration timeout, AtomicLong ids) {
+    this.system = Objects.requireNonNull(system, "system");
+    this.glue = Objects.requireNonNull(glue, "glue");
+    this.timeout = Objects.requireNonNull(timeout, "timeout");
+    this.ids = Objects.requireNonNull(ids, "ids");
+  }
+
+  /** Registers {@code h} on every node. */
+  CompletionStage<Void> putHost(MeshDirectory.HostEntry h) {
+    return everyNode((id, r) -> new DirectoryActor.PutHost(id, h, r));
+  }
+
+  /** Drops host {@code hostId} from every node. */
+  CompletionStage<Void> removeHost(int hostId) {
+    return everyNode((id, r) -> new DirectoryActor.RemoveHost(id, hostId, r));
+  }
+
+  /** Registers {@code v} on every node. */
+  CompletionStage<Void> putVm(MeshDirectory.VmEntry v) {
+    return everyNode((id, r) -> new DirectoryActor.PutVm(id, v, r));
+  }
+
+  /** Drops VM {@code vmId} from every node. */
+  CompletionStage<Void> removeVm(int vmId) {
+    return everyNode((id, r) -> new DirectoryActor.RemoveVm(id, vmId, r));
+  }
+
+  /**
+   * Registers {@code v} everywhere, then creates it on its host's page frames (see above); answers
+   * the memslot generation after memslot 0.
+   */
+  CompletionStage<Long> create(MeshDirectory.VmEntry v) {
+    int vm = v.vmId();
+    return putVm(v)
+        .thenCompose(
+            x -> {
+              ActorRef<PageFrame.Command> pf = glue.frames(v.hostId());
+              pf.tell(new PageFrame.SubscribeNotifier(vm, glue.vm(vm).notifier()));
+              return call(
+                  pf,
+                  (Long id, ActorRef<PageFrame.VmReply> r) -> new PageFrame.CreateVm(id, vm, r),
+                  PageFrame.VmCreated.class);
+            })
+        .thenCompose(
+            x ->
+                call(
+                    glue.frames(v.hostId()),
+                    (Long id, ActorRef<PageFrame.SlotReply> r) ->
+                        new PageFrame.AddSlot(id, vm, 0, 0, v.memoryPages(), 0, false, r),
+                    PageFrame.SlotAdded.class))
+        .thenCompose(
+            added ->
+                v.mergeable()
+                    ? call(
+                            glue.ksm(v.hostId()),
+                            (Long id, ActorRef<Ksm.ControlReply> r) ->
+                                new Ksm.Madvise(id, vm, 0, v.memoryPages(), true, r),
+                            Ksm.ControlDone.class)
+                        .thenApply(d -> added.generation())
+                    : CompletableFuture.completedFuture(added.generation()));
+  }
+
+  /**
+   * Asks every node's directory actor with {@code message} (a fresh request id each) and completes
+   * when all answered.
+   */
+  private CompletionStage<Void> everyNode(
+      java.util.function.BiFunction<Long, ActorRef<DirectoryActor.Done>, DirectoryActor.Command>
+          message) {
+    return directories(System.nanoTime() + timeout.toNanos())
+        .thenCompose(
+            refs -> {
+              List<CompletableFuture<DirectoryActor.Done>> all = new ArrayList<>();
+              for (ActorRef<DirectoryActor.Command> d : refs) {
+                long id = ids.incrementAndGet();
+                all.add(
+                    ask(d, (ActorRef<DirectoryActor.Done> r) -> message.apply(id, r))
+                        .toCompletableFuture());
+              }
+              return CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]));
+            });
+  }
+
+  /** Every node's directory actor, once the listing has one per Up member. */
+  private CompletionStage<Set<ActorRef<DirectoryActor.Command>>> directories(long deadline) {
+    long up = 0;
+    for (org.apache.pekko.cluster.Member m : Cluster.get(system).state().getMembers()) {
+      if (m.status() == MemberStatus.up()) {
+        up++;
+      }
+    }
+    long expected = Math.max(1, up);
+    return ask(
+            system.receptionist(),
+            (ActorRef<Receptionist.Listing> r) -> Receptionist.find(DirectoryActor.KEY, r))
+        .thenCompose(
+            listing -> {
+              Set<ActorRef<DirectoryActor.Command>> refs =
+                  listing.getServiceInstances(DirectoryActor.KEY);
+              if (refs.size() >= expected) {
+                return CompletableFuture.completedFuture(refs);
+              }
+              if (System.nanoTime() > deadline) {
+                return CompletableFuture.failedFuture(
+                    new SimulationException(
+                        SimulationException.Kind.UNAVAILABLE,
+                        "mesh: "
+                            + refs.size()
+                            + " of "
+                            + expected
+                            + " nodes' directories are known; try again"));
+              }
+              CompletableFuture<Void> later = new CompletableFuture<>();
+              system
+                  .scheduler()
+                  .scheduleOnce(
+                      Duration.ofMillis(FIND_RETRY_MILLIS),
+                      () -> later.complete(null),
+                      system.executionContext());
+              return later.thenCompose(x -> directories(deadline));
+            });
+  }
+
+  /** An ask within the timeout; a timeout fails with {@link SimulationException.Kind#TIMEOUT}. */
+  <Q, R> CompletionStage<R> ask(RecipientRef<Q> to, Function<ActorRef<R>, Q> message) {
+    return AskPattern.<Q, R>ask(to, message::apply, timeout, system.scheduler())
+        .exceptionallyCompose(
+            e -> {
+              Throwable t =
+                  e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
+              if (t instanceof TimeoutException) {
+                return CompletableFuture.failedFuture(
+                    new SimulationException(
+                        SimulationException.Kind.TIMEOUT,
+                        "the simulation did not answer within " + timeout + ": " + t.getMessage()));
+              }
+              return CompletableFuture.failedFuture(t);
+            });
+  }
+
+  /**
+   * An ask with a fresh request id expecting a reply of {@code kind}: a {@code Rejected} (any
+   * actor's) fails with {@link SimulationException.Kind#WRONG_STATE} naming its reason.
+   */
+  <Q, R, T> CompletionStage<T> call(
+      RecipientRef<Q> to,
+      java.util.function.BiFunction<Long, ActorRef<R>, Q> message,
+      Class<T> kind) {
+    long id = ids.incrementAndGet();
+    return this.<Q, R>ask(to, r -> message.apply(id, r)).thenApply(reply -> expect(reply, kind));
+  }
+
+  /** {@code reply} as {@code kind}, or the failure it reports. */
+  static <T> T expect(Object reply, Class<T> kind) {
+    if (kind.isInstance(reply)) {
+      return kind.cast(reply);
+    }
+    String rejected = rejectedReason(reply);
+    if (rejected != null) {
+      throw new SimulationException(SimulationException.Kind.WRONG_STATE, rejected);
+    }
+    throw new IllegalStateException("mesh: expected " + kind.getSimpleName() + " but got " + reply);
+  }
+
+  /** The reason of any actor's {@code Rejected} reply, or null. */
+  static String rejectedReason(Object reply) {
+    if (reply instanceof PageFrame.Rejected r) {
+      return r.reason();
+    } else if (reply instanceof Ksm.Rejected r) {
+      return r.reason();
+    } else if (reply instanceof org.mmumesh.guestmmu.GuestMmu.Rejected r) {
+      return r.reason();
+    } else if (reply instanceof org.mmumesh.hostmmu.HostMmu.Rejected r) {
+      return r.reason();
+    } else if (reply instanceof org.mmumesh.vcpu.Vcpu.Rejected r) {
+      return r.reason();
+    }
+    return null;
+  }
+}
