@@ -11,16 +11,28 @@ import org.mmumesh.proto.v1.AddMemslotRequest;
 import org.mmumesh.proto.v1.Bat;
 import org.mmumesh.proto.v1.CreateHostRequest;
 import org.mmumesh.proto.v1.CreateVmRequest;
+import org.mmumesh.proto.v1.DeleteHostRequest;
+import org.mmumesh.proto.v1.DeleteVmRequest;
 import org.mmumesh.proto.v1.EventKind;
 import org.mmumesh.proto.v1.Fingerprints;
+import org.mmumesh.proto.v1.GetHostStatsRequest;
+import org.mmumesh.proto.v1.GetKsmCountersRequest;
+import org.mmumesh.proto.v1.GetVmRequest;
+import org.mmumesh.proto.v1.GetVmStatsRequest;
 import org.mmumesh.proto.v1.HostMmuKind;
+import org.mmumesh.proto.v1.InsertHpteRequest;
+import org.mmumesh.proto.v1.KsmRun;
 import org.mmumesh.proto.v1.LoadMemoryRequest;
+import org.mmumesh.proto.v1.LocateEntityRequest;
 import org.mmumesh.proto.v1.Memslot;
 import org.mmumesh.proto.v1.MmuKind;
 import org.mmumesh.proto.v1.MmuOptions;
+import org.mmumesh.proto.v1.MsrBits;
 import org.mmumesh.proto.v1.Policy;
 import org.mmumesh.proto.v1.Quirk;
 import org.mmumesh.proto.v1.ReadMemoryRequest;
+import org.mmumesh.proto.v1.ReadRcRequest;
+import org.mmumesh.proto.v1.RemoveMemslotRequest;
 import org.mmumesh.proto.v1.RunKsmPassesRequest;
 import org.mmumesh.proto.v1.RunWorkloadRequest;
 import org.mmumesh.proto.v1.SegmentRegister;
@@ -555,6 +567,319 @@ final class MalformedRequests {
             WatchEventsRequest.newBuilder().setVmId(1 << 20).build(),
             bad,
             "vm_id"));
+    return c;
+  }
+
+  /**
+   * Rows whose status depends on the simulation's state (host 1: 64-bit with 4096 frames, VM 1 on
+   * it: 64-bit, 1 MiB, 1 vCPU; host 2: 32-bit; VM 2 on it: 32-bit, 1 MiB, 1 vCPU; no host 9, no VM
+   * 99): unknown ids, taken ids, calls that do not fit the VM's MMU kind, limits. For statuses
+   * other than INVALID_ARGUMENT {@code field} is a part of the description.
+   */
+  static List<Case> stateCases() {
+    Status.Code bad = Status.Code.INVALID_ARGUMENT;
+    Status.Code missing = Status.Code.NOT_FOUND;
+    List<Case> c = new ArrayList<>();
+    c.add(
+        new Case("host taken", "CreateHost", host().build(), Status.Code.ALREADY_EXISTS, "host 1"));
+    c.add(
+        new Case(
+            "host stats of unknown host",
+            "GetHostStats",
+            GetHostStatsRequest.newBuilder().setHostId(9).build(),
+            missing,
+            "host 9"));
+    c.add(
+        new Case(
+            "delete unknown host",
+            "DeleteHost",
+            DeleteHostRequest.newBuilder().setHostId(9).build(),
+            missing,
+            "host 9"));
+    c.add(
+        new Case(
+            "delete host with a vm",
+            "DeleteHost",
+            DeleteHostRequest.newBuilder().setHostId(1).build(),
+            Status.Code.FAILED_PRECONDITION,
+            "host 1 still has vms [1]"));
+    c.add(new Case("vm taken", "CreateVm", vm().build(), Status.Code.ALREADY_EXISTS, "vm 1"));
+    c.add(
+        new Case(
+            "vm on unknown host",
+            "CreateVm",
+            vm().setVmId(50).setHostId(9).build(),
+            missing,
+            "host 9"));
+    c.add(
+        new Case(
+            "64-bit vm on 32-bit host",
+            "CreateVm",
+            vm().setVmId(50).setHostId(2).build(),
+            bad,
+            "mmu_kind"));
+    c.add(
+        new Case(
+            "vm beyond the host's frames",
+            "CreateVm",
+            vm().setVmId(50).setMemorySizeBytes(16L << 20).build(),
+            Status.Code.RESOURCE_EXHAUSTED,
+            "host 1"));
+    c.add(
+        new Case(
+            "get unknown vm",
+            "GetVm",
+            GetVmRequest.newBuilder().setVm(vmRef(99)).build(),
+            missing,
+            "vm 99"));
+    c.add(
+        new Case(
+            "delete unknown vm",
+            "DeleteVm",
+            DeleteVmRequest.newBuilder().setVm(vmRef(99)).build(),
+            missing,
+            "vm 99"));
+    c.add(
+        new Case(
+            "stats of unknown vm",
+            "GetVmStats",
+            GetVmStatsRequest.newBuilder().setVm(vmRef(99)).build(),
+            missing,
+            "vm 99"));
+    c.add(
+        new Case(
+            "state of unknown vcpu",
+            "SetVcpuState",
+            SetVcpuStateRequest.newBuilder()
+                .setVcpu(vcpu(1, 5))
+                .setMsr(MsrBits.newBuilder().setIr(true).setDr(true))
+                .build(),
+            missing,
+            "vm 1 vcpu 5"));
+    c.add(
+        new Case(
+            "SLB entry on a 32-bit guest",
+            "SetVcpuState",
+            SetVcpuStateRequest.newBuilder()
+                .setVcpu(vcpu(2, 0))
+                .addSlbEntries(SlbEntry.newBuilder().setIndex(1).setRb(1L << 27 | 1))
+                .build(),
+            bad,
+            "changes[0] slbmte"));
+    c.add(
+        new Case(
+            "segment register on a 64-bit guest",
+            "SetVcpuState",
+            SetVcpuStateRequest.newBuilder()
+                .setVcpu(vcpu(1, 0))
+                .addSegmentRegisters(SegmentRegister.newBuilder().setIndex(1).setValue(5))
+                .build(),
+            bad,
+            "changes[0] mtsrin"));
+    c.add(
+        new Case(
+            "memslot overlapping slot 0",
+            "AddMemslot",
+            AddMemslotRequest.newBuilder()
+                .setVm(vmRef(1))
+                .setMemslot(Memslot.newBuilder().setSlotId(3).setGuestFrameStart(10).setPages(4))
+                .build(),
+            bad,
+            "memslot"));
+    c.add(
+        new Case(
+            "memslot id taken",
+            "AddMemslot",
+            AddMemslotRequest.newBuilder()
+                .setVm(vmRef(1))
+                .setMemslot(Memslot.newBuilder().setSlotId(0).setGuestFrameStart(4096).setPages(4))
+                .build(),
+            bad,
+            "memslot.slot_id"));
+    c.add(
+        new Case(
+            "memslot on unknown vm",
+            "AddMemslot",
+            AddMemslotRequest.newBuilder()
+                .setVm(vmRef(99))
+                .setMemslot(Memslot.newBuilder().setSlotId(3).setGuestFrameStart(4096).setPages(4))
+                .build(),
+            missing,
+            "vm 99"));
+    c.add(
+        new Case(
+            "remove unknown memslot",
+            "RemoveMemslot",
+            RemoveMemslotRequest.newBuilder().setVm(vmRef(1)).setSlotId(7).build(),
+            missing,
+            "vm 1 memslot 7"));
+    c.add(
+        new Case(
+            "load outside every memslot",
+            "LoadMemory",
+            LoadMemoryRequest.newBuilder()
+                .setVm(vmRef(1))
+                .setGuestFrameStart(250)
+                .setFingerprints(
+                    Fingerprints.newBuilder()
+                        .addValues(1)
+                        .addValues(2)
+                        .addValues(3)
+                        .addValues(4)
+                        .addValues(5)
+                        .addValues(6)
+                        .addValues(7))
+                .build(),
+            bad,
+            "guest_frame_start"));
+    c.add(
+        new Case(
+            "load into unknown vm",
+            "LoadMemory",
+            LoadMemoryRequest.newBuilder()
+                .setVm(vmRef(99))
+                .setFingerprints(Fingerprints.newBuilder().addValues(1))
+                .build(),
+            missing,
+            "vm 99"));
+    c.add(
+        new Case(
+            "read unknown vm",
+            "ReadMemory",
+            ReadMemoryRequest.newBuilder().setVm(vmRef(99)).setPages(1).build(),
+            missing,
+            "vm 99"));
+    c.add(
+        new Case(
+            "hpte pp 4",
+            "InsertHpte",
+            InsertHpteRequest.newBuilder().setVcpu(vcpu(2, 0)).setPp(4).build(),
+            bad,
+            "pp"));
+    c.add(
+        new Case(
+            "hpte gfn beyond memory",
+            "InsertHpte",
+            InsertHpteRequest.newBuilder()
+                .setVcpu(vcpu(2, 0))
+                .setEffectiveAddr(0x10000000L)
+                .setGuestFrame(1 << 20)
+                .setPp(2)
+                .build(),
+            bad,
+            "guest_frame"));
+    c.add(
+        new Case(
+            "hpte ea beyond 32 bits on a 32-bit guest",
+            "InsertHpte",
+            InsertHpteRequest.newBuilder()
+                .setVcpu(vcpu(2, 0))
+                .setEffectiveAddr(1L << 40)
+                .setPp(2)
+                .build(),
+            bad,
+            "effective_addr"));
+    c.add(
+        new Case(
+            "hpte of unknown vcpu",
+            "InsertHpte",
+            InsertHpteRequest.newBuilder().setVcpu(vcpu(2, 3)).setPp(2).build(),
+            missing,
+            "vm 2 vcpu 3"));
+    c.add(
+        new Case(
+            "read R/C where no HPTE is",
+            "ReadRc",
+            ReadRcRequest.newBuilder().setVcpu(vcpu(2, 0)).setEffectiveAddr(0x10040000L).build(),
+            missing,
+            ""));
+    c.add(
+        new Case(
+            "access beyond 32 bits on a 32-bit guest",
+            "Access",
+            AccessRequest.newBuilder()
+                .setVcpu(vcpu(2, 0))
+                .setKind(AccessKind.ACCESS_KIND_LOAD)
+                .setEffectiveAddr(1L << 33)
+                .build(),
+            bad,
+            "effective_addr"));
+    c.add(
+        new Case(
+            "access on unknown vm",
+            "Access",
+            AccessRequest.newBuilder()
+                .setVcpu(vcpu(99, 0))
+                .setKind(AccessKind.ACCESS_KIND_LOAD)
+                .build(),
+            missing,
+            "vm 99"));
+    c.add(
+        new Case(
+            "batch beyond 32 bits on a 32-bit guest",
+            "RunWorkload",
+            RunWorkloadRequest.newBuilder().setVcpu(vcpu(2, 0)).addAccesses(load(1L << 35)).build(),
+            bad,
+            "accesses[0].effective_addr"));
+    c.add(
+        new Case(
+            "batch on unknown vcpu",
+            "RunWorkload",
+            RunWorkloadRequest.newBuilder().setVcpu(vcpu(1, 4)).addAccesses(load(0)).build(),
+            missing,
+            "vm 1 vcpu 4"));
+    c.add(
+        new Case(
+            "ksm control of unknown host",
+            "SetKsmControl",
+            SetKsmControlRequest.newBuilder().setHostId(9).setRun(KsmRun.KSM_RUN_MERGE).build(),
+            missing,
+            "host 9"));
+    c.add(
+        new Case(
+            "ksm passes on unknown host",
+            "RunKsmPasses",
+            RunKsmPassesRequest.newBuilder().setHostId(9).setPasses(1).build(),
+            missing,
+            "host 9"));
+    c.add(
+        new Case(
+            "ksm passes while run is 0",
+            "RunKsmPasses",
+            RunKsmPassesRequest.newBuilder().setHostId(2).setPasses(1).build(),
+            Status.Code.FAILED_PRECONDITION,
+            ""));
+    c.add(
+        new Case(
+            "ksm counters of unknown host",
+            "GetKsmCounters",
+            GetKsmCountersRequest.newBuilder().setHostId(9).build(),
+            missing,
+            "host 9"));
+    c.add(
+        new Case(
+            "locate unknown type",
+            "LocateEntity",
+            LocateEntityRequest.newBuilder().setEntityType("Foo").setEntityId("vm-1").build(),
+            bad,
+            "entity_type"));
+    c.add(
+        new Case(
+            "locate malformed id",
+            "LocateEntity",
+            LocateEntityRequest.newBuilder().setEntityType("Vcpu").setEntityId("vm-x").build(),
+            bad,
+            "entity_id"));
+    c.add(
+        new Case(
+            "locate unknown vm",
+            "LocateEntity",
+            LocateEntityRequest.newBuilder()
+                .setEntityType("Vcpu")
+                .setEntityId("vm-99/vcpu-0")
+                .build(),
+            missing,
+            "vm 99"));
     return c;
   }
 }

@@ -1,0 +1,124 @@
+package org.mmumesh.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.ConfigFactory;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.mmumesh.mesh.MeshCluster;
+import org.mmumesh.mesh.Simulation;
+import org.mmumesh.proto.v1.AccessServiceGrpc;
+import org.mmumesh.proto.v1.ClusterServiceGrpc;
+import org.mmumesh.proto.v1.HostServiceGrpc;
+import org.mmumesh.proto.v1.KsmServiceGrpc;
+import org.mmumesh.proto.v1.RunWorkloadRequest;
+import org.mmumesh.proto.v1.RunWorkloadResponse;
+import org.mmumesh.proto.v1.VmServiceGrpc;
+
+/**
+ * A real single-node mesh with the gateway served in process over it, shared by the end-to-end
+ * tests of one class (starting a cluster takes seconds).
+ */
+final class Mesh implements AutoCloseable {
+  final MeshCluster cluster;
+  final Simulation sim;
+  final GatewayServer server;
+  final ManagedChannel channel;
+
+  Mesh() {
+    cluster = MeshCluster.embeddedSimulation(ConfigFactory.empty());
+    sim = cluster.simulation(0);
+    String name = "mesh-" + UUID.randomUUID();
+    server = GatewayServer.inProcess(name, GatewayMain.services(sim), List.of()).start();
+    channel = InProcessChannelBuilder.forName(name).build();
+  }
+
+  HostServiceGrpc.HostServiceBlockingStub hosts() {
+    return HostServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+  }
+
+  VmServiceGrpc.VmServiceBlockingStub vms() {
+    return VmServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+  }
+
+  KsmServiceGrpc.KsmServiceBlockingStub ksm() {
+    return KsmServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+  }
+
+  ClusterServiceGrpc.ClusterServiceBlockingStub clusterStub() {
+    return ClusterServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+  }
+
+  AccessServiceGrpc.AccessServiceBlockingStub access() {
+    return AccessServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+  }
+
+  /** The status a call fails with (OK when it did not fail). */
+  static Status statusOf(Runnable call) {
+    try {
+      call.run();
+      return Status.OK;
+    } catch (StatusRuntimeException e) {
+      return e.getStatus();
+    }
+  }
+
+  /** A stream's answers, in order: responses, then "completed" or the final Status. */
+  static final class Answers implements StreamObserver<RunWorkloadResponse> {
+    final LinkedBlockingQueue<Object> q = new LinkedBlockingQueue<>();
+
+    @Override
+    public void onNext(RunWorkloadResponse r) {
+      q.add(r);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      q.add(Status.fromThrowable(t));
+    }
+
+    @Override
+    public void onCompleted() {
+      q.add("completed");
+    }
+
+    Object next() throws InterruptedException {
+      Object o = q.poll(60, TimeUnit.SECONDS);
+      assertThat(o).as("an answer within 60 s").isNotNull();
+      return o;
+    }
+  }
+
+  /** Runs {@code batches} on one stream to its end; the responses, then the end marker. */
+  List<Object> runWorkload(List<RunWorkloadRequest> batches) throws InterruptedException {
+    Answers a = new Answers();
+    StreamObserver<RunWorkloadRequest> req = AccessServiceGrpc.newStub(channel).runWorkload(a);
+    for (RunWorkloadRequest b : batches) {
+      req.onNext(b);
+    }
+    req.onCompleted();
+    List<Object> out = new ArrayList<>();
+    while (true) {
+      Object o = a.next();
+      out.add(o);
+      if (!(o instanceof RunWorkloadResponse)) {
+        return out;
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    channel.shutdownNow();
+    server.close();
+    cluster.close();
+  }
+}
