@@ -91,8 +91,8 @@ import org.mmumesh.common.Fingerprint;
  * leases arriving meanwhile are stashed (bounded by {@link Settings#stashCapacity()}; when full,
  * they are answered {@link Rejected} with a reason starting {@code "stash: full"}) and processed in
  * arrival order afterwards. {@link ReleaseLease}, {@link NotifierAck}, {@link NotifierSeq}, {@link
- * GetStats}, {@link CheckInvariants}, {@link ApplyStores}, {@link ReadFrames} and {@link
- * GetKsmCounters} are handled at once. Acknowledgements are counted, not attributed to a
+ * GetStats}, {@link CheckInvariants}, {@link ApplyStores}, {@link ReadFrames}, {@link ReadWord} and
+ * {@link GetKsmCounters} are handled at once. Acknowledgements are counted, not attributed to a
  * subscriber: a subscriber must acknowledge each event exactly once; one that stops is dropped from
  * the subscribers, and a round still waiting for it ends at the timeout.
  *
@@ -330,6 +330,15 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
       implements Command {}
 
   /**
+   * Read-only: the word a load at byte {@code offset} (0 to 4095) of host frame {@code pfn} returns
+   * ({@link org.mmumesh.common.Fingerprint#loadWord}), for a vCPU's traced access. {@code vm} must
+   * exist and {@code pfn} be a live frame. Changes nothing, handled at once, answered {@link
+   * WordRead} or {@link Rejected}.
+   */
+  public record ReadWord(long requestId, int vm, int pfn, int offset, ActorRef<FramesReply> replyTo)
+      implements Command {}
+
+  /**
    * KSM: one ksmd batch of up to {@code pages} pages (0 to {@link #UINT_MAX}) on this host's {@link
    * FrameScanner}. Answered {@link KsmScanned} only after every notifier round the batch started
    * was acknowledged: when {@code handshakePending} is true the merge handshake is then complete
@@ -460,6 +469,10 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
    * @param refused stores the core refused (the frame was free or shared: isolation), not applied
    */
   public record StoresDone(long requestId, int applied, int refused) implements StoresReply {}
+
+  /** The answer to {@link ReadWord}: the frame's content fingerprint and the loaded word. */
+  public record WordRead(long requestId, int pfn, long fingerprint, long value)
+      implements FramesReply {}
 
   /** The answer to {@link ReadFrames}: {@code fingerprints[i]} is gfn {@code gfnStart + i}'s. */
   public record FramesRead(long requestId, int vm, long gfnStart, long[] fingerprints)
@@ -928,6 +941,7 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
         .onMessage(BreakKsm.class, this::onBreakKsm)
         .onMessage(ApplyStores.class, this::onApplyStores)
         .onMessage(ReadFrames.class, this::onReadFrames)
+        .onMessage(ReadWord.class, this::onReadWord)
         .onMessage(KsmScan.class, this::onKsmScan)
         .onMessage(KsmSetRun.class, this::onKsmSetRun)
         .onMessage(KsmMadvise.class, this::onKsmMadvise)
@@ -1288,6 +1302,35 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
       fps[i] = pfn < 0 ? Fingerprint.ZERO : core.frameFingerprint(pfn);
     }
     m.replyTo().tell(new FramesRead(m.requestId(), m.vm(), m.gfnStart(), fps));
+    return this;
+  }
+
+  private Behavior<Command> onReadWord(ReadWord m) {
+    String bad = null;
+    if (!core.hasVm(m.vm())) {
+      bad = badVm(m.vm());
+    } else if (m.offset() < 0 || m.offset() >= Fingerprint.PAGE_BYTES) {
+      bad =
+          "offset: "
+              + m.offset()
+              + " is out of range; allowed 0 to "
+              + (Fingerprint.PAGE_BYTES - 1);
+    }
+    long fp = 0;
+    if (bad == null) {
+      try {
+        fp = core.frameFingerprint(m.pfn());
+      } catch (IllegalArgumentException e) {
+        bad = e.getMessage();
+      }
+    }
+    if (bad != null) {
+      count(ShellCounter.REJECTED);
+      m.replyTo().tell(new Rejected(m.requestId(), bad));
+      return this;
+    }
+    m.replyTo()
+        .tell(new WordRead(m.requestId(), m.pfn(), fp, Fingerprint.loadWord(fp, m.offset())));
     return this;
   }
 

@@ -377,7 +377,9 @@ public final class PageFrames {
       if (v.mm.isProtRead(hva)) {
         return PfnResult.error(PfnStatus.FAULT, seq);
       }
-      return new PfnResult(PfnStatus.OK, handleWriteFault(vm, v, hva), true, seq);
+      long breaksBefore = cowBreaks;
+      int pfn = handleWriteFault(vm, v, hva);
+      return new PfnResult(PfnStatus.OK, pfn, true, seq, cowBreaks != breaksBefore);
     }
     int pte = v.mm.get(hva);
     if (pte == HostMm.NONE) {

@@ -75,6 +75,8 @@ class PageFrameSerializationTest {
                 kit.<PageFrame.StoresReply>createTestProbe().getRef()),
             new PageFrame.ReadFrames(
                 12, 3, 0x100, 64, kit.<PageFrame.FramesReply>createTestProbe().getRef()),
+            new PageFrame.ReadWord(
+                18, 3, 12, 4088, kit.<PageFrame.FramesReply>createTestProbe().getRef()),
             new PageFrame.GetStats(stats.getRef()),
             new PageFrame.CheckInvariants(inv.getRef()),
             new PageFrame.KsmScan(13, 4294967295L, ksmd.getRef()),
@@ -112,6 +114,8 @@ class PageFrameSerializationTest {
             new PageFrame.StoresDone(10, 2, 1),
             new PageFrame.FramesRead(11, 3, 0x100, new long[] {Long.MIN_VALUE, 0, 42}),
             new PageFrame.NotifierSeqIs(3, 18),
+            new PageFrame.WordRead(18, 12, Long.MIN_VALUE, -1L),
+            new PageFrame.PfnAnswered(6, new PfnResult(PfnStatus.OK, 78, true, 10, true), 6),
             new PageFrame.Rejected(8, "vcpu: 5000 is out of range; allowed 0 to 4095"),
             new PageFrame.Failed(9, "GfnToPfnProt: java.lang.IllegalStateException: x"),
             new PageFrame.StatsReply(counters, leases),

@@ -142,6 +142,43 @@ class PageFrameStoresTest {
   }
 
   @Test
+  void readWord_returnsTheLoadedWordOfAFrame_andRejectsBadInputNamingTheField() {
+    int p = writablePfn(0x109);
+    pf.tell(
+        new PageFrame.ApplyStores(
+            20, 0, 0, new int[] {p}, new int[] {8}, new long[] {77}, stores.getRef()));
+    stores.expectMessage(new PageFrame.StoresDone(20, 1, 0));
+    long fp = Fingerprint.mix(Fingerprint.ZERO, 8, 77);
+    pf.tell(new PageFrame.ReadWord(21, 0, p, 8, frames.getRef()));
+    frames.expectMessage(new PageFrame.WordRead(21, p, fp, Fingerprint.loadWord(fp, 8)));
+    pf.tell(new PageFrame.ReadWord(22, 0, p, 4096, frames.getRef()));
+    assertThat(frames.expectMessageClass(PageFrame.Rejected.class).reason())
+        .isEqualTo("offset: 4096 is out of range; allowed 0 to 4095");
+    pf.tell(new PageFrame.ReadWord(23, 9, p, 0, frames.getRef()));
+    assertThat(frames.expectMessageClass(PageFrame.Rejected.class).reason())
+        .startsWith("vm: 9 does not exist");
+    pf.tell(new PageFrame.ReadWord(24, 0, 1 << 30, 0, frames.getRef()));
+    assertThat(frames.expectMessageClass(PageFrame.Rejected.class).reason()).startsWith("pfn");
+  }
+
+  @Test
+  void writeFaultOnTheZeroPage_reportsTheCowBreak_aSecondOneDoesNot() {
+    pf.tell(new PageFrame.GfnToPfnProt(nextId++, 0, 0, 0x10A, false, pfn.getRef()));
+    PageFrame.PfnAnswered z = pfn.expectMessageClass(PageFrame.PfnAnswered.class);
+    pf.tell(new PageFrame.ReleaseLease(0, z.lease()));
+    assertThat(z.result().cow()).isFalse();
+    pf.tell(new PageFrame.GfnToPfnProt(nextId++, 0, 0, 0x10A, true, pfn.getRef()));
+    PageFrame.PfnAnswered w = pfn.expectMessageClass(PageFrame.PfnAnswered.class);
+    pf.tell(new PageFrame.ReleaseLease(0, w.lease()));
+    assertThat(w.result().cow()).isTrue();
+    assertThat(w.result().pfn()).isNotEqualTo(PageFrames.ZERO_PFN);
+    pf.tell(new PageFrame.GfnToPfnProt(nextId++, 0, 0, 0x10A, true, pfn.getRef()));
+    PageFrame.PfnAnswered again = pfn.expectMessageClass(PageFrame.PfnAnswered.class);
+    pf.tell(new PageFrame.ReleaseLease(0, again.lease()));
+    assertThat(again.result().cow()).isFalse();
+  }
+
+  @Test
   void badApplyStoresAndReadFrames_areRejectedNamingTheField_andChangeNothing() {
     int p = writablePfn(0x120);
     pf.tell(

@@ -52,6 +52,7 @@ import org.mmumesh.pageframe.PageFrame;
  *   Idle|Running|AwaitingFault --Pause (at the next access boundary)--&gt; Paused --Resume--&gt; Running
  *   any but Halted --Halt (at the next access boundary)--&gt; Halted
  *   Idle|Paused --SetState--&gt; Running --StateSet or Rejected--&gt; Idle|Paused (as before)
+ *   Idle --TraceAccess--&gt; Running --AccessTraced--&gt; Idle
  * </pre>
  *
  * {@code Starting} waits for the vCPU's translation mode ({@link GuestMmu.GetMode}): the TLB tag
@@ -75,6 +76,20 @@ import org.mmumesh.pageframe.PageFrame;
  * FlushVcpu that times out leaves KVM_REQ_TLB_FLUSH pending, so the next guest entry flushes. A
  * repeated request id of the change in progress joins it; of the last completed one is answered
  * from memory; a failed change is not remembered (re-applying the same changes is harmless).
+ *
+ * <h2>A traced access ({@link TraceAccess})</h2>
+ *
+ * One access with the full trace of what happened ({@link AccessTrace}, for the gateway's {@code
+ * Access} RPC), legal in Idle only: a paused vCPU is stopped by its client and a vCPU with batches
+ * is running a workload, so both are rejected (the API's FAILED_PRECONDITION). The vCPU reads the
+ * guest R/C of the address ({@link GuestMmu.ReadRc}), enters the guest, runs the access as a
+ * one-access batch through the very same path as every access with an {@link AccessRecorder}
+ * attached (the recorder field is null otherwise: one null check per step), waits until its store
+ * (if any) is applied, reads R/C again, reads the loaded word of a completed load or fetch ({@link
+ * PageFrame.ReadWord}), and answers {@link AccessTraced}. The traced access counts in the counters
+ * like any other. Batches received meanwhile are queued and run afterwards. A repeated request id
+ * joins the trace in progress or is answered from memory (the last one). A step that times out
+ * leaves its part of the trace unset (R/C null, value 0) rather than failing the trace.
  *
  * <h2>An access (as {@code SequentialEngine.access})</h2>
  *
@@ -271,6 +286,14 @@ public final class Vcpu {
    */
   public record StoresApplied(long requestId, int applied, int refused) implements Command {}
 
+  /**
+   * Run one access with the full trace of what happened: legal in Idle; answered {@link
+   * AccessTraced} (also when the access failed: the trace says why) or {@link Rejected} (the state
+   * or a bad op). See the class comment.
+   */
+  public record TraceAccess(long requestId, AccessOp op, ActorRef<TraceReply> replyTo)
+      implements Command {}
+
   /** What a {@link RunBatch} requester receives. */
   public sealed interface BatchReply extends CborSerializable {}
 
@@ -279,6 +302,12 @@ public final class Vcpu {
 
   /** What a {@link SetState} requester receives. */
   public sealed interface StateReply extends CborSerializable {}
+
+  /** What a {@link TraceAccess} requester receives. */
+  public sealed interface TraceReply extends CborSerializable {}
+
+  /** The trace of {@link TraceAccess} {@code requestId}. */
+  public record AccessTraced(long requestId, AccessTrace trace) implements TraceReply {}
 
   /**
    * The changes of {@link SetState} {@code requestId} are applied and this vCPU's TLB and shadow
@@ -306,7 +335,7 @@ public final class Vcpu {
    * state and the states that allow the command. {@code id} is the batch id, or -1.
    */
   public record Rejected(long id, VcpuState state, String reason)
-      implements BatchReply, ControlReply, StateReply {}
+      implements BatchReply, ControlReply, StateReply, TraceReply {}
 
   /** The answer to {@link GetCounters}. */
   public record StatusReport(
@@ -462,6 +491,8 @@ public final class Vcpu {
                 m.replyTo().tell(new Rejected(-1, VcpuState.HALTED, reason));
               } else if (cmd instanceof Halt m) {
                 m.replyTo().tell(new Rejected(-1, VcpuState.HALTED, reason));
+              } else if (cmd instanceof TraceAccess m) {
+                m.replyTo().tell(new Rejected(m.requestId(), VcpuState.HALTED, reason));
               } else if (cmd instanceof SetState m) {
                 m.replyTo().tell(new Rejected(m.requestId(), VcpuState.HALTED, reason));
               } else if (cmd instanceof GetCounters m) {
@@ -488,7 +519,9 @@ public final class Vcpu {
     EXCEPTION,
     RC,
     SET_STATE,
-    STATE_FLUSH
+    STATE_FLUSH,
+    TRACE_RC,
+    TRACE_WORD
   }
 
   private static final Object TICK_TIMER = "tick";
@@ -504,9 +537,41 @@ public final class Vcpu {
     int completed;
     int failed;
 
+    /** The one-access batch of a {@link TraceAccess} (no BatchDone). */
+    final boolean trace;
+
     Batch(long batchId, List<AccessOp> ops, ActorRef<BatchReply> replyTo) {
       this.batchId = batchId;
       this.ops = ops;
+      this.trace = replyTo == null;
+      if (replyTo != null) {
+        replyTos.add(replyTo);
+      }
+    }
+  }
+
+  /** Where a {@link TraceAccess} is. */
+  private enum TracePhase {
+    RC_BEFORE,
+    EXECUTING,
+    STORES,
+    RC_AFTER,
+    WORD
+  }
+
+  /** A {@link TraceAccess} in progress. */
+  private static final class TraceOp {
+    final long requestId;
+    final AccessOp op;
+    final List<ActorRef<TraceReply>> replyTos = new ArrayList<>(1);
+    final AccessRecorder rec = new AccessRecorder();
+    final Batch batch;
+    TracePhase phase = TracePhase.RC_BEFORE;
+
+    TraceOp(long requestId, AccessOp op, ActorRef<TraceReply> replyTo) {
+      this.requestId = requestId;
+      this.op = op;
+      this.batch = new Batch(NONE, List.of(op), null);
       replyTos.add(replyTo);
     }
   }
@@ -574,6 +639,15 @@ public final class Vcpu {
   // the SetState in progress (null when none) and the last one completed
   private StateOp stateOp;
   private StateSet lastStateSet;
+
+  // the TraceAccess in progress (null when none), the last one answered, and the recorder of the
+  // access in progress (null unless it is the traced one: the batch path pays one null check)
+  private TraceOp traceOp;
+  private AccessTraced lastTraced;
+  private AccessRecorder rec;
+  private long unmapVpage;
+  private int mapPfn;
+  private long pfnGfn;
 
   // the access in progress (null between accesses)
   private AccessOp op;
@@ -667,6 +741,7 @@ public final class Vcpu {
                 m -> notAllowed(m.replyTo(), "Pause", "IDLE, RUNNING or AWAITING_FAULT"))
             .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
             .onMessage(SetState.class, this::onSetStateNotAllowed)
+            .onMessage(TraceAccess.class, this::onTraceNotAllowed)
             .onMessage(Halt.class, this::onHaltNow));
   }
 
@@ -678,6 +753,7 @@ public final class Vcpu {
             .onMessage(Pause.class, this::onPauseNow)
             .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
             .onMessage(SetState.class, this::onSetState)
+            .onMessage(TraceAccess.class, this::onTraceAccess)
             .onMessage(Halt.class, this::onHaltNow));
   }
 
@@ -689,6 +765,7 @@ public final class Vcpu {
             .onMessage(Pause.class, this::onPauseAtBoundary)
             .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
             .onMessage(SetState.class, this::onSetStateNotAllowed)
+            .onMessage(TraceAccess.class, this::onTraceNotAllowed)
             .onMessage(Halt.class, this::onHaltAtBoundary));
   }
 
@@ -700,6 +777,7 @@ public final class Vcpu {
             .onMessage(Pause.class, this::onPauseAtBoundary)
             .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
             .onMessage(SetState.class, this::onSetStateNotAllowed)
+            .onMessage(TraceAccess.class, this::onTraceNotAllowed)
             .onMessage(Halt.class, this::onHaltAtBoundary));
   }
 
@@ -713,6 +791,7 @@ public final class Vcpu {
                 m -> notAllowed(m.replyTo(), "Pause", "IDLE, RUNNING or AWAITING_FAULT"))
             .onMessage(Resume.class, this::onResume)
             .onMessage(SetState.class, this::onSetState)
+            .onMessage(TraceAccess.class, this::onTraceNotAllowed)
             .onMessage(Halt.class, this::onHaltNow));
   }
 
@@ -728,6 +807,7 @@ public final class Vcpu {
                 m -> notAllowed(m.replyTo(), "Pause", "IDLE, RUNNING or AWAITING_FAULT"))
             .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
             .onMessage(SetState.class, this::onSetStateNotAllowed)
+            .onMessage(TraceAccess.class, this::onTraceNotAllowed)
             .onMessage(Halt.class, m -> notAllowed(m.replyTo(), "Halt", "any state but HALTED")));
   }
 
@@ -810,7 +890,7 @@ public final class Vcpu {
   /** A retry of an outstanding or the last completed batch joins it or is answered again. */
   private boolean joined(RunBatch m) {
     long id = m.batchId();
-    if (cur != null && cur.batchId == id) {
+    if (cur != null && !cur.trace && cur.batchId == id) {
       cur.replyTos.add(m.replyTo());
       return true;
     }
@@ -834,7 +914,7 @@ public final class Vcpu {
   }
 
   private int outstandingBatches() {
-    return queue.size() + (cur != null ? 1 : 0);
+    return queue.size() + (cur != null && !cur.trace ? 1 : 0);
   }
 
   private Behavior<Command> onPauseNow(Pause m) {
@@ -873,12 +953,17 @@ public final class Vcpu {
       clearPending();
     }
     if (storeDone && op != null) {
+      if (rec != null) {
+        rec.completed();
+      }
       cur.completed++;
       cur.pos++;
       op = null;
     }
     afterFlush = null;
     waitingForRoom = false;
+    TraceOp t = traceOp;
+    traceOp = null;
     if (stateOp != null) {
       for (ActorRef<StateReply> r : stateOp.replyTos) {
         r.tell(new Rejected(stateOp.requestId, VcpuState.HALTED, "SetState: the vCPU halted"));
@@ -901,6 +986,11 @@ public final class Vcpu {
       finishBatch();
     }
     storesBarrier();
+    if (t != null) {
+      rec = null;
+      t.rec.failed("halted during the traced access");
+      answerTrace(t);
+    }
     Behavior<Command> b = become(VcpuState.HALTED);
     for (ActorRef<ControlReply> r : pauseWaiters) {
       r.tell(new Rejected(-1, VcpuState.HALTED, "Pause: the vCPU halted first"));
@@ -972,6 +1062,109 @@ public final class Vcpu {
       return Behaviors.same();
     }
     return notAllowed(m.replyTo(), m.requestId(), "SetState", "IDLE or PAUSED");
+  }
+
+  // ---- TraceAccess ----------------------------------------------------------------------------
+
+  /** Idle --TraceAccess--&gt; Running: read R/C, then run the access with the recorder. */
+  private Behavior<Command> onTraceAccess(TraceAccess m) {
+    if (lastTraced != null && lastTraced.requestId() == m.requestId()) {
+      m.replyTo().tell(lastTraced);
+      return Behaviors.same();
+    }
+    AccessOp a = m.op();
+    if (a == null || a.kind() == null) {
+      m.replyTo()
+          .tell(
+              new Rejected(
+                  m.requestId(),
+                  state,
+                  "op: " + a + " has no kind; allowed LOAD, STORE or IFETCH"));
+      return Behaviors.same();
+    }
+    traceOp = new TraceOp(m.requestId(), a, m.replyTo());
+    long ea = a.ea();
+    send(Kind.TRACE_RC, guest, id -> new GuestMmu.ReadRc(id, vcpu, ea, answers.narrow()));
+    return become(VcpuState.RUNNING);
+  }
+
+  /** TraceAccess outside Idle: a retry of the one in progress joins it, else rejected. */
+  private Behavior<Command> onTraceNotAllowed(TraceAccess m) {
+    if (traceOp != null && traceOp.requestId == m.requestId()) {
+      traceOp.replyTos.add(m.replyTo());
+      return Behaviors.same();
+    }
+    if (lastTraced != null && lastTraced.requestId() == m.requestId()) {
+      m.replyTo().tell(lastTraced);
+      return Behaviors.same();
+    }
+    return notAllowed(m.replyTo(), m.requestId(), "TraceAccess", "IDLE");
+  }
+
+  /** R/C before (then run the access) or after (then read the loaded word); null: timed out. */
+  private Behavior<Command> onTraceRc(Object r) {
+    AccessTrace.Rc rc = null;
+    if (r instanceof GuestMmu.RcOf o) {
+      rc = new AccessTrace.Rc(o.r(), o.c());
+    } else if (r != null && !(r instanceof GuestMmu.Rejected)) {
+      ctx.getLog().warn("vm {} vcpu {}: traced R/C not read: {}", vm, vcpu, refusal(r));
+    }
+    TraceOp t = traceOp;
+    if (t.phase == TracePhase.RC_BEFORE) {
+      t.rec.rcBefore(rc);
+      t.phase = TracePhase.EXECUTING;
+      rec = t.rec;
+      cur = t.batch;
+      return enterGuest(this::runLoop);
+    }
+    t.rec.rcAfter(rc);
+    if (t.rec.isCompleted() && t.op.kind() != Access.STORE && t.rec.hostPfn() >= 0) {
+      t.phase = TracePhase.WORD;
+      int pfn = (int) t.rec.hostPfn();
+      int offset = (int) (t.op.ea() & 0xFFF);
+      send(
+          Kind.TRACE_WORD,
+          frames,
+          id -> new PageFrame.ReadWord(id, vm, pfn, offset, answers.narrow()));
+      return Behaviors.same();
+    }
+    return traceDone();
+  }
+
+  /** The traced access and its store are done: read R/C after it. */
+  private void traceStoresApplied() {
+    TraceOp t = traceOp;
+    if (t == null) {
+      return; // halted meanwhile: already answered
+    }
+    t.phase = TracePhase.RC_AFTER;
+    long ea = t.op.ea();
+    send(Kind.TRACE_RC, guest, id -> new GuestMmu.ReadRc(id, vcpu, ea, answers.narrow()));
+  }
+
+  private Behavior<Command> onTraceWord(Object r) {
+    if (r instanceof PageFrame.WordRead w) {
+      traceOp.rec.loadedValue(w.value());
+    } else if (r != null) {
+      ctx.getLog().warn("vm {} vcpu {}: traced load value not read: {}", vm, vcpu, refusal(r));
+    }
+    return traceDone();
+  }
+
+  /** Answers the trace; Running --AccessTraced--&gt; Idle (or on with what was queued). */
+  private Behavior<Command> traceDone() {
+    TraceOp t = traceOp;
+    traceOp = null;
+    answerTrace(t);
+    return runLoop();
+  }
+
+  private void answerTrace(TraceOp t) {
+    AccessTraced reply = new AccessTraced(t.requestId, t.rec.build());
+    lastTraced = reply;
+    for (ActorRef<TraceReply> r : t.replyTos) {
+      r.tell(reply);
+    }
   }
 
   /**
@@ -1052,6 +1245,9 @@ public final class Vcpu {
    */
   private Behavior<Command> runLoop() {
     while (true) {
+      if (traceOp != null && traceOp.phase.compareTo(TracePhase.EXECUTING) > 0) {
+        return become(VcpuState.RUNNING); // the traced access's last reads are in flight
+      }
       if (!haltWaiters.isEmpty()) {
         return haltNow();
       }
@@ -1096,11 +1292,17 @@ public final class Vcpu {
       int i = tlb.lookup(t, knownEpoch);
       if (i >= 0 && permits(tlb.prot(i), a.kind())) {
         stats.tlbHits++;
+        if (rec != null) {
+          rec.tlbHit(tlb.pfn(i));
+        }
         store(a, tlb.pfn(i));
         if (a.kind() == Access.STORE && (tlb.prot(i) & CBitWatch.PROT_WATCH_C) != 0) {
           op = a;
           tag = t;
           return readC();
+        }
+        if (rec != null) {
+          rec.completed();
         }
         cur.completed++;
         cur.pos++;
@@ -1151,6 +1353,9 @@ public final class Vcpu {
   }
 
   private Behavior<Command> accessCompleted() {
+    if (rec != null) {
+      rec.completed();
+    }
     cur.completed++;
     cur.pos++;
     op = null;
@@ -1163,6 +1368,9 @@ public final class Vcpu {
   }
 
   private void failCurrent(String cause) {
+    if (rec != null) {
+      rec.failed(cause);
+    }
     recordFailure(op, cause);
     cur.pos++;
     op = null;
@@ -1181,6 +1389,10 @@ public final class Vcpu {
   private void finishBatch() {
     Batch b = cur;
     cur = null;
+    if (b.trace && traceOp != null) {
+      rec = null;
+      traceOp.phase = TracePhase.STORES;
+    }
     long seq = storesBarrier();
     if (seq == 0) {
       sendDone(b);
@@ -1191,6 +1403,10 @@ public final class Vcpu {
 
   /** BatchDone with the counters as they are now (its store flush counted). */
   private void sendDone(Batch b) {
+    if (b.trace) {
+      traceStoresApplied();
+      return;
+    }
     BatchDone done =
         new BatchDone(b.batchId, b.completed, b.failed, List.copyOf(b.failures), stats.snapshot());
     lastDone = done;
@@ -1226,6 +1442,9 @@ public final class Vcpu {
       stats.protfaultExits++;
     }
     xlateCAfter = false;
+    if (rec != null) {
+      rec.fault(f);
+    }
     return step(() -> handler.onFault(f, cpu));
   }
 
@@ -1250,18 +1469,21 @@ public final class Vcpu {
           guest,
           id -> new GuestMmu.Xlate(id, vcpu, x.ea(), x.access(), x.relocated(), answers.narrow()));
     } else if (s instanceof FaultStep.GfnToPfn g) {
+      pfnGfn = g.gfn();
       send(
           Kind.PFN,
           frames,
           id ->
               new PageFrame.GfnToPfnProt(id, vm, vcpu, g.gfn(), g.writeFault(), answers.narrow()));
     } else if (s instanceof FaultStep.UnmapPage u) {
+      unmapVpage = u.pte().vpage();
       send(
           Kind.UNMAP,
           host,
           id -> new HostMmu.UnmapPage(id, vcpu, u.pte(), u.vsid64k(), answers.narrow()));
     } else if (s instanceof FaultStep.MapPage m) {
       mapEa = m.pte().eaddr();
+      mapPfn = m.pfn();
       send(
           Kind.MAP,
           host,
@@ -1288,10 +1510,16 @@ public final class Vcpu {
         case RAW -> stats.reflectedRaw++;
       }
       releaseLease();
+      if (rec != null) {
+        rec.reflected(r);
+      }
       // the guest is entered (a pending flush processed) before its kernel takes the interrupt
       return enterGuest(() -> reflect(r));
-    } else if (s instanceof FaultStep.MmioExit) {
+    } else if (s instanceof FaultStep.MmioExit mmio) {
       releaseLease();
+      if (rec != null) {
+        rec.mmio(mmio.paddr());
+      }
       stats.mmioExits++;
       return enterGuest(this::accessCompleted);
     } else if (s instanceof FaultStep.Resume res) {
@@ -1446,6 +1674,8 @@ public final class Vcpu {
         pendingFlush = true; // the guest state is set; the host flush happens at the next entry
         yield stateSet();
       }
+      case TRACE_RC -> onTraceRc(null); // that part of the trace stays unset
+      case TRACE_WORD -> onTraceWord(null);
       case FLUSH -> {
         Supplier<Behavior<Command>> next = afterFlush;
         afterFlush = null;
@@ -1484,6 +1714,8 @@ public final class Vcpu {
       case RC -> onRcRead(r);
       case SET_STATE -> onVcpuStateSet(r);
       case STATE_FLUSH -> onStateFlushed(r);
+      case TRACE_RC -> onTraceRc(r);
+      case TRACE_WORD -> onTraceWord(r);
     };
   }
 
@@ -1524,6 +1756,8 @@ public final class Vcpu {
     } else if (r instanceof HostMmu.Failed m) {
       return m.requestId();
     } else if (r instanceof PageFrame.PfnAnswered m) {
+      return m.requestId();
+    } else if (r instanceof PageFrame.WordRead m) {
       return m.requestId();
     } else if (r instanceof PageFrame.Rejected m) {
       return m.requestId();
@@ -1604,6 +1838,9 @@ public final class Vcpu {
                   | (l.protection().isExecutable() ? Tlb.PROT_EXEC : 0));
       tlb.fill(tag, knownEpoch, l.slot(), l.pfn(), prot);
       stats.htabHits++;
+      if (rec != null) {
+        rec.hostHpteHit(l.pfn());
+      }
       store(op, l.pfn());
       if (kind == Access.STORE && (prot & CBitWatch.PROT_WATCH_C) != 0) {
         return readC();
@@ -1668,6 +1905,9 @@ public final class Vcpu {
     }
     cacheGvsid(op.ea() >>> 28, t.gvsid());
     xlateCAfter = t.result() != null && t.result().cAfter();
+    if (rec != null) {
+      rec.xlate(t.result());
+    }
     if (t.result() != null && t.result().setC() && op.kind() != Access.STORE) {
       stats.spuriousC++;
     }
@@ -1679,6 +1919,9 @@ public final class Vcpu {
       return abortFault(refusal(r));
     }
     lease = p.lease();
+    if (rec != null) {
+      rec.gfnToPfn(pfnGfn, p.result());
+    }
     return step(() -> handler.onPfn(p.result()));
   }
 
@@ -1688,6 +1931,9 @@ public final class Vcpu {
     }
     stats.unmaps++;
     noteEpoch(u.epoch());
+    if (rec != null) {
+      rec.unmapped(unmapVpage);
+    }
     return step(handler::onUnmapped);
   }
 
@@ -1696,6 +1942,9 @@ public final class Vcpu {
       return abortFault(refusal(r));
     }
     noteEpoch(m.epoch());
+    if (rec != null) {
+      rec.mapped(mapPfn, m.installed(), m.readOnly());
+    }
     if (m.installed()) {
       if (m.readOnly()) {
         stats.hostMapsRo++;

@@ -22,6 +22,7 @@ import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.guestmmu.GuestMmu;
 import org.mmumesh.guestmmu.VcpuStateChange;
+import org.mmumesh.guestmmu.XlateStatus;
 import org.mmumesh.hostmmu.HostMmu;
 import org.mmumesh.hostmmu.ShadowDump;
 import org.mmumesh.pageframe.PageFrame;
@@ -605,5 +606,131 @@ class ActorFlowsTest {
     assertThat(r.state()).isEqualTo(Vcpu.VcpuState.IDLE);
     assertThat(r.reason()).startsWith("guest MMU rejected: changes[0] mtsrin: the guest is 64-bit");
     assertThat(m.hostBarrier(0)).noneMatch(c -> c instanceof HostMmu.FlushVcpu);
+  }
+
+  // ---- 10. TraceAccess (issue 5) --------------------------------------------------------------
+
+  private AccessTrace trace(FlowMesh m, long id, Vcpu.AccessOp op) {
+    TestProbe<Vcpu.TraceReply> r = kit.createTestProbe();
+    m.vm(0).vcpu.tell(new Vcpu.TraceAccess(id, op, r.getRef()));
+    Vcpu.AccessTraced t = r.expectMessageClass(Vcpu.AccessTraced.class);
+    assertThat(t.requestId()).isEqualTo(id);
+    return t.trace();
+  }
+
+  @Test
+  void traceAccess_firstTouchLoad_segmentAndNotFoundReflections_thenTheMap_thenATlbHit() {
+    FlowMesh m = mesh(Policy.STRICT, 1, 2);
+    m.populate(0, 5, A);
+    long ea = ea(5, 0x20);
+    AccessTrace t = trace(m, 1, load(ea));
+
+    assertThat(t.completed()).isTrue();
+    assertThat(t.failure()).isNull();
+    assertThat(t.tlbHit()).isFalse();
+    assertThat(t.hostHpteHit()).isFalse(); // exits were taken
+    assertThat(t.faults())
+        .extracting(AccessTrace.FaultTrace::kind)
+        .containsOnly(AccessTrace.FaultKind.NOHPTE)
+        .hasSize(3);
+    AccessTrace.FaultTrace seg = t.faults().get(0);
+    assertThat(seg.xlate().status()).isEqualTo(XlateStatus.EINVAL);
+    assertThat(seg.reflected())
+        .isEqualTo(new AccessTrace.ReflectTrace(FaultBits.VEC_DSEG, ea, 0, 0, "segment"));
+    AccessTrace.FaultTrace nf = t.faults().get(1);
+    assertThat(nf.xlate().status()).isEqualTo(XlateStatus.ENOENT);
+    assertThat(nf.reflected())
+        .isEqualTo(
+            new AccessTrace.ReflectTrace(
+                FaultBits.VEC_DSI, ea, FaultBits.DSISR_NOHPTE, 0, "not_found"));
+    assertThat(nf.gfnToPfn()).isNull();
+    assertThat(nf.map()).isNull();
+    AccessTrace.FaultTrace map = t.faults().get(2);
+    assertThat(map.xlate().status()).isEqualTo(XlateStatus.OK);
+    assertThat(map.xlate().guestRealAddr()).isEqualTo((5L << 12) | 0x20);
+    assertThat(map.xlate().mayRead()).isTrue();
+    assertThat(map.xlate().pageSizeBytes()).isEqualTo(4096);
+    assertThat(map.reflected()).isNull();
+    assertThat(map.unmappedVpage()).isNull(); // NOHPTE: nothing to flush first
+    assertThat(map.gfnToPfn().guestFrame()).isEqualTo(5);
+    assertThat(map.gfnToPfn().mmio()).isFalse();
+    assertThat(map.gfnToPfn().cow()).isFalse();
+    long pfn = map.gfnToPfn().hostPfn();
+    // strict: read-only until the guest C bit is set
+    assertThat(map.map()).isEqualTo(new AccessTrace.MapTrace(pfn, false, false));
+    assertThat(t.hostPfn()).isEqualTo(pfn);
+    assertThat(t.guestRealAddr()).isEqualTo((5L << 12) | 0x20);
+    assertThat(t.loadedValue()).isEqualTo(Fingerprint.loadWord(A, 0x20));
+    assertThat(t.rcBefore()).isNull(); // no guest HPTE before the demand map
+    assertThat(t.rcAfter()).isEqualTo(new AccessTrace.Rc(true, false));
+    assertThat(m.status(0).state()).isEqualTo(Vcpu.VcpuState.IDLE);
+    assertThat(m.leasesHeld(0)).isZero();
+
+    AccessTrace hit = trace(m, 2, load(ea(5, 0x28)));
+    assertThat(hit.tlbHit()).isTrue();
+    assertThat(hit.completed()).isTrue();
+    assertThat(hit.faults()).isEmpty();
+    assertThat(hit.hostPfn()).isEqualTo(pfn);
+    assertThat(hit.guestRealAddr()).isEqualTo(-1); // a hit does not know the guest-real address
+    assertThat(hit.loadedValue()).isEqualTo(Fingerprint.loadWord(A, 0x28));
+    assertThat(hit.rcBefore()).isEqualTo(new AccessTrace.Rc(true, false));
+    assertThat(hit.rcAfter()).isEqualTo(new AccessTrace.Rc(true, false));
+    // the same request id again: answered from memory, nothing re-run
+    long accesses = m.status(0).counters().accesses();
+    assertThat(trace(m, 2, load(ea(5, 0x28)))).isEqualTo(hit);
+    assertThat(m.status(0).counters().accesses()).isEqualTo(accesses);
+  }
+
+  @Test
+  void traceAccess_storeOnAReadOnlyZeroPage_protfaultUnmapCowMapWritable_andAnMmioLoad() {
+    FlowMesh m = mesh(Policy.STRICT, 1, 2);
+    m.run(0, load(ea(7, 0))); // the zero page, mapped read-only
+    AccessTrace st = trace(m, 1, store(ea(7, 0x30), 9));
+
+    assertThat(st.completed()).isTrue();
+    AccessTrace.FaultTrace pf = st.faults().get(0);
+    assertThat(pf.kind()).isEqualTo(AccessTrace.FaultKind.PROTFAULT);
+    assertThat(pf.xlate().status()).isEqualTo(XlateStatus.OK);
+    assertThat(pf.xlate().mayWrite()).isTrue();
+    assertThat(pf.unmappedVpage()).isEqualTo(pf.xlate().vpage());
+    assertThat(pf.gfnToPfn().writable()).isTrue();
+    assertThat(pf.gfnToPfn().cow()).isTrue(); // the zero page was copied
+    long copy = pf.gfnToPfn().hostPfn();
+    assertThat(copy).isNotEqualTo(PageFrames.ZERO_PFN);
+    // strict: the COW's own invalidation moved the notifier sequence: the guard refuses the map
+    // and the vCPU re-faults (NOHPTE), then maps the copy writable
+    assertThat(pf.map()).isEqualTo(new AccessTrace.MapTrace(copy, false, true));
+    AccessTrace.FaultTrace again = st.faults().get(1);
+    assertThat(again.kind()).isEqualTo(AccessTrace.FaultKind.NOHPTE);
+    assertThat(again.gfnToPfn().cow()).isFalse();
+    assertThat(again.gfnToPfn().notifierSeq()).isGreaterThan(pf.gfnToPfn().notifierSeq());
+    assertThat(again.map()).isEqualTo(new AccessTrace.MapTrace(copy, true, false));
+    assertThat(st.faults()).hasSize(2);
+    assertThat(st.hostPfn()).isEqualTo(copy);
+    assertThat(st.loadedValue()).isZero(); // a store loads nothing
+    assertThat(st.rcBefore()).isEqualTo(new AccessTrace.Rc(true, false));
+    assertThat(st.rcAfter()).isEqualTo(new AccessTrace.Rc(true, true));
+    // the store reached the frame before the trace was answered
+    assertThat(m.readFrame(0, 7)).isEqualTo(Fingerprint.mix(Fingerprint.ZERO, 0x30, 9));
+
+    long gfn = FlowMesh.MEMORY_PAGES + 0x40; // outside every memslot
+    long ea = ea(FlowMesh.PAGES + 3, 0x10);
+    TestProbe<GuestMmu.EnterReply> entered = kit.createTestProbe();
+    m.vm(0).guest.tell(new GuestMmu.EnterHpte(m.nextId(), 0, ea, gfn, 2, entered.getRef()));
+    entered.expectMessageClass(GuestMmu.HpteEntered.class);
+    AccessTrace mmio = trace(m, 2, load(ea));
+    assertThat(mmio.completed()).isTrue();
+    assertThat(mmio.faults()).hasSize(1);
+    AccessTrace.FaultTrace f = mmio.faults().get(0);
+    assertThat(f.kind()).isEqualTo(AccessTrace.FaultKind.NOHPTE);
+    assertThat(f.gfnToPfn().mmio()).isTrue();
+    assertThat(f.gfnToPfn().hostPfn()).isEqualTo(-1);
+    assertThat(f.map()).isNull();
+    assertThat(f.mmioAddr()).isEqualTo((gfn << 12) | 0x10);
+    assertThat(mmio.guestRealAddr()).isEqualTo((gfn << 12) | 0x10);
+    assertThat(mmio.hostPfn()).isEqualTo(-1);
+    assertThat(mmio.loadedValue()).isZero();
+    assertThat(mmio.rcAfter()).isEqualTo(new AccessTrace.Rc(true, false));
+    assertThat(m.leasesHeld(0)).isZero();
   }
 }

@@ -15,6 +15,7 @@ import org.mmumesh.common.Access;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.guestmmu.VcpuStateChange;
+import org.mmumesh.guestmmu.XlateStatus;
 
 /** Every command and reply of the Vcpu protocol round-trips through Jackson CBOR. */
 class VcpuSerializationTest {
@@ -50,6 +51,7 @@ class VcpuSerializationTest {
     TestProbe<Vcpu.ControlReply> control = kit.createTestProbe();
     TestProbe<Vcpu.StatusReport> status = kit.createTestProbe();
     TestProbe<Vcpu.StateReply> stateReply = kit.createTestProbe();
+    TestProbe<Vcpu.TraceReply> traceReply = kit.createTestProbe();
     List<Object> all =
         List.of(
             new Vcpu.RunBatch(
@@ -73,6 +75,43 @@ class VcpuSerializationTest {
                     new VcpuStateChange.SetMsr(true, false, true)),
                 stateReply.getRef()),
             new Vcpu.StateSet(9, 5),
+            new Vcpu.TraceAccess(10, new Vcpu.AccessOp(Access.STORE, -2L, 7), traceReply.getRef()),
+            new Vcpu.AccessTraced(
+                10,
+                new AccessTrace(
+                    false,
+                    false,
+                    List.of(
+                        new AccessTrace.FaultTrace(
+                            AccessTrace.FaultKind.PROTFAULT,
+                            new AccessTrace.XlateTrace(
+                                XlateStatus.OK, 0x5020, 0x1100_0005L, true, true, false, 4096),
+                            new AccessTrace.GfnToPfnTrace(5, 9, true, false, true, 3),
+                            0x1100_0005L,
+                            new AccessTrace.MapTrace(9, false, true),
+                            null,
+                            null),
+                        new AccessTrace.FaultTrace(
+                            AccessTrace.FaultKind.NOHPTE,
+                            new AccessTrace.XlateTrace(
+                                XlateStatus.ENOENT, 0, 0, false, false, false, 0),
+                            null,
+                            null,
+                            null,
+                            new AccessTrace.ReflectTrace(0x300, -2L, 0x4000_0000L, 0, "not_found"),
+                            null),
+                        new AccessTrace.FaultTrace(
+                            AccessTrace.FaultKind.NOEXEC, null, null, null, null, null, 0xC0010L)),
+                    true,
+                    null,
+                    0x5020,
+                    9,
+                    Long.MIN_VALUE,
+                    new AccessTrace.Rc(true, false),
+                    null)),
+            new Vcpu.AccessTraced(
+                11,
+                new AccessTrace(true, false, List.of(), false, "halted", -1, -1, 0, null, null)),
             new Vcpu.RequestTlbFlush("notifier"),
             new Vcpu.StoresApplied(7, 3, 1),
             new Vcpu.BatchDone(1, 2, 1, List.of("vm 0 vcpu 0 LOAD at 0x0: x"), counters()),

@@ -564,6 +564,60 @@ class VcpuTest {
   }
 
   @Test
+  void traceAccess_isLegalInIdleOnly_pausedAndAwaitingFaultAreRejectedNamingTheState() {
+    start();
+    TestProbe<Vcpu.TraceReply> tr = kit.createTestProbe();
+    vcpu.tell(new Vcpu.Pause(control.getRef()));
+    control.expectMessageClass(Vcpu.Acknowledged.class);
+    vcpu.tell(new Vcpu.TraceAccess(70, load(EA), tr.getRef()));
+    Vcpu.Rejected r = tr.expectMessageClass(Vcpu.Rejected.class);
+    assertThat(r.id()).isEqualTo(70);
+    assertThat(r.reason()).isEqualTo("TraceAccess: not allowed in state PAUSED; allowed in IDLE");
+    vcpu.tell(new Vcpu.Resume(control.getRef()));
+    control.expectMessageClass(Vcpu.Acknowledged.class);
+    run(1, load(EA));
+    answerVsid(ESID, GVSID);
+    answerLookup(-1, Lookup.MISS, -1, 1);
+    guest.expectMessageClass(GuestMmu.Xlate.class);
+    vcpu.tell(new Vcpu.TraceAccess(71, load(EA), tr.getRef()));
+    assertThat(tr.expectMessageClass(Vcpu.Rejected.class).state())
+        .isEqualTo(Vcpu.VcpuState.AWAITING_FAULT);
+    vcpu.tell(new Vcpu.TraceAccess(72, new AccessOp(null, EA, 0), tr.getRef()));
+    tr.expectMessageClass(Vcpu.Rejected.class);
+  }
+
+  @Test
+  void traceAccess_inIdle_readsRc_runsTheAccess_readsRcAndTheWord_thenBatchesQueuedMeanwhileRun() {
+    start();
+    TestProbe<Vcpu.TraceReply> tr = kit.createTestProbe();
+    vcpu.tell(new Vcpu.TraceAccess(80, load(EA), tr.getRef()));
+    GuestMmu.ReadRc before = guest.expectMessageClass(GuestMmu.ReadRc.class);
+    assertThat(before.ea()).isEqualTo(EA);
+    run(1, load(EA)); // queued behind the trace
+    before.replyTo().tell(new GuestMmu.RcOf(before.requestId(), true, false));
+    answerVsid(ESID, GVSID);
+    answerLookup(3, Lookup.HIT_RO, 77, 1);
+    GuestMmu.ReadRc after = guest.expectMessageClass(GuestMmu.ReadRc.class);
+    after.replyTo().tell(new GuestMmu.RcOf(after.requestId(), true, false));
+    PageFrame.ReadWord w = frames.expectMessageClass(PageFrame.ReadWord.class);
+    assertThat(w.pfn()).isEqualTo(77);
+    assertThat(w.offset()).isEqualTo((int) (EA & 0xFFF));
+    batches.expectNoMessage(Duration.ofMillis(50)); // the batch waits for the trace
+    w.replyTo().tell(new PageFrame.WordRead(w.requestId(), 77, 5, 1234));
+    AccessTrace t = tr.expectMessageClass(Vcpu.AccessTraced.class).trace();
+    assertThat(t.hostHpteHit()).isTrue();
+    assertThat(t.tlbHit()).isFalse();
+    assertThat(t.completed()).isTrue();
+    assertThat(t.hostPfn()).isEqualTo(77);
+    assertThat(t.loadedValue()).isEqualTo(1234);
+    assertThat(t.rcBefore()).isEqualTo(new AccessTrace.Rc(true, false));
+    Vcpu.BatchDone d = done();
+    assertThat(d.batchId()).isEqualTo(1);
+    assertThat(d.counters().tlbHits()).isEqualTo(1); // the batch hit what the trace filled
+    assertThat(d.counters().accesses()).isEqualTo(2); // the traced access counts
+  }
+
+  @Test
   void requestTlbFlush_sendsFlushVcpuBeforeTheNextGuestEntry() {
     start();
     vcpu.tell(new Vcpu.RequestTlbFlush("notifier, Q8"));
