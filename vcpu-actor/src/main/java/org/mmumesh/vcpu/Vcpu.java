@@ -153,7 +153,9 @@ import org.mmumesh.pageframe.PageFrame;
  * MMU-notifier under Q8: {@code kvm_flush_remote_tlbs}, spec 5.7) or a {@link RequestTlbFlush} sets
  * KVM_REQ_TLB_FLUSH pending: the TLB is already emptied by the shootdown's epoch, the ack goes out
  * as usual, and the vCPU sends {@link HostMmu.FlushVcpu} and waits for its reply before it next
- * enters the guest. <b>Guest entries</b> are exactly the sequential engine's ({@code
+ * enters the guest. A halted vCPU never enters the guest again: at Halt a flush pending or in
+ * flight is sent (Halt is acknowledged after its reply), and a flush requested later is sent at
+ * once. <b>Guest entries</b> are exactly the sequential engine's ({@code
  * SequentialEngine.enterGuest}): the start of a batch (the engine's quantum), Resume, and the end
  * of every exit whatever its outcome: before retrying the access (Resume), before the guest kernel
  * takes a reflected interrupt ({@code HandleException}), after an MMIO exit, and after a fault step
@@ -949,6 +951,10 @@ public final class Vcpu {
   /** Any state --Halt--> Halted: every access not executed fails, the stores are flushed. */
   private Behavior<Command> haltNow() {
     boolean storeDone = pendingKind == Kind.RC; // only its missed-C verdict was outstanding
+    // a KVM_REQ_TLB_FLUSH pending or in flight is not dropped: a halted vCPU never enters the
+    // guest again, so its shadow entries are flushed now (else, under Q8, a writable mapping of a
+    // just-merged KSM frame would stay in the HostMmu for good)
+    boolean flush = pendingFlush || pendingKind == Kind.FLUSH || pendingKind == Kind.STATE_FLUSH;
     if (pendingKind != null) {
       clearPending();
     }
@@ -996,11 +1002,42 @@ public final class Vcpu {
       r.tell(new Rejected(-1, VcpuState.HALTED, "Pause: the vCPU halted first"));
     }
     pauseWaiters.clear();
+    if (flush) {
+      pendingFlush = true;
+      haltedFlush(); // Halt is acknowledged once the flush is done
+    } else {
+      ackHalt();
+    }
+    return b;
+  }
+
+  private void ackHalt() {
     for (ActorRef<ControlReply> r : haltWaiters) {
       r.tell(new Acknowledged("Halt", VcpuState.HALTED));
     }
     haltWaiters.clear();
-    return b;
+  }
+
+  /**
+   * Halted: a pending KVM_REQ_TLB_FLUSH is processed at once ({@link HostMmu.FlushVcpu}), since
+   * there is no next guest entry; one at a time, a request arriving meanwhile is sent after it.
+   */
+  private void haltedFlush() {
+    if (pendingKind != null) {
+      pendingFlush = true; // sent when the one in flight is answered
+      return;
+    }
+    pendingFlush = false;
+    afterFlush = this::haltedFlushDone;
+    send(Kind.FLUSH, host, id -> new HostMmu.FlushVcpu(id, vcpu, answers.narrow()));
+  }
+
+  private Behavior<Command> haltedFlushDone() {
+    ackHalt();
+    if (pendingFlush) {
+      haltedFlush();
+    }
+    return Behaviors.same();
   }
 
   private Behavior<Command> notAllowed(ActorRef<ControlReply> replyTo, String cmd, String allowed) {
@@ -1234,6 +1271,9 @@ public final class Vcpu {
 
   private Behavior<Command> onRequestTlbFlush(RequestTlbFlush m) {
     pendingFlush = true;
+    if (state == VcpuState.HALTED) {
+      haltedFlush(); // no next guest entry
+    }
     return Behaviors.same();
   }
 
@@ -1993,6 +2033,9 @@ public final class Vcpu {
       t.ack().tell(new HostMmu.TlbShootdownAck(vcpu, t.epoch()));
     } else {
       acks.add(new WaitingAck(seq, t.epoch(), t.ack()));
+    }
+    if (t.flushRequested() && state == VcpuState.HALTED) {
+      haltedFlush(); // no next guest entry: flush now, after the ack
     }
     return Behaviors.same();
   }

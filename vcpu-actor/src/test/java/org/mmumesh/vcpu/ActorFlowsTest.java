@@ -569,6 +569,39 @@ class ActorFlowsTest {
     assertThat(later.counters().mmioExits()).isEqualTo(2);
   }
 
+  // ---- 7b. halt in the deferred-flush window (Q8) ---------------------------------------------
+
+  /**
+   * Fixed (Q8): a write-protect's invalidation only requests KVM_REQ_TLB_FLUSH, processed at the
+   * vCPU's next guest entry. A vCPU halted in that window never enters the guest again; the halt
+   * must flush, else the writable mapping of the write-protected (soon merged) frame stays.
+   */
+  @Test
+  void haltInTheDeferredFlushWindow_flushesTheVcpu_noWritableMappingOfTheProtectedFrameSurvives() {
+    FlowMesh m = mesh(Policy.FIXED, 1, 2);
+    long g = 20;
+    m.populate(0, g, A);
+    assertThat(m.run(0, store(ea(g, 0x40), 1)).completed()).isEqualTo(1);
+    List<ShadowDump.ShadowEntry> before = m.shadowOf(0, g);
+    assertThat(before).hasSize(1);
+    assertThat(before.get(0).writable()).isTrue();
+    int k = (int) before.get(0).pfn();
+
+    TestProbe<PageFrame.KsmReply> wp = kit.createTestProbe();
+    long wpId = m.nextId();
+    m.frames.tell(new PageFrame.WriteProtectPage(wpId, 0, g, k, wp.getRef()));
+    assertThat(wp.expectMessageClass(PageFrame.KsmOpDone.class))
+        .isEqualTo(new PageFrame.KsmOpDone(wpId, true));
+    // the window: the flush is deferred to the next guest entry
+    assertThat(m.shadowOf(0, g)).anyMatch(ShadowDump.ShadowEntry::writable);
+
+    TestProbe<Vcpu.ControlReply> halted = kit.createTestProbe();
+    m.vm(0).vcpu.tell(new Vcpu.Halt(halted.getRef()));
+    halted.expectMessage(new Vcpu.Acknowledged("Halt", Vcpu.VcpuState.HALTED));
+    assertThat(only(m.hostBarrier(0), HostMmu.FlushVcpu.class)).hasSize(1);
+    assertNoWritableMappingOf(m.shadow(0), k);
+  }
+
   // ---- 9. SetState (issue 5) ------------------------------------------------------------------
 
   @Test

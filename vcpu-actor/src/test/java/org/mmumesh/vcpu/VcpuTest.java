@@ -618,6 +618,42 @@ class VcpuTest {
   }
 
   @Test
+  void haltWithAPendingFlush_sendsFlushVcpu_andAcksTheHaltAfterIt_laterRequestsFlushAtOnce() {
+    start();
+    TestProbe<HostMmu.TlbShootdownAck> ack = kit.createTestProbe();
+    // a Q8 notifier: KVM_REQ_TLB_FLUSH pending, to be processed at the next guest entry
+    shootdowns.tell(new HostMmu.TlbShootdown(2, ack.getRef(), true));
+    ack.expectMessage(new HostMmu.TlbShootdownAck(0, 2));
+    host.expectNoMessage(Duration.ofMillis(50));
+    vcpu.tell(new Vcpu.Halt(control.getRef()));
+    // there is no next guest entry: the flush is sent now, not dropped
+    HostMmu.FlushVcpu f = host.expectMessageClass(HostMmu.FlushVcpu.class);
+    assertThat(f.vcpu()).isZero();
+    control.expectNoMessage(Duration.ofMillis(50));
+    f.replyTo().tell(new HostMmu.Flushed(f.requestId(), 1, 2));
+    control.expectMessage(new Vcpu.Acknowledged("Halt", Vcpu.VcpuState.HALTED));
+    // halted: a later flush request (shootdown or RequestTlbFlush) is processed at once
+    shootdowns.tell(new HostMmu.TlbShootdown(3, ack.getRef(), true));
+    ack.expectMessage(new HostMmu.TlbShootdownAck(0, 3));
+    HostMmu.FlushVcpu f2 = host.expectMessageClass(HostMmu.FlushVcpu.class);
+    vcpu.tell(new Vcpu.RequestTlbFlush("notifier"));
+    host.expectNoMessage(Duration.ofMillis(50)); // one at a time
+    f2.replyTo().tell(new HostMmu.Flushed(f2.requestId(), 0, 3));
+    HostMmu.FlushVcpu f3 = host.expectMessageClass(HostMmu.FlushVcpu.class);
+    assertThat(f3.requestId()).isNotEqualTo(f2.requestId());
+    f3.replyTo().tell(new HostMmu.Flushed(f3.requestId(), 0, 3));
+    host.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void haltWithoutAPendingFlush_isAcknowledgedAtOnce_withoutFlushVcpu() {
+    start();
+    vcpu.tell(new Vcpu.Halt(control.getRef()));
+    control.expectMessage(new Vcpu.Acknowledged("Halt", Vcpu.VcpuState.HALTED));
+    host.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
   void requestTlbFlush_sendsFlushVcpuBeforeTheNextGuestEntry() {
     start();
     vcpu.tell(new Vcpu.RequestTlbFlush("notifier, Q8"));
