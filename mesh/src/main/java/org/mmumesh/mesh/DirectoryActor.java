@@ -1,5 +1,6 @@
 package org.mmumesh.mesh;
 
+import java.time.Duration;
 import java.util.Objects;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -9,6 +10,10 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+import org.apache.pekko.cluster.sharding.ShardRegion;
+import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.mmumesh.common.CborSerializable;
 
 /**
@@ -46,6 +51,32 @@ public final class DirectoryActor extends AbstractBehavior<DirectoryActor.Comman
   /** The change of {@code requestId} is in this node's directory. */
   public record Done(long requestId) implements CborSerializable {}
 
+  /**
+   * Whether entity {@code entityId} of type {@code entityType} ({@link #ENTITY_TYPES}) runs on this
+   * node (its shard region's state); answered {@link Located}.
+   */
+  public record Locate(
+      long requestId, String entityType, String entityId, ActorRef<Located> replyTo)
+      implements Command {}
+
+  /** The answer to {@link Locate}: {@code shardId} is empty when the entity is not here. */
+  public record Located(long requestId, String nodeAddress, String shardId)
+      implements CborSerializable {}
+
+  /** The entity types {@link Locate} knows, by name. */
+  public static final java.util.Map<String, EntityTypeKey<?>> ENTITY_TYPES =
+      java.util.Map.of(
+          "PageFrame", org.mmumesh.pageframe.PageFrame.ENTITY_KEY,
+          "Ksm", org.mmumesh.ksm.Ksm.ENTITY_KEY,
+          "GuestMmu", org.mmumesh.guestmmu.GuestMmu.ENTITY_KEY,
+          "HostMmu", org.mmumesh.hostmmu.HostMmu.ENTITY_KEY,
+          "Vcpu", org.mmumesh.vcpu.Vcpu.ENTITY_KEY);
+
+  /** This node's shard region state for a {@link Locate}. */
+  private record RegionState(
+      Locate query, ShardRegion.CurrentShardRegionState state, Throwable failure)
+      implements Command, org.apache.pekko.actor.NoSerializationVerificationNeeded {}
+
   private final MeshDirectory directory;
 
   /** The directory actor of the node whose entity factories read {@code directory}. */
@@ -70,6 +101,8 @@ public final class DirectoryActor extends AbstractBehavior<DirectoryActor.Comman
         .onMessage(RemoveHost.class, this::onRemoveHost)
         .onMessage(PutVm.class, this::onPutVm)
         .onMessage(RemoveVm.class, this::onRemoveVm)
+        .onMessage(Locate.class, this::onLocate)
+        .onMessage(RegionState.class, this::onRegionState)
         .build();
   }
 
@@ -89,6 +122,42 @@ public final class DirectoryActor extends AbstractBehavior<DirectoryActor.Comman
     directory.putVm(m.vm());
     m.replyTo().tell(new Done(m.requestId()));
     return this;
+  }
+
+  private Behavior<Command> onLocate(Locate m) {
+    EntityTypeKey<?> key = ENTITY_TYPES.get(m.entityType());
+    if (key == null) {
+      m.replyTo().tell(new Located(m.requestId(), address(), ""));
+      return this;
+    }
+    getContext()
+        .ask(
+            ShardRegion.CurrentShardRegionState.class,
+            ClusterSharding.get(getContext().getSystem()).shardState(),
+            Duration.ofSeconds(5),
+            r -> new GetShardRegionState(key, r),
+            (state, failure) -> new RegionState(m, state, failure));
+    return this;
+  }
+
+  private Behavior<Command> onRegionState(RegionState m) {
+    String shard = "";
+    if (m.state() != null) {
+      for (ShardRegion.ShardState s : m.state().getShards()) {
+        if (s.getEntityIds().contains(m.query().entityId())) {
+          shard = s.shardId();
+        }
+      }
+    }
+    m.query().replyTo().tell(new Located(m.query().requestId(), address(), shard));
+    return this;
+  }
+
+  private String address() {
+    return org.apache.pekko.cluster.typed.Cluster.get(getContext().getSystem())
+        .selfMember()
+        .address()
+        .toString();
   }
 
   private Behavior<Command> onRemoveVm(RemoveVm m) {

@@ -149,6 +149,20 @@ public final class MeshCluster implements AutoCloseable {
    */
   public static MeshCluster start(
       WorkloadSpec spec, EngineConfig cfg, List<? extends Set<String>> nodeRoles) {
+    Objects.requireNonNull(spec, "spec");
+    Objects.requireNonNull(cfg, "cfg");
+    return startNodes(spec, cfg, nodeConfigs(nodeRoles));
+  }
+
+  /**
+   * {@code nodeRoles.size()} nodes as {@link #start}, without a workload: hosts and VMs are created
+   * at run time through {@link #simulation}, registered on every node.
+   */
+  public static MeshCluster startSimulation(List<? extends Set<String>> nodeRoles) {
+    return startNodes(null, null, nodeConfigs(nodeRoles));
+  }
+
+  private static List<Config> nodeConfigs(List<? extends Set<String>> nodeRoles) {
     Objects.requireNonNull(nodeRoles, "nodeRoles");
     if (nodeRoles.isEmpty()) {
       throw new IllegalArgumentException("nodeRoles: empty; allowed: 1 or more nodes");
@@ -182,7 +196,7 @@ public final class MeshCluster implements AutoCloseable {
                       "pekko.cluster.min-nr-of-members",
                       ConfigValueFactory.fromAnyRef(nodeRoles.size()))));
     }
-    return startNodes(spec, cfg, configs);
+    return configs;
   }
 
   private static MeshCluster startNodes(WorkloadSpec spec, EngineConfig cfg, List<Config> configs) {

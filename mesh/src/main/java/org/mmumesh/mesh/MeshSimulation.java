@@ -16,13 +16,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
-import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.cluster.sharding.ShardRegion;
-import org.apache.pekko.cluster.sharding.typed.GetClusterShardingStats;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.mmumesh.engine.SimCosts;
 import org.mmumesh.guestmmu.GuestMmu;
@@ -879,14 +874,12 @@ public final class MeshSimulation implements Simulation {
   public CompletionStage<Location> locate(String type, String id) {
     return guarded(
         () -> {
-          EntityTypeKey<?> key;
           CompletionStage<?> poke;
           try {
             switch (type) {
               case "PageFrame" -> {
                 int h = PageFrame.hostOf(id);
                 host(h);
-                key = PageFrame.ENTITY_KEY;
                 poke =
                     vms.<PageFrame.Command, PageFrame.StatsReply>ask(
                         glue.frames(h), PageFrame.GetStats::new);
@@ -894,13 +887,11 @@ public final class MeshSimulation implements Simulation {
               case "Ksm" -> {
                 int h = Ksm.hostOf(id);
                 host(h);
-                key = Ksm.ENTITY_KEY;
                 poke = ksmCounters(h);
               }
               case "GuestMmu" -> {
                 int v = GuestMmu.vmOf(id);
                 vm(v);
-                key = GuestMmu.ENTITY_KEY;
                 poke =
                     vms.<GuestMmu.Command, GuestMmu.KernelEvents>ask(
                         glue.vm(v).guest(), GuestMmu.GetKernelEvents::new);
@@ -908,7 +899,6 @@ public final class MeshSimulation implements Simulation {
               case "HostMmu" -> {
                 int v = HostMmu.vmOf(id);
                 vm(v);
-                key = HostMmu.ENTITY_KEY;
                 poke =
                     vms.<HostMmu.Command, HostMmu.StatsReply>ask(
                         glue.vm(v).host(), HostMmu.GetStats::new);
@@ -916,7 +906,6 @@ public final class MeshSimulation implements Simulation {
               case "Vcpu" -> {
                 int[] vv = Vcpu.vmAndVcpuOf(id);
                 vcpu(vv[0], vv[1]);
-                key = Vcpu.ENTITY_KEY;
                 poke =
                     vms.<Vcpu.Command, Vcpu.StatusReport>ask(
                         glue.vcpu(vv[0], vv[1]), Vcpu.GetCounters::new);
@@ -931,25 +920,15 @@ public final class MeshSimulation implements Simulation {
           } catch (IllegalArgumentException bad) {
             throw SimulationException.badField("entity_id", bad.getMessage());
           }
-          int shards = system.settings().config().getInt("pekko.cluster.sharding.number-of-shards");
-          String shard = String.valueOf(Math.abs(id.hashCode() % shards));
-          EntityTypeKey<?> k = key;
-          return poke.thenCompose(
-                  x ->
-                      vms.<Object, ShardRegion.ClusterShardingStats>ask(
-                          ClusterSharding.get(system).shardState().unsafeUpcast(),
-                          r -> new GetClusterShardingStats(k, timeout, r)))
+          return poke.thenCompose(x -> vms.locate(type, id))
               .thenApply(
-                  stats -> {
-                    for (Map.Entry<Address, ShardRegion.ShardRegionStats> e :
-                        stats.getRegions().entrySet()) {
-                      if (e.getValue().getStats().containsKey(shard)) {
-                        return new Location(e.getKey().toString(), shard);
-                      }
+                  l -> {
+                    if (l == null) {
+                      throw new SimulationException(
+                          SimulationException.Kind.UNAVAILABLE,
+                          type + " " + id + ": no node reports it running yet; try again");
                     }
-                    throw new SimulationException(
-                        SimulationException.Kind.UNAVAILABLE,
-                        type + " " + id + ": shard " + shard + " is not allocated yet; try again");
+                    return new Location(l.nodeAddress(), l.shardId());
                   });
         });
   }

@@ -109,6 +109,34 @@ final class MeshVms {
                     : CompletableFuture.completedFuture(added.generation()));
   }
 
+  /** Where entity {@code type}/{@code id} runs: every node's answer, the one that has it wins. */
+  CompletionStage<DirectoryActor.Located> locate(String type, String id) {
+    return directories(System.nanoTime() + timeout.toNanos())
+        .thenCompose(
+            refs -> {
+              List<CompletableFuture<DirectoryActor.Located>> all = new ArrayList<>();
+              for (ActorRef<DirectoryActor.Command> d : refs) {
+                long rid = ids.incrementAndGet();
+                all.add(
+                    ask(
+                            d,
+                            (ActorRef<DirectoryActor.Located> r) ->
+                                new DirectoryActor.Locate(rid, type, id, r))
+                        .toCompletableFuture());
+              }
+              return CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]))
+                  .thenApply(
+                      x -> {
+                        for (CompletableFuture<DirectoryActor.Located> f : all) {
+                          if (!f.join().shardId().isEmpty()) {
+                            return f.join();
+                          }
+                        }
+                        return null;
+                      });
+            });
+  }
+
   /**
    * Asks every node's directory actor with {@code message} (a fresh request id each) and completes
    * when all answered.
