@@ -91,4 +91,19 @@ class StatusMapperTest {
   private static Status.Code code(Throwable t) {
     return StatusMapper.toStatus(t).getCode();
   }
+
+  @Test
+  void everySimulationFailureKind_mapsLikeTheGatewayKindOfTheSameName() {
+    for (org.mmumesh.mesh.SimulationException.Kind k :
+        org.mmumesh.mesh.SimulationException.Kind.values()) {
+      Status s =
+          StatusMapper.toStatus(
+              new CompletionException(new org.mmumesh.mesh.SimulationException(k, "why")));
+      assertThat(s.getCode())
+          .as(k.name())
+          .isEqualTo(StatusMapper.codeOf(GatewayException.Kind.valueOf(k.name())).getCode());
+      assertThat(s.getCode()).isNotEqualTo(Status.Code.INTERNAL);
+      assertThat(s.getDescription()).isEqualTo("why");
+    }
+  }
 }

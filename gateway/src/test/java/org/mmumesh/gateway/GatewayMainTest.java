@@ -1,0 +1,84 @@
+package org.mmumesh.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.mmumesh.proto.v1.AccessServiceGrpc;
+import org.mmumesh.proto.v1.HostServiceGrpc;
+import org.mmumesh.proto.v1.Policy;
+import org.mmumesh.proto.v1.RunWorkloadRequest;
+import org.mmumesh.proto.v1.RunWorkloadResponse;
+import org.mmumesh.proto.v1.VmServiceGrpc;
+
+/**
+ * The server entry point over Netty on a loopback port: the embedded mesh, the services, health,
+ * the Prometheus endpoint, a workload streamed over a real TCP connection, and the graceful
+ * shutdown through CoordinatedShutdown (the server is gone once {@code close} returns).
+ */
+class GatewayMainTest {
+
+  @Test
+  void start_servesOverNetty_withHealthAndMetrics_andClosesThroughCoordinatedShutdown()
+      throws Exception {
+    GatewayMain.Running r = GatewayMain.start(GatewayMain.Settings.defaults());
+    ManagedChannel ch =
+        NettyChannelBuilder.forAddress("127.0.0.1", r.port()).usePlaintext().build();
+    try {
+      assertThat(
+              HealthGrpc.newBlockingStub(ch)
+                  .check(HealthCheckRequest.newBuilder().setService("mmumesh.v1.VmService").build())
+                  .getStatus())
+          .isEqualTo(ServingStatus.SERVING);
+      HostServiceGrpc.newBlockingStub(ch)
+          .withDeadlineAfter(60, TimeUnit.SECONDS)
+          .createHost(SimulationEndToEndTest.host(1, false));
+      VmServiceGrpc.newBlockingStub(ch)
+          .withDeadlineAfter(60, TimeUnit.SECONDS)
+          .createVm(SimulationEndToEndTest.vm(1, 1, true, Policy.POLICY_FIXED, false));
+
+      Mesh.Answers answers = new Mesh.Answers();
+      StreamObserver<RunWorkloadRequest> req = AccessServiceGrpc.newStub(ch).runWorkload(answers);
+      List<RunWorkloadRequest> batches = SimulationEndToEndTest.workload(1, 16);
+      batches.forEach(req::onNext);
+      req.onCompleted();
+      for (int i = 0; i < batches.size(); i++) {
+        RunWorkloadResponse res = (RunWorkloadResponse) answers.next();
+        assertThat(res.getCompleted()).isEqualTo(16);
+      }
+      assertThat(answers.next()).isEqualTo("completed");
+
+      HttpResponse<String> metrics =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create("http://127.0.0.1:" + r.metrics().port() + "/metrics"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(metrics.statusCode()).isEqualTo(200);
+      assertThat(metrics.body())
+          .contains("grpc_server_calls_total")
+          .contains("mmumesh.v1.AccessService/RunWorkload");
+    } finally {
+      r.close();
+    }
+    assertThat(r.server().isTerminated()).isTrue();
+    Status s =
+        Mesh.statusOf(
+            () -> HealthGrpc.newBlockingStub(ch).check(HealthCheckRequest.getDefaultInstance()));
+    assertThat(s.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    ch.shutdownNow();
+  }
+}
