@@ -154,8 +154,19 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
   /** The most stores one {@link ApplyStores} may carry. */
   public static final int MAX_STORES = 1 << 20;
 
-  /** The most gfns one {@link ReadFrames} may ask for. */
+  /**
+   * The most gfns one {@link ReadFrames} may ask for (a bound on one reply: 8 MiB of fingerprints).
+   * A larger range is read in chunks: {@code ReadFrames(gfnStart, c)}, {@code ReadFrames(gfnStart +
+   * c, c)}, ..., each chunk {@code c} at most this; any VM size can be read that way.
+   */
   public static final int MAX_READ_FRAMES = 1 << 20;
+
+  /**
+   * A {@link ReadFrames} chunk whose {@link FramesRead} reply fits Artery's default maximum frame
+   * size (256 KiB: at most 9 CBOR bytes per fingerprint): the chunk to use when the reply may cross
+   * nodes. A larger reply to a remote requester is dropped by the transport.
+   */
+  public static final int READ_FRAMES_CHUNK = 1 << 14;
 
   /** The largest {@link KsmScan} budget: the kernel's {@code pages_to_scan} limit. */
   public static final long UINT_MAX = 0xFFFF_FFFFL;
@@ -323,7 +334,8 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
    * {@code vm}, each the fingerprint of the frame its host PTE maps, or {@link
    * org.mmumesh.common.Fingerprint#ZERO} (the zero page's content) when no frame is mapped or no
    * memslot covers the gfn. Changes nothing, takes no lease, handled at once. {@code count} 0 to
-   * {@link #MAX_READ_FRAMES}.
+   * {@link #MAX_READ_FRAMES}: a larger range (a VM of more pages) is read in consecutive chunks
+   * (chunks of {@link #READ_FRAMES_CHUNK} when the reply may cross nodes).
    */
   public record ReadFrames(
       long requestId, int vm, long gfnStart, int count, ActorRef<FramesReply> replyTo)
@@ -1279,7 +1291,17 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
     if (!core.hasVm(m.vm())) {
       bad = badVm(m.vm());
     } else if (m.count() < 0 || m.count() > MAX_READ_FRAMES) {
-      bad = "count: " + m.count() + " is out of range; allowed 0 to " + MAX_READ_FRAMES;
+      bad =
+          "count: "
+              + m.count()
+              + " is out of range; allowed 0 to "
+              + MAX_READ_FRAMES
+              + " per ReadFrames: read a larger range in consecutive chunks (gfnStart, gfnStart"
+              + " + chunk, ...), each of at most "
+              + MAX_READ_FRAMES
+              + " frames, and of at most "
+              + READ_FRAMES_CHUNK
+              + " when the reply may cross nodes";
     } else if (m.gfnStart() < 0 || m.gfnStart() > PageFrames.MAX_GFN + 1 - m.count()) {
       bad =
           "gfnStart: "

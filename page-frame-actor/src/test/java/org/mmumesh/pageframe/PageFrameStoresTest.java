@@ -179,6 +179,43 @@ class PageFrameStoresTest {
   }
 
   @Test
+  void readFrames_beyondTheBound_isRejectedSayingToReadInChunks_andChunksCoverAnyRange() {
+    pf.tell(new PageFrame.ReadFrames(30, 0, 0, PageFrame.MAX_READ_FRAMES + 1, frames.getRef()));
+    assertThat(frames.expectMessageClass(PageFrame.Rejected.class).reason())
+        .startsWith("count: 1048577 is out of range; allowed 0 to 1048576 per ReadFrames")
+        .contains("in consecutive chunks")
+        .contains("at most " + PageFrame.READ_FRAMES_CHUNK + " when the reply may cross nodes");
+    // a VM bigger than one chunk: a memslot of 1 Mi + 64 pages, written at both ends
+    TestProbe<PageFrame.SlotReply> slot = kit.createTestProbe();
+    long base = 0x10_0000;
+    int pages = PageFrame.MAX_READ_FRAMES + 64;
+    pf.tell(new PageFrame.AddSlot(31, 0, 1, base, pages, 0x1000, false, slot.getRef()));
+    slot.expectMessageClass(PageFrame.SlotAdded.class);
+    int first = writablePfn(base);
+    int last = writablePfn(base + pages - 1);
+    pf.tell(
+        new PageFrame.ApplyStores(
+            32,
+            0,
+            0,
+            new int[] {first, last},
+            new int[] {0, 0},
+            new long[] {1, 2},
+            stores.getRef()));
+    stores.expectMessage(new PageFrame.StoresDone(32, 2, 0));
+    long[] all = new long[pages];
+    for (int at = 0; at < pages; at += PageFrame.MAX_READ_FRAMES) {
+      int n = Math.min(PageFrame.MAX_READ_FRAMES, pages - at);
+      long[] chunk = read(base + at, n);
+      assertThat(chunk).hasSize(n);
+      System.arraycopy(chunk, 0, all, at, n);
+    }
+    assertThat(all[0]).isEqualTo(Fingerprint.mix(Fingerprint.ZERO, 0, 1));
+    assertThat(all[pages - 1]).isEqualTo(Fingerprint.mix(Fingerprint.ZERO, 0, 2));
+    assertThat(all[pages / 2]).isEqualTo(Fingerprint.ZERO);
+  }
+
+  @Test
   void badApplyStoresAndReadFrames_areRejectedNamingTheField_andChangeNothing() {
     int p = writablePfn(0x120);
     pf.tell(
