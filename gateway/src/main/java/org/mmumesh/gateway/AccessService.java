@@ -13,9 +13,16 @@ import org.mmumesh.proto.v1.AccessRequest;
 import org.mmumesh.proto.v1.AccessResponse;
 import org.mmumesh.proto.v1.AccessServiceGrpc;
 import org.mmumesh.proto.v1.AccessTrace;
+import org.mmumesh.proto.v1.FaultKind;
+import org.mmumesh.proto.v1.FaultTrace;
+import org.mmumesh.proto.v1.GfnToPfnTrace;
+import org.mmumesh.proto.v1.MapTrace;
 import org.mmumesh.proto.v1.RcBits;
+import org.mmumesh.proto.v1.ReflectTrace;
 import org.mmumesh.proto.v1.RunWorkloadRequest;
 import org.mmumesh.proto.v1.RunWorkloadResponse;
+import org.mmumesh.proto.v1.XlateStatus;
+import org.mmumesh.proto.v1.XlateTrace;
 import org.mmumesh.vcpu.Vcpu;
 
 /**
@@ -35,8 +42,8 @@ import org.mmumesh.vcpu.Vcpu;
  * fail inside a batch are results, not errors. Cancelling the call frees the vCPU for a new stream
  * (a batch already handed to the vCPU still runs).
  *
- * <p><b>Access</b> asks {@link Simulation#traceAccess}, pending in the mesh (UNIMPLEMENTED) until
- * the vCPU actor can trace an access.
+ * <p><b>Access</b> asks {@link Simulation#traceAccess} (the vCPU's own trace, {@code
+ * Vcpu.TraceAccess}) and maps it field for field; refused while a stream runs on the vCPU.
  */
 public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase {
   /** Batches per stream in the server at once (received and not yet answered to the client). */
@@ -61,27 +68,93 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
           return sim.traceAccess(
               a.vmId(), a.vcpu(), new Vcpu.AccessOp(a.kind(), a.ea(), a.value()));
         },
-        t -> {
-          AccessTrace.Builder b =
-              AccessTrace.newBuilder()
-                  .setTlbHit(t.tlbHit())
-                  .setHostHpteHit(t.hostHpteHit())
-                  .setCompleted(t.completed())
-                  .setFailure(t.failure() == null ? "" : t.failure())
-                  .setGuestRealAddr(t.guestRealAddr())
-                  .setHostPfn(t.hostPfn())
-                  .setLoadedValue(t.loadedValue());
-          if (t.rcBefore() != null) {
-            b.setRcBefore(rc(t.rcBefore()));
-          }
-          if (t.rcAfter() != null) {
-            b.setRcAfter(rc(t.rcAfter()));
-          }
-          return AccessResponse.newBuilder().setTrace(b).build();
-        });
+        t -> AccessResponse.newBuilder().setTrace(trace(t)).build());
   }
 
-  private static RcBits rc(Simulation.Rc rc) {
+  /** The API's form of a vCPU's access trace (field for field). */
+  static AccessTrace trace(org.mmumesh.vcpu.AccessTrace t) {
+    AccessTrace.Builder b =
+        AccessTrace.newBuilder()
+            .setTlbHit(t.tlbHit())
+            .setHostHpteHit(t.hostHpteHit())
+            .setCompleted(t.completed())
+            .setFailure(t.failure() == null ? "" : t.failure())
+            .setGuestRealAddr(t.guestRealAddr())
+            .setHostPfn(t.hostPfn())
+            .setLoadedValue(t.loadedValue());
+    if (t.rcBefore() != null) {
+      b.setRcBefore(rc(t.rcBefore()));
+    }
+    if (t.rcAfter() != null) {
+      b.setRcAfter(rc(t.rcAfter()));
+    }
+    for (org.mmumesh.vcpu.AccessTrace.FaultTrace f : t.faults()) {
+      FaultTrace.Builder fb =
+          FaultTrace.newBuilder()
+              .setKind(
+                  switch (f.kind()) {
+                    case NOHPTE -> FaultKind.FAULT_KIND_NOHPTE;
+                    case PROTFAULT -> FaultKind.FAULT_KIND_PROTFAULT;
+                    case NOEXEC -> FaultKind.FAULT_KIND_NOEXEC;
+                  });
+      if (f.xlate() != null) {
+        org.mmumesh.vcpu.AccessTrace.XlateTrace x = f.xlate();
+        fb.setXlate(
+            XlateTrace.newBuilder()
+                .setStatus(
+                    switch (x.status()) {
+                      case OK -> XlateStatus.XLATE_STATUS_OK;
+                      case ENOENT -> XlateStatus.XLATE_STATUS_ENOENT;
+                      case EPERM -> XlateStatus.XLATE_STATUS_EPERM;
+                      case EINVAL -> XlateStatus.XLATE_STATUS_EINVAL;
+                    })
+                .setGuestRealAddr(x.guestRealAddr())
+                .setVpage(x.vpage())
+                .setMayRead(x.mayRead())
+                .setMayWrite(x.mayWrite())
+                .setMayExecute(x.mayExecute())
+                .setPageSizeBytes((int) x.pageSizeBytes()));
+      }
+      if (f.gfnToPfn() != null) {
+        org.mmumesh.vcpu.AccessTrace.GfnToPfnTrace g = f.gfnToPfn();
+        fb.setGfnToPfn(
+            GfnToPfnTrace.newBuilder()
+                .setGuestFrame(g.guestFrame())
+                .setHostPfn(g.hostPfn())
+                .setWritable(g.writable())
+                .setMmio(g.mmio())
+                .setCow(g.cow())
+                .setNotifierSeq(g.notifierSeq()));
+      }
+      if (f.unmappedVpage() != null) {
+        fb.setUnmappedVpage(f.unmappedVpage());
+      }
+      if (f.map() != null) {
+        fb.setMap(
+            MapTrace.newBuilder()
+                .setHostPfn(f.map().hostPfn())
+                .setWritable(f.map().writable())
+                .setRefusedRetry(f.map().refusedRetry()));
+      }
+      if (f.reflected() != null) {
+        org.mmumesh.vcpu.AccessTrace.ReflectTrace r = f.reflected();
+        fb.setReflected(
+            ReflectTrace.newBuilder()
+                .setVector(r.vector())
+                .setDar(r.dar())
+                .setDsisr(r.dsisr())
+                .setSrr1Bits(r.srr1Bits())
+                .setKind(r.kind()));
+      }
+      if (f.mmioAddr() != null) {
+        fb.setMmioAddr(f.mmioAddr());
+      }
+      b.addFaults(fb);
+    }
+    return b.build();
+  }
+
+  private static RcBits rc(org.mmumesh.vcpu.AccessTrace.Rc rc) {
     return RcBits.newBuilder().setReferenced(rc.referenced()).setChanged(rc.changed()).build();
   }
 

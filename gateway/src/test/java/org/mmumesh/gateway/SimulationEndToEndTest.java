@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.mmumesh.proto.v1.AccessKind;
 import org.mmumesh.proto.v1.AccessRequest;
 import org.mmumesh.proto.v1.AccessServiceGrpc;
+import org.mmumesh.proto.v1.AccessTrace;
 import org.mmumesh.proto.v1.AddMemslotRequest;
 import org.mmumesh.proto.v1.ClearRcRequest;
 import org.mmumesh.proto.v1.ClearRcResponse;
@@ -23,6 +24,7 @@ import org.mmumesh.proto.v1.CreateVmRequest;
 import org.mmumesh.proto.v1.CreateVmResponse;
 import org.mmumesh.proto.v1.DeleteHostRequest;
 import org.mmumesh.proto.v1.DeleteVmRequest;
+import org.mmumesh.proto.v1.FaultKind;
 import org.mmumesh.proto.v1.Fingerprints;
 import org.mmumesh.proto.v1.GetHostStatsRequest;
 import org.mmumesh.proto.v1.GetKsmCountersRequest;
@@ -365,21 +367,29 @@ class SimulationEndToEndTest {
   }
 
   @Test
-  void access_isUnimplementedUntilTheVcpuCanTraceOne() {
+  void access_tracesTheFaultPath_thenHitsWithoutAnExit() {
     mesh.hosts().createHost(host(50, false));
     mesh.vms().createVm(vm(50, 50, true, Policy.POLICY_STRICT, false));
-    Status s =
-        Mesh.statusOf(
-            () ->
-                mesh.access()
-                    .access(
-                        AccessRequest.newBuilder()
-                            .setVcpu(MalformedRequests.vcpu(50, 0))
-                            .setKind(AccessKind.ACCESS_KIND_LOAD)
-                            .setEffectiveAddr(WINDOW)
-                            .build()));
-    assertThat(s.getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
-    assertThat(s.getDescription()).contains("TraceAccess");
+    AccessRequest store =
+        AccessRequest.newBuilder()
+            .setVcpu(MalformedRequests.vcpu(50, 0))
+            .setKind(AccessKind.ACCESS_KIND_STORE)
+            .setEffectiveAddr(WINDOW + 5 * 4096L)
+            .setStoreValue(42)
+            .build();
+    AccessTrace first = mesh.access().access(store).getTrace();
+    assertThat(first.getCompleted()).as(first.getFailure()).isTrue();
+    assertThat(first.getTlbHit()).isFalse();
+    assertThat(first.getFaultsList()).isNotEmpty();
+    assertThat(first.getFaults(0).getKind()).isEqualTo(FaultKind.FAULT_KIND_NOHPTE);
+    assertThat(first.getFaultsList()).anySatisfy(f -> assertThat(f.hasMap()).isTrue());
+    assertThat(first.getHostPfn()).isNotNegative();
+
+    AccessTrace again = mesh.access().access(store).getTrace();
+    assertThat(again.getCompleted()).isTrue();
+    assertThat(again.getTlbHit() || again.getHostHpteHit()).isTrue();
+    assertThat(again.getFaultsList()).isEmpty();
+    assertThat(again.getHostPfn()).isEqualTo(first.getHostPfn());
   }
 
   @Test

@@ -49,12 +49,9 @@ import org.mmumesh.vcpu.VcpuCounters;
  * Vcpu} requires increasing batch ids; a workload stream's own ids are echoed by the gateway). One
  * facade per cluster: two facades on different nodes would not see each other's memslot tables.
  *
- * <p><b>Pending</b>: {@link #traceAccess} (the {@code Vcpu} has no traced access yet) fails with
- * NOT_IMPLEMENTED after its checks. {@link #setVcpuState} goes to the {@code GuestMmu} and then
- * flushes the vCPU's shadow PTEs ({@code HostMmu.FlushVcpu}, which also empties its TLB); the
- * {@code Vcpu}'s cache of segment VSIDs is only dropped once the change goes through the vCPU
- * ({@code Vcpu.SetState}, not yet committed), so set segments before the vCPU first runs. Deleting
- * a VM removes its memslots and halts its vCPUs; the host frames it populated stay allocated (the
+ * <p>{@link #traceAccess} and {@link #setVcpuState} go through the {@code Vcpu} ({@code
+ * TraceAccess}, {@code SetState}), which must be idle (or paused, for a state change). Deleting a
+ * VM removes its memslots and halts its vCPUs; the host frames it populated stay allocated (the
  * page frames model no process teardown).
  */
 public final class MeshSimulation implements Simulation {
@@ -99,6 +96,38 @@ public final class MeshSimulation implements Simulation {
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
+
+  /** The prefix the {@code Vcpu} puts before a {@code GuestMmu} rejection's reason. */
+  private static final String GUEST_MMU_REJECTED = "guest MMU rejected: ";
+
+  /** Attempts of a vCPU command while the vCPU is still starting (fetching its mode). */
+  static final int STARTING_ATTEMPTS = 100;
+
+  /**
+   * {@code attempt} again (after {@value MeshVms#FIND_RETRY_MILLIS} ms) while the vCPU answers that
+   * it is still {@code STARTING}: a freshly started vCPU asks its GuestMmu for its mode first and
+   * refuses state changes and traced accesses until then.
+   */
+  private <R> CompletionStage<R> whileStarting(Supplier<CompletionStage<R>> attempt, int n) {
+    return attempt
+        .get()
+        .thenCompose(
+            reply -> {
+              if (n < STARTING_ATTEMPTS
+                  && reply instanceof Vcpu.Rejected rej
+                  && rej.state() == Vcpu.VcpuState.STARTING) {
+                CompletableFuture<Void> later = new CompletableFuture<>();
+                system
+                    .scheduler()
+                    .scheduleOnce(
+                        Duration.ofMillis(MeshVms.FIND_RETRY_MILLIS),
+                        () -> later.complete(null),
+                        system.executionContext());
+                return later.thenCompose(x -> whileStarting(attempt, n + 1));
+              }
+              return CompletableFuture.completedFuture(reply);
+            });
+  }
 
   private static <T> CompletionStage<T> failed(Throwable t) {
     return CompletableFuture.failedFuture(t);
@@ -419,22 +448,32 @@ public final class MeshSimulation implements Simulation {
           if (changes.isEmpty()) {
             return CompletableFuture.completedFuture(null);
           }
-          NodeGlue.VmGlue g = glue.vm(vmId);
-          return rejectedAs(
-                  vms.call(
-                      g.guest(),
-                      (Long id, ActorRef<GuestMmu.StateReply> r) ->
-                          new GuestMmu.SetVcpuState(id, vcpu, List.copyOf(changes), r),
-                      GuestMmu.VcpuStateSet.class),
-                  SimulationException.Kind.BAD_FIELD)
-              .thenCompose(
-                  set ->
-                      vms.call(
-                          g.host(),
-                          (Long id, ActorRef<HostMmu.FlushReply> r) ->
-                              new HostMmu.FlushVcpu(id, vcpu, r),
-                          HostMmu.Flushed.class))
-              .thenApply(f -> (Void) null);
+          // Through the vCPU (Vcpu.SetState): the GuestMmu applies the changes, the vCPU drops its
+          // TLB and cached segment VSIDs and has the HostMmu flush its shadow entries.
+          return whileStarting(
+                  () ->
+                      vms.<Vcpu.Command, Vcpu.StateReply>ask(
+                          glue.vcpu(vmId, vcpu),
+                          r -> new Vcpu.SetState(ids.incrementAndGet(), List.copyOf(changes), r)),
+                  1)
+              .thenApply(
+                  reply -> {
+                    if (reply instanceof Vcpu.Rejected rej) {
+                      boolean state =
+                          rej.reason().contains("not allowed in state")
+                              || rej.state() == Vcpu.VcpuState.HALTED;
+                      String why = rej.reason();
+                      if (why.startsWith(GUEST_MMU_REJECTED)) {
+                        why = why.substring(GUEST_MMU_REJECTED.length());
+                      }
+                      throw new SimulationException(
+                          state
+                              ? SimulationException.Kind.WRONG_STATE
+                              : SimulationException.Kind.BAD_FIELD,
+                          why);
+                    }
+                    return (Void) null;
+                  });
         });
   }
 
@@ -761,15 +800,30 @@ public final class MeshSimulation implements Simulation {
   }
 
   @Override
-  public CompletionStage<Trace> traceAccess(int vmId, int vcpu, Vcpu.AccessOp op) {
+  public CompletionStage<org.mmumesh.vcpu.AccessTrace> traceAccess(
+      int vmId, int vcpu, Vcpu.AccessOp op) {
     return guarded(
         () -> {
           ea(vcpu(vmId, vcpu), "effective_addr", op.ea());
-          return failed(
-              new SimulationException(
-                  SimulationException.Kind.NOT_IMPLEMENTED,
-                  "Access: the vCPU actor cannot trace a single access yet (Vcpu.TraceAccess is"
-                      + " pending); run it in a workload batch instead"));
+          return whileStarting(
+                  () ->
+                      vms.<Vcpu.Command, Vcpu.TraceReply>ask(
+                          glue.vcpu(vmId, vcpu),
+                          r -> new Vcpu.TraceAccess(ids.incrementAndGet(), op, r)),
+                  1)
+              .thenApply(
+                  reply -> {
+                    if (reply instanceof Vcpu.AccessTraced t) {
+                      return t.trace();
+                    }
+                    Vcpu.Rejected rej = (Vcpu.Rejected) reply;
+                    throw new SimulationException(
+                        rej.reason().contains("not allowed in state")
+                                || rej.state() == Vcpu.VcpuState.HALTED
+                            ? SimulationException.Kind.WRONG_STATE
+                            : SimulationException.Kind.BAD_FIELD,
+                        rej.reason());
+                  });
         });
   }
 

@@ -153,27 +153,12 @@ public interface Simulation {
   CompletionStage<BatchResult> runBatch(int vmId, int vcpu, List<Vcpu.AccessOp> ops);
 
   /**
-   * What one traced access did, at the top level of the API's {@code AccessTrace} (the per-fault
-   * steps are added with the vCPU's traced access).
+   * One access with its full trace ({@code Vcpu.TraceAccess}: TLB or host HPTE hit, every exit with
+   * its xlate, gfn-to-pfn answer, unmap, map and reflection, R/C before and after); NOT_FOUND for
+   * an unknown VM/vCPU, BAD_FIELD for an address beyond 32 bits on a 32-bit guest, WRONG_STATE
+   * unless the vCPU is idle.
    */
-  record Trace(
-      boolean tlbHit,
-      boolean hostHpteHit,
-      boolean completed,
-      String failure,
-      long guestRealAddr,
-      long hostPfn,
-      long loadedValue,
-      Rc rcBefore,
-      Rc rcAfter) {}
-
-  /**
-   * One access with its full trace. <b>Pending:</b> the {@code Vcpu} actor has no traced access yet
-   * ({@code Vcpu.TraceAccess} is being added), so implementations fail it with {@link
-   * SimulationException.Kind#NOT_IMPLEMENTED} after checking the VM and vCPU exist, rather than
-   * report a trace they did not observe.
-   */
-  CompletionStage<Trace> traceAccess(int vmId, int vcpu, Vcpu.AccessOp op);
+  CompletionStage<org.mmumesh.vcpu.AccessTrace> traceAccess(int vmId, int vcpu, Vcpu.AccessOp op);
 
   // ---- KSM -----------------------------------------------------------------------------------
 
