@@ -1,84 +1,66 @@
 package org.mmumesh.gateway;
 
 import java.util.Objects;
+import org.mmumesh.mesh.SimulationException;
 
 /**
  * A caller-visible failure of a gateway call, with the kind that decides its gRPC status in {@link
  * StatusMapper}. The message is what the caller reads: for a bad field it names the field and the
- * allowed range. Thrown before anything changes, so a refused request changes nothing.
+ * allowed range. Thrown before anything changes, so a refused request changes nothing. Its kinds
+ * are the simulation's ({@link SimulationException.Kind}): one set, one mapping.
  */
 public final class GatewayException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
-  /** What went wrong, from the caller's point of view. */
-  public enum Kind {
-    /** A field is missing, malformed or out of range: INVALID_ARGUMENT. */
-    BAD_FIELD,
-    /** An unknown host, VM, vCPU, slot or entity: NOT_FOUND. */
-    NOT_FOUND,
-    /** The id is taken: ALREADY_EXISTS. */
-    ALREADY_EXISTS,
-    /** The call does not fit the current state (a paused vCPU, a host with VMs): */
-    WRONG_STATE,
-    /** A limit (VM count, memory, stream backlog): RESOURCE_EXHAUSTED. */
-    LIMIT,
-    /** The simulation did not answer in time: DEADLINE_EXCEEDED. */
-    TIMEOUT,
-    /** The simulation is shutting down or unreachable: UNAVAILABLE. */
-    UNAVAILABLE,
-    /** The simulation cannot do this yet: UNIMPLEMENTED. */
-    NOT_IMPLEMENTED
-  }
+  private final SimulationException.Kind kind;
 
-  private final Kind kind;
-
-  private GatewayException(Kind kind, String message) {
+  private GatewayException(SimulationException.Kind kind, String message) {
     super(Objects.requireNonNull(message, "message"), null, false, false);
     this.kind = Objects.requireNonNull(kind, "kind");
   }
 
   /** The kind. */
-  public Kind kind() {
+  public SimulationException.Kind kind() {
     return kind;
   }
 
   /** A field out of its allowed range or set: "{@code field}: {@code problem}". */
   public static GatewayException badField(String field, String problem) {
-    return new GatewayException(Kind.BAD_FIELD, field + ": " + problem);
+    return new GatewayException(SimulationException.Kind.BAD_FIELD, field + ": " + problem);
   }
 
   /** An unknown entity: "{@code what} not found". */
   public static GatewayException notFound(String what) {
-    return new GatewayException(Kind.NOT_FOUND, what + " not found");
+    return new GatewayException(SimulationException.Kind.NOT_FOUND, what + " not found");
   }
 
   /** The id is taken. */
   public static GatewayException alreadyExists(String what) {
-    return new GatewayException(Kind.ALREADY_EXISTS, what + " already exists");
+    return new GatewayException(SimulationException.Kind.ALREADY_EXISTS, what + " already exists");
   }
 
   /** The call does not fit the current state; {@code message} says which state and what to do. */
   public static GatewayException wrongState(String message) {
-    return new GatewayException(Kind.WRONG_STATE, message);
+    return new GatewayException(SimulationException.Kind.WRONG_STATE, message);
   }
 
   /** A limit was reached; {@code message} names the limit and its value. */
   public static GatewayException limit(String message) {
-    return new GatewayException(Kind.LIMIT, message);
+    return new GatewayException(SimulationException.Kind.LIMIT, message);
   }
 
   /** The simulation did not answer within the configured timeout. */
   public static GatewayException timeout(String message) {
-    return new GatewayException(Kind.TIMEOUT, message);
+    return new GatewayException(SimulationException.Kind.TIMEOUT, message);
   }
 
   /** The simulation cannot do this (yet); {@code message} says what is missing. */
   public static GatewayException notImplemented(String message) {
-    return new GatewayException(Kind.NOT_IMPLEMENTED, message);
+    return new GatewayException(SimulationException.Kind.NOT_IMPLEMENTED, message);
   }
 
   /** The simulation is not available (shutting down, member unreachable). */
   public static GatewayException unavailable(String message) {
-    return new GatewayException(Kind.UNAVAILABLE, message);
+    return new GatewayException(SimulationException.Kind.UNAVAILABLE, message);
   }
 }

@@ -44,7 +44,7 @@ public final class StatusMapper {
       return codeOf(g.kind()).withDescription(g.getMessage());
     }
     if (t instanceof SimulationException s) {
-      return codeOf(GatewayException.Kind.valueOf(s.kind().name())).withDescription(s.getMessage());
+      return codeOf(s.kind()).withDescription(s.getMessage());
     }
     if (t instanceof IllegalArgumentException) {
       return Status.INVALID_ARGUMENT.withDescription(t.getMessage());
@@ -69,7 +69,7 @@ public final class StatusMapper {
     return INCIDENTS.get();
   }
 
-  static Status codeOf(GatewayException.Kind kind) {
+  static Status codeOf(SimulationException.Kind kind) {
     return switch (kind) {
       case BAD_FIELD -> Status.INVALID_ARGUMENT;
       case NOT_FOUND -> Status.NOT_FOUND;

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.guestmmu.VcpuStateChange;
+import org.mmumesh.mesh.Simulation;
 import org.mmumesh.proto.v1.AddMemslotRequest;
 import org.mmumesh.proto.v1.Bat;
 import org.mmumesh.proto.v1.CreateVmRequest;
@@ -24,17 +25,6 @@ import org.mmumesh.proto.v1.VmRef;
  */
 public final class VmRequests {
   private VmRequests() {}
-
-  /** A VM to create. */
-  public record CreateVm(
-      int vmId,
-      int hostId,
-      boolean is64,
-      long memoryPages,
-      int vcpus,
-      MmuOptions options,
-      int tlbEntries,
-      boolean mergeable) {}
 
   /**
    * New vCPU state as the guest's own instructions would make it: {@code mtsrin}s, {@code slbmte}s,
@@ -59,7 +49,7 @@ public final class VmRequests {
   public record Read(int vmId, long gfnStart, int pages) {}
 
   /** Validates {@code r}. */
-  public static CreateVm createVm(CreateVmRequest r) {
+  public static Simulation.VmConfig createVm(CreateVmRequest r) {
     int vm = vmId("vm_id", r.getVmId());
     int host = HostRequests.hostId("host_id", r.getHostId());
     boolean is64 = ProtoMapping.is64("mmu_kind", r.getMmuKind());
@@ -74,7 +64,7 @@ public final class VmRequests {
       throw GatewayException.badField(
           "tlb_entries", tlb + " is not a power of two (1 .. 65536, or 0)");
     }
-    return new CreateVm(
+    return new Simulation.VmConfig(
         vm,
         host,
         is64,

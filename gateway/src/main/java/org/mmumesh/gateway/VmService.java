@@ -49,19 +49,7 @@ public final class VmService extends VmServiceGrpc.VmServiceImplBase {
   public void createVm(CreateVmRequest request, StreamObserver<CreateVmResponse> out) {
     Unary.run(
         out,
-        () -> {
-          VmRequests.CreateVm v = VmRequests.createVm(request);
-          return sim.createVm(
-              new Simulation.VmConfig(
-                  v.vmId(),
-                  v.hostId(),
-                  v.is64(),
-                  v.memoryPages(),
-                  v.vcpus(),
-                  v.options(),
-                  v.tlbEntries(),
-                  v.mergeable()));
-        },
+        () -> sim.createVm(VmRequests.createVm(request)),
         info ->
             CreateVmResponse.newBuilder()
                 .setVm(ref(info.config().vmId()))

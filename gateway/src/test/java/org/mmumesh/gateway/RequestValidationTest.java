@@ -9,6 +9,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.mmumesh.mesh.Simulation;
 import org.mmumesh.proto.v1.AccessRequest;
 import org.mmumesh.proto.v1.AddMemslotRequest;
 import org.mmumesh.proto.v1.CreateHostRequest;
@@ -49,7 +50,7 @@ class RequestValidationTest {
   @Test
   void wellFormed_defaults_pass() {
     assertThat(validate(MalformedRequests.host().build())).isNotNull();
-    VmRequests.CreateVm vm = VmRequests.createVm(MalformedRequests.vm().build());
+    Simulation.VmConfig vm = VmRequests.createVm(MalformedRequests.vm().build());
     assertThat(vm.memoryPages()).isEqualTo(256);
     assertThat(vm.tlbEntries()).isEqualTo(Limits.DEFAULT_TLB_ENTRIES);
     AccessRequests.Batch b =

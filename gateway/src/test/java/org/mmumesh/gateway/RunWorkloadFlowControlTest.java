@@ -13,7 +13,6 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -89,35 +88,9 @@ class RunWorkloadFlowControlTest {
     return b.build();
   }
 
-  /** Collects a stream's answers. */
-  private static final class Answers implements StreamObserver<RunWorkloadResponse> {
-    final LinkedBlockingQueue<Object> q = new LinkedBlockingQueue<>();
-
-    @Override
-    public void onNext(RunWorkloadResponse r) {
-      q.add(r);
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      q.add(Status.fromThrowable(t));
-    }
-
-    @Override
-    public void onCompleted() {
-      q.add("completed");
-    }
-
-    Object next() throws InterruptedException {
-      Object o = q.poll(10, TimeUnit.SECONDS);
-      assertThat(o).as("an answer within 10 s").isNotNull();
-      return o;
-    }
-  }
-
   @Test
   void fastClient_neverHasMoreThanTwoBatchesInTheServer_andGetsResultsInOrder() throws Exception {
-    Answers answers = new Answers();
+    Mesh.Answers answers = new Mesh.Answers();
     StreamObserver<RunWorkloadRequest> req =
         AccessServiceGrpc.newStub(channel).runWorkload(answers);
     int n = 6;
@@ -147,13 +120,13 @@ class RunWorkloadFlowControlTest {
 
   @Test
   void secondStreamOnTheSameVcpu_isFailedPrecondition_andTheFirstGoesOn() throws Exception {
-    Answers first = new Answers();
+    Mesh.Answers first = new Mesh.Answers();
     StreamObserver<RunWorkloadRequest> a = AccessServiceGrpc.newStub(channel).runWorkload(first);
     a.onNext(batch(1, true));
     StubSimulation.Call c = stub.batches.poll(10, TimeUnit.SECONDS);
     assertThat(c).isNotNull();
 
-    Answers second = new Answers();
+    Mesh.Answers second = new Mesh.Answers();
     StreamObserver<RunWorkloadRequest> b = AccessServiceGrpc.newStub(channel).runWorkload(second);
     b.onNext(batch(1, true));
     Status s = (Status) second.next();
@@ -167,7 +140,7 @@ class RunWorkloadFlowControlTest {
     assertThat(stub.batches).isEmpty();
 
     // the vCPU is free again once the first stream ended
-    Answers third = new Answers();
+    Mesh.Answers third = new Mesh.Answers();
     StreamObserver<RunWorkloadRequest> t = AccessServiceGrpc.newStub(channel).runWorkload(third);
     t.onNext(batch(7, true));
     StubSimulation.Call c3 = stub.batches.poll(10, TimeUnit.SECONDS);
@@ -180,7 +153,7 @@ class RunWorkloadFlowControlTest {
 
   @Test
   void nonIncreasingBatchId_endsTheStreamWithInvalidArgument() throws Exception {
-    Answers answers = new Answers();
+    Mesh.Answers answers = new Mesh.Answers();
     StreamObserver<RunWorkloadRequest> req =
         AccessServiceGrpc.newStub(channel).runWorkload(answers);
     req.onNext(batch(5, true));
@@ -197,7 +170,7 @@ class RunWorkloadFlowControlTest {
 
   @Test
   void simulationFailure_endsTheStreamWithItsStatus() throws Exception {
-    Answers answers = new Answers();
+    Mesh.Answers answers = new Mesh.Answers();
     StreamObserver<RunWorkloadRequest> req =
         AccessServiceGrpc.newStub(channel).runWorkload(answers);
     req.onNext(batch(1, true));
