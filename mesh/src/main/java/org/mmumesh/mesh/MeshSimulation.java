@@ -836,35 +836,21 @@ public final class MeshSimulation implements Simulation {
         () -> {
           host(hostId);
           ActorRef<Ksm.Command> k = glue.ksm(hostId);
-          CompletionStage<?> s = CompletableFuture.completedFuture(null);
+          // pages_to_scan, sleep_millisecs, then run: each one Ksm control, in order
+          List<java.util.function.BiFunction<Long, ActorRef<Ksm.ControlReply>, Ksm.Command>> steps =
+              new ArrayList<>();
           if (pagesToScan != null) {
-            s =
-                s.thenCompose(
-                    x ->
-                        vms.call(
-                            k,
-                            (Long id, ActorRef<Ksm.ControlReply> r) ->
-                                new Ksm.SetPagesToScan(id, pagesToScan, r),
-                            Ksm.ControlDone.class));
+            steps.add((id, r) -> new Ksm.SetPagesToScan(id, pagesToScan, r));
           }
           if (sleep != null) {
-            s =
-                s.thenCompose(
-                    x ->
-                        vms.call(
-                            k,
-                            (Long id, ActorRef<Ksm.ControlReply> r) ->
-                                new Ksm.SetSleepMillisecs(id, sleep, r),
-                            Ksm.ControlDone.class));
+            steps.add((id, r) -> new Ksm.SetSleepMillisecs(id, sleep, r));
           }
           if (run != null) {
-            s =
-                s.thenCompose(
-                    x ->
-                        vms.call(
-                            k,
-                            (Long id, ActorRef<Ksm.ControlReply> r) -> new Ksm.SetRun(id, run, r),
-                            Ksm.ControlDone.class));
+            steps.add((id, r) -> new Ksm.SetRun(id, run, r));
+          }
+          CompletionStage<?> s = CompletableFuture.completedFuture(null);
+          for (var step : steps) {
+            s = s.thenCompose(x -> vms.call(k, step, Ksm.ControlDone.class));
           }
           return rejectedAs(s, SimulationException.Kind.BAD_FIELD)
               .thenApply(
