@@ -10,7 +10,7 @@ class RunCommandTest {
           + "accesses=40000,seed=5";
 
   @Test
-  void readOnlyWorkload_legacyLosesTheSaving_fixedAndStrictKeepAll() {
+  void readOnlyWorkload_onTheDefaultActorMesh_legacyLosesTheSaving_fixedAndStrictKeepAll() {
     CliRun r = CliRun.of("run", "--workload", SMALL, "--progress", "off", "--check-invariants");
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(r.out())
@@ -26,7 +26,17 @@ class RunCommandTest {
 
   @Test
   void progressOn_withoutATerminal_printsQuarterLines() {
-    CliRun r = CliRun.of("run", "--workload", SMALL, "--policy", "fixed", "--progress", "on");
+    CliRun r =
+        CliRun.of(
+            "run",
+            "--engine",
+            "sequential",
+            "--workload",
+            SMALL,
+            "--policy",
+            "fixed",
+            "--progress",
+            "on");
     assertThat(r.exit()).isZero();
     assertThat(r.err()).contains("100% (120,000/120,000 accesses)");
   }
@@ -57,6 +67,8 @@ class RunCommandTest {
     CliRun cheap =
         CliRun.of(
             "run",
+            "--engine",
+            "sequential",
             "--workload",
             SMALL,
             "--policy",
@@ -73,6 +85,8 @@ class RunCommandTest {
     CliRun dear =
         CliRun.of(
             "run",
+            "--engine",
+            "sequential",
             "--workload",
             SMALL,
             "--policy",
@@ -98,6 +112,8 @@ class RunCommandTest {
     CliRun r =
         CliRun.of(
             "run",
+            "--engine",
+            "sequential",
             "--workload",
             SMALL,
             "--policy",
@@ -132,7 +148,17 @@ class RunCommandTest {
     assertThat(mesh.out())
         .contains("engine actors (single-node cluster, KSM in lockstep)")
         .containsPattern("strict\\[\\] +4,000 +0 ");
-    CliRun seq = CliRun.of("run", "--workload", w, "--policy", "strict", "--progress", "off");
+    CliRun seq =
+        CliRun.of(
+            "run",
+            "--engine",
+            "sequential",
+            "--workload",
+            w,
+            "--policy",
+            "strict",
+            "--progress",
+            "off");
     assertThat(seq.exit()).as(seq.err()).isZero();
     // The same table row (accesses, failed, simulated time, exits, maps, C bits, KSM columns).
     assertThat(rowOf(mesh.out(), "strict[]")).isEqualTo(rowOf(seq.out(), "strict[]"));

@@ -16,7 +16,17 @@ class RunHtmlTest {
   @Test
   void html_writesTheReportWithThreeChartsAndEveryPolicy(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("out/report.html");
-    CliRun r = CliRun.of("run", "--workload", TINY, "--progress", "off", "--html", file.toString());
+    CliRun r =
+        CliRun.of(
+            "run",
+            "--engine",
+            "sequential",
+            "--workload",
+            TINY,
+            "--progress",
+            "off",
+            "--html",
+            file.toString());
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(r.out()).contains("HTML report written to " + file).contains("legacy[");
     String html = Files.readString(file);
@@ -34,7 +44,17 @@ class RunHtmlTest {
   @Test
   void withoutHtml_noFileIsWritten_andTheActorsEngineWritesOneToo(@TempDir Path dir)
       throws Exception {
-    CliRun plain = CliRun.of("run", "--workload", TINY, "--policy", "strict", "--progress", "off");
+    CliRun plain =
+        CliRun.of(
+            "run",
+            "--engine",
+            "sequential",
+            "--workload",
+            TINY,
+            "--policy",
+            "strict",
+            "--progress",
+            "off");
     assertThat(plain.exit()).isZero();
     assertThat(plain.out()).doesNotContain("HTML report");
     Path file = dir.resolve("r.html");
