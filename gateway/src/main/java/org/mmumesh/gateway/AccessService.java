@@ -79,9 +79,13 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
             .setHostHpteHit(t.hostHpteHit())
             .setCompleted(t.completed())
             .setFailure(t.failure() == null ? "" : t.failure())
-            .setGuestRealAddr(t.guestRealAddr())
-            .setHostPfn(t.hostPfn())
             .setLoadedValue(t.loadedValue());
+    if (t.guestRealAddr() >= 0) {
+      b.setGuestRealAddr(t.guestRealAddr());
+    }
+    if (t.hostPfn() >= 0) {
+      b.setHostPfn(t.hostPfn());
+    }
     if (t.rcBefore() != null) {
       b.setRcBefore(rc(t.rcBefore()));
     }

@@ -383,13 +383,15 @@ class SimulationEndToEndTest {
     assertThat(first.getFaultsList()).isNotEmpty();
     assertThat(first.getFaults(0).getKind()).isEqualTo(FaultKind.FAULT_KIND_NOHPTE);
     assertThat(first.getFaultsList()).anySatisfy(f -> assertThat(f.hasMap()).isTrue());
-    assertThat(first.getHostPfn()).isNotNegative();
+    assertThat(first.hasHostPfn()).isTrue();
+    assertThat(first.hasGuestRealAddr()).isTrue();
 
     AccessTrace again = mesh.access().access(store).getTrace();
     assertThat(again.getCompleted()).isTrue();
     assertThat(again.getTlbHit() || again.getHostHpteHit()).isTrue();
     assertThat(again.getFaultsList()).isEmpty();
     assertThat(again.getHostPfn()).isEqualTo(first.getHostPfn());
+    assertThat(again.hasGuestRealAddr()).as("a hit does not tell the vCPU the raddr").isFalse();
   }
 
   @Test
