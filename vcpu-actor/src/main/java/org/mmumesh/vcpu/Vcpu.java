@@ -160,7 +160,15 @@ import org.mmumesh.pageframe.PageFrame;
  * of every exit whatever its outcome: before retrying the access (Resume), before the guest kernel
  * takes a reflected interrupt ({@code HandleException}), after an MMIO exit, and after a fault step
  * that failed the access ({@code kvmppc_handle_exit -> kvmppc_prepare_to_enter ->
- * kvmppc_core_check_requests}).
+ * kvmppc_core_check_requests}). <b>A request that arrives mid-batch</b> is an IPI in the kernel
+ * ({@code kvm_flush_remote_tlbs} kicks the vCPU out of guest mode), so it is processed at the very
+ * next guest entry, before another guest access: the next access of the batch waits for the flush,
+ * an access whose guest VSID was being asked flushes before its HTAB search, and a {@link
+ * HostMmu.LookedUp} that arrives while a flush is pending is dropped (the HostMmu keeps this vCPU's
+ * old HPTEs until its FlushVcpu, so the reply may name a frame KSM has since merged and freed) and
+ * the access looks up again after the flush. In lockstep with one vCPU per VM a request is only set
+ * while the vCPU is idle (KSM between rounds) or in an exit of its own (a notifier from its fault),
+ * where the engine flushes too, so these extra entries never occur there.
  *
  * <h2>Missed C bits (Q4)</h2>
  *
@@ -1306,13 +1314,16 @@ public final class Vcpu {
           // Running --no batch left--> Idle
           return become(VcpuState.IDLE);
         }
-        if (pendingFlush) {
-          return enterGuest(this::runLoop);
-        }
       }
       if (cur.pos == cur.ops.size()) {
         finishBatch();
         continue;
+      }
+      if (pendingFlush) {
+        // the start of a batch (the engine's quantum), or a KVM_REQ_TLB_FLUSH that arrived
+        // mid-batch: kvm_flush_remote_tlbs kicked the vCPU out of the guest (an IPI), so the
+        // request is processed at the very next guest entry, before another guest access
+        return enterGuest(this::runLoop);
       }
       if (buffer.isFull()) {
         if (inFlight != null) {
@@ -1372,6 +1383,11 @@ public final class Vcpu {
 
   /** The host HTAB search for the access in progress (the hardware, after a TLB miss). */
   private Behavior<Command> missPath() {
+    if (pendingFlush) {
+      // a flush requested while this access was under way (the guest VSID asked, a lookup
+      // dropped): the vCPU was kicked out of the guest; it re-enters before the HTAB search
+      return enterGuest(this::missPath);
+    }
     long esid = op.ea() >>> 28;
     if (!esidToGvsid.containsKey(esid)) {
       send(Kind.VSID, guest, id -> new GuestMmu.EsidToVsid(id, vcpu, esid, answers.narrow()));
@@ -1862,6 +1878,13 @@ public final class Vcpu {
   private Behavior<Command> onLookedUp(Object r) {
     if (!(r instanceof HostMmu.LookedUp l)) {
       return failAccess(refusal(r));
+    }
+    if (pendingFlush) {
+      // a flush was requested after the lookup went out: the HostMmu keeps this vCPU's old HPTEs
+      // until its FlushVcpu (Q8), so the reply may name a frame since merged and freed; it is
+      // dropped, and the access looks up again after the guest entry (missPath flushes first)
+      noteEpoch(l.epoch());
+      return missPath();
     }
     if (!noteEpoch(l.epoch())) {
       if (++staleLookups > setup.maxAttempts()) {

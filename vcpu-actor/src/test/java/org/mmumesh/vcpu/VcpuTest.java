@@ -918,4 +918,89 @@ class VcpuTest {
         .contains("boom");
     batches.expectNoMessage(Duration.ofMillis(20)); // reported once
   }
+
+  /**
+   * Q8 mid-batch (the MeshRandomizedTest defect): a flagged shootdown arrives while a Lookup is
+   * outstanding; the HostMmu keeps the old HPTEs until this vCPU's FlushVcpu, so the reply (here a
+   * writable hit on pfn 156, a frame KSM has since freed) must not be used: kvm_flush_remote_tlbs
+   * kicked the vCPU out of the guest, and the next entry flushes before the access is looked up
+   * again.
+   */
+  @Test
+  void flaggedShootdownWhileALookupIsOutstanding_dropsTheReply_flushesThenLooksUpAgain() {
+    start();
+    run(1, store(EA, 7));
+    answerVsid(ESID, GVSID);
+    HostMmu.Lookup l = host.expectMessageClass(HostMmu.Lookup.class);
+    TestProbe<HostMmu.TlbShootdownAck> ack = kit.createTestProbe();
+    shootdowns.tell(new HostMmu.TlbShootdown(2, ack.getRef(), true));
+    ack.expectMessage(new HostMmu.TlbShootdownAck(0, 2));
+    l.replyTo().tell(new HostMmu.LookedUp(l.requestId(), 3, Lookup.HIT_RW, 156, 2));
+    HostMmu.FlushVcpu f = host.expectMessageClass(HostMmu.FlushVcpu.class);
+    assertThat(f.vcpu()).isZero();
+    stores.expectNoMessage(Duration.ofMillis(30)); // nothing stored through the stale HPTE
+    host.expectNoMessage(Duration.ofMillis(10)); // no lookup before the flush is answered
+    f.replyTo().tell(new HostMmu.Flushed(f.requestId(), 1, 3));
+    answerLookup(4, Lookup.HIT_RW, 200, 3);
+    PageFrame.ApplyStores a = stores.expectMessageClass(PageFrame.ApplyStores.class);
+    assertThat(a.pfns()).containsExactly(200);
+    assertThat(a.values()).containsExactly(7L);
+    a.replyTo().tell(new PageFrame.StoresDone(a.requestId(), 1, 0));
+    Vcpu.BatchDone d = done();
+    assertThat(d.completed()).isEqualTo(1);
+    assertThat(d.counters().htabHits()).isEqualTo(1);
+    host.expectNoMessage(Duration.ofMillis(20)); // one flush only
+  }
+
+  /**
+   * A flagged shootdown between two accesses of one batch (the vCPU waits at the boundary for room
+   * in its store buffer): the next access is a guest entry, so FlushVcpu goes out and is answered
+   * before that access runs.
+   */
+  @Test
+  void flaggedShootdownBetweenTwoAccessesOfABatch_flushesBeforeTheNextAccess() {
+    start();
+    run(1, store(EA, 1));
+    answerVsid(ESID, GVSID);
+    answerLookup(3, Lookup.HIT_RW, 50, 1);
+    PageFrame.ApplyStores first = stores.expectMessageClass(PageFrame.ApplyStores.class);
+    // 5 TLB-hit stores: the fifth waits for room (buffer of 4, the first flush in flight)
+    run(2, store(EA, 10), store(EA + 8, 11), store(EA + 16, 12), store(EA + 24, 13), load(EA));
+    stores.expectNoMessage(Duration.ofMillis(30));
+    TestProbe<HostMmu.TlbShootdownAck> ack = kit.createTestProbe();
+    shootdowns.tell(new HostMmu.TlbShootdown(2, ack.getRef(), true));
+    first.replyTo().tell(new PageFrame.StoresDone(first.requestId(), 1, 0));
+    PageFrame.ApplyStores a = stores.expectMessageClass(PageFrame.ApplyStores.class);
+    assertThat(a.values()).containsExactly(10L, 11L, 12L, 13L);
+    a.replyTo().tell(new PageFrame.StoresDone(a.requestId(), 4, 0));
+    ack.expectMessage(new HostMmu.TlbShootdownAck(0, 2));
+    assertThat(done().batchId()).isEqualTo(1);
+    HostMmu.FlushVcpu f = host.expectMessageClass(HostMmu.FlushVcpu.class);
+    host.expectNoMessage(Duration.ofMillis(30)); // the load waits for the flush
+    f.replyTo().tell(new HostMmu.Flushed(f.requestId(), 1, 3));
+    answerLookup(4, Lookup.HIT_RO, 51, 3); // the TLB was emptied by the shootdown
+    Vcpu.BatchDone d = done();
+    assertThat(d.completed()).isEqualTo(5);
+    assertThat(d.counters().tlbHits()).isEqualTo(4);
+  }
+
+  /**
+   * A flagged shootdown while the vCPU asks the GuestMmu for a segment's VSID: the guest answer is
+   * used, but the host HTAB search that follows waits for the flush.
+   */
+  @Test
+  void flaggedShootdownWhileAVsidIsAsked_flushesBeforeTheLookup() {
+    start();
+    run(1, load(EA));
+    GuestMmu.EsidToVsid e = guest.expectMessageClass(GuestMmu.EsidToVsid.class);
+    TestProbe<HostMmu.TlbShootdownAck> ack = kit.createTestProbe();
+    shootdowns.tell(new HostMmu.TlbShootdown(2, ack.getRef(), true));
+    ack.expectMessage(new HostMmu.TlbShootdownAck(0, 2));
+    e.replyTo().tell(new GuestMmu.VsidOf(e.requestId(), GVSID));
+    HostMmu.FlushVcpu f = host.expectMessageClass(HostMmu.FlushVcpu.class);
+    f.replyTo().tell(new HostMmu.Flushed(f.requestId(), 0, 2));
+    answerLookup(3, Lookup.HIT_RO, 77, 2);
+    assertThat(done().completed()).isEqualTo(1);
+    guest.expectNoMessage(Duration.ofMillis(20)); // the VSID was not asked again
+  }
 }
