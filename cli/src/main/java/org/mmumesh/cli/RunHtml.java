@@ -41,16 +41,8 @@ final class RunHtml {
 
   static PolicyReport toPolicy(RunResult r) {
     VmStats t = r.totals();
-    long reflected =
-        t.get(Stat.REFLECTED_NOT_FOUND)
-            + t.get(Stat.REFLECTED_PROTECTION)
-            + t.get(Stat.REFLECTED_SEGMENT)
-            + t.get(Stat.REFLECTED_RAW);
-    KsmSample first = r.samples().get(0);
-    double savedPct =
-        first.framesSavedByKsm() == 0
-            ? 0
-            : 100.0 * r.meanFramesSavedByKsm() / first.framesSavedByKsm();
+    long reflected = RunReport.reflected(t);
+    double savedPct = RunReport.savedPercent(r);
     Summary s =
         new Summary(
             t.get(Stat.ACCESSES),

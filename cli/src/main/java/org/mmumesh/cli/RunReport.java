@@ -30,18 +30,26 @@ final class RunReport {
     "saved(end)"
   };
 
+  /** Faults reflected to the guest, of every kind (the table's "reflected"). */
+  static long reflected(VmStats t) {
+    return t.get(Stat.REFLECTED_NOT_FOUND)
+        + t.get(Stat.REFLECTED_PROTECTION)
+        + t.get(Stat.REFLECTED_SEGMENT)
+        + t.get(Stat.REFLECTED_RAW);
+  }
+
+  /** Memory really saved on average, relative to what KSM had merged before the guests ran. */
+  static double savedPercent(RunResult r) {
+    KsmSample first = r.samples().get(0);
+    return first.framesSavedByKsm() == 0
+        ? 0
+        : 100.0 * r.meanFramesSavedByKsm() / first.framesSavedByKsm();
+  }
+
   static String[] row(RunResult r) {
     VmStats t = r.totals();
-    long reflected =
-        t.get(Stat.REFLECTED_NOT_FOUND)
-            + t.get(Stat.REFLECTED_PROTECTION)
-            + t.get(Stat.REFLECTED_SEGMENT)
-            + t.get(Stat.REFLECTED_RAW);
-    KsmSample first = r.samples().get(0);
-    double savedPct =
-        first.framesSavedByKsm() == 0
-            ? 0
-            : 100.0 * r.meanFramesSavedByKsm() / first.framesSavedByKsm();
+    long reflected = reflected(t);
+    double savedPct = savedPercent(r);
     return new String[] {
       r.options().describe(),
       String.format("%,d", t.get(Stat.ACCESSES)),
