@@ -705,14 +705,7 @@ public final class MeshCluster implements AutoCloseable {
     Map<String, Long> hostMmu = new TreeMap<>();
     new HostMmuStats().toMap().keySet().forEach(k -> hostMmu.put(k, 0L));
     for (int vm = 0; vm < spec.vms(); vm++) {
-      int v = vm;
-      frames.add(
-          call(
-                  w.frames(),
-                  (Long id, ActorRef<PageFrame.FramesReply> r) ->
-                      new PageFrame.ReadFrames(id, v, 0, (int) layout.memoryPages(), r),
-                  PageFrame.FramesRead.class)
-              .fingerprints());
+      frames.add(readFrames(w, vm, (int) layout.memoryPages()));
       GuestMmu.HtabDumped h =
           call(
               w.guests().get(vm),
@@ -880,6 +873,28 @@ public final class MeshCluster implements AutoCloseable {
       Guardian.Wiring w,
       java.util.function.BiFunction<Long, ActorRef<Ksm.ControlReply>, Ksm.Command> m) {
     call(w.ksm(), m, Ksm.ControlDone.class);
+  }
+
+  /**
+   * VM {@code vm}'s fingerprints of gfns 0 to {@code pages - 1}, read in chunks of {@link
+   * PageFrame#READ_FRAMES_CHUNK} (the page frames may run on another node: a larger reply would
+   * exceed the transport's frame size).
+   */
+  private long[] readFrames(Guardian.Wiring w, int vm, int pages) {
+    long[] out = new long[pages];
+    for (int at = 0; at < pages; at += PageFrame.READ_FRAMES_CHUNK) {
+      int start = at;
+      int n = Math.min(PageFrame.READ_FRAMES_CHUNK, pages - at);
+      long[] chunk =
+          call(
+                  w.frames(),
+                  (Long id, ActorRef<PageFrame.FramesReply> r) ->
+                      new PageFrame.ReadFrames(id, vm, start, n, r),
+                  PageFrame.FramesRead.class)
+              .fingerprints();
+      System.arraycopy(chunk, 0, out, start, n);
+    }
+    return out;
   }
 
   /** An ask with a fresh request id, expecting a reply of {@code kind}. */

@@ -632,20 +632,62 @@ public final class MeshSimulation implements Simulation {
         });
   }
 
+  /**
+   * Reads in chunks of {@link PageFrame#READ_FRAMES_CHUNK} pages, one after the other: the page
+   * frames may run on another node, and a larger {@code FramesRead} would exceed the transport's
+   * frame size (and is refused beyond {@link PageFrame#MAX_READ_FRAMES}). A count of at most one
+   * chunk (also a bad one, which the page frames reject naming the field) is one request.
+   */
   @Override
   public CompletionStage<long[]> readMemory(int vmId, long gfnStart, int pages) {
     return guarded(
         () -> {
-          MeshDirectory.VmEntry e = vm(vmId);
-          return rejectedAs(
-                  vms.call(
-                      glue.frames(e.hostId()),
-                      (Long id, ActorRef<PageFrame.FramesReply> r) ->
-                          new PageFrame.ReadFrames(id, vmId, gfnStart, pages, r),
-                      PageFrame.FramesRead.class),
-                  SimulationException.Kind.BAD_FIELD)
-              .thenApply(PageFrame.FramesRead::fingerprints);
+          ActorRef<PageFrame.Command> frames = glue.frames(vm(vmId).hostId());
+          if (pages <= PageFrame.READ_FRAMES_CHUNK) {
+            return readChunk(frames, vmId, gfnStart, pages);
+          }
+          long[] out = new long[pages];
+          CompletionStage<long[]> s = CompletableFuture.completedFuture(out);
+          for (int off = 0; off < pages; off += PageFrame.READ_FRAMES_CHUNK) {
+            int at = off;
+            int n = Math.min(PageFrame.READ_FRAMES_CHUNK, pages - off);
+            s =
+                s.thenCompose(
+                    a ->
+                        readChunk(frames, vmId, gfnStart + at, n)
+                            .thenApply(
+                                f -> {
+                                  System.arraycopy(f, 0, a, at, n);
+                                  return a;
+                                }));
+          }
+          return s;
         });
+  }
+
+  /** One {@link PageFrame.ReadFrames} of {@code count} pages (at most one chunk). */
+  private CompletionStage<long[]> readChunk(
+      ActorRef<PageFrame.Command> frames, int vmId, long gfnStart, int count) {
+    return rejectedAs(
+            vms.call(
+                frames,
+                (Long id, ActorRef<PageFrame.FramesReply> r) ->
+                    new PageFrame.ReadFrames(id, vmId, gfnStart, count, r),
+                PageFrame.FramesRead.class),
+            SimulationException.Kind.BAD_FIELD)
+        .thenApply(
+            f -> {
+              if (f.fingerprints().length != count) {
+                throw new IllegalStateException(
+                    "mesh: ReadFrames of "
+                        + count
+                        + " pages at gfn "
+                        + gfnStart
+                        + " answered "
+                        + f.fingerprints().length);
+              }
+              return f.fingerprints();
+            });
   }
 
   @Override

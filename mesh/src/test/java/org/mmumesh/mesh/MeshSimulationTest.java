@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.typesafe.config.ConfigFactory;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -17,6 +19,7 @@ import org.mmumesh.common.Access;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.engine.EngineConfig;
+import org.mmumesh.pageframe.PageFrame;
 import org.mmumesh.vcpu.Vcpu;
 import org.mmumesh.workload.WorkloadParser;
 import org.mmumesh.workload.WorkloadSpec;
@@ -112,6 +115,48 @@ class MeshSimulationTest {
       join(sim.deleteVm(7));
       for (int n = 0; n < c.size(); n++) {
         assertThat(c.glue(n).directory().vm(7)).isEmpty();
+      }
+    }
+  }
+
+  /**
+   * A read of more pages than one {@code ReadFrames} chunk, driven from a node without the page
+   * frames: every chunk's reply crosses nodes (one reply of 40000 fingerprints would exceed the
+   * transport's frame size), and the pages come back in order across the chunk boundaries.
+   */
+  @Test
+  void readMemoryOfManyPages_fromAnotherNode_isReadInChunks_inOrder() {
+    List<Set<String>> roles =
+        List.of(Set.of(MeshEngine.ROLE_MMU, MeshEngine.ROLE_VCPU), Set.of(MeshEngine.ROLE_FRAMES));
+    try (MeshCluster c = MeshCluster.startSimulation(roles)) {
+      MeshSimulation sim = c.simulation(0);
+      join(sim.createHost(0, false, 1 << 17));
+      join(
+          sim.createVm(
+              new Simulation.VmConfig(
+                  3, 0, true, 1 << 16, 1, MmuOptions.defaults(Policy.FIXED), 64, false)));
+      int chunk = PageFrame.READ_FRAMES_CHUNK;
+      long start = 5;
+      int pages = 40_000;
+      Map<Long, Long> loaded = new HashMap<>();
+      for (long gfn :
+          new long[] {
+            start, start + 1, chunk - 1, chunk, chunk + 1, 2L * chunk, start + pages - 1
+          }) {
+        long fp = 0x5EED_0000L + gfn;
+        join(sim.loadMemory(3, gfn, new long[] {fp}));
+        loaded.put(gfn, fp);
+      }
+      long blank = join(sim.readMemory(3, start + 2, 1))[0];
+      assertThat(loaded).doesNotContainValue(blank);
+
+      long[] read = join(sim.readMemory(3, start, pages));
+
+      assertThat(read).hasSize(pages);
+      for (int i = 0; i < pages; i++) {
+        assertThat(read[i])
+            .as("gfn %d", start + i)
+            .isEqualTo(loaded.getOrDefault(start + i, blank));
       }
     }
   }
