@@ -83,11 +83,13 @@ import org.mmumesh.workload.WorkloadSpec;
  * {@code Ksm} entity's wall-clock timer ({@code pages_to_scan} and {@code sleep_millisecs} from the
  * configuration, merges concurrent with faults) until every driver is done, then stops ({@code run}
  * 0, merges kept). Frame contents stay each guest's own (KSM never changes content); counts and
- * timings are not reproducible. The simulated clock is computed once, at the end. <b>Known defect
- * under quirk Q8</b> (LEGACY and FIXED): a {@code Vcpu} that receives a flush request in the middle
- * of a batch keeps executing it and may store through a stale writable HPTE of a frame KSM has
- * merged and freed (the store is refused and counted {@code STORES_LOST}); see {@code
- * MeshRandomizedTest}. Lockstep with one vCPU per VM is not affected.
+ * timings are not reproducible. The simulated clock is computed once, at the end. Under quirk Q8
+ * (LEGACY and FIXED) a flush request that reaches a {@code Vcpu} in the middle of a batch is served
+ * before its next guest access (a lookup answered meanwhile is dropped and repeated), as the
+ * kernel's IPI kicks the vCPU out of the guest. With ksmd merging every millisecond of wall clock,
+ * each merge flushes every vCPU of the VM, so a fault can be flushed at every retry's guest entry
+ * for a while: the default livelock bound (16 faults per access) can then fail an access; {@code
+ * MeshRandomizedTest} raises it for these runs.
  *
  * <p>The host MMU defers Q8 full flushes to each vCPU's next guest entry ({@code
  * HostMmu.TlbShootdown.flushRequested}), as the engine does. Each VM has its own SID-map toggle

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.apache.pekko.actor.Address;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.MmuOptions;
@@ -96,7 +98,11 @@ class MeshClusterTest {
     assertThat(three.completed()).isEqualTo(one.completed());
     assertThat(three.counters()).isEqualTo(one.counters());
     assertThat(three.ksm().get("full_scans")).as("KSM ran").isGreaterThan(1);
-    assertThat(three.ksm()).isEqualTo(one.ksm());
+    // coalesced_ticks counts wall-clock timer ticks that found a batch outstanding: timing, not
+    // state, so it differs from run to run; every other KSM counter must be equal
+    assertThat(three.ksm())
+        .hasSameSizeAs(one.ksm())
+        .containsAllEntriesOf(withoutTimerCounters(one.ksm()));
     assertThat(three.runResult().samples()).isEqualTo(one.runResult().samples());
     assertThat(three.runResult().host()).isEqualTo(one.runResult().host());
     assertThat(three.perVm()).isEqualTo(one.perVm());
@@ -134,5 +140,11 @@ class MeshClusterTest {
     assertThatThrownBy(() -> MeshCluster.start(spec, config(), roles))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("unknown role 'gpu'");
+  }
+
+  private static Map<String, Long> withoutTimerCounters(Map<String, Long> ksm) {
+    Map<String, Long> m = new TreeMap<>(ksm);
+    m.remove("coalesced_ticks");
+    return m;
   }
 }

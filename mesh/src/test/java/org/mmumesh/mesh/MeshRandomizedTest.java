@@ -26,7 +26,9 @@ import org.mmumesh.workload.Workloads;
  * Randomized runs of the actor mesh with the invariant checker (architecture section 5; issue 4):
  * seeded workloads of 2 to 3 VMs with 1 or 2 vCPUs each, identical boot images (so KSM merges
  * across VMs), mixed loads, stores and instruction fetches, KSM on, in lockstep (KSM between
- * rounds) and unpaced (ksmd on its wall-clock timer, merging while vCPUs fault).
+ * rounds) and unpaced (ksmd on its wall-clock timer, merging while vCPUs fault), unpaced also under
+ * quirk Q8 (LEGACY, FIXED: every notifier requests a full flush of every vCPU, served mid-batch at
+ * the vCPU's next guest access), with a higher livelock bound there ({@link #FREE_Q8_MAX_FAULTS}).
  *
  * <p>Checked at the end of every run (and after every lockstep round for one of them, while every
  * vCPU is idle): {@link MeshCluster#invariantViolations()} (the page frames' invariants, each host
@@ -42,13 +44,26 @@ class MeshRandomizedTest {
   private static final int PAGES = 64;
   private static final long ACCESSES = 1200;
 
+  /**
+   * The livelock bound of the unpaced runs under quirk Q8 (LEGACY, FIXED). There every MMU notifier
+   * (a KSM merge every millisecond of wall clock, a COW by the VM's other vCPU) requests a full
+   * flush of every vCPU, served at its next guest entry: a fault whose round trips take longer than
+   * the notifier interval is flushed at each retry's guest entry and faults again, as in the kernel
+   * under such notifier traffic. With the default bound of 16 some accesses failed ("livelock") on
+   * this machine (7 of 18 seeded runs); with 64, none of 18. 256 leaves margin on a slower machine
+   * and still bounds a real fault loop.
+   */
+  private static final int FREE_Q8_MAX_FAULTS = 256;
+
   @ParameterizedTest(name = "seed={0} vms={1} vcpus={2} mmu={3} {4} {5} everyRound={6}")
   @CsvSource({
     "101, 2, 2, 64, FIXED, LOCKSTEP, true",
     "202, 3, 1, 32, LEGACY, LOCKSTEP, false",
     "303, 2, 2, 32, STRICT, FREE, false",
     "404, 3, 2, 64, STRICT, FREE, false",
-    "505, 3, 2, 64, STRICT, LOCKSTEP, true"
+    "505, 3, 2, 64, STRICT, LOCKSTEP, true",
+    "606, 2, 2, 32, LEGACY, FREE, false",
+    "707, 3, 2, 64, FIXED, FREE, false"
   })
   void randomRun_keepsEveryInvariant_andEveryGuestsOwnContent(
       long seed,
@@ -61,6 +76,9 @@ class MeshRandomizedTest {
     WorkloadSpec spec =
         spec(seed, vms, vcpus, mmuBits == 32 ? MmuKind.BOOK3S_32 : MmuKind.BOOK3S_64);
     EngineConfig cfg = EngineConfig.defaults(MmuOptions.defaults(policy)).withKsm(100, 1, 1);
+    if (pacing == MeshEngine.Pacing.FREE && policy != Policy.STRICT) {
+      cfg = cfg.toBuilder().maxFaultsPerAccess(FREE_Q8_MAX_FAULTS).build();
+    }
     AtomicInteger checkedRounds = new AtomicInteger();
     MeshResult r;
     try (MeshCluster c = MeshCluster.embedded(spec, cfg)) {
@@ -85,9 +103,14 @@ class MeshRandomizedTest {
     assertThat(r.failed()).isZero();
     assertThat(r.counters()).containsEntry("ACCESSES", expected).containsEntry("STORES_LOST", 0L);
     assertThat(r.ksmViolations()).isEmpty();
-    assertThat(r.runResult().samples().stream().mapToLong(KsmSample::pagesSharing).max().orElse(0))
-        .as("KSM merged")
-        .isPositive();
+    long sharing =
+        r.runResult().samples().stream().mapToLong(KsmSample::pagesSharing).max().orElse(0);
+    if (pacing == MeshEngine.Pacing.FREE) {
+      // unpaced runs sample KSM at the start and the end only; under LEGACY guest reads may have
+      // broken every merge by the end: a COW break of a merged frame shows the merge as well
+      sharing += r.frameStats().getOrDefault("COW_BREAKS", 0L);
+    }
+    assertThat(sharing).as("KSM merged").isPositive();
 
     for (int vm = 0; vm < vms; vm++) {
       Map<Long, Long> stored = replayStores(spec, vm);
