@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "mmumesh 0.1.0",
     description = "A simulator of the PowerPC Book3S PR KVM memory management unit.",
-    subcommands = {RunCommand.class, TranslateCommand.class})
+    subcommands = {RunCommand.class, TranslateCommand.class, ServeCommand.class})
 public final class Main implements Runnable {
 
   @Override

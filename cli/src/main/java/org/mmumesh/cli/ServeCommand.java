@@ -1,0 +1,87 @@
+package org.mmumesh.cli;
+
+import com.typesafe.config.ConfigFactory;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import org.mmumesh.gateway.GatewayMain;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code mmumesh serve}: the gRPC gateway (package {@code mmumesh.v1}, with {@code grpc.health.v1}
+ * and server reflection) over the embedded single-node actor-mesh cluster, and a Prometheus
+ * endpoint; serves until SIGTERM / Ctrl-C, which shut down gracefully (health NOT_SERVING,
+ * in-flight calls drain, then the cluster leaves).
+ */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Serves the simulation over gRPC (mmumesh.v1) on an embedded single-node cluster,",
+      "with health, reflection and Prometheus metrics, until stopped (Ctrl-C or SIGTERM)."
+    })
+final class ServeCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--host",
+      description = "Address to bind (default ${DEFAULT-VALUE}).",
+      defaultValue = "127.0.0.1")
+  String host;
+
+  @Option(
+      names = "--port",
+      description = "gRPC port, 0 for a free one (default ${DEFAULT-VALUE}).",
+      defaultValue = "50051")
+  int port;
+
+  @Option(
+      names = "--metrics-port",
+      description = "Prometheus /metrics port, 0 for a free one (default ${DEFAULT-VALUE}).",
+      defaultValue = "9464")
+  int metricsPort;
+
+  @Option(
+      names = "--drain-seconds",
+      description = "How long in-flight calls may finish at shutdown (default ${DEFAULT-VALUE}).",
+      defaultValue = "10")
+  int drainSeconds;
+
+  /** Completed with the running gateway once it serves (tests stop it through it). */
+  final CompletableFuture<GatewayMain.Running> started = new CompletableFuture<>();
+
+  @Override
+  public Integer call() throws InterruptedException {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException(
+          "--port: " + port + " is out of range; allowed 0 to 65535");
+    }
+    if (metricsPort < 0 || metricsPort > 65535) {
+      throw new IllegalArgumentException(
+          "--metrics-port: " + metricsPort + " is out of range; allowed 0 to 65535");
+    }
+    if (drainSeconds < 0 || drainSeconds > 3600) {
+      throw new IllegalArgumentException(
+          "--drain-seconds: " + drainSeconds + " is out of range; allowed 0 to 3600");
+    }
+    // Initialise logging before the actor system's threads log, so SLF4J has nothing to replay.
+    org.slf4j.LoggerFactory.getILoggerFactory();
+    GatewayMain.Running r =
+        GatewayMain.start(
+            new GatewayMain.Settings(
+                host, port, metricsPort, Duration.ofSeconds(drainSeconds), ConfigFactory.empty()));
+    PrintWriter out = spec.commandLine().getOut();
+    out.printf(
+        "mmumesh gateway on %s:%d (mmumesh.v1, grpc.health.v1, reflection), metrics on"
+            + " http://%s:%d/metrics; Ctrl-C stops it%n",
+        host, r.port(), host, r.metrics().port());
+    out.flush();
+    started.complete(r);
+    r.cluster().awaitTermination();
+    return 0;
+  }
+}
