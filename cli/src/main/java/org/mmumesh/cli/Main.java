@@ -9,7 +9,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "mmumesh 0.1.0",
     description = "A simulator of the PowerPC Book3S PR KVM memory management unit.",
-    subcommands = {RunCommand.class, TranslateCommand.class, ServeCommand.class})
+    subcommands = {
+      RunCommand.class,
+      TranslateCommand.class,
+      ServeCommand.class,
+      ClientCommand.class
+    })
 public final class Main implements Runnable {
 
   @Override

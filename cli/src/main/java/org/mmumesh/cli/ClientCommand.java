@@ -1,0 +1,72 @@
+package org.mmumesh.cli;
+
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code mmumesh client}: talks to a running gateway ({@code mmumesh serve}, or any node's) over
+ * gRPC. The subcommands share {@code --target}; a gRPC error is printed as its status and message
+ * (exit 3), never as a stack trace.
+ */
+@Command(
+    name = "client",
+    mixinStandardHelpOptions = true,
+    description = "Drives a running mmumesh gateway over gRPC.",
+    subcommands = {ClientRun.class, ClientHosts.class, ClientStats.class})
+final class ClientCommand {
+  @Option(
+      names = "--target",
+      description = "The gateway, host:port (default ${DEFAULT-VALUE}).",
+      defaultValue = "127.0.0.1:50051",
+      scope = picocli.CommandLine.ScopeType.INHERIT)
+  String target;
+
+  /** A plaintext channel to {@code target}. */
+  ManagedChannel channel() {
+    int colon = target.lastIndexOf(':');
+    if (colon <= 0) {
+      throw new IllegalArgumentException(
+          "--target: '" + target + "' is not host:port; allowed e.g. 127.0.0.1:50051");
+    }
+    int port;
+    try {
+      port = Integer.parseInt(target.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--target: '" + target + "' has no port number", e);
+    }
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("--target: port " + port + " is out of range 1 to 65535");
+    }
+    return NettyChannelBuilder.forAddress(target.substring(0, colon), port).usePlaintext().build();
+  }
+
+  /** Runs {@code body} on a channel, closing it; gRPC failures become exit 3 with the status. */
+  int with(java.io.PrintWriter err, ChannelBody body) {
+    ManagedChannel ch = channel();
+    try {
+      return body.run(ch);
+    } catch (StatusRuntimeException e) {
+      err.println(
+          "mmumesh client: " + e.getStatus().getCode() + ": " + e.getStatus().getDescription());
+      err.flush();
+      return 3;
+    } finally {
+      ch.shutdownNow();
+      try {
+        ch.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Work on an open channel. */
+  @FunctionalInterface
+  interface ChannelBody {
+    int run(ManagedChannel ch);
+  }
+}
