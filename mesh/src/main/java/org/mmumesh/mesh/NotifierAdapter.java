@@ -1,6 +1,7 @@
 package org.mmumesh.mesh;
 
 import it.unimi.dsi.fastutil.longs.Long2ObjectOpenHashMap;
+import java.util.ArrayDeque;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -25,14 +26,18 @@ final class NotifierAdapter {
   static Behavior<Object> create(ActorRef<HostMmu.Command> host, int vm, boolean fullFlush) {
     return Behaviors.setup(
         ctx -> {
-          Long2ObjectOpenHashMap<ActorRef<PageFrame.NotifierAck>> waiting =
+          // Per seq, one entry per event still unacknowledged: aliased memslots turn one
+          // invalidation (one seq) into one event per gfn range, each acknowledged on its own.
+          Long2ObjectOpenHashMap<ArrayDeque<ActorRef<PageFrame.NotifierAck>>> waiting =
               new Long2ObjectOpenHashMap<>();
           ActorRef<HostMmu.NotifierReply> self = ctx.getSelf().narrow();
           return Behaviors.receive(Object.class)
               .onMessage(
                   PageFrame.NotifierEvent.class,
                   m -> {
-                    waiting.put(m.notifierSeq(), m.replyTo());
+                    waiting
+                        .computeIfAbsent(m.notifierSeq(), k -> new ArrayDeque<>())
+                        .add(m.replyTo());
                     host.tell(
                         new HostMmu.NotifierInvalidate(
                             m.gfnStart(), m.gfnEnd(), m.notifierSeq(), fullFlush, self));
@@ -62,10 +67,16 @@ final class NotifierAdapter {
   }
 
   private static void ack(
-      Long2ObjectOpenHashMap<ActorRef<PageFrame.NotifierAck>> waiting, int vm, long seq) {
-    ActorRef<PageFrame.NotifierAck> r = waiting.remove(seq);
-    if (r != null) {
-      r.tell(new PageFrame.NotifierAck(vm, seq));
+      Long2ObjectOpenHashMap<ArrayDeque<ActorRef<PageFrame.NotifierAck>>> waiting,
+      int vm,
+      long seq) {
+    ArrayDeque<ActorRef<PageFrame.NotifierAck>> q = waiting.get(seq);
+    if (q == null) {
+      return;
+    }
+    q.poll().tell(new PageFrame.NotifierAck(vm, seq));
+    if (q.isEmpty()) {
+      waiting.remove(seq);
     }
   }
 }

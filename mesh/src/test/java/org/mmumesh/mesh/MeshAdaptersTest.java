@@ -42,6 +42,26 @@ class MeshAdaptersTest {
   }
 
   @Test
+  void notifierAdapter_aliasedSlots_oneSeqTwoRanges_acksEachRange() {
+    // Two memslots backed by the same host pages: one invalidation (one seq) reaches the VM as one
+    // event per gfn range, and the page frames wait for an ack of each (found by the gateway fuzz).
+    TestProbe<HostMmu.Command> host = kit.createTestProbe();
+    TestProbe<PageFrame.NotifierAck> frames = kit.createTestProbe();
+    ActorRef<PageFrame.NotifierEvent> a =
+        kit.spawn(NotifierAdapter.create(host.getRef(), 3, false)).narrow();
+    a.tell(new PageFrame.NotifierEvent(3, 0x88, 0x89, 50, frames.getRef()));
+    a.tell(new PageFrame.NotifierEvent(3, 0x540, 0x541, 50, frames.getRef()));
+    HostMmu.NotifierInvalidate first = host.expectMessageClass(HostMmu.NotifierInvalidate.class);
+    HostMmu.NotifierInvalidate second = host.expectMessageClass(HostMmu.NotifierInvalidate.class);
+    assertThat(second.gfnStart()).isEqualTo(0x540);
+    first.replyTo().tell(new HostMmu.NotifierAcked(50, 1, 7));
+    frames.expectMessage(new PageFrame.NotifierAck(3, 50));
+    second.replyTo().tell(new HostMmu.NotifierAcked(50, 1, 8));
+    frames.expectMessage(new PageFrame.NotifierAck(3, 50));
+    frames.expectNoMessage(QUIET);
+  }
+
+  @Test
   void tlbieAdapter_answersTlbieDoneOnlyWhenFlushed() {
     TestProbe<HostMmu.Command> host = kit.createTestProbe();
     TestProbe<GuestMmu.TlbieDone> guest = kit.createTestProbe();
