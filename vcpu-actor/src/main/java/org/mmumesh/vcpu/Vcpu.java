@@ -769,18 +769,19 @@ public final class Vcpu {
 
   /** Executing a batch; possibly waiting for a vsid, a lookup, a flush or store-buffer room. */
   private Behavior<Command> runningState() {
-    return common(
-        Behaviors.receive(Command.class)
-            .onMessage(RunBatch.class, this::onRunBatch)
-            .onMessage(Pause.class, this::onPauseAtBoundary)
-            .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
-            .onMessage(SetState.class, this::onSetStateNotAllowed)
-            .onMessage(TraceAccess.class, this::onTraceNotAllowed)
-            .onMessage(Halt.class, this::onHaltAtBoundary));
+    return busyState();
   }
 
-  /** A fault's reply is outstanding. */
+  /**
+   * A fault's reply is outstanding. Answers commands as {@link #runningState} does; a distinct
+   * instance, so the state the vCPU reports tells the two apart.
+   */
   private Behavior<Command> awaitingFaultState() {
+    return busyState();
+  }
+
+  /** Mid-batch (running or awaiting a fault): Pause and Halt wait for an access boundary. */
+  private Behavior<Command> busyState() {
     return common(
         Behaviors.receive(Command.class)
             .onMessage(RunBatch.class, this::onRunBatch)
