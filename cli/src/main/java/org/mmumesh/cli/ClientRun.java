@@ -12,7 +12,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import org.mmumesh.common.Policy;
 import org.mmumesh.engine.GuestLayout;
-import org.mmumesh.proto.v1.AccessKind;
 import org.mmumesh.proto.v1.AccessServiceGrpc;
 import org.mmumesh.proto.v1.Counter;
 import org.mmumesh.proto.v1.CreateHostRequest;
@@ -34,7 +33,6 @@ import org.mmumesh.proto.v1.SetKsmControlRequest;
 import org.mmumesh.proto.v1.VcpuRef;
 import org.mmumesh.proto.v1.VmRef;
 import org.mmumesh.proto.v1.VmServiceGrpc;
-import org.mmumesh.proto.v1.WorkloadAccess;
 import org.mmumesh.workload.AccessBatch;
 import org.mmumesh.workload.AccessSource;
 import org.mmumesh.workload.GuestImage;
@@ -298,19 +296,11 @@ final class ClientRun implements Callable<Integer> {
       req.onCompleted();
       return;
     }
-    RunWorkloadRequest.Builder r =
-        RunWorkloadRequest.newBuilder()
-            .setVcpu(VcpuRef.newBuilder().setVmId(firstVm + i).setVcpuIndex(v))
-            .setBatchId(sent[0] + 1);
-    for (int k = 0; k < n; k++) {
-      r.addAccesses(
-          WorkloadAccess.newBuilder()
-              .setKind(AccessKind.forNumber(b.kindOrdinal(k) + 1))
-              .setEffectiveAddr(b.ea(k))
-              .setStoreValue(b.value(k)));
-    }
+    RunWorkloadRequest r =
+        WorkloadBatches.encode(
+            VcpuRef.newBuilder().setVmId(firstVm + i).setVcpuIndex(v).build(), sent[0] + 1, b, n);
     sent[0] += n;
-    req.onNext(r.build());
+    req.onNext(r);
   }
 
   private static Map<String, Long> counters(java.util.List<Counter> rows) {
