@@ -146,6 +146,16 @@ public final class Ksm extends AbstractBehavior<Ksm.Command> {
   public record FullScans(long requestId, int passes, ActorRef<FullScansReply> replyTo)
       implements Command {}
 
+  /**
+   * Lockstep stepping by simulated time: one ksmd wake-up now ({@code ksm_do_scan} of {@code pages}
+   * pages, 1 to UINT_MAX), continued past merge handshakes until the budget is spent or the pass
+   * ends its batch, exactly as a timer tick's batch; answered {@link ScanBatchDone}. Needs {@code
+   * run} 1. A client that paces ksmd this way sets {@code pages_to_scan} 0 so the timer scans
+   * nothing in between.
+   */
+  public record ScanBatch(long requestId, long pages, ActorRef<ScanBatchReply> replyTo)
+      implements Command {}
+
   /** The kernel's counters (from the PageFrame's scanner) and this actor's own. */
   public record GetCounters(long requestId, ActorRef<CountersReply> replyTo) implements Command {}
 
@@ -160,11 +170,17 @@ public final class Ksm extends AbstractBehavior<Ksm.Command> {
   /** What a {@link FullScans} requester receives. */
   public sealed interface FullScansReply extends Reply {}
 
+  /** What a {@link ScanBatch} requester receives. */
+  public sealed interface ScanBatchReply extends Reply {}
+
   /** What a {@link GetCounters} requester receives. */
   public sealed interface CountersReply extends Reply {}
 
   /** The control took effect. */
   public record ControlDone(long requestId) implements ControlReply {}
+
+  /** The batch ran: {@code visited} pages (fewer than asked when the scan stopped early). */
+  public record ScanBatchDone(long requestId, long visited) implements ScanBatchReply {}
 
   /** {@code passes} full passes completed. */
   public record FullScansDone(long requestId, int passes) implements FullScansReply {}
@@ -183,11 +199,11 @@ public final class Ksm extends AbstractBehavior<Ksm.Command> {
 
   /** Bad input (naming the field and the allowed range) or refused by the PageFrame. */
   public record Rejected(long requestId, String reason)
-      implements ControlReply, FullScansReply, CountersReply {}
+      implements ControlReply, FullScansReply, ScanBatchReply, CountersReply {}
 
   /** The PageFrame failed or never answered. */
   public record Failed(long requestId, String cause)
-      implements ControlReply, FullScansReply, CountersReply {}
+      implements ControlReply, FullScansReply, ScanBatchReply, CountersReply {}
 
   // ---- internal messages (local only) ---------------------------------------------------------
 
@@ -377,6 +393,7 @@ public final class Ksm extends AbstractBehavior<Ksm.Command> {
     SET_RUN("KsmSetRun"),
     MADVISE("KsmMadvise"),
     FULL_SCANS("KsmFullScans"),
+    SCAN_BATCH("KsmScan"),
     COUNTERS("GetKsmCounters");
 
     final String pageFrameCommand;
@@ -397,6 +414,7 @@ public final class Ksm extends AbstractBehavior<Ksm.Command> {
     final int passes;
     final List<ActorRef<?>> waiters = new ArrayList<>(1);
     long budgetLeft;
+    long visited;
     long pfRequestId;
     PageFrame.Command message;
     int attempts;
@@ -469,6 +487,7 @@ public final class Ksm extends AbstractBehavior<Ksm.Command> {
         .onMessage(SetSleepMillisecs.class, this::onSetSleepMillisecs)
         .onMessage(Madvise.class, this::onMadvise)
         .onMessage(FullScans.class, this::onFullScans)
+        .onMessage(ScanBatch.class, this::onScanBatch)
         .onMessage(GetCounters.class, this::onGetCounters)
         .onMessage(Tick.class, this::onTick)
         .onMessage(FromPageFrame.class, this::onFromPageFrame)
@@ -552,6 +571,25 @@ public final class Ksm extends AbstractBehavior<Ksm.Command> {
           "run: " + requestedRun + " is not allowed for FullScans; allowed 1 (SetRun 1 first)");
     }
     return submit(new Op(Kind.FULL_SCANS, m.requestId(), 0, null, m.passes()), m.replyTo());
+  }
+
+  private Behavior<Command> onScanBatch(ScanBatch m) {
+    if (m.pages() < 1 || m.pages() > KsmScanner.UINT_MAX) {
+      return reject(
+          m.replyTo(), m.requestId(), rangeMessage("pages", m.pages(), 1, KsmScanner.UINT_MAX));
+    }
+    if (joined(new ClientKey(Kind.SCAN_BATCH, m.requestId()), m.replyTo())) {
+      return this;
+    }
+    if (requestedRun != KsmScanner.RUN_MERGE) {
+      return reject(
+          m.replyTo(),
+          m.requestId(),
+          "run: " + requestedRun + " is not allowed for ScanBatch; allowed 1 (SetRun 1 first)");
+    }
+    Op op = new Op(Kind.SCAN_BATCH, m.requestId(), 0, null, 0);
+    op.budgetLeft = m.pages();
+    return submit(op, m.replyTo());
   }
 
   private Behavior<Command> onGetCounters(GetCounters m) {
@@ -652,7 +690,7 @@ public final class Ksm extends AbstractBehavior<Ksm.Command> {
     op.attempts = 1;
     op.message =
         switch (op.kind) {
-          case SCAN -> new PageFrame.KsmScan(id, op.budgetLeft, adapter);
+          case SCAN, SCAN_BATCH -> new PageFrame.KsmScan(id, op.budgetLeft, adapter);
           case SET_RUN -> new PageFrame.KsmSetRun(id, op.run, adapter);
           case MADVISE ->
               new PageFrame.KsmMadvise(
@@ -717,9 +755,10 @@ public final class Ksm extends AbstractBehavior<Ksm.Command> {
       return pageFrameRefused(op, new Failed(op.clientId, f.cause()), f.cause());
     }
     switch (op.kind) {
-      case SCAN -> {
+      case SCAN, SCAN_BATCH -> {
         PageFrame.KsmScanned s = (PageFrame.KsmScanned) r;
         op.budgetLeft -= s.visited();
+        op.visited += s.visited();
         if (s.handshakePending()) {
           handshakesWaited++;
           if (requestedRun == KsmScanner.RUN_MERGE && op.budgetLeft > 0) {
@@ -728,6 +767,9 @@ public final class Ksm extends AbstractBehavior<Ksm.Command> {
           }
         }
         batches++;
+        if (op.kind == Kind.SCAN_BATCH) {
+          answer(op, new ScanBatchDone(op.clientId, op.visited), true);
+        }
       }
       case SET_RUN -> {
         applyRun(op.run);

@@ -110,6 +110,15 @@ class KsmBehaviorTest {
     ksm.run(new Ksm.FullScans(10, 1, full.getRef()));
     full.expectMessage(
         new Ksm.Rejected(10, "run: 0 is not allowed for FullScans; allowed 1 (SetRun 1 first)"));
+    TestInbox<Ksm.ScanBatchReply> batch = TestInbox.create();
+    ksm.run(new Ksm.ScanBatch(11, 0, batch.getRef()));
+    batch.expectMessage(new Ksm.Rejected(11, "pages: 0 is out of range; allowed 1 to 4294967295"));
+    ksm.run(new Ksm.ScanBatch(12, 1L << 32, batch.getRef()));
+    batch.expectMessage(
+        new Ksm.Rejected(12, "pages: 4294967296 is out of range; allowed 1 to 4294967295"));
+    ksm.run(new Ksm.ScanBatch(13, 10, batch.getRef()));
+    batch.expectMessage(
+        new Ksm.Rejected(13, "run: 0 is not allowed for ScanBatch; allowed 1 (SetRun 1 first)"));
     assertThat(pageFrame.hasMessages()).isFalse();
     assertThat(tickTimers(ksm.getAllEffects())).isEmpty();
   }

@@ -176,6 +176,39 @@ class KsmMergeFlowTest {
   }
 
   @Test
+  void scanBatch_withTheTimerIdle_stepsKsmBatchByBatchLikeTheSequentialScanner() {
+    int vms = 3;
+    ActorRef<PageFrame.Command> pf = host(vms, PAGES);
+    ActorRef<PageFrame.NotifierEvent> mmu = kit.spawn(autoAck());
+    for (int v = 0; v < vms; v++) {
+      pf.tell(new PageFrame.SubscribeNotifier(v, mmu));
+    }
+    ActorRef<Ksm.Command> ksm = ksmOn(pf, vms, PAGES);
+    control(ksm, id -> new Ksm.SetPagesToScan(id, 0, null)); // the timer scans nothing
+    control(ksm, id -> new Ksm.SetRun(id, 1, null));
+    KsmScanner seq = sequential(vms, PAGES);
+    seq.setPagesToScan(PAGES); // one batch = a third of a pass
+    TestProbe<Ksm.ScanBatchReply> r = kit.createTestProbe();
+    for (int b = 0; b < 6; b++) {
+      ksm.tell(new Ksm.ScanBatch(100 + b, PAGES, r.getRef()));
+      long visited = seq.runBatch();
+      r.expectMessage(new Ksm.ScanBatchDone(100 + b, visited));
+      assertThat(kernelCounters(counters(ksm))).isEqualTo(KsmFrameScanner.countersOf(seq));
+    }
+    time.timePasses(Duration.ofMillis(100)); // ticks with pages_to_scan 0 change nothing
+    Map<String, Long> c = counters(ksm);
+    assertThat(kernelCounters(c)).isEqualTo(KsmFrameScanner.countersOf(seq));
+    assertThat(c.get("pages_sharing")).isPositive(); // merges happened, through handshakes
+    assertThat(c.get("handshakes_waited")).isPositive();
+    // a retry of an answered batch is answered from memory, not scanned again
+    ksm.tell(new Ksm.ScanBatch(104, PAGES, r.getRef()));
+    Ksm.ScanBatchReply again = r.receiveMessage();
+    assertThat(again).isInstanceOf(Ksm.ScanBatchDone.class);
+    assertThat(counters(ksm).get("pages_visited")).isEqualTo(c.get("pages_visited"));
+    assertInvariants(pf);
+  }
+
+  @Test
   void timerDriven_mergesLikeTheSequentialScanner_batchByBatch() {
     int vms = 3;
     ActorRef<PageFrame.Command> pf = host(vms, PAGES);

@@ -45,6 +45,8 @@ class KsmSerializationTest {
             new Ksm.Madvise(4, 65535, 2147483638L, 1, false, control.getRef()),
             new Ksm.FullScans(5, Integer.MAX_VALUE, full.getRef()),
             new Ksm.GetCounters(6, counters.getRef()),
+            new Ksm.ScanBatch(9, 4294967295L, kit.<Ksm.ScanBatchReply>createTestProbe().getRef()),
+            new Ksm.ScanBatchDone(9, 100),
             new Ksm.ControlDone(1),
             new Ksm.FullScansDone(5, 3),
             new Ksm.Counters(6, c, List.of("node 1 counts 2 items but 1")),
