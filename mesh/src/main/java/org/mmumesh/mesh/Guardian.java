@@ -56,13 +56,14 @@ import org.mmumesh.workload.WorkloadSpec;
  * <p><b>Node-local glue</b> ({@link NodeGlue}, created lazily on first use, thread-safe): per host
  * an {@link EntityForwarder} to its {@code PageFrame} and {@code Ksm} (the entity constructors take
  * {@code ActorRef}s, sharding gives {@code EntityRef}s: the forwarder wraps each message in a
- * {@code ShardingEnvelope} for the region); per VM forwarders to its MMUs, a {@link TlbieAdapter}
- * (guest tlbie to host flush, given to the {@code GuestMmu} entities of this node) and a {@link
- * NotifierAdapter} (MMU notifier to host invalidation; under Q8 a full-flush request the vCPUs
- * serve at their next guest entry). The notifier adapter is subscribed by whoever creates the VM
- * ({@link MeshVms} subscribes the creating node's, as {@code kvm_create_vm} registers the MMU
- * notifier once); its ref crosses nodes inside {@code PageFrame.SubscribeNotifier} (CBOR). The
- * vCPUs send their stores to the page frames directly ({@code ApplyStores}).
+ * {@code ShardingEnvelope} for the region); per VM forwarders to its MMUs, a {@link
+ * org.mmumesh.hostmmu.TlbieAdapter} (guest tlbie to host flush, given to the {@code GuestMmu}
+ * entities of this node) and a {@link org.mmumesh.hostmmu.NotifierAdapter} (MMU notifier to host
+ * invalidation; under Q8 a full-flush request the vCPUs serve at their next guest entry). The
+ * notifier adapter is subscribed by whoever creates the VM ({@link MeshVms} subscribes the creating
+ * node's, as {@code kvm_create_vm} registers the MMU notifier once); its ref crosses nodes inside
+ * {@code PageFrame.SubscribeNotifier} (CBOR). The vCPUs send their stores to the page frames
+ * directly ({@code ApplyStores}).
  *
  * <p>{@link Start} (sent to the driving node only, in {@link MeshEngine.Pacing#FREE}) spawns one
  * {@link Driver} per vCPU there; in lockstep {@link MeshCluster} sends the batches itself.

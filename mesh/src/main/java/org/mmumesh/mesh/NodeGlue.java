@@ -9,6 +9,8 @@ import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.mmumesh.common.Quirk;
 import org.mmumesh.guestmmu.GuestMmu;
 import org.mmumesh.hostmmu.HostMmu;
+import org.mmumesh.hostmmu.NotifierAdapter;
+import org.mmumesh.hostmmu.TlbieAdapter;
 import org.mmumesh.ksm.Ksm;
 import org.mmumesh.pageframe.PageFrame;
 import org.mmumesh.vcpu.Vcpu;

@@ -21,18 +21,20 @@ import org.mmumesh.guestmmu.GuestSetup;
 import org.mmumesh.guestmmu.ProtectionPolicy;
 import org.mmumesh.hostmmu.HostMmu;
 import org.mmumesh.hostmmu.HostMmuConfig;
+import org.mmumesh.hostmmu.NotifierAdapter;
 import org.mmumesh.hostmmu.ShadowDump;
+import org.mmumesh.hostmmu.TlbieAdapter;
 import org.mmumesh.pageframe.PageFrame;
 
 /**
  * A small actor mesh for flow tests, wired as {@code org.mmumesh.mesh.Guardian} wires one node but
  * with the actors spawned directly in an {@link ActorTestKit} (no sharding): one real {@link
  * PageFrame} (host 0) and, per VM, a real {@link HostMmu}, {@link GuestMmu} and one {@link Vcpu},
- * plus the two glue adapters ({@link FlowAdapters}). The VMs are created as {@code MeshCluster.run}
- * creates them: the notifier adapter subscribed, {@code CreateVm}, memslot 0 over {@code [0,
- * memoryPages)} at host page 0; the guest setup is {@code Guardian.guestSetup} for a 64-bit guest
- * of {@link #PAGES} pages ({@code GuestLayout.of}), the host MMU {@code Guardian.hostConfig}
- * (64-bit host, context ids {@code 1 + 4 vm}).
+ * plus the two glue adapters the mesh uses ({@link TlbieAdapter}, {@link NotifierAdapter}). The VMs
+ * are created as {@code MeshCluster.run} creates them: the notifier adapter subscribed, {@code
+ * CreateVm}, memslot 0 over {@code [0, memoryPages)} at host page 0; the guest setup is {@code
+ * Guardian.guestSetup} for a 64-bit guest of {@link #PAGES} pages ({@code GuestLayout.of}), the
+ * host MMU {@code Guardian.hostConfig} (64-bit host, context ids {@code 1 + 4 vm}).
  *
  * <p>Observation: every command reaching a real actor is also copied to a probe ({@code
  * Behaviors.monitor}): {@link #hostIn}, {@link #guestIn}, {@link #framesIn}. Everybody talks to a
@@ -156,8 +158,8 @@ final class FlowMesh {
                       new HostMmu.Settings(LONG, 4096))));
       ActorRef<Object> gate = spawn(FlowGate.create(host));
       ActorRef<HostMmu.Command> gated = gate.narrow();
-      ActorRef<Object> tlbie = spawn(FlowAdapters.tlbie(gated));
-      ActorRef<Object> notifier = spawn(FlowAdapters.notifier(gated, v, fullFlush));
+      ActorRef<Object> tlbie = spawn(TlbieAdapter.create(gated));
+      ActorRef<Object> notifier = spawn(NotifierAdapter.create(gated, v, fullFlush));
       ActorRef<GuestMmu.Command> guest =
           spawn(
               Behaviors.monitor(
