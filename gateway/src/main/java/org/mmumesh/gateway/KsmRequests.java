@@ -4,6 +4,7 @@ import java.util.EnumSet;
 import java.util.Set;
 import org.mmumesh.proto.v1.EventKind;
 import org.mmumesh.proto.v1.KsmRun;
+import org.mmumesh.proto.v1.RunKsmBatchRequest;
 import org.mmumesh.proto.v1.RunKsmPassesRequest;
 import org.mmumesh.proto.v1.SetKsmControlRequest;
 import org.mmumesh.proto.v1.WatchEventsRequest;
@@ -17,6 +18,9 @@ public final class KsmRequests {
 
   /** Lockstep passes. */
   public record Passes(int hostId, int passes) {}
+
+  /** One ksmd batch. */
+  public record Batch(int hostId, long pages) {}
 
   /** An event filter; empty kinds = all, null host/vm = all. */
   public record Filter(Set<EventKind> kinds, Integer hostId, Integer vmId) {}
@@ -38,7 +42,7 @@ public final class KsmRequests {
         };
     Long pages =
         r.hasPagesToScan()
-            ? Fields.uint64("pages_to_scan", r.getPagesToScan(), 1, Limits.UINT_MAX)
+            ? Fields.uint64("pages_to_scan", r.getPagesToScan(), 0, Limits.UINT_MAX)
             : null;
     Long sleep =
         r.hasSleepMillisecs()
@@ -61,6 +65,13 @@ public final class KsmRequests {
     return new Passes(
         HostRequests.hostId("host_id", r.getHostId()),
         Fields.uint32("passes", r.getPasses(), 1, Limits.MAX_KSM_PASSES));
+  }
+
+  /** Validates {@code r}. */
+  public static Batch batch(RunKsmBatchRequest r) {
+    return new Batch(
+        HostRequests.hostId("host_id", r.getHostId()),
+        Fields.uint64("pages", r.getPages(), 1, Limits.UINT_MAX));
   }
 
   /** Validates {@code r}. */

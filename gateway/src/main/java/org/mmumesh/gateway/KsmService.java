@@ -6,6 +6,8 @@ import org.mmumesh.mesh.Simulation;
 import org.mmumesh.proto.v1.GetKsmCountersRequest;
 import org.mmumesh.proto.v1.GetKsmCountersResponse;
 import org.mmumesh.proto.v1.KsmServiceGrpc;
+import org.mmumesh.proto.v1.RunKsmBatchRequest;
+import org.mmumesh.proto.v1.RunKsmBatchResponse;
 import org.mmumesh.proto.v1.RunKsmPassesRequest;
 import org.mmumesh.proto.v1.RunKsmPassesResponse;
 import org.mmumesh.proto.v1.SetKsmControlRequest;
@@ -46,6 +48,17 @@ public final class KsmService extends KsmServiceGrpc.KsmServiceImplBase {
           return sim.ksmPasses(p.hostId(), p.passes());
         },
         c -> RunKsmPassesResponse.newBuilder().addAllCounters(Counters.of(c)).build());
+  }
+
+  @Override
+  public void runKsmBatch(RunKsmBatchRequest request, StreamObserver<RunKsmBatchResponse> out) {
+    Unary.run(
+        out,
+        () -> {
+          KsmRequests.Batch b = KsmRequests.batch(request);
+          return sim.ksmBatch(b.hostId(), b.pages());
+        },
+        c -> RunKsmBatchResponse.newBuilder().addAllCounters(Counters.of(c)).build());
   }
 
   @Override

@@ -68,6 +68,7 @@ import org.mmumesh.proto.v1.ReadMemoryRequest;
 import org.mmumesh.proto.v1.ReadRcRequest;
 import org.mmumesh.proto.v1.RemoveHpteRequest;
 import org.mmumesh.proto.v1.RemoveMemslotRequest;
+import org.mmumesh.proto.v1.RunKsmBatchRequest;
 import org.mmumesh.proto.v1.RunKsmPassesRequest;
 import org.mmumesh.proto.v1.RunWorkloadRequest;
 import org.mmumesh.proto.v1.RunWorkloadResponse;
@@ -633,6 +634,16 @@ class GatewayFuzzTest {
     return RunKsmPassesRequest.newBuilder().setHostId(hostId(c)).setPasses(passes).build();
   }
 
+  private Message runKsmBatch(int c) {
+    long pages =
+        switch (c) {
+          case VALID -> 1 + r.nextInt(300);
+          case NEAR -> r.nextBoolean() ? 0 : Limits.UINT_MAX + 1;
+          default -> anyLong();
+        };
+    return RunKsmBatchRequest.newBuilder().setHostId(hostId(c)).setPages(pages).build();
+  }
+
   private Message locateEntity(int c) {
     List<String> types = List.of("PageFrame", "Ksm", "GuestMmu", "HostMmu", "Vcpu");
     LocateEntityRequest.Builder b = LocateEntityRequest.newBuilder();
@@ -790,6 +801,7 @@ class GatewayFuzzTest {
       case "ClearRc" -> status(() -> vmStub().clearRc((ClearRcRequest) m));
       case "SetKsmControl" -> status(() -> ksmStub().setKsmControl((SetKsmControlRequest) m));
       case "RunKsmPasses" -> status(() -> ksmStub().runKsmPasses((RunKsmPassesRequest) m));
+      case "RunKsmBatch" -> status(() -> ksmStub().runKsmBatch((RunKsmBatchRequest) m));
       case "GetKsmCounters" -> status(() -> ksmStub().getKsmCounters((GetKsmCountersRequest) m));
       case "GetMembers" -> status(() -> clusterStub().getMembers((GetMembersRequest) m));
       case "LocateEntity" -> status(() -> clusterStub().locateEntity((LocateEntityRequest) m));
@@ -884,6 +896,7 @@ class GatewayFuzzTest {
     {"ClearRc", 4},
     {"SetKsmControl", 3},
     {"RunKsmPasses", 3},
+    {"RunKsmBatch", 3},
     {"GetKsmCounters", 3},
     {"GetMembers", 1},
     {"LocateEntity", 3},
@@ -929,6 +942,7 @@ class GatewayFuzzTest {
       case "ClearRc" -> clearRc(c);
       case "SetKsmControl" -> setKsmControl(c);
       case "RunKsmPasses" -> runKsmPasses(c);
+      case "RunKsmBatch" -> runKsmBatch(c);
       case "GetKsmCounters" -> GetKsmCountersRequest.newBuilder().setHostId(hostId(c)).build();
       case "GetMembers" -> GetMembersRequest.getDefaultInstance();
       case "LocateEntity" -> locateEntity(c);

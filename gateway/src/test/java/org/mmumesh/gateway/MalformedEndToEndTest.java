@@ -31,6 +31,7 @@ import org.mmumesh.proto.v1.MmuKind;
 import org.mmumesh.proto.v1.ReadMemoryRequest;
 import org.mmumesh.proto.v1.ReadRcRequest;
 import org.mmumesh.proto.v1.RemoveMemslotRequest;
+import org.mmumesh.proto.v1.RunKsmBatchRequest;
 import org.mmumesh.proto.v1.RunKsmPassesRequest;
 import org.mmumesh.proto.v1.RunWorkloadRequest;
 import org.mmumesh.proto.v1.SetKsmControlRequest;
@@ -152,6 +153,7 @@ class MalformedEndToEndTest {
       case "SetKsmControl" ->
           Mesh.statusOf(() -> mesh.ksm().setKsmControl((SetKsmControlRequest) m));
       case "RunKsmPasses" -> Mesh.statusOf(() -> mesh.ksm().runKsmPasses((RunKsmPassesRequest) m));
+      case "RunKsmBatch" -> Mesh.statusOf(() -> mesh.ksm().runKsmBatch((RunKsmBatchRequest) m));
       case "GetKsmCounters" ->
           Mesh.statusOf(() -> mesh.ksm().getKsmCounters((GetKsmCountersRequest) m));
       case "LocateEntity" ->

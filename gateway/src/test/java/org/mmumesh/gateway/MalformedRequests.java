@@ -33,6 +33,7 @@ import org.mmumesh.proto.v1.Quirk;
 import org.mmumesh.proto.v1.ReadMemoryRequest;
 import org.mmumesh.proto.v1.ReadRcRequest;
 import org.mmumesh.proto.v1.RemoveMemslotRequest;
+import org.mmumesh.proto.v1.RunKsmBatchRequest;
 import org.mmumesh.proto.v1.RunKsmPassesRequest;
 import org.mmumesh.proto.v1.RunWorkloadRequest;
 import org.mmumesh.proto.v1.SegmentRegister;
@@ -509,13 +510,6 @@ final class MalformedRequests {
             "run"));
     c.add(
         new Case(
-            "ksm pages_to_scan zero",
-            "SetKsmControl",
-            SetKsmControlRequest.newBuilder().setPagesToScan(0).build(),
-            bad,
-            "pages_to_scan"));
-    c.add(
-        new Case(
             "ksm pages_to_scan over UINT_MAX",
             "SetKsmControl",
             SetKsmControlRequest.newBuilder().setPagesToScan(1L << 32).build(),
@@ -542,6 +536,27 @@ final class MalformedRequests {
             RunKsmPassesRequest.newBuilder().setPasses(101).build(),
             bad,
             "passes"));
+    c.add(
+        new Case(
+            "ksm batch of zero pages",
+            "RunKsmBatch",
+            RunKsmBatchRequest.newBuilder().setPages(0).build(),
+            bad,
+            "pages"));
+    c.add(
+        new Case(
+            "ksm batch over UINT_MAX pages",
+            "RunKsmBatch",
+            RunKsmBatchRequest.newBuilder().setPages(1L << 32).build(),
+            bad,
+            "pages"));
+    c.add(
+        new Case(
+            "ksm batch host out of range",
+            "RunKsmBatch",
+            RunKsmBatchRequest.newBuilder().setHostId(5000).setPages(1).build(),
+            bad,
+            "host_id"));
     // EventService
     c.add(
         new Case(
@@ -849,6 +864,20 @@ final class MalformedRequests {
             RunKsmPassesRequest.newBuilder().setHostId(2).setPasses(1).build(),
             Status.Code.FAILED_PRECONDITION,
             ""));
+    c.add(
+        new Case(
+            "ksm batch on unknown host",
+            "RunKsmBatch",
+            RunKsmBatchRequest.newBuilder().setHostId(9).setPages(10).build(),
+            missing,
+            "host 9"));
+    c.add(
+        new Case(
+            "ksm batch while run is 0",
+            "RunKsmBatch",
+            RunKsmBatchRequest.newBuilder().setHostId(2).setPages(10).build(),
+            Status.Code.FAILED_PRECONDITION,
+            "run"));
     c.add(
         new Case(
             "ksm counters of unknown host",

@@ -51,6 +51,7 @@ import org.mmumesh.proto.v1.ReadRcRequest;
 import org.mmumesh.proto.v1.ReadRcResponse;
 import org.mmumesh.proto.v1.RemoveHpteRequest;
 import org.mmumesh.proto.v1.RemoveMemslotRequest;
+import org.mmumesh.proto.v1.RunKsmBatchRequest;
 import org.mmumesh.proto.v1.RunKsmPassesRequest;
 import org.mmumesh.proto.v1.RunKsmPassesResponse;
 import org.mmumesh.proto.v1.RunWorkloadRequest;
@@ -435,6 +436,51 @@ class SimulationEndToEndTest {
                 .readMemory(ReadMemoryRequest.newBuilder().setVm(ref(61)).setPages(32).build())
                 .getFingerprintsList())
         .isEqualTo(f.getValuesList());
+  }
+
+  @Test
+  void ksm_steppedBatchByBatch_withTheTimerIdle_andTheHostClockSumsItsVms() throws Exception {
+    mesh.hosts().createHost(host(62, false));
+    for (int vm = 62; vm <= 63; vm++) {
+      mesh.vms().createVm(vm(vm, 62, true, Policy.POLICY_STRICT, true));
+    }
+    SetKsmControlResponse ctl =
+        mesh.ksm()
+            .setKsmControl(
+                SetKsmControlRequest.newBuilder()
+                    .setHostId(62)
+                    .setRun(KsmRun.KSM_RUN_MERGE)
+                    .setPagesToScan(0)
+                    .build());
+    assertThat(ctl.getPagesToScan()).isZero();
+    GetKsmCountersRequest get = GetKsmCountersRequest.newBuilder().setHostId(62).build();
+    assertThat(counters(mesh.ksm().getKsmCounters(get).getCountersList()).get("pages_visited"))
+        .as("ksmd's own wake-up with pages_to_scan 0 scans nothing")
+        .isZero();
+    for (int b = 1; b <= 3; b++) {
+      Map<String, Long> c =
+          counters(
+              mesh.ksm()
+                  .runKsmBatch(RunKsmBatchRequest.newBuilder().setHostId(62).setPages(40).build())
+                  .getCountersList());
+      assertThat(c.get("pages_visited")).isEqualTo(40L * b);
+    }
+    GetHostStatsRequest hs = GetHostStatsRequest.newBuilder().setHostId(62).build();
+    assertThat(counters(mesh.hosts().getHostStats(hs).getCountersList()).get("simulated_nanos"))
+        .isZero();
+    mesh.runWorkload(workload(62, 8));
+    long vmNanos =
+        mesh.vms()
+            .getVmStats(GetVmStatsRequest.newBuilder().setVm(ref(62)).build())
+            .getSimulatedNanos();
+    Map<String, Long> host = counters(mesh.hosts().getHostStats(hs).getCountersList());
+    assertThat(vmNanos).isPositive();
+    assertThat(host.get("simulated_nanos"))
+        .as("the host's clock: its VMs' plus its COW copies (1000 ns each by default)")
+        .isEqualTo(vmNanos + 1000 * host.get("cow_breaks"));
+    assertThat(counters(mesh.ksm().getKsmCounters(get).getCountersList()).get("pages_visited"))
+        .as("no scanning between the steps")
+        .isEqualTo(120L);
   }
 
   @Test

@@ -606,23 +606,19 @@ public final class MeshCluster implements AutoCloseable {
   }
 
   /**
-   * One ksmd batch of {@code pages_to_scan} pages ({@code ksm_do_scan}), continued at once with the
-   * remaining budget after each merge handshake, as the {@code Ksm} entity continues its own.
+   * One ksmd batch of {@code pages_to_scan} pages ({@code ksm_do_scan}) through the {@code Ksm}
+   * entity ({@code Ksm.ScanBatch}: continued past each merge handshake with the remaining budget,
+   * as the entity continues its timer's batches); the same step the API's {@code RunKsmBatch}
+   * takes.
    */
   private void ksmBatch(Guardian.Wiring w) {
-    long budget = cfg.ksmPagesToScan();
-    while (budget > 0) {
-      long b = budget;
-      PageFrame.KsmScanned s =
-          call(
-              w.frames(),
-              (Long id, ActorRef<PageFrame.KsmScannerReply> r) -> new PageFrame.KsmScan(id, b, r),
-              PageFrame.KsmScanned.class);
-      budget -= s.visited();
-      if (!s.handshakePending()) {
-        break;
-      }
+    if (cfg.ksmPagesToScan() == 0) {
+      return; // ksm_do_scan(0)
     }
+    call(
+        w.ksm(),
+        (Long id, ActorRef<Ksm.ScanBatchReply> r) -> new Ksm.ScanBatch(id, cfg.ksmPagesToScan(), r),
+        Ksm.ScanBatchDone.class);
   }
 
   /**

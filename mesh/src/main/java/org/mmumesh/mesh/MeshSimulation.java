@@ -260,16 +260,42 @@ public final class MeshSimulation implements Simulation {
     return guarded(
         () -> {
           host(hostId);
-          return vms.<PageFrame.Command, PageFrame.StatsReply>ask(
-                  glue.frames(hostId), PageFrame.GetStats::new)
-              .thenApply(
-                  s -> {
+          List<CompletableFuture<Vcpu.StatusReport>> reports = new ArrayList<>();
+          for (MeshDirectory.VmEntry e : dir.vms()) {
+            if (e.hostId() != hostId) {
+              continue;
+            }
+            for (int v = 0; v < e.vcpus(); v++) {
+              reports.add(
+                  vms.<Vcpu.Command, Vcpu.StatusReport>ask(
+                          glue.vcpu(e.vmId(), v), Vcpu.GetCounters::new)
+                      .toCompletableFuture());
+            }
+          }
+          CompletableFuture<PageFrame.StatsReply> frames =
+              vms.<PageFrame.Command, PageFrame.StatsReply>ask(
+                      glue.frames(hostId), PageFrame.GetStats::new)
+                  .toCompletableFuture();
+          return CompletableFuture.allOf(reports.toArray(new CompletableFuture<?>[0]))
+              .thenCombine(
+                  frames,
+                  (x, s) -> {
                     Map<String, Long> m = lower(s.counters());
                     long leases = 0;
                     for (int n : s.leasesHeld().values()) {
                       leases += n;
                     }
                     m.put("leases_held", leases);
+                    Map<String, Long> sum = new TreeMap<>();
+                    for (CompletableFuture<Vcpu.StatusReport> r : reports) {
+                      r.join().counters().toMap().forEach((k, n) -> sum.merge(k, n, Long::sum));
+                    }
+                    // The sequential engine's clock (SimClock) over the host's VMs and its COW
+                    // copies: a client stepping KSM by simulated time reads it after each round.
+                    m.put(
+                        "simulated_nanos",
+                        SimClock.nanos(
+                            SimCosts.defaults(), sum, s.counters().getOrDefault("COW_BREAKS", 0L)));
                     return m;
                   });
         });
@@ -920,6 +946,19 @@ public final class MeshSimulation implements Simulation {
                   glue.ksm(hostId),
                   (Long id, ActorRef<Ksm.FullScansReply> r) -> new Ksm.FullScans(id, passes, r),
                   Ksm.FullScansDone.class)
+              .thenCompose(d -> ksmCounters(hostId));
+        });
+  }
+
+  @Override
+  public CompletionStage<Map<String, Long>> ksmBatch(int hostId, long pages) {
+    return guarded(
+        () -> {
+          host(hostId);
+          return vms.call(
+                  glue.ksm(hostId),
+                  (Long id, ActorRef<Ksm.ScanBatchReply> r) -> new Ksm.ScanBatch(id, pages, r),
+                  Ksm.ScanBatchDone.class)
               .thenCompose(d -> ksmCounters(hostId));
         });
   }

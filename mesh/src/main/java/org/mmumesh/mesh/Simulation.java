@@ -88,7 +88,11 @@ public interface Simulation {
   /** Every host in increasing id order. */
   CompletionStage<List<HostInfo>> listHosts();
 
-  /** A host's page-frame counters; NOT_FOUND when unknown. */
+  /**
+   * A host's page-frame counters, the leases held, and {@code simulated_nanos}: the sequential
+   * engine's clock over the host's current VMs (their vCPUs' hits, exits, reflections and MMIO
+   * exits at the default costs) plus the host's COW copies; NOT_FOUND when unknown.
+   */
   CompletionStage<Map<String, Long>> hostStats(int hostId);
 
   // ---- VMs -----------------------------------------------------------------------------------
@@ -167,6 +171,13 @@ public interface Simulation {
 
   /** Runs {@code passes} full scans now; answers the KSM counters after them. */
   CompletionStage<Map<String, Long>> ksmPasses(int hostId, int passes);
+
+  /**
+   * One ksmd wake-up now ({@code ksm_do_scan} of {@code pages} pages, merge handshakes included);
+   * answers the KSM counters after it. WRONG_STATE unless {@code run} is 1. With {@code
+   * pages_to_scan} 0 ksmd's own timer scans nothing, so a client steps KSM by simulated time.
+   */
+  CompletionStage<Map<String, Long>> ksmBatch(int hostId, long pages);
 
   /** The KSM counters of a host. */
   CompletionStage<Map<String, Long>> ksmCounters(int hostId);
