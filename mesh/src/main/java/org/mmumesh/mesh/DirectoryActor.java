@@ -1,7 +1,10 @@
 package org.mmumesh.mesh;
 
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -23,8 +26,24 @@ import org.mmumesh.common.CborSerializable;
  * every {@link Done}, before any entity of it is addressed (see the ordering rule in {@link
  * MeshDirectory}).
  *
- * <p>State: none of its own; the directory it writes. Every command is idempotent (a retried
- * registration replaces the same immutable entry) and answered {@link Done} with its request id.
+ * <p><b>Late joiners.</b> A writer registers on the nodes it finds at that moment; a node that
+ * joins the cluster later would never hear of the hosts and VMs created before. So the directory
+ * actors also keep each other up to date: each subscribes to the Receptionist's listing of {@link
+ * #KEY}, and when a peer appears in it (a node joined, or restarted) sends that peer its whole
+ * directory as {@link Sync} messages ({@link MeshDirectory#snapshot}, in chunks of {@link
+ * #SYNC_CHUNK} entries); and every change a writer makes here (a put that added or replaced an
+ * entry, a removal that left a tombstone) is sent as a one-entry {@link Sync} to every peer known
+ * at that moment. Together these cover a write that races with a join: the first node that applied
+ * the write either knew the new peer then (and forwarded it) or learns of it later (and sends its
+ * snapshot, which includes the write). A {@link Sync} is merged ({@link MeshDirectory#merge}) and
+ * never forwarded again. Merging is idempotent and order-independent, and deletions are tombstones,
+ * so snapshots, forwarded changes and the writers' own puts converge in any order, and a stale
+ * snapshot cannot bring a deleted VM back.
+ *
+ * <p>State: the directory it writes, and the peers' directory actors it has seen in the listing (to
+ * tell a new peer from a known one). Every command is idempotent (a retried registration replaces
+ * the same immutable entry; a put of a deleted id is ignored, logged) and answered {@link Done}
+ * with its request id, after the change was forwarded to the known peers.
  */
 public final class DirectoryActor extends AbstractBehavior<DirectoryActor.Command> {
   /** The Receptionist key every node's directory actor is registered under. */
@@ -47,6 +66,12 @@ public final class DirectoryActor extends AbstractBehavior<DirectoryActor.Comman
 
   /** Drops a VM. */
   public record RemoveVm(long requestId, int vmId, ActorRef<Done> replyTo) implements Command {}
+
+  /**
+   * Another node's directory, or a part of it, or one change a writer made there: merged into this
+   * node's ({@link MeshDirectory#merge}); not answered (merging twice changes nothing).
+   */
+  public record Sync(MeshDirectory.Snapshot snapshot) implements Command {}
 
   /** The change of {@code requestId} is in this node's directory. */
   public record Done(long requestId) implements CborSerializable {}
@@ -77,7 +102,20 @@ public final class DirectoryActor extends AbstractBehavior<DirectoryActor.Comman
       Locate query, ShardRegion.CurrentShardRegionState state, Throwable failure)
       implements Command, org.apache.pekko.actor.NoSerializationVerificationNeeded {}
 
+  /** The Receptionist's listing of every node's directory actor changed. */
+  private record PeersChanged(Set<ActorRef<Command>> instances)
+      implements Command, org.apache.pekko.actor.NoSerializationVerificationNeeded {}
+
+  /**
+   * The most entries and tombstones one {@link Sync} carries: a VM entry is about 700 bytes of
+   * CBOR, so a full chunk (about 22 KB, measured) stays far inside Artery's 256 KiB frame.
+   */
+  static final int SYNC_CHUNK = 32;
+
   private final MeshDirectory directory;
+
+  /** The other nodes' directory actors seen in the latest listing. */
+  private final Set<ActorRef<Command>> peers = new HashSet<>();
 
   /** The directory actor of the node whose entity factories read {@code directory}. */
   public static Behavior<Command> create(MeshDirectory directory) {
@@ -85,6 +123,10 @@ public final class DirectoryActor extends AbstractBehavior<DirectoryActor.Comman
     return Behaviors.setup(
         ctx -> {
           ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
+          ActorRef<Receptionist.Listing> listings =
+              ctx.messageAdapter(
+                  Receptionist.Listing.class, l -> new PeersChanged(l.getServiceInstances(KEY)));
+          ctx.getSystem().receptionist().tell(Receptionist.subscribe(KEY, listings));
           return new DirectoryActor(ctx, directory);
         });
   }
@@ -101,27 +143,82 @@ public final class DirectoryActor extends AbstractBehavior<DirectoryActor.Comman
         .onMessage(RemoveHost.class, this::onRemoveHost)
         .onMessage(PutVm.class, this::onPutVm)
         .onMessage(RemoveVm.class, this::onRemoveVm)
+        .onMessage(Sync.class, this::onSync)
+        .onMessage(PeersChanged.class, this::onPeersChanged)
         .onMessage(Locate.class, this::onLocate)
         .onMessage(RegionState.class, this::onRegionState)
         .build();
   }
 
   private Behavior<Command> onPutHost(PutHost m) {
-    directory.putHost(m.host());
+    MeshDirectory.HostEntry h = m.host();
+    if (directory.putHost(h)) {
+      forward(new MeshDirectory.Snapshot(List.of(h), List.of(), List.of(), List.of()));
+    } else if (directory.hostDeleted(h.hostId())) {
+      getContext().getLog().warn("host {} was deleted; its id is not reused: {}", h.hostId(), m);
+    }
     m.replyTo().tell(new Done(m.requestId()));
     return this;
   }
 
   private Behavior<Command> onRemoveHost(RemoveHost m) {
-    directory.removeHost(m.hostId());
+    if (directory.removeHost(m.hostId())) {
+      forward(new MeshDirectory.Snapshot(List.of(), List.of(m.hostId()), List.of(), List.of()));
+    }
     m.replyTo().tell(new Done(m.requestId()));
     return this;
   }
 
   private Behavior<Command> onPutVm(PutVm m) {
-    directory.putVm(m.vm());
+    MeshDirectory.VmEntry v = m.vm();
+    if (directory.putVm(v)) {
+      forward(new MeshDirectory.Snapshot(List.of(), List.of(), List.of(v), List.of()));
+    } else if (directory.vmDeleted(v.vmId())) {
+      getContext().getLog().warn("vm {} was deleted; its id is not reused: {}", v.vmId(), m);
+    }
     m.replyTo().tell(new Done(m.requestId()));
     return this;
+  }
+
+  private Behavior<Command> onRemoveVm(RemoveVm m) {
+    if (directory.removeVm(m.vmId())) {
+      forward(new MeshDirectory.Snapshot(List.of(), List.of(), List.of(), List.of(m.vmId())));
+    }
+    m.replyTo().tell(new Done(m.requestId()));
+    return this;
+  }
+
+  private Behavior<Command> onSync(Sync m) {
+    if (m.snapshot() != null) {
+      directory.merge(m.snapshot());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onPeersChanged(PeersChanged m) {
+    Set<ActorRef<Command>> now = new HashSet<>(m.instances());
+    now.remove(getContext().getSelf());
+    List<MeshDirectory.Snapshot> chunks = null;
+    for (ActorRef<Command> p : now) {
+      if (!peers.contains(p)) {
+        if (chunks == null) {
+          chunks = directory.snapshot().chunks(SYNC_CHUNK);
+        }
+        for (MeshDirectory.Snapshot c : chunks) {
+          p.tell(new Sync(c));
+        }
+      }
+    }
+    peers.clear();
+    peers.addAll(now);
+    return this;
+  }
+
+  /** Sends one change made here to every known peer. */
+  private void forward(MeshDirectory.Snapshot change) {
+    for (ActorRef<Command> p : peers) {
+      p.tell(new Sync(change));
+    }
   }
 
   private Behavior<Command> onLocate(Locate m) {
@@ -158,11 +255,5 @@ public final class DirectoryActor extends AbstractBehavior<DirectoryActor.Comman
         .selfMember()
         .address()
         .toString();
-  }
-
-  private Behavior<Command> onRemoveVm(RemoveVm m) {
-    directory.removeVm(m.vmId());
-    m.replyTo().tell(new Done(m.requestId()));
-    return this;
   }
 }

@@ -1,10 +1,13 @@
 package org.mmumesh.mesh;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import org.mmumesh.common.CborSerializable;
 import org.mmumesh.common.MmuOptions;
@@ -31,6 +34,17 @@ import org.mmumesh.workload.WorkloadSpec;
  * talks to a VM's entities checks the directory first (NOT_FOUND for an unknown VM). For the same
  * reason a deleted VM's id is never reused within a cluster's lifetime: its entities may still run,
  * holding the old configuration.
+ *
+ * <p><b>Convergence.</b> Each id (host or VM, separately) goes through at most three states, in
+ * this order only: absent, present (one immutable entry), deleted (a tombstone, kept for the
+ * cluster's lifetime: ids are never reused). A write or a {@link Snapshot} merged from another node
+ * can only move an id forward: a tombstone removes the entry and refuses every later put of that id
+ * (so a stale snapshot or a late put cannot resurrect a deleted VM), and a snapshot's entry fills
+ * only an absent id (it never replaces an entry the node has). The state of an id is thus the
+ * maximum of everything the node has seen, whatever the order: a node that merged the same writes
+ * and snapshots as another, in any order and any number of times, has the same directory. This is
+ * what lets a node that joins the cluster after hosts and VMs were created catch up ({@link
+ * DirectoryActor} sends every new peer its snapshot) while puts and deletions still arrive.
  *
  * <p>Static runs (a {@link WorkloadSpec} and an {@link EngineConfig}) register their VMs with
  * {@link #ofWorkload}; run-time VMs (the gateway) with {@link #ofApi}. Both become the same kind of
@@ -97,27 +111,193 @@ public final class MeshDirectory {
     }
   }
 
+  /**
+   * A directory's content as one node sends it to another ({@link DirectoryActor.Sync}): entries
+   * and tombstones (the ids deleted), each list possibly a part of the whole (merging is per id).
+   */
+  public record Snapshot(
+      List<HostEntry> hosts,
+      List<Integer> deletedHosts,
+      List<VmEntry> vms,
+      List<Integer> deletedVms)
+      implements CborSerializable {
+    /** Copies the lists (null as empty). */
+    public Snapshot {
+      hosts = hosts == null ? List.of() : List.copyOf(hosts);
+      deletedHosts = deletedHosts == null ? List.of() : List.copyOf(deletedHosts);
+      vms = vms == null ? List.of() : List.copyOf(vms);
+      deletedVms = deletedVms == null ? List.of() : List.copyOf(deletedVms);
+    }
+
+    /** The number of entries and tombstones. */
+    public int size() {
+      return hosts.size() + deletedHosts.size() + vms.size() + deletedVms.size();
+    }
+
+    /**
+     * This snapshot cut into snapshots of at most {@code max} entries and tombstones each (a whole
+     * directory may not fit one transport frame); merging them all equals merging this one.
+     */
+    public List<Snapshot> chunks(int max) {
+      org.mmumesh.common.Checks.inRange("max", max, 1, Integer.MAX_VALUE);
+      List<Snapshot> out = new ArrayList<>();
+      Chunker c = new Chunker(max, out);
+      deletedHosts.forEach(c::deletedHost);
+      deletedVms.forEach(c::deletedVm);
+      hosts.forEach(c::host);
+      vms.forEach(c::vm);
+      c.flush();
+      return out;
+    }
+  }
+
+  /** Builds {@link Snapshot#chunks}. */
+  private static final class Chunker {
+    private final int max;
+    private final List<Snapshot> out;
+    private final List<HostEntry> hosts = new ArrayList<>();
+    private final List<Integer> deletedHosts = new ArrayList<>();
+    private final List<VmEntry> vms = new ArrayList<>();
+    private final List<Integer> deletedVms = new ArrayList<>();
+    private int n;
+
+    Chunker(int max, List<Snapshot> out) {
+      this.max = max;
+      this.out = out;
+    }
+
+    void host(HostEntry h) {
+      hosts.add(h);
+      added();
+    }
+
+    void deletedHost(int id) {
+      deletedHosts.add(id);
+      added();
+    }
+
+    void vm(VmEntry v) {
+      vms.add(v);
+      added();
+    }
+
+    void deletedVm(int id) {
+      deletedVms.add(id);
+      added();
+    }
+
+    private void added() {
+      if (++n == max) {
+        flush();
+      }
+    }
+
+    void flush() {
+      if (n > 0) {
+        out.add(new Snapshot(hosts, deletedHosts, vms, deletedVms));
+        hosts.clear();
+        deletedHosts.clear();
+        vms.clear();
+        deletedVms.clear();
+        n = 0;
+      }
+    }
+  }
+
   private final ConcurrentHashMap<Integer, HostEntry> hosts = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Integer, VmEntry> vms = new ConcurrentHashMap<>();
+  private final Set<Integer> deletedHosts = ConcurrentHashMap.newKeySet();
+  private final Set<Integer> deletedVms = ConcurrentHashMap.newKeySet();
 
-  /** Adds or replaces a host (idempotent). */
-  void putHost(HostEntry h) {
-    hosts.put(h.hostId(), h);
+  /**
+   * Adds or replaces a host (idempotent), unless the id was deleted (a tombstone: ignored).
+   *
+   * @return whether the directory changed
+   */
+  boolean putHost(HostEntry h) {
+    if (deletedHosts.contains(h.hostId())) {
+      return false;
+    }
+    return !h.equals(hosts.put(h.hostId(), h));
   }
 
-  /** Drops a host (idempotent). */
-  void removeHost(int hostId) {
-    hosts.remove(hostId);
+  /**
+   * Drops a host for good (idempotent): its id becomes a tombstone.
+   *
+   * @return whether the directory changed
+   */
+  boolean removeHost(int hostId) {
+    boolean fresh = deletedHosts.add(hostId);
+    return hosts.remove(hostId) != null || fresh;
   }
 
-  /** Adds or replaces a VM (idempotent). */
-  void putVm(VmEntry v) {
-    vms.put(v.vmId(), v);
+  /**
+   * Adds or replaces a VM (idempotent), unless the id was deleted (a tombstone: ignored).
+   *
+   * @return whether the directory changed
+   */
+  boolean putVm(VmEntry v) {
+    if (deletedVms.contains(v.vmId())) {
+      return false;
+    }
+    return !v.equals(vms.put(v.vmId(), v));
   }
 
-  /** Drops a VM (idempotent); its running entities keep their configuration. */
-  void removeVm(int vmId) {
-    vms.remove(vmId);
+  /**
+   * Drops a VM for good (idempotent): its id becomes a tombstone; its running entities keep their
+   * configuration.
+   *
+   * @return whether the directory changed
+   */
+  boolean removeVm(int vmId) {
+    boolean fresh = deletedVms.add(vmId);
+    return vms.remove(vmId) != null || fresh;
+  }
+
+  /**
+   * Merges another node's {@code snapshot} (see the class comment): its tombstones first, then its
+   * entries for ids this node has neither as an entry nor as a tombstone.
+   *
+   * @return whether the directory changed
+   */
+  boolean merge(Snapshot snapshot) {
+    boolean changed = false;
+    for (int id : snapshot.deletedHosts()) {
+      changed |= removeHost(id);
+    }
+    for (int id : snapshot.deletedVms()) {
+      changed |= removeVm(id);
+    }
+    for (HostEntry h : snapshot.hosts()) {
+      if (!deletedHosts.contains(h.hostId())) {
+        changed |= hosts.putIfAbsent(h.hostId(), h) == null;
+      }
+    }
+    for (VmEntry v : snapshot.vms()) {
+      if (!deletedVms.contains(v.vmId())) {
+        changed |= vms.putIfAbsent(v.vmId(), v) == null;
+      }
+    }
+    return changed;
+  }
+
+  /** This node's directory as a snapshot: entries and tombstones, by id. */
+  public Snapshot snapshot() {
+    return new Snapshot(
+        hosts(),
+        new TreeSet<>(deletedHosts).stream().toList(),
+        vms(),
+        new TreeSet<>(deletedVms).stream().toList());
+  }
+
+  /** Whether host {@code hostId} was deleted (a tombstone: its id must not be reused). */
+  public boolean hostDeleted(int hostId) {
+    return deletedHosts.contains(hostId);
+  }
+
+  /** Whether VM {@code vmId} was deleted (a tombstone: its id must not be reused). */
+  public boolean vmDeleted(int vmId) {
+    return deletedVms.contains(vmId);
   }
 
   /** The host, if registered on this node. */
