@@ -3,11 +3,8 @@ package org.mmumesh.gateway;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import org.mmumesh.common.Access;
 import org.mmumesh.mesh.Simulation;
 import org.mmumesh.proto.v1.AccessRequest;
 import org.mmumesh.proto.v1.AccessResponse;
@@ -41,6 +38,13 @@ import org.mmumesh.vcpu.Vcpu;
  * non-increasing batch id or a simulation failure ends the stream with its status; accesses that
  * fail inside a batch are results, not errors. Cancelling the call frees the vCPU for a new stream
  * (a batch already handed to the vCPU still runs).
+ *
+ * <p>A batch comes in either encoding ({@code accesses} or {@code packed}, see {@link
+ * AccessRequests}) and is decoded straight into the vCPU's ops on arrival. An effective address
+ * beyond 32 bits needs the VM's width: the stream asks it once ({@link Simulation#getVm}, at the
+ * first such batch) and checks the batch against it just before handing it to the vCPU; on a 32-bit
+ * guest the stream ends with INVALID_ARGUMENT naming the field in the batch's own encoding, and
+ * that batch does not run.
  *
  * <p><b>Access</b> asks {@link Simulation#traceAccess} (the vCPU's own trace, {@code
  * Vcpu.TraceAccess}) and maps it field for field; refused while a stream runs on the vCPU.
@@ -184,6 +188,13 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
 
     private int[] vcpu;
+
+    /**
+     * The VM's width, asked once, at the first batch with an address beyond 32 bits: true for a
+     * 64-bit guest, null when the simulation could not say (its batch call then fails or checks).
+     */
+    private CompletableFuture<Boolean> is64;
+
     private long lastBatchId = -1;
     private boolean hasBatch;
     private boolean halfClosed;
@@ -220,18 +231,26 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
       }
       hasBatch = true;
       lastBatchId = b.batchId();
-      List<Vcpu.AccessOp> ops = new ArrayList<>(b.kinds().length);
-      Access[] kinds = Access.values();
-      for (int i = 0; i < b.kinds().length; i++) {
-        ops.add(new Vcpu.AccessOp(kinds[b.kinds()[i]], b.eas()[i], b.values()[i]));
-      }
       Pending p = new Pending(b.batchId());
       pending.add(p);
-      int vm = b.vmId();
-      int v = b.vcpu();
+      if (b.beyond32Bits() && is64 == null) {
+        is64 =
+            sim.getVm(b.vmId())
+                .toCompletableFuture()
+                .handle((info, e) -> e == null ? info.config().is64() : null);
+      }
+      CompletableFuture<Boolean> width =
+          b.beyond32Bits() ? is64 : CompletableFuture.completedFuture(true);
       CompletableFuture<Simulation.BatchResult> run =
           tail.handle((x, e) -> null)
-              .thenCompose(x -> sim.runBatch(vm, v, ops).toCompletableFuture());
+              .thenCompose(x -> width)
+              .thenCompose(
+                  wide -> {
+                    if (wide != null) {
+                      AccessRequests.checkEffectiveAddrs(b, wide);
+                    }
+                    return sim.runBatch(b.vmId(), b.vcpu(), b.ops()).toCompletableFuture();
+                  });
       tail = run;
       run.whenComplete((res, err) -> done(p, res, err));
     }

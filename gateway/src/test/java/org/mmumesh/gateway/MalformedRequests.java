@@ -28,6 +28,7 @@ import org.mmumesh.proto.v1.Memslot;
 import org.mmumesh.proto.v1.MmuKind;
 import org.mmumesh.proto.v1.MmuOptions;
 import org.mmumesh.proto.v1.MsrBits;
+import org.mmumesh.proto.v1.PackedAccesses;
 import org.mmumesh.proto.v1.Policy;
 import org.mmumesh.proto.v1.Quirk;
 import org.mmumesh.proto.v1.ReadMemoryRequest;
@@ -92,6 +93,15 @@ final class MalformedRequests {
         .setKind(AccessKind.ACCESS_KIND_LOAD)
         .setEffectiveAddr(ea)
         .build();
+  }
+
+  /** A packed batch of {@code kinds} (AccessKind numbers) at {@code eas}, no store values. */
+  static PackedAccesses.Builder packed(byte[] kinds, long... eas) {
+    PackedAccesses.Builder p = PackedAccesses.newBuilder().setKinds(ByteString.copyFrom(kinds));
+    for (long ea : eas) {
+      p.addEffectiveAddrs(ea);
+    }
+    return p;
   }
 
   static List<Case> cases() {
@@ -493,6 +503,107 @@ final class MalformedRequests {
       big.addAccesses(load(i * 8L));
     }
     c.add(new Case("batch oversized", "RunWorkload", big.build(), bad, "accesses"));
+    // RunWorkload, the packed encoding
+    c.add(
+        new Case(
+            "batch in both encodings",
+            "RunWorkload",
+            RunWorkloadRequest.newBuilder()
+                .setVcpu(vcpu(1, 0))
+                .addAccesses(load(0))
+                .setPacked(packed(new byte[] {1}, 0))
+                .build(),
+            bad,
+            "packed"));
+    c.add(
+        new Case(
+            "batch packed empty",
+            "RunWorkload",
+            RunWorkloadRequest.newBuilder()
+                .setVcpu(vcpu(1, 0))
+                .setPacked(PackedAccesses.getDefaultInstance())
+                .build(),
+            bad,
+            "packed.kinds"));
+    c.add(
+        new Case(
+            "batch packed vcpu missing",
+            "RunWorkload",
+            RunWorkloadRequest.newBuilder().setPacked(packed(new byte[] {1}, 0)).build(),
+            bad,
+            "vcpu"));
+    c.add(
+        new Case(
+            "batch packed fewer addresses than kinds",
+            "RunWorkload",
+            RunWorkloadRequest.newBuilder()
+                .setVcpu(vcpu(1, 0))
+                .setPacked(packed(new byte[] {1, 1, 2}, 0, 8))
+                .build(),
+            bad,
+            "packed.effective_addrs"));
+    c.add(
+        new Case(
+            "batch packed more addresses than kinds",
+            "RunWorkload",
+            RunWorkloadRequest.newBuilder()
+                .setVcpu(vcpu(1, 0))
+                .setPacked(packed(new byte[] {1}, 0, 8))
+                .build(),
+            bad,
+            "packed.effective_addrs"));
+    c.add(
+        new Case(
+            "batch packed store values of another length",
+            "RunWorkload",
+            RunWorkloadRequest.newBuilder()
+                .setVcpu(vcpu(1, 0))
+                .setPacked(packed(new byte[] {2, 2}, 0, 8).addStoreValues(7))
+                .build(),
+            bad,
+            "packed.store_values"));
+    c.add(
+        new Case(
+            "batch packed kind byte 0 (unspecified)",
+            "RunWorkload",
+            RunWorkloadRequest.newBuilder()
+                .setVcpu(vcpu(1, 0))
+                .setPacked(packed(new byte[] {1, 0}, 0, 8))
+                .build(),
+            bad,
+            "packed.kinds[1]"));
+    c.add(
+        new Case(
+            "batch packed kind byte 4",
+            "RunWorkload",
+            RunWorkloadRequest.newBuilder()
+                .setVcpu(vcpu(1, 0))
+                .setPacked(packed(new byte[] {4}, 0))
+                .build(),
+            bad,
+            "packed.kinds[0]"));
+    c.add(
+        new Case(
+            "batch packed kind byte 255",
+            "RunWorkload",
+            RunWorkloadRequest.newBuilder()
+                .setVcpu(vcpu(1, 0))
+                .setPacked(packed(new byte[] {3, 1, (byte) 0xFF}, 0, 8, 16))
+                .build(),
+            bad,
+            "packed.kinds[2]"));
+    byte[] bigKinds = new byte[Limits.MAX_BATCH_ACCESSES + 1];
+    java.util.Arrays.fill(bigKinds, (byte) 1);
+    c.add(
+        new Case(
+            "batch packed oversized",
+            "RunWorkload",
+            RunWorkloadRequest.newBuilder()
+                .setVcpu(vcpu(1, 0))
+                .setPacked(packed(bigKinds, new long[bigKinds.length]))
+                .build(),
+            bad,
+            "packed.kinds"));
     // KsmService
     c.add(
         new Case(
@@ -843,6 +954,36 @@ final class MalformedRequests {
             RunWorkloadRequest.newBuilder().setVcpu(vcpu(1, 4)).addAccesses(load(0)).build(),
             missing,
             "vm 1 vcpu 4"));
+    c.add(
+        new Case(
+            "packed batch beyond 32 bits on a 32-bit guest",
+            "RunWorkload",
+            RunWorkloadRequest.newBuilder()
+                .setVcpu(vcpu(2, 0))
+                .setPacked(packed(new byte[] {1, 2}, 0x1000, 1L << 35))
+                .build(),
+            bad,
+            "packed.effective_addrs[1]"));
+    c.add(
+        new Case(
+            "packed batch on unknown vcpu",
+            "RunWorkload",
+            RunWorkloadRequest.newBuilder()
+                .setVcpu(vcpu(1, 4))
+                .setPacked(packed(new byte[] {1}, 0))
+                .build(),
+            missing,
+            "vm 1 vcpu 4"));
+    c.add(
+        new Case(
+            "packed batch on unknown vm",
+            "RunWorkload",
+            RunWorkloadRequest.newBuilder()
+                .setVcpu(vcpu(99, 0))
+                .setPacked(packed(new byte[] {1}, 0))
+                .build(),
+            missing,
+            "vm 99"));
     c.add(
         new Case(
             "ksm control of unknown host",
