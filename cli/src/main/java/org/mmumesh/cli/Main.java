@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
     description = "A simulator of the PowerPC Book3S PR KVM memory management unit.",
     subcommands = {
       RunCommand.class,
+      DemoCommand.class,
       TranslateCommand.class,
       ServeCommand.class,
       ClientCommand.class

@@ -70,40 +70,7 @@ final class RunCommand implements Callable<Integer> {
       description = "Check the architecture's invariants after every fault (slow).")
   boolean checkInvariants;
 
-  @Option(
-      names = "--host",
-      paramLabel = "32|64",
-      description = "The host MMU (default 64; 32 only with a 32-bit guest).",
-      defaultValue = "64")
-  int host;
-
-  @Option(
-      names = "--ksm-pages-to-scan",
-      paramLabel = "N",
-      description = "KSM pages_to_scan (default ${DEFAULT-VALUE}).",
-      defaultValue = "1000")
-  int ksmPagesToScan;
-
-  @Option(
-      names = "--ksm-sleep-ms",
-      paramLabel = "MS",
-      description = "KSM sleep_millisecs in simulated time (default ${DEFAULT-VALUE}).",
-      defaultValue = "20")
-  long ksmSleepMs;
-
-  @Option(
-      names = "--ksm-warmup",
-      paramLabel = "PASSES",
-      description = "Full KSM passes before the guests run (default ${DEFAULT-VALUE}).",
-      defaultValue = "2")
-  int ksmWarmup;
-
-  @Option(
-      names = "--sample-ms",
-      paramLabel = "MS",
-      description = "Simulated time between KSM samples (default ${DEFAULT-VALUE}).",
-      defaultValue = "5")
-  long sampleMs;
+  @Mixin KsmOptions ksmOptions = new KsmOptions();
 
   @Option(
       names = "--guest-pp",
@@ -168,9 +135,6 @@ final class RunCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--engine: '" + engine + "' is not an engine; allowed: sequential, actors");
     }
-    if (host != 32 && host != 64) {
-      throw new IllegalArgumentException("--host: " + host + " is not a host; allowed: 32, 64");
-    }
     boolean showProgress =
         switch (progress) {
           case "on" -> true;
@@ -209,11 +173,9 @@ final class RunCommand implements Callable<Integer> {
     List<EngineConfig> configs = new ArrayList<>();
     for (MmuOptions o : options) {
       configs.add(
-          EngineConfig.defaults(o)
-              .withHost32(host == 32)
+          ksmOptions
+              .apply(EngineConfig.defaults(o))
               .withCosts(simCosts)
-              .withKsm(ksmPagesToScan, ksmSleepMs, ksmWarmup)
-              .withSampleInterval(Math.multiplyExact(sampleMs, 1_000_000L))
               .withGuest(guestPp, onProt)
               .withInvariants(checkInvariants));
     }
@@ -231,14 +193,11 @@ final class RunCommand implements Callable<Integer> {
     }
     out.println("mmumesh run: " + w.name());
     String setup =
-        String.format(
-            "engine %s, %s host, KSM pages_to_scan=%d sleep_millisecs=%d warm-up=%d passes%s",
-            mesh ? "actors (single-node cluster, KSM in lockstep)" : "sequential",
-            host == 32 ? "32-bit" : "64-bit",
-            ksmPagesToScan,
-            ksmSleepMs,
-            ksmWarmup,
-            checkInvariants ? ", invariant checks on" : "");
+        "engine "
+            + (mesh ? "actors (single-node cluster, KSM in lockstep)" : "sequential")
+            + ", "
+            + ksmOptions.describe()
+            + (checkInvariants ? ", invariant checks on" : "");
     out.println(setup);
     out.flush();
     List<RunResult> results = new ArrayList<>();

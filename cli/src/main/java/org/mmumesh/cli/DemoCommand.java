@@ -1,0 +1,155 @@
+package org.mmumesh.cli;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.mmumesh.common.MmuOptions;
+import org.mmumesh.engine.EngineConfig;
+import org.mmumesh.engine.RunResult;
+import org.mmumesh.gateway.GatewayMain;
+import org.mmumesh.workload.WorkloadParser;
+import org.mmumesh.workload.WorkloadSpec;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code mmumesh demo}, the main job: for each policy an embedded single-node cluster with the gRPC
+ * gateway on a loopback port, the built-in workload (identical guests, KSM to convergence, then a
+ * read-mostly phase) driven through the gateway by the gRPC client ({@link LockstepClient}:
+ * RunWorkload streams per vCPU, KSM stepped by simulated time with RunKsmBatch), then the
+ * comparison table and a self-contained HTML report with SVG charts.
+ *
+ * <p>Each policy gets a fresh cluster so every run starts from the same state with VMs {@code 0 ..
+ * n-1} (VM ids are never reused on a server); the numbers are then exactly those of {@code mmumesh
+ * run} (either engine) for the same workload and options.
+ */
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description = {
+      "The main job: the built-in workload through the gRPC gateway of an embedded cluster under",
+      "legacy, fixed and strict; prints the comparison table and writes an HTML report."
+    })
+final class DemoCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--workload",
+      paramLabel = "SPEC",
+      description = {
+        "The workload (default: the built-in demo, ${DEFAULT-VALUE}).",
+        "See `mmumesh run --help-workloads`."
+      },
+      defaultValue = RunCommand.DEMO_WORKLOAD)
+  String workload;
+
+  @Mixin PolicyOptions policyOptions = new PolicyOptions();
+
+  @Mixin KsmOptions ksmOptions = new KsmOptions();
+
+  @Option(
+      names = "--html",
+      paramLabel = "FILE",
+      description = "The HTML report (default ${DEFAULT-VALUE}).",
+      defaultValue = "mmumesh-demo.html")
+  Path html;
+
+  @Option(
+      names = "--series",
+      paramLabel = "FILE",
+      description = "Also write the KSM time series of every policy to FILE as CSV.")
+  Path series;
+
+  @Option(
+      names = "--details",
+      description = "Also print every counter of every run (per-VM totals and host counters).")
+  boolean details;
+
+  @Option(
+      names = "--progress",
+      paramLabel = "auto|on|off",
+      description =
+          "Progress bar on standard error (default ${DEFAULT-VALUE}: when on a terminal).",
+      defaultValue = "auto")
+  String progress;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    boolean showProgress =
+        switch (progress) {
+          case "on" -> true;
+          case "off" -> false;
+          case "auto" -> System.console() != null;
+          default ->
+              throw new IllegalArgumentException(
+                  "--progress: '" + progress + "' is not allowed; allowed: auto, on, off");
+        };
+    WorkloadSpec w = WorkloadParser.parse(workload);
+    List<EngineConfig> configs = new ArrayList<>();
+    for (MmuOptions o : policyOptions.resolve()) {
+      configs.add(ksmOptions.apply(EngineConfig.defaults(o)));
+    }
+    // Initialise logging before the actor systems' threads log, so SLF4J has nothing to replay.
+    org.slf4j.LoggerFactory.getILoggerFactory();
+    String setup =
+        "gRPC client against an embedded single-node cluster's gateway (a fresh one per policy),"
+            + " KSM stepped by simulated time over gRPC, "
+            + ksmOptions.describe();
+    out.println("mmumesh demo: " + w.name());
+    out.println(setup);
+    out.flush();
+    List<RunResult> results = new ArrayList<>();
+    for (EngineConfig c : configs) {
+      String label = c.options().describe();
+      try (GatewayMain.Running gw = GatewayMain.start(GatewayMain.Settings.defaults())) {
+        if (showProgress) {
+          err.println(label + ": gateway on 127.0.0.1:" + gw.port());
+          err.flush();
+        }
+        ManagedChannel ch =
+            NettyChannelBuilder.forAddress("127.0.0.1", gw.port()).usePlaintext().build();
+        try {
+          LockstepClient client = new LockstepClient(ch, w, c, 0);
+          long total = client.expectedAccesses();
+          ProgressBar bar = new ProgressBar(err, label, System.console() != null);
+          RunResult r = client.run(showProgress ? done -> bar.update(done, total) : null);
+          if (showProgress) {
+            bar.finish();
+          }
+          r.failures().stream().limit(5).forEach(f -> out.println("  failed: " + f));
+          results.add(r);
+        } finally {
+          ch.shutdownNow();
+          try {
+            ch.awaitTermination(5, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      }
+    }
+    out.println();
+    RunReport.print(out, results);
+    if (details) {
+      RunReport.printDetails(out, results);
+    }
+    if (series != null) {
+      RunReport.writeSeries(series, results);
+      out.println("KSM time series written to " + series);
+    }
+    RunHtml.write(html, w.name(), setup, results);
+    out.println("HTML report written to " + html);
+    out.flush();
+    return 0;
+  }
+}

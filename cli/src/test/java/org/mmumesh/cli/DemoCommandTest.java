@@ -1,0 +1,149 @@
+package org.mmumesh.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.mmumesh.common.MmuOptions;
+import org.mmumesh.common.Policy;
+import org.mmumesh.engine.EngineConfig;
+import org.mmumesh.engine.RunResult;
+import org.mmumesh.engine.SequentialEngine;
+import org.mmumesh.gateway.GatewayMain;
+import org.mmumesh.workload.WorkloadParser;
+import org.mmumesh.workload.WorkloadSpec;
+
+/**
+ * {@code mmumesh demo} and the gRPC lockstep client under it: a run driven from outside through the
+ * gateway ends with exactly the sequential engine's numbers.
+ */
+class DemoCommandTest {
+  /** Identical guests merged by a warm-up pass, reads and stores breaking merges, KSM running. */
+  private static final String TINY =
+      "identical:vms=2,vcpus=1,pages=64,ws=48,image-distinct=0.3,read=0.8,accesses=2001,seed=";
+
+  /** The mesh differential test's setup: a fast ksmd, samples every 50 us. */
+  private static EngineConfig config(Policy p) {
+    return EngineConfig.defaults(MmuOptions.defaults(p))
+        .withKsm(100, 1, 1)
+        .withSampleInterval(50_000)
+        .withSidToggle(EngineConfig.SidToggleScope.PER_VM);
+  }
+
+  @ParameterizedTest(name = "{0} mmu={1}")
+  @CsvSource({"LEGACY, 64", "FIXED, 64", "STRICT, 64", "LEGACY, 32", "STRICT, 32"})
+  void lockstepOverGrpc_endsWithTheSequentialEnginesNumbers(Policy policy, int mmu) {
+    String text = TINY + (mmu + policy.ordinal()) + ",mmu=" + mmu;
+    WorkloadSpec spec = WorkloadParser.parse(text);
+    EngineConfig cfg = config(policy);
+    RunResult ref = new SequentialEngine(spec, cfg).run(null);
+    assertThat(ref.failures()).isEmpty();
+    assertThat(ref.samples()).hasSizeGreaterThan(3);
+
+    RunResult got;
+    List<Long> progress = new ArrayList<>();
+    try (GatewayMain.Running gw = GatewayMain.start(GatewayMain.Settings.defaults())) {
+      ManagedChannel ch =
+          NettyChannelBuilder.forAddress("127.0.0.1", gw.port()).usePlaintext().build();
+      try {
+        got = new LockstepClient(ch, WorkloadParser.parse(text), cfg, 0).run(progress::add);
+      } finally {
+        ch.shutdownNow();
+      }
+    }
+    assertThat(got.failures()).isEmpty();
+    assertThat(progress).isSorted().last().isEqualTo(2 * 2001L);
+    for (int vm = 0; vm < spec.vms(); vm++) {
+      assertThat(got.perVm().get(vm).toMap())
+          .as("vm %d stats", vm)
+          .isEqualTo(ref.perVm().get(vm).toMap());
+    }
+    assertThat(got.totals().toMap()).isEqualTo(ref.totals().toMap());
+    assertThat(got.simNanos()).isEqualTo(ref.simNanos());
+    assertThat(got.samples()).as("the KSM series").isEqualTo(ref.samples());
+    for (String k : got.host().keySet()) {
+      assertThat(got.host(k)).as("host counter %s", k).isEqualTo(ref.host(k));
+    }
+    assertThat(ref.host("ksm_full_scans")).as("KSM passes after the warm-up one").isGreaterThan(1);
+    if (policy == Policy.LEGACY) {
+      assertThat(got.host("cow_ksm")).as("legacy unshares merged pages").isPositive();
+    }
+  }
+
+  @Test
+  void demo_printsTheSequentialEnginesTable_forEveryPolicy_andWritesTheReport(@TempDir Path dir)
+      throws Exception {
+    String workload = TINY + "7";
+    Path html = dir.resolve("demo.html");
+    Path csv = dir.resolve("series.csv");
+    CliRun demo =
+        CliRun.of(
+            "demo",
+            "--workload",
+            workload,
+            "--ksm-pages-to-scan",
+            "100",
+            "--ksm-sleep-ms",
+            "1",
+            "--html",
+            html.toString(),
+            "--series",
+            csv.toString(),
+            "--progress",
+            "off");
+    assertThat(demo.exit()).as(demo.err()).isZero();
+    CliRun run =
+        CliRun.of(
+            "run",
+            "--engine",
+            "sequential",
+            "--workload",
+            workload,
+            "--ksm-pages-to-scan",
+            "100",
+            "--ksm-sleep-ms",
+            "1",
+            "--progress",
+            "off");
+    assertThat(run.exit()).as(run.err()).isZero();
+    List<String> table = tableRows(demo.out());
+    assertThat(table).hasSize(3);
+    assertThat(table.get(0)).startsWith("legacy");
+    assertThat(table.get(1)).startsWith("fixed");
+    assertThat(table.get(2)).startsWith("strict");
+    assertThat(table).as("the same numbers as `run`").isEqualTo(tableRows(run.out()));
+    assertThat(demo.out()).contains("HTML report written to " + html);
+    String page = Files.readString(html);
+    assertThat(page).contains("<svg").contains("legacy").contains("strict");
+    assertThat(Files.readAllLines(csv)).hasSizeGreaterThan(6);
+  }
+
+  @Test
+  void demo_badOptions_areNamed_andNothingStarts() {
+    CliRun r = CliRun.of("demo", "--host", "48", "--progress", "off");
+    assertThat(r.exit()).isNotZero();
+    assertThat(r.err()).contains("--host: 48").doesNotContain("Exception");
+    CliRun p = CliRun.of("demo", "--policy", "lax", "--progress", "off");
+    assertThat(p.exit()).isNotZero();
+    assertThat(p.err()).contains("lax").doesNotContain("at org.");
+  }
+
+  /** The comparison table's policy rows. */
+  private static List<String> tableRows(String out) {
+    List<String> rows = new ArrayList<>();
+    for (String line : out.split("\n")) {
+      if (line.matches("^(legacy|fixed|strict)\\S*\\s+[0-9,]+\\s.*")) {
+        rows.add(line.strip());
+      }
+    }
+    return rows;
+  }
+}
