@@ -30,6 +30,8 @@ import org.mmumesh.common.CborSerializable;
 import org.mmumesh.common.Checks;
 import org.mmumesh.common.GuestPte;
 import org.mmumesh.common.HostFlush;
+import org.mmumesh.common.MeshEvent;
+import org.mmumesh.common.MeshEventBus;
 
 /**
  * The host MMU of one VM as an actor (architecture sections 2 and 4; spec 5.2-5.7): a thin shell
@@ -123,6 +125,12 @@ import org.mmumesh.common.HostFlush;
  * a map whose gfn-to-pfn preceded an invalidation the old incarnation applied. Closing them needs
  * the vCPUs to re-subscribe (and the page-frame side to re-send its notifier sequence) when the
  * entity restarts.
+ *
+ * <p><b>Event feed.</b> Every installed host HPTE (MAP, {@code "map ro"}/{@code "map rw"} with its
+ * pfn) and every invalidation (a guest tlbie's {@code pte_flush}/{@code pte_vflush}, a notifier
+ * range flush, a Q8 full-flush request, with the shadow PTEs removed) is published as a {@code
+ * MeshEvent} on the node's {@link MeshEventBus}, with this actor's VM (from the entity id) and no
+ * host (the bus fills it from the node's directory). Nothing is built while nobody watches.
  */
 public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
 
@@ -398,6 +406,15 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
    */
   static Behavior<Command> create(
       HostMmuConfig config, Settings settings, Supplier<HostMmuCore> firstCore) {
+    return create(config, settings, firstCore, MeshEvent.NONE);
+  }
+
+  /**
+   * A HostMmu of VM {@code vm}, the VM its map and invalidation events name ({@link
+   * MeshEvent#NONE}: unknown); sharded entities get it from their entity id.
+   */
+  static Behavior<Command> create(
+      HostMmuConfig config, Settings settings, Supplier<HostMmuCore> firstCore, int vm) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(settings, "settings");
     return Behaviors.withStash(
@@ -407,7 +424,8 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
                 ctx ->
                     Behaviors.withTimers(
                         timers ->
-                            new HostMmu(ctx, stash, timers, config, settings, firstCore.get()))));
+                            new HostMmu(
+                                ctx, stash, timers, config, settings, firstCore.get(), vm))));
   }
 
   /** The entity id of VM {@code vm}: {@code vm-<v>}. */
@@ -447,7 +465,13 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
       shardingSettings = shardingSettings.withRole(role);
     }
     Entity<Command, ShardingEnvelope<Command>> entity =
-        Entity.of(ENTITY_KEY, ctx -> create(configForVm.apply(vmOf(ctx.getEntityId())), settings))
+        Entity.of(
+                ENTITY_KEY,
+                ctx -> {
+                  int vm = vmOf(ctx.getEntityId());
+                  HostMmuConfig config = configForVm.apply(vm);
+                  return create(config, settings, () -> new HostMmuCore(config), vm);
+                })
             .withSettings(shardingSettings);
     if (role != null) {
       entity = entity.withRole(role);
@@ -514,6 +538,11 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
 
   private Runnable heldReply;
 
+  /** The event feed: this node's bus and this actor's VM ({@link MeshEvent#NONE}: unknown). */
+  private final MeshEventBus events;
+
+  private final int vm;
+
   @SuppressWarnings("unchecked")
   private HostMmu(
       ActorContext<Command> ctx,
@@ -521,7 +550,8 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
       TimerScheduler<Command> timers,
       HostMmuConfig config,
       Settings settings,
-      HostMmuCore firstCore) {
+      HostMmuCore firstCore,
+      int vm) {
     super(ctx);
     this.ctx = ctx;
     ctx.setLoggerName(HostMmu.class);
@@ -537,6 +567,8 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
     this.maps = new ReplyMemory<>(vcpus);
     this.unmaps = new ReplyMemory<>(vcpus);
     this.vcpuFlushes = new ReplyMemory<>(vcpus);
+    this.vm = vm;
+    this.events = MeshEventBus.of(ctx.getSystem());
   }
 
   @Override
@@ -642,6 +674,18 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
     if (r.removedHptes()) {
       epoch++;
     }
+    if (events.active()) {
+      events.publish(
+          new MeshEvent(
+              MeshEvent.Kind.MAP,
+              MeshEvent.NONE,
+              vm,
+              m.vcpu(),
+              m.pte().eaddr(),
+              m.pte().gfn(),
+              m.pfn(),
+              r.readOnly() ? "map ro" : "map rw"));
+    }
     Mapped reply = new Mapped(m.requestId(), true, r.readOnly(), r.markDirty(), epoch);
     maps.remember(m.vcpu(), m.requestId(), reply);
     return acknowledge(r.removedHptes(), () -> m.replyTo().tell(reply));
@@ -701,6 +745,9 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
       return reject(m.replyTo(), m.requestId(), e.getMessage());
     } catch (RuntimeException e) {
       return coreFailed(e, "GuestTlbie " + m.flush(), -1, -1, m.replyTo(), m.requestId());
+    }
+    if (events.active()) {
+      publishInvalidation(MeshEvent.NONE, tlbieEa(m.flush()), MeshEvent.NONE, m.flush(), removed);
     }
     return flushed(removed, m.requestId(), m.replyTo(), 0, tlbies);
   }
@@ -769,6 +816,14 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
       return coreFailed(
           e, "NotifierInvalidate", -1, m.gfnStart() << 12, m.replyTo(), m.notifierSeq());
     }
+    if (events.active()) {
+      publishInvalidation(
+          MeshEvent.NONE,
+          MeshEvent.NONE,
+          m.gfnStart(),
+          String.format("notifier range 0x%x-0x%x", m.gfnStart(), m.gfnEnd()),
+          removed);
+    }
     if (removed > 0) {
       epoch++;
     }
@@ -785,9 +840,44 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
   private Behavior<Command> notifierFlushRequest(NotifierInvalidate m) {
     core.notifierFullFlushRequested();
     Arrays.fill(flushRequested, true);
+    if (events.active()) {
+      publishInvalidation(
+          MeshEvent.NONE,
+          MeshEvent.NONE,
+          m.gfnStart(),
+          String.format(
+              "notifier full flush requested (range 0x%x-0x%x)", m.gfnStart(), m.gfnEnd()),
+          0);
+    }
     epoch++;
     NotifierAcked reply = new NotifierAcked(m.notifierSeq(), 0, epoch);
     return acknowledge(true, () -> m.replyTo().tell(reply));
+  }
+
+  // ---- the event feed -------------------------------------------------------------------------
+
+  private static long tlbieEa(HostFlush flush) {
+    return flush instanceof HostFlush.PteFlush f ? f.ea() : MeshEvent.NONE;
+  }
+
+  /** An INVALIDATION event; call only when {@code events.active()} (it builds the detail). */
+  private void publishInvalidation(int vcpu, long ea, long gfn, Object what, int removed) {
+    String detail =
+        what instanceof HostFlush.PteVflush f
+            ? String.format("pte_vflush vpage 0x%x mask 0x%x", f.vpage(), f.mask())
+            : what instanceof HostFlush.PteFlush f
+                ? String.format("pte_flush ea 0x%x mask 0x%x", f.ea(), f.mask())
+                : String.valueOf(what);
+    events.publish(
+        new MeshEvent(
+            MeshEvent.Kind.INVALIDATION,
+            MeshEvent.NONE,
+            vm,
+            vcpu,
+            ea,
+            gfn,
+            MeshEvent.NONE,
+            detail + " removed " + removed));
   }
 
   private Behavior<Command> onSubscribeTlb(SubscribeTlb m) {

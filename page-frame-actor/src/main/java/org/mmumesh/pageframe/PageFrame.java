@@ -33,6 +33,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.mmumesh.common.CborSerializable;
 import org.mmumesh.common.Checks;
 import org.mmumesh.common.Fingerprint;
+import org.mmumesh.common.MeshEvent;
+import org.mmumesh.common.MeshEventBus;
 
 /**
  * The page frames of one simulated host as an actor (architecture sections 2 and 4; spec 5.1, 5.7,
@@ -141,6 +143,13 @@ import org.mmumesh.common.Fingerprint;
  * incarnation starts with no VMs, and its requests are rejected until VMs are re-created), so
  * deployments must not rebalance this entity type. Persistence (event sourcing or snapshots of the
  * frames) is future work.
+ *
+ * <h2>Event feed</h2>
+ *
+ * The core's COW breaks and KSM merges ({@link FrameEventListener}) are published as {@code
+ * MeshEvent}s (COW_BREAK, MERGE) on the node's {@link org.mmumesh.common.MeshEventBus}, with this
+ * host's id (from the entity id; {@code NONE} for an actor created without one) and, for a COW
+ * break in {@link GfnToPfnProt}, the requesting vCPU. Nothing is built while nobody watches.
  */
 public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
 
@@ -714,6 +723,15 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
    */
   public static Behavior<Command> create(
       Settings settings, Function<PageFrames, FrameScanner> scannerFactory) {
+    return create(settings, scannerFactory, MeshEvent.NONE);
+  }
+
+  /**
+   * {@link #create(Settings, Function)} for host {@code hostId}, the host its COW-break and merge
+   * events name ({@link MeshEvent#NONE}: unknown); sharded entities get it from their entity id.
+   */
+  public static Behavior<Command> create(
+      Settings settings, Function<PageFrames, FrameScanner> scannerFactory, int hostId) {
     Objects.requireNonNull(settings, "settings");
     Behavior<Command> b =
         Behaviors.withStash(
@@ -723,7 +741,8 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
                     ctx ->
                         Behaviors.withTimers(
                             timers ->
-                                new PageFrame(ctx, stash, timers, settings, scannerFactory))));
+                                new PageFrame(
+                                    ctx, stash, timers, settings, scannerFactory, hostId))));
     return Behaviors.supervise(b).onFailure(SupervisorStrategy.resume());
   }
 
@@ -744,6 +763,14 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
     }
     long h = Long.parseLong(entityId.substring(5));
     return (int) Checks.inRange("entityId host", h, 0, Integer.MAX_VALUE);
+  }
+
+  private static int hostOrNone(String entityId) {
+    try {
+      return hostOf(entityId);
+    } catch (IllegalArgumentException e) {
+      return MeshEvent.NONE;
+    }
   }
 
   /**
@@ -774,7 +801,8 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
       shardingSettings = shardingSettings.withRole(role);
     }
     Entity<Command, ShardingEnvelope<Command>> entity =
-        Entity.of(ENTITY_KEY, ctx -> create(settings, scannerFactory))
+        Entity.of(
+                ENTITY_KEY, ctx -> create(settings, scannerFactory, hostOrNone(ctx.getEntityId())))
             .withSettings(shardingSettings);
     if (role != null) {
       entity = entity.withRole(role);
@@ -894,12 +922,19 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
   private Runnable heldReply;
   private long nextRoundId = 1;
 
+  /** The event feed: this node's bus, this host's id, the vCPU whose request runs (or NONE). */
+  private final MeshEventBus events;
+
+  private final int hostId;
+  private int eventVcpu = MeshEvent.NONE;
+
   private PageFrame(
       ActorContext<Command> ctx,
       StashBuffer<Command> stash,
       TimerScheduler<Command> timers,
       Settings settings,
-      Function<PageFrames, FrameScanner> scannerFactory) {
+      Function<PageFrames, FrameScanner> scannerFactory,
+      int hostId) {
     super(ctx);
     this.ctx = ctx;
     ctx.setLoggerName(PageFrame.class);
@@ -921,6 +956,9 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
     core.addNotifierListener(
         (vm, g0, g1) -> emitted.add(new long[] {vm, g0, g1, core.notifierSeq(vm)}));
     core.addSlotUpdateListener((vm, ticket) -> onTicketCompleted(ticket));
+    this.hostId = hostId;
+    this.events = MeshEventBus.of(ctx.getSystem());
+    core.setFrameEventListener(new FrameEvents());
     if (scannerFactory != null) {
       // The merge handshake: invalidations of VMs with subscribers stay pending until acked.
       core.trackInvalidations(
@@ -1132,6 +1170,7 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
     }
     long token = core.leaseAcquire(m.vm());
     PfnResult result;
+    eventVcpu = m.vcpu();
     try {
       result = core.gfnToPfnProt(m.vm(), m.gfn(), m.writeFault());
     } catch (IllegalArgumentException e) {
@@ -1140,6 +1179,8 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
     } catch (RuntimeException e) {
       core.leaseRelease(m.vm(), token);
       return failed(e, "GfnToPfnProt", m.vm(), m.vcpu(), m.gfn(), m.replyTo(), m.requestId());
+    } finally {
+      eventVcpu = MeshEvent.NONE;
     }
     long lease = nextLease++;
     leases.put(lease, new HeldLease(m.vm(), m.vcpu(), token, leaseExpiryTick()));
@@ -1816,5 +1857,46 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
             e);
     Failed f = new Failed(requestId, what + ": " + e);
     return answer(() -> replyTo.tell(f));
+  }
+
+  // ---- the event feed -------------------------------------------------------------------------
+
+  /**
+   * Publishes the core's COW breaks and KSM merges ({@link FrameEventListener}) on this node's
+   * {@link MeshEventBus}, building an event only while somebody watches ({@link
+   * MeshEventBus#active}: one volatile read otherwise).
+   */
+  private final class FrameEvents implements FrameEventListener {
+    @Override
+    public void cowBreak(int vm, long gfn, int oldPfn, int newPfn, boolean ksm) {
+      if (events.active()) {
+        events.publish(
+            new MeshEvent(
+                MeshEvent.Kind.COW_BREAK,
+                hostId,
+                vm,
+                eventVcpu,
+                MeshEvent.NONE,
+                gfn,
+                newPfn,
+                (ksm ? "cow ksm pfn " : "cow pfn ") + oldPfn + " -> " + newPfn));
+      }
+    }
+
+    @Override
+    public void merged(int vm, long gfn, int oldPfn, int kpfn) {
+      if (events.active()) {
+        events.publish(
+            new MeshEvent(
+                MeshEvent.Kind.MERGE,
+                hostId,
+                vm,
+                MeshEvent.NONE,
+                MeshEvent.NONE,
+                gfn,
+                kpfn,
+                "merge pfn " + oldPfn + " -> ksm pfn " + kpfn));
+      }
+    }
   }
 }

@@ -73,6 +73,7 @@ public final class PageFrames {
   private Vm[] vms = new Vm[4];
   private final List<MmuNotifierListener> notifierListeners = new ArrayList<>();
   private final List<SlotUpdateListener> slotListeners = new ArrayList<>();
+  private FrameEventListener frameEvents;
   private final Set<Long> pendingTickets = new HashSet<>();
   private long nextTicket = 1;
 
@@ -141,6 +142,11 @@ public final class PageFrames {
   /** Registers an MMU-notifier listener (spec 5.7). */
   public void addNotifierListener(MmuNotifierListener listener) {
     notifierListeners.add(listener);
+  }
+
+  /** Sets the listener told of COW breaks and KSM merges (the event feed); null: none. */
+  public void setFrameEventListener(FrameEventListener listener) {
+    frameEvents = listener;
   }
 
   /** Registers a listener told when memslot updates complete (spec 8.8 TV61). */
@@ -418,10 +424,18 @@ public final class PageFrames {
     } else if (frames.isZero(oldPfn)) {
       zeroPageCow++;
     }
+    boolean ksm = frames.isKsm(oldPfn);
     int copy = frames.alloc(frames.fingerprint(oldPfn));
     removePte(v, hva);
     installPte(v, hva, copy, true);
     invalidateHva(vmId, v, hva, hva + 1);
+    if (frameEvents != null) {
+      for (MemSlot s : v.slots.slots()) {
+        if (hva >= s.hvaPage() && hva < s.hvaPage() + s.npages()) {
+          frameEvents.cowBreak(vmId, s.baseGfn() + (hva - s.hvaPage()), oldPfn, copy, ksm);
+        }
+      }
+    }
     return copy;
   }
 
@@ -787,6 +801,13 @@ public final class PageFrames {
     }
     installOver(v, hvaPage, kpfn);
     invalidateHva(vm, v, hvaPage, hvaPage + 1);
+    if (frameEvents != null) {
+      for (MemSlot s : v.slots.slots()) {
+        if (hvaPage >= s.hvaPage() && hvaPage < s.hvaPage() + s.npages()) {
+          frameEvents.merged(vm, s.baseGfn() + (hvaPage - s.hvaPage()), expectedPfn, kpfn);
+        }
+      }
+    }
     return true;
   }
 

@@ -29,6 +29,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.mmumesh.common.Access;
 import org.mmumesh.common.CborSerializable;
 import org.mmumesh.common.FaultBits;
+import org.mmumesh.common.MeshEvent;
+import org.mmumesh.common.MeshEventBus;
 import org.mmumesh.common.VsidTags;
 import org.mmumesh.guestmmu.Cpu64State;
 import org.mmumesh.guestmmu.GuestMmu;
@@ -209,6 +211,10 @@ import org.mmumesh.pageframe.PageFrame;
  * queued batches live only here. On a rebalance they are lost (their requesters time out) and the
  * TLB restarts empty; that is safe for the memory state but not for invariant 6, so rebalancing
  * stays off.
+ *
+ * <p><b>Event feed.</b> Each exit (NOHPTE, PROTFAULT, NOEXEC) is published as a FAULT {@code
+ * MeshEvent} (VM, vCPU, EA, {@code "NOHPTE load"}-style detail) on the node's {@link MeshEventBus},
+ * built only while somebody watches (one volatile read otherwise).
  */
 public final class Vcpu {
 
@@ -625,6 +631,10 @@ public final class Vcpu {
   private final StoreBuffer buffer;
   private final VcpuStats stats = new VcpuStats();
   private final CBitWatch cWatch = new CBitWatch();
+
+  /** The event feed: this node's bus (a FAULT per exit while somebody watches). */
+  private final MeshEventBus events;
+
   private final long idBase;
 
   private final Behavior<Command> starting;
@@ -722,6 +732,7 @@ public final class Vcpu {
     this.tlb = new Tlb(setup.tlbEntries());
     this.handler = new PageFaultHandler(setup.options());
     this.buffer = new StoreBuffer(setup.storeBufferCapacity());
+    this.events = MeshEventBus.of(ctx.getSystem());
     this.idBase = ((long) (ctx.getSelf().path().uid() & 0x7FFFFFFF)) << 32;
     this.nextRequestId = idBase + 1;
     this.starting = startingState();
@@ -1487,16 +1498,33 @@ public final class Vcpu {
     if (++faults > setup.maxFaultsPerAccess()) {
       return failAccess("livelock: more than " + setup.maxFaultsPerAccess() + " faults");
     }
+    String exit;
     if (!f.isData()) {
       if ((f.bits() & FaultBits.SRR1_NOTFOUND) != 0) {
         stats.nohpteExits++;
+        exit = "NOHPTE ";
       } else {
         stats.noexecExits++;
+        exit = "NOEXEC ";
       }
     } else if ((f.bits() & FaultBits.DSISR_NOHPTE) != 0) {
       stats.nohpteExits++;
+      exit = "NOHPTE ";
     } else {
       stats.protfaultExits++;
+      exit = "PROTFAULT ";
+    }
+    if (events.active()) {
+      events.publish(
+          new MeshEvent(
+              MeshEvent.Kind.FAULT,
+              MeshEvent.NONE,
+              vm,
+              vcpu,
+              f.ea(),
+              MeshEvent.NONE,
+              MeshEvent.NONE,
+              exit + f.access().name().toLowerCase(java.util.Locale.ROOT)));
     }
     xlateCAfter = false;
     if (rec != null) {
