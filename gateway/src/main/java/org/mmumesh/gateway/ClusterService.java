@@ -4,6 +4,8 @@ import io.grpc.stub.StreamObserver;
 import java.util.Objects;
 import java.util.TreeSet;
 import org.mmumesh.mesh.Simulation;
+import org.mmumesh.proto.v1.CheckInvariantsRequest;
+import org.mmumesh.proto.v1.CheckInvariantsResponse;
 import org.mmumesh.proto.v1.ClusterServiceGrpc;
 import org.mmumesh.proto.v1.GetMembersRequest;
 import org.mmumesh.proto.v1.GetMembersResponse;
@@ -64,6 +66,20 @@ public final class ClusterService extends ClusterServiceGrpc.ClusterServiceImplB
             LocateEntityResponse.newBuilder()
                 .setNodeAddress(l.nodeAddress())
                 .setShardId(l.shardId())
+                .build());
+  }
+
+  @Override
+  public void checkInvariants(
+      CheckInvariantsRequest request, StreamObserver<CheckInvariantsResponse> out) {
+    Unary.run(
+        out,
+        sim::checkInvariants,
+        r ->
+            CheckInvariantsResponse.newBuilder()
+                .addAllViolations(r.violations())
+                .setHostsChecked(r.hosts())
+                .setVmsChecked(r.vms())
                 .build());
   }
 }

@@ -10,8 +10,6 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.StreamObserver;
-import java.lang.reflect.Field;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -19,23 +17,18 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.mmumesh.hostmmu.HostMmu;
-import org.mmumesh.ksm.Ksm;
-import org.mmumesh.mesh.MeshCluster;
-import org.mmumesh.pageframe.PageFrame;
 import org.mmumesh.proto.v1.AccessKind;
 import org.mmumesh.proto.v1.AccessRequest;
 import org.mmumesh.proto.v1.AccessServiceGrpc;
 import org.mmumesh.proto.v1.AddMemslotRequest;
 import org.mmumesh.proto.v1.Bat;
+import org.mmumesh.proto.v1.CheckInvariantsRequest;
+import org.mmumesh.proto.v1.CheckInvariantsResponse;
 import org.mmumesh.proto.v1.ClearRcRequest;
 import org.mmumesh.proto.v1.ClusterServiceGrpc;
 import org.mmumesh.proto.v1.CreateHostRequest;
@@ -95,11 +88,9 @@ import org.slf4j.LoggerFactory;
  * timeout: every call has a 10 s deadline, so a hang fails here), health says SERVING, a fresh VM's
  * workload runs to completion with every access counted, every RunWorkload answer counted each
  * access once ({@code completed + failed == accesses}), and the architecture's invariants hold as
- * the actors check them: every host's {@code PageFrame.CheckInvariants}, every live VM's {@code
- * HostMmu.CheckInvariants} and every host's KSM counter recount. The facade exposes no invariant
- * check, so those three are asked of the entities directly through cluster sharding on the mesh's
- * node (its actor system is read from {@link MeshCluster}'s private field: the integrator may want
- * a public hook).
+ * the actors check them, asked through the API ({@code ClusterService.CheckInvariants}, which must
+ * have checked every live host and VM): every host's page frames, KSM counter recount and
+ * writable-shared-frame check, every live VM's host MMU.
  *
  * <p>The seed is {@value #DEFAULT_SEED} unless the system property {@code mmumesh.fuzz.seed} gives
  * another; the request count is {@value #DEFAULT_REQUESTS} unless {@code mmumesh.fuzz.requests}.
@@ -804,6 +795,8 @@ class GatewayFuzzTest {
       case "RunKsmBatch" -> status(() -> ksmStub().runKsmBatch((RunKsmBatchRequest) m));
       case "GetKsmCounters" -> status(() -> ksmStub().getKsmCounters((GetKsmCountersRequest) m));
       case "GetMembers" -> status(() -> clusterStub().getMembers((GetMembersRequest) m));
+      case "CheckInvariants" ->
+          status(() -> clusterStub().checkInvariants((CheckInvariantsRequest) m));
       case "LocateEntity" -> status(() -> clusterStub().locateEntity((LocateEntityRequest) m));
       case "Access" -> status(() -> accessStub().access((AccessRequest) m));
       case "Echo" -> status(() -> echoStub().echo((EchoRequest) m));
@@ -899,6 +892,7 @@ class GatewayFuzzTest {
     {"RunKsmBatch", 3},
     {"GetKsmCounters", 3},
     {"GetMembers", 1},
+    {"CheckInvariants", 1},
     {"LocateEntity", 3},
     {"Access", 12},
     {"Echo", 3},
@@ -945,6 +939,7 @@ class GatewayFuzzTest {
       case "RunKsmBatch" -> runKsmBatch(c);
       case "GetKsmCounters" -> GetKsmCountersRequest.newBuilder().setHostId(hostId(c)).build();
       case "GetMembers" -> GetMembersRequest.getDefaultInstance();
+      case "CheckInvariants" -> CheckInvariantsRequest.getDefaultInstance();
       case "LocateEntity" -> locateEntity(c);
       case "Access" -> access(c);
       case "Echo" -> echo(c);
@@ -1090,54 +1085,17 @@ class GatewayFuzzTest {
     assertThat(invariantViolations()).as("seed " + seed + ": invariant violations").isEmpty();
   }
 
-  /** The mesh's node-0 actor system (MeshCluster keeps it private). */
-  @SuppressWarnings("unchecked")
-  private static ActorSystem<?> system() throws ReflectiveOperationException {
-    Field f = MeshCluster.class.getDeclaredField("nodes");
-    f.setAccessible(true);
-    return ((List<ActorSystem<?>>) f.get(mesh.cluster)).get(0);
-  }
-
-  private List<String> invariantViolations() throws Exception {
-    ActorSystem<?> system = system();
-    ClusterSharding sharding = ClusterSharding.get(system);
-    Duration timeout = Duration.ofSeconds(DEADLINE_SECONDS);
-    List<String> out = new ArrayList<>();
-    Set<Integer> allHosts = new TreeSet<>(hosts);
-    for (int h : allHosts) {
-      sharding
-          .entityRefFor(PageFrame.ENTITY_KEY, PageFrame.entityId(h))
-          .<PageFrame.InvariantsReply>ask(PageFrame.CheckInvariants::new, timeout)
-          .toCompletableFuture()
-          .get(DEADLINE_SECONDS, TimeUnit.SECONDS)
-          .violations()
-          .forEach(v -> out.add("page-frame host " + h + ": " + v));
-      Ksm.CountersReply k =
-          sharding
-              .entityRefFor(Ksm.ENTITY_KEY, Ksm.entityId(h))
-              .<Ksm.CountersReply>ask(reply -> new Ksm.GetCounters(1L << 50 | h, reply), timeout)
-              .toCompletableFuture()
-              .get(DEADLINE_SECONDS, TimeUnit.SECONDS);
-      if (k instanceof Ksm.Counters kc) {
-        kc.violations().forEach(v -> out.add("ksm host " + h + ": " + v));
-      } else {
-        out.add("ksm host " + h + ": counters refused: " + k);
-      }
-    }
-    for (int vm : vms.keySet()) {
-      sharding
-          .entityRefFor(HostMmu.ENTITY_KEY, HostMmu.entityId(vm))
-          .<HostMmu.InvariantsReply>ask(HostMmu.CheckInvariants::new, timeout)
-          .toCompletableFuture()
-          .get(DEADLINE_SECONDS, TimeUnit.SECONDS)
-          .violations()
-          .forEach(v -> out.add("host-mmu vm " + vm + ": " + v));
-    }
+  /** The invariants as the API reports them ({@code ClusterService.CheckInvariants}). */
+  private List<String> invariantViolations() {
+    CheckInvariantsResponse r =
+        clusterStub().checkInvariants(CheckInvariantsRequest.getDefaultInstance());
+    assertThat(r.getHostsChecked()).as("hosts checked").isEqualTo(hosts.size());
+    assertThat(r.getVmsChecked()).as("VMs checked").isEqualTo(vms.size());
     log.info(
         "GatewayFuzzTest invariants checked on {} hosts and {} VMs: {} violations",
-        allHosts.size(),
-        vms.size(),
-        out.size());
-    return out;
+        r.getHostsChecked(),
+        r.getVmsChecked(),
+        r.getViolationsCount());
+    return r.getViolationsList();
   }
 }

@@ -16,6 +16,8 @@ import org.mmumesh.proto.v1.AccessRequest;
 import org.mmumesh.proto.v1.AccessServiceGrpc;
 import org.mmumesh.proto.v1.AccessTrace;
 import org.mmumesh.proto.v1.AddMemslotRequest;
+import org.mmumesh.proto.v1.CheckInvariantsRequest;
+import org.mmumesh.proto.v1.CheckInvariantsResponse;
 import org.mmumesh.proto.v1.ClearRcRequest;
 import org.mmumesh.proto.v1.ClearRcResponse;
 import org.mmumesh.proto.v1.Counter;
@@ -38,6 +40,7 @@ import org.mmumesh.proto.v1.HostMmuKind;
 import org.mmumesh.proto.v1.InsertHpteRequest;
 import org.mmumesh.proto.v1.KsmRun;
 import org.mmumesh.proto.v1.ListHostsRequest;
+import org.mmumesh.proto.v1.ListHostsResponse;
 import org.mmumesh.proto.v1.LoadMemoryRequest;
 import org.mmumesh.proto.v1.LocateEntityRequest;
 import org.mmumesh.proto.v1.LocateEntityResponse;
@@ -441,8 +444,14 @@ class SimulationEndToEndTest {
   @Test
   void ksm_steppedBatchByBatch_withTheTimerIdle_andTheHostClockSumsItsVms() throws Exception {
     mesh.hosts().createHost(host(62, false));
+    Fingerprints.Builder f = Fingerprints.newBuilder();
+    for (int i = 0; i < 32; i++) {
+      f.addValues(0xBEEF00L + i);
+    }
     for (int vm = 62; vm <= 63; vm++) {
       mesh.vms().createVm(vm(vm, 62, true, Policy.POLICY_STRICT, true));
+      mesh.vms()
+          .loadMemory(LoadMemoryRequest.newBuilder().setVm(ref(vm)).setFingerprints(f).build());
     }
     SetKsmControlResponse ctl =
         mesh.ksm()
@@ -461,9 +470,9 @@ class SimulationEndToEndTest {
       Map<String, Long> c =
           counters(
               mesh.ksm()
-                  .runKsmBatch(RunKsmBatchRequest.newBuilder().setHostId(62).setPages(40).build())
+                  .runKsmBatch(RunKsmBatchRequest.newBuilder().setHostId(62).setPages(16).build())
                   .getCountersList());
-      assertThat(c.get("pages_visited")).isEqualTo(40L * b);
+      assertThat(c.get("pages_visited")).as("a batch visits its 16 pages").isEqualTo(16L * b);
     }
     GetHostStatsRequest hs = GetHostStatsRequest.newBuilder().setHostId(62).build();
     assertThat(counters(mesh.hosts().getHostStats(hs).getCountersList()).get("simulated_nanos"))
@@ -480,7 +489,22 @@ class SimulationEndToEndTest {
         .isEqualTo(vmNanos + 1000 * host.get("cow_breaks"));
     assertThat(counters(mesh.ksm().getKsmCounters(get).getCountersList()).get("pages_visited"))
         .as("no scanning between the steps")
-        .isEqualTo(120L);
+        .isEqualTo(48L);
+  }
+
+  @Test
+  void checkInvariants_afterAWorkload_findsNoneOnEveryHostAndVm() throws Exception {
+    mesh.hosts().createHost(host(64, false));
+    mesh.vms().createVm(vm(64, 64, true, Policy.POLICY_STRICT, true));
+    mesh.runWorkload(workload(64, 16));
+    CheckInvariantsResponse r =
+        mesh.clusterStub().checkInvariants(CheckInvariantsRequest.getDefaultInstance());
+    assertThat(r.getViolationsList()).isEmpty();
+    ListHostsResponse all = mesh.hosts().listHosts(ListHostsRequest.getDefaultInstance());
+    assertThat(r.getHostsChecked()).isEqualTo(all.getHostsCount());
+    assertThat(r.getVmsChecked())
+        .isEqualTo(all.getHostsList().stream().mapToInt(h -> h.getVmsCount()).sum())
+        .isPositive();
   }
 
   @Test

@@ -184,6 +184,15 @@ public interface Simulation {
 
   // ---- cluster -------------------------------------------------------------------------------
 
+  /** Invariant violations found on every host and VM, and how many of each were checked. */
+  record InvariantReport(List<String> violations, int hosts, int vms) {}
+
+  /**
+   * Checks the invariants of every host (page frames, KSM counters, no writable shadow entry on a
+   * shared frame unless a VM of the host has quirk Q8) and VM (host MMU); changes nothing.
+   */
+  CompletionStage<InvariantReport> checkInvariants();
+
   /** The cluster's members. */
   CompletionStage<Members> members();
 
