@@ -747,7 +747,7 @@ public final class MeshCluster implements AutoCloseable {
     VmStats totals = new VmStats();
     List<VmStats> vmStats = new ArrayList<>();
     for (Map<Stat, Long> m : perVm) {
-      VmStats s = EngineStats.of(m);
+      VmStats s = VmStats.of(m);
       vmStats.add(s);
       totals.addAll(s);
     }

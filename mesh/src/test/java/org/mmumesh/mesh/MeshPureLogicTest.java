@@ -49,7 +49,7 @@ class MeshPureLogicTest {
       byName.put(s.name(), 10L + s.ordinal());
     }
     byName.put("TIMEOUTS", 99L); // a mesh-only counter: not a Stat
-    VmStats v = EngineStats.of(EngineStats.statsOf(byName));
+    VmStats v = VmStats.of(EngineStats.statsOf(byName));
     for (Stat s : Stat.values()) {
       assertThat(v.get(s)).as(s.name()).isEqualTo(10L + s.ordinal());
     }
