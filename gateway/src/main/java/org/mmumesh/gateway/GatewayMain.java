@@ -81,6 +81,7 @@ public final class GatewayMain {
         new AccessService(sim, streams),
         new KsmService(sim),
         new ClusterService(sim),
+        new EventService(sim),
         new EchoService());
   }
 

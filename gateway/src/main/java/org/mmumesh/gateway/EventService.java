@@ -1,0 +1,246 @@
+package org.mmumesh.gateway;
+
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.EnumSet;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.mmumesh.common.Checks;
+import org.mmumesh.common.MeshEvent;
+import org.mmumesh.mesh.EventBacklog;
+import org.mmumesh.mesh.EventFeed;
+import org.mmumesh.mesh.EventSubscription;
+import org.mmumesh.mesh.Simulation;
+import org.mmumesh.proto.v1.EventKind;
+import org.mmumesh.proto.v1.EventServiceGrpc;
+import org.mmumesh.proto.v1.WatchEventsRequest;
+import org.mmumesh.proto.v1.WatchEventsResponse;
+
+/**
+ * {@code mmumesh.v1.EventService} over the serving node's {@link EventFeed}: validate the filter
+ * ({@link KsmRequests#filter}), check that a filtered host or VM exists, subscribe, and stream.
+ *
+ * <p><b>Flow control.</b> Each call owns one {@link EventSubscription} whose bounded backlog
+ * ({@value EventFeed#DEFAULT_BACKLOG} events by default) is the only buffer: events are taken from
+ * it only while the call {@code isReady()}; the {@code onReadyHandler} resumes sending, and the
+ * subscription wakes the call when its backlog stops being empty. A client that reads slower than
+ * the simulation publishes loses the oldest events, reported in the next response's {@code
+ * dropped_before} (and as gaps in {@code sequence}); nothing grows and nothing in the simulation
+ * waits for it. Cancelling the call (or the client going away) closes the subscription, which
+ * detaches from every node.
+ *
+ * <p><b>Finding the feed.</b> Given explicitly, or found from the simulation's own node ({@code
+ * Simulation.members().selfAddress()}, {@link EventFeed#forNode}) when the call starts: UNAVAILABLE
+ * when that node runs no feed (a stub simulation).
+ */
+public final class EventService extends EventServiceGrpc.EventServiceImplBase {
+  private final Simulation sim;
+  private final EventFeed feed;
+  private final int backlog;
+
+  /** Serves the feed of {@code sim}'s node with the default backlog. */
+  public EventService(Simulation sim) {
+    this(sim, null, EventFeed.DEFAULT_BACKLOG);
+  }
+
+  /**
+   * Serves {@code feed} (null: {@code sim}'s node's) with {@code backlog} events per watcher (1 to
+   * {@link EventBacklog#MAX_CAPACITY}).
+   */
+  public EventService(Simulation sim, EventFeed feed, int backlog) {
+    this.sim = Objects.requireNonNull(sim, "sim");
+    this.feed = feed;
+    this.backlog = (int) Checks.inRange("backlog", backlog, 1, EventBacklog.MAX_CAPACITY);
+  }
+
+  @Override
+  public void watchEvents(WatchEventsRequest request, StreamObserver<WatchEventsResponse> raw) {
+    ServerCallStreamObserver<WatchEventsResponse> out =
+        (ServerCallStreamObserver<WatchEventsResponse>) raw;
+    Watch w = new Watch(out);
+    // handlers may only be set before this method returns
+    out.setOnReadyHandler(w::drain);
+    out.setOnCancelHandler(w::cancelled);
+    MeshEvent.Filter filter;
+    try {
+      filter = meshFilter(KsmRequests.filter(request));
+    } catch (RuntimeException e) {
+      w.fail(e);
+      return;
+    }
+    exists(filter)
+        .thenCompose(x -> feed())
+        .whenComplete(
+            (f, err) -> {
+              if (err != null) {
+                w.fail(err);
+              } else {
+                try {
+                  w.start(f.subscribe(filter, backlog, w::drain));
+                } catch (RuntimeException e) {
+                  w.fail(e);
+                }
+              }
+            });
+  }
+
+  private static MeshEvent.Filter meshFilter(KsmRequests.Filter f) {
+    Set<MeshEvent.Kind> kinds = EnumSet.noneOf(MeshEvent.Kind.class);
+    for (EventKind k : f.kinds()) {
+      kinds.add(kindOf(k));
+    }
+    return new MeshEvent.Filter(
+        kinds,
+        f.hostId() == null ? MeshEvent.NONE : f.hostId(),
+        f.vmId() == null ? MeshEvent.NONE : f.vmId());
+  }
+
+  /** NOT_FOUND for a filtered host or VM that does not exist now. */
+  private CompletionStage<Void> exists(MeshEvent.Filter f) {
+    CompletionStage<Void> s = CompletableFuture.completedFuture(null);
+    if (f.hostId() != MeshEvent.NONE) {
+      s =
+          s.thenCompose(x -> sim.listHosts())
+              .thenAccept(
+                  hosts -> {
+                    if (hosts.stream().noneMatch(h -> h.hostId() == f.hostId())) {
+                      throw GatewayException.notFound("host " + f.hostId());
+                    }
+                  });
+    }
+    if (f.vmId() != MeshEvent.NONE) {
+      s = s.thenCompose(x -> sim.getVm(f.vmId())).thenAccept(vm -> {});
+    }
+    return s;
+  }
+
+  private CompletionStage<EventFeed> feed() {
+    if (feed != null) {
+      return CompletableFuture.completedFuture(feed);
+    }
+    return sim.members()
+        .thenApply(
+            m ->
+                EventFeed.forNode(m.selfAddress())
+                    .orElseThrow(
+                        () ->
+                            GatewayException.unavailable(
+                                "no event feed runs on node " + m.selfAddress())));
+  }
+
+  static MeshEvent.Kind kindOf(EventKind k) {
+    return switch (k) {
+      case EVENT_KIND_FAULT -> MeshEvent.Kind.FAULT;
+      case EVENT_KIND_MAP -> MeshEvent.Kind.MAP;
+      case EVENT_KIND_INVALIDATION -> MeshEvent.Kind.INVALIDATION;
+      case EVENT_KIND_MERGE -> MeshEvent.Kind.MERGE;
+      case EVENT_KIND_COW_BREAK -> MeshEvent.Kind.COW_BREAK;
+      default -> throw GatewayException.badField("kinds", k + " is not an event kind");
+    };
+  }
+
+  static EventKind kindOf(MeshEvent.Kind k) {
+    return switch (k) {
+      case FAULT -> EventKind.EVENT_KIND_FAULT;
+      case MAP -> EventKind.EVENT_KIND_MAP;
+      case INVALIDATION -> EventKind.EVENT_KIND_INVALIDATION;
+      case MERGE -> EventKind.EVENT_KIND_MERGE;
+      case COW_BREAK -> EventKind.EVENT_KIND_COW_BREAK;
+    };
+  }
+
+  /** The response of one event taken from a backlog. */
+  static WatchEventsResponse toProto(EventBacklog.Entry entry) {
+    MeshEvent e = entry.event();
+    WatchEventsResponse.Builder b =
+        WatchEventsResponse.newBuilder()
+            .setKind(kindOf(e.kind()))
+            .setVmId(Math.max(e.vmId(), 0))
+            .setDetail(e.detail())
+            .setDroppedBefore(entry.droppedBefore())
+            .setSequence(entry.sequence());
+    if (e.hostId() != MeshEvent.NONE) {
+      b.setHostId(e.hostId());
+    }
+    if (e.vcpu() != MeshEvent.NONE) {
+      b.setVcpuIndex(e.vcpu());
+    }
+    if (e.ea() != MeshEvent.NONE) {
+      b.setEffectiveAddr(e.ea());
+    }
+    if (e.gfn() != MeshEvent.NONE) {
+      b.setGuestFrame(e.gfn());
+    }
+    if (e.pfn() != MeshEvent.NONE) {
+      b.setHostPfn(e.pfn());
+    }
+    return b.build();
+  }
+
+  /**
+   * One call: its subscription (set once subscribed) and whether it is over. {@link #drain} runs
+   * from the gRPC executor (ready) and from the watcher actor (events arrived); it is synchronized,
+   * so responses are never sent concurrently, and sends only while the call is ready.
+   */
+  private static final class Watch {
+    private final ServerCallStreamObserver<WatchEventsResponse> out;
+    private EventSubscription sub;
+    private boolean over;
+
+    Watch(ServerCallStreamObserver<WatchEventsResponse> out) {
+      this.out = out;
+    }
+
+    synchronized void start(EventSubscription s) {
+      if (over) {
+        s.close();
+        return;
+      }
+      sub = s;
+      drain();
+    }
+
+    synchronized void drain() {
+      if (over || sub == null) {
+        return;
+      }
+      try {
+        while (out.isReady()) {
+          EventBacklog.Entry e = sub.poll();
+          if (e == null) {
+            return;
+          }
+          out.onNext(toProto(e));
+        }
+      } catch (RuntimeException e) {
+        // the call went away between isReady and onNext (cancelled): stop quietly
+        over = true;
+        sub.close();
+      }
+    }
+
+    synchronized void cancelled() {
+      over = true;
+      if (sub != null) {
+        sub.close();
+      }
+    }
+
+    synchronized void fail(Throwable t) {
+      if (over) {
+        return;
+      }
+      over = true;
+      if (sub != null) {
+        sub.close();
+      }
+      try {
+        out.onError(StatusMapper.toException(t));
+      } catch (RuntimeException cancelled) {
+        // already cancelled by the client
+      }
+    }
+  }
+}
