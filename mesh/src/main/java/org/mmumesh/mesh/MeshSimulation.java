@@ -200,7 +200,9 @@ public final class MeshSimulation implements Simulation {
     return guarded(
         () -> {
           synchronized (this) {
-            if (usedHostIds.contains(hostId) || dir.host(hostId).isPresent()) {
+            if (usedHostIds.contains(hostId)
+                || dir.host(hostId).isPresent()
+                || dir.hostDeleted(hostId)) {
               throw SimulationException.alreadyExists(
                   "host "
                       + hostId
@@ -344,7 +346,9 @@ public final class MeshSimulation implements Simulation {
             throw new SimulationException(SimulationException.Kind.BAD_FIELD, bad.getMessage());
           }
           synchronized (this) {
-            if (usedVmIds.contains(c.vmId()) || dir.vm(c.vmId()).isPresent()) {
+            if (usedVmIds.contains(c.vmId())
+                || dir.vm(c.vmId()).isPresent()
+                || dir.vmDeleted(c.vmId())) {
               throw SimulationException.alreadyExists(
                   "vm "
                       + c.vmId()

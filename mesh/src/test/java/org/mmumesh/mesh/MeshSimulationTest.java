@@ -116,6 +116,20 @@ class MeshSimulationTest {
       for (int n = 0; n < c.size(); n++) {
         assertThat(c.glue(n).directory().vm(7)).isEmpty();
       }
+      // a facade on another node (a second gateway) sees the host and refuses the deleted id
+      MeshSimulation other = c.simulation(2);
+      assertThat(join(other.listHosts())).extracting(Simulation.HostInfo::hostId).contains(0);
+      assertThatThrownBy(
+              () ->
+                  join(
+                      other.createVm(
+                          new Simulation.VmConfig(
+                              7, 0, true, 256, 1, MmuOptions.defaults(Policy.FIXED), 64, false))))
+          .hasCauseInstanceOf(SimulationException.class)
+          .hasMessageContaining("vm 7 already exists (or existed");
+      assertThatThrownBy(() -> join(other.createHost(0, false, 4096)))
+          .hasCauseInstanceOf(SimulationException.class)
+          .hasMessageContaining("host 0 already exists");
     }
   }
 
