@@ -1,0 +1,90 @@
+package org.mmumesh.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.mmumesh.common.Access;
+import org.mmumesh.common.MmuOptions;
+import org.mmumesh.common.Policy;
+import org.mmumesh.gateway.GatewayMain;
+import org.mmumesh.mesh.Simulation;
+import org.mmumesh.vcpu.Vcpu;
+
+/** {@code mmumesh client watch} against a real gateway on a loopback port. */
+class ClientWatchTest {
+  private static GatewayMain.Running server;
+  private static String target;
+
+  @BeforeAll
+  static void start() {
+    server = GatewayMain.start(GatewayMain.Settings.defaults());
+    target = "127.0.0.1:" + server.port();
+    Simulation sim = server.simulation();
+    sim.createHost(0, false, 1 << 14).toCompletableFuture().join();
+    sim.createVm(
+            new Simulation.VmConfig(
+                5, 0, true, 2048, 1, MmuOptions.defaults(Policy.FIXED), 64, false))
+        .toCompletableFuture()
+        .join();
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  @Test
+  void watchWithALimit_printsThatManyEventLines_ofTheRequestedKindAndVm_andExits()
+      throws Exception {
+    CompletableFuture<CliRun> watch =
+        CompletableFuture.supplyAsync(
+            () ->
+                CliRun.of(
+                    "client",
+                    "--target",
+                    target,
+                    "watch",
+                    "--kinds",
+                    "fault",
+                    "--vm",
+                    "5",
+                    "--limit",
+                    "3"));
+    // the watch attaches asynchronously: touch fresh pages until it has its three events
+    int page = 0;
+    while (!watch.isDone()) {
+      assertThat(page).as("the watch ends within 200 rounds").isLessThan(800);
+      List<Vcpu.AccessOp> ops = new ArrayList<>();
+      for (int p = page; p < page + 4; p++) {
+        ops.add(new Vcpu.AccessOp(Access.LOAD, 0x1000_0000L + p * 4096L, 0));
+      }
+      server.simulation().runBatch(5, 0, ops).toCompletableFuture().join();
+      page += 4;
+    }
+    CliRun r = watch.get(60, TimeUnit.SECONDS);
+    assertThat(r.exit()).as(r.err()).isZero();
+    List<String> lines = r.out().lines().toList();
+    assertThat(lines).hasSize(3);
+    assertThat(lines)
+        .allSatisfy(
+            l ->
+                assertThat(l)
+                    .matches("#\\d+ fault  host 0  vm 5  vcpu 0  ea 0x1[0-9a-f]{7}  NOHPTE load"));
+  }
+
+  @Test
+  void errors_areStatusesOrFieldMessages() {
+    CliRun unknownVm = CliRun.of("client", "--target", target, "watch", "--vm", "999");
+    assertThat(unknownVm.exit()).isEqualTo(3);
+    assertThat(unknownVm.err()).contains("NOT_FOUND").doesNotContain("Exception");
+    CliRun badKind = CliRun.of("client", "--target", target, "watch", "--kinds", "fault,boom");
+    assertThat(badKind.exit()).isEqualTo(2);
+    assertThat(badKind.err()).contains("--kinds: 'boom' is not an event kind");
+  }
+}
