@@ -1,5 +1,8 @@
 package org.mmumesh.guestmmu;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import org.mmumesh.common.Access;
 import org.mmumesh.common.HostFlush;
 import org.mmumesh.common.MmuOptions;
@@ -7,13 +10,26 @@ import org.mmumesh.common.MmuOptions;
 /**
  * A 32-bit guest as the guest kernel model sets it up: 16 valid segment registers with Ks=0, Kp=1
  * (as Linux sets them for user space), the vCPUs in problem state with relocation on.
+ *
+ * <p>SDR1 is per vCPU, as in PR KVM ({@code to_book3s(vcpu)->sdr1}): every vCPU starts on the HTAB
+ * given at creation; {@link #setSdr1} points one vCPU at another table in the same guest memory.
  */
 public final class Guest32 implements GuestMmuPort {
-  private final Hash32Mmu mmu;
+  private final MmuOptions options;
   private final Cpu32State[] cpus;
 
+  /** Each vCPU's MMU over the HTAB its SDR1 names (shared while the SDR1 values agree). */
+  private final Hash32Mmu[] mmus;
+
+  /** The distinct instances of {@link #mmus}, in vCPU order (usually one). */
+  private List<Hash32Mmu> tables;
+
   public Guest32(GuestHtab htab, MmuOptions options, int vcpus) {
-    this.mmu = new Hash32Mmu(htab, options);
+    this.options = options;
+    Hash32Mmu boot = new Hash32Mmu(htab, options);
+    this.mmus = new Hash32Mmu[vcpus];
+    Arrays.fill(mmus, boot);
+    this.tables = List.of(boot);
     this.cpus = new Cpu32State[vcpus];
     for (int v = 0; v < vcpus; v++) {
       Cpu32State c = new Cpu32State().setMsr(true, true, true);
@@ -26,12 +42,12 @@ public final class Guest32 implements GuestMmuPort {
 
   @Override
   public XlateResult xlate(int vcpu, long ea, Access access, boolean guestVisible) {
-    return mmu.xlate(cpus[vcpu], ea, access, guestVisible);
+    return mmus[vcpu].xlate(cpus[vcpu], ea, access, guestVisible);
   }
 
   @Override
   public long esidToVsid(int vcpu, long esid) {
-    return mmu.esidToVsid(cpus[vcpu], esid);
+    return mmus[vcpu].esidToVsid(cpus[vcpu], esid);
   }
 
   @Override
@@ -40,8 +56,52 @@ public final class Guest32 implements GuestMmuPort {
   }
 
   @Override
-  public GuestHtab htab() {
-    return mmu.htab();
+  public GuestHtab htab(int vcpu) {
+    return mmus[vcpu].htab();
+  }
+
+  /**
+   * {@code mtspr SDR1} on vCPU {@code vcpu} ({@code kvmppc_core_emulate_mtspr_pr}): from now on its
+   * xlate and the guest kernel's HPTE inserts for it use the table {@code sdr1} names, in the same
+   * guest memory (the words of the old table stay where they are). Setting the current value again
+   * changes nothing. The caller flushes the vCPU's shadow PTEs ({@code kvmppc_mmu_pte_flush(vcpu,
+   * 0, 0)}).
+   *
+   * @throws IllegalArgumentException as {@link #checkSdr1}; nothing changed
+   */
+  @Override
+  public void setSdr1(int vcpu, long sdr1) {
+    GuestHtab h = checkSdr1(vcpu, sdr1);
+    if (mmus[vcpu].htab().sdr1() == sdr1) {
+      return;
+    }
+    Hash32Mmu next = null;
+    for (Hash32Mmu t : tables) {
+      if (t.htab().sdr1() == sdr1) {
+        next = t;
+      }
+    }
+    mmus[vcpu] = next != null ? next : new Hash32Mmu(h, options);
+    List<Hash32Mmu> distinct = new ArrayList<>();
+    for (Hash32Mmu m : mmus) {
+      if (!distinct.contains(m)) {
+        distinct.add(m);
+      }
+    }
+    tables = List.copyOf(distinct);
+  }
+
+  /** The MMU of a table holding the HPTE at {@code pteAddr} (some vCPU's current table). */
+  private Hash32Mmu at(long pteAddr) {
+    for (Hash32Mmu t : tables) {
+      if (t.htab().contains(pteAddr)) {
+        return t;
+      }
+    }
+    throw new IllegalArgumentException(
+        "pteAddr: 0x"
+            + Long.toHexString(pteAddr)
+            + " lies in no vCPU's HTAB; allowed: an HPTE address findPte or enter returned");
   }
 
   @Override
@@ -51,38 +111,39 @@ public final class Guest32 implements GuestMmuPort {
 
   @Override
   public long enter(int vcpu, long ea, long gfn, int pp) {
-    return mmu.enter(cpus[vcpu], ea, ((gfn << 12) & Hash32Mmu.PTE_RPN) | 0x10 | pp);
+    return mmus[vcpu].enter(cpus[vcpu], ea, ((gfn << 12) & Hash32Mmu.PTE_RPN) | 0x10 | pp);
   }
 
   @Override
   public long primaryPteg(int vcpu, long ea) {
-    return mmu.ptegAddr(cpus[vcpu].findSr(ea), ea, true);
+    return mmus[vcpu].ptegAddr(cpus[vcpu].findSr(ea), ea, true);
   }
 
   @Override
   public long findPte(int vcpu, long ea) {
-    return mmu.findPte(cpus[vcpu], ea);
+    return mmus[vcpu].findPte(cpus[vcpu], ea);
   }
 
   @Override
   public void invalidate(long pteAddr) {
-    mmu.htab().setWord(pteAddr, 0);
+    at(pteAddr).htab().setWord(pteAddr, 0);
   }
 
   @Override
   public HostFlush tlbieFor(int vcpu, long ea) {
-    return mmu.tlbie(ea);
+    return mmus[vcpu].tlbie(ea);
   }
 
   @Override
   public boolean cBit(long pteAddr) {
-    return (mmu.readWord1(pteAddr) & Hash32Mmu.PTE_C) != 0;
+    return (at(pteAddr).readWord1(pteAddr) & Hash32Mmu.PTE_C) != 0;
   }
 
   @Override
   public void setPp(long pteAddr, int pp) {
-    long w1 = mmu.readWord1(pteAddr);
-    mmu.htab().setWord(pteAddr + 4, (w1 & ~Hash32Mmu.PTE_PP) | pp);
+    Hash32Mmu t = at(pteAddr);
+    long w1 = t.readWord1(pteAddr);
+    t.htab().setWord(pteAddr + 4, (w1 & ~Hash32Mmu.PTE_PP) | pp);
   }
 
   @Override
@@ -92,7 +153,7 @@ public final class Guest32 implements GuestMmuPort {
 
   @Override
   public boolean rBit(long pteAddr) {
-    return (mmu.readWord1(pteAddr) & Hash32Mmu.PTE_R) != 0;
+    return (at(pteAddr).readWord1(pteAddr) & Hash32Mmu.PTE_R) != 0;
   }
 
   @Override
@@ -112,7 +173,8 @@ public final class Guest32 implements GuestMmuPort {
 
   @Override
   public boolean[] clearRc(long pteAddr, boolean r, boolean c) {
-    long before = mmu.clearRc(pteAddr, (r ? Hash32Mmu.PTE_R : 0) | (c ? Hash32Mmu.PTE_C : 0));
+    long before =
+        at(pteAddr).clearRc(pteAddr, (r ? Hash32Mmu.PTE_R : 0) | (c ? Hash32Mmu.PTE_C : 0));
     return new boolean[] {(before & Hash32Mmu.PTE_R) != 0, (before & Hash32Mmu.PTE_C) != 0};
   }
 }

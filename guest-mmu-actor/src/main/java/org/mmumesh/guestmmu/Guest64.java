@@ -1,5 +1,8 @@
 package org.mmumesh.guestmmu;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import org.mmumesh.common.Access;
 import org.mmumesh.common.HostFlush;
 import org.mmumesh.common.MmuOptions;
@@ -8,14 +11,27 @@ import org.mmumesh.common.MmuOptions;
  * A 64-bit guest (POWER7-like: 64 SLB entries, multi-page-size) as the guest kernel model sets it
  * up: the SLB starts empty and is filled on segment interrupts, round-robin, with 256 MiB segments
  * (VSID {@code 0x1000 + esid * 0x101}, Ks=0, Kp=1); the vCPUs run in problem state.
+ *
+ * <p>SDR1 is per vCPU, as in PR KVM ({@code to_book3s(vcpu)->sdr1}): every vCPU starts on the HTAB
+ * given at creation; {@link #setSdr1} points one vCPU at another table in the same guest memory.
  */
 public final class Guest64 implements GuestMmuPort {
-  private final Hash64Mmu mmu;
+  private final MmuOptions options;
   private final Cpu64State[] cpus;
   private final int[] nextSlb;
 
+  /** Each vCPU's MMU over the HTAB its SDR1 names (shared while the SDR1 values agree). */
+  private final Hash64Mmu[] mmus;
+
+  /** The distinct instances of {@link #mmus}, in vCPU order (usually one). */
+  private List<Hash64Mmu> tables;
+
   public Guest64(GuestHtab htab, MmuOptions options, int vcpus) {
-    this.mmu = new Hash64Mmu(htab, options);
+    this.options = options;
+    Hash64Mmu boot = new Hash64Mmu(htab, options);
+    this.mmus = new Hash64Mmu[vcpus];
+    Arrays.fill(mmus, boot);
+    this.tables = List.of(boot);
     this.cpus = new Cpu64State[vcpus];
     this.nextSlb = new int[vcpus];
     for (int v = 0; v < vcpus; v++) {
@@ -30,12 +46,12 @@ public final class Guest64 implements GuestMmuPort {
 
   @Override
   public XlateResult xlate(int vcpu, long ea, Access access, boolean guestVisible) {
-    return mmu.xlate(cpus[vcpu], ea, access, guestVisible);
+    return mmus[vcpu].xlate(cpus[vcpu], ea, access, guestVisible);
   }
 
   @Override
   public long esidToVsid(int vcpu, long esid) {
-    return mmu.esidToVsid(cpus[vcpu], esid);
+    return mmus[vcpu].esidToVsid(cpus[vcpu], esid);
   }
 
   @Override
@@ -44,8 +60,52 @@ public final class Guest64 implements GuestMmuPort {
   }
 
   @Override
-  public GuestHtab htab() {
-    return mmu.htab();
+  public GuestHtab htab(int vcpu) {
+    return mmus[vcpu].htab();
+  }
+
+  /**
+   * {@code mtspr SDR1} on vCPU {@code vcpu} ({@code kvmppc_core_emulate_mtspr_pr}): from now on its
+   * xlate and the guest kernel's HPTE inserts for it use the table {@code sdr1} names, in the same
+   * guest memory (the words of the old table stay where they are). Setting the current value again
+   * changes nothing. The caller flushes the vCPU's shadow PTEs ({@code kvmppc_mmu_pte_flush(vcpu,
+   * 0, 0)}).
+   *
+   * @throws IllegalArgumentException as {@link #checkSdr1}; nothing changed
+   */
+  @Override
+  public void setSdr1(int vcpu, long sdr1) {
+    GuestHtab h = checkSdr1(vcpu, sdr1);
+    if (mmus[vcpu].htab().sdr1() == sdr1) {
+      return;
+    }
+    Hash64Mmu next = null;
+    for (Hash64Mmu t : tables) {
+      if (t.htab().sdr1() == sdr1) {
+        next = t;
+      }
+    }
+    mmus[vcpu] = next != null ? next : new Hash64Mmu(h, options);
+    List<Hash64Mmu> distinct = new ArrayList<>();
+    for (Hash64Mmu m : mmus) {
+      if (!distinct.contains(m)) {
+        distinct.add(m);
+      }
+    }
+    tables = List.copyOf(distinct);
+  }
+
+  /** The MMU of a table holding the HPTE at {@code pteAddr} (some vCPU's current table). */
+  private Hash64Mmu at(long pteAddr) {
+    for (Hash64Mmu t : tables) {
+      if (t.htab().contains(pteAddr)) {
+        return t;
+      }
+    }
+    throw new IllegalArgumentException(
+        "pteAddr: 0x"
+            + Long.toHexString(pteAddr)
+            + " lies in no vCPU's HTAB; allowed: an HPTE address findPte or enter returned");
   }
 
   @Override
@@ -55,23 +115,23 @@ public final class Guest64 implements GuestMmuPort {
 
   @Override
   public long enter(int vcpu, long ea, long gfn, int pp) {
-    return mmu.enter(cpus[vcpu], ea, (gfn << 12) | 0x10 | pp);
+    return mmus[vcpu].enter(cpus[vcpu], ea, (gfn << 12) | 0x10 | pp);
   }
 
   @Override
   public long primaryPteg(int vcpu, long ea) {
     SlbEntry slbe = cpus[vcpu].findSlbe(ea);
-    return mmu.ptegAddr(slbe, ea, false);
+    return mmus[vcpu].ptegAddr(slbe, ea, false);
   }
 
   @Override
   public long findPte(int vcpu, long ea) {
-    return mmu.findPte(cpus[vcpu], ea);
+    return mmus[vcpu].findPte(cpus[vcpu], ea);
   }
 
   @Override
   public void invalidate(long pteAddr) {
-    mmu.htab().setWord(pteAddr, 0);
+    at(pteAddr).htab().setWord(pteAddr, 0);
   }
 
   @Override
@@ -84,13 +144,14 @@ public final class Guest64 implements GuestMmuPort {
 
   @Override
   public boolean cBit(long pteAddr) {
-    return (mmu.readWord1(pteAddr) & Hash64Mmu.HPTE_R_C) != 0;
+    return (at(pteAddr).readWord1(pteAddr) & Hash64Mmu.HPTE_R_C) != 0;
   }
 
   @Override
   public void setPp(long pteAddr, int pp) {
-    long r = mmu.readWord1(pteAddr);
-    mmu.htab().setWord(pteAddr + 8, (r & ~Hash64Mmu.HPTE_R_PP) | pp);
+    Hash64Mmu t = at(pteAddr);
+    long r = t.readWord1(pteAddr);
+    t.htab().setWord(pteAddr + 8, (r & ~Hash64Mmu.HPTE_R_PP) | pp);
   }
 
   @Override
@@ -108,7 +169,7 @@ public final class Guest64 implements GuestMmuPort {
 
   @Override
   public boolean rBit(long pteAddr) {
-    return (mmu.readWord1(pteAddr) & Hash64Mmu.HPTE_R_R) != 0;
+    return (at(pteAddr).readWord1(pteAddr) & Hash64Mmu.HPTE_R_R) != 0;
   }
 
   @Override
@@ -128,7 +189,8 @@ public final class Guest64 implements GuestMmuPort {
 
   @Override
   public boolean[] clearRc(long pteAddr, boolean r, boolean c) {
-    long before = mmu.clearRc(pteAddr, (r ? Hash64Mmu.HPTE_R_R : 0) | (c ? Hash64Mmu.HPTE_R_C : 0));
+    long before =
+        at(pteAddr).clearRc(pteAddr, (r ? Hash64Mmu.HPTE_R_R : 0) | (c ? Hash64Mmu.HPTE_R_C : 0));
     return new boolean[] {(before & Hash64Mmu.HPTE_R_R) != 0, (before & Hash64Mmu.HPTE_R_C) != 0};
   }
 }

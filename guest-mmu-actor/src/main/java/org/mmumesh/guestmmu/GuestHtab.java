@@ -1,37 +1,98 @@
 package org.mmumesh.guestmmu;
 
+import it.unimi.dsi.fastutil.longs.Long2ObjectOpenHashMap;
+import java.util.Arrays;
 import org.mmumesh.common.Checks;
 
 /**
- * The guest's hashed page table: the words at SDR1's HTAB origin in guest-real memory (spec 2.2,
- * 3.2). The guest MMU core owns these words; what a guest kernel does to them goes through the
- * model classes ({@code enter}, {@code remove}, {@code clearRc}).
+ * The guest's hashed page table as one SDR1 value names it: a view of the HTAB at SDR1's origin in
+ * the VM's guest-real memory (spec 2.2, 3.2). The guest MMU core owns these words; what a guest
+ * kernel does to them goes through the model classes ({@code enter}, {@code remove}, {@code
+ * clearRc}).
  *
- * <p>Storage is sparse: 32 KiB chunks are allocated on first write, so a large 64-bit HTAB costs
- * memory only for the PTEGs in use. Words are stored in a {@code long} each; a 32-bit HTAB keeps
- * its 32-bit words zero-extended. Byte writes follow the big-endian layout the kernel's single-byte
- * R/C updates assume (byte 0 is the most significant).
+ * <p><b>Guest memory, not a table.</b> The words live in the VM's guest-real memory, which every
+ * view of that VM shares ({@link #withSdr1}): a guest that points SDR1 elsewhere ({@code mtspr
+ * SDR1}, per vCPU in PR KVM: {@code to_book3s(vcpu)->sdr1}) searches the words at the new origin,
+ * and the words it wrote at the old origin stay where they are, so switching back finds them again;
+ * two tables that overlap share their words. Only HTAB words are modelled (page contents live in
+ * the host's page frames): a word nobody wrote reads 0.
+ *
+ * <p>Storage is sparse, keyed by guest-real address: 4096-word chunks (16 KiB of 32-bit words, 32
+ * KiB of 64-bit ones) are allocated on first non-zero write, so a large 64-bit HTAB costs memory
+ * only for the PTEGs in use. Words are stored in a {@code long} each; a 32-bit guest keeps its
+ * 32-bit words zero-extended. Byte writes follow the big-endian layout the kernel's single-byte R/C
+ * updates assume (byte 0 is the most significant). Not thread-safe: one VM's actor owns it.
  */
 public final class GuestHtab {
   private static final int CHUNK_SHIFT = 12;
   private static final int CHUNK_WORDS = 1 << CHUNK_SHIFT;
 
+  /** Receives one stored word ({@link #forEachNonZeroWord}). */
+  @FunctionalInterface
+  public interface WordVisitor {
+    void word(long guestRealAddr, long value);
+  }
+
+  /** The VM's guest-real memory as far as HTAB words go: shared by every view of the VM. */
+  private static final class Memory {
+    final int wordBytes;
+    final int wordShift;
+    final long bytes;
+    final Long2ObjectOpenHashMap<long[]> chunks = new Long2ObjectOpenHashMap<>();
+    long writes;
+    long lastKey = -1;
+    long[] lastChunk;
+
+    Memory(int wordBytes, long bytes) {
+      this.wordBytes = wordBytes;
+      this.wordShift = Integer.numberOfTrailingZeros(wordBytes);
+      this.bytes = bytes;
+    }
+
+    /** The chunk holding the word at {@code addr}, or null when none was written. */
+    long[] chunk(long addr) {
+      long key = addr >>> (wordShift + CHUNK_SHIFT);
+      if (key == lastKey) {
+        return lastChunk;
+      }
+      long[] c = chunks.get(key);
+      if (c != null) {
+        lastKey = key;
+        lastChunk = c;
+      }
+      return c;
+    }
+
+    long word(long addr) {
+      long[] c = chunk(addr);
+      return c == null ? 0 : c[(int) (addr >>> wordShift) & (CHUNK_WORDS - 1)];
+    }
+
+    void setWord(long addr, long value) {
+      long[] c = chunk(addr);
+      if (c == null) {
+        if (value == 0) {
+          return;
+        }
+        c = new long[CHUNK_WORDS];
+        chunks.put(addr >>> (wordShift + CHUNK_SHIFT), c);
+      }
+      c[(int) (addr >>> wordShift) & (CHUNK_WORDS - 1)] =
+          wordBytes == 4 ? value & 0xFFFFFFFFL : value;
+      writes++;
+    }
+  }
+
+  private final Memory memory;
   private final long sdr1;
   private final long origin;
   private final long sizeBytes;
-  private final int wordBytes;
-  private final int wordShift;
-  private final long[][] chunks;
-  private long writes;
 
-  private GuestHtab(long sdr1, long origin, long sizeBytes, int wordBytes) {
+  private GuestHtab(Memory memory, long sdr1, long origin, long sizeBytes) {
+    this.memory = memory;
     this.sdr1 = sdr1;
     this.origin = origin;
     this.sizeBytes = sizeBytes;
-    this.wordBytes = wordBytes;
-    this.wordShift = Integer.numberOfTrailingZeros(wordBytes);
-    long words = sizeBytes >>> wordShift;
-    this.chunks = new long[(int) ((words + CHUNK_WORDS - 1) >>> CHUNK_SHIFT)][];
   }
 
   /**
@@ -59,7 +120,7 @@ public final class GuestHtab {
         "the origin must be aligned to the HTAB size (" + ((mask + 1) * 64) + " KiB)");
     long size = (mask + 1) << 16;
     checkFits(origin, size, guestMemoryBytes);
-    return new GuestHtab(sdr1, origin, size, 4);
+    return new GuestHtab(new Memory(4, guestMemoryBytes), sdr1, origin, size);
   }
 
   /**
@@ -80,7 +141,33 @@ public final class GuestHtab {
         size - 1,
         "the origin must be aligned to the HTAB size (2^" + (htabSize + 18) + " bytes)");
     checkFits(origin, size, guestMemoryBytes);
-    return new GuestHtab(sdr1, origin, size, 8);
+    return new GuestHtab(new Memory(8, guestMemoryBytes), sdr1, origin, size);
+  }
+
+  /**
+   * The HTAB {@code sdr1} names in the same guest memory as this one (what the guest sees after
+   * {@code mtspr SDR1}): validated by the rules of this table's kind ({@link #forSdr1Book3s32} or
+   * {@link #forSdr1Book3s64}), sharing every word already written. Changes nothing.
+   *
+   * @throws IllegalArgumentException naming the SDR1 field and the allowed values (reserved bits,
+   *     HTABMASK form, HTABSIZE 0 to 28, origin alignment, the table inside guest memory)
+   */
+  public GuestHtab withSdr1(long sdr1) {
+    GuestHtab checked =
+        memory.wordBytes == 4
+            ? forSdr1Book3s32(sdr1, memory.bytes)
+            : forSdr1Book3s64(sdr1, memory.bytes);
+    return new GuestHtab(memory, sdr1, checked.origin, checked.sizeBytes);
+  }
+
+  /** True when this view and {@code other} are tables in the same guest memory. */
+  public boolean sameMemoryAs(GuestHtab other) {
+    return other != null && other.memory == memory;
+  }
+
+  /** The guest-real memory size the table must fit in. */
+  public long guestMemoryBytes() {
+    return memory.bytes;
   }
 
   private static void checkFits(long origin, long size, long guestMemoryBytes) {
@@ -114,7 +201,7 @@ public final class GuestHtab {
 
   /** 4 for a 32-bit HTAB, 8 for a 64-bit one. */
   public int wordBytes() {
-    return wordBytes;
+    return memory.wordBytes;
   }
 
   /** True when {@code addr} (a guest-real address) lies inside the HTAB. */
@@ -122,12 +209,34 @@ public final class GuestHtab {
     return Long.compareUnsigned(addr - origin, sizeBytes) < 0;
   }
 
-  /** The number of word writes so far (a cheap change detector for tests). */
+  /**
+   * The number of HTAB word writes so far in this VM's guest memory, through any view (a cheap
+   * change detector for tests).
+   */
   public long writes() {
-    return writes;
+    return memory.writes;
   }
 
-  private int index(long addr) {
+  /**
+   * Visits every non-zero HTAB word of the VM's guest memory in address order: this table's and
+   * those of every other SDR1 value the VM's vCPUs used. Changes nothing.
+   */
+  public void forEachNonZeroWord(WordVisitor visitor) {
+    long[] keys = memory.chunks.keySet().toLongArray();
+    Arrays.sort(keys);
+    int shift = memory.wordShift + CHUNK_SHIFT;
+    for (long key : keys) {
+      long[] c = memory.chunks.get(key);
+      for (int i = 0; i < CHUNK_WORDS; i++) {
+        if (c[i] != 0) {
+          visitor.word((key << shift) + ((long) i << memory.wordShift), c[i]);
+        }
+      }
+    }
+  }
+
+  private void checkWord(long addr) {
+    int wordBytes = memory.wordBytes;
     long off = addr - origin;
     if (Long.compareUnsigned(off, sizeBytes) >= 0 || (off & (wordBytes - 1)) != 0) {
       throw new IllegalArgumentException(
@@ -140,29 +249,26 @@ public final class GuestHtab {
               + " in steps of "
               + wordBytes);
     }
-    return (int) (off >>> wordShift);
   }
 
-  /** The word at guest-real address {@code addr} (zero-extended for 32-bit words). */
+  /**
+   * The word at guest-real address {@code addr} (zero-extended for 32-bit words).
+   *
+   * @throws IllegalArgumentException when {@code addr} is not an aligned word of this table
+   */
   public long word(long addr) {
-    int i = index(addr);
-    long[] c = chunks[i >>> CHUNK_SHIFT];
-    return c == null ? 0 : c[i & (CHUNK_WORDS - 1)];
+    checkWord(addr);
+    return memory.word(addr);
   }
 
-  /** Writes the word at {@code addr}; a 32-bit HTAB keeps the low 32 bits. */
+  /**
+   * Writes the word at {@code addr}; a 32-bit HTAB keeps the low 32 bits.
+   *
+   * @throws IllegalArgumentException when {@code addr} is not an aligned word of this table
+   */
   public void setWord(long addr, long value) {
-    int i = index(addr);
-    long[] c = chunks[i >>> CHUNK_SHIFT];
-    if (c == null) {
-      if (value == 0) {
-        return;
-      }
-      c = new long[CHUNK_WORDS];
-      chunks[i >>> CHUNK_SHIFT] = c;
-    }
-    c[i & (CHUNK_WORDS - 1)] = wordBytes == 4 ? value & 0xFFFFFFFFL : value;
-    writes++;
+    checkWord(addr);
+    memory.setWord(addr, value);
   }
 
   /**
@@ -170,7 +276,7 @@ public final class GuestHtab {
    * the kernel's {@code put_user} R/C updates do (spec 2.6, 3.6).
    */
   public void writeByte(long wordAddr, int byteOffset, int value) {
-    int shift = (wordBytes - 1 - byteOffset) * 8;
+    int shift = (memory.wordBytes - 1 - byteOffset) * 8;
     long w = word(wordAddr);
     setWord(wordAddr, (w & ~(0xFFL << shift)) | ((value & 0xFFL) << shift));
   }

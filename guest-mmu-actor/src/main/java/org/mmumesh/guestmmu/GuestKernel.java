@@ -13,9 +13,10 @@ import org.mmumesh.common.HostFlush;
  * <ul>
  *   <li>a DSI with NOHPTE, or an ISI with SRR1 "not found": demand-map the page, H_ENTER-style,
  *       mapping effective page {@code p} of the linear-map window to gfn {@code p} with the
- *       configured PP; if both PTEGs are full, evict the primary PTEG's entries round-robin
- *       (H_REMOVE + tlbie). If an HPTE for the page already exists, the "not found" was a
- *       protection fault in disguise (quirk Q2, spec 1.1): it is counted and handled as one.
+ *       configured PP, in the HTAB the faulting vCPU's SDR1 names ({@link GuestMmuPort#htab(int)});
+ *       if both PTEGs are full, evict the primary PTEG's entries round-robin (H_REMOVE + tlbie). If
+ *       an HPTE for the page already exists, the "not found" was a protection fault in disguise
+ *       (quirk Q2, spec 1.1): it is counted and handled as one.
  *   <li>a DSI with PROTFAULT: with {@link ProtectionPolicy#UPGRADE} the page becomes read/write
  *       (PP=2) and is tlbie'd (the guest's own copy-on-write); with {@link ProtectionPolicy#FAIL}
  *       the access fails.

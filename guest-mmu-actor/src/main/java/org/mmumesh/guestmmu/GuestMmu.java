@@ -34,7 +34,8 @@ import org.mmumesh.common.HostFlush;
 
 /**
  * One VM's guest MMU as an actor (architecture 2, 4): a thin shell around {@link GuestMmuPort}
- * ({@link Guest32} / {@link Guest64}: the guest HTAB and every vCPU's SRs, BATs or SLB) and the
+ * ({@link Guest32} / {@link Guest64}: the guest HTAB words in guest memory and every vCPU's SRs,
+ * BATs or SLB and SDR1, which is per vCPU as in PR KVM, {@code to_book3s(vcpu)->sdr1}) and the
  * {@link GuestKernel} model that handles the exceptions reflected to the guest. All decisions are
  * the cores'; the actor routes, validates indexes, remembers replies and sequences host flushes.
  *
@@ -209,11 +210,13 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
       implements Command {}
 
   /**
-   * Changes vCPU {@code vcpu}'s translation state (segment registers, SLB, BATs, MSR bits), all or
-   * nothing: a change that does not fit the guest (an SLB entry on a 32-bit guest, an index out of
-   * range) is {@link Rejected} naming the field, and nothing changes. Re-sending the same changes
-   * is harmless. The vCPU that uses this state must drop its cached translations (the {@code Vcpu}
-   * actor does, when the change comes through it).
+   * Changes vCPU {@code vcpu}'s translation state (segment registers, SLB, BATs, MSR bits, SDR1),
+   * all or nothing: a change that does not fit the guest (an SLB entry on a 32-bit guest, an index
+   * out of range, an SDR1 of 0 or naming a table that is misaligned or leaves guest memory) is
+   * {@link Rejected} naming the change ({@code changes[i]}) and the field, and nothing changes.
+   * Re-sending the same changes is harmless. The vCPU that uses this state must drop its cached
+   * translations and, after an SDR1 change, every shadow PTE ({@code kvmppc_mmu_pte_flush(vcpu, 0,
+   * 0)}): the {@code Vcpu} actor does both after every change that comes through it.
    */
   public record SetVcpuState(
       long requestId, int vcpu, List<VcpuStateChange> changes, ActorRef<StateReply> replyTo)
@@ -231,8 +234,9 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
       implements CborSerializable {}
 
   /**
-   * Read-only: the guest HTAB's non-zero words (guest memory, e.g. for comparing two engines).
-   * Answered {@link HtabDumped}; changes nothing.
+   * Read-only: the guest HTAB's non-zero words (guest memory, e.g. for comparing two engines): the
+   * words of every table the VM's vCPUs have used (one table unless a guest set SDR1). Answered
+   * {@link HtabDumped}; changes nothing.
    */
   public record DumpHtab(long requestId, ActorRef<HtabReply> replyTo) implements Command {}
 
@@ -820,18 +824,16 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
   }
 
   private Behavior<Command> onDumpHtab(DumpHtab m) {
-    GuestHtab h = port.htab();
     it.unimi.dsi.fastutil.longs.LongArrayList addrs =
         new it.unimi.dsi.fastutil.longs.LongArrayList();
     it.unimi.dsi.fastutil.longs.LongArrayList words =
         new it.unimi.dsi.fastutil.longs.LongArrayList();
-    for (long a = h.origin(); a < h.origin() + h.sizeBytes(); a += h.wordBytes()) {
-      long w = h.word(a);
-      if (w != 0) {
-        addrs.add(a);
-        words.add(w);
-      }
-    }
+    port.htab()
+        .forEachNonZeroWord(
+            (a, w) -> {
+              addrs.add(a);
+              words.add(w);
+            });
     m.replyTo().tell(new HtabDumped(m.requestId(), addrs.toLongArray(), words.toLongArray()));
     return this;
   }

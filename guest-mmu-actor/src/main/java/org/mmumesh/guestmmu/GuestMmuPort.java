@@ -6,7 +6,11 @@ import org.mmumesh.common.HostFlush;
 
 /**
  * One VM's guest MMU as the engine sees it: the 32-bit and 64-bit models behind one interface, plus
- * the HTAB operations the guest kernel model performs. Per-vCPU register state lives here too.
+ * the HTAB operations the guest kernel model performs. Per-vCPU register state lives here too, SDR1
+ * included: each vCPU searches the HTAB its own SDR1 names ({@link #htab(int)}, {@link #setSdr1}),
+ * all of them in the VM's one guest memory. Operations that take an HPTE address ({@link
+ * #invalidate}, {@link #cBit}, ...) address guest memory directly: the address must lie in some
+ * vCPU's current table (it came from {@link #findPte} or {@link #enter}).
  */
 public interface GuestMmuPort {
 
@@ -25,8 +29,54 @@ public interface GuestMmuPort {
     return (c.msrPr() ? 4 : 0) | (c.msrIr() ? 2 : 0) | (c.msrDr() ? 1 : 0);
   }
 
-  /** The VM's HTAB. */
-  GuestHtab htab();
+  /**
+   * vCPU 0's HTAB: the one SDR1 named at creation until a guest sets another. {@link
+   * GuestHtab#forEachNonZeroWord} on it visits the words of every table of the VM.
+   */
+  default GuestHtab htab() {
+    return htab(0);
+  }
+
+  /** The HTAB vCPU {@code vcpu} searches: the one its SDR1 names. */
+  GuestHtab htab(int vcpu);
+
+  /**
+   * {@code mtspr SDR1} on vCPU {@code vcpu} ({@code kvmppc_core_emulate_mtspr_pr}): its xlate and
+   * the HPTE inserts made for it use the table {@code sdr1} names from now on; the words of its old
+   * table stay in guest memory. The caller must flush the vCPU's shadow PTEs ({@code
+   * kvmppc_mmu_pte_flush(vcpu, 0, 0)}) and cached translations.
+   *
+   * @throws IllegalArgumentException as {@link #checkSdr1}; nothing changed
+   */
+  void setSdr1(int vcpu, long sdr1);
+
+  /**
+   * Validates {@code mtspr SDR1} on vCPU {@code vcpu} without changing anything: 0 is refused (the
+   * kernel returns -EINVAL), and the table must follow the MMU kind's SDR1 rules (spec 2.2:
+   * reserved bits 0x0000FE00 clear, HTABMASK of the form 2^n-1, HTABORG aligned to the table size;
+   * spec 3.2: reserved bits 0x3FFE0 clear, HTABSIZE 0 to 28, HTABORG aligned to the table size) and
+   * lie inside guest memory.
+   *
+   * @return the table {@code sdr1} names, in this VM's guest memory
+   * @throws IllegalArgumentException naming {@code vcpu} or {@code sdr1} (or its field) and the
+   *     allowed values
+   */
+  default GuestHtab checkSdr1(int vcpu, long sdr1) {
+    checkVcpu(vcpu);
+    GuestHtab current = htab(vcpu);
+    if (sdr1 == 0) {
+      String top = "0x" + Long.toHexString(current.guestMemoryBytes());
+      throw new IllegalArgumentException(
+          "sdr1: 0 is refused (mtspr SDR1 of 0 is -EINVAL); allowed: "
+              + (current.wordBytes() == 4
+                  ? "a non-zero HTABORG | HTABMASK (HTABMASK 2^n-1 up to 0x1ff) whose 64 KiB x"
+                      + " (HTABMASK+1) table is aligned to its size and ends at or below "
+                  : "a non-zero HTABORG | HTABSIZE (HTABSIZE 0 to 28) whose 2^(HTABSIZE+18)-byte"
+                      + " table is aligned to its size and ends at or below ")
+              + top);
+    }
+    return current.withSdr1(sdr1);
+  }
 
   /** Bytes per HPTE (8 or 16). */
   int hpteBytes();

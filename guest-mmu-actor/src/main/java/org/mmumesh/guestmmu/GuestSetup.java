@@ -7,16 +7,17 @@ import org.mmumesh.common.MmuOptions;
 
 /**
  * Everything needed to build one VM's guest MMU and guest kernel model, as the sequential engine's
- * {@code createVm} builds them: the MMU kind, the HTAB's SDR1 (spec 2.2, 3.2) inside guest-real
- * memory of {@code memoryBytes}, the policy and quirks, the vCPU count, and the guest kernel
- * model's linear-map window, PP bits and protection policy. It is a message-safe value (it may be
- * sent to another node to create the VM's {@code GuestMmu} there).
+ * {@code createVm} builds them: the MMU kind, the SDR1 every vCPU starts with (spec 2.2, 3.2; a
+ * guest may later set another per vCPU, {@link VcpuStateChange.SetSdr1}) naming an HTAB inside
+ * guest-real memory of {@code memoryBytes}, the policy and quirks, the vCPU count, and the guest
+ * kernel model's linear-map window, PP bits and protection policy. It is a message-safe value (it
+ * may be sent to another node to create the VM's {@code GuestMmu} there).
  *
  * <p>The record checks the simple fields; SDR1 is checked when the HTAB is built ({@link
  * #newPort()}), with a message naming the SDR1 field.
  *
  * @param mmu the guest MMU kind
- * @param sdr1 the SDR1 value locating the HTAB
+ * @param sdr1 the SDR1 value locating the HTAB every vCPU starts with
  * @param memoryBytes guest-real memory in bytes; the HTAB must lie inside it
  * @param options the policy and quirks
  * @param vcpus the number of vCPUs, 1 to {@link #MAX_VCPUS}

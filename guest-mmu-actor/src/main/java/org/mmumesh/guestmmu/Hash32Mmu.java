@@ -18,8 +18,10 @@ import org.mmumesh.common.Quirk;
 /**
  * The guest MMU of a 32-bit Book3S guest (750 / 74xx class) as PR KVM models it in {@code
  * book3s_32_mmu.c}: segment registers, BATs, the hashed page table, the PP x key table and R/C
- * updates (spec section 2). One instance per VM; it owns the VM's {@link GuestHtab}, while the
- * per-vCPU registers live in {@link Cpu32State}.
+ * updates (spec section 2). One instance per HTAB (SDR1 value): it searches and updates the {@link
+ * GuestHtab} it was built on, while the per-vCPU registers live in {@link Cpu32State}. A vCPU whose
+ * guest writes another SDR1 gets another instance over the same guest memory ({@link
+ * GuestHtab#withSdr1}, {@link Guest32#setSdr1}).
  *
  * <p>{@link #xlate} follows the order of spec 2.8: magic page, BATs, the primary PTEG, then the
  * secondary PTEG. Policy differences (spec section 1): {@code legacy} skips matching entries that
@@ -62,7 +64,7 @@ public final class Hash32Mmu {
     this.q3 = options.has(Quirk.Q3_BAT_PP3_WRITABLE);
   }
 
-  /** The VM's HTAB. */
+  /** The HTAB this instance searches (the one its SDR1 names). */
   public GuestHtab htab() {
     return htab;
   }

@@ -19,8 +19,10 @@ import org.mmumesh.common.PageSize;
 /**
  * The guest MMU of a 64-bit Book3S guest (970 / POWER5..8 class) as PR KVM models it in {@code
  * book3s_64_mmu.c}: the SLB, VPN and hash, the AVPN match, PP0/PP/key protection, N, and R/C
- * updates (spec section 3). One instance per VM; it owns the VM's {@link GuestHtab}, while the SLB
- * lives in each vCPU's {@link Cpu64State}.
+ * updates (spec section 3). One instance per HTAB (SDR1 value): it searches and updates the {@link
+ * GuestHtab} it was built on, while the SLB lives in each vCPU's {@link Cpu64State}. A vCPU whose
+ * guest writes another SDR1 gets another instance over the same guest memory ({@link
+ * GuestHtab#withSdr1}, {@link Guest64#setSdr1}).
  *
  * <p>The 64-bit search has no Q2 problem: it goes to the secondary PTEG only when the primary has
  * no match. Policy difference (spec section 1, rows 3 and 14): {@code legacy} sets C on any access
@@ -81,7 +83,7 @@ public final class Hash64Mmu {
     this(htab, options, false);
   }
 
-  /** The VM's HTAB. */
+  /** The HTAB this instance searches (the one its SDR1 names). */
   public GuestHtab htab() {
     return htab;
   }

@@ -6,9 +6,9 @@ import org.mmumesh.common.Checks;
 
 /**
  * One change of a vCPU's translation state, as the guest makes it: {@code mtsrin} (32-bit), {@code
- * slbmte} / {@code slbia} (64-bit), BAT writes (32-bit), and the MSR's PR/IR/DR bits (spec 2.1-2.4,
- * 3.2). {@link #check} validates without changing anything; {@link #apply} then changes the vCPU,
- * so a list of changes can be applied all-or-nothing.
+ * slbmte} / {@code slbia} (64-bit), BAT writes (32-bit), the MSR's PR/IR/DR bits, and {@code mtspr
+ * SDR1} (both; spec 2.1-2.4, 3.2). {@link #check} validates without changing anything; {@link
+ * #apply} then changes the vCPU, so a list of changes can be applied all-or-nothing.
  *
  * <p>The guest kernel model ({@link GuestKernel}) maps pages with its own VSID scheme ({@link
  * Guest64#vsidOf}); segments a client sets to other VSIDs translate through HPTEs the client
@@ -20,7 +20,8 @@ import org.mmumesh.common.Checks;
   @JsonSubTypes.Type(value = VcpuStateChange.Slbmte.class, name = "slbmte"),
   @JsonSubTypes.Type(value = VcpuStateChange.Slbia.class, name = "slbia"),
   @JsonSubTypes.Type(value = VcpuStateChange.SetBat.class, name = "setBat"),
-  @JsonSubTypes.Type(value = VcpuStateChange.SetMsr.class, name = "setMsr")
+  @JsonSubTypes.Type(value = VcpuStateChange.SetMsr.class, name = "setMsr"),
+  @JsonSubTypes.Type(value = VcpuStateChange.SetSdr1.class, name = "setSdr1")
 })
 public sealed interface VcpuStateChange {
 
@@ -108,6 +109,27 @@ public sealed interface VcpuStateChange {
       } else {
         ((Cpu64State) c).setMsr(pr, ir, dr);
       }
+    }
+  }
+
+  /**
+   * {@code mtspr SDR1} ({@code kvmppc_core_emulate_mtspr_pr}: {@code to_book3s(vcpu)->sdr1 =
+   * spr_val}): vCPU {@code vcpu} searches the HTAB {@code sdr1} names from now on, in the same
+   * guest memory; the words of its old table stay where they are. 0 is refused as the kernel
+   * refuses it (-EINVAL); the value must follow the MMU kind's SDR1 rules and the table must lie
+   * inside guest memory ({@link GuestMmuPort#checkSdr1}). The kernel then flushes every shadow PTE
+   * of the vCPU ({@code kvmppc_mmu_pte_flush(vcpu, 0, 0)}); here the {@code Vcpu} actor does that
+   * after every state change.
+   */
+  record SetSdr1(long sdr1) implements VcpuStateChange {
+    @Override
+    public void check(GuestMmuPort port, int vcpu) {
+      port.checkSdr1(vcpu, sdr1);
+    }
+
+    @Override
+    public void apply(GuestMmuPort port, int vcpu) {
+      port.setSdr1(vcpu, sdr1);
     }
   }
 
