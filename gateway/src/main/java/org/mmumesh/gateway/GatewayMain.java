@@ -97,7 +97,10 @@ public final class GatewayMain {
       GatewayServer server =
           GatewayServer.netty(s.host(), s.port(), services(sim), List.of(new GrpcMetrics(registry)))
               .start();
-      MetricsEndpoint metrics = MetricsEndpoint.start(s.host(), s.metricsPort(), registry);
+      SimulationMetrics simMetrics = new SimulationMetrics(sim, registry);
+      MetricsEndpoint metrics =
+          MetricsEndpoint.start(
+              s.host(), s.metricsPort(), registry, () -> simMetrics.refresh(Duration.ofSeconds(5)));
       cluster.onServiceUnbind(
           0,
           "mmumesh-gateway-unbind",

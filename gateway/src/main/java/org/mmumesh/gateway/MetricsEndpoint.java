@@ -23,7 +23,17 @@ public final class MetricsEndpoint implements AutoCloseable {
 
   /** Serves {@code registry} on {@code host:port} (0 = a free port). */
   public static MetricsEndpoint start(String host, int port, PrometheusMeterRegistry registry) {
+    return start(host, port, registry, () -> {});
+  }
+
+  /**
+   * Serves {@code registry} on {@code host:port} (0 = a free port), running {@code beforeScrape}
+   * (e.g. {@link SimulationMetrics#refresh}) before each scrape.
+   */
+  public static MetricsEndpoint start(
+      String host, int port, PrometheusMeterRegistry registry, Runnable beforeScrape) {
     Objects.requireNonNull(registry, "registry");
+    Objects.requireNonNull(beforeScrape, "beforeScrape");
     Fields.uint32("metrics_port", port, 0, 65535);
     try {
       HttpServer http = HttpServer.create(new InetSocketAddress(host, port), 16);
@@ -36,6 +46,7 @@ public final class MetricsEndpoint implements AutoCloseable {
                 ex.sendResponseHeaders(404, -1);
                 return;
               }
+              beforeScrape.run();
               byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
               ex.getResponseHeaders()
                   .add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");

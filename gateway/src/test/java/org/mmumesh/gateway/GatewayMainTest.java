@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.proto.v1.AccessServiceGrpc;
+import org.mmumesh.proto.v1.DeleteVmRequest;
 import org.mmumesh.proto.v1.HostServiceGrpc;
 import org.mmumesh.proto.v1.Policy;
 import org.mmumesh.proto.v1.RunWorkloadRequest;
@@ -70,7 +71,26 @@ class GatewayMainTest {
       assertThat(metrics.statusCode()).isEqualTo(200);
       assertThat(metrics.body())
           .contains("grpc_server_calls_total")
-          .contains("mmumesh.v1.AccessService/RunWorkload");
+          .contains("mmumesh.v1.AccessService/RunWorkload")
+          // the simulation's own metrics, read at the scrape
+          .contains("mmumesh_vm_accesses_total{host=\"1\",vm=\"1\"} 64.0")
+          .containsPattern("mmumesh_vm_exits_total\\{host=\"1\",kind=\"nohpte\",vm=\"1\"} [1-9]")
+          .contains("mmumesh_ksm_pages_sharing{host=\"1\"} 0.0")
+          .contains("mmumesh_ksm_full_scans_total{host=\"1\"}")
+          .containsPattern("mmumesh_host_frames_in_use\\{host=\"1\"} [1-9]");
+      // a deleted VM's meters go at the next scrape
+      VmServiceGrpc.newBlockingStub(ch)
+          .withDeadlineAfter(60, TimeUnit.SECONDS)
+          .deleteVm(DeleteVmRequest.newBuilder().setVm(SimulationEndToEndTest.ref(1)).build());
+      String after =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create("http://127.0.0.1:" + r.metrics().port() + "/metrics"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      assertThat(after).doesNotContain("vm=\"1\"").contains("mmumesh_ksm_pages_shared{host=\"1\"}");
     } finally {
       r.close();
     }

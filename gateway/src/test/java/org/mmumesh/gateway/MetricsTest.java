@@ -64,4 +64,17 @@ class MetricsTest {
       server.close();
     }
   }
+
+  @Test
+  void simulationMetrics_whenTheSimulationFails_keepTheScrapeAndCountTheFailure() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    StubSimulation stub = new StubSimulation();
+    SimulationMetrics m = new SimulationMetrics(stub.simulation(), registry);
+    m.refresh(java.time.Duration.ofSeconds(1));
+    m.refresh(java.time.Duration.ofSeconds(1));
+    assertThat(stub.otherCalls).contains("listHosts");
+    assertThat(registry.scrape())
+        .contains("mmumesh_metrics_refresh_failures_total 2.0")
+        .doesNotContain("mmumesh_vm_");
+  }
 }
