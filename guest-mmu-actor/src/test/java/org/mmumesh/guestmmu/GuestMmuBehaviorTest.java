@@ -61,4 +61,35 @@ class GuestMmuBehaviorTest {
     kit.run(new GuestMmu.TlbieDone(t.requestId()));
     assertThat(removed.receiveMessage()).isEqualTo(new GuestMmu.HpteRemoved(2, true));
   }
+
+  @Test
+  void setSdr1_answersAtOnce_sendsNoTlbie_andXlateSearchesTheNewTable() {
+    TestInbox<HostTlbie> host = TestInbox.create();
+    BehaviorTestKit<GuestMmu.Command> kit =
+        BehaviorTestKit.create(GuestMmu.create(ActorFixtures.setup64(), host.getRef()));
+    long rs = Guest64.vsidOf(1) << 12;
+    long rb = (1L << 28) | 0x08000000L;
+    TestInbox<GuestMmu.StateReply> states = TestInbox.create();
+    kit.run(
+        new GuestMmu.SetVcpuState(
+            1, 0, java.util.List.of(new VcpuStateChange.Slbmte(rs, rb)), states.getRef()));
+    assertThat(states.receiveMessage()).isInstanceOf(GuestMmu.VcpuStateSet.class);
+    TestInbox<GuestMmu.EnterReply> entered = TestInbox.create();
+    kit.run(new GuestMmu.EnterHpte(2, 0, BASE, 9, 2, entered.getRef()));
+    assertThat(((GuestMmu.HpteEntered) entered.receiveMessage()).pteAddr())
+        .isBetween(0x01000000L, 0x0103FFF0L);
+
+    kit.run(
+        new GuestMmu.SetVcpuState(
+            3, 0, java.util.List.of(new VcpuStateChange.SetSdr1(0x02000000L)), states.getRef()));
+    assertThat(states.receiveMessage()).isInstanceOf(GuestMmu.VcpuStateSet.class);
+    TestInbox<GuestMmu.XlateReply> x = TestInbox.create();
+    kit.run(new GuestMmu.Xlate(4, 0, BASE, Access.LOAD, true, x.getRef()));
+    assertThat(((GuestMmu.Translated) x.receiveMessage()).result().status())
+        .isEqualTo(XlateStatus.ENOENT);
+    kit.run(new GuestMmu.EnterHpte(5, 0, BASE, 9, 2, entered.getRef()));
+    assertThat(((GuestMmu.HpteEntered) entered.receiveMessage()).pteAddr())
+        .isBetween(0x02000000L, 0x0203FFF0L);
+    assertThat(host.hasMessages()).isFalse();
+  }
 }
