@@ -26,7 +26,6 @@ import org.mmumesh.guestmmu.GuestMmu;
 import org.mmumesh.guestmmu.VcpuStateChange;
 import org.mmumesh.hostmmu.HostMmu;
 import org.mmumesh.ksm.Ksm;
-import org.mmumesh.ksm.KsmScanner;
 import org.mmumesh.pageframe.PageFrame;
 import org.mmumesh.vcpu.Vcpu;
 import org.mmumesh.vcpu.VcpuCounters;
@@ -47,9 +46,9 @@ import org.mmumesh.vcpu.VcpuCounters;
  * <p><b>State of its own</b> (guarded by this object): the VM ids ever used (VM and host ids are
  * not reused within a cluster's lifetime: a deleted VM's entities keep running with the old
  * configuration, sharded entities cannot be stopped cleanly across nodes), each VM's memslots and
- * their last generation, each host's ksmd controls, and each vCPU's batch numbering (the {@code
- * Vcpu} requires increasing batch ids; a workload stream's own ids are echoed by the gateway). One
- * facade per cluster: two facades on different nodes would not see each other's memslot tables.
+ * their last generation, and each vCPU's batch numbering (the {@code Vcpu} requires increasing
+ * batch ids; a workload stream's own ids are echoed by the gateway). One facade per cluster: two
+ * facades on different nodes would not see each other's memslot tables.
  *
  * <p>{@link #traceAccess} and {@link #setVcpuState} go through the {@code Vcpu} ({@code
  * TraceAccess}, {@code SetState}), which must be idle (or paused, for a state change). Deleting a
@@ -82,7 +81,6 @@ public final class MeshSimulation implements Simulation {
   private final Map<Integer, Long> pendingPages = new HashMap<>();
   private final Map<Integer, TreeMap<Integer, Slot>> slots = new HashMap<>();
   private final Map<Integer, Long> generations = new HashMap<>();
-  private final Map<Integer, KsmControl> ksm = new HashMap<>();
   private final ConcurrentHashMap<Long, AtomicLong> batchIds = new ConcurrentHashMap<>();
 
   /**
@@ -214,9 +212,6 @@ public final class MeshSimulation implements Simulation {
                   "hosts: " + MAX_HOSTS + " exist, the gateway's limit; delete one first");
             }
             usedHostIds.add(hostId);
-            Ksm.Settings k = Ksm.Settings.fromConfig(system.settings().config());
-            ksm.put(
-                hostId, new KsmControl(KsmScanner.RUN_STOP, k.pagesToScan(), k.sleepMillisecs()));
           }
           return vms.putHost(new MeshDirectory.HostEntry(hostId, host32, maxFrames));
         });
@@ -926,20 +921,20 @@ public final class MeshSimulation implements Simulation {
           for (var step : steps) {
             s = s.thenCompose(x -> vms.call(k, step, Ksm.ControlDone.class));
           }
+          // the controls as ksmd now has them (another gateway may have set the others)
           return rejectedAs(s, SimulationException.Kind.BAD_FIELD)
+              .thenCompose(
+                  x ->
+                      vms.call(
+                          k,
+                          (Long id, ActorRef<Ksm.CountersReply> r) -> new Ksm.GetCounters(id, r),
+                          Ksm.Counters.class))
               .thenApply(
-                  x -> {
-                    synchronized (this) {
-                      KsmControl old = ksm.get(hostId);
-                      KsmControl now =
-                          new KsmControl(
-                              run != null ? run : old.run(),
-                              pagesToScan != null ? pagesToScan : old.pagesToScan(),
-                              sleep != null ? sleep : old.sleepMillisecs());
-                      ksm.put(hostId, now);
-                      return now;
-                    }
-                  });
+                  c ->
+                      new KsmControl(
+                          c.counters().getOrDefault("run", 0L).intValue(),
+                          c.counters().getOrDefault("pages_to_scan", 0L),
+                          c.counters().getOrDefault("sleep_millisecs", 0L)));
         });
   }
 

@@ -127,6 +127,10 @@ class MeshSimulationTest {
                               7, 0, true, 256, 1, MmuOptions.defaults(Policy.FIXED), 64, false))))
           .hasCauseInstanceOf(SimulationException.class)
           .hasMessageContaining("vm 7 already exists (or existed");
+      // ksmd's controls are ksmd's: what one facade set, the other reports
+      join(sim.ksmControl(0, null, 77L, null));
+      assertThat(join(other.ksmControl(0, null, null, 33L)))
+          .isEqualTo(new Simulation.KsmControl(0, 77, 33));
       assertThatThrownBy(() -> join(other.createHost(0, false, 4096)))
           .hasCauseInstanceOf(SimulationException.class)
           .hasMessageContaining("host 0 already exists");
