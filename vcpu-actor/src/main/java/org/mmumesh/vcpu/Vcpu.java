@@ -68,16 +68,18 @@ import org.mmumesh.pageframe.PageFrame;
  *
  * <h2>Setting the vCPU's state ({@link SetState})</h2>
  *
- * A client sets MSR bits and segment state (SLB, segment registers, BATs) with {@link SetState},
- * legal in Idle and Paused: the guest executes the changes ({@code mtmsr}, {@code slbmte}, ...), so
- * the vCPU is Running meanwhile (batches received are queued, Pause and Halt wait for the end). It
- * forwards the changes to {@link GuestMmu.SetVcpuState} (all or nothing; a rejection is passed on
- * as {@link Rejected}); on success it empties its TLB and its cache of guest VSIDs, takes the new
- * mode, and sends {@link HostMmu.FlushVcpu} ({@code kvmppc_mmu_pte_flush(vcpu, 0, 0)}: the shadow
- * entries of this vCPU were made under the old segments) before it answers {@link StateSet}. A
- * FlushVcpu that times out leaves KVM_REQ_TLB_FLUSH pending, so the next guest entry flushes. A
- * repeated request id of the change in progress joins it; of the last completed one is answered
- * from memory; a failed change is not remembered (re-applying the same changes is harmless).
+ * A client sets MSR bits, segment state (SLB, segment registers, BATs) and SDR1 with {@link
+ * SetState}, legal in Idle and Paused: the guest executes the changes ({@code mtmsr}, {@code
+ * slbmte}, {@code mtspr SDR1}, ...), so the vCPU is Running meanwhile (batches received are queued,
+ * Pause and Halt wait for the end). It forwards the changes to {@link GuestMmu.SetVcpuState} (all
+ * or nothing; a rejection is passed on as {@link Rejected}); on success it empties its TLB and its
+ * cache of guest VSIDs, takes the new mode, and sends {@link HostMmu.FlushVcpu} ({@code
+ * kvmppc_mmu_pte_flush(vcpu, 0, 0)}: the shadow entries of this vCPU were made under the old
+ * segments or from the old SDR1's table, and the kernel's {@code mtspr SDR1} emulation flushes
+ * exactly so) before it answers {@link StateSet}. A FlushVcpu that times out leaves
+ * KVM_REQ_TLB_FLUSH pending, so the next guest entry flushes. A repeated request id of the change
+ * in progress joins it; of the last completed one is answered from memory; a failed change is not
+ * remembered (re-applying the same changes is harmless).
  *
  * <h2>A traced access ({@link TraceAccess})</h2>
  *
@@ -275,10 +277,10 @@ public final class Vcpu {
   public record GetCounters(ActorRef<StatusReport> replyTo) implements Command {}
 
   /**
-   * Set this vCPU's MSR bits and segment state (issue 5): legal in Idle and Paused; answered {@link
-   * StateSet} once the GuestMmu applied every change and the HostMmu flushed this vCPU's shadow
-   * entries, or {@link Rejected} (the state, a bad list, or the GuestMmu's rejection). See the
-   * class comment.
+   * Set this vCPU's MSR bits, segment state and SDR1 (issue 5): legal in Idle and Paused; answered
+   * {@link StateSet} once the GuestMmu applied every change and the HostMmu flushed this vCPU's
+   * shadow entries, or {@link Rejected} (the state, a bad list, or the GuestMmu's rejection). See
+   * the class comment.
    *
    * @param changes 1 to {@link #MAX_STATE_CHANGES} changes, applied all or nothing, in order
    */
