@@ -16,6 +16,7 @@ import org.mmumesh.proto.v1.CreateHostRequest;
 import org.mmumesh.proto.v1.CreateVmRequest;
 import org.mmumesh.proto.v1.LoadMemoryRequest;
 import org.mmumesh.proto.v1.ReadMemoryRequest;
+import org.mmumesh.proto.v1.RunKsmBatchRequest;
 import org.mmumesh.proto.v1.RunKsmPassesRequest;
 import org.mmumesh.proto.v1.RunWorkloadRequest;
 import org.mmumesh.proto.v1.SetKsmControlRequest;
@@ -99,6 +100,8 @@ class RequestValidationTest {
       return KsmRequests.control(r);
     } else if (m instanceof RunKsmPassesRequest r) {
       return KsmRequests.passes(r);
+    } else if (m instanceof RunKsmBatchRequest r) {
+      return KsmRequests.batch(r);
     } else if (m instanceof WatchEventsRequest r) {
       return KsmRequests.filter(r);
     }
