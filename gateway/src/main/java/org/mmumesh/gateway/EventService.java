@@ -7,6 +7,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import org.mmumesh.common.Checks;
 import org.mmumesh.common.MeshEvent;
 import org.mmumesh.mesh.EventBacklog;
@@ -39,6 +40,7 @@ public final class EventService extends EventServiceGrpc.EventServiceImplBase {
   private final Simulation sim;
   private final EventFeed feed;
   private final int backlog;
+  private final Set<Watch> open = ConcurrentHashMap.newKeySet();
 
   /** Serves the feed of {@code sim}'s node with the default backlog. */
   public EventService(Simulation sim) {
@@ -59,7 +61,8 @@ public final class EventService extends EventServiceGrpc.EventServiceImplBase {
   public void watchEvents(WatchEventsRequest request, StreamObserver<WatchEventsResponse> raw) {
     ServerCallStreamObserver<WatchEventsResponse> out =
         (ServerCallStreamObserver<WatchEventsResponse>) raw;
-    Watch w = new Watch(out);
+    Watch w = new Watch(out, open);
+    open.add(w);
     // handlers may only be set before this method returns
     out.setOnReadyHandler(w::drain);
     out.setOnCancelHandler(w::cancelled);
@@ -84,6 +87,16 @@ public final class EventService extends EventServiceGrpc.EventServiceImplBase {
                 }
               }
             });
+  }
+
+  /**
+   * Ends every open watch with UNAVAILABLE ("the gateway is shutting down"): a feed never ends by
+   * itself, so a graceful shutdown ends the watches first and lets the other calls drain.
+   */
+  public void endWatches() {
+    for (Watch w : open) {
+      w.fail(GatewayException.unavailable("the gateway is shutting down; watch another node"));
+    }
   }
 
   private static MeshEvent.Filter meshFilter(KsmRequests.Filter f) {
@@ -186,11 +199,13 @@ public final class EventService extends EventServiceGrpc.EventServiceImplBase {
    */
   private static final class Watch {
     private final ServerCallStreamObserver<WatchEventsResponse> out;
+    private final Set<Watch> open;
     private EventSubscription sub;
     private boolean over;
 
-    Watch(ServerCallStreamObserver<WatchEventsResponse> out) {
+    Watch(ServerCallStreamObserver<WatchEventsResponse> out, Set<Watch> open) {
       this.out = out;
+      this.open = open;
     }
 
     synchronized void start(EventSubscription s) {
@@ -217,12 +232,14 @@ public final class EventService extends EventServiceGrpc.EventServiceImplBase {
       } catch (RuntimeException e) {
         // the call went away between isReady and onNext (cancelled): stop quietly
         over = true;
+        open.remove(this);
         sub.close();
       }
     }
 
     synchronized void cancelled() {
       over = true;
+      open.remove(this);
       if (sub != null) {
         sub.close();
       }
@@ -233,6 +250,7 @@ public final class EventService extends EventServiceGrpc.EventServiceImplBase {
         return;
       }
       over = true;
+      open.remove(this);
       if (sub != null) {
         sub.close();
       }

@@ -19,10 +19,10 @@ import org.mmumesh.mesh.Simulation;
  *
  * <p><b>Shutdown</b> goes through the actor system's CoordinatedShutdown: in its {@code
  * service-unbind} phase (before the cluster is left and the actors stop) the gateway reports
- * NOT_SERVING on health, stops taking calls, lets in-flight calls drain for up to {@link
- * Settings#drain} and cancels the rest, then the metrics endpoint closes. CoordinatedShutdown runs
- * on {@link Running#close}, on the JVM's shutdown hook (SIGTERM, Ctrl-C) and when the node leaves
- * the cluster.
+ * NOT_SERVING on health, ends the event watches (UNAVAILABLE), stops taking calls, lets in-flight
+ * calls drain for up to {@link Settings#drain} and cancels the rest, then the metrics endpoint
+ * closes. CoordinatedShutdown runs on {@link Running#close}, on the JVM's shutdown hook (SIGTERM,
+ * Ctrl-C) and when the node leaves the cluster.
  */
 public final class GatewayMain {
   private GatewayMain() {}
@@ -94,8 +94,9 @@ public final class GatewayMain {
     try {
       Simulation sim = cluster.simulation(0);
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      List<BindableService> services = services(sim);
       GatewayServer server =
-          GatewayServer.netty(s.host(), s.port(), services(sim), List.of(new GrpcMetrics(registry)))
+          GatewayServer.netty(s.host(), s.port(), services, List.of(new GrpcMetrics(registry)))
               .start();
       SimulationMetrics simMetrics = new SimulationMetrics(sim, registry);
       MetricsEndpoint metrics =
@@ -105,6 +106,10 @@ public final class GatewayMain {
           0,
           "mmumesh-gateway-unbind",
           () -> {
+            // event feeds never end by themselves: end them, then let the other calls drain
+            services.stream()
+                .filter(EventService.class::isInstance)
+                .forEach(e -> ((EventService) e).endWatches());
             server.shutdown(s.drain());
             metrics.close();
           });

@@ -14,15 +14,19 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.proto.v1.AccessServiceGrpc;
 import org.mmumesh.proto.v1.DeleteVmRequest;
+import org.mmumesh.proto.v1.EventServiceGrpc;
 import org.mmumesh.proto.v1.HostServiceGrpc;
 import org.mmumesh.proto.v1.Policy;
 import org.mmumesh.proto.v1.RunWorkloadRequest;
 import org.mmumesh.proto.v1.RunWorkloadResponse;
 import org.mmumesh.proto.v1.VmServiceGrpc;
+import org.mmumesh.proto.v1.WatchEventsRequest;
+import org.mmumesh.proto.v1.WatchEventsResponse;
 
 /**
  * The server entry point over Netty on a loopback port: the embedded mesh, the services, health,
@@ -37,6 +41,8 @@ class GatewayMainTest {
     GatewayMain.Running r = GatewayMain.start(GatewayMain.Settings.defaults());
     ManagedChannel ch =
         NettyChannelBuilder.forAddress("127.0.0.1", r.port()).usePlaintext().build();
+    CompletableFuture<WatchEventsResponse> firstEvent = new CompletableFuture<>();
+    CompletableFuture<Status> watchEnd = new CompletableFuture<>();
     try {
       assertThat(
               HealthGrpc.newBlockingStub(ch)
@@ -50,6 +56,26 @@ class GatewayMainTest {
           .withDeadlineAfter(60, TimeUnit.SECONDS)
           .createVm(SimulationEndToEndTest.vm(1, 1, true, Policy.POLICY_FIXED, false));
 
+      EventServiceGrpc.newStub(ch)
+          .watchEvents(
+              WatchEventsRequest.newBuilder().setVmId(1).build(),
+              new StreamObserver<>() {
+                @Override
+                public void onNext(WatchEventsResponse e) {
+                  firstEvent.complete(e);
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                  watchEnd.complete(Status.fromThrowable(t));
+                }
+
+                @Override
+                public void onCompleted() {
+                  watchEnd.complete(Status.OK);
+                }
+              });
+
       Mesh.Answers answers = new Mesh.Answers();
       StreamObserver<RunWorkloadRequest> req = AccessServiceGrpc.newStub(ch).runWorkload(answers);
       List<RunWorkloadRequest> batches = SimulationEndToEndTest.workload(1, 16);
@@ -60,6 +86,7 @@ class GatewayMainTest {
         assertThat(res.getCompleted()).isEqualTo(16);
       }
       assertThat(answers.next()).isEqualTo("completed");
+      assertThat(firstEvent.get(30, TimeUnit.SECONDS).getVmId()).isEqualTo(1);
 
       HttpResponse<String> metrics =
           HttpClient.newHttpClient()
@@ -95,6 +122,11 @@ class GatewayMainTest {
       r.close();
     }
     assertThat(r.server().isTerminated()).isTrue();
+    Status ended = watchEnd.get(30, TimeUnit.SECONDS);
+    assertThat(ended.getCode())
+        .as("the open watch was ended first")
+        .isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(ended.getDescription()).contains("shutting down");
     Status s =
         Mesh.statusOf(
             () -> HealthGrpc.newBlockingStub(ch).check(HealthCheckRequest.getDefaultInstance()));
