@@ -802,6 +802,54 @@ final class MalformedRequests {
                 .build(),
             bad,
             "changes[0] mtsrin"));
+    // SetVcpuStateRequest.sdr1 (mtspr SDR1, per vCPU): 0 is refused by the gateway, the rest by
+    // the guest MMU against the VM's MMU kind and memory (VM 1: 64-bit, VM 2: 32-bit, 1 MiB each)
+    c.add(
+        new Case(
+            "sdr1 zero",
+            "SetVcpuState",
+            SetVcpuStateRequest.newBuilder().setVcpu(vcpu(1, 0)).setSdr1(0).build(),
+            bad,
+            "sdr1"));
+    c.add(
+        new Case(
+            "sdr1 64-bit origin not aligned to the table size",
+            "SetVcpuState",
+            SetVcpuStateRequest.newBuilder().setVcpu(vcpu(1, 0)).setSdr1(0x00040001L).build(),
+            bad,
+            "changes[0] sdr1.HTABORG"));
+    c.add(
+        new Case(
+            "sdr1 32-bit origin not aligned to the table size",
+            "SetVcpuState",
+            SetVcpuStateRequest.newBuilder().setVcpu(vcpu(2, 0)).setSdr1(0x00010001L).build(),
+            bad,
+            "changes[0] sdr1.HTABORG"));
+    c.add(
+        new Case(
+            "sdr1 table beyond guest memory",
+            "SetVcpuState",
+            SetVcpuStateRequest.newBuilder()
+                .setVcpu(vcpu(1, 0))
+                .setSdr1(0x00100000L)
+                .setMsr(MsrBits.newBuilder().setIr(true).setDr(true))
+                .build(),
+            bad,
+            "changes[0] sdr1"));
+    c.add(
+        new Case(
+            "sdr1 HTABSIZE 29",
+            "SetVcpuState",
+            SetVcpuStateRequest.newBuilder().setVcpu(vcpu(1, 0)).setSdr1(29).build(),
+            bad,
+            "changes[0] sdr1.HTABSIZE"));
+    c.add(
+        new Case(
+            "sdr1 above 32 bits on a 32-bit guest",
+            "SetVcpuState",
+            SetVcpuStateRequest.newBuilder().setVcpu(vcpu(2, 0)).setSdr1(1L << 32).build(),
+            bad,
+            "changes[0] sdr1"));
     c.add(
         new Case(
             "memslot overlapping slot 0",
