@@ -128,11 +128,12 @@ public final class AccessRequests {
     Vcpu.AccessOp[] ops = new Vcpu.AccessOp[n];
     for (int i = 0; i < n; i++) {
       WorkloadAccess a = r.getAccesses(i);
-      ops[i] =
-          new Vcpu.AccessOp(
-              ProtoMapping.access("accesses[" + i + "].kind", a.getKind()),
-              a.getEffectiveAddr(),
-              a.getStoreValue());
+      int k = a.getKindValue();
+      Access kind = k > 0 && k < BY_KIND_NUMBER.length ? BY_KIND_NUMBER[k] : null;
+      if (kind == null) { // the field's name is built only for a refusal
+        kind = ProtoMapping.access("accesses[" + i + "].kind", a.getKind());
+      }
+      ops[i] = new Vcpu.AccessOp(kind, a.getEffectiveAddr(), a.getStoreValue());
     }
     return ops;
   }
