@@ -27,8 +27,9 @@ public final class VmRequests {
   private VmRequests() {}
 
   /**
-   * New vCPU state as the guest's own instructions would make it: {@code mtsrin}s, {@code slbmte}s,
-   * BAT writes, then the MSR bits (empty: nothing to change).
+   * New vCPU state as the guest's own instructions would make it: {@code mtspr SDR1} first (so a
+   * refusal of it is always {@code changes[0]}), then {@code mtsrin}s, {@code slbmte}s, BAT writes,
+   * then the MSR bits (empty: nothing to change).
    */
   public record VcpuState(int vmId, int vcpu, List<VcpuStateChange> changes) {}
 
@@ -75,10 +76,25 @@ public final class VmRequests {
         r.getKsmMergeable());
   }
 
-  /** Validates {@code r}; which parts fit the VM's MMU kind is checked against the VM. */
+  /**
+   * Validates {@code r}; which parts fit the VM's MMU kind is checked against the VM, and so are
+   * the SDR1 rules that need the MMU kind and the memory size (alignment, HTABMASK / HTABSIZE,
+   * reserved bits, the table inside guest memory). Here: an sdr1 of 0 is refused as the kernel's
+   * {@code mtspr SDR1} emulation refuses it.
+   */
   public static VcpuState vcpuState(SetVcpuStateRequest r) {
     int[] ids = vcpu("vcpu", r.hasVcpu(), r.getVcpu());
     List<VcpuStateChange> changes = new ArrayList<>();
+    if (r.hasSdr1()) {
+      if (r.getSdr1() == 0) {
+        throw GatewayException.badField(
+            "sdr1",
+            "0 is refused (mtspr SDR1 of 0 is -EINVAL); allowed: a non-zero SDR1 whose table is"
+                + " aligned to its size and lies in guest memory (32-bit: HTABORG | HTABMASK, 64 KiB"
+                + " x (HTABMASK+1); 64-bit: HTABORG | HTABSIZE 0 .. 28, 2^(HTABSIZE+18) bytes)");
+      }
+      changes.add(new VcpuStateChange.SetSdr1(r.getSdr1()));
+    }
     for (int i = 0; i < r.getSegmentRegistersCount(); i++) {
       SegmentRegister s = r.getSegmentRegisters(i);
       int index =
