@@ -817,8 +817,12 @@ public final class MeshSimulation implements Simulation {
     return guarded(
         () -> {
           MeshDirectory.VmEntry e = vcpu(vmId, vcpu);
-          for (int i = 0; i < ops.size(); i++) {
-            ea(e, "accesses[" + i + "].effective_addr", ops.get(i).ea());
+          if (!e.is64()) {
+            for (int i = 0; i < ops.size(); i++) {
+              if (Long.compareUnsigned(ops.get(i).ea(), EA32) > 0) {
+                ea(e, "accesses[" + i + "].effective_addr", ops.get(i).ea()); // throws
+              }
+            }
           }
           long batchId =
               batchIds
