@@ -18,10 +18,11 @@ import org.mmumesh.common.Checks;
  * the host's page frames): a word nobody wrote reads 0.
  *
  * <p>Storage is sparse, keyed by guest-real address: 4096-word chunks (16 KiB of 32-bit words, 32
- * KiB of 64-bit ones) are allocated on first non-zero write, so a large 64-bit HTAB costs memory
- * only for the PTEGs in use. Words are stored in a {@code long} each; a 32-bit guest keeps its
- * 32-bit words zero-extended. Byte writes follow the big-endian layout the kernel's single-byte R/C
- * updates assume (byte 0 is the most significant). Not thread-safe: one VM's actor owns it.
+ * KiB of 64-bit ones) in 16 MiB regions are allocated on first non-zero write, so a large 64-bit
+ * HTAB costs memory only for the PTEGs in use. Words are stored in a {@code long} each; a 32-bit
+ * guest keeps its 32-bit words zero-extended. Byte writes follow the big-endian layout the kernel's
+ * single-byte R/C updates assume (byte 0 is the most significant). Not thread-safe: one VM's actor
+ * owns it.
  */
 public final class GuestHtab {
   private static final int CHUNK_SHIFT = 12;
@@ -33,49 +34,69 @@ public final class GuestHtab {
     void word(long guestRealAddr, long value);
   }
 
-  /** The VM's guest-real memory as far as HTAB words go: shared by every view of the VM. */
+  /**
+   * The VM's guest-real memory as far as HTAB words go, shared by every view of the VM: a two-level
+   * radix over guest-real addresses. 16 MiB regions (in a hash map, the last one used cached, so a
+   * search within one table never hashes) hold arrays of chunk references; chunks hold the words.
+   */
   private static final class Memory {
+    static final int REGION_SHIFT = 24;
+
     final int wordBytes;
     final int wordShift;
+    final int chunkShift;
+    final int chunkMask;
     final long bytes;
-    final Long2ObjectOpenHashMap<long[]> chunks = new Long2ObjectOpenHashMap<>();
+    final Long2ObjectOpenHashMap<long[][]> regions = new Long2ObjectOpenHashMap<>();
     long writes;
     long lastKey = -1;
-    long[] lastChunk;
+    long[][] lastRegion;
 
     Memory(int wordBytes, long bytes) {
       this.wordBytes = wordBytes;
       this.wordShift = Integer.numberOfTrailingZeros(wordBytes);
+      this.chunkShift = wordShift + CHUNK_SHIFT;
+      this.chunkMask = (1 << (REGION_SHIFT - chunkShift)) - 1;
       this.bytes = bytes;
     }
 
-    /** The chunk holding the word at {@code addr}, or null when none was written. */
-    long[] chunk(long addr) {
-      long key = addr >>> (wordShift + CHUNK_SHIFT);
-      if (key == lastKey) {
-        return lastChunk;
-      }
-      long[] c = chunks.get(key);
-      if (c != null) {
+    /** The region holding {@code addr}, or null when nothing was written in it. */
+    long[][] region(long addr) {
+      long key = addr >>> REGION_SHIFT;
+      if (key != lastKey) {
+        lastRegion = regions.get(key);
         lastKey = key;
-        lastChunk = c;
       }
-      return c;
+      return lastRegion;
     }
 
     long word(long addr) {
-      long[] c = chunk(addr);
+      long[][] r = region(addr);
+      if (r == null) {
+        return 0;
+      }
+      long[] c = r[(int) (addr >>> chunkShift) & chunkMask];
       return c == null ? 0 : c[(int) (addr >>> wordShift) & (CHUNK_WORDS - 1)];
     }
 
     void setWord(long addr, long value) {
-      long[] c = chunk(addr);
+      long[][] r = region(addr);
+      if (r == null) {
+        if (value == 0) {
+          return;
+        }
+        r = new long[chunkMask + 1][];
+        regions.put(addr >>> REGION_SHIFT, r);
+        lastRegion = r;
+      }
+      int ci = (int) (addr >>> chunkShift) & chunkMask;
+      long[] c = r[ci];
       if (c == null) {
         if (value == 0) {
           return;
         }
         c = new long[CHUNK_WORDS];
-        chunks.put(addr >>> (wordShift + CHUNK_SHIFT), c);
+        r[ci] = c;
       }
       c[(int) (addr >>> wordShift) & (CHUNK_WORDS - 1)] =
           wordBytes == 4 ? value & 0xFFFFFFFFL : value;
@@ -222,14 +243,20 @@ public final class GuestHtab {
    * those of every other SDR1 value the VM's vCPUs used. Changes nothing.
    */
   public void forEachNonZeroWord(WordVisitor visitor) {
-    long[] keys = memory.chunks.keySet().toLongArray();
+    long[] keys = memory.regions.keySet().toLongArray();
     Arrays.sort(keys);
-    int shift = memory.wordShift + CHUNK_SHIFT;
     for (long key : keys) {
-      long[] c = memory.chunks.get(key);
-      for (int i = 0; i < CHUNK_WORDS; i++) {
-        if (c[i] != 0) {
-          visitor.word((key << shift) + ((long) i << memory.wordShift), c[i]);
+      long[][] r = memory.regions.get(key);
+      for (int ci = 0; ci < r.length; ci++) {
+        long[] c = r[ci];
+        if (c == null) {
+          continue;
+        }
+        long base = (key << Memory.REGION_SHIFT) + ((long) ci << memory.chunkShift);
+        for (int i = 0; i < CHUNK_WORDS; i++) {
+          if (c[i] != 0) {
+            visitor.word(base + ((long) i << memory.wordShift), c[i]);
+          }
         }
       }
     }

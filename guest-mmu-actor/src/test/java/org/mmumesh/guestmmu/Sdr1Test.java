@@ -173,6 +173,23 @@ class Sdr1Test {
   }
 
   @Test
+  void tablesInDifferent16MiBRegions_keepTheirWords_andAreVisitedInAddressOrder() {
+    Guest64 g = guest64(1); // the table at 16 MiB
+    long ea = 0x10007000L;
+    g.loadSegment(0, ea);
+    long high = g.enter(0, ea, 0x42, 2);
+    g.setSdr1(0, 0x00040000L); // 256 KiB at 256 KiB
+    long low = g.enter(0, ea, 0x43, 2);
+    assertThat(low).isLessThan(1L << 24);
+    assertThat(high).isGreaterThanOrEqualTo(1L << 24);
+    List<Long> addrs = new ArrayList<>();
+    g.htab(0).forEachNonZeroWord((a, w) -> addrs.add(a));
+    assertThat(addrs).containsExactly(low, low + 8, high, high + 8);
+    g.setSdr1(0, 0x01000000L);
+    assertThat(g.xlate(0, ea, Access.LOAD, true).pte().gfn()).isEqualTo(0x42);
+  }
+
+  @Test
   void guestKernelDemandMap_insertsIntoTheTableTheFaultingVcpusSdr1Names() {
     Guest32 g = guest32(2);
     GuestKernel k =
