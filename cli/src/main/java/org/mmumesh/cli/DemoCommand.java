@@ -7,6 +7,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.engine.EngineConfig;
@@ -74,6 +78,15 @@ final class DemoCommand implements Callable<Integer> {
   boolean details;
 
   @Option(
+      names = "--jobs",
+      paramLabel = "N",
+      description = {
+        "Policies run at once, each on its own embedded cluster (default: one per core, at most",
+        "one per policy). The numbers do not depend on it."
+      })
+  Integer jobs;
+
+  @Option(
       names = "--progress",
       paramLabel = "auto|on|off",
       description =
@@ -99,6 +112,12 @@ final class DemoCommand implements Callable<Integer> {
     for (MmuOptions o : policyOptions.resolve()) {
       configs.add(ksmOptions.apply(EngineConfig.defaults(o)));
     }
+    int parallel =
+        jobs != null ? jobs : Math.min(configs.size(), Runtime.getRuntime().availableProcessors());
+    if (parallel < 1 || parallel > 16) {
+      throw new IllegalArgumentException(
+          "--jobs: " + parallel + " is out of range; allowed 1 to 16");
+    }
     // Initialise logging before the actor systems' threads log, so SLF4J has nothing to replay.
     org.slf4j.LoggerFactory.getILoggerFactory();
     String setup =
@@ -108,36 +127,86 @@ final class DemoCommand implements Callable<Integer> {
     out.println("mmumesh demo: " + w.name());
     out.println(setup);
     out.flush();
-    List<RunResult> results = new ArrayList<>();
-    for (EngineConfig c : configs) {
-      String label = c.options().describe();
-      try (GatewayMain.Running gw = GatewayMain.start(GatewayMain.Settings.defaults())) {
-        if (showProgress) {
-          err.println(label + ": gateway on 127.0.0.1:" + gw.port());
-          err.flush();
+    // several bars cannot share one terminal line: lines at every quarter when runs overlap
+    boolean interactive = System.console() != null && parallel == 1;
+    ExecutorService pool = Executors.newFixedThreadPool(parallel);
+    List<Future<RunResult>> runs = new ArrayList<>();
+    try {
+      for (EngineConfig c : configs) {
+        runs.add(pool.submit(() -> runOne(w, c, showProgress ? err : null, interactive)));
+      }
+      List<RunResult> results = new ArrayList<>();
+      for (Future<RunResult> f : runs) {
+        results.add(await(f));
+      }
+      for (RunResult r : results) {
+        r.failures().stream()
+            .limit(5)
+            .forEach(f -> out.println("  failed (" + r.options().describe() + "): " + f));
+      }
+      report(out, w, setup, results);
+    } finally {
+      pool.shutdownNow();
+    }
+    return 0;
+  }
+
+  /** One policy on a fresh embedded cluster with its gateway, driven over gRPC. */
+  private static RunResult runOne(
+      WorkloadSpec w, EngineConfig c, PrintWriter progress, boolean interactive) {
+    String label = c.options().describe();
+    try (GatewayMain.Running gw = GatewayMain.start(GatewayMain.Settings.defaults())) {
+      if (progress != null) {
+        synchronized (progress) {
+          progress.println(label + ": gateway on 127.0.0.1:" + gw.port());
+          progress.flush();
         }
-        ManagedChannel ch =
-            NettyChannelBuilder.forAddress("127.0.0.1", gw.port()).usePlaintext().build();
+      }
+      ManagedChannel ch =
+          NettyChannelBuilder.forAddress("127.0.0.1", gw.port()).usePlaintext().build();
+      try {
+        LockstepClient client = new LockstepClient(ch, w, c, 0);
+        long total = client.expectedAccesses();
+        ProgressBar bar = progress == null ? null : new ProgressBar(progress, label, interactive);
+        RunResult r =
+            client.run(
+                bar == null
+                    ? null
+                    : done -> {
+                      synchronized (progress) {
+                        bar.update(done, total);
+                      }
+                    });
+        if (bar != null) {
+          bar.finish();
+        }
+        return r;
+      } finally {
+        ch.shutdownNow();
         try {
-          LockstepClient client = new LockstepClient(ch, w, c, 0);
-          long total = client.expectedAccesses();
-          ProgressBar bar = new ProgressBar(err, label, System.console() != null);
-          RunResult r = client.run(showProgress ? done -> bar.update(done, total) : null);
-          if (showProgress) {
-            bar.finish();
-          }
-          r.failures().stream().limit(5).forEach(f -> out.println("  failed: " + f));
-          results.add(r);
-        } finally {
-          ch.shutdownNow();
-          try {
-            ch.awaitTermination(5, TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
+          ch.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
         }
       }
     }
+  }
+
+  private static RunResult await(Future<RunResult> f) {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  private void report(PrintWriter out, WorkloadSpec w, String setup, List<RunResult> results) {
     out.println();
     RunReport.print(out, results);
     if (details) {
@@ -150,6 +219,5 @@ final class DemoCommand implements Callable<Integer> {
     RunHtml.write(html, w.name(), setup, results);
     out.println("HTML report written to " + html);
     out.flush();
-    return 0;
   }
 }

@@ -131,6 +131,9 @@ class DemoCommandTest {
     CliRun r = CliRun.of("demo", "--host", "48", "--progress", "off");
     assertThat(r.exit()).isNotZero();
     assertThat(r.err()).contains("--host: 48").doesNotContain("Exception");
+    CliRun j = CliRun.of("demo", "--jobs", "0", "--progress", "off");
+    assertThat(j.exit()).isNotZero();
+    assertThat(j.err()).contains("--jobs: 0 is out of range; allowed 1 to 16");
     CliRun p = CliRun.of("demo", "--policy", "lax", "--progress", "off");
     assertThat(p.exit()).isNotZero();
     assertThat(p.err()).contains("lax").doesNotContain("at org.");
