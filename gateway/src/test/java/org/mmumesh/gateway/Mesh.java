@@ -7,6 +7,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,8 +25,8 @@ import org.mmumesh.proto.v1.RunWorkloadResponse;
 import org.mmumesh.proto.v1.VmServiceGrpc;
 
 /**
- * A real single-node mesh with the gateway served in process over it, shared by the end-to-end
- * tests of one class (starting a cluster takes seconds).
+ * A real single-node mesh with the gateway served over it (in process, or Netty on loopback),
+ * shared by the end-to-end tests of one class (starting a cluster takes seconds).
  */
 final class Mesh implements AutoCloseable {
   final MeshCluster cluster;
@@ -33,12 +34,23 @@ final class Mesh implements AutoCloseable {
   final GatewayServer server;
   final ManagedChannel channel;
 
+  /** Served in process. */
   Mesh() {
+    this(false);
+  }
+
+  /** Served in process, or over Netty on a loopback port ({@code netty}). */
+  Mesh(boolean netty) {
     cluster = MeshCluster.embeddedSimulation(ConfigFactory.empty());
     sim = cluster.simulation(0);
-    String name = "mesh-" + UUID.randomUUID();
-    server = GatewayServer.inProcess(name, GatewayMain.services(sim), List.of()).start();
-    channel = InProcessChannelBuilder.forName(name).build();
+    if (netty) {
+      server = GatewayServer.netty("127.0.0.1", 0, GatewayMain.services(sim), List.of()).start();
+      channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+    } else {
+      String name = "mesh-" + UUID.randomUUID();
+      server = GatewayServer.inProcess(name, GatewayMain.services(sim), List.of()).start();
+      channel = InProcessChannelBuilder.forName(name).build();
+    }
   }
 
   HostServiceGrpc.HostServiceBlockingStub hosts() {

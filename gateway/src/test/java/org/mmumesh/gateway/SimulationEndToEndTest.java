@@ -74,7 +74,7 @@ import org.mmumesh.proto.v1.WorkloadAccess;
  */
 class SimulationEndToEndTest {
   private static final long WINDOW = 0x1000_0000L;
-  private static Mesh mesh;
+  static Mesh mesh;
 
   @BeforeAll
   static void start() {
