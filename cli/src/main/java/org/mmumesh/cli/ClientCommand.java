@@ -16,7 +16,14 @@ import picocli.CommandLine.Option;
     name = "client",
     mixinStandardHelpOptions = true,
     description = "Drives a running mmumesh gateway over gRPC.",
-    subcommands = {ClientRun.class, ClientHosts.class, ClientStats.class, ClientWatch.class})
+    subcommands = {
+      ClientCreate.class,
+      ClientLoad.class,
+      ClientRun.class,
+      ClientHosts.class,
+      ClientStats.class,
+      ClientWatch.class
+    })
 final class ClientCommand {
   @Option(
       names = "--target",

@@ -1,0 +1,205 @@
+package org.mmumesh.cli;
+
+import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.mmumesh.common.Fingerprint;
+import org.mmumesh.gateway.GatewayServer;
+import org.mmumesh.gateway.Limits;
+import org.mmumesh.proto.v1.GetVmRequest;
+import org.mmumesh.proto.v1.GetVmResponse;
+import org.mmumesh.proto.v1.LoadMemoryRequest;
+import org.mmumesh.proto.v1.VmRef;
+import org.mmumesh.proto.v1.VmServiceGrpc;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code mmumesh client load --vm N [--gfn G] FILE}: loads a file's bytes into guest memory from
+ * guest frame G, as {@code VmService.LoadMemory} image chunks of {@link #CHUNK_PAGES} pages (at
+ * most 16 MiB, the API's limit, and below the server's inbound message limit); the last page is
+ * padded with zero bytes. The gateway hashes each 4 KiB page into its fingerprint (the model keeps
+ * a fingerprint per frame, not the bytes; architecture section 1). The VM is described first
+ * (GetVm) and a file that does not fit its memory from G is refused before anything is sent (exit
+ * 2, naming the file and the limit). A gRPC error part-way (exit 3) leaves the chunks before it
+ * loaded.
+ */
+@Command(
+    name = "load",
+    mixinStandardHelpOptions = true,
+    description = "Loads a file into a VM's guest memory (zero-padded to whole pages).")
+final class ClientLoad implements Callable<Integer> {
+  /**
+   * Pages per LoadMemory call: the API allows {@link Limits#MAX_LOAD_PAGES} (16 MiB), but the
+   * gateway's server accepts messages of at most {@link GatewayServer#MAX_INBOUND_MESSAGE_BYTES} (8
+   * MiB), so a chunk is the largest whole number of pages below that with a page to spare for the
+   * message's other fields.
+   */
+  static final int CHUNK_PAGES =
+      Math.min(
+          Limits.MAX_LOAD_PAGES,
+          GatewayServer.MAX_INBOUND_MESSAGE_BYTES / Fingerprint.PAGE_BYTES - 1);
+
+  @ParentCommand ClientCommand client;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--vm", required = true, description = "The VM id.")
+  int vm;
+
+  @Option(
+      names = "--gfn",
+      description = "The first guest frame to load (default ${DEFAULT-VALUE}).",
+      defaultValue = "0")
+  long gfn;
+
+  @Option(
+      names = "--progress",
+      description = "auto, on or off (default ${DEFAULT-VALUE}).",
+      defaultValue = "auto")
+  String progress;
+
+  @Parameters(paramLabel = "FILE", description = "The file to load.")
+  Path file;
+
+  @Override
+  public Integer call() {
+    if (vm < 0 || vm > Limits.MAX_VM_ID) {
+      throw new IllegalArgumentException(
+          "--vm: " + vm + " is out of range; allowed 0 to " + Limits.MAX_VM_ID);
+    }
+    if (gfn < 0) {
+      throw new IllegalArgumentException("--gfn: " + gfn + " is out of range; allowed 0 and up");
+    }
+    boolean showProgress =
+        switch (progress) {
+          case "on" -> true;
+          case "off" -> false;
+          case "auto" -> System.console() != null;
+          default ->
+              throw new IllegalArgumentException(
+                  "--progress: '" + progress + "' is not allowed; allowed: auto, on, off");
+        };
+    if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+      throw new IllegalArgumentException(
+          "FILE: '" + file + "' is not a readable regular file; allowed: a file to load");
+    }
+    long size;
+    try {
+      size = Files.size(file);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("FILE: '" + file + "' cannot be read: " + e, e);
+    }
+    long pages = (size + Fingerprint.PAGE_BYTES - 1) / Fingerprint.PAGE_BYTES;
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    return client.with(
+        err,
+        ch -> {
+          VmServiceGrpc.VmServiceBlockingStub vms = VmServiceGrpc.newBlockingStub(ch);
+          VmRef ref = VmRef.newBuilder().setVmId(vm).build();
+          GetVmResponse v = vms.getVm(GetVmRequest.newBuilder().setVm(ref).build());
+          long memPages = v.getMemorySizeBytes() >>> 12;
+          if (gfn >= memPages) {
+            throw new IllegalArgumentException(
+                String.format(
+                    Locale.ROOT,
+                    "--gfn: %d is out of range; vm %d has %d pages, allowed 0 to %d",
+                    gfn,
+                    vm,
+                    memPages,
+                    memPages - 1));
+          }
+          long room = memPages - gfn;
+          if (pages > room) {
+            throw new IllegalArgumentException(
+                String.format(
+                    Locale.ROOT,
+                    "FILE: '%s' is %,d bytes (%,d pages) and does not fit vm %d's memory from"
+                        + " guest frame %d; allowed: at most %,d pages (%,d bytes)",
+                    file,
+                    size,
+                    pages,
+                    vm,
+                    gfn,
+                    room,
+                    room << 12));
+          }
+          ProgressBar bar =
+              showProgress
+                  ? new ProgressBar(
+                      err, "vm " + vm + " load " + file.getFileName(), System.console() != null)
+                  : null;
+          long loaded = load(vms, ref, size, pages, bar);
+          if (bar != null) {
+            bar.finish();
+          }
+          if (loaded == 0) {
+            out.printf(Locale.ROOT, "loaded 0 pages into vm %d: %s is empty%n", vm, file);
+            out.flush();
+            return 0;
+          }
+          out.printf(
+              Locale.ROOT,
+              "loaded %,d pages into vm %d at guest frames %d..%d from %s (%,d bytes%s)%n",
+              loaded,
+              vm,
+              gfn,
+              gfn + loaded - 1,
+              file,
+              size,
+              size % Fingerprint.PAGE_BYTES == 0
+                  ? ""
+                  : ", last page padded with "
+                      + (pages * Fingerprint.PAGE_BYTES - size)
+                      + " zero bytes");
+          out.flush();
+          return 0;
+        });
+  }
+
+  /** Sends the file in chunks of {@link #CHUNK_PAGES}; answers the pages the gateway loaded. */
+  private long load(
+      VmServiceGrpc.VmServiceBlockingStub vms, VmRef ref, long size, long pages, ProgressBar bar) {
+    byte[] buf = new byte[(int) Math.min(pages, CHUNK_PAGES) * Fingerprint.PAGE_BYTES];
+    long loaded = 0;
+    long left = size;
+    try (InputStream in = Files.newInputStream(file)) {
+      while (left > 0) {
+        int want = (int) Math.min(left, buf.length);
+        int n = in.readNBytes(buf, 0, want);
+        if (n < want) {
+          throw new IllegalArgumentException(
+              "FILE: '" + file + "' shrank while loading (" + (size - left + n) + " bytes read)");
+        }
+        int padded = (n + Fingerprint.PAGE_BYTES - 1) & -Fingerprint.PAGE_BYTES;
+        Arrays.fill(buf, n, padded, (byte) 0);
+        loaded +=
+            vms.loadMemory(
+                    LoadMemoryRequest.newBuilder()
+                        .setVm(ref)
+                        .setGuestFrameStart(gfn + loaded)
+                        .setImage(ByteString.copyFrom(buf, 0, padded))
+                        .build())
+                .getPagesLoaded();
+        left -= n;
+        if (bar != null) {
+          bar.update(loaded, pages);
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "FILE: '" + file + "' cannot be read after " + loaded + " pages were loaded: " + e, e);
+    }
+    return loaded;
+  }
+}
