@@ -31,8 +31,8 @@ import picocli.CommandLine.Spec;
  * padded with zero bytes. The gateway hashes each 4 KiB page into its fingerprint (the model keeps
  * a fingerprint per frame, not the bytes; architecture section 1). The VM is described first
  * (GetVm) and a file that does not fit its memory from G is refused before anything is sent (exit
- * 2, naming the file and the limit). A gRPC error part-way (exit 3) leaves the chunks before it
- * loaded.
+ * 2, naming the file and the limit); frames that overlap the guest HTAB are loaded (the API allows
+ * it) with a note on stderr. A gRPC error part-way (exit 3) leaves the chunks before it loaded.
  */
 @Command(
     name = "load",
@@ -147,6 +147,20 @@ final class ClientLoad implements Callable<Integer> {
             out.printf(Locale.ROOT, "loaded 0 pages into vm %d: %s is empty%n", vm, file);
             out.flush();
             return 0;
+          }
+          long htabFirst = v.getHtabGuestRealAddr() >>> 12;
+          long htabEnd = htabFirst + (v.getHtabSizeBytes() >>> 12);
+          if (gfn < htabEnd && gfn + loaded > htabFirst) {
+            err.printf(
+                Locale.ROOT,
+                "mmumesh client: note: guest frames %d..%d overlap vm %d's guest HTAB (frames"
+                    + " %d..%d)%n",
+                Math.max(gfn, htabFirst),
+                Math.min(gfn + loaded, htabEnd) - 1,
+                vm,
+                htabFirst,
+                htabEnd - 1);
+            err.flush();
           }
           out.printf(
               Locale.ROOT,

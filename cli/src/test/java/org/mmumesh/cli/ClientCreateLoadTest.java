@@ -180,6 +180,14 @@ class ClientCreateLoadTest {
             expected.get(3),
             Fingerprint.ZERO);
 
+    long htab = vm.getHtabGuestRealAddr() >>> 12;
+    CliRun overHtab =
+        client("load", "--vm", "31", "--gfn", "" + (htab - 2), "--progress", "off", f.toString());
+    assertThat(overHtab.exit()).as(overHtab.err()).isZero();
+    assertThat(overHtab.err())
+        .contains(
+            String.format("note: guest frames %d..%d overlap vm 31's guest HTAB", htab, htab + 1));
+
     CliRun stats = client("stats", "--vm", "31");
     assertThat(stats.exit()).as(stats.err()).isZero();
     assertThat(stats.out()).contains("vm 31  policy POLICY_FIXED");
