@@ -40,10 +40,9 @@ import picocli.CommandLine.Spec;
     description = "Loads a file into a VM's guest memory (zero-padded to whole pages).")
 final class ClientLoad implements Callable<Integer> {
   /**
-   * Pages per LoadMemory call: the API allows {@link Limits#MAX_LOAD_PAGES} (16 MiB), but the
-   * gateway's server accepts messages of at most {@link GatewayServer#MAX_INBOUND_MESSAGE_BYTES} (8
-   * MiB), so a chunk is the largest whole number of pages below that with a page to spare for the
-   * message's other fields.
+   * Pages per LoadMemory call: the API's {@link Limits#MAX_LOAD_PAGES} (16 MiB), unless the
+   * gateway's {@link GatewayServer#MAX_INBOUND_MESSAGE_BYTES} were smaller (a page to spare for the
+   * message's other fields).
    */
   static final int CHUNK_PAGES =
       Math.min(
@@ -137,7 +136,10 @@ final class ClientLoad implements Callable<Integer> {
           ProgressBar bar =
               showProgress
                   ? new ProgressBar(
-                      err, "vm " + vm + " load " + file.getFileName(), System.console() != null)
+                      err,
+                      "vm " + vm + " load " + file.getFileName(),
+                      System.console() != null,
+                      "pages")
                   : null;
           long loaded = load(vms, ref, size, pages, bar);
           if (bar != null) {

@@ -11,18 +11,25 @@ final class ProgressBar {
   private final PrintWriter err;
   private final String label;
   private final boolean interactive;
+  private final String unit;
   private int lastQuarter = -1;
 
   ProgressBar(PrintWriter err, String label, boolean interactive) {
+    this(err, label, interactive, "accesses");
+  }
+
+  /** A bar counting {@code unit} (e.g. "pages"). */
+  ProgressBar(PrintWriter err, String label, boolean interactive, String unit) {
     this.err = err;
     this.label = label;
     this.interactive = interactive;
+    this.unit = unit;
   }
 
   void update(long done, long total) {
     if (total <= 0) {
       if (interactive) {
-        err.printf("\r%-24s %,d accesses", label, done);
+        err.printf("\r%-24s %,d %s", label, done, unit);
         err.flush();
       }
       return;
@@ -31,14 +38,20 @@ final class ProgressBar {
     if (interactive) {
       int filled = (int) Math.round(f * WIDTH);
       err.printf(
-          "\r%-24s [%s%s] %3d%%  %,d/%,d accesses",
-          label, "#".repeat(filled), "-".repeat(WIDTH - filled), (int) (f * 100), done, total);
+          "\r%-24s [%s%s] %3d%%  %,d/%,d %s",
+          label,
+          "#".repeat(filled),
+          "-".repeat(WIDTH - filled),
+          (int) (f * 100),
+          done,
+          total,
+          unit);
       err.flush();
     } else {
       int quarter = (int) (f * 4);
       if (quarter > lastQuarter && quarter > 0) {
         lastQuarter = quarter;
-        err.printf("%s: %d%% (%,d/%,d accesses)%n", label, quarter * 25, done, total);
+        err.printf("%s: %d%% (%,d/%,d %s)%n", label, quarter * 25, done, total, unit);
         err.flush();
       }
     }

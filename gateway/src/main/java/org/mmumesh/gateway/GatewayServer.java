@@ -28,8 +28,11 @@ import java.util.concurrent.TimeUnit;
  * phase so the gateway stops before the actors do.
  */
 public final class GatewayServer implements AutoCloseable {
-  /** Largest inbound message, bytes (a workload batch of 65536 accesses fits). */
-  public static final int MAX_INBOUND_MESSAGE_BYTES = 8 * 1024 * 1024;
+  /**
+   * Largest inbound message, bytes: a LoadMemory image of 16 MiB (the API's limit) with room for
+   * the other fields, and a workload batch of 65536 accesses in either encoding.
+   */
+  public static final int MAX_INBOUND_MESSAGE_BYTES = 16 * 1024 * 1024 + 64 * 1024;
 
   private final Server server;
   private final HealthStatusManager health;
