@@ -18,6 +18,7 @@ import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.RunResult;
 import org.mmumesh.engine.SequentialEngine;
 import org.mmumesh.gateway.GatewayMain;
+import org.mmumesh.report.ChromiumRenderTest;
 import org.mmumesh.workload.WorkloadParser;
 import org.mmumesh.workload.WorkloadSpec;
 
@@ -123,6 +124,18 @@ class DemoCommandTest {
     assertThat(demo.out()).contains("HTML report written to " + html);
     String page = Files.readString(html);
     assertThat(page).contains("<svg").contains("legacy").contains("strict");
+    // the report in headless Chromium: its charts drawn as the numbers say (the sequential
+    // engine's runs, which the tables above showed equal to the demo's)
+    List<RunResult> same = new ArrayList<>();
+    for (Policy p : List.of(Policy.LEGACY, Policy.FIXED, Policy.STRICT)) {
+      EngineConfig c =
+          EngineConfig.defaults(MmuOptions.defaults(p))
+              .withKsm(100, 1, 2)
+              .withSampleInterval(5_000_000L);
+      same.add(new SequentialEngine(WorkloadParser.parse(workload), c).run(null));
+    }
+    ChromiumRenderTest.assertRenders(
+        dir, RunHtml.toReport(WorkloadParser.parse(workload).name(), "", same), html);
     assertThat(Files.readAllLines(csv)).hasSizeGreaterThan(6);
   }
 
