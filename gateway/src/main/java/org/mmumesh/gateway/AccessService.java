@@ -231,7 +231,7 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
       }
       hasBatch = true;
       lastBatchId = b.batchId();
-      Pending p = new Pending(b.batchId());
+      Pending p = new Pending(b.batchId(), r.getOmitCounters());
       pending.add(p);
       if (b.beyond32Bits() && is64 == null) {
         is64 =
@@ -269,14 +269,16 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
       while (!finished && !pending.isEmpty() && pending.peek().result != null && out.isReady()) {
         Pending p = pending.poll();
         Simulation.BatchResult r = p.result;
-        out.onNext(
+        RunWorkloadResponse.Builder res =
             RunWorkloadResponse.newBuilder()
                 .setBatchId(p.batchId)
                 .setCompleted(r.completed())
                 .setFailed(r.failed())
-                .addAllFailures(r.failures())
-                .addAllCounters(Counters.of(r.counters()))
-                .build());
+                .addAllFailures(r.failures());
+        if (!p.omitCounters) {
+          res.addAllCounters(Counters.of(r.counters()));
+        }
+        out.onNext(res.build());
         if (!halfClosed) {
           out.request(1);
         }
@@ -326,10 +328,12 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
   /** A batch accepted on a stream, and its result once the vCPU answered. */
   private static final class Pending {
     final long batchId;
+    final boolean omitCounters;
     Simulation.BatchResult result;
 
-    Pending(long batchId) {
+    Pending(long batchId, boolean omitCounters) {
       this.batchId = batchId;
+      this.omitCounters = omitCounters;
     }
   }
 }

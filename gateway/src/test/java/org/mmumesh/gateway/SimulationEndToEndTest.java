@@ -332,6 +332,21 @@ class SimulationEndToEndTest {
   }
 
   @Test
+  void runWorkload_omitCounters_leavesThemOutOfThatBatchsResultOnly() throws Exception {
+    mesh.hosts().createHost(host(35, false));
+    mesh.vms().createVm(vm(35, 35, true, Policy.POLICY_STRICT, false));
+    List<RunWorkloadRequest> batches = new ArrayList<>(workload(35, 8).subList(0, 2));
+    batches.set(0, batches.get(0).toBuilder().setOmitCounters(true).build());
+    List<Object> answers = mesh.runWorkload(batches);
+    RunWorkloadResponse first = (RunWorkloadResponse) answers.get(0);
+    RunWorkloadResponse second = (RunWorkloadResponse) answers.get(1);
+    assertThat(first.getCompleted()).isEqualTo(8);
+    assertThat(first.getCountersList()).isEmpty();
+    assertThat(second.getCompleted()).isEqualTo(8);
+    assertThat(counters(second.getCountersList())).containsEntry("accesses", 16L);
+  }
+
+  @Test
   void secondStreamOnAVcpu_isFailedPrecondition_andDeleteVmWaitsForTheStream() throws Exception {
     mesh.hosts().createHost(host(40, false));
     mesh.vms().createVm(vm(40, 40, true, Policy.POLICY_STRICT, false));
