@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import org.mmumesh.common.Access;
+import org.mmumesh.gateway.AccessService;
 import org.mmumesh.gateway.GatewayMain;
 import org.mmumesh.proto.v1.AccessKind;
 import org.mmumesh.proto.v1.AccessRequest;
@@ -89,7 +90,9 @@ public final class GatewayBenchmark {
         Boolean.parseBoolean(System.getProperty("mmumesh.bench.clientDirect", "true"));
     System.out.printf(
         "== mmumesh issue 5 benchmarks: %d processors, Java %s, load average %.2f; batches of %d"
-            + " x %d per stream, 2 in flight; client channel on %s%n",
+            + " x %d per stream, "
+            + AccessService.MAX_IN_FLIGHT
+            + " in flight; client channel on %s%n",
         Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.version"),
         java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
@@ -293,9 +296,11 @@ public final class GatewayBenchmark {
                     }
                   });
     }
-    // Two batches in flight: the server's stream window; from then on one per result.
-    sendNext.run();
-    sendNext.run();
+    // AccessService.MAX_IN_FLIGHT batches in flight (the server's stream window); from then on one
+    // per result.
+    for (int i = 0; i < AccessService.MAX_IN_FLIGHT; i++) {
+      sendNext.run();
+    }
     long n = done.get(10, TimeUnit.MINUTES);
     long t1 = System.nanoTime();
     if (n != (long) batch * BATCHES) {
