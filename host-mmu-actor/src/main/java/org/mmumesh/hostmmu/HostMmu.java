@@ -716,6 +716,11 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
     }
     if (removed > 0) {
       epoch++;
+      if (events.active()) {
+        // the pte_vflush before a data fault's map (spec 6.2); one that removed nothing is not
+        // published (most faults' unmaps find nothing)
+        publishInvalidation(m.vcpu(), m.pte().eaddr(), m.pte().gfn(), "unmap_page", removed);
+      }
     }
     Unmapped reply = new Unmapped(m.requestId(), removed, epoch);
     unmaps.remember(m.vcpu(), m.requestId(), reply);
@@ -772,6 +777,14 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
       return reject(m.replyTo(), m.requestId(), e.getMessage());
     } catch (RuntimeException e) {
       return coreFailed(e, "FlushVcpu", m.vcpu(), -1, m.replyTo(), m.requestId());
+    }
+    if (events.active()) {
+      publishInvalidation(
+          m.vcpu(),
+          MeshEvent.NONE,
+          MeshEvent.NONE,
+          "flush_all (kvmppc_mmu_pte_flush 0, 0)",
+          removed);
     }
     return flushed(removed, m.requestId(), m.replyTo(), m.vcpu(), vcpuFlushes);
   }

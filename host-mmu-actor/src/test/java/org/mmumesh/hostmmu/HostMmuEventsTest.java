@@ -108,6 +108,50 @@ class HostMmuEventsTest {
   }
 
   @Test
+  void unmapThatRemovedAnEntry_andVcpuFlush_publishInvalidations() {
+    ActorRef<Command> mmu = spawn();
+    map(mmu, 1, 0x10005000L, 0xAB000L, 0x777, false);
+    map(mmu, 1, 0x10006000L, 0xAC000L, 0x778, false);
+    watch();
+    TestProbe<HostMmu.UnmapReply> u = kit.createTestProbe();
+    mmu.tell(
+        new HostMmu.UnmapPage(
+            ids.getAndIncrement(),
+            1,
+            pte(GVSID1, 0x10005000L, 0xAB000L, false),
+            false,
+            u.getRef()));
+    assertThat(u.expectMessageClass(HostMmu.Unmapped.class).removed()).isEqualTo(1);
+    MeshEvent e = events.receiveMessage();
+    assertThat(e)
+        .isEqualTo(
+            new MeshEvent(
+                MeshEvent.Kind.INVALIDATION,
+                MeshEvent.NONE,
+                VM,
+                1,
+                0x10005000L,
+                0xAB,
+                MeshEvent.NONE,
+                "unmap_page removed 1"));
+    // an unmap that finds nothing is not an event
+    mmu.tell(
+        new HostMmu.UnmapPage(
+            ids.getAndIncrement(),
+            1,
+            pte(GVSID1, 0x10005000L, 0xAB000L, false),
+            false,
+            u.getRef()));
+    assertThat(u.expectMessageClass(HostMmu.Unmapped.class).removed()).isZero();
+    TestProbe<HostMmu.FlushReply> f = kit.createTestProbe();
+    mmu.tell(new HostMmu.FlushVcpu(ids.getAndIncrement(), 1, f.getRef()));
+    f.expectMessageClass(HostMmu.Flushed.class);
+    MeshEvent flush = events.receiveMessage();
+    assertThat(flush.vcpu()).isEqualTo(1);
+    assertThat(flush.detail()).isEqualTo("flush_all (kvmppc_mmu_pte_flush 0, 0) removed 1");
+  }
+
+  @Test
   void nobodyWatching_nothingIsPublished() {
     ActorRef<Command> mmu = spawn();
     map(mmu, 0, 0x10005000L, 0xAB000L, 0x777, true);
