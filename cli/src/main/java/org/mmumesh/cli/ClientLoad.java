@@ -79,15 +79,7 @@ final class ClientLoad implements Callable<Integer> {
     if (gfn < 0) {
       throw new IllegalArgumentException("--gfn: " + gfn + " is out of range; allowed 0 and up");
     }
-    boolean showProgress =
-        switch (progress) {
-          case "on" -> true;
-          case "off" -> false;
-          case "auto" -> System.console() != null;
-          default ->
-              throw new IllegalArgumentException(
-                  "--progress: '" + progress + "' is not allowed; allowed: auto, on, off");
-        };
+    boolean showProgress = ProgressBar.enabled(progress);
     if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
       throw new IllegalArgumentException(
           "FILE: '" + file + "' is not a readable regular file; allowed: a file to load");

@@ -112,15 +112,7 @@ final class ClientRun implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--ksm-passes: " + ksmPasses + " is out of range; allowed 0 to 100");
     }
-    boolean showProgress =
-        switch (progress) {
-          case "on" -> true;
-          case "off" -> false;
-          case "auto" -> System.console() != null;
-          default ->
-              throw new IllegalArgumentException(
-                  "--progress: '" + progress + "' is not allowed; allowed: auto, on, off");
-        };
+    boolean showProgress = ProgressBar.enabled(progress);
     WorkloadSpec w = WorkloadParser.parse(workload);
     boolean is64 = w.mmu() == org.mmumesh.workload.MmuKind.BOOK3S_64;
     long memPages = GuestLayout.of(w.mmu(), w.pagesPerVm()).memoryPages();

@@ -98,15 +98,7 @@ final class DemoCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    boolean showProgress =
-        switch (progress) {
-          case "on" -> true;
-          case "off" -> false;
-          case "auto" -> System.console() != null;
-          default ->
-              throw new IllegalArgumentException(
-                  "--progress: '" + progress + "' is not allowed; allowed: auto, on, off");
-        };
+    boolean showProgress = ProgressBar.enabled(progress);
     WorkloadSpec w = WorkloadParser.parse(workload);
     List<EngineConfig> configs = new ArrayList<>();
     for (MmuOptions o : policyOptions.resolve()) {

@@ -26,6 +26,23 @@ final class ProgressBar {
     this.unit = unit;
   }
 
+  /**
+   * The {@code --progress} option's answer: {@code on}, {@code off}, or {@code auto} (on when
+   * standard input and output are a terminal).
+   *
+   * @throws IllegalArgumentException naming the option and the allowed values
+   */
+  static boolean enabled(String option) {
+    return switch (option) {
+      case "on" -> true;
+      case "off" -> false;
+      case "auto" -> System.console() != null;
+      default ->
+          throw new IllegalArgumentException(
+              "--progress: '" + option + "' is not allowed; allowed: auto, on, off");
+    };
+  }
+
   void update(long done, long total) {
     if (total <= 0) {
       if (interactive) {

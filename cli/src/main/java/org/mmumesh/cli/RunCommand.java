@@ -135,15 +135,7 @@ final class RunCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--engine: '" + engine + "' is not an engine; allowed: sequential, actors");
     }
-    boolean showProgress =
-        switch (progress) {
-          case "on" -> true;
-          case "off" -> false;
-          case "auto" -> System.console() != null;
-          default ->
-              throw new IllegalArgumentException(
-                  "--progress: '" + progress + "' is not allowed; allowed: auto, on, off");
-        };
+    boolean showProgress = ProgressBar.enabled(progress);
     ProtectionPolicy onProt =
         switch (onProtection) {
           case "upgrade" -> ProtectionPolicy.UPGRADE;

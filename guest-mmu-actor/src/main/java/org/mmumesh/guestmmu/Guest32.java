@@ -1,8 +1,5 @@
 package org.mmumesh.guestmmu;
 
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import org.mmumesh.common.Access;
 import org.mmumesh.common.HostFlush;
 import org.mmumesh.common.MmuOptions;
@@ -19,17 +16,13 @@ public final class Guest32 implements GuestMmuPort {
   private final Cpu32State[] cpus;
 
   /** Each vCPU's MMU over the HTAB its SDR1 names (shared while the SDR1 values agree). */
-  private final Hash32Mmu[] mmus;
-
-  /** The distinct instances of {@link #mmus}, in vCPU order (usually one). */
-  private List<Hash32Mmu> tables;
+  private final VcpuTables<Hash32Mmu> mmus;
 
   public Guest32(GuestHtab htab, MmuOptions options, int vcpus) {
     this.options = options;
-    Hash32Mmu boot = new Hash32Mmu(htab, options);
-    this.mmus = new Hash32Mmu[vcpus];
-    Arrays.fill(mmus, boot);
-    this.tables = List.of(boot);
+    this.mmus =
+        new VcpuTables<>(
+            vcpus, new Hash32Mmu(htab, options), h -> new Hash32Mmu(h, options), Hash32Mmu::htab);
     this.cpus = new Cpu32State[vcpus];
     for (int v = 0; v < vcpus; v++) {
       Cpu32State c = new Cpu32State().setMsr(true, true, true);
@@ -42,12 +35,12 @@ public final class Guest32 implements GuestMmuPort {
 
   @Override
   public XlateResult xlate(int vcpu, long ea, Access access, boolean guestVisible) {
-    return mmus[vcpu].xlate(cpus[vcpu], ea, access, guestVisible);
+    return mmus.of(vcpu).xlate(cpus[vcpu], ea, access, guestVisible);
   }
 
   @Override
   public long esidToVsid(int vcpu, long esid) {
-    return mmus[vcpu].esidToVsid(cpus[vcpu], esid);
+    return mmus.of(vcpu).esidToVsid(cpus[vcpu], esid);
   }
 
   @Override
@@ -57,7 +50,7 @@ public final class Guest32 implements GuestMmuPort {
 
   @Override
   public GuestHtab htab(int vcpu) {
-    return mmus[vcpu].htab();
+    return mmus.of(vcpu).htab();
   }
 
   /**
@@ -71,37 +64,7 @@ public final class Guest32 implements GuestMmuPort {
    */
   @Override
   public void setSdr1(int vcpu, long sdr1) {
-    GuestHtab h = checkSdr1(vcpu, sdr1);
-    if (mmus[vcpu].htab().sdr1() == sdr1) {
-      return;
-    }
-    Hash32Mmu next = null;
-    for (Hash32Mmu t : tables) {
-      if (t.htab().sdr1() == sdr1) {
-        next = t;
-      }
-    }
-    mmus[vcpu] = next != null ? next : new Hash32Mmu(h, options);
-    List<Hash32Mmu> distinct = new ArrayList<>();
-    for (Hash32Mmu m : mmus) {
-      if (!distinct.contains(m)) {
-        distinct.add(m);
-      }
-    }
-    tables = List.copyOf(distinct);
-  }
-
-  /** The MMU of a table holding the HPTE at {@code pteAddr} (some vCPU's current table). */
-  private Hash32Mmu at(long pteAddr) {
-    for (Hash32Mmu t : tables) {
-      if (t.htab().contains(pteAddr)) {
-        return t;
-      }
-    }
-    throw new IllegalArgumentException(
-        "pteAddr: 0x"
-            + Long.toHexString(pteAddr)
-            + " lies in no vCPU's HTAB; allowed: an HPTE address findPte or enter returned");
+    mmus.point(vcpu, checkSdr1(vcpu, sdr1));
   }
 
   @Override
@@ -111,37 +74,37 @@ public final class Guest32 implements GuestMmuPort {
 
   @Override
   public long enter(int vcpu, long ea, long gfn, int pp) {
-    return mmus[vcpu].enter(cpus[vcpu], ea, ((gfn << 12) & Hash32Mmu.PTE_RPN) | 0x10 | pp);
+    return mmus.of(vcpu).enter(cpus[vcpu], ea, ((gfn << 12) & Hash32Mmu.PTE_RPN) | 0x10 | pp);
   }
 
   @Override
   public long primaryPteg(int vcpu, long ea) {
-    return mmus[vcpu].ptegAddr(cpus[vcpu].findSr(ea), ea, true);
+    return mmus.of(vcpu).ptegAddr(cpus[vcpu].findSr(ea), ea, true);
   }
 
   @Override
   public long findPte(int vcpu, long ea) {
-    return mmus[vcpu].findPte(cpus[vcpu], ea);
+    return mmus.of(vcpu).findPte(cpus[vcpu], ea);
   }
 
   @Override
   public void invalidate(long pteAddr) {
-    at(pteAddr).htab().setWord(pteAddr, 0);
+    mmus.at(pteAddr).htab().setWord(pteAddr, 0);
   }
 
   @Override
   public HostFlush tlbieFor(int vcpu, long ea) {
-    return mmus[vcpu].tlbie(ea);
+    return mmus.of(vcpu).tlbie(ea);
   }
 
   @Override
   public boolean cBit(long pteAddr) {
-    return (at(pteAddr).readWord1(pteAddr) & Hash32Mmu.PTE_C) != 0;
+    return (mmus.at(pteAddr).readWord1(pteAddr) & Hash32Mmu.PTE_C) != 0;
   }
 
   @Override
   public void setPp(long pteAddr, int pp) {
-    Hash32Mmu t = at(pteAddr);
+    Hash32Mmu t = mmus.at(pteAddr);
     long w1 = t.readWord1(pteAddr);
     t.htab().setWord(pteAddr + 4, (w1 & ~Hash32Mmu.PTE_PP) | pp);
   }
@@ -153,7 +116,7 @@ public final class Guest32 implements GuestMmuPort {
 
   @Override
   public boolean rBit(long pteAddr) {
-    return (at(pteAddr).readWord1(pteAddr) & Hash32Mmu.PTE_R) != 0;
+    return (mmus.at(pteAddr).readWord1(pteAddr) & Hash32Mmu.PTE_R) != 0;
   }
 
   @Override
@@ -174,7 +137,7 @@ public final class Guest32 implements GuestMmuPort {
   @Override
   public boolean[] clearRc(long pteAddr, boolean r, boolean c) {
     long before =
-        at(pteAddr).clearRc(pteAddr, (r ? Hash32Mmu.PTE_R : 0) | (c ? Hash32Mmu.PTE_C : 0));
+        mmus.at(pteAddr).clearRc(pteAddr, (r ? Hash32Mmu.PTE_R : 0) | (c ? Hash32Mmu.PTE_C : 0));
     return new boolean[] {(before & Hash32Mmu.PTE_R) != 0, (before & Hash32Mmu.PTE_C) != 0};
   }
 }

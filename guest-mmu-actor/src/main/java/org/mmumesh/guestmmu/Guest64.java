@@ -1,8 +1,5 @@
 package org.mmumesh.guestmmu;
 
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import org.mmumesh.common.Access;
 import org.mmumesh.common.HostFlush;
 import org.mmumesh.common.MmuOptions;
@@ -21,17 +18,13 @@ public final class Guest64 implements GuestMmuPort {
   private final int[] nextSlb;
 
   /** Each vCPU's MMU over the HTAB its SDR1 names (shared while the SDR1 values agree). */
-  private final Hash64Mmu[] mmus;
-
-  /** The distinct instances of {@link #mmus}, in vCPU order (usually one). */
-  private List<Hash64Mmu> tables;
+  private final VcpuTables<Hash64Mmu> mmus;
 
   public Guest64(GuestHtab htab, MmuOptions options, int vcpus) {
     this.options = options;
-    Hash64Mmu boot = new Hash64Mmu(htab, options);
-    this.mmus = new Hash64Mmu[vcpus];
-    Arrays.fill(mmus, boot);
-    this.tables = List.of(boot);
+    this.mmus =
+        new VcpuTables<>(
+            vcpus, new Hash64Mmu(htab, options), h -> new Hash64Mmu(h, options), Hash64Mmu::htab);
     this.cpus = new Cpu64State[vcpus];
     this.nextSlb = new int[vcpus];
     for (int v = 0; v < vcpus; v++) {
@@ -46,12 +39,12 @@ public final class Guest64 implements GuestMmuPort {
 
   @Override
   public XlateResult xlate(int vcpu, long ea, Access access, boolean guestVisible) {
-    return mmus[vcpu].xlate(cpus[vcpu], ea, access, guestVisible);
+    return mmus.of(vcpu).xlate(cpus[vcpu], ea, access, guestVisible);
   }
 
   @Override
   public long esidToVsid(int vcpu, long esid) {
-    return mmus[vcpu].esidToVsid(cpus[vcpu], esid);
+    return mmus.of(vcpu).esidToVsid(cpus[vcpu], esid);
   }
 
   @Override
@@ -61,7 +54,7 @@ public final class Guest64 implements GuestMmuPort {
 
   @Override
   public GuestHtab htab(int vcpu) {
-    return mmus[vcpu].htab();
+    return mmus.of(vcpu).htab();
   }
 
   /**
@@ -75,37 +68,7 @@ public final class Guest64 implements GuestMmuPort {
    */
   @Override
   public void setSdr1(int vcpu, long sdr1) {
-    GuestHtab h = checkSdr1(vcpu, sdr1);
-    if (mmus[vcpu].htab().sdr1() == sdr1) {
-      return;
-    }
-    Hash64Mmu next = null;
-    for (Hash64Mmu t : tables) {
-      if (t.htab().sdr1() == sdr1) {
-        next = t;
-      }
-    }
-    mmus[vcpu] = next != null ? next : new Hash64Mmu(h, options);
-    List<Hash64Mmu> distinct = new ArrayList<>();
-    for (Hash64Mmu m : mmus) {
-      if (!distinct.contains(m)) {
-        distinct.add(m);
-      }
-    }
-    tables = List.copyOf(distinct);
-  }
-
-  /** The MMU of a table holding the HPTE at {@code pteAddr} (some vCPU's current table). */
-  private Hash64Mmu at(long pteAddr) {
-    for (Hash64Mmu t : tables) {
-      if (t.htab().contains(pteAddr)) {
-        return t;
-      }
-    }
-    throw new IllegalArgumentException(
-        "pteAddr: 0x"
-            + Long.toHexString(pteAddr)
-            + " lies in no vCPU's HTAB; allowed: an HPTE address findPte or enter returned");
+    mmus.point(vcpu, checkSdr1(vcpu, sdr1));
   }
 
   @Override
@@ -115,23 +78,23 @@ public final class Guest64 implements GuestMmuPort {
 
   @Override
   public long enter(int vcpu, long ea, long gfn, int pp) {
-    return mmus[vcpu].enter(cpus[vcpu], ea, (gfn << 12) | 0x10 | pp);
+    return mmus.of(vcpu).enter(cpus[vcpu], ea, (gfn << 12) | 0x10 | pp);
   }
 
   @Override
   public long primaryPteg(int vcpu, long ea) {
     SlbEntry slbe = cpus[vcpu].findSlbe(ea);
-    return mmus[vcpu].ptegAddr(slbe, ea, false);
+    return mmus.of(vcpu).ptegAddr(slbe, ea, false);
   }
 
   @Override
   public long findPte(int vcpu, long ea) {
-    return mmus[vcpu].findPte(cpus[vcpu], ea);
+    return mmus.of(vcpu).findPte(cpus[vcpu], ea);
   }
 
   @Override
   public void invalidate(long pteAddr) {
-    at(pteAddr).htab().setWord(pteAddr, 0);
+    mmus.at(pteAddr).htab().setWord(pteAddr, 0);
   }
 
   @Override
@@ -144,12 +107,12 @@ public final class Guest64 implements GuestMmuPort {
 
   @Override
   public boolean cBit(long pteAddr) {
-    return (at(pteAddr).readWord1(pteAddr) & Hash64Mmu.HPTE_R_C) != 0;
+    return (mmus.at(pteAddr).readWord1(pteAddr) & Hash64Mmu.HPTE_R_C) != 0;
   }
 
   @Override
   public void setPp(long pteAddr, int pp) {
-    Hash64Mmu t = at(pteAddr);
+    Hash64Mmu t = mmus.at(pteAddr);
     long r = t.readWord1(pteAddr);
     t.htab().setWord(pteAddr + 8, (r & ~Hash64Mmu.HPTE_R_PP) | pp);
   }
@@ -169,7 +132,7 @@ public final class Guest64 implements GuestMmuPort {
 
   @Override
   public boolean rBit(long pteAddr) {
-    return (at(pteAddr).readWord1(pteAddr) & Hash64Mmu.HPTE_R_R) != 0;
+    return (mmus.at(pteAddr).readWord1(pteAddr) & Hash64Mmu.HPTE_R_R) != 0;
   }
 
   @Override
@@ -190,7 +153,8 @@ public final class Guest64 implements GuestMmuPort {
   @Override
   public boolean[] clearRc(long pteAddr, boolean r, boolean c) {
     long before =
-        at(pteAddr).clearRc(pteAddr, (r ? Hash64Mmu.HPTE_R_R : 0) | (c ? Hash64Mmu.HPTE_R_C : 0));
+        mmus.at(pteAddr)
+            .clearRc(pteAddr, (r ? Hash64Mmu.HPTE_R_R : 0) | (c ? Hash64Mmu.HPTE_R_C : 0));
     return new boolean[] {(before & Hash64Mmu.HPTE_R_R) != 0, (before & Hash64Mmu.HPTE_R_C) != 0};
   }
 }
