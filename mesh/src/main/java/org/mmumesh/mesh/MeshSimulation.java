@@ -944,27 +944,29 @@ public final class MeshSimulation implements Simulation {
 
   @Override
   public CompletionStage<Map<String, Long>> ksmPasses(int hostId, int passes) {
-    return guarded(
-        () -> {
-          host(hostId);
-          return vms.call(
-                  glue.ksm(hostId),
-                  (Long id, ActorRef<Ksm.FullScansReply> r) -> new Ksm.FullScans(id, passes, r),
-                  Ksm.FullScansDone.class)
-              .thenCompose(d -> ksmCounters(hostId));
-        });
+    return ksmStep(
+        hostId,
+        (Long id, ActorRef<Ksm.FullScansReply> r) -> new Ksm.FullScans(id, passes, r),
+        Ksm.FullScansDone.class);
   }
 
   @Override
   public CompletionStage<Map<String, Long>> ksmBatch(int hostId, long pages) {
+    return ksmStep(
+        hostId,
+        (Long id, ActorRef<Ksm.ScanBatchReply> r) -> new Ksm.ScanBatch(id, pages, r),
+        Ksm.ScanBatchDone.class);
+  }
+
+  /** A KSM step of the host's ksmd (passes or one batch), then its counters. */
+  private <R> CompletionStage<Map<String, Long>> ksmStep(
+      int hostId,
+      java.util.function.BiFunction<Long, ActorRef<R>, Ksm.Command> step,
+      Class<?> done) {
     return guarded(
         () -> {
           host(hostId);
-          return vms.call(
-                  glue.ksm(hostId),
-                  (Long id, ActorRef<Ksm.ScanBatchReply> r) -> new Ksm.ScanBatch(id, pages, r),
-                  Ksm.ScanBatchDone.class)
-              .thenCompose(d -> ksmCounters(hostId));
+          return vms.call(glue.ksm(hostId), step, done).thenCompose(d -> ksmCounters(hostId));
         });
   }
 
