@@ -8,8 +8,6 @@ import io.grpc.stub.ClientResponseObserver;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -73,9 +71,8 @@ class EventServiceEndToEndTest {
   }
 
   /** A watch whose client asks for {@code initial} responses, then for more on request. */
-  static final class Watch
+  static final class Watch extends Mesh.Queued<WatchEventsResponse>
       implements ClientResponseObserver<WatchEventsRequest, WatchEventsResponse> {
-    final LinkedBlockingQueue<Object> q = new LinkedBlockingQueue<>();
     final int initial;
     volatile ClientCallStreamObserver<WatchEventsRequest> call;
 
@@ -87,27 +84,6 @@ class EventServiceEndToEndTest {
     public void beforeStart(ClientCallStreamObserver<WatchEventsRequest> c) {
       call = c;
       c.disableAutoRequestWithInitial(initial);
-    }
-
-    @Override
-    public void onNext(WatchEventsResponse r) {
-      q.add(r);
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      q.add(Status.fromThrowable(t));
-    }
-
-    @Override
-    public void onCompleted() {
-      q.add("completed");
-    }
-
-    Object next() throws InterruptedException {
-      Object o = q.poll(60, TimeUnit.SECONDS);
-      assertThat(o).as("an answer within 60 s").isNotNull();
-      return o;
     }
 
     WatchEventsResponse event() throws InterruptedException {

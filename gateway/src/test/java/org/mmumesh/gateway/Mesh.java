@@ -84,11 +84,11 @@ final class Mesh implements AutoCloseable {
   }
 
   /** A stream's answers, in order: responses, then "completed" or the final Status. */
-  static final class Answers implements StreamObserver<RunWorkloadResponse> {
+  static class Queued<T> implements StreamObserver<T> {
     final LinkedBlockingQueue<Object> q = new LinkedBlockingQueue<>();
 
     @Override
-    public void onNext(RunWorkloadResponse r) {
+    public void onNext(T r) {
       q.add(r);
     }
 
@@ -108,6 +108,9 @@ final class Mesh implements AutoCloseable {
       return o;
     }
   }
+
+  /** A RunWorkload stream's answers. */
+  static final class Answers extends Queued<RunWorkloadResponse> {}
 
   /** Runs {@code batches} on one stream to its end; the responses, then the end marker. */
   List<Object> runWorkload(List<RunWorkloadRequest> batches) throws InterruptedException {
