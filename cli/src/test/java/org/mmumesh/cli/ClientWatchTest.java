@@ -10,10 +10,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.MeshEventBus;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.gateway.GatewayMain;
-import org.mmumesh.guestmmu.VcpuStateChange;
+import org.mmumesh.mesh.EventFeed;
 import org.mmumesh.mesh.Simulation;
 import org.mmumesh.vcpu.Vcpu;
 
@@ -57,22 +58,16 @@ class ClientWatchTest {
                     "5",
                     "--limit",
                     "3"));
-    // the watch attaches asynchronously: fault on four pages, flush the vCPU's shadow PTEs (an
-    // MSR write, as mtmsr flushes them) so the next round faults again, until it has its events
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    // the watch attaches asynchronously: wait until the server's event bus holds its watcher
+    // (filter vm 5), then fault on four pages once: every fault after the attachment is delivered
+    awaitWatcherOfVm(5, watch);
     List<Vcpu.AccessOp> ops = new ArrayList<>();
     for (int p = 0; p < 4; p++) {
       ops.add(new Vcpu.AccessOp(Access.LOAD, 0x1000_0000L + p * 4096L, 0));
     }
-    while (!watch.isDone()) {
-      assertThat(System.nanoTime()).as("the watch ends within 60 s").isLessThan(deadline);
-      server.simulation().runBatch(5, 0, ops).toCompletableFuture().join();
-      server
-          .simulation()
-          .setVcpuState(5, 0, List.of(new VcpuStateChange.SetMsr(false, true, true)))
-          .toCompletableFuture()
-          .join();
-    }
+    Simulation.BatchResult faults =
+        server.simulation().runBatch(5, 0, ops).toCompletableFuture().join();
+    assertThat(faults.completed()).as(faults.failures().toString()).isEqualTo(4);
     CliRun r = watch.get(60, TimeUnit.SECONDS);
     assertThat(r.exit()).as(r.err()).isZero();
     List<String> lines = r.out().lines().toList();
@@ -82,6 +77,26 @@ class ClientWatchTest {
             l ->
                 assertThat(l)
                     .matches("#\\d+ fault  host 0  vm 5  vcpu 0  ea 0x1[0-9a-f]{7}  NOHPTE load"));
+  }
+
+  /**
+   * Waits until the server node's event bus has a watcher filtered on {@code vm} (the CLI's watch
+   * attached), polling the condition; the generous deadline only bounds the wait, and a watch that
+   * ended first (it failed) ends the wait with its output.
+   */
+  private static void awaitWatcherOfVm(int vm, CompletableFuture<CliRun> watch)
+      throws InterruptedException {
+    String self = server.simulation().members().toCompletableFuture().join().selfAddress();
+    MeshEventBus bus = EventFeed.forNode(self).orElseThrow().bus();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (bus.watchers().stream().noneMatch(w -> w.filter().vmId() == vm)) {
+      if (watch.isDone()) {
+        CliRun r = watch.join();
+        throw new AssertionError("the watch ended before attaching: " + r.exit() + " " + r.err());
+      }
+      assertThat(System.nanoTime()).as("the watch attached within 60 s").isLessThan(deadline);
+      Thread.sleep(5); // poll interval of the condition above, not a synchronisation
+    }
   }
 
   @Test

@@ -14,6 +14,9 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.mmumesh.common.MeshEvent;
+import org.mmumesh.common.MeshEventBus;
+import org.mmumesh.mesh.EventFeed;
 import org.mmumesh.mesh.MeshCluster;
 import org.mmumesh.mesh.Simulation;
 import org.mmumesh.proto.v1.AccessServiceGrpc;
@@ -71,6 +74,21 @@ final class Mesh implements AutoCloseable {
 
   AccessServiceGrpc.AccessServiceBlockingStub access() {
     return AccessServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Waits until this node's event bus holds {@code n} watchers whose filter passes {@code which}
+   * (their WatchEvents calls attached: every event published from then on reaches them), polling
+   * the condition; the generous deadline only bounds the wait.
+   */
+  void awaitWatchers(java.util.function.Predicate<MeshEvent.Filter> which, int n)
+      throws InterruptedException {
+    MeshEventBus bus = EventFeed.forNode(cluster.address(0)).orElseThrow().bus();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (bus.watchers().stream().filter(w -> which.test(w.filter())).count() < n) {
+      assertThat(System.nanoTime()).as("%d watchers attached within 60 s", n).isLessThan(deadline);
+      Thread.sleep(5); // poll interval of the condition above, not a synchronisation
+    }
   }
 
   /** The status a call fails with (OK when it did not fail). */
