@@ -72,7 +72,9 @@ public final class WorkloadParser {
           image-distinct=F share of unique pages in the synthetic image, 0 to 1 (default 0.3);
                            the rest are zero pages or repeats of 16 shared contents
         image, lackey:
-          path=P           image file or directory (files in sorted path order, 4 KiB pages);
+          path=P           image file or directory (files in sorted path order, 4 KiB pages;
+                           inside a directory symbolic links are skipped, never followed, so
+                           the image never leaves it; FIFOs and devices are skipped too);
                            Lackey trace file (valgrind --tool=lackey --trace-mem=yes)
 
         Effective addresses: the guest linear map at 0x10000000; EA page p is gfn p.
