@@ -17,6 +17,7 @@ import org.mmumesh.proto.v1.GetVmResponse;
 import org.mmumesh.proto.v1.LoadMemoryRequest;
 import org.mmumesh.proto.v1.VmRef;
 import org.mmumesh.proto.v1.VmServiceGrpc;
+import org.mmumesh.workload.IoErrors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -88,7 +89,8 @@ final class ClientLoad implements Callable<Integer> {
     try {
       size = Files.size(file);
     } catch (IOException e) {
-      throw new IllegalArgumentException("FILE: '" + file + "' cannot be read: " + e, e);
+      throw new IllegalArgumentException(
+          "FILE: '" + file + "' cannot be read: " + IoErrors.describe(e), e);
     }
     long pages = (size + Fingerprint.PAGE_BYTES - 1) / Fingerprint.PAGE_BYTES;
     PrintWriter out = spec.commandLine().getOut();
@@ -206,7 +208,13 @@ final class ClientLoad implements Callable<Integer> {
       }
     } catch (IOException e) {
       throw new IllegalArgumentException(
-          "FILE: '" + file + "' cannot be read after " + loaded + " pages were loaded: " + e, e);
+          "FILE: '"
+              + file
+              + "' cannot be read after "
+              + loaded
+              + " pages were loaded: "
+              + IoErrors.describe(e),
+          e);
     }
     return loaded;
   }

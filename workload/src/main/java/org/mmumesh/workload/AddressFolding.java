@@ -10,14 +10,26 @@ import org.mmumesh.common.Checks;
  * d} distinct pages needs a window of at least {@code d} pages, wherever in the 64-bit space those
  * pages lay; the order of first touches fixes the result, so folding is deterministic.
  *
- * <p>Stateful (it remembers the pages seen), not thread-safe. After a failed {@link #fold} (window
- * full) the state is undefined for further use: discard the object.
+ * <p>Stateful (it remembers the pages seen), not thread-safe while folding; once folding is done,
+ * {@link #windowPageOf} only reads, so threads may share it for look-ups. After a failed {@link
+ * #fold} (window full) the state is undefined for further use: discard the object.
+ *
+ * <p><b>Limits.</b> At most {@link #windowPages()} distinct pages (the guest memory), at most
+ * {@link #MAX_DISTINCT_PAGES} (the table's array bound), and the table may not grow past a quarter
+ * of the Java heap's maximum: each is checked before the table grows and fails with an {@link
+ * IllegalArgumentException} naming the limit and how to raise it.
  *
  * <p>Implementation: an open-addressing hash table from trace page number to window page, linear
  * probing, kept at most half full; no boxing.
  */
 public final class AddressFolding {
   private static final long EMPTY = -1L; // trace page numbers are < 2^52, never -1
+
+  /** The most distinct pages a folding holds (its table is at most 2^30 slots, half full). */
+  public static final int MAX_DISTINCT_PAGES = 1 << 29;
+
+  /** Bytes per table slot: a {@code long} key and an {@code int} value. */
+  static final int SLOT_BYTES = Long.BYTES + Integer.BYTES;
 
   private final long windowBaseEa;
   private final long windowPages;
@@ -73,7 +85,21 @@ public final class AddressFolding {
                 + Long.toHexString(tracePage << MmuKind.PAGE_SHIFT)
                 + "); allowed at most "
                 + windowPages
-                + " distinct pages");
+                + " distinct pages; raise pages (the guest memory in pages) or use a shorter"
+                + " trace");
+      }
+      if (distinct >= MAX_DISTINCT_PAGES) {
+        throw new IllegalArgumentException(
+            "pages: the trace touches more than "
+                + MAX_DISTINCT_PAGES
+                + " distinct pages (the next is 0x"
+                + Long.toHexString(tracePage << MmuKind.PAGE_SHIFT)
+                + "); allowed at most "
+                + MAX_DISTINCT_PAGES
+                + " distinct pages per trace");
+      }
+      if ((distinct + 1) * 2L > keys.length) {
+        checkHeapFor((long) keys.length * 2);
       }
       page = distinct++;
       keys[slot] = tracePage;
@@ -114,6 +140,26 @@ public final class AddressFolding {
       i = (i + 1) & mask;
     }
     return i;
+  }
+
+  /**
+   * Refuses a table of {@code slots} slots that would take more than a quarter of the heap's
+   * maximum ({@link Runtime#maxMemory()}), before allocating it.
+   */
+  private void checkHeapFor(long slots) {
+    long bytes = slots * SLOT_BYTES;
+    long heap = Runtime.getRuntime().maxMemory();
+    if (bytes > heap / 4) {
+      throw new IllegalArgumentException(
+          "pages: the trace touches more than "
+              + distinct
+              + " distinct pages; remembering where each was folded needs "
+              + (bytes >> 20)
+              + " MiB, more than a quarter of the Java heap (max "
+              + (heap >> 20)
+              + " MiB); raise the heap (-Xmx, e.g. MMUMESH_JAVA_OPTS=-Xmx8g for bin/mmumesh) or use"
+              + " a trace that touches fewer distinct pages");
+    }
   }
 
   private void grow() {

@@ -1,7 +1,6 @@
 package org.mmumesh.workload;
 
 import org.mmumesh.common.Access;
-import org.mmumesh.common.Fingerprint;
 
 /**
  * A {@link LackeyTrace} folded into a guest EA window ({@link AddressFolding}): compact parallel
@@ -10,10 +9,11 @@ import org.mmumesh.common.Fingerprint;
  * may fold to non-adjacent window pages, as two translations would find them).
  *
  * <p>Immutable. {@link #source(long)} replays it; store values, which Lackey does not record, are
- * {@code avalanche(storeKey + index * 0x9E3779B97F4A7C15)} with the key derived from the seed:
- * equal seeds give equal values, so guests replaying the same trace stay identical.
+ * {@link ReplayableTrace#storeValue}: equal seeds give equal values, so guests replaying the same
+ * trace stay identical. Holds every access in memory (11 bytes each): workloads use {@link
+ * StreamedTrace}.
  */
-public final class FoldedTrace {
+public final class FoldedTrace implements ReplayableTrace {
   private static final Access[] KINDS = Access.values();
 
   private final String source;
@@ -41,13 +41,18 @@ public final class FoldedTrace {
     this.distinctPages = distinctPages;
   }
 
-  /** Where the trace came from (a path or a name). */
+  @Override
   public String sourceName() {
     return source;
   }
 
   /** The number of accesses. */
   public int size() {
+    return kinds.length;
+  }
+
+  @Override
+  public long accesses() {
     return kinds.length;
   }
 
@@ -66,24 +71,24 @@ public final class FoldedTrace {
     return sizes[i];
   }
 
-  /** The base EA of the window folded into. */
+  @Override
   public long windowBaseEa() {
     return windowBaseEa;
   }
 
-  /** The size of the window folded into, in pages. */
+  @Override
   public long windowPages() {
     return windowPages;
   }
 
-  /** How many distinct window pages the trace touches (pages {@code 0 .. distinctPages-1}). */
+  @Override
   public int distinctPages() {
     return distinctPages;
   }
 
-  /** A fresh source replaying the trace from its start. */
+  @Override
   public AccessSource source(long seed) {
-    long storeKey = Seeds.derive(seed, Seeds.SALT_STORE, 0, 0);
+    long storeKey = ReplayableTrace.storeKey(seed);
     return new AccessSource() {
       private int next;
 
@@ -98,10 +103,7 @@ public final class FoldedTrace {
         int n = Math.min(kinds.length - next, batch.capacity());
         for (int i = next; i < next + n; i++) {
           int k = kinds[i];
-          long v =
-              k == Access.STORE.ordinal()
-                  ? Fingerprint.avalanche(storeKey + i * 0x9E3779B97F4A7C15L)
-                  : 0L;
+          long v = k == Access.STORE.ordinal() ? ReplayableTrace.storeValue(storeKey, i) : 0L;
           batch.add(k, eas[i], sizes[i], v);
         }
         next += n;

@@ -1,18 +1,19 @@
 package org.mmumesh.workload;
 
-import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.StringReader;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.mmumesh.common.Access;
 
 /**
  * A Valgrind Lackey memory trace ({@code valgrind --tool=lackey --trace-mem=yes}), read whole into
- * compact arrays.
+ * compact arrays: for small traces and tests. Workloads stream their trace instead ({@link
+ * StreamedTrace}: memory bounded by the distinct pages, not the length); both parse lines with
+ * {@link LackeyReader}.
  *
  * <p><b>Format</b> (as Lackey 3.x prints it; addresses are hex without {@code 0x}, sizes decimal):
  *
@@ -21,6 +22,7 @@ import org.mmumesh.common.Access;
  *  L 1fff000778,8       data load:  one space, 'L', one space
  *  S 1fff000770,8       data store
  *  M 04033e06,1         modify: a load then a store of the same address
+ * SB 04016bd0           superblock (--trace-superblocks=yes): skipped, not an access
  * ==3627== ...          valgrind message (also '--' and '**' prefixes): skipped
  * </pre>
  *
@@ -29,22 +31,18 @@ import org.mmumesh.common.Access;
  * number. Addresses are up to 16 hex digits (a 64-bit address); sizes 1 to 4096 bytes; an access
  * may not run past the end of the 64-bit address space.
  *
+ * <p>A file may be plain text or compressed with gzip or zstd, told by its content ({@link
+ * TraceInput}); a binary file is refused naming its first bytes in hex.
+ *
  * <p><b>Errors.</b> Reading is eager: the whole trace is parsed before a {@code LackeyTrace}
  * exists, so a malformed line fails the read before any access is returned. The {@link
- * IllegalArgumentException} names the source, the line number, the line text (cut at 200
- * characters) and what was expected.
+ * IllegalArgumentException} names the source, the line number, the line text (control bytes shown
+ * as {@code \xNN}, cut at 200 characters) and what was expected.
  */
 public final class LackeyTrace {
   /** The most accesses a trace may hold (array bound). */
   public static final int MAX_ACCESSES = Integer.MAX_VALUE - 8;
 
-  private static final String EXPECTED_RECORD =
-      "expected an instruction record 'I  <hex address>,<size>', a data record"
-          + " ' L|S|M <hex address>,<size>', or a valgrind message starting with '=='";
-
-  private static final byte LOAD = (byte) Access.LOAD.ordinal();
-  private static final byte STORE = (byte) Access.STORE.ordinal();
-  private static final byte IFETCH = (byte) Access.IFETCH.ordinal();
   private static final Access[] KINDS = Access.values();
 
   private final String source;
@@ -62,35 +60,34 @@ public final class LackeyTrace {
   }
 
   /**
-   * Reads the trace file at {@code path} (UTF-8 or ASCII).
+   * Reads the trace file at {@code path} (text, or gzip or zstd compressed).
    *
-   * @throws IllegalArgumentException on a malformed line, or if the file cannot be read
+   * @throws IllegalArgumentException on a malformed line, a binary file, or if the file cannot be
+   *     read
    */
   public static LackeyTrace read(Path path) {
-    try (BufferedReader r = Files.newBufferedReader(path, StandardCharsets.ISO_8859_1)) {
-      return parse(r, path.toString());
-    } catch (IOException | UncheckedIOException e) {
-      throw new IllegalArgumentException("lackey trace path: " + path + " cannot be read: " + e, e);
-    }
-  }
-
-  /** Parses trace {@code text}; {@code sourceName} appears in error messages. */
-  public static LackeyTrace parse(String text, String sourceName) {
-    try {
-      return parse(new BufferedReader(new StringReader(text)), sourceName);
+    TraceInput.Opened opened = TraceInput.open(path);
+    try (LackeyReader r = new LackeyReader(opened.text(), path.toString(), opened.headHex())) {
+      return parse(r);
     } catch (IOException e) {
-      throw new UncheckedIOException(e); // cannot happen with a StringReader
+      throw TraceInput.unreadable(path, e);
     }
   }
 
-  /** Parses the lines of {@code reader}; {@code sourceName} appears in error messages. */
-  public static LackeyTrace parse(BufferedReader reader, String sourceName) throws IOException {
-    Builder b = new Builder(sourceName);
-    String line;
-    int lineNo = 0;
-    while ((line = reader.readLine()) != null) {
-      lineNo++;
-      b.parseLine(line, lineNo);
+  /** Parses trace {@code text} (as ISO-8859-1); {@code sourceName} appears in error messages. */
+  public static LackeyTrace parse(String text, String sourceName) {
+    InputStream in = new ByteArrayInputStream(text.getBytes(StandardCharsets.ISO_8859_1));
+    try {
+      return parse(new LackeyReader(in, sourceName, null));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // cannot happen with a byte array
+    }
+  }
+
+  private static LackeyTrace parse(LackeyReader reader) throws IOException {
+    Builder b = new Builder(reader.source());
+    while (reader.next()) {
+      b.add(reader.kind(), reader.address(), reader.size(), reader.lineNumber());
     }
     return b.build();
   }
@@ -142,21 +139,12 @@ public final class LackeyTrace {
       long addr = addresses[i];
       int remaining = sizes[i];
       while (remaining > 0) {
-        int inPage = MmuKind.PAGE_BYTES - (int) (addr & (MmuKind.PAGE_BYTES - 1));
-        int piece = Math.min(remaining, inPage);
+        int piece = pieceBytes(addr, remaining);
         long ea;
         try {
           ea = folding.fold(addr);
         } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException(
-              "lackey trace "
-                  + source
-                  + " line "
-                  + lines[i]
-                  + ": "
-                  + e.getMessage()
-                  + "; raise pages or use a shorter trace",
-              e);
+          throw windowFull(source, lines[i], e);
         }
         if (m == fk.length) {
           int cap = (int) Math.min(MAX_ACCESSES, fk.length + (fk.length >> 1) + 16L);
@@ -189,6 +177,21 @@ public final class LackeyTrace {
         source, fk, fe, fs, folding.windowBaseEa(), folding.windowPages(), folding.distinctPages());
   }
 
+  /**
+   * The bytes of an access at {@code address} with {@code remaining} bytes left that lie in its 4
+   * KiB page: accesses that straddle a page boundary are split per page.
+   */
+  static int pieceBytes(long address, int remaining) {
+    int inPage = MmuKind.PAGE_BYTES - (int) (address & (MmuKind.PAGE_BYTES - 1));
+    return Math.min(remaining, inPage);
+  }
+
+  /** The error for line {@code lineNo} touching a page past one of the folding's limits. */
+  static IllegalArgumentException windowFull(String source, long lineNo, RuntimeException e) {
+    return new IllegalArgumentException(
+        "lackey trace " + source + " line " + lineNo + ": " + e.getMessage(), e);
+  }
+
   /** Accumulates parsed records in growable arrays. */
   private static final class Builder {
     private final String source;
@@ -202,85 +205,7 @@ public final class LackeyTrace {
       this.source = source;
     }
 
-    void parseLine(String raw, int lineNo) {
-      int end = raw.length();
-      while (end > 0 && isTrailingSpace(raw.charAt(end - 1))) {
-        end--;
-      }
-      if (end == 0) {
-        return;
-      }
-      char c0 = raw.charAt(0);
-      if (end >= 2 && isMessagePrefix(c0) && raw.charAt(1) == c0) {
-        return;
-      }
-      if (end < 3) {
-        throw error(raw, lineNo, EXPECTED_RECORD);
-      }
-      char c1 = raw.charAt(1);
-      char c2 = raw.charAt(2);
-      byte kind;
-      boolean modify = false;
-      if (c0 == 'I' && c1 == ' ' && c2 == ' ') {
-        kind = IFETCH;
-      } else if (c0 == ' ' && c2 == ' ' && (c1 == 'L' || c1 == 'S' || c1 == 'M')) {
-        kind = c1 == 'S' ? STORE : LOAD;
-        modify = c1 == 'M';
-      } else {
-        throw error(raw, lineNo, EXPECTED_RECORD);
-      }
-      int comma = raw.indexOf(',', 3);
-      if (comma < 0 || comma >= end) {
-        throw error(
-            raw, lineNo, "expected '<hex address>,<size>' after the record kind; no ',' found");
-      }
-      int digits = comma - 3;
-      if (digits < 1 || digits > 16) {
-        throw error(raw, lineNo, "expected a hex address of 1 to 16 digits before ','");
-      }
-      long address = 0;
-      for (int i = 3; i < comma; i++) {
-        int d = Character.digit(raw.charAt(i), 16);
-        if (d < 0) {
-          throw error(
-              raw, lineNo, "expected a hex address of 1 to 16 digits (0-9, a-f) before ','");
-        }
-        address = (address << 4) | d;
-      }
-      int sizeDigits = end - comma - 1;
-      if (sizeDigits < 1 || sizeDigits > 4) {
-        throw error(raw, lineNo, "expected a decimal size of 1 to 4096 bytes after ','");
-      }
-      int size = 0;
-      for (int i = comma + 1; i < end; i++) {
-        char ch = raw.charAt(i);
-        if (ch < '0' || ch > '9') {
-          throw error(raw, lineNo, "expected a decimal size of 1 to 4096 bytes after ','");
-        }
-        size = size * 10 + (ch - '0');
-      }
-      if (size < 1 || size > MmuKind.PAGE_BYTES) {
-        throw error(raw, lineNo, "expected a decimal size of 1 to 4096 bytes after ','");
-      }
-      if (Long.compareUnsigned(address, -1L - (size - 1)) > 0) {
-        throw error(
-            raw, lineNo, "expected an access within the 64-bit address space; it runs past 2^64");
-      }
-      add(kind, address, size, lineNo);
-      if (modify) {
-        add(STORE, address, size, lineNo);
-      }
-    }
-
-    private static boolean isTrailingSpace(char c) {
-      return c == ' ' || c == '\t' || c == '\r';
-    }
-
-    private static boolean isMessagePrefix(char c) {
-      return c == '=' || c == '-' || c == '*';
-    }
-
-    private void add(byte kind, long address, int size, int lineNo) {
+    void add(byte kind, long address, int size, long lineNo) {
       if (n == kinds.length) {
         if (n == MAX_ACCESSES) {
           throw new IllegalArgumentException(
@@ -301,14 +226,8 @@ public final class LackeyTrace {
       kinds[n] = kind;
       addresses[n] = address;
       sizes[n] = (short) size;
-      lines[n] = lineNo;
+      lines[n] = (int) Math.min(Integer.MAX_VALUE, lineNo);
       n++;
-    }
-
-    private IllegalArgumentException error(String line, int lineNo, String expected) {
-      String shown = line.length() > 200 ? line.substring(0, 200) + "..." : line;
-      return new IllegalArgumentException(
-          "lackey trace " + source + " line " + lineNo + ": \"" + shown + "\": " + expected);
     }
 
     LackeyTrace build() {

@@ -72,11 +72,20 @@ public final class WorkloadParser {
           image-distinct=F share of unique pages in the synthetic image, 0 to 1 (default 0.3);
                            the rest are zero pages or repeats of 16 shared contents
         image, lackey:
-          path=P           image file or directory (files in sorted path order, 4 KiB pages);
-                           Lackey trace file (valgrind --tool=lackey --trace-mem=yes)
+          path=P           image file or directory (files in sorted path order, 4 KiB pages;
+                           inside a directory symbolic links are skipped, never followed, so
+                           the image never leaves it; FIFOs and devices are skipped too);
+                           Lackey trace file (valgrind --tool=lackey --trace-mem=yes), plain
+                           or gzip/zstd compressed (told by content, not name); 'SB' lines
+                           (--trace-superblocks=yes) and '==' messages are skipped
+        lackey only:
+          allow-empty=B    true: run a trace with no accesses; false: that is an error
+                           (default false)
 
         Effective addresses: the guest linear map at 0x10000000; EA page p is gfn p.
         Lackey traces are folded by first-touch page renumbering into pages 0..pages-1.
+        They are streamed, read once to check them and again by each vCPU: memory grows with
+        the distinct pages a trace touches (at most pages=), not with its length.
         """;
   }
 
@@ -98,7 +107,7 @@ public final class WorkloadParser {
       case "identical" -> identical(new Args(kind, kv, allowed(true, "image-distinct")));
       case "image" -> image(new Args(kind, kv, allowed(true, "path")));
       case "uniform" -> uniform(new Args(kind, kv, allowed(false, "read", "accesses", "ifetch")));
-      case "lackey" -> lackey(new Args(kind, kv, allowed(false, "path")));
+      case "lackey" -> lackey(new Args(kind, kv, allowed(false, "path", "allow-empty")));
       default ->
           throw new IllegalArgumentException(
               "workload: '" + kind + "' is an unknown kind; allowed " + String.join(", ", KINDS));
@@ -218,8 +227,15 @@ public final class WorkloadParser {
               + " is out of range for a trace window; allowed 1 to "
               + GuestImage.MAX_PAGES);
     }
-    FoldedTrace trace = LackeyTrace.read(path).fold(AddressFolding.forGuest(mmu, pages));
-    String name = a.kind + ":path=" + path + "," + common(vms, vcpus, pages, mmu, seed);
+    boolean allowEmpty = a.bool("allow-empty", false);
+    StreamedTrace trace = StreamedTrace.scan(path, AddressFolding.forGuest(mmu, pages), allowEmpty);
+    String name =
+        a.kind
+            + ":path="
+            + path
+            + ","
+            + common(vms, vcpus, pages, mmu, seed)
+            + (allowEmpty ? ",allow-empty=true" : "");
     return Workloads.traceReplay(name, vms, vcpus, pages, mmu, trace, seed);
   }
 
@@ -344,6 +360,20 @@ public final class WorkloadParser {
             key + ": " + x + " is out of range; allowed " + min + " to " + max);
       }
       return x;
+    }
+
+    boolean bool(String key, boolean dflt) {
+      String v = kv.get(key);
+      if (v == null) {
+        return dflt;
+      }
+      return switch (v.toLowerCase(Locale.ROOT)) {
+        case "true" -> true;
+        case "false" -> false;
+        default ->
+            throw new IllegalArgumentException(
+                key + ": '" + v + "' is invalid; allowed true or false");
+      };
     }
 
     double fraction(String key, double dflt) {

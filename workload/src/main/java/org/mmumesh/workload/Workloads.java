@@ -88,7 +88,7 @@ public final class Workloads {
    * each other.
    */
   public static WorkloadSpec traceReplay(
-      String name, int vms, int vcpus, long pages, MmuKind mmu, FoldedTrace trace, long seed) {
+      String name, int vms, int vcpus, long pages, MmuKind mmu, ReplayableTrace trace, long seed) {
     mmu.checkPages("pages", pages);
     if (trace.windowBaseEa() != mmu.linearMapBase() || trace.windowPages() > pages) {
       throw new IllegalArgumentException(

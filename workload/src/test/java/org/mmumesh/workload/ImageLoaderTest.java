@@ -91,4 +91,93 @@ class ImageLoaderTest {
         .hasMessageContaining("no data");
     assertThatThrownBy(() -> ImageLoader.load(dir, 0)).hasMessageContaining("maxPages");
   }
+
+  @Test
+  void load_directoryWithSymbolicLinks_skipsEveryLink_andLoadsOnlyItsOwnRegularFiles()
+      throws IOException {
+    Path img = Files.createDirectories(dir.resolve("img"));
+    byte[] a = randomBytes(4096 + 7, 3); // 2 pages
+    Files.write(img.resolve("a.bin"), a);
+    Path outside = Files.createDirectories(dir.resolve("outside"));
+    Files.write(outside.resolve("big.bin"), randomBytes(10 * 4096, 4));
+    Files.createSymbolicLink(img.resolve("b-link-to-file"), img.resolve("a.bin"));
+    Files.createSymbolicLink(img.resolve("c-link-outside-file"), outside.resolve("big.bin"));
+    Files.createSymbolicLink(img.resolve("d-link-to-dir"), outside);
+    Files.createSymbolicLink(img.resolve("e-dangling"), dir.resolve("no-such-target"));
+    Files.createSymbolicLink(img.resolve("f-proc-status"), Path.of("/proc/self/status"));
+    Files.createSymbolicLink(img.resolve("g-proc-dir"), Path.of("/proc/self"));
+    Files.createSymbolicLink(img.resolve("h-loop"), img.resolve("h-loop"));
+    Files.createSymbolicLink(img.resolve("i-self-dir"), img);
+
+    GuestImage loaded = ImageLoader.load(img, 100);
+
+    // Only a.bin: no link is loaded, none fails the load, nothing outside img is read.
+    assertThat(ImageLoader.listFiles(img))
+        .extracting(ImageLoader.ImageFile::path)
+        .containsExactly(img.resolve("a.bin"));
+    assertThat(loaded.pages()).isEqualTo(2);
+    assertThat(loaded.fingerprint(0)).isEqualTo(Fingerprint.ofBytes(page(a, 0), 0, 4096));
+    assertThat(loaded.fingerprint(1)).isEqualTo(Fingerprint.ofBytes(page(a, 1), 0, 4096));
+  }
+
+  @Test
+  void load_directoryOfOnlyLinks_holdsNoData() throws IOException {
+    Path img = Files.createDirectories(dir.resolve("links"));
+    Path target = dir.resolve("t.bin");
+    Files.write(target, randomBytes(4096, 5));
+    Files.createSymbolicLink(img.resolve("t"), target);
+    Files.createSymbolicLink(img.resolve("status"), Path.of("/proc/self/status"));
+    assertThatThrownBy(() -> ImageLoader.load(img, 10))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(img.toString())
+        .hasMessageContaining("no data");
+  }
+
+  @Test
+  void load_pathThatIsItselfALink_isFollowed_butLinksBelowItAreNot() throws IOException {
+    Path real = Files.createDirectories(dir.resolve("real"));
+    byte[] a = randomBytes(4096, 6);
+    Files.write(real.resolve("a.bin"), a);
+    Path outside = dir.resolve("outside.bin");
+    Files.write(outside, randomBytes(3 * 4096, 7));
+    Files.createSymbolicLink(real.resolve("z-out"), outside);
+    Path named = Files.createSymbolicLink(dir.resolve("named"), real);
+
+    GuestImage img = ImageLoader.load(named, 10);
+
+    assertThat(img.pages()).isEqualTo(1);
+    assertThat(img.fingerprint(0)).isEqualTo(Fingerprint.ofBytes(a, 0, 4096));
+    Path fileLink = Files.createSymbolicLink(dir.resolve("file-link"), real.resolve("a.bin"));
+    assertThat(ImageLoader.load(fileLink, 10)).isEqualTo(img);
+  }
+
+  @Test
+  void load_danglingLinkGivenAsThePath_saysItDoesNotExist() throws IOException {
+    Path dangling = Files.createSymbolicLink(dir.resolve("dangling"), dir.resolve("gone"));
+    assertThatThrownBy(() -> ImageLoader.load(dangling, 10))
+        .hasMessageContaining(dangling.toString())
+        .hasMessageContaining("does not exist");
+  }
+
+  @Test
+  void load_unreadableSubdirectory_failsInWords_withoutJavaExceptionNames() throws IOException {
+    Path img = Files.createDirectories(dir.resolve("locked-img"));
+    Files.write(img.resolve("a.bin"), randomBytes(4096, 8));
+    Path locked = Files.createDirectories(img.resolve("locked"));
+    Files.write(locked.resolve("x.bin"), randomBytes(4096, 9));
+    Files.setPosixFilePermissions(locked, java.util.Set.of());
+    try {
+      if (Files.isReadable(locked)) {
+        // Running as root: permissions do not stop reading, so the load succeeds (both files).
+        assertThat(ImageLoader.load(img, 10).pages()).isEqualTo(2);
+      } else {
+        assertThatThrownBy(() -> ImageLoader.load(img, 10))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessage("image path: " + locked + " cannot be read: permission denied");
+      }
+    } finally {
+      Files.setPosixFilePermissions(
+          locked, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    }
+  }
 }
