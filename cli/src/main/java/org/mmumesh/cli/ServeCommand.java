@@ -1,11 +1,13 @@
 package org.mmumesh.cli;
 
+import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import org.mmumesh.gateway.GatewayMain;
+import org.mmumesh.mesh.MemoryBudget;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -51,6 +53,16 @@ final class ServeCommand implements Callable<Integer> {
       defaultValue = "10")
   int drainSeconds;
 
+  @Option(
+      names = "--memory-budget",
+      description = {
+        "Heap the hosts, VMs, loads, event watchers and workload batches may take, projected",
+        "before anything is allocated; what does not fit gets RESOURCE_EXHAUSTED: auto (75% of",
+        "-Xmx minus the heap in use at start) or a size like 512m, 4g (default ${DEFAULT-VALUE})."
+      },
+      defaultValue = "auto")
+  String memoryBudget;
+
   /** Completed with the running gateway once it serves (tests stop it through it). */
   final CompletableFuture<GatewayMain.Running> started = new CompletableFuture<>();
 
@@ -68,12 +80,22 @@ final class ServeCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--drain-seconds: " + drainSeconds + " is out of range; allowed 0 to 3600");
     }
+    Config mesh =
+        ConfigFactory.parseMap(java.util.Map.of(MemoryBudget.CONFIG_KEY, memoryBudget));
+    try {
+      MemoryBudget.fromConfig(mesh);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "--memory-budget: "
+              + memoryBudget
+              + " is not a size; allowed: auto, or bytes with an optional unit (512m, 4g)");
+    }
     // Initialise logging before the actor system's threads log, so SLF4J has nothing to replay.
     org.slf4j.LoggerFactory.getILoggerFactory();
     GatewayMain.Running r =
         GatewayMain.start(
             new GatewayMain.Settings(
-                host, port, metricsPort, Duration.ofSeconds(drainSeconds), ConfigFactory.empty()));
+                host, port, metricsPort, Duration.ofSeconds(drainSeconds), mesh));
     PrintWriter out = spec.commandLine().getOut();
     out.printf(
         "mmumesh gateway on %s:%d (mmumesh.v1, grpc.health.v1, reflection), metrics on"

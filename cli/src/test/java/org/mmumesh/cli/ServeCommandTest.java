@@ -27,6 +27,8 @@ class ServeCommandTest {
         .contains("--port: 70000 is out of range; allowed 0 to 65535");
     assertThat(CliRun.of("serve", "--metrics-port", "-1").err())
         .contains("--metrics-port: -1 is out of range");
+    assertThat(CliRun.of("serve", "--memory-budget", "lots").err())
+        .contains("--memory-budget: lots is not a size; allowed: auto, or bytes");
   }
 
   @Test
@@ -37,8 +39,18 @@ class ServeCommandTest {
     cl.setOut(new PrintWriter(out));
     CompletableFuture<Integer> exit =
         CompletableFuture.supplyAsync(
-            () -> cl.execute("--port", "0", "--metrics-port", "0", "--drain-seconds", "2"));
+            () ->
+                cl.execute(
+                    "--port",
+                    "0",
+                    "--metrics-port",
+                    "0",
+                    "--drain-seconds",
+                    "2",
+                    "--memory-budget",
+                    "64m"));
     GatewayMain.Running r = cmd.started.get(120, TimeUnit.SECONDS);
+    assertThat(r.simulation().memoryBudget().budgetBytes()).isEqualTo(64L << 20);
     ManagedChannel ch =
         NettyChannelBuilder.forAddress("127.0.0.1", r.port()).usePlaintext().build();
     try {

@@ -5,6 +5,8 @@ import io.grpc.stub.StreamObserver;
 import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import org.mmumesh.mesh.FootprintEstimator;
+import org.mmumesh.mesh.MemoryBudget;
 import org.mmumesh.mesh.Simulation;
 import org.mmumesh.proto.v1.AccessRequest;
 import org.mmumesh.proto.v1.AccessResponse;
@@ -232,6 +234,18 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
       hasBatch = true;
       lastBatchId = b.batchId();
       Pending p = new Pending(b.batchId(), r.getOmitCounters());
+      try {
+        // held until the result is sent: the budget bounds what every stream's batches hold
+        p.held =
+            sim.memoryBudget()
+                .reserve(
+                    "a workload batch on vm " + b.vmId() + " vcpu " + b.vcpu(),
+                    "its " + b.ops().size() + " accesses",
+                    FootprintEstimator.batch(b.ops().size()));
+      } catch (RuntimeException e) {
+        fail(e);
+        return;
+      }
       pending.add(p);
       if (b.beyond32Bits() && is64 == null) {
         is64 =
@@ -268,6 +282,7 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
     synchronized void drain() {
       while (!finished && !pending.isEmpty() && pending.peek().result != null && out.isReady()) {
         Pending p = pending.poll();
+        p.held.close();
         Simulation.BatchResult r = p.result;
         RunWorkloadResponse.Builder res =
             RunWorkloadResponse.newBuilder()
@@ -318,6 +333,7 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
     }
 
     private void release() {
+      pending.forEach(p -> p.held.close());
       if (vcpu != null) {
         streams.release(vcpu[0], vcpu[1]);
         vcpu = null;
@@ -329,6 +345,7 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
   private static final class Pending {
     final long batchId;
     final boolean omitCounters;
+    MemoryBudget.Reservation held;
     Simulation.BatchResult result;
 
     Pending(long batchId, boolean omitCounters) {

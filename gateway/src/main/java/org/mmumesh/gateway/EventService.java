@@ -13,6 +13,8 @@ import org.mmumesh.common.MeshEvent;
 import org.mmumesh.mesh.EventBacklog;
 import org.mmumesh.mesh.EventFeed;
 import org.mmumesh.mesh.EventSubscription;
+import org.mmumesh.mesh.FootprintEstimator;
+import org.mmumesh.mesh.MemoryBudget;
 import org.mmumesh.mesh.Simulation;
 import org.mmumesh.proto.v1.EventKind;
 import org.mmumesh.proto.v1.EventServiceGrpc;
@@ -81,6 +83,13 @@ public final class EventService extends EventServiceGrpc.EventServiceImplBase {
                 w.fail(err);
               } else {
                 try {
+                  // the backlog is the watcher's buffer: reserved until the watch ends
+                  w.held =
+                      sim.memoryBudget()
+                          .reserve(
+                              "an event watcher",
+                              "its backlog of " + backlog + " events",
+                              FootprintEstimator.watcher(backlog));
                   w.start(f.subscribe(filter, backlog, w::drain));
                 } catch (RuntimeException e) {
                   w.fail(e);
@@ -201,6 +210,7 @@ public final class EventService extends EventServiceGrpc.EventServiceImplBase {
     private final ServerCallStreamObserver<WatchEventsResponse> out;
     private final Set<Watch> open;
     private EventSubscription sub;
+    private volatile MemoryBudget.Reservation held;
     private boolean over;
 
     Watch(ServerCallStreamObserver<WatchEventsResponse> out, Set<Watch> open) {
@@ -211,6 +221,7 @@ public final class EventService extends EventServiceGrpc.EventServiceImplBase {
     synchronized void start(EventSubscription s) {
       if (over) {
         s.close();
+        unhold();
         return;
       }
       sub = s;
@@ -234,6 +245,13 @@ public final class EventService extends EventServiceGrpc.EventServiceImplBase {
         over = true;
         open.remove(this);
         sub.close();
+        unhold();
+      }
+    }
+
+    private void unhold() {
+      if (held != null) {
+        held.close();
       }
     }
 
@@ -243,6 +261,7 @@ public final class EventService extends EventServiceGrpc.EventServiceImplBase {
       if (sub != null) {
         sub.close();
       }
+      unhold();
     }
 
     synchronized void fail(Throwable t) {
@@ -254,6 +273,7 @@ public final class EventService extends EventServiceGrpc.EventServiceImplBase {
       if (sub != null) {
         sub.close();
       }
+      unhold();
       try {
         out.onError(StatusMapper.toException(t));
       } catch (RuntimeException cancelled) {

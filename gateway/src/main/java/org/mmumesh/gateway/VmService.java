@@ -2,6 +2,8 @@ package org.mmumesh.gateway;
 
 import io.grpc.stub.StreamObserver;
 import java.util.Objects;
+import org.mmumesh.mesh.FootprintEstimator;
+import org.mmumesh.mesh.MemoryBudget;
 import org.mmumesh.mesh.Simulation;
 import org.mmumesh.proto.v1.AddMemslotRequest;
 import org.mmumesh.proto.v1.AddMemslotResponse;
@@ -140,13 +142,33 @@ public final class VmService extends VmServiceGrpc.VmServiceImplBase {
         g -> RemoveMemslotResponse.newBuilder().setGeneration(g).build());
   }
 
+  /**
+   * Reserves what the call holds while it runs (the image's copy, the fingerprints, the in-flight
+   * asks: {@link FootprintEstimator#load}) before anything is copied; the simulation charges pages
+   * beyond the VM's memory size on top.
+   */
   @Override
   public void loadMemory(LoadMemoryRequest request, StreamObserver<LoadMemoryResponse> out) {
     Unary.run(
         out,
         () -> {
-          VmRequests.Load l = VmRequests.load(request);
-          return sim.loadMemory(l.vmId(), l.gfnStart(), l.fingerprints());
+          long pages =
+              Math.min(
+                  Limits.MAX_LOAD_PAGES,
+                  Math.max(
+                      request.getImage().size() / 4096,
+                      request.getFingerprints().getValuesCount()));
+          MemoryBudget.Reservation held =
+              sim.memoryBudget()
+                  .reserve("LoadMemory", "its " + pages + " pages", FootprintEstimator.load(pages));
+          try {
+            VmRequests.Load l = VmRequests.load(request);
+            return sim.loadMemory(l.vmId(), l.gfnStart(), l.fingerprints())
+                .whenComplete((n, err) -> held.close());
+          } catch (RuntimeException e) {
+            held.close();
+            throw e;
+          }
         },
         n -> LoadMemoryResponse.newBuilder().setPagesLoaded(n).build());
   }

@@ -44,7 +44,12 @@ final class Mesh implements AutoCloseable {
 
   /** Served in process, or over Netty on a loopback port ({@code netty}). */
   Mesh(boolean netty) {
-    cluster = MeshCluster.embeddedSimulation(ConfigFactory.empty());
+    this(netty, ConfigFactory.empty());
+  }
+
+  /** As {@link #Mesh(boolean)}, the mesh configured with {@code overrides}. */
+  Mesh(boolean netty, com.typesafe.config.Config overrides) {
+    cluster = MeshCluster.embeddedSimulation(overrides);
     sim = cluster.simulation(0);
     if (netty) {
       server = GatewayServer.netty("127.0.0.1", 0, GatewayMain.services(sim), List.of()).start();

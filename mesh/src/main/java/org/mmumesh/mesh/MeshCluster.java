@@ -246,7 +246,11 @@ public final class MeshCluster implements AutoCloseable {
    * every node (see {@link MeshSimulation}). Each call gives a new facade; use one per cluster.
    */
   public MeshSimulation simulation(int node) {
-    return new MeshSimulation(nodes.get(node), glue(node), ASK);
+    return new MeshSimulation(
+        nodes.get(node),
+        glue(node),
+        ASK,
+        MemoryBudget.fromConfig(nodes.get(node).settings().config()));
   }
 
   /**

@@ -56,10 +56,10 @@ import org.mmumesh.vcpu.VcpuCounters;
  * page frames model no process teardown).
  */
 public final class MeshSimulation implements Simulation {
-  /** Hosts at most. */
+  /** Hosts at most (alive or being created at once, cluster-wide as this facade sees it). */
   public static final int MAX_HOSTS = 64;
 
-  /** VMs at most (alive at once). */
+  /** VMs at most (alive or being created at once). */
   public static final int MAX_VMS = 256;
 
   /**
@@ -82,17 +82,36 @@ public final class MeshSimulation implements Simulation {
   private final Map<Integer, TreeMap<Integer, Slot>> slots = new HashMap<>();
   private final Map<Integer, Long> generations = new HashMap<>();
   private final ConcurrentHashMap<Long, AtomicLong> batchIds = new ConcurrentHashMap<>();
+  private final Admission admission;
 
   /**
    * A facade asking from {@code system} (whose glue is {@code glue}), each ask within {@code
-   * timeout}.
+   * timeout}, admitting hosts and VMs within {@code budget}.
    */
-  MeshSimulation(ActorSystem<?> system, NodeGlue glue, Duration timeout) {
+  MeshSimulation(ActorSystem<?> system, NodeGlue glue, Duration timeout, MemoryBudget budget) {
     this.system = Objects.requireNonNull(system, "system");
     this.glue = Objects.requireNonNull(glue, "glue");
     this.dir = glue.directory();
     this.timeout = Objects.requireNonNull(timeout, "timeout");
     this.vms = new MeshVms(system, glue, timeout, ids);
+    this.admission = new Admission(MAX_HOSTS, MAX_VMS, Objects.requireNonNull(budget, "budget"));
+  }
+
+  @Override
+  public MemoryBudget memoryBudget() {
+    return admission.budget();
+  }
+
+  private Set<Integer> hostIds() {
+    Set<Integer> out = new HashSet<>();
+    dir.hosts().forEach(h -> out.add(h.hostId()));
+    return out;
+  }
+
+  private Set<Integer> vmIds() {
+    Set<Integer> out = new HashSet<>();
+    dir.vms().forEach(v -> out.add(v.vmId()));
+    return out;
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
@@ -207,13 +226,18 @@ public final class MeshSimulation implements Simulation {
                       + " already exists (or existed: host ids are not reused within a cluster's"
                       + " lifetime)");
             }
-            if (dir.hosts().size() >= MAX_HOSTS) {
-              throw SimulationException.limit(
-                  "hosts: " + MAX_HOSTS + " exist, the gateway's limit; delete one first");
-            }
+            admission.admitHost(hostId, hostIds());
             usedHostIds.add(hostId);
           }
-          return vms.putHost(new MeshDirectory.HostEntry(hostId, host32, maxFrames));
+          return vms.putHost(new MeshDirectory.HostEntry(hostId, host32, maxFrames))
+              .whenComplete(
+                  (x, err) -> {
+                    if (err == null) {
+                      admission.hostCreated(hostId);
+                    } else {
+                      admission.hostFailed(hostId);
+                    }
+                  });
         });
   }
 
@@ -234,7 +258,7 @@ public final class MeshSimulation implements Simulation {
                   "host " + hostId + " still has vms " + on + "; delete them first");
             }
           }
-          return vms.removeHost(hostId);
+          return vms.removeHost(hostId).thenRun(() -> admission.hostDeleted(hostId));
         });
   }
 
@@ -350,10 +374,6 @@ public final class MeshSimulation implements Simulation {
                       + " already exists (or existed: VM ids are not reused within a cluster's"
                       + " lifetime)");
             }
-            if (dir.vms().size() + pendingPages.size() >= MAX_VMS) {
-              throw SimulationException.limit(
-                  "vms: " + MAX_VMS + " exist, the gateway's limit; delete one first");
-            }
             long committed = pendingPages.getOrDefault(c.hostId(), 0L);
             for (MeshDirectory.VmEntry v : dir.vms()) {
               if (v.hostId() == c.hostId()) {
@@ -371,12 +391,18 @@ public final class MeshSimulation implements Simulation {
                       + " frames are committed to vms; this vm needs "
                       + c.memoryPages());
             }
+            admission.admitVm(c.vmId(), vmIds(), FootprintEstimator.shape(e));
             usedVmIds.add(c.vmId());
             pendingPages.merge(c.hostId(), c.memoryPages(), Long::sum);
           }
           return vms.create(e)
               .whenComplete(
                   (gen, err) -> {
+                    if (err == null) {
+                      admission.vmCreated(c.vmId());
+                    } else {
+                      admission.vmFailed(c.vmId());
+                    }
                     synchronized (this) {
                       pendingPages.computeIfPresent(
                           c.hostId(), (k, n) -> n == c.memoryPages() ? null : n - c.memoryPages());
@@ -421,6 +447,7 @@ public final class MeshSimulation implements Simulation {
                         slots.remove(vmId);
                         generations.remove(vmId);
                       }
+                      admission.vmDeleted(vmId);
                     }
                   });
         });
@@ -640,6 +667,7 @@ public final class MeshSimulation implements Simulation {
                       + "; allowed: gfns of its memslots");
             }
           }
+          admission.chargeLoad(vmId, e.memoryPages(), e.mergeable(), gfnStart, fingerprints.length);
           List<CompletableFuture<PageFrame.Populated>> all = new ArrayList<>();
           for (int i = 0; i < fingerprints.length; i++) {
             long gfn = gfnStart + i;

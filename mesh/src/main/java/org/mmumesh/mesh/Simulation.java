@@ -77,9 +77,24 @@ public interface Simulation {
   /** Where an entity lives. */
   record Location(String nodeAddress, String shardId) {}
 
+  /**
+   * The node's memory budget, which creates, loads, event watchers and workload batches reserve
+   * their projected heap from ({@link FootprintEstimator}); unlimited unless the implementation
+   * keeps one.
+   */
+  default MemoryBudget memoryBudget() {
+    return UNLIMITED;
+  }
+
+  /** The budget of implementations that keep none. */
+  MemoryBudget UNLIMITED = MemoryBudget.unlimited();
+
   // ---- hosts ---------------------------------------------------------------------------------
 
-  /** Creates a host; ALREADY_EXISTS when taken, LIMIT when the host limit is reached. */
+  /**
+   * Creates a host; ALREADY_EXISTS when taken, LIMIT when the host limit is reached (hosts being
+   * created count) or its fixed footprint does not fit the memory budget.
+   */
   CompletionStage<Void> createHost(int hostId, boolean host32, long maxFrames);
 
   /** Deletes a host; NOT_FOUND, or WRONG_STATE while it has VMs. */
@@ -100,7 +115,9 @@ public interface Simulation {
   /**
    * Creates a VM on its host with memslot 0 over {@code [0, memoryPages)}; NOT_FOUND for an unknown
    * host, ALREADY_EXISTS for a taken (or once used) VM id, BAD_FIELD for a 64-bit guest on a 32-bit
-   * host, LIMIT when the host's frames would be exceeded.
+   * host, LIMIT when the host's frames would be exceeded, the VM limit is reached (VMs being
+   * created count), or the VM's projected footprint ({@link FootprintEstimator#vm}) does not fit
+   * the memory budget; in every case before anything is allocated.
    */
   CompletionStage<VmInfo> createVm(VmConfig config);
 
@@ -125,7 +142,11 @@ public interface Simulation {
   /** Removes a memslot after its leases are released; answers the new generation. */
   CompletionStage<Long> removeSlot(int vmId, int slotId);
 
-  /** Loads one fingerprint per page from {@code gfnStart}; answers the pages loaded. */
+  /**
+   * Loads one fingerprint per page from {@code gfnStart}; answers the pages loaded. LIMIT when
+   * pages beyond the VM's memory size (in memslots added there) that no earlier load populated do
+   * not fit the memory budget.
+   */
   CompletionStage<Long> loadMemory(int vmId, long gfnStart, long[] fingerprints);
 
   /** The fingerprints of {@code pages} gfns from {@code gfnStart}. */
