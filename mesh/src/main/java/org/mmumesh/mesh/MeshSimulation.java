@@ -613,33 +613,7 @@ public final class MeshSimulation implements Simulation {
     return guarded(
         () -> {
           MeshDirectory.VmEntry e = vm(vmId);
-          long end = gfnStart + fingerprints.length;
-          synchronized (this) {
-            long gfn = gfnStart;
-            boolean moved = true;
-            while (gfn < end && moved) {
-              moved = false;
-              for (Slot s : slots.getOrDefault(vmId, new TreeMap<>()).values()) {
-                if (gfn >= s.gfnStart() && gfn < s.gfnStart() + s.pages()) {
-                  gfn = s.gfnStart() + s.pages();
-                  moved = true;
-                }
-              }
-            }
-            if (gfn < end) {
-              throw SimulationException.badField(
-                  "guest_frame_start",
-                  "gfn "
-                      + gfn
-                      + " of ["
-                      + gfnStart
-                      + ", "
-                      + end
-                      + ") is in no memslot of vm "
-                      + vmId
-                      + "; allowed: gfns of its memslots");
-            }
-          }
+          requireInSlots(vmId, gfnStart, fingerprints.length);
           List<CompletableFuture<PageFrame.Populated>> all = new ArrayList<>();
           for (int i = 0; i < fingerprints.length; i++) {
             long gfn = gfnStart + i;
@@ -660,16 +634,52 @@ public final class MeshSimulation implements Simulation {
   }
 
   /**
-   * Reads in chunks of {@link PageFrame#READ_FRAMES_CHUNK} pages, one after the other: the page
-   * frames may run on another node, and a larger {@code FramesRead} would exceed the transport's
-   * frame size (and is refused beyond {@link PageFrame#MAX_READ_FRAMES}). A count of at most one
-   * chunk (also a bad one, which the page frames reject naming the field) is one request.
+   * Throws BAD_FIELD naming {@code guest_frame_start} unless every gfn of {@code [gfnStart,
+   * gfnStart + pages)} is in a memslot of VM {@code vmId} (LoadMemory and ReadMemory alike).
+   */
+  private synchronized void requireInSlots(int vmId, long gfnStart, long pages) {
+    long end = gfnStart + pages;
+    long gfn = gfnStart;
+    boolean moved = true;
+    while (gfn < end && moved) {
+      moved = false;
+      for (Slot s : slots.getOrDefault(vmId, new TreeMap<>()).values()) {
+        if (gfn >= s.gfnStart() && gfn < s.gfnStart() + s.pages()) {
+          gfn = s.gfnStart() + s.pages();
+          moved = true;
+        }
+      }
+    }
+    if (gfn < end) {
+      throw SimulationException.badField(
+          "guest_frame_start",
+          "gfn "
+              + gfn
+              + " of ["
+              + gfnStart
+              + ", "
+              + end
+              + ") is in no memslot of vm "
+              + vmId
+              + "; allowed: gfns of its memslots");
+    }
+  }
+
+  /**
+   * Refuses a range that leaves the VM's memslots, as {@link #loadMemory} does. Reads in chunks of
+   * {@link PageFrame#READ_FRAMES_CHUNK} pages, one after the other: the page frames may run on
+   * another node, and a larger {@code FramesRead} would exceed the transport's frame size (and is
+   * refused beyond {@link PageFrame#MAX_READ_FRAMES}). A count of at most one chunk (also a bad
+   * one, which the page frames reject naming the field) is one request.
    */
   @Override
   public CompletionStage<long[]> readMemory(int vmId, long gfnStart, int pages) {
     return guarded(
         () -> {
           ActorRef<PageFrame.Command> frames = glue.frames(vm(vmId).hostId());
+          if (pages > 0) {
+            requireInSlots(vmId, gfnStart, pages); // a bad count is the page frames' to name
+          }
           if (pages <= PageFrame.READ_FRAMES_CHUNK) {
             return readChunk(frames, vmId, gfnStart, pages);
           }
