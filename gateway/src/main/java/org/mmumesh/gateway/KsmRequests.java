@@ -46,7 +46,11 @@ public final class KsmRequests {
             : null;
     Long sleep =
         r.hasSleepMillisecs()
-            ? Fields.uint64("sleep_millisecs", r.getSleepMillisecs(), 0, Limits.UINT_MAX)
+            ? Fields.uint64(
+                "sleep_millisecs",
+                r.getSleepMillisecs(),
+                Limits.MIN_SLEEP_MILLISECS,
+                Limits.UINT_MAX)
             : null;
     return new Control(host, run, pages, sleep);
   }

@@ -52,6 +52,19 @@ public final class Limits {
   /** The kernel's UINT_MAX bound of pages_to_scan and sleep_millisecs. */
   public static final long UINT_MAX = 0xFFFF_FFFFL;
 
+  /**
+   * The smallest sleep_millisecs: 1. The kernel accepts 0 ({@code sleep_millisecs_store} refuses
+   * only values above UINT_MAX), but KSM here sleeps in simulated time, where a batch takes none: 0
+   * would be unboundedly many batches at one instant (spec 7.1, 7.3).
+   */
+  public static final long MIN_SLEEP_MILLISECS = 1;
+
+  /**
+   * Changes per SetVcpuState request (segment registers, SLB entries, BATs, MSR and SDR1 together),
+   * the vCPU's own bound ({@code Vcpu.MAX_STATE_CHANGES}).
+   */
+  public static final int MAX_STATE_CHANGES = org.mmumesh.vcpu.Vcpu.MAX_STATE_CHANGES;
+
   /** Segment registers 0 .. this (32-bit). */
   public static final int MAX_SR_INDEX = 15;
 

@@ -84,6 +84,20 @@ public final class VmRequests {
    */
   public static VcpuState vcpuState(SetVcpuStateRequest r) {
     int[] ids = vcpu("vcpu", r.hasVcpu(), r.getVcpu());
+    long count =
+        (long) r.getSegmentRegistersCount()
+            + r.getSlbEntriesCount()
+            + r.getBatsCount()
+            + (r.hasMsr() ? 1 : 0)
+            + (r.hasSdr1() ? 1 : 0);
+    if (count > Limits.MAX_STATE_CHANGES) {
+      throw GatewayException.badField(
+          "segment_registers + slb_entries + bats + msr + sdr1",
+          count
+              + " changes in one request; allowed at most "
+              + Limits.MAX_STATE_CHANGES
+              + " (split larger updates into several requests)");
+    }
     List<VcpuStateChange> changes = new ArrayList<>();
     if (r.hasSdr1()) {
       if (r.getSdr1() == 0) {

@@ -290,6 +290,17 @@ final class MalformedRequests {
             st.clone().addBats(Bat.newBuilder().setIndex(4)).build(),
             bad,
             "bats[0].index"));
+    SetVcpuStateRequest.Builder tooMany = st.clone();
+    for (int i = 0; i <= Limits.MAX_STATE_CHANGES; i++) {
+      tooMany.addSlbEntries(SlbEntry.newBuilder().setIndex(i % 64));
+    }
+    c.add(
+        new Case(
+            "state 4097 changes",
+            "SetVcpuState",
+            tooMany.build(),
+            bad,
+            "segment_registers + slb_entries + bats + msr + sdr1"));
     c.add(
         new Case(
             "state SRs and SLB together",
@@ -635,6 +646,13 @@ final class MalformedRequests {
             "sleep_millisecs"));
     c.add(
         new Case(
+            "ksm sleep zero (simulated time)",
+            "SetKsmControl",
+            SetKsmControlRequest.newBuilder().setSleepMillisecs(0).build(),
+            bad,
+            "sleep_millisecs"));
+    c.add(
+        new Case(
             "ksm zero passes",
             "RunKsmPasses",
             RunKsmPassesRequest.newBuilder().setPasses(0).build(),
@@ -916,6 +934,17 @@ final class MalformedRequests {
                 .build(),
             missing,
             "vm 99"));
+    c.add(
+        new Case(
+            "read past every memslot",
+            "ReadMemory",
+            ReadMemoryRequest.newBuilder()
+                .setVm(vmRef(1))
+                .setGuestFrameStart(250)
+                .setPages(7)
+                .build(),
+            bad,
+            "guest_frame_start"));
     c.add(
         new Case(
             "read unknown vm",

@@ -4,18 +4,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
+import io.grpc.BindableService;
+import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.proto.v1.EchoRequest;
+import org.mmumesh.proto.v1.EchoResponse;
 import org.mmumesh.proto.v1.EchoServiceGrpc;
 
 class MetricsTest {
@@ -59,6 +70,81 @@ class MetricsTest {
                   .build(),
               HttpResponse.BodyHandlers.ofString());
       assertThat(missing.statusCode()).isEqualTo(404);
+    } finally {
+      ch.shutdownNow();
+      server.close();
+    }
+  }
+
+  /**
+   * Unary calls land in a histogram whose smallest bucket is 10 us (sub-millisecond calls are
+   * resolved), a streaming call in its own timer and not in the unary one.
+   */
+  @Test
+  void unaryLatencies_resolveFromTenMicros_andStreamsAreTimedApart() throws Exception {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    String name = "metrics-" + UUID.randomUUID();
+    MethodDescriptor<EchoRequest, EchoResponse> stream =
+        MethodDescriptor.<EchoRequest, EchoResponse>newBuilder()
+            .setType(MethodDescriptor.MethodType.SERVER_STREAMING)
+            .setFullMethodName("test.Streams/Repeat")
+            .setRequestMarshaller(ProtoUtils.marshaller(EchoRequest.getDefaultInstance()))
+            .setResponseMarshaller(ProtoUtils.marshaller(EchoResponse.getDefaultInstance()))
+            .build();
+    BindableService streams =
+        () ->
+            ServerServiceDefinition.builder("test.Streams")
+                .addMethod(
+                    stream,
+                    ServerCalls.asyncServerStreamingCall(
+                        (EchoRequest req, StreamObserver<EchoResponse> out) -> {
+                          for (int i = 0; i < 3; i++) {
+                            out.onNext(
+                                EchoResponse.newBuilder().setPayload(req.getPayload()).build());
+                          }
+                          out.onCompleted();
+                        }))
+                .build();
+    GatewayServer server =
+        GatewayServer.inProcess(
+                name, List.of(new EchoService(), streams), List.of(new GrpcMetrics(registry)))
+            .start();
+    ManagedChannel ch = InProcessChannelBuilder.forName(name).directExecutor().build();
+    try {
+      EchoServiceGrpc.newBlockingStub(ch).echo(EchoRequest.getDefaultInstance());
+      Iterator<EchoResponse> it =
+          ClientCalls.blockingServerStreamingCall(
+              ch, stream, CallOptions.DEFAULT, EchoRequest.getDefaultInstance());
+      int n = 0;
+      while (it.hasNext()) {
+        it.next();
+        n++;
+      }
+      assertThat(n).isEqualTo(3);
+
+      String text = registry.scrape();
+      String echo = "method=\"mmumesh.v1.EchoService/Echo\"";
+      List<Double> bounds = new ArrayList<>();
+      for (String line : text.split("\n")) {
+        if (line.startsWith("grpc_server_call_seconds_bucket{") && line.contains(echo)) {
+          String le = line.substring(line.indexOf("le=\"") + 4);
+          le = le.substring(0, le.indexOf('"'));
+          if (!le.equals("+Inf")) {
+            bounds.add(Double.parseDouble(le));
+          }
+        }
+      }
+      assertThat(bounds).as("unary buckets").isNotEmpty();
+      assertThat(bounds.stream().mapToDouble(Double::doubleValue).min().getAsDouble())
+          .as("smallest unary bucket, seconds")
+          .isLessThanOrEqualTo(10e-6);
+      assertThat(bounds).as("buckets below 1 ms").filteredOn(b -> b < 1e-3).hasSizeGreaterThan(5);
+      assertThat(text)
+          .contains("grpc_server_call_seconds_count{" + echo + "} 1")
+          .contains("grpc_server_stream_seconds_count{method=\"test.Streams/Repeat\"} 1")
+          .doesNotContain("grpc_server_call_seconds_count{method=\"test.Streams/Repeat\"}")
+          .doesNotContain("grpc_server_stream_seconds_count{" + echo + "}")
+          .contains("grpc_server_calls_total{method=\"test.Streams/Repeat\",status=\"OK\"} 1.0");
     } finally {
       ch.shutdownNow();
       server.close();

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -29,6 +30,7 @@ import org.mmumesh.ksm.Ksm;
 import org.mmumesh.pageframe.PageFrame;
 import org.mmumesh.vcpu.Vcpu;
 import org.mmumesh.vcpu.VcpuCounters;
+import org.mmumesh.vcpu.VcpuParking;
 
 /**
  * The {@link Simulation} over the actor mesh, driven from one node: hosts and VMs are registered on
@@ -83,6 +85,7 @@ public final class MeshSimulation implements Simulation {
   private final Map<Integer, Long> generations = new HashMap<>();
   private final ConcurrentHashMap<Long, AtomicLong> batchIds = new ConcurrentHashMap<>();
   private final Admission admission;
+  private final Set<Long> startedVcpus = ConcurrentHashMap.newKeySet();
 
   /**
    * A facade asking from {@code system} (whose glue is {@code glue}), each ask within {@code
@@ -146,6 +149,35 @@ public final class MeshSimulation implements Simulation {
               }
               return CompletableFuture.completedFuture(reply);
             });
+  }
+
+  /**
+   * vCPU {@code vcpu} of VM {@code vmId}, for a command that starts it (a batch, a traced access, a
+   * state change, a halt, a locate): remembered, so that reading counters never starts a vCPU
+   * ({@link #vcpuCounters}).
+   */
+  private ActorRef<Vcpu.Command> startVcpu(int vmId, int vcpu) {
+    startedVcpus.add(((long) vmId << 32) | vcpu);
+    return glue.vcpu(vmId, vcpu);
+  }
+
+  /**
+   * The counters of vCPU {@code vcpu} of VM {@code vmId} without starting it: zeros for a vCPU this
+   * facade never started (nothing ran on it; its TLB is not even allocated), the parked counters of
+   * one parked on this node ({@link VcpuParking}), else the running vCPU's answer. (A vCPU parked
+   * on another node is asked, which starts it there again: the parking store is node-local.)
+   */
+  private CompletableFuture<VcpuCounters> vcpuCounters(int vmId, int vcpu) {
+    if (!startedVcpus.contains(((long) vmId << 32) | vcpu)) {
+      return CompletableFuture.completedFuture(VcpuCounters.zero());
+    }
+    Optional<VcpuCounters> parked = VcpuParking.get(system).counters(Vcpu.entityId(vmId, vcpu));
+    if (parked.isPresent()) {
+      return CompletableFuture.completedFuture(parked.get());
+    }
+    return vms.<Vcpu.Command, Vcpu.StatusReport>ask(glue.vcpu(vmId, vcpu), Vcpu.GetCounters::new)
+        .thenApply(Vcpu.StatusReport::counters)
+        .toCompletableFuture();
   }
 
   private static <T> CompletionStage<T> failed(Throwable t) {
@@ -283,16 +315,13 @@ public final class MeshSimulation implements Simulation {
     return guarded(
         () -> {
           host(hostId);
-          List<CompletableFuture<Vcpu.StatusReport>> reports = new ArrayList<>();
+          List<CompletableFuture<VcpuCounters>> reports = new ArrayList<>();
           for (MeshDirectory.VmEntry e : dir.vms()) {
             if (e.hostId() != hostId) {
               continue;
             }
             for (int v = 0; v < e.vcpus(); v++) {
-              reports.add(
-                  vms.<Vcpu.Command, Vcpu.StatusReport>ask(
-                          glue.vcpu(e.vmId(), v), Vcpu.GetCounters::new)
-                      .toCompletableFuture());
+              reports.add(vcpuCounters(e.vmId(), v));
             }
           }
           CompletableFuture<PageFrame.StatsReply> frames =
@@ -310,8 +339,8 @@ public final class MeshSimulation implements Simulation {
                     }
                     m.put("leases_held", leases);
                     Map<String, Long> sum = new TreeMap<>();
-                    for (CompletableFuture<Vcpu.StatusReport> r : reports) {
-                      r.join().counters().toMap().forEach((k, n) -> sum.merge(k, n, Long::sum));
+                    for (CompletableFuture<VcpuCounters> r : reports) {
+                      r.join().toMap().forEach((k, n) -> sum.merge(k, n, Long::sum));
                     }
                     // The sequential engine's clock (SimClock) over the host's VMs and its COW
                     // copies: a client stepping KSM by simulated time reads it after each round.
@@ -433,10 +462,13 @@ public final class MeshSimulation implements Simulation {
           }
           for (int v = 0; v < e.vcpus(); v++) {
             int n = v;
+            if (!startedVcpus.contains(((long) vmId << 32) | v)) {
+              continue; // never started: nothing to halt, and halting would start it
+            }
             all =
                 all.thenCompose(
                     x ->
-                        vms.<Vcpu.Command, Vcpu.ControlReply>ask(glue.vcpu(vmId, n), Vcpu.Halt::new)
+                        vms.<Vcpu.Command, Vcpu.ControlReply>ask(startVcpu(vmId, n), Vcpu.Halt::new)
                             .toCompletableFuture());
           }
           return all.thenCompose(x -> vms.removeVm(vmId))
@@ -463,11 +495,9 @@ public final class MeshSimulation implements Simulation {
     return guarded(
         () -> {
           MeshDirectory.VmEntry e = vm(vmId);
-          List<CompletableFuture<Vcpu.StatusReport>> reports = new ArrayList<>();
+          List<CompletableFuture<VcpuCounters>> reports = new ArrayList<>();
           for (int v = 0; v < e.vcpus(); v++) {
-            reports.add(
-                vms.<Vcpu.Command, Vcpu.StatusReport>ask(glue.vcpu(vmId, v), Vcpu.GetCounters::new)
-                    .toCompletableFuture());
+            reports.add(vcpuCounters(vmId, v));
           }
           CompletableFuture<GuestMmu.KernelEvents> kernel =
               vms.<GuestMmu.Command, GuestMmu.KernelEvents>ask(
@@ -478,8 +508,8 @@ public final class MeshSimulation implements Simulation {
                   kernel,
                   (x, k) -> {
                     Map<String, Long> sum = new TreeMap<>();
-                    for (CompletableFuture<Vcpu.StatusReport> r : reports) {
-                      VcpuCounters c = r.join().counters();
+                    for (CompletableFuture<VcpuCounters> r : reports) {
+                      VcpuCounters c = r.join();
                       c.toMap().forEach((name, n) -> sum.merge(name, n, Long::sum));
                     }
                     long nanos = SimClock.nanos(SimCosts.defaults(), sum, 0);
@@ -507,7 +537,7 @@ public final class MeshSimulation implements Simulation {
           return whileStarting(
                   () ->
                       vms.<Vcpu.Command, Vcpu.StateReply>ask(
-                          glue.vcpu(vmId, vcpu),
+                          startVcpu(vmId, vcpu),
                           r -> new Vcpu.SetState(ids.incrementAndGet(), List.copyOf(changes), r)),
                   1)
               .thenApply(
@@ -640,33 +670,7 @@ public final class MeshSimulation implements Simulation {
     return guarded(
         () -> {
           MeshDirectory.VmEntry e = vm(vmId);
-          long end = gfnStart + fingerprints.length;
-          synchronized (this) {
-            long gfn = gfnStart;
-            boolean moved = true;
-            while (gfn < end && moved) {
-              moved = false;
-              for (Slot s : slots.getOrDefault(vmId, new TreeMap<>()).values()) {
-                if (gfn >= s.gfnStart() && gfn < s.gfnStart() + s.pages()) {
-                  gfn = s.gfnStart() + s.pages();
-                  moved = true;
-                }
-              }
-            }
-            if (gfn < end) {
-              throw SimulationException.badField(
-                  "guest_frame_start",
-                  "gfn "
-                      + gfn
-                      + " of ["
-                      + gfnStart
-                      + ", "
-                      + end
-                      + ") is in no memslot of vm "
-                      + vmId
-                      + "; allowed: gfns of its memslots");
-            }
-          }
+          requireInSlots(vmId, gfnStart, fingerprints.length);
           admission.chargeLoad(vmId, e.memoryPages(), e.mergeable(), gfnStart, fingerprints.length);
           List<CompletableFuture<PageFrame.Populated>> all = new ArrayList<>();
           for (int i = 0; i < fingerprints.length; i++) {
@@ -688,16 +692,52 @@ public final class MeshSimulation implements Simulation {
   }
 
   /**
-   * Reads in chunks of {@link PageFrame#READ_FRAMES_CHUNK} pages, one after the other: the page
-   * frames may run on another node, and a larger {@code FramesRead} would exceed the transport's
-   * frame size (and is refused beyond {@link PageFrame#MAX_READ_FRAMES}). A count of at most one
-   * chunk (also a bad one, which the page frames reject naming the field) is one request.
+   * Throws BAD_FIELD naming {@code guest_frame_start} unless every gfn of {@code [gfnStart,
+   * gfnStart + pages)} is in a memslot of VM {@code vmId} (LoadMemory and ReadMemory alike).
+   */
+  private synchronized void requireInSlots(int vmId, long gfnStart, long pages) {
+    long end = gfnStart + pages;
+    long gfn = gfnStart;
+    boolean moved = true;
+    while (gfn < end && moved) {
+      moved = false;
+      for (Slot s : slots.getOrDefault(vmId, new TreeMap<>()).values()) {
+        if (gfn >= s.gfnStart() && gfn < s.gfnStart() + s.pages()) {
+          gfn = s.gfnStart() + s.pages();
+          moved = true;
+        }
+      }
+    }
+    if (gfn < end) {
+      throw SimulationException.badField(
+          "guest_frame_start",
+          "gfn "
+              + gfn
+              + " of ["
+              + gfnStart
+              + ", "
+              + end
+              + ") is in no memslot of vm "
+              + vmId
+              + "; allowed: gfns of its memslots");
+    }
+  }
+
+  /**
+   * Refuses a range that leaves the VM's memslots, as {@link #loadMemory} does. Reads in chunks of
+   * {@link PageFrame#READ_FRAMES_CHUNK} pages, one after the other: the page frames may run on
+   * another node, and a larger {@code FramesRead} would exceed the transport's frame size (and is
+   * refused beyond {@link PageFrame#MAX_READ_FRAMES}). A count of at most one chunk (also a bad
+   * one, which the page frames reject naming the field) is one request.
    */
   @Override
   public CompletionStage<long[]> readMemory(int vmId, long gfnStart, int pages) {
     return guarded(
         () -> {
           ActorRef<PageFrame.Command> frames = glue.frames(vm(vmId).hostId());
+          if (pages > 0) {
+            requireInSlots(vmId, gfnStart, pages); // a bad count is the page frames' to name
+          }
           if (pages <= PageFrame.READ_FRAMES_CHUNK) {
             return readChunk(frames, vmId, gfnStart, pages);
           }
@@ -857,7 +897,7 @@ public final class MeshSimulation implements Simulation {
                   .computeIfAbsent(((long) vmId << 32) | vcpu, k -> new AtomicLong())
                   .incrementAndGet();
           List<Vcpu.AccessOp> copy = List.copyOf(ops);
-          return sendBatch(glue.vcpu(vmId, vcpu), batchId, copy, 1)
+          return sendBatch(startVcpu(vmId, vcpu), batchId, copy, 1)
               .thenApply(
                   reply -> {
                     if (reply instanceof Vcpu.BatchDone d) {
@@ -909,7 +949,7 @@ public final class MeshSimulation implements Simulation {
           return whileStarting(
                   () ->
                       vms.<Vcpu.Command, Vcpu.TraceReply>ask(
-                          glue.vcpu(vmId, vcpu),
+                          startVcpu(vmId, vcpu),
                           r -> new Vcpu.TraceAccess(ids.incrementAndGet(), op, r)),
                   1)
               .thenApply(
@@ -1148,7 +1188,7 @@ public final class MeshSimulation implements Simulation {
                 vcpu(vv[0], vv[1]);
                 poke =
                     vms.<Vcpu.Command, Vcpu.StatusReport>ask(
-                        glue.vcpu(vv[0], vv[1]), Vcpu.GetCounters::new);
+                        startVcpu(vv[0], vv[1]), Vcpu.GetCounters::new);
               }
               default ->
                   throw SimulationException.badField(

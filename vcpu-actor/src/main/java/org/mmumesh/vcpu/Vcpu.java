@@ -209,10 +209,27 @@ import org.mmumesh.pageframe.PageFrame;
  * the actor is supervised with <em>resume</em>. Request ids start at a per-incarnation base (the
  * actor path's uid in the upper 32 bits), so a restarted vCPU is never answered from the other
  * actors' memory of its previous incarnation. Entity {@link #ENTITY_KEY}, id {@code
- * vm-<v>/vcpu-<n>} ({@link #entityId}); {@link #initSharding} turns passivation off, because the
- * queued batches live only here. On a rebalance they are lost (their requesters time out) and the
- * TLB restarts empty; that is safe for the memory state but not for invariant 6, so rebalancing
- * stays off.
+ * vm-<v>/vcpu-<n>} ({@link #entityId}). On a rebalance the queued batches are lost (their
+ * requesters time out) and the TLB restarts empty; that is safe for the memory state but not for
+ * invariant 6, so rebalancing stays off.
+ *
+ * <p><b>Passivation.</b> A sharded vCPU that received nothing through its shard for {@value
+ * #PASSIVATE_AFTER_IDLE_KEY} (default off here; the mesh's configuration sets it) is sent {@code
+ * Park} by its shard. It parks at once when nothing is outstanding (Idle, Paused or Halted, no
+ * request, store flush, state change or trace in flight), else as soon as that is so (the shard
+ * holds the entity's other messages meanwhile, and everything in flight completes by direct
+ * replies): its counters, mode, known epoch, pending KVM_REQ_TLB_FLUSH, missed-C watch, cached
+ * segment VSIDs, batch numbering, remembered replies and a paused vCPU's batches go to the node's
+ * {@link VcpuParking}, with the TLB entries valid at the known epoch ({@link Tlb#snapshot}); the
+ * TLB arrays are dropped. The next incarnation on the node takes that back and starts in the parked
+ * state without asking the mode (only SetState, through this vCPU, changes it); it subscribes to
+ * its HostMmu again, which answers the current epoch (a higher one empties the restored TLB, as it
+ * would have emptied the live one) and a KVM_REQ_TLB_FLUSH requested meanwhile. So accesses, exits,
+ * TLB and HTAB hits (the simulated clock) and every other counter continue as without passivation,
+ * with one exception: {@code SHOOTDOWNS} counts the shootdowns this vCPU received, and a parked
+ * vCPU, having no TLB to shoot down, receives none. The TLB is also allocated lazily ({@link Tlb}):
+ * a vCPU that never ran holds none. The parked state is node-local (see {@link VcpuParking}): a
+ * vCPU moved to another node loses it.
  *
  * <p><b>Event feed.</b> Each exit (NOHPTE, PROTFAULT, NOEXEC) is published as a FAULT {@code
  * MeshEvent} (VM, vCPU, EA, {@code "NOHPTE load"}-style detail) on the node's {@link MeshEventBus},
@@ -232,6 +249,11 @@ public final class Vcpu {
 
   /** The most changes one {@link SetState} may carry. */
   public static final int MAX_STATE_CHANGES = 4096;
+
+  /**
+   * The configuration key of the idle time after which a sharded vCPU parks ({@code off}: never).
+   */
+  public static final String PASSIVATE_AFTER_IDLE_KEY = "mmumesh.vcpu.passivate-after-idle";
 
   /** Segments whose guest VSID is cached; the cache is emptied when it would grow beyond. */
   static final int ESID_CACHE_MAX = 4096;
@@ -372,6 +394,28 @@ public final class Vcpu {
 
   private static final Tick TICK = new Tick();
 
+  /** Sharding's stop message: park (see the class comment), now or once nothing is in flight. */
+  private record Park() implements Command, NoSerializationVerificationNeeded {}
+
+  private static final Park PARK = new Park();
+
+  /** What a parked vCPU keeps on its node ({@link VcpuParking}); the TLB compactly. */
+  private record Parked(
+      VcpuState state,
+      int mode,
+      long knownEpoch,
+      boolean pendingFlush,
+      VcpuCounters counters,
+      Tlb.Snapshot tlb,
+      CBitWatch cWatch,
+      Long2LongOpenHashMap esidToGvsid,
+      long lastAcceptedBatchId,
+      BatchDone lastDone,
+      StateSet lastStateSet,
+      AccessTraced lastTraced,
+      Batch cur,
+      List<Batch> queue) {}
+
   // ---- Creation and sharding ------------------------------------------------------------------
 
   /**
@@ -384,6 +428,16 @@ public final class Vcpu {
       ActorRef<HostMmu.Command> host,
       ActorRef<PageFrame.Command> frames,
       ActorRef<PageFrame.ApplyStores> stores) {
+    return create(setup, guest, host, frames, stores, false);
+  }
+
+  private static Behavior<Command> create(
+      VcpuSetup setup,
+      ActorRef<GuestMmu.Command> guest,
+      ActorRef<HostMmu.Command> host,
+      ActorRef<PageFrame.Command> frames,
+      ActorRef<PageFrame.ApplyStores> stores,
+      boolean sharded) {
     Objects.requireNonNull(setup, "setup");
     Objects.requireNonNull(guest, "guest");
     Objects.requireNonNull(host, "host");
@@ -392,7 +446,9 @@ public final class Vcpu {
         Behaviors.setup(
             ctx ->
                 Behaviors.withTimers(
-                    timers -> new Vcpu(ctx, timers, setup, guest, host, frames, stores).start()));
+                    timers ->
+                        new Vcpu(ctx, timers, setup, guest, host, frames, stores, sharded)
+                            .start()));
     return Behaviors.supervise(b).onFailure(SupervisorStrategy.resume());
   }
 
@@ -444,7 +500,8 @@ public final class Vcpu {
   }
 
   /**
-   * Registers the {@code Vcpu} entity type with Cluster Sharding, passivation off.
+   * Registers the {@code Vcpu} entity type with Cluster Sharding; idle vCPUs park after {@value
+   * #PASSIVATE_AFTER_IDLE_KEY} (see the class comment).
    *
    * @param setupOf the setup of each vCPU
    * @param guestOf the GuestMmu of VM {@code v} (an adapter to its sharded entity)
@@ -463,19 +520,52 @@ public final class Vcpu {
     Objects.requireNonNull(guestOf, "guestOf");
     Objects.requireNonNull(hostOf, "hostOf");
     Objects.requireNonNull(framesOf, "framesOf");
-    ClusterShardingSettings settings =
-        ClusterShardingSettings.create(system).withNoPassivationStrategy();
+    ClusterShardingSettings settings = ClusterShardingSettings.create(system);
+    Duration idle = passivateAfterIdle(system.settings().config());
+    settings =
+        idle == null
+            ? settings.withNoPassivationStrategy()
+            : settings.withPassivationStrategy(
+                settings.passivationStrategySettings().withIdleEntityPassivation(idle));
     if (role != null) {
       settings = settings.withRole(role);
     }
     Entity<Command, ShardingEnvelope<Command>> entity =
         Entity.of(
                 ENTITY_KEY, ctx -> forEntity(ctx.getEntityId(), setupOf, guestOf, hostOf, framesOf))
-            .withSettings(settings);
+            .withSettings(settings)
+            .withStopMessage(PARK);
     if (role != null) {
       entity = entity.withRole(role);
     }
     return ClusterSharding.get(system).init(entity);
+  }
+
+  /**
+   * {@value #PASSIVATE_AFTER_IDLE_KEY}: a positive duration, or {@code off} (also when absent):
+   * null.
+   *
+   * @throws IllegalArgumentException naming the key and the allowed values
+   */
+  static Duration passivateAfterIdle(com.typesafe.config.Config config) {
+    if (!config.hasPath(PASSIVATE_AFTER_IDLE_KEY)
+        || "off".equals(config.getString(PASSIVATE_AFTER_IDLE_KEY))) {
+      return null;
+    }
+    Duration d;
+    try {
+      d = config.getDuration(PASSIVATE_AFTER_IDLE_KEY);
+    } catch (com.typesafe.config.ConfigException e) {
+      d = null;
+    }
+    if (d == null || d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(
+          PASSIVATE_AFTER_IDLE_KEY
+              + ": '"
+              + config.getString(PASSIVATE_AFTER_IDLE_KEY)
+              + "' is not allowed; allowed: a positive duration (e.g. 2 minutes) or off");
+    }
+    return d;
   }
 
   static Behavior<Command> forEntity(
@@ -486,11 +576,14 @@ public final class Vcpu {
       IntFunction<ActorRef<PageFrame.Command>> framesOf) {
     try {
       int[] id = vmAndVcpuOf(entityId);
+      ActorRef<PageFrame.Command> frames = framesOf.apply(id[0]);
       return create(
           setupOf.apply(id[0], id[1]),
           guestOf.apply(id[0]),
           hostOf.apply(id[0]),
-          framesOf.apply(id[0]));
+          frames,
+          frames == null ? null : frames.narrow(),
+          true);
     } catch (IllegalArgumentException | NullPointerException e) {
       return rejectingAll(entityId + ": " + e.getMessage());
     }
@@ -501,7 +594,9 @@ public final class Vcpu {
     return Behaviors.receive(Command.class)
         .onAnyMessage(
             cmd -> {
-              if (cmd instanceof RunBatch m) {
+              if (cmd instanceof Park) {
+                return Behaviors.stopped();
+              } else if (cmd instanceof RunBatch m) {
                 m.replyTo().tell(new Rejected(m.batchId(), VcpuState.HALTED, reason));
               } else if (cmd instanceof Pause m) {
                 m.replyTo().tell(new Rejected(-1, VcpuState.HALTED, reason));
@@ -629,10 +724,18 @@ public final class Vcpu {
   private final Tlb tlb;
   private final PageFaultHandler handler;
   private final Cpu64State cpu = new Cpu64State();
-  private final Long2LongOpenHashMap esidToGvsid = new Long2LongOpenHashMap();
+  private final Long2LongOpenHashMap esidToGvsid;
   private final StoreBuffer buffer;
-  private final VcpuStats stats = new VcpuStats();
-  private final CBitWatch cWatch = new CBitWatch();
+  private final VcpuStats stats;
+  private final CBitWatch cWatch;
+
+  /** Sharded (parks when idle); the parked state this incarnation started from, or null. */
+  private final boolean sharded;
+
+  private Parked restored;
+
+  /** A restored vCPU's subscription is not answered yet (its answer was counted before). */
+  private boolean resubscribing;
 
   /** The event feed: this node's bus (a FAULT per exit while somebody watches). */
   private final MeshEventBus events;
@@ -715,7 +818,8 @@ public final class Vcpu {
       ActorRef<GuestMmu.Command> guest,
       ActorRef<HostMmu.Command> host,
       ActorRef<PageFrame.Command> frames,
-      ActorRef<PageFrame.ApplyStores> stores) {
+      ActorRef<PageFrame.ApplyStores> stores,
+      boolean sharded) {
     this.ctx = ctx;
     ctx.setLoggerName(Vcpu.class);
     this.timers = timers;
@@ -731,7 +835,30 @@ public final class Vcpu {
     this.stores = stores;
     this.answers = ctx.messageAdapter(CborSerializable.class, Answer::new);
     this.storesApplied = storeAdapter(ctx);
-    this.tlb = new Tlb(setup.tlbEntries());
+    this.sharded = sharded;
+    Parked p =
+        sharded
+            ? VcpuParking.get(ctx.getSystem())
+                .take(entityId(vm, vcpu))
+                .map(e -> (Parked) e.state())
+                .orElse(null)
+            : null;
+    this.restored = p;
+    this.tlb = p == null ? new Tlb(setup.tlbEntries()) : Tlb.restored(setup.tlbEntries(), p.tlb());
+    this.stats = p == null ? new VcpuStats() : VcpuStats.of(p.counters());
+    this.cWatch = p == null ? new CBitWatch() : p.cWatch();
+    this.esidToGvsid = p == null ? new Long2LongOpenHashMap() : p.esidToGvsid();
+    if (p != null) {
+      mode = p.mode();
+      knownEpoch = p.knownEpoch();
+      pendingFlush = p.pendingFlush();
+      lastAcceptedBatchId = p.lastAcceptedBatchId();
+      lastDone = p.lastDone();
+      lastStateSet = p.lastStateSet();
+      lastTraced = p.lastTraced();
+      cur = p.cur();
+      queue.addAll(p.queue());
+    }
     this.handler = new PageFaultHandler(setup.options());
     this.buffer = new StoreBuffer(setup.storeBufferCapacity());
     this.events = MeshEventBus.of(ctx.getSystem());
@@ -748,6 +875,14 @@ public final class Vcpu {
   /** Subscribes to TLB shootdowns and asks for the translation mode. */
   private Behavior<Command> start() {
     host.tell(new HostMmu.SubscribeTlb(vcpu, 0, answers.narrow()));
+    if (restored != null) {
+      // Parked --started again--> the parked state; the mode is known (only SetState changes it)
+      resubscribing = true;
+      cpu.setMsr((mode & 4) != 0, (mode & 2) != 0, (mode & 1) != 0);
+      VcpuState parked = restored.state();
+      restored = null; // the state is taken over: keep no second reference
+      return become(parked);
+    }
     send(Kind.MODE, guest, id -> new GuestMmu.GetMode(vcpu, answers.narrow()));
     return starting;
   }
@@ -838,6 +973,7 @@ public final class Vcpu {
   /** The messages every state handles the same way. */
   private Behavior<Command> common(BehaviorBuilder<Command> b) {
     return b.onMessage(GetCounters.class, this::onGetCounters)
+        .onMessage(Park.class, m -> onPark())
         .onMessage(RequestTlbFlush.class, this::onRequestTlbFlush)
         .onMessage(Answer.class, this::onAnswer)
         .onMessage(Tick.class, this::onTick)
@@ -1289,6 +1425,51 @@ public final class Vcpu {
             new StatusReport(
                 state, outstandingBatches(), knownEpoch, buffer.size(), stats.snapshot()));
     return Behaviors.same();
+  }
+
+  /** Parks now when nothing is in flight (see the class comment), else checks again later. */
+  private Behavior<Command> onPark() {
+    boolean quiet =
+        (state == VcpuState.IDLE || state == VcpuState.PAUSED || state == VcpuState.HALTED)
+            && pendingKind == null
+            && op == null
+            && inFlight == null
+            && buffer.isEmpty()
+            && acks.isEmpty()
+            && dones.isEmpty()
+            && stateOp == null
+            && traceOp == null
+            && pauseWaiters.isEmpty()
+            && haltWaiters.isEmpty();
+    if (!sharded) {
+      return Behaviors.same();
+    }
+    if (!quiet) {
+      timers.startSingleTimer(PARK, PARK, setup.tickInterval());
+      return Behaviors.same();
+    }
+    VcpuCounters c = stats.snapshot();
+    esidToGvsid.trim();
+    VcpuParking.get(ctx.getSystem())
+        .park(
+            entityId(vm, vcpu),
+            c,
+            new Parked(
+                state,
+                mode,
+                knownEpoch,
+                pendingFlush,
+                c,
+                tlb.snapshot(knownEpoch),
+                cWatch,
+                esidToGvsid,
+                lastAcceptedBatchId,
+                lastDone,
+                lastStateSet,
+                lastTraced,
+                cur,
+                List.copyOf(queue)));
+    return Behaviors.stopped();
   }
 
   private Behavior<Command> onRequestTlbFlush(RequestTlbFlush m) {
@@ -2081,7 +2262,17 @@ public final class Vcpu {
       // kvm_flush_remote_tlbs (Q8): KVM_REQ_TLB_FLUSH, processed at the next guest entry
       pendingFlush = true;
     }
-    stats.shootdowns++;
+    if (resubscribing) {
+      // the answer to a restored vCPU's subscription, counted once before it parked; an epoch
+      // below the parked one means the HostMmu restarted: the restored entries must go
+      resubscribing = false;
+      if (t.epoch() < knownEpoch) {
+        tlb.flush();
+        host.tell(new HostMmu.SubscribeTlb(vcpu, knownEpoch, answers.narrow()));
+      }
+    } else {
+      stats.shootdowns++;
+    }
     long seq = storesBarrier();
     if (seq == 0) {
       t.ack().tell(new HostMmu.TlbShootdownAck(vcpu, t.epoch()));

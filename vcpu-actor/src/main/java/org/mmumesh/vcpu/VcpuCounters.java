@@ -73,6 +73,11 @@ public record VcpuCounters(
     long storesLost)
     implements CborSerializable {
 
+  /** Every counter 0: a vCPU that never ran. */
+  public static VcpuCounters zero() {
+    return new VcpuStats().snapshot();
+  }
+
   /** Every counter by its sequential-engine-style name (upper case), in declaration order. */
   public Map<String, Long> toMap() {
     Map<String, Long> m = new LinkedHashMap<>();
