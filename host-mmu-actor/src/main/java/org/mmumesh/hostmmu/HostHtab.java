@@ -102,6 +102,9 @@ public final class HostHtab {
 
   private int evictCursor;
   private int validCount;
+
+  /** Set while a {@link HostMmuAudit} is attached: slots written, owned or invalidated. */
+  org.mmumesh.common.DirtySet dirty;
   private int lastEvictedOwner = -1;
   private int lastEvictedSlot = -1;
   private long lastEvictedVpn = -1;
@@ -244,6 +247,9 @@ public final class HostHtab {
     vpn[slot] = hostVpn;
     owner[slot] = -1;
     validCount++;
+    if (dirty != null) {
+      dirty.add(slot);
+    }
     return slot;
   }
 
@@ -265,6 +271,9 @@ public final class HostHtab {
   public void setOwner(int slot, int ownerToken) {
     checkSlot(slot);
     owner[slot] = ownerToken;
+    if (dirty != null) {
+      dirty.add(slot);
+    }
   }
 
   // ---- invalidation ---------------------------------------------------------------------------
@@ -294,6 +303,9 @@ public final class HostHtab {
     word0[slot] = 0;
     owner[slot] = -1;
     validCount--;
+    if (dirty != null) {
+      dirty.add(slot);
+    }
     stats.inc(HostMmuStats.Counter.HTAB_INVALIDATIONS);
     return true;
   }

@@ -64,6 +64,9 @@ public final class HostMmuCore {
   private final SidMapToggle toggle;
   private final HostMmuStats stats = new HostMmuStats();
 
+  // The incremental invariant check, attached by the first checkInvariantsIncremental().
+  private HostMmuAudit audit;
+
   /** Test hook: {@link #mapPage} throws for this guest ea page ({@code ea >>> 12}); -1: never. */
   private long failMapEaPage = -1;
 
@@ -438,6 +441,27 @@ public final class HostMmuCore {
       n += c.count();
     }
     return n;
+  }
+
+  /**
+   * {@link #checkInvariants()} for what changed since the previous call ({@code
+   * --check-invariants}; {@link HostMmuAudit} says exactly what each call covers). The first call
+   * attaches the audit and checks everything. Changes made behind the core's classes are left to the
+   * full check, which a run makes at its end. {@code unreachableEntries} is -1 (not counted).
+   *
+   * @param touched given (vCPU, entry) for every live entry re-checked, or null
+   */
+  public InvariantReport checkInvariantsIncremental(EntryVisitor touched) {
+    if (audit == null) {
+      audit = new HostMmuAudit(htab, caches, sidMaps);
+    }
+    return audit.check(touched);
+  }
+
+  /** Receives a (vCPU, entry number) pair. */
+  @FunctionalInterface
+  public interface EntryVisitor {
+    void visit(int vcpu, int entry);
   }
 
   /**

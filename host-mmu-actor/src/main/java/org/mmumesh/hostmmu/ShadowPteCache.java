@@ -120,6 +120,9 @@ public final class ShadowPteCache {
   private int freeHead = -1;
   private int count;
 
+  /** Set while a {@link HostMmuAudit} is attached: entries mapped or released. */
+  org.mmumesh.common.DirtySet dirty;
+
   /**
    * An empty cache.
    *
@@ -251,6 +254,9 @@ public final class ShadowPteCache {
     }
     state[entry] = LINKED;
     count++;
+    if (dirty != null) {
+      dirty.add(entry);
+    }
   }
 
   private int bucketOf(int list, int e) {
@@ -332,6 +338,9 @@ public final class ShadowPteCache {
     }
     state[e] = FREE;
     pte[e] = null;
+    if (dirty != null) {
+      dirty.add(e);
+    }
     freeNext[e] = freeHead;
     freeHead = e;
     count--;
@@ -528,6 +537,49 @@ public final class ShadowPteCache {
       }
     }
     return out;
+  }
+
+  /**
+   * {@link #checkConsistency()} for one entry (the incremental check): a live entry is on every
+   * list, in the bucket its key hashes to, with consistent links around it; an entry that is not
+   * live is on none of the buckets its last key hashes to. Cost: the length of those buckets.
+   *
+   * @return human-readable violations; empty when consistent
+   */
+  List<String> checkEntryLinks(int e) {
+    List<String> v = new ArrayList<>();
+    if (e >= highWater) {
+      return v;
+    }
+    boolean linked = state[e] == LINKED;
+    for (int l = 0; l < lists; l++) {
+      int b = bucketOf(l, e);
+      int expectPrev = -1 - b;
+      boolean found = false;
+      int seen = 0;
+      for (int x = heads[l][b]; x >= 0; x = next[l][x]) {
+        if (++seen > count + 1) {
+          v.add(LIST_NAMES[l] + ": cycle or overflow in bucket " + b);
+          break;
+        }
+        if (x == e) {
+          found = true;
+          if (prev[l][e] != expectPrev) {
+            v.add(LIST_NAMES[l] + ": entry " + e + " has a bad back link");
+          }
+        }
+        expectPrev = x;
+      }
+      if (found != linked) {
+        v.add(
+            LIST_NAMES[l]
+                + ": entry "
+                + e
+                + (linked ? " is live but not in its bucket " : " is not live but in bucket ")
+                + b);
+      }
+    }
+    return v;
   }
 
   /**

@@ -88,6 +88,11 @@ public final class KsmFrameScanner implements FrameScanner {
     return scanner.counterViolations();
   }
 
+  @Override
+  public List<String> counterViolationsIncremental() {
+    return scanner.counterViolationsIncremental();
+  }
+
   /**
    * The counters every engine reports, named like {@code /sys/kernel/mm/ksm}: pages_shared,
    * pages_sharing, pages_unshared, pages_volatile, full_scans, pages_visited, rmap_items,

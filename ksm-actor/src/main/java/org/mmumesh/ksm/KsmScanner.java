@@ -137,6 +137,9 @@ public final class KsmScanner {
   private long rmapItems;
   private long pagesVisited;
 
+  // The incremental counter check, attached by the first counterViolationsIncremental().
+  private KsmAudit audit;
+
   // Controls (spec 7.1).
   private long pagesToScan = DEFAULT_PAGES_TO_SCAN;
   private long sleepMillisecs = DEFAULT_SLEEP_MILLISECS;
@@ -1060,6 +1063,21 @@ public final class KsmScanner {
         rmapItems,
         pf.cowKsm(),
         stable.liveNodes());
+  }
+
+  /**
+   * {@link #counterViolations()} kept incrementally ({@code --check-invariants}, see {@link
+   * KsmAudit} for exactly what each call covers): the counters are compared with a recount at every
+   * call, but the recount re-evaluates only the rmap_items and stable nodes changed since the
+   * previous call (the first call attaches the audit and evaluates everything). Changes made behind
+   * the scanner's back (raw writes) are left to the full {@link #counterViolations()}, which a run
+   * calls at its end.
+   */
+  public List<String> counterViolationsIncremental() {
+    if (audit == null) {
+      audit = new KsmAudit(items, stable, nextId);
+    }
+    return audit.check(rmapItems, pagesUnshared, pagesShared, pagesSharing);
   }
 
   /**

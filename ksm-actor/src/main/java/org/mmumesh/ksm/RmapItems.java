@@ -33,6 +33,9 @@ final class RmapItems {
   private byte[][] seq = new byte[0][];
   private long capacity;
 
+  /** Set while a {@link KsmAudit} is attached: ids whose flags or node changed. */
+  org.mmumesh.common.DirtySet dirty;
+
   /** Makes ids {@code [0, ids)} usable; new ids read as not existing. */
   void ensure(int ids) {
     if (ids <= capacity) {
@@ -72,6 +75,9 @@ final class RmapItems {
 
   void setFlags(int id, byte f) {
     flags[id >>> CHUNK_SHIFT][id & MASK] = f;
+    if (dirty != null) {
+      dirty.add(id);
+    }
   }
 
   int oldChecksum(int id) {
@@ -88,6 +94,9 @@ final class RmapItems {
 
   void setNode(int id, int n) {
     node[id >>> CHUNK_SHIFT][id & MASK] = n;
+    if (dirty != null) {
+      dirty.add(id);
+    }
   }
 
   byte seq(int id) {

@@ -28,6 +28,9 @@ final class StableTree {
   private int size;
   private int live;
 
+  /** Set while a {@link KsmAudit} is attached: nodes inserted or erased. */
+  org.mmumesh.common.DirtySet dirty;
+
   private static long hash(long k) {
     return Fingerprint.avalanche(k);
   }
@@ -77,6 +80,9 @@ final class StableTree {
     refs[n] = 0;
     inTree[n] = true;
     live++;
+    if (dirty != null) {
+      dirty.add(n);
+    }
     if ((size + 1) * 4L > table.length * 3L) {
       rehash(table.length * 2);
     }
@@ -132,6 +138,9 @@ final class StableTree {
     size--;
     inTree[n] = false;
     live--;
+    if (dirty != null) {
+      dirty.add(n);
+    }
     maybeFree(n);
   }
 

@@ -91,4 +91,12 @@ public interface FrameScanner {
 
   /** Disagreements between the counters and a recount of the trees (empty when consistent). */
   List<String> counterViolations();
+
+  /**
+   * {@link #counterViolations()} kept incrementally: only what changed since the previous call is
+   * recounted (what that leaves out is the implementation's to say); by default the full check.
+   */
+  default List<String> counterViolationsIncremental() {
+    return counterViolations();
+  }
 }

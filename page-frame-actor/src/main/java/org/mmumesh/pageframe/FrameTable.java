@@ -78,6 +78,15 @@ final class FrameTable {
 
   private final Map<Integer, Integer> pins = new HashMap<>();
 
+  /** Set while a {@link FrameAudit} is attached: pfns whose state or map count changed. */
+  org.mmumesh.common.DirtySet dirty;
+
+  private void touched(int pfn) {
+    if (dirty != null) {
+      dirty.add(pfn);
+    }
+  }
+
   FrameTable(int initialCapacity) {
     int dir =
         (int) Math.min(MAX_CHUNKS, Math.max(4, ((long) initialCapacity + MASK) >>> CHUNK_SHIFT));
@@ -139,6 +148,7 @@ final class FrameTable {
     if (pfn >= top) {
       top = pfn + 1;
     }
+    touched(pfn);
     return pfn;
   }
 
@@ -206,6 +216,7 @@ final class FrameTable {
     }
     int c = pfn >>> CHUNK_SHIFT;
     int i = pfn & MASK;
+    touched(pfn);
     generation[c][i]++;
     flags[c][i] = F_FREE;
     fingerprint[c][i] = freeHead[c];
@@ -267,11 +278,13 @@ final class FrameTable {
 
   /** Increments the map count, returning the new value. */
   int incMap(int pfn) {
+    touched(pfn);
     return ++mapCount[pfn >>> CHUNK_SHIFT][pfn & MASK];
   }
 
   /** Decrements the map count, returning the new value. */
   int decMap(int pfn) {
+    touched(pfn);
     return --mapCount[pfn >>> CHUNK_SHIFT][pfn & MASK];
   }
 
@@ -297,6 +310,7 @@ final class FrameTable {
   }
 
   void setKsm(int pfn) {
+    touched(pfn);
     flags[pfn >>> CHUNK_SHIFT][pfn & MASK] |= F_KSM;
   }
 
@@ -316,6 +330,7 @@ final class FrameTable {
   }
 
   void pin(int pfn) {
+    touched(pfn);
     pins.merge(pfn, 1, Integer::sum);
   }
 
@@ -325,6 +340,7 @@ final class FrameTable {
     if (n == 0) {
       throw new IllegalStateException("pfn " + pfn + " is not pinned");
     }
+    touched(pfn);
     if (n == 1) {
       pins.remove(pfn);
     } else {

@@ -23,6 +23,12 @@ final class HostMm {
   private long[] protReadStart = new long[0];
   private long[] protReadEnd = new long[0];
 
+  /** Set while a {@link FrameAudit} is attached: told the old PTE of every hva set. */
+  FrameAudit audit;
+
+  /** This address space's VM (for the audit). */
+  int vmId;
+
   static int encode(int pfn, boolean writable) {
     return (pfn + 1) | (writable ? Integer.MIN_VALUE : 0);
   }
@@ -45,6 +51,9 @@ final class HostMm {
   }
 
   void set(long hva, int value) {
+    if (audit != null) {
+      audit.pteChanging(vmId, hva, get(hva));
+    }
     int c = (int) (hva >>> CHUNK_SHIFT);
     if (c >= chunks.length) {
       chunks = Arrays.copyOf(chunks, Math.max(c + 1, chunks.length + (chunks.length >> 1)));

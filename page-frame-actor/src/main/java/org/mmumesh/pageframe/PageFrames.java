@@ -88,6 +88,9 @@ public final class PageFrames {
   private long ksmPtes;
   private long ksmFramesInUse;
 
+  // The incremental invariant check, attached by the first invariantViolationsIncremental().
+  private FrameAudit audit;
+
   // Fault statistics.
   private long cowBreaks;
   private long cowKsm;
@@ -124,6 +127,9 @@ public final class PageFrames {
       vms = Arrays.copyOf(vms, Math.max(vm + 1, vms.length * 2));
     }
     vms[vm] = new Vm();
+    if (audit != null) {
+      audit.attach(vms[vm].mm, vm);
+    }
   }
 
   /** True if VM {@code vm} exists. */
@@ -1084,6 +1090,28 @@ public final class PageFrames {
               ksmPtes, ksm, ksmFramesInUse, ksmInUse));
     }
     return out;
+  }
+
+  /**
+   * {@link #invariantViolations()} kept incrementally ({@code --check-invariants}; {@link
+   * FrameAudit} says exactly what each call covers): the accounting counters are compared with a
+   * recount at every call, and the per-frame checks run for the frames whose PTEs, map count,
+   * flags or pins changed since the previous call (the first call attaches the audit and checks
+   * everything). Changes made behind this class's back are left to the full check, which a run
+   * makes at its end.
+   *
+   * @param touchedPfn given every pfn re-checked (for callers that check what maps those frames)
+   */
+  public List<String> invariantViolationsIncremental(java.util.function.IntConsumer touchedPfn) {
+    if (audit == null) {
+      audit = new FrameAudit(frames, vm -> hasVm(vm) ? vms[vm].mm : null, vms.length);
+    }
+    return audit.check(mappedPtes, framesInUse, zeroPtes, ksmPtes, ksmFramesInUse, touchedPfn);
+  }
+
+  /** {@link #invariantViolationsIncremental(java.util.function.IntConsumer)} alone. */
+  public List<String> invariantViolationsIncremental() {
+    return invariantViolationsIncremental(pfn -> {});
   }
 
   /**
