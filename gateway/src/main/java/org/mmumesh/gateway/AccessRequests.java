@@ -35,7 +35,7 @@ public final class AccessRequests {
 
   static {
     for (int n = 1; n < BY_KIND_NUMBER.length; n++) {
-      BY_KIND_NUMBER[n] = ProtoMapping.access("kind", AccessKind.forNumber(n));
+      BY_KIND_NUMBER[n] = ProtoMapping.access("kind", n);
     }
   }
 
@@ -63,7 +63,7 @@ public final class AccessRequests {
   /** Validates {@code r}. */
   public static Single single(AccessRequest r) {
     int[] v = VmRequests.vcpu("vcpu", r.hasVcpu(), r.getVcpu());
-    Access kind = ProtoMapping.access("kind", r.getKind());
+    Access kind = ProtoMapping.access("kind", r.getKindValue());
     return new Single(v[0], v[1], kind, r.getEffectiveAddr(), r.getStoreValue());
   }
 
@@ -131,7 +131,7 @@ public final class AccessRequests {
       int k = a.getKindValue();
       Access kind = k > 0 && k < BY_KIND_NUMBER.length ? BY_KIND_NUMBER[k] : null;
       if (kind == null) { // the field's name is built only for a refusal
-        kind = ProtoMapping.access("accesses[" + i + "].kind", a.getKind());
+        kind = ProtoMapping.access("accesses[" + i + "].kind", k);
       }
       ops[i] = new Vcpu.AccessOp(kind, a.getEffectiveAddr(), a.getStoreValue());
     }

@@ -37,6 +37,16 @@ public final class Fields {
     return value;
   }
 
+  /**
+   * How a refused enum value reads in a message: its name, or "unknown number N" for a number this
+   * version of the API does not define (proto3 keeps such a number as {@code UNRECOGNIZED}, whose
+   * name would hide it).
+   */
+  public static String enumValue(java.util.function.IntFunction<?> forNumber, int number) {
+    Object known = forNumber.apply(number);
+    return known == null ? "unknown number " + number : known.toString();
+  }
+
   /** A required message field. */
   public static <T> T present(String field, boolean has, T value) {
     if (!has) {

@@ -26,6 +26,9 @@ import java.util.concurrent.TimeUnit;
  * calls drain for up to the given time, then whatever is left is cancelled. Whoever owns the actor
  * system registers {@link #shutdown(Duration)} with CoordinatedShutdown's {@code service-unbind}
  * phase so the gateway stops before the actors do.
+ *
+ * <p>Every service is wrapped by {@link RequestDecoding#guard}: a request that does not decode gets
+ * INVALID_ARGUMENT naming the problem, never grpc's {@code UNKNOWN} and its logged stack trace.
  */
 public final class GatewayServer implements AutoCloseable {
   /**
@@ -43,7 +46,7 @@ public final class GatewayServer implements AutoCloseable {
     this.health = new HealthStatusManager();
     this.services = services.stream().map(BindableService::bindService).toList();
     for (ServerServiceDefinition d : this.services) {
-      builder.addService(io.grpc.ServerInterceptors.intercept(d, ics));
+      builder.addService(io.grpc.ServerInterceptors.intercept(RequestDecoding.guard(d), ics));
     }
     builder.addService(health.getHealthService());
     builder.addService(ProtoReflectionServiceV1.newInstance());

@@ -14,13 +14,14 @@ public final class HostRequests {
   public static CreateHost createHost(CreateHostRequest r) {
     int host = hostId("host_id", r.getHostId());
     boolean host32 =
-        switch (r.getHostMmu()) {
+        switch (r.getHostMmu()) { // UNRECOGNIZED (an unknown number) is refused with the rest
           case HOST_MMU_KIND_64 -> false;
           case HOST_MMU_KIND_32 -> true;
           default ->
               throw GatewayException.badField(
                   "host_mmu",
-                  r.getHostMmu() + " is not allowed; use HOST_MMU_KIND_64 or HOST_MMU_KIND_32");
+                  Fields.enumValue(HostMmuKind::forNumber, r.getHostMmuValue())
+                      + " is not allowed; use HOST_MMU_KIND_64 or HOST_MMU_KIND_32");
         };
     long frames = Fields.uint64("max_frames", r.getMaxFrames(), 1, Limits.MAX_FRAMES);
     return new CreateHost(host, host32, frames);

@@ -37,7 +37,7 @@ public final class KsmRequests {
           default ->
               throw GatewayException.badField(
                   "run",
-                  r.getRunValue()
+                  Fields.enumValue(KsmRun::forNumber, r.getRunValue())
                       + " is not allowed; use KSM_RUN_STOP, KSM_RUN_MERGE or KSM_RUN_UNMERGE");
         };
     Long pages =
@@ -86,7 +86,8 @@ public final class KsmRequests {
       if (k == EventKind.EVENT_KIND_UNSPECIFIED || k == EventKind.UNRECOGNIZED) {
         throw GatewayException.badField(
             "kinds[" + i + "]",
-            k + " is not allowed; use EVENT_KIND_FAULT .. EVENT_KIND_COW_BREAK");
+            Fields.enumValue(EventKind::forNumber, r.getKindsValue(i))
+                + " is not allowed; use EVENT_KIND_FAULT .. EVENT_KIND_COW_BREAK");
       }
       kinds.add(k);
     }

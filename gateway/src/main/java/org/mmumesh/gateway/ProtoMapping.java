@@ -16,15 +16,18 @@ import org.mmumesh.proto.v1.MmuKind;
 public final class ProtoMapping {
   private ProtoMapping() {}
 
-  /** The policy; {@code POLICY_UNSPECIFIED} is refused. */
-  public static Policy policy(String field, org.mmumesh.proto.v1.Policy p) {
-    return switch (p) {
+  /** The policy of enum number {@code number}; UNSPECIFIED and unknown numbers are refused. */
+  public static Policy policy(String field, int number) {
+    var p = org.mmumesh.proto.v1.Policy.forNumber(number);
+    return switch (p == null ? org.mmumesh.proto.v1.Policy.UNRECOGNIZED : p) {
       case POLICY_LEGACY -> Policy.LEGACY;
       case POLICY_FIXED -> Policy.FIXED;
       case POLICY_STRICT -> Policy.STRICT;
       default ->
           throw GatewayException.badField(
-              field, p + " is not allowed; use POLICY_LEGACY, POLICY_FIXED or POLICY_STRICT");
+              field,
+              Fields.enumValue(org.mmumesh.proto.v1.Policy::forNumber, number)
+                  + " is not allowed; use POLICY_LEGACY, POLICY_FIXED or POLICY_STRICT");
     };
   }
 
@@ -37,9 +40,10 @@ public final class ProtoMapping {
     };
   }
 
-  /** The quirk; {@code QUIRK_UNSPECIFIED} is refused. */
-  public static Quirk quirk(String field, org.mmumesh.proto.v1.Quirk q) {
-    return switch (q) {
+  /** The quirk of enum number {@code number}; UNSPECIFIED and unknown numbers are refused. */
+  public static Quirk quirk(String field, int number) {
+    var q = org.mmumesh.proto.v1.Quirk.forNumber(number);
+    return switch (q == null ? org.mmumesh.proto.v1.Quirk.UNRECOGNIZED : q) {
       case QUIRK_Q1_RC_LOST -> Quirk.Q1_RC_LOST;
       case QUIRK_Q2_SECONDARY_HIDES_EPERM -> Quirk.Q2_SECONDARY_HIDES_EPERM;
       case QUIRK_Q3_BAT_PP3_WRITABLE -> Quirk.Q3_BAT_PP3_WRITABLE;
@@ -49,7 +53,9 @@ public final class ProtoMapping {
       case QUIRK_Q8_NOTIFIER_FULL_FLUSH -> Quirk.Q8_NOTIFIER_FULL_FLUSH;
       default ->
           throw GatewayException.badField(
-              field, q + " is not allowed; use one of QUIRK_Q1 .. QUIRK_Q8 (no Q6)");
+              field,
+              Fields.enumValue(org.mmumesh.proto.v1.Quirk::forNumber, number)
+                  + " is not allowed; use one of QUIRK_Q1 .. QUIRK_Q8 (no Q6)");
     };
   }
 
@@ -72,13 +78,13 @@ public final class ProtoMapping {
     if (!present) {
       throw GatewayException.badField(field, "is required (at least its policy)");
     }
-    Policy p = policy(field + ".policy", o.getPolicy());
+    Policy p = policy(field + ".policy", o.getPolicyValue());
     if (o.getUsePolicyDefaults()) {
       return MmuOptions.defaults(p);
     }
     Set<Quirk> quirks = EnumSet.noneOf(Quirk.class);
     for (int i = 0; i < o.getQuirksCount(); i++) {
-      quirks.add(quirk(field + ".quirks[" + i + "]", o.getQuirks(i)));
+      quirks.add(quirk(field + ".quirks[" + i + "]", o.getQuirksValue(i)));
     }
     return new MmuOptions(p, quirks);
   }
@@ -93,27 +99,32 @@ public final class ProtoMapping {
     return b.build();
   }
 
-  /** The access kind; {@code ACCESS_KIND_UNSPECIFIED} is refused. */
-  public static Access access(String field, AccessKind k) {
-    return switch (k) {
+  /** The access kind of enum number {@code number}; UNSPECIFIED and unknown numbers are refused. */
+  public static Access access(String field, int number) {
+    AccessKind k = AccessKind.forNumber(number);
+    return switch (k == null ? AccessKind.UNRECOGNIZED : k) {
       case ACCESS_KIND_LOAD -> Access.LOAD;
       case ACCESS_KIND_STORE -> Access.STORE;
       case ACCESS_KIND_IFETCH -> Access.IFETCH;
       default ->
           throw GatewayException.badField(
               field,
-              k + " is not allowed; use ACCESS_KIND_LOAD, ACCESS_KIND_STORE or ACCESS_KIND_IFETCH");
+              Fields.enumValue(AccessKind::forNumber, number)
+                  + " is not allowed; use ACCESS_KIND_LOAD, ACCESS_KIND_STORE or ACCESS_KIND_IFETCH");
     };
   }
 
-  /** True for a 64-bit guest; {@code MMU_KIND_UNSPECIFIED} is refused. */
-  public static boolean is64(String field, MmuKind k) {
-    return switch (k) {
+  /** True for a 64-bit guest (enum number {@code number}); UNSPECIFIED and unknown are refused. */
+  public static boolean is64(String field, int number) {
+    MmuKind k = MmuKind.forNumber(number);
+    return switch (k == null ? MmuKind.UNRECOGNIZED : k) {
       case MMU_KIND_BOOK3S_64 -> true;
       case MMU_KIND_BOOK3S_32 -> false;
       default ->
           throw GatewayException.badField(
-              field, k + " is not allowed; use MMU_KIND_BOOK3S_32 or MMU_KIND_BOOK3S_64");
+              field,
+              Fields.enumValue(MmuKind::forNumber, number)
+                  + " is not allowed; use MMU_KIND_BOOK3S_32 or MMU_KIND_BOOK3S_64");
     };
   }
 }

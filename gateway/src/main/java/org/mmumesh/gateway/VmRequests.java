@@ -53,7 +53,7 @@ public final class VmRequests {
   public static Simulation.VmConfig createVm(CreateVmRequest r) {
     int vm = vmId("vm_id", r.getVmId());
     int host = HostRequests.hostId("host_id", r.getHostId());
-    boolean is64 = ProtoMapping.is64("mmu_kind", r.getMmuKind());
+    boolean is64 = ProtoMapping.is64("mmu_kind", r.getMmuKindValue());
     long max = is64 ? Limits.MAX_MEMORY_BYTES_64 : Limits.MAX_MEMORY_BYTES_32;
     long bytes =
         Fields.uint64("memory_size_bytes", r.getMemorySizeBytes(), Limits.MIN_MEMORY_BYTES, max);

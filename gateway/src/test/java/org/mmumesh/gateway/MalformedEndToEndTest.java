@@ -202,6 +202,30 @@ class MalformedEndToEndTest {
     assertThat(rows).isGreaterThanOrEqualTo(50);
   }
 
+  /**
+   * Every raw row (undecodable bytes, unknown enum numbers) sent as bytes through a real channel:
+   * INVALID_ARGUMENT naming the field and the problem, nothing changed, and nothing logged by grpc
+   * at WARNING or above (it used to answer UNKNOWN and log a SEVERE stack trace for each).
+   */
+  @Test
+  void everyRawRow_asBytesOverTheChannel_getsInvalidArgumentNamingTheProblem() throws Exception {
+    try (RawCalls.GrpcWarnings warnings = new RawCalls.GrpcWarnings()) {
+      for (MalformedRequests.RawCase c : MalformedRequests.rawCases()) {
+        checkRaw(mesh, c);
+        assertThat(snapshot()).as(c.name() + " changed nothing").isEqualTo(before);
+      }
+      assertThat(warnings.seen()).as("grpc's warnings").isEmpty();
+    }
+    assertThat(MalformedRequests.rawCases()).hasSizeGreaterThanOrEqualTo(25);
+  }
+
+  /** One raw row through {@code m}'s channel: INVALID_ARGUMENT, "field: ..." naming the problem. */
+  static void checkRaw(Mesh m, MalformedRequests.RawCase c) throws Exception {
+    Status s = RawCalls.send(m.channel, c.method(), c.bytes());
+    assertThat(s.getCode()).as(c.name() + ": " + s).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(s.getDescription()).as(c.name()).startsWith(c.field() + ": ").contains(c.problem());
+  }
+
   @Test
   void everyStateDependentRow_getsItsStatus_andChangesNothing() throws Exception {
     for (MalformedRequests.Case c : MalformedRequests.stateCases()) {

@@ -104,6 +104,258 @@ final class MalformedRequests {
     return p;
   }
 
+  /**
+   * A row sent as raw bytes (the request as it would arrive from a broken or hostile client) to the
+   * method {@code method} (full name): it must get INVALID_ARGUMENT whose description starts with
+   * {@code field + ": "} and names {@code problem}.
+   */
+  record RawCase(String name, String method, byte[] bytes, String field, String problem) {
+    @Override
+    public String toString() {
+      return name;
+    }
+  }
+
+  static byte[] bytes(int... b) {
+    byte[] out = new byte[b.length];
+    for (int i = 0; i < b.length; i++) {
+      out[i] = (byte) b[i];
+    }
+    return out;
+  }
+
+  /** {@code m} without its last byte: the last field's value ends early. */
+  static byte[] truncated(Message m) {
+    byte[] b = m.toByteArray();
+    return java.util.Arrays.copyOf(b, b.length - 1);
+  }
+
+  /** {@code m}'s encoding followed by {@code tail}. */
+  static byte[] then(Message m, byte[] tail) {
+    byte[] b = m.toByteArray();
+    byte[] out = java.util.Arrays.copyOf(b, b.length + tail.length);
+    System.arraycopy(tail, 0, out, b.length, tail.length);
+    return out;
+  }
+
+  /**
+   * Undecodable requests (invalid UTF-8, garbage, truncated varints and lengths) and unknown enum
+   * numbers, for every service with a string field or an enum in a request (and Echo's bytes).
+   */
+  static List<RawCase> rawCases() {
+    String host = "mmumesh.v1.HostService/";
+    String vmS = "mmumesh.v1.VmService/";
+    String acc = "mmumesh.v1.AccessService/";
+    String ksm = "mmumesh.v1.KsmService/";
+    String cl = "mmumesh.v1.ClusterService/";
+    String ev = "mmumesh.v1.EventService/";
+    String utf8 = "not valid UTF-8";
+    String cut = "truncated";
+    byte[] elevenByteVarint =
+        bytes(0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF);
+    List<RawCase> c = new ArrayList<>();
+    c.add(
+        new RawCase(
+            "host: garbage (wire type 7)",
+            host + "CreateHost",
+            bytes(0x0F, 0xFF, 0x00),
+            "host_id",
+            "wire type"));
+    c.add(
+        new RawCase(
+            "host: zero bytes (field 0)",
+            host + "CreateHost",
+            bytes(0, 0, 0, 0),
+            "request",
+            "invalid tag (zero)"));
+    c.add(
+        new RawCase(
+            "host: truncated varint",
+            host + "CreateHost",
+            truncated(host().setHostId(300).clearHostMmu().clearMaxFrames().build()),
+            "host_id",
+            cut));
+    c.add(
+        new RawCase(
+            "host: 11-byte varint",
+            host + "CreateHost",
+            elevenByteVarint,
+            "host_id",
+            "malformed varint"));
+    c.add(
+        new RawCase(
+            "host: host_mmu number 9",
+            host + "CreateHost",
+            host().setHostMmuValue(9).build().toByteArray(),
+            "host_mmu",
+            "unknown number 9"));
+    c.add(
+        new RawCase(
+            "host stats: garbage", host + "GetHostStats", bytes(0xFF, 0xFF, 0xFF), "request", cut));
+    c.add(
+        new RawCase(
+            "locate: entity_type not UTF-8",
+            cl + "LocateEntity",
+            bytes(0x0A, 0x02, 0xC3, 0x28, 0x12, 0x04, 'v', 'm', '-', '1'),
+            "entity_type",
+            utf8));
+    c.add(
+        new RawCase(
+            "locate: entity_id a lone continuation byte",
+            cl + "LocateEntity",
+            bytes(0x0A, 0x04, 'V', 'c', 'p', 'u', 0x12, 0x01, 0x80),
+            "entity_id",
+            utf8));
+    c.add(
+        new RawCase(
+            "locate: entity_id an overlong NUL",
+            cl + "LocateEntity",
+            bytes(0x0A, 0x04, 'V', 'c', 'p', 'u', 0x12, 0x02, 0xC0, 0x80),
+            "entity_id",
+            utf8));
+    c.add(
+        new RawCase(
+            "locate: entity_id longer than the request",
+            cl + "LocateEntity",
+            bytes(0x0A, 0x04, 'V', 'c', 'p', 'u', 0x12, 0x20, 'v'),
+            "entity_id",
+            cut));
+    c.add(
+        new RawCase(
+            "watch: kinds number 77",
+            ev + "WatchEvents",
+            WatchEventsRequest.newBuilder().addKindsValue(77).build().toByteArray(),
+            "kinds[0]",
+            "unknown number 77"));
+    c.add(
+        new RawCase(
+            "watch: kinds number 6 unpacked",
+            ev + "WatchEvents",
+            bytes(0x08, 0x01, 0x08, 0x06),
+            "kinds[1]",
+            "unknown number 6"));
+    c.add(
+        new RawCase(
+            "watch: truncated varint",
+            ev + "WatchEvents",
+            truncated(WatchEventsRequest.newBuilder().setHostId(300).build()),
+            "host_id",
+            cut));
+    c.add(
+        new RawCase(
+            "watch: garbage", ev + "WatchEvents", elevenByteVarint, "kinds", "malformed varint"));
+    c.add(
+        new RawCase(
+            "vm: mmu_kind number 7",
+            vmS + "CreateVm",
+            vm().setMmuKindValue(7).build().toByteArray(),
+            "mmu_kind",
+            "unknown number 7"));
+    c.add(
+        new RawCase(
+            "vm: options.policy number 42",
+            vmS + "CreateVm",
+            vm().setOptions(MmuOptions.newBuilder().setPolicyValue(42)).build().toByteArray(),
+            "options.policy",
+            "unknown number 42"));
+    c.add(
+        new RawCase(
+            "vm: options.quirks number 6",
+            vmS + "CreateVm",
+            vm().setOptions(
+                    MmuOptions.newBuilder().setPolicy(Policy.POLICY_FIXED).addQuirksValue(6))
+                .build()
+                .toByteArray(),
+            "options.quirks[0]",
+            "unknown number 6"));
+    c.add(
+        new RawCase(
+            "vm: options longer than the request",
+            vmS + "CreateVm",
+            truncated(vm().build()),
+            "options",
+            cut));
+    c.add(
+        new RawCase(
+            "vm: options.policy truncated varint",
+            vmS + "CreateVm",
+            then(vm().clearOptions().build(), bytes(0x32, 0x02, 0x08, 0x80)),
+            "options.policy",
+            cut));
+    c.add(
+        new RawCase(
+            "vm load: image longer than the request",
+            vmS + "LoadMemory",
+            bytes(0x0A, 0x02, 0x08, 0x01, 0x1A, 0x80, 0x20, 0x00),
+            "image",
+            cut));
+    c.add(
+        new RawCase(
+            "vm get: vm.vm_id truncated",
+            vmS + "GetVm",
+            bytes(0x0A, 0x02, 0x08, 0x80),
+            "vm.vm_id",
+            cut));
+    c.add(
+        new RawCase(
+            "access: kind number 12",
+            acc + "Access",
+            AccessRequest.newBuilder().setVcpu(vcpu(1, 0)).setKindValue(12).build().toByteArray(),
+            "kind",
+            "unknown number 12"));
+    c.add(
+        new RawCase(
+            "access: vcpu longer than the request",
+            acc + "Access",
+            truncated(AccessRequest.newBuilder().setVcpu(vcpu(1, 300)).build()),
+            "vcpu",
+            cut));
+    c.add(
+        new RawCase(
+            "batch: accesses[0].kind number 9",
+            acc + "RunWorkload",
+            RunWorkloadRequest.newBuilder()
+                .setVcpu(vcpu(1, 0))
+                .addAccesses(WorkloadAccess.newBuilder().setKindValue(9))
+                .build()
+                .toByteArray(),
+            "accesses[0].kind",
+            "unknown number 9"));
+    c.add(
+        new RawCase(
+            "batch: accesses longer than the request",
+            acc + "RunWorkload",
+            truncated(
+                RunWorkloadRequest.newBuilder()
+                    .setVcpu(vcpu(1, 0))
+                    .addAccesses(load(0x1234))
+                    .build()),
+            "accesses",
+            cut));
+    c.add(
+        new RawCase(
+            "ksm: run number 9",
+            ksm + "SetKsmControl",
+            SetKsmControlRequest.newBuilder().setHostId(1).setRunValue(9).build().toByteArray(),
+            "run",
+            "unknown number 9"));
+    c.add(
+        new RawCase(
+            "ksm: pages truncated varint",
+            ksm + "RunKsmBatch",
+            truncated(RunKsmBatchRequest.newBuilder().setHostId(1).setPages(1000).build()),
+            "pages",
+            cut));
+    c.add(
+        new RawCase(
+            "echo: payload longer than the request",
+            "mmumesh.v1.EchoService/Echo",
+            bytes(0x0A, 0x05, 0x01),
+            "payload",
+            cut));
+    return c;
+  }
+
   static List<Case> cases() {
     Status.Code bad = Status.Code.INVALID_ARGUMENT;
     List<Case> c = new ArrayList<>();

@@ -69,21 +69,26 @@ class StatusMapperTest {
     assertThatThrownBy(
             () ->
                 ProtoMapping.policy(
-                    "options.policy", org.mmumesh.proto.v1.Policy.POLICY_UNSPECIFIED))
+                    "options.policy", org.mmumesh.proto.v1.Policy.POLICY_UNSPECIFIED_VALUE))
         .isInstanceOfSatisfying(
             GatewayException.class,
             e -> assertThat(e.getMessage()).startsWith("options.policy: POLICY_UNSPECIFIED"));
-    assertThatThrownBy(() -> ProtoMapping.access("kind", AccessKind.ACCESS_KIND_UNSPECIFIED))
+    assertThatThrownBy(() -> ProtoMapping.access("kind", AccessKind.ACCESS_KIND_UNSPECIFIED_VALUE))
         .hasMessageStartingWith("kind: ");
+    assertThatThrownBy(() -> ProtoMapping.access("kind", 12))
+        .hasMessageStartingWith("kind: unknown number 12 is not allowed");
+    assertThatThrownBy(() -> ProtoMapping.quirk("quirks[0]", 6))
+        .hasMessageStartingWith("quirks[0]: unknown number 6 is not allowed");
     for (Policy p : Policy.values()) {
       MmuOptions o = MmuOptions.defaults(p);
       org.mmumesh.proto.v1.MmuOptions proto = ProtoMapping.toProto(o);
       assertThat(ProtoMapping.options("options", true, proto)).isEqualTo(o);
     }
     for (Quirk q : Quirk.values()) {
-      assertThat(ProtoMapping.quirk("q", ProtoMapping.toProto(q))).isEqualTo(q);
+      assertThat(ProtoMapping.quirk("q", ProtoMapping.toProto(q).getNumber())).isEqualTo(q);
     }
-    assertThat(ProtoMapping.access("kind", AccessKind.ACCESS_KIND_STORE)).isEqualTo(Access.STORE);
+    assertThat(ProtoMapping.access("kind", AccessKind.ACCESS_KIND_STORE_VALUE))
+        .isEqualTo(Access.STORE);
     assertThatThrownBy(() -> ProtoMapping.options("options", false, null))
         .hasMessageStartingWith("options: is required");
   }
