@@ -22,7 +22,7 @@ import org.mmumesh.hostmmu.ShadowPteCache;
  * sizer and prints them next to this class's figures. Its output ({@code -Xmx4g}, 16 of each) is
  * quoted at each measured constant. The storm VM of issue 10 (64 vCPUs, 65,536-entry TLBs, 16 MiB)
  * retains 116.5 MiB idle with every vCPU started (the issue saw about 105 MiB per VM); this class
- * projects about 402 MiB, most of it the 64 shadow-PTE caches at their largest (4.4 MiB each).
+ * projects about 402 MiB, most of it the 64 shadow-PTE caches at their largest (4.5 MiB each).
  *
  * <p><b>Upper bounds, not averages.</b> A structure that grows (the shadow-PTE cache, the guest
  * HTAB, guest pages) is counted at the largest size the request allows: a VM admitted within the
