@@ -80,8 +80,7 @@ final class ServeCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--drain-seconds: " + drainSeconds + " is out of range; allowed 0 to 3600");
     }
-    Config mesh =
-        ConfigFactory.parseMap(java.util.Map.of(MemoryBudget.CONFIG_KEY, memoryBudget));
+    Config mesh = ConfigFactory.parseMap(java.util.Map.of(MemoryBudget.CONFIG_KEY, memoryBudget));
     try {
       MemoryBudget.fromConfig(mesh);
     } catch (IllegalArgumentException e) {

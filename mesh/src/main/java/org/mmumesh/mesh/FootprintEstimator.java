@@ -19,8 +19,10 @@ import org.mmumesh.hostmmu.ShadowPteCache;
  * org.mmumesh.bench.AdmissionFootprint} (run with {@code bin/mmumesh-bench admission}) creates VMs
  * and hosts through the mesh facade, starts every entity, and divides the retained heap (used after
  * {@code System.gc()}) by their number; it also walks the single structures with its reflective
- * sizer and prints them next to this class's figures. Its output is quoted at each measured
- * constant.
+ * sizer and prints them next to this class's figures. Its output ({@code -Xmx4g}, 16 of each) is
+ * quoted at each measured constant. The storm VM of issue 10 (64 vCPUs, 65,536-entry TLBs, 16 MiB)
+ * retains 116.5 MiB idle with every vCPU started (the issue saw about 105 MiB per VM); this class
+ * projects about 402 MiB, most of it the 64 shadow-PTE caches at their largest (4.5 MiB each).
  *
  * <p><b>Upper bounds, not averages.</b> A structure that grows (the shadow-PTE cache, the guest
  * HTAB, guest pages) is counted at the largest size the request allows: a VM admitted within the
@@ -73,6 +75,16 @@ public final class FootprintEstimator {
   public static final long HOST_HPTE_BYTES = 28;
 
   /**
+   * What the host HTAB really takes, per byte of its arrays: the default table's arrays are 1 MiB
+   * ({@code long[131072]}) and 512 KiB, at or above G1's humongous threshold (half a region;
+   * regions are 1 MiB below 2 GiB of heap, 2 MiB from 4 to 8 GiB), so each takes whole regions of
+   * its own, up to twice its size. Measured: a started VM of one vCPU retains 7.3 MB at {@code
+   * -Xmx4g} where its structures walk to 4.1 MB, the difference being the three 1 MiB arrays in 2
+   * MiB regions.
+   */
+  public static final long HUMONGOUS_FACTOR = 2;
+
+  /**
    * Bytes per guest page that a fault or a load can populate: its host PTE ({@code HostMm}, an
    * {@code int}: 4) and one private frame ({@code FrameTable}: fingerprint 8, map count 4,
    * generation 4, flags 1 = 17).
@@ -92,16 +104,26 @@ public final class FootprintEstimator {
    * buffer of 1024 stores, {@code int pfn, int offset, long value}: 16 KiB; counters, C-bit watch,
    * recorder), its SID map on the host MMU (512 x 17 bytes on a 64-bit host; a 32-bit host's VSID
    * pool is 128 x 16 x 8 = 16 KiB), its guest MMU state, and the sharding entity. Measured by
-   * {@code AdmissionFootprint}: see the class comment.
+   * {@code AdmissionFootprint}: 154,742 bytes per extra vCPU of a started VM, of which 90,240 are
+   * the shadow heads and 24,064 the cache's 256 initial entries (both in the cache's bound),
+   * leaving 40 KB.
    */
   public static final long VCPU_FIXED_BYTES = 64L * 1024;
 
-  /** Fixed bytes per VM (GuestMmu, HostMmu and their guest kernel, directory entry). Measured. */
-  public static final long VM_FIXED_BYTES = 256L * 1024;
+  /**
+   * Fixed bytes per VM: GuestMmu and HostMmu with the guest kernel's state, the first chunk of its
+   * host page table ({@code HostMm}: 65,536 {@code int}s, 256 KiB, allocated at the first touch
+   * whatever the memory size), the directory entry. Measured by {@code AdmissionFootprint}: a
+   * started VM of one vCPU and 1 MiB retains 7,315,705 bytes at {@code -Xmx4g}, about 650 KB above
+   * its host HTAB (at {@link #HUMONGOUS_FACTOR}) and its vCPU.
+   */
+  public static final long VM_FIXED_BYTES = 1024L * 1024;
 
   /**
    * Fixed bytes per host: its {@code PageFrame} and {@code Ksm} entities with their first frame
-   * chunk (1024 frames x 17 bytes), the zero page, KSM's trees at their initial sizes. Measured.
+   * chunk (1024 frames x 17 bytes), the zero page, KSM's trees at their initial sizes. Measured by
+   * {@code AdmissionFootprint}: 44,207 bytes per started host; the bound leaves room for the frame
+   * table's first chunk growing to its full 32,768 frames (557 KB, partly counted with the pages).
    */
   public static final long HOST_FIXED_BYTES = 256L * 1024;
 
@@ -210,7 +232,10 @@ public final class FootprintEstimator {
         new Part(
             "host HTAB",
             "the host HTAB's " + s.hostPtegCount() + " PTEGs",
-            (long) s.hostPtegCount() * HostHtab.HPTES_PER_GROUP * HOST_HPTE_BYTES));
+            (long) s.hostPtegCount()
+                * HostHtab.HPTES_PER_GROUP
+                * HOST_HPTE_BYTES
+                * HUMONGOUS_FACTOR));
     long wordBytes = s.guest64() ? 8 : 4;
     parts.add(
         new Part(

@@ -52,6 +52,11 @@ import org.mmumesh.vcpu.VcpuParking;
  * batch ids; a workload stream's own ids are echoed by the gateway). One facade per cluster: two
  * facades on different nodes would not see each other's memslot tables.
  *
+ * <p><b>Admission.</b> A create is admitted ({@link Admission}: the host and VM limits, counting
+ * those being created, and the node's {@link MemoryBudget}, reserving the projected footprint of
+ * {@link FootprintEstimator}) in the same synchronized step as its id checks, before its
+ * asynchronous directory write; a failed write or a delete gives the admission back.
+ *
  * <p>{@link #traceAccess} and {@link #setVcpuState} go through the {@code Vcpu} ({@code
  * TraceAccess}, {@code SetState}), which must be idle (or paused, for a state change). Deleting a
  * VM removes its memslots and halts its vCPUs; the host frames it populated stay allocated (the
@@ -193,6 +198,20 @@ public final class MeshSimulation implements Simulation {
     }
   }
 
+  /**
+   * {@code write}, the asynchronous directory write of an admitted host or VM; {@code undo} gives
+   * the admission back if it throws instead of answering a stage (its completion does otherwise).
+   */
+  private static <T> CompletionStage<T> afterAdmission(
+      Supplier<CompletionStage<T>> write, Runnable undo) {
+    try {
+      return write.get();
+    } catch (RuntimeException e) {
+      undo.run();
+      throw e;
+    }
+  }
+
   private MeshDirectory.HostEntry host(int hostId) {
     return dir.host(hostId).orElseThrow(() -> SimulationException.notFound("host " + hostId));
   }
@@ -261,7 +280,9 @@ public final class MeshSimulation implements Simulation {
             admission.admitHost(hostId, hostIds());
             usedHostIds.add(hostId);
           }
-          return vms.putHost(new MeshDirectory.HostEntry(hostId, host32, maxFrames))
+          return afterAdmission(
+                  () -> vms.putHost(new MeshDirectory.HostEntry(hostId, host32, maxFrames)),
+                  () -> admission.hostFailed(hostId))
               .whenComplete(
                   (x, err) -> {
                     if (err == null) {
@@ -424,7 +445,7 @@ public final class MeshSimulation implements Simulation {
             usedVmIds.add(c.vmId());
             pendingPages.merge(c.hostId(), c.memoryPages(), Long::sum);
           }
-          return vms.create(e)
+          return afterAdmission(() -> vms.create(e), () -> admission.vmFailed(c.vmId()))
               .whenComplete(
                   (gen, err) -> {
                     if (err == null) {

@@ -29,7 +29,7 @@ class AdmissionTest {
     long tlb = 64L * 65536 * 25;
     long shadow = 64L * (90_240 + 32_768L * 142);
     long vcpu = 64L * FootprintEstimator.VCPU_FIXED_BYTES;
-    long hostHtab = (1L << 14) * 8 * 28;
+    long hostHtab = (1L << 14) * 8 * 28 * 2; // G1 humongous regions
     long guestHtab = 256 * 1024;
     long pages = 4096L * 21;
     assertThat(f.bytes())
