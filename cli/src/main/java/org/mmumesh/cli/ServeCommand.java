@@ -16,8 +16,9 @@ import picocli.CommandLine.Spec;
 /**
  * {@code mmumesh serve}: the gRPC gateway (package {@code mmumesh.v1}, with {@code grpc.health.v1}
  * and server reflection) over the embedded single-node actor-mesh cluster, and a Prometheus
- * endpoint; serves until SIGTERM / Ctrl-C, which shut down gracefully (health NOT_SERVING,
- * in-flight calls drain, then the cluster leaves).
+ * endpoint; serves until SIGTERM / Ctrl-C, which shut down gracefully (health NOT_SERVING, new
+ * calls refused, in-flight calls drain for {@code --drain-seconds}, open streams end UNAVAILABLE,
+ * then the cluster leaves) and exit 0.
  */
 @Command(
     name = "serve",
@@ -63,6 +64,13 @@ final class ServeCommand implements Callable<Integer> {
       defaultValue = "auto")
   String memoryBudget;
 
+  /**
+   * Whether SIGTERM and Ctrl-C stop the gateway gracefully with exit code 0 ({@link
+   * GatewayMain#stopOnSignals}); in-process tests turn it off so as not to take the signals of
+   * their JVM.
+   */
+  boolean stopOnSignals = true;
+
   /** Completed with the running gateway once it serves (tests stop it through it). */
   final CompletableFuture<GatewayMain.Running> started = new CompletableFuture<>();
 
@@ -101,6 +109,9 @@ final class ServeCommand implements Callable<Integer> {
             + " http://%s:%d/metrics; Ctrl-C stops it%n",
         host, r.port(), host, r.metrics().port());
     out.flush();
+    if (stopOnSignals) {
+      GatewayMain.stopOnSignals(r::close); // a clean stop on SIGTERM / Ctrl-C exits 0, not 143
+    }
     started.complete(r);
     r.cluster().awaitTermination();
     return 0;

@@ -34,6 +34,7 @@ class ServeCommandTest {
   @Test
   void serve_answersHealthAndTheApi_untilStopped() throws Exception {
     ServeCommand cmd = new ServeCommand();
+    cmd.stopOnSignals = false;
     CommandLine cl = new CommandLine(cmd);
     StringWriter out = new StringWriter();
     cl.setOut(new PrintWriter(out));

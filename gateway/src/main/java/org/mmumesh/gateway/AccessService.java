@@ -4,9 +4,11 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayDeque;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.mmumesh.mesh.FootprintEstimator;
 import org.mmumesh.mesh.MemoryBudget;
+import java.util.concurrent.ConcurrentHashMap;
 import org.mmumesh.mesh.Simulation;
 import org.mmumesh.proto.v1.AccessRequest;
 import org.mmumesh.proto.v1.AccessResponse;
@@ -59,6 +61,24 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
   private final VcpuStreams streams;
 
   /** Serves {@code sim}; {@code streams} are shared with {@link VmService} (DeleteVm). */
+  /** What a RunWorkload stream still open when the gateway stops is told (UNAVAILABLE). */
+  static final String SHUTDOWN =
+      "the gateway is shutting down: the batches answered on this stream ran; retry the others on"
+          + " a running gateway (a batch id already run is answered, not run twice, while the"
+          + " cluster lives)";
+
+  private final Set<WorkloadStream> open = ConcurrentHashMap.newKeySet();
+
+  /**
+   * Ends every open RunWorkload stream with UNAVAILABLE ({@link #SHUTDOWN}), for a gateway whose
+   * drain time is over (instead of the transport's CANCELLED).
+   */
+  public void endStreams() {
+    for (WorkloadStream s : open) {
+      s.shutDown();
+    }
+  }
+
   public AccessService(Simulation sim, VcpuStreams streams) {
     this.sim = Objects.requireNonNull(sim, "sim");
     this.streams = Objects.requireNonNull(streams, "streams");
@@ -174,6 +194,7 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
         (ServerCallStreamObserver<RunWorkloadResponse>) raw;
     out.disableAutoRequest();
     WorkloadStream s = new WorkloadStream(out);
+    open.add(s);
     out.setOnReadyHandler(s::drain);
     out.setOnCancelHandler(s::cancelled);
     out.request(MAX_IN_FLIGHT);
@@ -332,8 +353,13 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
       out.onError(StatusMapper.toException(t));
     }
 
+    synchronized void shutDown() {
+      fail(GatewayException.unavailable(SHUTDOWN));
+    }
+
     private void release() {
       pending.forEach(p -> p.held.close());
+      open.remove(this);
       if (vcpu != null) {
         streams.release(vcpu[0], vcpu[1]);
         vcpu = null;

@@ -7,6 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.mmumesh.mesh.MeshCluster;
 import org.mmumesh.mesh.Simulation;
@@ -18,14 +19,43 @@ import org.mmumesh.mesh.Simulation;
  * Prometheus scrape endpoint.
  *
  * <p><b>Shutdown</b> goes through the actor system's CoordinatedShutdown: in its {@code
- * service-unbind} phase (before the cluster is left and the actors stop) the gateway reports
- * NOT_SERVING on health, ends the event watches (UNAVAILABLE), stops taking calls, lets in-flight
- * calls drain for up to {@link Settings#drain} and cancels the rest, then the metrics endpoint
- * closes. CoordinatedShutdown runs on {@link Running#close}, on the JVM's shutdown hook (SIGTERM,
- * Ctrl-C) and when the node leaves the cluster.
+ * service-unbind} phase (before the cluster is left, sharding stops and the actors stop) the
+ * gateway reports NOT_SERVING on health, ends the event watches (UNAVAILABLE), refuses new calls
+ * (UNAVAILABLE, while still listening: a new connection's health check sees NOT_SERVING), lets
+ * in-flight calls drain for up to {@link Settings#drain}, then ends the workload streams still open
+ * (UNAVAILABLE with a retry hint, not CANCELLED), stops the server, and the metrics endpoint
+ * closes. The phase's timeout (Pekko's default is 5 s) is raised to the drain plus {@link
+ * #UNBIND_MARGIN}, and the node's shutdown timeout with it, so nothing below the gateway stops
+ * under an open stream. CoordinatedShutdown runs on {@link Running#close}, on SIGTERM and Ctrl-C
+ * ({@link #stopOnSignals}: the process then exits 0, not 143), on the JVM's shutdown hook and when
+ * the node leaves the cluster.
  */
 public final class GatewayMain {
   private GatewayMain() {}
+
+  /**
+   * What the service-unbind phase gets beyond the drain: the streams' end grace, the server's stop
+   * grace and room for the metrics endpoint.
+   */
+  public static final Duration UNBIND_MARGIN =
+      GatewayServer.END_GRACE.plus(GatewayServer.STOP_GRACE).plus(Duration.ofSeconds(10));
+
+  /**
+   * The mesh configuration for a gateway draining {@code drain}: CoordinatedShutdown's {@code
+   * service-unbind} phase lasts up to the drain plus {@link #UNBIND_MARGIN}, and the node's
+   * shutdown timeout ({@code mmumesh.mesh.shutdown-timeout}) 30 s beyond that; both unless {@code
+   * mesh} sets them.
+   */
+  static Config meshConfig(Config mesh, Duration drain) {
+    Duration unbind = drain.plus(UNBIND_MARGIN);
+    return mesh.withFallback(
+        ConfigFactory.parseMap(
+            Map.of(
+                "pekko.coordinated-shutdown.phases.service-unbind.timeout",
+                unbind.toMillis() + "ms",
+                "mmumesh.mesh.shutdown-timeout",
+                unbind.plusSeconds(30).toMillis() + "ms")));
+  }
 
   /**
    * Where to serve.
@@ -90,7 +120,7 @@ public final class GatewayMain {
    * listens.
    */
   public static Running start(Settings s) {
-    MeshCluster cluster = MeshCluster.embeddedSimulation(s.mesh());
+    MeshCluster cluster = MeshCluster.embeddedSimulation(meshConfig(s.mesh(), s.drain()));
     try {
       Simulation sim = cluster.simulation(0);
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -110,7 +140,12 @@ public final class GatewayMain {
             services.stream()
                 .filter(EventService.class::isInstance)
                 .forEach(e -> ((EventService) e).endWatches());
-            server.shutdown(s.drain());
+            server.shutdown(
+                s.drain(),
+                () ->
+                    services.stream()
+                        .filter(AccessService.class::isInstance)
+                        .forEach(a -> ((AccessService) a).endStreams()));
             metrics.close();
           });
       return new Running(cluster, sim, server, metrics, registry);
@@ -121,13 +156,35 @@ public final class GatewayMain {
   }
 
   /**
-   * {@code GatewayMain [--host H] [--port P] [--metrics-port M]}: serves until the JVM is asked to
-   * stop (SIGTERM / Ctrl-C run CoordinatedShutdown). Defaults: 127.0.0.1, 50051, 9464.
+   * Makes SIGTERM and SIGINT (Ctrl-C) run {@code stop} (a graceful shutdown, on its own thread)
+   * instead of the JVM's default, which exits 143 (130) whatever the shutdown did: the process then
+   * ends when its main thread returns, with the exit code it chooses (0 for a clean stop). A signal
+   * the JVM does not let us handle (e.g. under {@code -Xrs}) keeps its default.
+   */
+  @SuppressWarnings("sunapi")
+  public static void stopOnSignals(Runnable stop) {
+    Objects.requireNonNull(stop, "stop");
+    for (String name : new String[] {"TERM", "INT"}) {
+      try {
+        sun.misc.Signal.handle(
+            new sun.misc.Signal(name),
+            sig -> new Thread(stop, "mmumesh-stop-on-SIG" + name).start());
+      } catch (IllegalArgumentException e) {
+        // not handled here: the JVM's default stays
+      }
+    }
+  }
+
+  /**
+   * {@code GatewayMain [--host H] [--port P] [--metrics-port M] [--drain-seconds S]}: serves until
+   * SIGTERM / Ctrl-C, which shut it down gracefully and exit 0. Defaults: 127.0.0.1, 50051, 9464,
+   * 10.
    */
   public static void main(String[] args) throws InterruptedException {
     String host = "127.0.0.1";
     int port = 50051;
     int metricsPort = 9464;
+    int drainSeconds = 10;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (i + 1 >= args.length) {
@@ -137,13 +194,17 @@ public final class GatewayMain {
         case "--host" -> host = args[++i];
         case "--port" -> port = Integer.parseInt(args[++i]);
         case "--metrics-port" -> metricsPort = Integer.parseInt(args[++i]);
+        case "--drain-seconds" -> drainSeconds = Integer.parseInt(args[++i]);
         default ->
             throw new IllegalArgumentException(
-                a + ": unknown option; allowed --host, --port, --metrics-port");
+                a + ": unknown option; allowed --host, --port, --metrics-port, --drain-seconds");
       }
     }
     Running r =
-        start(new Settings(host, port, metricsPort, Duration.ofSeconds(10), ConfigFactory.empty()));
+        start(
+            new Settings(
+                host, port, metricsPort, Duration.ofSeconds(drainSeconds), ConfigFactory.empty()));
+    stopOnSignals(r::close);
     System.out.println(
         "mmumesh gateway on "
             + host

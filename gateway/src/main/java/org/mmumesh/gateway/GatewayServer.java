@@ -21,11 +21,15 @@ import java.util.concurrent.TimeUnit;
 /**
  * The gRPC server wiring, separate from the service implementations (style item 11): the services,
  * {@code grpc.health.v1} (a {@link HealthStatusManager}: SERVING for the whole server and each
- * service once started) and server reflection (v1). {@link #shutdown(Duration)} is graceful: health
- * NOT_SERVING first (load balancers stop sending), then the server stops taking calls, in-flight
- * calls drain for up to the given time, then whatever is left is cancelled. Whoever owns the actor
- * system registers {@link #shutdown(Duration)} with CoordinatedShutdown's {@code service-unbind}
- * phase so the gateway stops before the actors do.
+ * service once started) and server reflection (v1). {@link #shutdown(Duration, Runnable)} is
+ * graceful: health NOT_SERVING first (load balancers stop sending), and new calls to the services
+ * are refused UNAVAILABLE with a retry hint ({@link DrainGate}) while the server still listens, so
+ * a new connection's health check also sees NOT_SERVING; in-flight calls drain for up to the given
+ * time; then the streams still open are ended by their services (UNAVAILABLE with a retry hint, not
+ * CANCELLED), and only after a short grace is whatever is left cancelled and the port closed.
+ * Whoever owns the actor system registers the shutdown with CoordinatedShutdown's {@code
+ * service-unbind} phase (its timeout raised above the drain) so the gateway stops before the actors
+ * do.
  *
  * <p>Every service is wrapped by {@link RequestDecoding#guard}: a request that does not decode gets
  * INVALID_ARGUMENT naming the problem, never grpc's {@code UNKNOWN} and its logged stack trace.
@@ -37,16 +41,26 @@ public final class GatewayServer implements AutoCloseable {
    */
   public static final int MAX_INBOUND_MESSAGE_BYTES = 16 * 1024 * 1024 + 64 * 1024;
 
+  /** How long streams ended at the drain's deadline get to close before the rest is cancelled. */
+  public static final Duration END_GRACE = Duration.ofSeconds(5);
+
+  /** How long the stopped server gets to terminate (health watches) before it is forced. */
+  public static final Duration STOP_GRACE = Duration.ofSeconds(5);
+
   private final Server server;
   private final HealthStatusManager health;
+  private final DrainGate gate = new DrainGate();
   private final List<ServerServiceDefinition> services;
 
   private GatewayServer(
       ServerBuilder<?> builder, List<BindableService> services, List<ServerInterceptor> ics) {
     this.health = new HealthStatusManager();
     this.services = services.stream().map(BindableService::bindService).toList();
+    List<ServerInterceptor> chain = new java.util.ArrayList<>();
+    chain.add(gate); // innermost: the metrics interceptors see refused calls too
+    chain.addAll(ics);
     for (ServerServiceDefinition d : this.services) {
-      builder.addService(io.grpc.ServerInterceptors.intercept(RequestDecoding.guard(d), ics));
+      builder.addService(io.grpc.ServerInterceptors.intercept(RequestDecoding.guard(d), chain));
     }
     builder.addService(health.getHealthService());
     builder.addService(ProtoReflectionServiceV1.newInstance());
@@ -100,22 +114,40 @@ public final class GatewayServer implements AutoCloseable {
     return server.getPort();
   }
 
-  /**
-   * Graceful shutdown: health NOT_SERVING, stop accepting, drain in-flight calls for up to {@code
-   * drain}, then cancel the rest.
-   */
+  /** {@link #shutdown(Duration, Runnable)} with nothing to end at the deadline. */
   public void shutdown(Duration drain) {
+    shutdown(drain, () -> {});
+  }
+
+  /**
+   * Graceful shutdown: health NOT_SERVING, new calls refused (UNAVAILABLE, {@link
+   * DrainGate#REFUSED}) while the port stays open, in-flight calls drain for up to {@code drain};
+   * if some are still open then, {@code endStreams} ends the services' open streams (UNAVAILABLE
+   * with a retry hint) and they get {@link #END_GRACE} to close; then the server stops, and what is
+   * left after {@link #STOP_GRACE} is cancelled.
+   */
+  public void shutdown(Duration drain, Runnable endStreams) {
     health.enterTerminalState();
-    server.shutdown();
+    gate.close();
     try {
-      if (!server.awaitTermination(drain.toMillis(), TimeUnit.MILLISECONDS)) {
+      if (!gate.awaitIdle(drain)) {
+        endStreams.run();
+        gate.awaitIdle(END_GRACE);
+      }
+      server.shutdown();
+      if (!server.awaitTermination(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
         server.shutdownNow();
-        server.awaitTermination(5, TimeUnit.SECONDS);
+        server.awaitTermination(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
       }
     } catch (InterruptedException e) {
       server.shutdownNow();
       Thread.currentThread().interrupt();
     }
+  }
+
+  /** Calls in flight to the services (health and reflection not counted). */
+  public int openCalls() {
+    return gate.open();
   }
 
   /** True once terminated. */

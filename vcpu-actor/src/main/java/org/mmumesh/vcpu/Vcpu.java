@@ -214,22 +214,22 @@ import org.mmumesh.pageframe.PageFrame;
  * invariant 6, so rebalancing stays off.
  *
  * <p><b>Passivation.</b> A sharded vCPU that received nothing through its shard for {@value
- * #PASSIVATE_AFTER_IDLE_KEY} (default off here; the mesh's configuration sets it) is sent {@code
- * Park} by its shard. It parks at once when nothing is outstanding (Idle, Paused or Halted, no
- * request, store flush, state change or trace in flight), else as soon as that is so (the shard
- * holds the entity's other messages meanwhile, and everything in flight completes by direct
- * replies): its counters, mode, known epoch, pending KVM_REQ_TLB_FLUSH, missed-C watch, cached
- * segment VSIDs, batch numbering, remembered replies and a paused vCPU's batches go to the node's
- * {@link VcpuParking}, with the TLB entries valid at the known epoch ({@link Tlb#snapshot}); the
- * TLB arrays are dropped. The next incarnation on the node takes that back and starts in the parked
- * state without asking the mode (only SetState, through this vCPU, changes it); it subscribes to
- * its HostMmu again, which answers the current epoch (a higher one empties the restored TLB, as it
- * would have emptied the live one) and a KVM_REQ_TLB_FLUSH requested meanwhile. So accesses, exits,
- * TLB and HTAB hits (the simulated clock) and every other counter continue as without passivation,
- * with one exception: {@code SHOOTDOWNS} counts the shootdowns this vCPU received, and a parked
- * vCPU, having no TLB to shoot down, receives none. The TLB is also allocated lazily ({@link Tlb}):
- * a vCPU that never ran holds none. The parked state is node-local (see {@link VcpuParking}): a
- * vCPU moved to another node loses it.
+ * VcpuParking#PASSIVATE_AFTER_IDLE_KEY} (default off here; the mesh's configuration sets it) is
+ * sent {@code Park} by its shard. It parks at once when nothing is outstanding (Idle, Paused or
+ * Halted, no request, store flush, state change or trace in flight), else as soon as that is so
+ * (the shard holds the entity's other messages meanwhile, and everything in flight completes by
+ * direct replies): its counters, mode, known epoch, pending KVM_REQ_TLB_FLUSH, missed-C watch,
+ * cached segment VSIDs, batch numbering, remembered replies and a paused vCPU's batches go to the
+ * node's {@link VcpuParking}, with the TLB entries valid at the known epoch ({@link Tlb#snapshot});
+ * the TLB arrays are dropped. The next incarnation on the node takes that back and starts in the
+ * parked state without asking the mode (only SetState, through this vCPU, changes it); it
+ * subscribes to its HostMmu again, which answers the current epoch (a higher one empties the
+ * restored TLB, as it would have emptied the live one) and a KVM_REQ_TLB_FLUSH requested meanwhile.
+ * So accesses, exits, TLB and HTAB hits (the simulated clock) and every other counter continue as
+ * without passivation, with one exception: {@code SHOOTDOWNS} counts the shootdowns this vCPU
+ * received, and a parked vCPU, having no TLB to shoot down, receives none. The TLB is also
+ * allocated lazily ({@link Tlb}): a vCPU that never ran holds none. The parked state is node-local
+ * (see {@link VcpuParking}): a vCPU moved to another node loses it.
  *
  * <p><b>Event feed.</b> Each exit (NOHPTE, PROTFAULT, NOEXEC) is published as a FAULT {@code
  * MeshEvent} (VM, vCPU, EA, {@code "NOHPTE load"}-style detail) on the node's {@link MeshEventBus},
@@ -249,11 +249,6 @@ public final class Vcpu {
 
   /** The most changes one {@link SetState} may carry. */
   public static final int MAX_STATE_CHANGES = 4096;
-
-  /**
-   * The configuration key of the idle time after which a sharded vCPU parks ({@code off}: never).
-   */
-  public static final String PASSIVATE_AFTER_IDLE_KEY = "mmumesh.vcpu.passivate-after-idle";
 
   /** Segments whose guest VSID is cached; the cache is emptied when it would grow beyond. */
   static final int ESID_CACHE_MAX = 4096;
@@ -501,7 +496,7 @@ public final class Vcpu {
 
   /**
    * Registers the {@code Vcpu} entity type with Cluster Sharding; idle vCPUs park after {@value
-   * #PASSIVATE_AFTER_IDLE_KEY} (see the class comment).
+   * VcpuParking#PASSIVATE_AFTER_IDLE_KEY} (see the class comment).
    *
    * @param setupOf the setup of each vCPU
    * @param guestOf the GuestMmu of VM {@code v} (an adapter to its sharded entity)
@@ -521,7 +516,7 @@ public final class Vcpu {
     Objects.requireNonNull(hostOf, "hostOf");
     Objects.requireNonNull(framesOf, "framesOf");
     ClusterShardingSettings settings = ClusterShardingSettings.create(system);
-    Duration idle = passivateAfterIdle(system.settings().config());
+    Duration idle = VcpuParking.idleTimeout(system.settings().config());
     settings =
         idle == null
             ? settings.withNoPassivationStrategy()
@@ -539,33 +534,6 @@ public final class Vcpu {
       entity = entity.withRole(role);
     }
     return ClusterSharding.get(system).init(entity);
-  }
-
-  /**
-   * {@value #PASSIVATE_AFTER_IDLE_KEY}: a positive duration, or {@code off} (also when absent):
-   * null.
-   *
-   * @throws IllegalArgumentException naming the key and the allowed values
-   */
-  static Duration passivateAfterIdle(com.typesafe.config.Config config) {
-    if (!config.hasPath(PASSIVATE_AFTER_IDLE_KEY)
-        || "off".equals(config.getString(PASSIVATE_AFTER_IDLE_KEY))) {
-      return null;
-    }
-    Duration d;
-    try {
-      d = config.getDuration(PASSIVATE_AFTER_IDLE_KEY);
-    } catch (com.typesafe.config.ConfigException e) {
-      d = null;
-    }
-    if (d == null || d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(
-          PASSIVATE_AFTER_IDLE_KEY
-              + ": '"
-              + config.getString(PASSIVATE_AFTER_IDLE_KEY)
-              + "' is not allowed; allowed: a positive duration (e.g. 2 minutes) or off");
-    }
-    return d;
   }
 
   static Behavior<Command> forEntity(

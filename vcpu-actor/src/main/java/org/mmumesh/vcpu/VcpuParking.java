@@ -1,5 +1,6 @@
 package org.mmumesh.vcpu;
 
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -9,11 +10,11 @@ import org.apache.pekko.actor.typed.ExtensionId;
 /**
  * One node's parked vCPUs: the state a passivated {@link Vcpu} entity keeps until it starts again,
  * keyed by entity id ({@code vm-<v>/vcpu-<n>}). An idle vCPU passivates after {@value
- * Vcpu#PASSIVATE_AFTER_IDLE_KEY} (its biggest allocation, the TLB, goes with it, but for the
- * entries still valid, kept compactly); its counters, translation mode, known epoch, missed-C
- * watch, cached segment VSIDs, batch numbering and remembered replies are parked here, and the next
- * incarnation on this node takes them back ({@link #take}) and continues as if it had never stopped
- * (see {@link Vcpu}'s class comment for the one counter that differs, {@code SHOOTDOWNS}).
+ * #PASSIVATE_AFTER_IDLE_KEY} (its biggest allocation, the TLB, goes with it, but for the entries
+ * still valid, kept compactly); its counters, translation mode, known epoch, missed-C watch, cached
+ * segment VSIDs, batch numbering and remembered replies are parked here, and the next incarnation
+ * on this node takes them back ({@link #take}) and continues as if it had never stopped (see {@link
+ * Vcpu}'s class comment for the one counter that differs, {@code SHOOTDOWNS}).
  *
  * <p>Readers of counters (metrics, host and VM stats) read a parked vCPU's counters here ({@link
  * #counters}) instead of asking the entity, which would start it again.
@@ -25,6 +26,38 @@ import org.apache.pekko.actor.typed.ExtensionId;
  * follows an entity across nodes is issue 12's.
  */
 public final class VcpuParking implements Extension {
+
+  /**
+   * The configuration key of the idle time after which a sharded vCPU parks ({@code off}: never).
+   */
+  public static final String PASSIVATE_AFTER_IDLE_KEY = "mmumesh.vcpu.passivate-after-idle";
+
+  /**
+   * {@value #PASSIVATE_AFTER_IDLE_KEY}: a positive duration, or {@code off} (also when absent):
+   * null.
+   *
+   * @throws IllegalArgumentException naming the key and the allowed values
+   */
+  public static Duration idleTimeout(com.typesafe.config.Config config) {
+    if (!config.hasPath(PASSIVATE_AFTER_IDLE_KEY)
+        || "off".equals(config.getString(PASSIVATE_AFTER_IDLE_KEY))) {
+      return null;
+    }
+    Duration d;
+    try {
+      d = config.getDuration(PASSIVATE_AFTER_IDLE_KEY);
+    } catch (com.typesafe.config.ConfigException e) {
+      d = null;
+    }
+    if (d == null || d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(
+          PASSIVATE_AFTER_IDLE_KEY
+              + ": '"
+              + config.getString(PASSIVATE_AFTER_IDLE_KEY)
+              + "' is not allowed; allowed: a positive duration (e.g. 2 minutes) or off");
+    }
+    return d;
+  }
 
   /** What one parked vCPU keeps: its counters for readers, the rest opaque to the store. */
   record Entry(VcpuCounters counters, Object state) {}
