@@ -117,8 +117,7 @@ final class RunReport {
     try {
       java.nio.file.Files.writeString(file, b.toString());
     } catch (java.io.IOException e) {
-      throw new IllegalArgumentException(
-          "--series: cannot write " + file + ": " + e.getMessage(), e);
+      throw FatalErrors.writeFailure("--series", file, e);
     }
   }
 
