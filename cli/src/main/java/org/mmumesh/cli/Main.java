@@ -2,8 +2,14 @@ package org.mmumesh.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
-/** The {@code bin/mmumesh} entry point. */
+/**
+ * The {@code bin/mmumesh} entry point. Exit codes: 0 success, 2 bad input (a message naming the
+ * option or field), 3 an environment failure (out of memory, a full disk, ...: one line saying what
+ * ran out and how to raise it, see {@link FatalErrors}), 1 anything else.
+ */
 @Command(
     name = "mmumesh",
     mixinStandardHelpOptions = true,
@@ -18,21 +24,42 @@ import picocli.CommandLine.Command;
     })
 public final class Main implements Runnable {
 
+  @Option(
+      names = "--debug",
+      scope = ScopeType.INHERIT,
+      description =
+          "On a failure of the environment (out of memory, disk full), print the stack trace too.")
+  boolean debug;
+
   @Override
   public void run() {
     new CommandLine(this).usage(System.out);
   }
 
   /**
-   * Builds the command line with mmumesh's error handling: bad input gets a message, not a trace.
+   * Builds the command line with mmumesh's error handling: bad input gets a message, not a trace;
+   * an environment failure one line and exit code 3.
    */
   public static CommandLine commandLine() {
-    CommandLine cl = new CommandLine(new Main());
+    return commandLine(new Main());
+  }
+
+  private static CommandLine commandLine(Main main) {
+    CommandLine cl = new CommandLine(main);
     cl.setExecutionExceptionHandler(
         (ex, cmd, parseResult) -> {
           if (ex instanceof IllegalArgumentException) {
             cmd.getErr().println("mmumesh: " + ex.getMessage());
             return 2;
+          }
+          if (FatalErrors.isEnvironmentFailure(ex)) {
+            FatalErrors.debug(main.debug);
+            cmd.getErr().println(FatalErrors.line(ex));
+            if (main.debug) {
+              ex.printStackTrace(cmd.getErr());
+            }
+            cmd.getErr().flush();
+            return FatalErrors.EXIT_CODE;
           }
           throw ex;
         });
@@ -40,6 +67,26 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
-    System.exit(commandLine().execute(args));
+    FatalErrors.install();
+    FatalAwareExecutor.install();
+    Main main = new Main();
+    int exit;
+    try {
+      exit = commandLine(main).execute(args);
+    } catch (Throwable e) { // an Error escapes picocli's handler: out of memory, stack overflow
+      if (!FatalErrors.isEnvironmentFailure(e)) {
+        throw e;
+      }
+      FatalErrors.debug(main.debug);
+      exit = FatalErrors.report(e, System.err);
+    }
+    if (exit == FatalErrors.EXIT_CODE) {
+      System.out.flush();
+      System.err.flush();
+      // halt, not exit: a Pekko thread that ran out of memory too may already be in
+      // System.exit(-1) ('jvm-exit-on-fatal-error'), and a second exit would wait for it forever.
+      Runtime.getRuntime().halt(exit);
+    }
+    System.exit(exit);
   }
 }

@@ -80,7 +80,7 @@ final class RunHtml {
     try {
       HtmlReport.write(toReport(workload, setup, results), file);
     } catch (IOException e) {
-      throw new IllegalArgumentException("--html: cannot write " + file + ": " + e.getMessage(), e);
+      throw FatalErrors.writeFailure("--html", file, e);
     }
   }
 }

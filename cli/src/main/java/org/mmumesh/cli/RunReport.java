@@ -38,18 +38,27 @@ final class RunReport {
         + t.get(Stat.REFLECTED_RAW);
   }
 
-  /** Memory really saved on average, relative to what KSM had merged before the guests ran. */
+  /**
+   * Memory really saved on average, relative to what KSM had merged before the guests ran; NaN
+   * ("n/a") if it had merged nothing then: saved(mean) may still be positive (pages merged during
+   * the run), but there is nothing to be relative to.
+   */
   static double savedPercent(RunResult r) {
     KsmSample first = r.samples().get(0);
     return first.framesSavedByKsm() == 0
-        ? 0
+        ? Double.NaN
         : 100.0 * r.meanFramesSavedByKsm() / first.framesSavedByKsm();
+  }
+
+  /** {@link #savedPercent} as the table shows it: "12.4%" or "n/a". */
+  static String savedPercentText(RunResult r) {
+    double p = savedPercent(r);
+    return Double.isNaN(p) ? "n/a" : String.format("%.1f%%", p);
   }
 
   static String[] row(RunResult r) {
     VmStats t = r.totals();
     long reflected = reflected(t);
-    double savedPct = savedPercent(r);
     return new String[] {
       r.options().describe(),
       String.format("%,d", t.get(Stat.ACCESSES)),
@@ -64,7 +73,7 @@ final class RunReport {
       String.format("%,d", t.get(Stat.MISSED_C)),
       String.format("%,.0f", r.meanPagesSharing()),
       String.format("%,.0f", r.meanFramesSavedByKsm()),
-      String.format("%.1f%%", savedPct),
+      savedPercentText(r),
       String.format("%,d", r.last().framesSavedByKsm())
     };
   }
@@ -117,8 +126,7 @@ final class RunReport {
     try {
       java.nio.file.Files.writeString(file, b.toString());
     } catch (java.io.IOException e) {
-      throw new IllegalArgumentException(
-          "--series: cannot write " + file + ": " + e.getMessage(), e);
+      throw FatalErrors.writeFailure("--series", file, e);
     }
   }
 
@@ -135,6 +143,9 @@ final class RunReport {
             + " the same samples; saved %: saved(mean) relative to what KSM had merged before the"
             + " guests ran; saved(end): memory really saved when the run ended. The kernel's counters lag behind COW breaks (spec 7.6), so under"
             + " legacy sharing(mean) can stay high while saved(mean) collapses.");
+    if (results.stream().anyMatch(r -> Double.isNaN(savedPercent(r)))) {
+      out.println(org.mmumesh.report.Summary.NOT_APPLICABLE_NOTE + ".");
+    }
     for (RunResult r : results) {
       if (!r.failures().isEmpty()) {
         out.println();

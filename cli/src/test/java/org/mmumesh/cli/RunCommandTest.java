@@ -171,6 +171,45 @@ class RunCommandTest {
     assertThat(r.out()).contains("identical").contains("lackey").contains("uniform");
   }
 
+  @Test
+  void savedPercent_isNaAndExplained_inTheTableAndTheHtml_whenNothingWasMergedBeforeTheRun(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    // uniform: zeroed guests, no image, so KSM has merged nothing before the guests run.
+    java.nio.file.Path html = dir.resolve("r.html");
+    CliRun zero =
+        CliRun.of(
+            "run",
+            "--engine",
+            "sequential",
+            "--workload",
+            "uniform:vms=2,pages=64,accesses=300,seed=5",
+            "--policy",
+            "strict",
+            "--progress",
+            "off",
+            "--html",
+            html.toString());
+    assertThat(zero.exit()).as(zero.err()).isZero();
+    String[] cells = rowOf(zero.out(), "strict[]").split(" {2,}");
+    assertThat(cells).hasSize(RunReport.HEADER.length);
+    assertThat(cells[13]).isEqualTo("n/a");
+    assertThat(zero.out())
+        .contains("n/a: KSM had merged nothing before the guests ran")
+        .doesNotContain("NaN");
+    String page = java.nio.file.Files.readString(html);
+    assertThat(page)
+        .contains("<td class=\"pct na\">n/a</td>")
+        .contains("n/a: KSM had merged nothing before the guests ran")
+        .doesNotContain("NaN");
+
+    // identical guests: merged before the run, so a percentage and no footnote.
+    CliRun merged =
+        CliRun.of("run", "--engine", "sequential", "--workload", SMALL, "--progress", "off");
+    assertThat(merged.exit()).as(merged.err()).isZero();
+    assertThat(rowOf(merged.out(), "strict[]").split(" {2,}")[13]).matches("\\d+\\.\\d%");
+    assertThat(merged.out()).doesNotContain("n/a");
+  }
+
   private static String rowOf(String out, String label) {
     return out.lines()
         .filter(l -> l.startsWith(label))

@@ -66,14 +66,18 @@ public final class ComparisonTable {
       cell(b, Fmt.grouped(s.missedC()));
       cell(b, Fmt.grouped(s.pagesSharingMean()));
       cell(b, Fmt.grouped(s.savedMean()));
-      double pct = Math.max(0, Math.min(100, s.savedPercent()));
-      b.append("<td class=\"pct\"><span class=\"meter\"><span style=\"width:")
-          .append(Svg.n(pct))
-          .append("%;background:")
-          .append(Palette.policy(i))
-          .append("\"></span></span>")
-          .append(Html.escape(Fmt.fixed(s.savedPercent(), 1)))
-          .append("%</td>");
+      if (s.hasSavedPercent()) {
+        double pct = Math.max(0, Math.min(100, s.savedPercent()));
+        b.append("<td class=\"pct\"><span class=\"meter\"><span style=\"width:")
+            .append(Svg.n(pct))
+            .append("%;background:")
+            .append(Palette.policy(i))
+            .append("\"></span></span>")
+            .append(Html.escape(s.savedPercentText()))
+            .append("</td>");
+      } else {
+        b.append("<td class=\"pct na\">n/a</td>"); // explained under the table
+      }
       cell(b, Fmt.grouped(s.savedAtEnd()));
       b.append("</tr>\n");
     }

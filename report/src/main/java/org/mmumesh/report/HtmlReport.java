@@ -102,7 +102,13 @@ public final class HtmlReport {
         .append(ComparisonTable.render(ps))
         .append("<p class=\"note\">")
         .append(Html.escape(TABLE_NOTE))
-        .append("</p>\n</section>\n");
+        .append("</p>\n");
+    if (ps.stream().anyMatch(p -> !p.summary().hasSavedPercent())) {
+      b.append("<p class=\"note na-note\">")
+          .append(Html.escape(Summary.NOT_APPLICABLE_NOTE))
+          .append("</p>\n");
+    }
+    b.append("</section>\n");
 
     b.append("<section class=\"section\">\n<h2>KSM sharing over simulated time</h2>\n<figure>\n")
         .append(LineChart.render(ps))
@@ -164,9 +170,13 @@ public final class HtmlReport {
           .append("<span class=\"quirks\">")
           .append(p.quirks().isEmpty() ? "no quirks" : Html.escape(String.join(", ", p.quirks())))
           .append("</span></div>\n<div class=\"big\">")
-          .append(Html.escape(Fmt.fixed(s.savedPercent(), 1)))
-          .append("%</div>\n<div class=\"big-label\">of the merged memory really saved, on")
-          .append(" average</div>\n<dl>")
+          .append(Html.escape(s.savedPercentText()))
+          .append("</div>\n<div class=\"big-label\">")
+          .append(
+              s.hasSavedPercent()
+                  ? "of the merged memory really saved, on average"
+                  : "nothing was merged before the guests ran")
+          .append("</div>\n<dl>")
           .append("<dt>COW breaks (KSM)</dt><dd>")
           .append(Fmt.grouped(s.cowKsm()))
           .append("</dd><dt>spurious / missed C</dt><dd>")

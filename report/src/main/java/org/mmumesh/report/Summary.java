@@ -16,7 +16,9 @@ package org.mmumesh.report;
  * @param missedC stores that completed with the guest C bit clear
  * @param pagesSharingMean KSM's pages_sharing averaged over the samples after the first
  * @param savedMean frames really saved by KSM, averaged over the same samples
- * @param savedPercent {@code savedMean} relative to what KSM had merged before the guests ran
+ * @param savedPercent {@code savedMean} relative to what KSM had merged before the guests ran; NaN
+ *     when KSM had merged nothing before they ran (there is nothing to be relative to: shown as
+ *     "n/a", see {@link #NOT_APPLICABLE_NOTE})
  * @param savedAtEnd frames really saved by KSM when the run ended
  */
 public record Summary(
@@ -48,7 +50,27 @@ public record Summary(
     Checks.nonNegative("missedC", missedC);
     Checks.nonNegative("pagesSharingMean", pagesSharingMean);
     Checks.finite("savedMean", savedMean);
-    Checks.finite("savedPercent", savedPercent);
+    if (Double.isInfinite(savedPercent)) {
+      throw new IllegalArgumentException(
+          "savedPercent: " + savedPercent + " is out of range; allowed a finite number or NaN");
+    }
+  }
+
+  /** What "n/a" in the saved % column means. */
+  public static final String NOT_APPLICABLE_NOTE =
+      "n/a: KSM had merged nothing before the guests ran, so there is no merged memory for"
+          + " saved % to be relative to";
+
+  /** Whether {@link #savedPercent} is defined (KSM had merged something before the run). */
+  public boolean hasSavedPercent() {
+    return !Double.isNaN(savedPercent);
+  }
+
+  /**
+   * {@link #savedPercent} with one decimal and "%", or "n/a" (see {@link #NOT_APPLICABLE_NOTE}).
+   */
+  public String savedPercentText() {
+    return hasSavedPercent() ? Fmt.fixed(savedPercent, 1) + "%" : "n/a";
   }
 
   /** The fault counts chart 2 shows. */
