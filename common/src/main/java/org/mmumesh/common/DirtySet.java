@@ -5,12 +5,14 @@ import java.util.Arrays;
 /**
  * A set of non-negative ints marked "touched since the last check" by the incremental invariant
  * checks ({@code --check-invariants}): {@link #add} is O(1) and idempotent, the members are visited
- * in the order they were first added, and {@link #clear} costs the number of members, not the
- * range of values. Membership is a bit set that grows with the largest value added.
+ * in the order they were first added, and {@link #clear} costs the number of members, not the range
+ * of values. Membership is a bit set that grows with the largest value added.
  *
  * <p>Not thread-safe: one core owns it.
  */
 public final class DirtySet {
+  private static final int[] NONE = new int[0];
+
   private long[] bits = new long[16];
   private int[] members = new int[64];
   private int size;
@@ -55,13 +57,13 @@ public final class DirtySet {
       bits[members[i] >>> 6] = 0;
     }
     size = 0;
-    if (members.length > 4096) {
-      members = new int[64];
-    }
   }
 
   /** The marked values, in the order of first marking, and unmarks them. */
   public int[] drain() {
+    if (size == 0) {
+      return NONE;
+    }
     int[] out = Arrays.copyOf(members, size);
     clear();
     return out;

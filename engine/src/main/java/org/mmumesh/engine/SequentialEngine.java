@@ -253,6 +253,9 @@ public final class SequentialEngine {
     if (progress != null) {
       progress.update(done, done);
     }
+    if (checker != null) {
+      checker.checkFull(clock);
+    }
     RunResult result = result();
     if (checker != null) {
       checker.checkCBits(cfg.options(), result.totals());

@@ -105,6 +105,7 @@ public final class HostHtab {
 
   /** Set while a {@link HostMmuAudit} is attached: slots written, owned or invalidated. */
   org.mmumesh.common.DirtySet dirty;
+
   private int lastEvictedOwner = -1;
   private int lastEvictedSlot = -1;
   private long lastEvictedVpn = -1;

@@ -2,9 +2,7 @@ package org.mmumesh.hostmmu;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.mmumesh.common.DirtySet;
 
 /**
@@ -17,10 +15,11 @@ import org.mmumesh.common.DirtySet;
  * <p>{@link HostHtab} marks every slot it writes, owns or invalidates, and each {@link
  * ShadowPteCache} every entry it maps or releases, in a {@link DirtySet} (one null check when no
  * audit is attached). The audit keeps, per slot, whether it was valid and its owner at the last
- * check, and per entry whether it was live, present (its HPTE there and matching) or stale and
- * under which (vpage, host VSID) key; so the totals the full check recounts (valid slots, live
- * entries per cache, present and stale entries, entries per key) are sums it updates for the
- * changed elements only. A changed slot marks the entries that owned it before and after.
+ * check, and per entry whether it was live, present (its HPTE there and matching) or stale; so the
+ * totals the full check recounts (valid slots, live entries per cache, present and stale entries)
+ * are sums it updates for the changed elements only; other entries with an entry's vpage are found
+ * through the cache's own vpte hash list. A changed slot marks the entries that owned it before and
+ * after.
  *
  * <h2>What each check covers</h2>
  *
@@ -28,17 +27,17 @@ import org.mmumesh.common.DirtySet;
  *   <li>At every check: {@code htab.validCount()} and each cache's {@code count()} against the
  *       recount, and valid slots against present entries (a counter corrupted directly is found at
  *       once).
- *   <li>For every slot changed since the last check: a valid slot has an owner, the owner is a
- *       live entry that records this slot, and no other valid slot of its two PTEGs holds the same
- *       VPN (which would shadow one of them).
+ *   <li>For every slot changed since the last check: a valid slot has an owner, the owner is a live
+ *       entry that records this slot, and no other valid slot of its two PTEGs holds the same VPN
+ *       (which would shadow one of them).
  *   <li>For every entry changed since the last check, and every entry whose slot changed: its links
  *       in the five hash lists ({@link ShadowPteCache#checkEntryLinks}); a live entry's HPTE is
  *       present, owned by it, matching its VPN and pfn (or, with Q5, it is counted stale), and the
  *       hardware search finds its slot; no other present entry of the vCPU has its (vpage, host
  *       VSID) while that VSID is in the vCPU's SID map.
  *   <li>An element found wrong stays marked, so it is reported at every check until repaired.
- *   <li>Not seen: changes behind these classes' methods (a raw array write: memory corruption, or
- *       a test injecting it) to elements nothing else touched, and an old pair of entries with one
+ *   <li>Not seen: changes behind these classes' methods (a raw array write: memory corruption, or a
+ *       test injecting it) to elements nothing else touched, and an old pair of entries with one
  *       key made reachable again by a SID-map change alone. The full {@link
  *       HostMmuCore#checkInvariants()}, which a run calls at its end, finds those. The report's
  *       {@code unreachableEntries} is not counted (-1).
@@ -58,16 +57,12 @@ final class HostMmuAudit {
   private final byte[] slotValid;
   private final int[] slotOwner;
   private byte[][] entryState;
-  private long[][] entryVpage;
-  private long[][] entryVsid;
   private final int[] liveCount;
-  private final Map<Long, Map<Long, Integer>>[] keys;
 
   private int valid;
   private int present;
   private int stale;
 
-  @SuppressWarnings("unchecked")
   HostMmuAudit(HostHtab htab, ShadowPteCache[] caches, SidMap[] sidMaps) {
     this.htab = htab;
     this.caches = caches;
@@ -75,10 +70,7 @@ final class HostMmuAudit {
     int n = caches.length;
     dirtyEntries = new DirtySet[n];
     entryState = new byte[n][0];
-    entryVpage = new long[n][0];
-    entryVsid = new long[n][0];
     liveCount = new int[n];
-    keys = new Map[n];
     slotValid = new byte[htab.slotCount()];
     slotOwner = new int[htab.slotCount()];
     Arrays.fill(slotOwner, -1);
@@ -89,7 +81,6 @@ final class HostMmuAudit {
     }
     for (int c = 0; c < n; c++) {
       dirtyEntries[c] = new DirtySet();
-      keys[c] = new HashMap<>();
       for (HpteCacheEntry e : caches[c].entries()) {
         dirtyEntries[c].add(e.index());
       }
@@ -176,8 +167,6 @@ final class HostMmuAudit {
     if (e >= entryState[c].length) {
       int cap = Math.max(e + 1, entryState[c].length * 2);
       entryState[c] = Arrays.copyOf(entryState[c], cap);
-      entryVpage[c] = Arrays.copyOf(entryVpage[c], cap);
-      entryVsid[c] = Arrays.copyOf(entryVsid[c], cap);
     }
     int before = v.size();
     for (String s : cache.checkEntryLinks(e)) {
@@ -188,16 +177,12 @@ final class HostMmuAudit {
     if (cache.isLive(e)) {
       now = LIVE;
       int slot = cache.slotOf(e);
-      boolean here =
-          htab.isValid(slot)
-              && htab.ownerAt(slot) == HostMmuCore.ownerToken(c, e)
-              && htab.vpnAt(slot) == cache.hostVpnOf(e)
-              && htab.pfnAt(slot) == cache.pfnOf(e);
-      if (here) {
+      if (present(c, e)) {
         now |= PRESENT;
         int found = htab.lookupSlot(cache.hostVpnOf(e));
         if (found != slot) {
-          v.add("vcpu " + c + ": entry " + e + " at slot " + slot + " is shadowed by slot " + found);
+          v.add(
+              "vcpu " + c + ": entry " + e + " at slot " + slot + " is shadowed by slot " + found);
         }
       } else if (htab.q5()) {
         now |= STALE;
@@ -209,36 +194,30 @@ final class HostMmuAudit {
     present += ((now & PRESENT) - (was & PRESENT)) / PRESENT;
     stale += ((now & STALE) - (was & STALE)) / STALE;
     entryState[c][e] = now;
-    if ((was & PRESENT) != 0) {
-      removeKey(c, entryVpage[c][e], entryVsid[c][e]);
-    }
     if ((now & PRESENT) != 0) {
-      long vpage = cache.vpageOf(e);
       long vsid = cache.hostVpnOf(e) >>> 16;
-      entryVpage[c][e] = vpage;
-      entryVsid[c][e] = vsid;
-      int k = keys[c].computeIfAbsent(vpage, x -> new HashMap<>()).merge(vsid, 1, Integer::sum);
-      if (k > 1 && reachable(c, vsid)) {
+      if (cache.anyOtherWithVpage(e, x -> cache.hostVpnOf(x) >>> 16 == vsid && present(c, x))
+          && reachable(c, vsid)) {
         v.add(
             "vcpu "
                 + c
                 + ": entry "
                 + e
                 + " and another reachable entry both map vpage 0x"
-                + Long.toHexString(vpage));
+                + Long.toHexString(cache.vpageOf(e)));
       }
     }
     return v.size() == before;
   }
 
-  private void removeKey(int c, long vpage, long vsid) {
-    Map<Long, Integer> byVsid = keys[c].get(vpage);
-    if (byVsid != null && byVsid.merge(vsid, -1, Integer::sum) == 0) {
-      byVsid.remove(vsid);
-      if (byVsid.isEmpty()) {
-        keys[c].remove(vpage);
-      }
-    }
+  /** True if live entry {@code e} of vCPU {@code c} has its HPTE (present, owned, matching). */
+  private boolean present(int c, int e) {
+    ShadowPteCache cache = caches[c];
+    int slot = cache.slotOf(e);
+    return htab.isValid(slot)
+        && htab.ownerAt(slot) == HostMmuCore.ownerToken(c, e)
+        && htab.vpnAt(slot) == cache.hostVpnOf(e)
+        && htab.pfnAt(slot) == cache.pfnOf(e);
   }
 
   /** True if host VSID {@code vsid} is in vCPU {@code c}'s SID map. */

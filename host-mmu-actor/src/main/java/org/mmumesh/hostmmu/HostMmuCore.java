@@ -446,8 +446,8 @@ public final class HostMmuCore {
   /**
    * {@link #checkInvariants()} for what changed since the previous call ({@code
    * --check-invariants}; {@link HostMmuAudit} says exactly what each call covers). The first call
-   * attaches the audit and checks everything. Changes made behind the core's classes are left to the
-   * full check, which a run makes at its end. {@code unreachableEntries} is -1 (not counted).
+   * attaches the audit and checks everything. Changes made behind the core's classes are left to
+   * the full check, which a run makes at its end. {@code unreachableEntries} is -1 (not counted).
    *
    * @param touched given (vCPU, entry) for every live entry re-checked, or null
    */

@@ -540,46 +540,51 @@ public final class ShadowPteCache {
   }
 
   /**
-   * {@link #checkConsistency()} for one entry (the incremental check): a live entry is on every
-   * list, in the bucket its key hashes to, with consistent links around it; an entry that is not
-   * live is on none of the buckets its last key hashes to. Cost: the length of those buckets.
+   * {@link #checkConsistency()} around one live entry (the incremental check), in O(1): on every
+   * list, the entry's neighbours link back to it, its predecessor (or the bucket head) is in the
+   * bucket its key hashes to, and both neighbours are live. An entry that is not live is not
+   * checked (the full check finds a released entry left on a list).
    *
-   * @return human-readable violations; empty when consistent
+   * @return human-readable violations; empty when consistent or not live
    */
   List<String> checkEntryLinks(int e) {
-    List<String> v = new ArrayList<>();
-    if (e >= highWater) {
+    List<String> v = List.of();
+    if (e >= highWater || state[e] != LINKED) {
       return v;
     }
-    boolean linked = state[e] == LINKED;
     for (int l = 0; l < lists; l++) {
       int b = bucketOf(l, e);
-      int expectPrev = -1 - b;
-      boolean found = false;
-      int seen = 0;
-      for (int x = heads[l][b]; x >= 0; x = next[l][x]) {
-        if (++seen > count + 1) {
-          v.add(LIST_NAMES[l] + ": cycle or overflow in bucket " + b);
-          break;
-        }
-        if (x == e) {
-          found = true;
-          if (prev[l][e] != expectPrev) {
-            v.add(LIST_NAMES[l] + ": entry " + e + " has a bad back link");
-          }
-        }
-        expectPrev = x;
+      int p = prev[l][e];
+      int n = next[l][e];
+      boolean ok =
+          p >= 0
+              ? p < highWater && state[p] == LINKED && next[l][p] == e && bucketOf(l, p) == b
+              : -1 - p == b && heads[l][b] == e;
+      if (ok && n >= 0) {
+        ok = n < highWater && state[n] == LINKED && prev[l][n] == e && bucketOf(l, n) == b;
       }
-      if (found != linked) {
-        v.add(
-            LIST_NAMES[l]
-                + ": entry "
-                + e
-                + (linked ? " is live but not in its bucket " : " is not live but in bucket ")
-                + b);
+      if (!ok) {
+        if (v.isEmpty()) {
+          v = new ArrayList<>();
+        }
+        v.add(LIST_NAMES[l] + ": entry " + e + " is badly linked in bucket " + b);
       }
     }
     return v;
+  }
+
+  /**
+   * True if a live entry other than {@code e} with {@code e}'s vpage satisfies {@code match},
+   * searching {@code e}'s vpte bucket (for the incremental check).
+   */
+  boolean anyOtherWithVpage(int e, java.util.function.IntPredicate match) {
+    long vp = vpage[e];
+    for (int x = heads[L_VPTE][bucketOf(L_VPTE, e)]; x >= 0; x = next[L_VPTE][x]) {
+      if (x != e && vpage[x] == vp && match.test(x)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -8,20 +8,20 @@ import org.mmumesh.common.DirtySet;
 /**
  * The incremental form of {@link KsmScanner#counterViolations()} ({@code --check-invariants}): the
  * same recount of spec 7.5's counters from the rmap_items and the stable tree, kept up to date by
- * re-evaluating only the items and nodes that changed since the last check instead of every page
- * at every check.
+ * re-evaluating only the items and nodes that changed since the last check instead of every page at
+ * every check.
  *
  * <h2>How</h2>
  *
  * <p>The recount is a sum of per-element contributions: an item contributes to {@code rmap_items}
- * if it exists, to {@code pages_unshared} if it is flagged unstable, and one item to its node if
- * it is flagged stable; a node in the tree with {@code k > 0} such items contributes 1 to {@code
+ * if it exists, to {@code pages_unshared} if it is flagged unstable, and one item to its node if it
+ * is flagged stable; a node in the tree with {@code k > 0} such items contributes 1 to {@code
  * pages_shared} and {@code k - 1} to {@code pages_sharing}. The audit keeps every element's last
  * contribution and the sums. {@link RmapItems#setFlags}/{@link RmapItems#setNode} and {@link
  * StableTree#insert}/{@link StableTree#erase} mark the element they change in a {@link DirtySet}
  * (only while an audit is attached: one null check otherwise); a check re-evaluates the marked
- * items (marking the nodes they left and joined), then the marked nodes, and compares the sums
- * with the scanner's counters.
+ * items (marking the nodes they left and joined), then the marked nodes, and compares the sums with
+ * the scanner's counters.
  *
  * <h2>What each check covers</h2>
  *
@@ -31,8 +31,8 @@ import org.mmumesh.common.DirtySet;
  *       corrupted directly is found at once).
  *   <li>Each node's item count ({@code stable.items[n]}) against the items pointing at it: for the
  *       nodes marked since the last check (every merge, unmerge, prune or item removal marks its
- *       node), and again at every check for a node found wrong (a violation is reported until
- *       it is repaired).
+ *       node), and again at every check for a node found wrong (a violation is reported until it is
+ *       repaired).
  *   <li>Item flags or nodes, or node counts, changed without going through those methods (a raw
  *       array write: memory corruption, or a test injecting it) are not seen by the incremental
  *       check; the full {@link KsmScanner#counterViolations()} at the end of a run finds them.
@@ -78,8 +78,8 @@ final class KsmAudit {
   }
 
   /**
-   * Re-evaluates what changed since the last check and compares the recount with the counters
-   * given (the scanner's): the violations, in {@link KsmScanner#counterViolations()}'s words.
+   * Re-evaluates what changed since the last check and compares the recount with the counters given
+   * (the scanner's): the violations, in {@link KsmScanner#counterViolations()}'s words.
    */
   List<String> check(long rmapItems, long pagesUnshared, long pagesShared, long pagesSharing) {
     for (int i = 0, n = dirtyItems.size(); i < n; i++) {

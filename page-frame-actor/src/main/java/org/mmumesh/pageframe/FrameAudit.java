@@ -5,15 +5,14 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.IntConsumer;
 import java.util.function.IntFunction;
 import org.mmumesh.common.DirtySet;
 
 /**
  * The incremental form of {@link PageFrames#invariantViolations()} ({@code --check-invariants}):
  * the same recount of host PTEs per frame and of the savings counters, kept up to date from the
- * host PTEs and frames that changed since the last check instead of walking every address space
- * and every frame at each check.
+ * host PTEs and frames that changed since the last check instead of walking every address space and
+ * every frame at each check.
  *
  * <h2>How</h2>
  *
@@ -49,6 +48,7 @@ final class FrameAudit {
   private final FrameTable frames;
   private final IntFunction<HostMm> mmOf;
   private final DirtySet dirtyPfns = new DirtySet();
+
   /** (vm << 32 | hva) -> the PTE before the first change since the last check. */
   private Map<Long, Integer> changedPtes = new HashMap<>();
 
@@ -104,8 +104,8 @@ final class FrameAudit {
 
   /**
    * Brings the ledger up to date and lists the violations it finds (see the class comment), each
-   * pfn re-evaluated also given to {@code touchedPfn} (in the order marked). The counters are
-   * {@link PageFrames}'.
+   * changed PTE and re-evaluated frame also given to {@code touched} (if not null). The counters
+   * are {@link PageFrames}'.
    */
   List<String> check(
       long mappedPtes,
@@ -113,7 +113,7 @@ final class FrameAudit {
       long zeroPtes,
       long ksmPtesKept,
       long ksmFramesInUseKept,
-      IntConsumer touchedPfn) {
+      PageFrames.AuditListener touched) {
     List<String> out = new ArrayList<>();
     if (!changedPtes.isEmpty()) {
       Map<Long, Integer> changed = changedPtes;
@@ -127,6 +127,9 @@ final class FrameAudit {
         if (was != now) {
           move(was, -1);
           move(now, +1);
+          if (touched != null) {
+            touched.pteTouched(vm, hva);
+          }
         }
       }
     }
@@ -137,7 +140,9 @@ final class FrameAudit {
         out.add(bad);
         dirtyPfns.add(pfn); // still wrong: checked again next time
       }
-      touchedPfn.accept(pfn);
+      if (touched != null) {
+        touched.frameTouched(pfn);
+      }
     }
     long zero = ptes.length > 0 ? ptes[PageFrames.ZERO_PFN] : 0;
     if (ptesTotal != mappedPtes || inUse != framesInUse || zero != zeroPtes) {

@@ -1092,26 +1092,36 @@ public final class PageFrames {
     return out;
   }
 
+  /** What {@link #invariantViolationsIncremental(AuditListener)} re-checked. */
+  public interface AuditListener {
+    /** Frame {@code pfn}'s PTEs, map count, flags or pins changed since the previous check. */
+    void frameTouched(int pfn);
+
+    /** The host PTE of {@code (vm, hvaPage)} changed since the previous check. */
+    void pteTouched(int vm, long hvaPage);
+  }
+
   /**
    * {@link #invariantViolations()} kept incrementally ({@code --check-invariants}; {@link
    * FrameAudit} says exactly what each call covers): the accounting counters are compared with a
-   * recount at every call, and the per-frame checks run for the frames whose PTEs, map count,
-   * flags or pins changed since the previous call (the first call attaches the audit and checks
+   * recount at every call, and the per-frame checks run for the frames whose PTEs, map count, flags
+   * or pins changed since the previous call (the first call attaches the audit and checks
    * everything). Changes made behind this class's back are left to the full check, which a run
    * makes at its end.
    *
-   * @param touchedPfn given every pfn re-checked (for callers that check what maps those frames)
+   * @param touched told every frame and host PTE re-checked (for callers that check what maps
+   *     them), or null
    */
-  public List<String> invariantViolationsIncremental(java.util.function.IntConsumer touchedPfn) {
+  public List<String> invariantViolationsIncremental(AuditListener touched) {
     if (audit == null) {
       audit = new FrameAudit(frames, vm -> hasVm(vm) ? vms[vm].mm : null, vms.length);
     }
-    return audit.check(mappedPtes, framesInUse, zeroPtes, ksmPtes, ksmFramesInUse, touchedPfn);
+    return audit.check(mappedPtes, framesInUse, zeroPtes, ksmPtes, ksmFramesInUse, touched);
   }
 
-  /** {@link #invariantViolationsIncremental(java.util.function.IntConsumer)} alone. */
+  /** {@link #invariantViolationsIncremental(AuditListener)} without a listener. */
   public List<String> invariantViolationsIncremental() {
-    return invariantViolationsIncremental(pfn -> {});
+    return invariantViolationsIncremental(null);
   }
 
   /**
