@@ -705,6 +705,9 @@ public final class Vcpu {
   /** A restored vCPU's subscription is not answered yet (its answer was counted before). */
   private boolean resubscribing;
 
+  /** The answer to this incarnation's {@code SubscribeTlb} has not come yet. */
+  private boolean subscribing;
+
   /** The event feed: this node's bus (a FAULT per exit while somebody watches). */
   private final MeshEventBus events;
 
@@ -843,6 +846,7 @@ public final class Vcpu {
   /** Subscribes to TLB shootdowns and asks for the translation mode. */
   private Behavior<Command> start() {
     host.tell(new HostMmu.SubscribeTlb(vcpu, 0, answers.narrow()));
+    subscribing = true;
     if (restored != null) {
       // Parked --started again--> the parked state; the mode is known (only SetState changes it)
       resubscribing = true;
@@ -2230,13 +2234,19 @@ public final class Vcpu {
       // kvm_flush_remote_tlbs (Q8): KVM_REQ_TLB_FLUSH, processed at the next guest entry
       pendingFlush = true;
     }
-    if (resubscribing) {
-      // the answer to a restored vCPU's subscription, counted once before it parked; an epoch
-      // below the parked one means the HostMmu restarted: the restored entries must go
-      resubscribing = false;
-      if (t.epoch() < knownEpoch) {
-        tlb.flush();
-        host.tell(new HostMmu.SubscribeTlb(vcpu, knownEpoch, answers.narrow()));
+    if (subscribing) {
+      // the HostMmu's answer to this incarnation's subscription (its first message to us: it
+      // sends none before it knows the vCPU) tells the epoch; it is no shootdown, so a vCPU that
+      // merely started (a stats read, a refused request) counts none
+      subscribing = false;
+      if (resubscribing) {
+        // a restored vCPU: an epoch below the parked one means the HostMmu restarted, so the
+        // restored entries must go
+        resubscribing = false;
+        if (t.epoch() < knownEpoch) {
+          tlb.flush();
+          host.tell(new HostMmu.SubscribeTlb(vcpu, knownEpoch, answers.narrow()));
+        }
       }
     } else {
       stats.shootdowns++;
