@@ -2,7 +2,9 @@ package org.mmumesh.common;
 
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -16,10 +18,13 @@ import java.util.function.IntUnaryOperator;
  * other nodes) is the mesh module's {@code EventFeed}, which keeps {@link #setWatchers the watcher
  * list} of every node's bus up to date.
  *
- * <p><b>Cost when nobody watches.</b> An actor writes {@code if (bus.active()) bus.publish(new
- * MeshEvent(...))}: {@link #active} is one volatile read of an array's length; no event is built,
- * nothing allocated, no message sent. The watcher array is replaced (copy on write) only when a
- * watcher comes or goes.
+ * <p><b>Cost when nobody watches.</b> An actor writes {@code if (bus.wants(Kind.FAULT, vm))
+ * bus.publish(new MeshEvent(...))}: {@link #wants} is one volatile read and a mask test (the union
+ * of the watchers' kind and VM filters, computed when the watchers change); no event is built,
+ * nothing allocated, no message sent unless some watcher's filter can pass it. A host filter cannot
+ * be applied before the event is built (vCPUs and host MMUs do not know their host): such a watcher
+ * counts as wanting its kinds from every VM, and {@link #publish} applies the full filter. The
+ * watcher array is replaced (copy on write) only when a watcher comes or goes.
  *
  * <p><b>Delivery.</b> {@link #publish} runs on the publishing actor's thread: it fills in the host
  * of an event whose publisher did not know it ({@link #setHostOfVm}), then hands the event to each
@@ -53,7 +58,37 @@ public final class MeshEventBus {
   private static final ReferenceQueue<Object> COLLECTED = new ReferenceQueue<>();
   private static final ConcurrentHashMap<NodeKey, MeshEventBus> NODES = new ConcurrentHashMap<>();
 
+  private static final Interest NO_INTEREST = new Interest(0, Map.of());
+
+  /**
+   * The union of the watchers' filters by kind and VM, as bit masks of {@code 1 << kind.ordinal()}:
+   * {@code anyVm} for watchers of every VM (or of a host), {@code byVm} for watchers of one VM.
+   */
+  private record Interest(int anyVm, Map<Integer, Integer> byVm) {
+    static Interest of(Watcher[] ws) {
+      int any = 0;
+      Map<Integer, Integer> byVm = new HashMap<>();
+      for (Watcher w : ws) {
+        int mask = 0;
+        if (w.filter().kinds().isEmpty()) {
+          mask = (1 << MeshEvent.Kind.values().length) - 1;
+        } else {
+          for (MeshEvent.Kind k : w.filter().kinds()) {
+            mask |= 1 << k.ordinal();
+          }
+        }
+        if (w.filter().vmId() == MeshEvent.NONE) {
+          any |= mask;
+        } else {
+          byVm.merge(w.filter().vmId(), mask, (a, b) -> a | b);
+        }
+      }
+      return new Interest(any, Map.copyOf(byVm));
+    }
+  }
+
   private volatile Watcher[] watchers = NOBODY;
+  private volatile Interest interest = NO_INTEREST;
   private volatile IntUnaryOperator hostOfVm = UNKNOWN_HOST;
   private final AtomicLong sinkFailures = new AtomicLong();
 
@@ -92,9 +127,30 @@ public final class MeshEventBus {
     return watchers.length != 0;
   }
 
+  /**
+   * True if some watcher's filter can pass an event of {@code kind} about VM {@code vmId} ({@link
+   * MeshEvent#NONE}: no VM): publishers ask this before they build the event.
+   */
+  public boolean wants(MeshEvent.Kind kind, int vmId) {
+    Interest i = interest;
+    int bit = 1 << kind.ordinal();
+    if ((i.anyVm() & bit) != 0) {
+      return true;
+    }
+    if (vmId == MeshEvent.NONE || i.byVm().isEmpty()) {
+      return false;
+    }
+    Integer mask = i.byVm().get(vmId);
+    return mask != null && (mask & bit) != 0;
+  }
+
   /** Replaces the watchers (the mesh's EventFeed calls this when the cluster's watchers change). */
   public void setWatchers(List<Watcher> list) {
-    watchers = list.isEmpty() ? NOBODY : list.toArray(Watcher[]::new);
+    Watcher[] ws = list.isEmpty() ? NOBODY : list.toArray(Watcher[]::new);
+    // interest first: a publisher that sees the new watchers must not be refused by the old mask
+    // for long, and one that sees the old watchers with the new mask only builds an unused event
+    interest = ws.length == 0 ? NO_INTEREST : Interest.of(ws);
+    watchers = ws;
   }
 
   /** The watchers now. */

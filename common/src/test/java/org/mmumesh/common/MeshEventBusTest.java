@@ -24,6 +24,35 @@ class MeshEventBusTest {
   }
 
   @Test
+  void wants_isTheUnionOfTheFiltersByKindAndVm_soPublishersBuildOnlyWantedEvents() {
+    MeshEventBus bus = new MeshEventBus();
+    assertThat(bus.wants(MeshEvent.Kind.FAULT, 1)).isFalse();
+    bus.setWatchers(
+        List.of(
+            new MeshEventBus.Watcher(
+                new MeshEvent.Filter(Set.of(MeshEvent.Kind.MERGE), MeshEvent.NONE, MeshEvent.NONE),
+                e -> {}),
+            new MeshEventBus.Watcher(
+                new MeshEvent.Filter(Set.of(MeshEvent.Kind.MAP), MeshEvent.NONE, 2), e -> {}),
+            new MeshEventBus.Watcher(
+                new MeshEvent.Filter(Set.of(MeshEvent.Kind.FAULT), 5, MeshEvent.NONE), e -> {})));
+    assertThat(bus.wants(MeshEvent.Kind.MERGE, 9)).isTrue();
+    assertThat(bus.wants(MeshEvent.Kind.MAP, 2)).isTrue();
+    assertThat(bus.wants(MeshEvent.Kind.MAP, 3)).as("another VM's maps").isFalse();
+    assertThat(bus.wants(MeshEvent.Kind.MAP, MeshEvent.NONE)).isFalse();
+    // a host filter is applied at publish (the publisher may not know its host): every VM's
+    assertThat(bus.wants(MeshEvent.Kind.FAULT, 7)).isTrue();
+    assertThat(bus.wants(MeshEvent.Kind.COW_BREAK, 2)).as("a kind nobody watches").isFalse();
+    assertThat(bus.wants(MeshEvent.Kind.INVALIDATION, 2)).isFalse();
+    bus.setWatchers(List.of(new MeshEventBus.Watcher(MeshEvent.Filter.ALL, e -> {})));
+    for (MeshEvent.Kind k : MeshEvent.Kind.values()) {
+      assertThat(bus.wants(k, 4)).isTrue();
+    }
+    bus.setWatchers(List.of());
+    assertThat(bus.wants(MeshEvent.Kind.FAULT, 4)).isFalse();
+  }
+
+  @Test
   void publish_deliversToTheWatchersWhoseFilterMatches() {
     MeshEventBus bus = new MeshEventBus();
     List<MeshEvent> all = new ArrayList<>();

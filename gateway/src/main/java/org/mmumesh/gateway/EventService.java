@@ -34,15 +34,31 @@ import org.mmumesh.proto.v1.WatchEventsResponse;
  * waits for it. Cancelling the call (or the client going away) closes the subscription, which
  * detaches from every node.
  *
+ * <p><b>Cost.</b> The feed applies the filter on the publishing node before anything is built, and
+ * hands every watcher of a node the same event object; {@link EventEncoding} builds its response
+ * once and every watcher that sends it reuses that encoding. A watcher whose client reads nothing
+ * costs each event one filter test and one backlog write. Watchers per node are capped ({@code
+ * mmumesh.events.max-watchers-per-node}, default {@value EventFeed#DEFAULT_MAX_WATCHERS}): one
+ * beyond the cap gets RESOURCE_EXHAUSTED naming it.
+ *
  * <p><b>Finding the feed.</b> Given explicitly, or found from the simulation's own node ({@code
  * Simulation.members().selfAddress()}, {@link EventFeed#forNode}) when the call starts: UNAVAILABLE
  * when that node runs no feed (a stub simulation).
  */
 public final class EventService extends EventServiceGrpc.EventServiceImplBase {
+  /**
+   * Bytes of responses a watch may queue in the transport before it stops being ready (gRPC's
+   * default is 32 KiB): events are about 60 bytes, so a client that stops reading makes the server
+   * encode and queue about 70 events for it beyond what its HTTP/2 window took, not about 500; a
+   * reading client is not slowed (bytes on the wire within its window do not count).
+   */
+  static final int ON_READY_THRESHOLD_BYTES = 4096;
+
   private final Simulation sim;
   private final EventFeed feed;
   private final int backlog;
   private final Set<Watch> open = ConcurrentHashMap.newKeySet();
+  private final EventEncoding encoding = new EventEncoding();
 
   /** Serves the feed of {@code sim}'s node with the default backlog. */
   public EventService(Simulation sim) {
@@ -63,9 +79,10 @@ public final class EventService extends EventServiceGrpc.EventServiceImplBase {
   public void watchEvents(WatchEventsRequest request, StreamObserver<WatchEventsResponse> raw) {
     ServerCallStreamObserver<WatchEventsResponse> out =
         (ServerCallStreamObserver<WatchEventsResponse>) raw;
-    Watch w = new Watch(out, open);
+    Watch w = new Watch(out, open, encoding);
     open.add(w);
     // handlers may only be set before this method returns
+    out.setOnReadyThreshold(ON_READY_THRESHOLD_BYTES);
     out.setOnReadyHandler(w::drain);
     out.setOnCancelHandler(w::cancelled);
     MeshEvent.Filter filter;
@@ -173,34 +190,6 @@ public final class EventService extends EventServiceGrpc.EventServiceImplBase {
     };
   }
 
-  /** The response of one event taken from a backlog. */
-  static WatchEventsResponse toProto(EventBacklog.Entry entry) {
-    MeshEvent e = entry.event();
-    WatchEventsResponse.Builder b =
-        WatchEventsResponse.newBuilder()
-            .setKind(kindOf(e.kind()))
-            .setVmId(Math.max(e.vmId(), 0))
-            .setDetail(e.detail())
-            .setDroppedBefore(entry.droppedBefore())
-            .setSequence(entry.sequence());
-    if (e.hostId() != MeshEvent.NONE) {
-      b.setHostId(e.hostId());
-    }
-    if (e.vcpu() != MeshEvent.NONE) {
-      b.setVcpuIndex(e.vcpu());
-    }
-    if (e.ea() != MeshEvent.NONE) {
-      b.setEffectiveAddr(e.ea());
-    }
-    if (e.gfn() != MeshEvent.NONE) {
-      b.setGuestFrame(e.gfn());
-    }
-    if (e.pfn() != MeshEvent.NONE) {
-      b.setHostPfn(e.pfn());
-    }
-    return b.build();
-  }
-
   /**
    * One call: its subscription (set once subscribed) and whether it is over. {@link #drain} runs
    * from the gRPC executor (ready) and from the watcher actor (events arrived); it is synchronized,
@@ -209,13 +198,18 @@ public final class EventService extends EventServiceGrpc.EventServiceImplBase {
   private static final class Watch {
     private final ServerCallStreamObserver<WatchEventsResponse> out;
     private final Set<Watch> open;
+    private final EventEncoding encoding;
     private EventSubscription sub;
     private volatile MemoryBudget.Reservation held;
     private boolean over;
 
-    Watch(ServerCallStreamObserver<WatchEventsResponse> out, Set<Watch> open) {
+    Watch(
+        ServerCallStreamObserver<WatchEventsResponse> out,
+        Set<Watch> open,
+        EventEncoding encoding) {
       this.out = out;
       this.open = open;
+      this.encoding = encoding;
     }
 
     synchronized void start(EventSubscription s) {
@@ -238,7 +232,7 @@ public final class EventService extends EventServiceGrpc.EventServiceImplBase {
           if (e == null) {
             return;
           }
-          out.onNext(toProto(e));
+          out.onNext(encoding.response(e));
         }
       } catch (RuntimeException e) {
         // the call went away between isReady and onNext (cancelled): stop quietly

@@ -155,7 +155,9 @@ class EventServiceEndToEndTest {
     page += 4;
     WatchEventsResponse first = slow.event();
     assertThat(first.getSequence()).isEqualTo(1);
-    // 6000 fresh pages while the client reads nothing: 12000 events for a 10000-event backlog
+    // 6000 fresh pages while the client reads nothing: 12000 events for a backlog of
+    // EventFeed.DEFAULT_BACKLOG (and what the transport holds: under the 10,000 of the test's
+    // first version, which this bound still uses)
     touch(3, page, 6000);
     slow.call.request(Integer.MAX_VALUE);
     long dropped = 0;

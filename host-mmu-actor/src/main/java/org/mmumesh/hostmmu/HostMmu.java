@@ -674,7 +674,7 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
     if (r.removedHptes()) {
       epoch++;
     }
-    if (events.active()) {
+    if (events.wants(MeshEvent.Kind.MAP, vm)) {
       events.publish(
           new MeshEvent(
               MeshEvent.Kind.MAP,
@@ -716,7 +716,7 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
     }
     if (removed > 0) {
       epoch++;
-      if (events.active()) {
+      if (wantInvalidations()) {
         // the pte_vflush before a data fault's map (spec 6.2); one that removed nothing is not
         // published (most faults' unmaps find nothing)
         publishInvalidation(m.vcpu(), m.pte().eaddr(), m.pte().gfn(), "unmap_page", removed);
@@ -751,7 +751,7 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
     } catch (RuntimeException e) {
       return coreFailed(e, "GuestTlbie " + m.flush(), -1, -1, m.replyTo(), m.requestId());
     }
-    if (events.active()) {
+    if (wantInvalidations()) {
       publishInvalidation(MeshEvent.NONE, tlbieEa(m.flush()), MeshEvent.NONE, m.flush(), removed);
     }
     return flushed(removed, m.requestId(), m.replyTo(), 0, tlbies);
@@ -778,7 +778,7 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
     } catch (RuntimeException e) {
       return coreFailed(e, "FlushVcpu", m.vcpu(), -1, m.replyTo(), m.requestId());
     }
-    if (events.active()) {
+    if (wantInvalidations()) {
       publishInvalidation(
           m.vcpu(),
           MeshEvent.NONE,
@@ -829,7 +829,7 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
       return coreFailed(
           e, "NotifierInvalidate", -1, m.gfnStart() << 12, m.replyTo(), m.notifierSeq());
     }
-    if (events.active()) {
+    if (wantInvalidations()) {
       publishInvalidation(
           MeshEvent.NONE,
           MeshEvent.NONE,
@@ -853,7 +853,7 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
   private Behavior<Command> notifierFlushRequest(NotifierInvalidate m) {
     core.notifierFullFlushRequested();
     Arrays.fill(flushRequested, true);
-    if (events.active()) {
+    if (wantInvalidations()) {
       publishInvalidation(
           MeshEvent.NONE,
           MeshEvent.NONE,
@@ -869,11 +869,16 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
 
   // ---- the event feed -------------------------------------------------------------------------
 
+  /** True if a watcher can want this VM's INVALIDATION events (before any is built). */
+  private boolean wantInvalidations() {
+    return events.wants(MeshEvent.Kind.INVALIDATION, vm);
+  }
+
   private static long tlbieEa(HostFlush flush) {
     return flush instanceof HostFlush.PteFlush f ? f.ea() : MeshEvent.NONE;
   }
 
-  /** An INVALIDATION event; call only when {@code events.active()} (it builds the detail). */
+  /** An INVALIDATION event; call only when {@link #wantInvalidations} (it builds the detail). */
   private void publishInvalidation(int vcpu, long ea, long gfn, Object what, int removed) {
     String detail =
         what instanceof HostFlush.PteVflush f

@@ -37,9 +37,14 @@ public final class EventBacklog {
   private long dropped;
   private long lastTaken;
 
+  /** Checks {@code capacity}: 1 to {@link #MAX_CAPACITY}. */
+  public static int checkCapacity(int capacity) {
+    return (int) Checks.inRange("capacity", capacity, 1, MAX_CAPACITY);
+  }
+
   /** An empty backlog of {@code capacity} (1 to {@link #MAX_CAPACITY}) events. */
   public EventBacklog(int capacity) {
-    Checks.inRange("capacity", capacity, 1, MAX_CAPACITY);
+    checkCapacity(capacity);
     events = new MeshEvent[capacity];
     sequences = new long[capacity];
   }

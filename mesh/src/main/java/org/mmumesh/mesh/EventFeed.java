@@ -1,10 +1,14 @@
 package org.mmumesh.mesh;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -35,17 +39,30 @@ import org.mmumesh.common.MeshEventBus;
  *       reaches every node within one round trip, instead of waiting for its own registration to
  *       gossip through the cluster. A watcher leaves by {@code Detach}, or by dying (DeathWatch),
  *       which also covers its node leaving the cluster.
- *   <li><b>Delivery</b> is a {@code tell} from the publishing actor's thread straight to the
- *       watcher (CBOR across nodes), after the publishing node applied the watcher's filter: events
- *       nobody wants never leave their node. Pekko's {@code Topic} was the alternative: it runs on
- *       the same Receptionist, but its subscriber count can only be polled ({@code GetTopicStats}),
- *       which cannot give a publisher a cheap "is anyone watching" flag, it adds a hop through the
- *       local topic actor per event and it cannot filter at the source. The cost of the direct
- *       route is that a watcher's filter is copied to every node.
- *   <li><b>Bounded memory</b>: an actor never blocks on an event; each watcher's events wait in its
- *       own fixed-size {@link EventBacklog} that drops the oldest (counted, and reported with the
- *       next event as {@code droppedBefore}). The watcher actor's mailbox only holds what arrived
- *       since its last turn, each costing an O(1) offer.
+ *   <li><b>Delivery</b> happens on the publishing actor's thread, after the publishing node applied
+ *       the watcher's filter (and before building the event, {@link MeshEventBus#wants}, the union
+ *       of the filters by kind and VM): events nobody wants are never built and never leave their
+ *       node. To the watchers of the same node it is one write into the ring of each {@link
+ *       EventGroup} (the watchers with the same filter and backlog size share one), no message,
+ *       whatever the number of watchers; to a watcher of another node a {@code tell} (CBOR).
+ *       Pekko's {@code Topic} was the alternative: it runs on the same Receptionist, but its
+ *       subscriber count can only be polled ({@code GetTopicStats}), which cannot give a publisher
+ *       a cheap "is anyone watching" flag, it adds a hop through the local topic actor per event
+ *       and it cannot filter at the source. The cost of the direct route is that a watcher's filter
+ *       is copied to every node.
+ *   <li><b>Bounded memory and cost</b>: an actor never blocks on an event; each watcher's events
+ *       wait in its own fixed-size {@link EventBacklog} that drops the oldest (counted, and
+ *       reported with the next event as {@code droppedBefore}); for this node's events that backlog
+ *       is a cursor into its group's shared ring ({@value #DEFAULT_BACKLOG} references by default).
+ *       A watcher that reads nothing costs an event nothing beyond its group's one write, and holds
+ *       a cursor (plus its share of its group's ring).
+ *   <li><b>A cap on watchers</b> per node ({@code mmumesh.events.max-watchers-per-node}, default
+ *       {@value #DEFAULT_MAX_WATCHERS}): watchers with different filters each cost every event a
+ *       filter test and a ring write on the publisher's thread, and readers cost an encoding and a
+ *       send per event, so the cap bounds what watchers can add to the simulation's own work and
+ *       the memory they hold (issue 10's benchmark measures unread watchers at and beyond it); a
+ *       subscription beyond it is refused with {@link SimulationException.Kind#LIMIT}, naming the
+ *       cap.
  *   <li><b>Hosts</b>: vCPUs and host MMUs do not know their host; the bus fills it in from this
  *       node's {@link MeshDirectory} (every VM is registered on every node before its entities are
  *       addressed), when this node is a mesh node.
@@ -56,14 +73,30 @@ import org.mmumesh.common.MeshEventBus;
  */
 public final class EventFeed implements Extension {
 
-  /** The per-watcher backlog the gRPC feed uses (proto {@code WatchEvents}). */
-  public static final int DEFAULT_BACKLOG = 10_000;
+  /**
+   * The per-watcher backlog the gRPC feed uses (proto {@code WatchEvents}), events. Small on
+   * purpose: the transport buffers a reading client's next events as well (gRPC's 32 KiB send
+   * threshold and the HTTP/2 window, several hundred events of about 60 bytes), so the backlog only
+   * absorbs bursts; a client that stops reading loses the oldest, counted.
+   */
+  public static final int DEFAULT_BACKLOG = 1024;
+
+  /** Watchers per node unless {@code mmumesh.events.max-watchers-per-node} says otherwise. */
+  public static final int DEFAULT_MAX_WATCHERS = 64;
+
+  /** The configuration path of the cap on watchers per node. */
+  public static final String MAX_WATCHERS_PATH = "mmumesh.events.max-watchers-per-node";
 
   private static final Set<EventFeed> LIVE = ConcurrentHashMap.newKeySet();
   private static final AtomicLong WATCHER_IDS = new AtomicLong();
 
   private final ActorSystem<?> system;
   private final MeshEventBus bus;
+  private final int maxWatchers;
+  private final AtomicInteger watchers = new AtomicInteger();
+  private final ConcurrentHashMap<ActorRef<EventWatcher.Command>, EventSubscription> local =
+      new ConcurrentHashMap<>();
+  private final Map<EventGroup.Key, EventGroup> groups = new HashMap<>(); // guarded by itself
 
   /** The extension id; {@link #getInstance} is what Pekko's extension loader calls. */
   public static final class Id extends ExtensionId<EventFeed> {
@@ -85,8 +118,10 @@ public final class EventFeed implements Extension {
   private EventFeed(ActorSystem<?> system) {
     this.system = system;
     this.bus = MeshEventBus.of(system);
+    this.maxWatchers = maxWatchers(system.settings().config());
     String address = system.address().toString();
-    system.systemActorOf(EventFeedNode.create(bus, address), "mmumesh-event-feed", Props.empty());
+    system.systemActorOf(
+        EventFeedNode.create(bus, address, local::get), "mmumesh-event-feed", Props.empty());
     if (MeshEngine.SYSTEM_NAME.equals(system.name())) {
       resolveHostsFromDirectory();
     }
@@ -117,6 +152,29 @@ public final class EventFeed implements Extension {
                             .vm(vm)
                             .map(MeshDirectory.VmEntry::hostId)
                             .orElse(MeshEvent.NONE)));
+  }
+
+  /** The cap of {@code config} ({@value #MAX_WATCHERS_PATH}), checked: 1 to 65536. */
+  static int maxWatchers(com.typesafe.config.Config config) {
+    if (!config.hasPath(MAX_WATCHERS_PATH)) {
+      return DEFAULT_MAX_WATCHERS;
+    }
+    int n = config.getInt(MAX_WATCHERS_PATH);
+    if (n < 1 || n > 65536) {
+      throw new IllegalArgumentException(
+          MAX_WATCHERS_PATH + ": " + n + " is outside the allowed range 1 .. 65536");
+    }
+    return n;
+  }
+
+  /** The cap on this node's watchers. */
+  public int maxWatchers() {
+    return maxWatchers;
+  }
+
+  /** Watchers subscribed on this node now. */
+  public int watchers() {
+    return watchers.get();
   }
 
   /** The feed of {@code system}. */
@@ -155,15 +213,52 @@ public final class EventFeed implements Extension {
    * @param filter which events (kinds, host, VM)
    * @param capacity the backlog, 1 to {@link EventBacklog#MAX_CAPACITY} events
    * @param onAvailable run when the backlog stops being empty (must not block); may be null
+   * @throws SimulationException {@link SimulationException.Kind#LIMIT} when this node already has
+   *     {@link #maxWatchers} watchers
    */
   public EventSubscription subscribe(MeshEvent.Filter filter, int capacity, Runnable onAvailable) {
     Objects.requireNonNull(filter, "filter");
-    EventSubscription s = new EventSubscription(capacity, onAvailable);
+    EventBacklog.checkCapacity(capacity);
+    if (watchers.incrementAndGet() > maxWatchers) {
+      watchers.decrementAndGet();
+      throw new SimulationException(
+          SimulationException.Kind.LIMIT,
+          "event watchers: this node already serves its cap of "
+              + maxWatchers
+              + " watchers ("
+              + MAX_WATCHERS_PATH
+              + "); end a watch, or watch through another node");
+    }
+    EventGroup group;
+    synchronized (groups) {
+      group = groups.computeIfAbsent(new EventGroup.Key(filter, capacity), EventGroup::new);
+      group.join();
+    }
+    AtomicReference<ActorRef<EventWatcher.Command>> self = new AtomicReference<>();
+    EventGroup g = group;
+    EventSubscription s =
+        new EventSubscription(
+            g,
+            onAvailable,
+            () -> {
+              watchers.decrementAndGet();
+              synchronized (groups) {
+                if (g.leave() == 0) {
+                  groups.remove(g.key(), g);
+                }
+              }
+              ActorRef<EventWatcher.Command> r = self.get();
+              if (r != null) {
+                local.remove(r);
+              }
+            });
     ActorRef<EventWatcher.Command> ref =
         system.systemActorOf(
             EventWatcher.create(filter, s),
             "mmumesh-event-watcher-" + WATCHER_IDS.incrementAndGet(),
             Props.empty());
+    self.set(ref);
+    local.put(ref, s);
     s.bind(ref);
     return s;
   }

@@ -1,10 +1,14 @@
 package org.mmumesh.mesh;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Terminated;
@@ -26,10 +30,12 @@ import org.mmumesh.common.MeshEventBus;
  * watcher comes) and {@link Attach attaches} to each.
  *
  * <p>State: the attached watchers and their filters (the bus holds a copy as {@link
- * MeshEventBus.Watcher}s whose sink is a {@code tell} of {@link EventWatcher.Deliver}). A watcher
- * leaves by {@link Detach} or by terminating (DeathWatch, which also covers a watcher's node
- * leaving the cluster). {@link Attach} is idempotent (a second one replaces the filter) and is
- * answered {@link EventWatcher.Attached} with this node's address.
+ * MeshEventBus.Watcher}s: one per {@link EventGroup} of this node's watchers, whose sink writes the
+ * group's ring once for all its members (no message per event), and one per watcher of another
+ * node, whose sink is a {@code tell} of {@link EventWatcher.Deliver}). A watcher leaves by {@link
+ * Detach} or by terminating (DeathWatch, which also covers a watcher's node leaving the cluster).
+ * {@link Attach} is idempotent (a second one replaces the filter) and is answered {@link
+ * EventWatcher.Attached} with this node's address.
  */
 public final class EventFeedNode extends AbstractBehavior<EventFeedNode.Command> {
 
@@ -47,28 +53,41 @@ public final class EventFeedNode extends AbstractBehavior<EventFeedNode.Command>
   /** Stops sending events to {@code watcher} (idempotent). */
   public record Detach(ActorRef<EventWatcher.Command> watcher) implements Command {}
 
-  /** The node's feed over {@code bus}; {@code address} names the node in replies. */
-  public static Behavior<Command> create(MeshEventBus bus, String address) {
+  /**
+   * The node's feed over {@code bus}; {@code address} names the node in replies; {@code local}
+   * finds the subscription of a watcher of this node (null for others).
+   */
+  public static Behavior<Command> create(
+      MeshEventBus bus,
+      String address,
+      Function<ActorRef<EventWatcher.Command>, EventSubscription> local) {
     Objects.requireNonNull(bus, "bus");
     Objects.requireNonNull(address, "address");
+    Objects.requireNonNull(local, "local");
     return Behaviors.setup(
         ctx -> {
           ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
-          return new EventFeedNode(ctx, bus, address);
+          return new EventFeedNode(ctx, bus, address, local);
         });
   }
 
   private final ActorContext<Command> ctx;
   private final MeshEventBus bus;
   private final String address;
+  private final Function<ActorRef<EventWatcher.Command>, EventSubscription> local;
   private final Map<ActorRef<EventWatcher.Command>, MeshEvent.Filter> watchers =
       new LinkedHashMap<>();
 
-  private EventFeedNode(ActorContext<Command> ctx, MeshEventBus bus, String address) {
+  private EventFeedNode(
+      ActorContext<Command> ctx,
+      MeshEventBus bus,
+      String address,
+      Function<ActorRef<EventWatcher.Command>, EventSubscription> local) {
     super(ctx);
     this.ctx = ctx;
     this.bus = bus;
     this.address = address;
+    this.local = local;
   }
 
   @Override
@@ -111,9 +130,16 @@ public final class EventFeedNode extends AbstractBehavior<EventFeedNode.Command>
 
   private void publishWatchers() {
     List<MeshEventBus.Watcher> list = new ArrayList<>(watchers.size());
+    Set<EventGroup> groups = Collections.newSetFromMap(new IdentityHashMap<>());
     watchers.forEach(
-        (ref, filter) ->
-            list.add(new MeshEventBus.Watcher(filter, e -> ref.tell(new EventWatcher.Deliver(e)))));
+        (ref, filter) -> {
+          EventSubscription mine = local.apply(ref);
+          if (mine == null) {
+            list.add(new MeshEventBus.Watcher(filter, e -> ref.tell(new EventWatcher.Deliver(e))));
+          } else if (groups.add(mine.group())) {
+            list.add(new MeshEventBus.Watcher(mine.group().key().filter(), mine.group()::append));
+          }
+        });
     bus.setWatchers(list);
   }
 }

@@ -21,10 +21,12 @@ import org.mmumesh.common.MeshEvent;
  * events it receives into its subscription's bounded {@link EventBacklog} (drop-oldest), waking the
  * consumer when the backlog stops being empty.
  *
- * <p>State: the node feeds attached to. Its mailbox holds only what arrived since its last turn:
- * each {@link Deliver} costs an O(1) offer, so the backlog, not the mailbox, is where a slow
- * consumer's events wait and are dropped. {@link Stop} detaches from every node and stops (nodes
- * also notice its termination by DeathWatch).
+ * <p>State: the node feeds attached to. Its own node's events do not pass through it: the
+ * publishers offer them to the backlog directly and {@link Wake} it when the backlog was empty. Its
+ * mailbox holds only what arrived from other nodes since its last turn: each {@link Deliver} costs
+ * an O(1) offer, so the backlog, not the mailbox, is where a slow consumer's events wait and are
+ * dropped. {@link Stop} detaches from every node and stops (nodes also notice its termination by
+ * DeathWatch).
  */
 public final class EventWatcher extends AbstractBehavior<EventWatcher.Command> {
 
@@ -36,6 +38,11 @@ public final class EventWatcher extends AbstractBehavior<EventWatcher.Command> {
 
   /** The node at {@code address} sends this watcher its events from now on. */
   public record Attached(String address) implements Command, CborSerializable {}
+
+  /** This node's events are waiting in the backlog, which was empty (local). */
+  enum Wake implements Command, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
 
   /** Detach from every node and stop (local). */
   record Stop() implements Command, NoSerializationVerificationNeeded {}
@@ -72,6 +79,7 @@ public final class EventWatcher extends AbstractBehavior<EventWatcher.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Deliver.class, this::onDeliver)
+        .onMessage(Wake.class, this::onWake)
         .onMessage(Listed.class, this::onListed)
         .onMessage(Attached.class, this::onAttached)
         .onMessage(Stop.class, this::onStop)
@@ -80,6 +88,11 @@ public final class EventWatcher extends AbstractBehavior<EventWatcher.Command> {
 
   private Behavior<Command> onDeliver(Deliver m) {
     subscription.offer(m.event());
+    return this;
+  }
+
+  private Behavior<Command> onWake(Wake m) {
+    subscription.available();
     return this;
   }
 

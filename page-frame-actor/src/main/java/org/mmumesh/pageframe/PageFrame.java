@@ -1864,12 +1864,12 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
   /**
    * Publishes the core's COW breaks and KSM merges ({@link FrameEventListener}) on this node's
    * {@link MeshEventBus}, building an event only while somebody watches ({@link
-   * MeshEventBus#active}: one volatile read otherwise).
+   * MeshEventBus#wants}: one volatile read and a mask test otherwise).
    */
   private final class FrameEvents implements FrameEventListener {
     @Override
     public void cowBreak(int vm, long gfn, int oldPfn, int newPfn, boolean ksm) {
-      if (events.active()) {
+      if (events.wants(MeshEvent.Kind.COW_BREAK, vm)) {
         events.publish(
             new MeshEvent(
                 MeshEvent.Kind.COW_BREAK,
@@ -1885,7 +1885,7 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
 
     @Override
     public void merged(int vm, long gfn, int oldPfn, int kpfn) {
-      if (events.active()) {
+      if (events.wants(MeshEvent.Kind.MERGE, vm)) {
         events.publish(
             new MeshEvent(
                 MeshEvent.Kind.MERGE,

@@ -1669,7 +1669,7 @@ public final class Vcpu {
       stats.protfaultExits++;
       exit = "PROTFAULT ";
     }
-    if (events.active()) {
+    if (events.wants(MeshEvent.Kind.FAULT, vm)) {
       events.publish(
           new MeshEvent(
               MeshEvent.Kind.FAULT,
