@@ -136,12 +136,14 @@ public final class GatewayMain {
           0,
           "mmumesh-gateway-unbind",
           () -> {
-            // event feeds never end by themselves: end them, then let the other calls drain
-            services.stream()
-                .filter(EventService.class::isInstance)
-                .forEach(e -> ((EventService) e).endWatches());
+            // event feeds never end by themselves: they are ended once no new call starts; the
+            // other calls drain, and workload streams still open at the deadline are ended
             server.shutdown(
                 s.drain(),
+                () ->
+                    services.stream()
+                        .filter(EventService.class::isInstance)
+                        .forEach(e -> ((EventService) e).endWatches()),
                 () ->
                     services.stream()
                         .filter(AccessService.class::isInstance)

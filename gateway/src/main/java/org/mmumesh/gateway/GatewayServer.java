@@ -114,23 +114,26 @@ public final class GatewayServer implements AutoCloseable {
     return server.getPort();
   }
 
-  /** {@link #shutdown(Duration, Runnable)} with nothing to end at the deadline. */
+  /** {@link #shutdown(Duration, Runnable, Runnable)} with no streams of its own to end. */
   public void shutdown(Duration drain) {
-    shutdown(drain, () -> {});
+    shutdown(drain, () -> {}, () -> {});
   }
 
   /**
    * Graceful shutdown: health NOT_SERVING, new calls refused (UNAVAILABLE, {@link
-   * DrainGate#REFUSED}) while the port stays open, in-flight calls drain for up to {@code drain};
-   * if some are still open then, {@code endStreams} ends the services' open streams (UNAVAILABLE
-   * with a retry hint) and they get {@link #END_GRACE} to close; then the server stops, and what is
-   * left after {@link #STOP_GRACE} is cancelled.
+   * DrainGate#REFUSED}) while the port stays open, then {@code endFeeds} ends the streams that
+   * never end by themselves (event watches), and in-flight calls drain for up to {@code drain}; if
+   * some are still open then, {@code endStreams} (and {@code endFeeds} again) end the services'
+   * open streams (UNAVAILABLE with a retry hint) and they get {@link #END_GRACE} to close; then the
+   * server stops, and what is left after {@link #STOP_GRACE} is cancelled.
    */
-  public void shutdown(Duration drain, Runnable endStreams) {
+  public void shutdown(Duration drain, Runnable endFeeds, Runnable endStreams) {
     health.enterTerminalState();
-    gate.close();
+    gate.close(); // from here no new call starts: endFeeds ends every watch there will be
+    endFeeds.run();
     try {
       if (!gate.awaitIdle(drain)) {
+        endFeeds.run();
         endStreams.run();
         gate.awaitIdle(END_GRACE);
       }

@@ -110,7 +110,7 @@ class MetricsTest {
                 name, List.of(new EchoService(), streams), List.of(new GrpcMetrics(registry)))
             .start();
     ManagedChannel ch = InProcessChannelBuilder.forName(name).directExecutor().build();
-    try {
+    try (MetricsEndpoint endpoint = MetricsEndpoint.start("127.0.0.1", 0, registry)) {
       EchoServiceGrpc.newBlockingStub(ch).echo(EchoRequest.getDefaultInstance());
       Iterator<EchoResponse> it =
           ClientCalls.blockingServerStreamingCall(
@@ -122,7 +122,15 @@ class MetricsTest {
       }
       assertThat(n).isEqualTo(3);
 
-      String text = registry.scrape();
+      HttpResponse<String> scraped =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create("http://127.0.0.1:" + endpoint.port() + "/metrics"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(scraped.statusCode()).isEqualTo(200);
+      String text = scraped.body();
       String echo = "method=\"mmumesh.v1.EchoService/Echo\"";
       List<Double> bounds = new ArrayList<>();
       for (String line : text.split("\n")) {

@@ -227,9 +227,10 @@ import org.mmumesh.pageframe.PageFrame;
  * restored TLB, as it would have emptied the live one) and a KVM_REQ_TLB_FLUSH requested meanwhile.
  * So accesses, exits, TLB and HTAB hits (the simulated clock) and every other counter continue as
  * without passivation, with one exception: {@code SHOOTDOWNS} counts the shootdowns this vCPU
- * received, and a parked vCPU, having no TLB to shoot down, receives none. The TLB is also
- * allocated lazily ({@link Tlb}): a vCPU that never ran holds none. The parked state is node-local
- * (see {@link VcpuParking}): a vCPU moved to another node loses it.
+ * received (a subscription's answer is none: it removes nothing, so a vCPU started but never run
+ * counts 0, as one never started), and a parked vCPU, having no TLB to shoot down, receives none.
+ * The TLB is also allocated lazily ({@link Tlb}): a vCPU that never ran holds none. The parked
+ * state is node-local (see {@link VcpuParking}): a vCPU moved to another node loses it.
  *
  * <p><b>Event feed.</b> Each exit (NOHPTE, PROTFAULT, NOEXEC) is published as a FAULT {@code
  * MeshEvent} (VM, vCPU, EA, {@code "NOHPTE load"}-style detail) on the node's {@link MeshEventBus},
@@ -702,10 +703,7 @@ public final class Vcpu {
 
   private Parked restored;
 
-  /** A restored vCPU's subscription is not answered yet (its answer was counted before). */
-  private boolean resubscribing;
-
-  /** The answer to this incarnation's {@code SubscribeTlb} has not come yet. */
+  /** A SubscribeTlb is not answered yet (its answer is not counted as a shootdown). */
   private boolean subscribing;
 
   /** The event feed: this node's bus (a FAULT per exit while somebody watches). */
@@ -845,11 +843,9 @@ public final class Vcpu {
 
   /** Subscribes to TLB shootdowns and asks for the translation mode. */
   private Behavior<Command> start() {
-    host.tell(new HostMmu.SubscribeTlb(vcpu, 0, answers.narrow()));
-    subscribing = true;
+    subscribe(0);
     if (restored != null) {
       // Parked --started again--> the parked state; the mode is known (only SetState changes it)
-      resubscribing = true;
       cpu.setMsr((mode & 4) != 0, (mode & 2) != 0, (mode & 1) != 0);
       VcpuState parked = restored.state();
       restored = null; // the state is taken over: keep no second reference
@@ -1397,6 +1393,12 @@ public final class Vcpu {
             new StatusReport(
                 state, outstandingBatches(), knownEpoch, buffer.size(), stats.snapshot()));
     return Behaviors.same();
+  }
+
+  /** {@link HostMmu.SubscribeTlb} with {@code epoch}; its answer is not counted in SHOOTDOWNS. */
+  private void subscribe(long epoch) {
+    subscribing = true;
+    host.tell(new HostMmu.SubscribeTlb(vcpu, epoch, answers.narrow()));
   }
 
   /** Parks now when nothing is in flight (see the class comment), else checks again later. */
@@ -2032,7 +2034,7 @@ public final class Vcpu {
       return true;
     }
     if (epoch < knownEpoch) {
-      host.tell(new HostMmu.SubscribeTlb(vcpu, knownEpoch, answers.narrow()));
+      subscribe(knownEpoch);
       return false;
     }
     return true;
@@ -2235,18 +2237,12 @@ public final class Vcpu {
       pendingFlush = true;
     }
     if (subscribing) {
-      // the HostMmu's answer to this incarnation's subscription (its first message to us: it
-      // sends none before it knows the vCPU) tells the epoch; it is no shootdown, so a vCPU that
-      // merely started (a stats read, a refused request) counts none
+      // a subscription's answer removes nothing from the TLB: not counted. An epoch below the
+      // known one (a restored vCPU's) means the HostMmu restarted: the restored entries must go
       subscribing = false;
-      if (resubscribing) {
-        // a restored vCPU: an epoch below the parked one means the HostMmu restarted, so the
-        // restored entries must go
-        resubscribing = false;
-        if (t.epoch() < knownEpoch) {
-          tlb.flush();
-          host.tell(new HostMmu.SubscribeTlb(vcpu, knownEpoch, answers.narrow()));
-        }
+      if (t.epoch() < knownEpoch) {
+        tlb.flush();
+        subscribe(knownEpoch);
       }
     } else {
       stats.shootdowns++;
