@@ -70,6 +70,11 @@ import org.mmumesh.common.MeshEventBus;
  * (counted {@code LEASE_RELEASES_UNKNOWN}). Lease ids are this actor's own (the core's token is a
  * generation shared by many leases) and never repeat within an incarnation.
  *
+ * <p><b>The page reference.</b> A lease also holds the answer's page reference ({@link
+ * FaultPageRefs}, KVM's reference from {@code gfn_to_pfn_prot}): while it is held ksmd's {@code
+ * write_protect_page} fails on the frame (mm/ksm.c's page-count check) and the merge is retried on
+ * a later pass. Releasing or expiring the lease drops the reference.
+ *
  * <p><b>Lease expiry by one tick.</b> No timer is started per lease (a cancelled timer task stays
  * in the scheduler's wheel until its deadline: one per fault made the garbage collector a fifth of
  * the mesh's fault time). One periodic tick ({@link Settings#leaseTick()}, default a tenth of the
@@ -892,6 +897,9 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
   private final ActorRef<NotifierAck> ackRef;
   private final PageFrames core;
 
+  /** The page reference of each held lease (its answer's frame), {@link FaultPageRefs}. */
+  private final FaultPageRefs pageRefs;
+
   /** The KSM scanner on {@link #core}, or null (KSM scanner commands rejected). */
   private final FrameScanner scanner;
 
@@ -943,6 +951,7 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
     this.settings = settings;
     this.ackRef = ctx.getSelf().narrow();
     this.core = new PageFrames(settings.initialFrames());
+    this.pageRefs = new FaultPageRefs(core);
     long tick = settings.leaseTick().toNanos();
     this.ticksPerLease = (settings.leaseTimeout().toNanos() + tick - 1) / tick;
     int cap = settings.rememberedRequests();
@@ -1184,6 +1193,7 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
     }
     long lease = nextLease++;
     leases.put(lease, new HeldLease(m.vm(), m.vcpu(), token, leaseExpiryTick()));
+    pageRefs.take(lease, result);
     count(ShellCounter.LEASES_GRANTED);
     PfnAnswered reply = new PfnAnswered(m.requestId(), result, lease);
     lastPfn.put(who, new LastPfn(m.requestId(), reply));
@@ -1199,6 +1209,7 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
     }
     leases.remove(m.lease());
     count(ShellCounter.LEASES_RELEASED);
+    pageRefs.release(m.lease());
     core.leaseRelease(h.vm(), h.token());
     return this;
   }
@@ -1226,6 +1237,7 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
         break;
       }
       leases.removeFirst();
+      pageRefs.release(lease);
       count(ShellCounter.LEASES_EXPIRED);
       ctx.getLog()
           .warn(

@@ -107,7 +107,9 @@ import org.mmumesh.pageframe.PageFrame;
  * else {@link HostMmu.Lookup}: a permitting hit fills the TLB with the reply's epoch and completes;
  * a miss is {@link HostFault#noHpte}, a store to a read-only hit {@link HostFault#protection}, a
  * fetch from a no-execute hit {@link HostFault#noExecute}. More than {@code maxFaultsPerAccess}
- * faults in one access fail it ("livelock").
+ * faults in one access fail it ("livelock"); a fault forced by another's Q8 flush (served before
+ * the retry, when this access's fault broke no COW itself) is not one of them ({@link
+ * LivelockBound}).
  *
  * <h2>A fault</h2>
  *
@@ -115,14 +117,16 @@ import org.mmumesh.pageframe.PageFrame;
  * GuestMmu.Xlate}; {@code GfnToPfn} -&gt; {@link PageFrame.GfnToPfnProt} (the lease of the answer
  * is remembered); {@code UnmapPage} -&gt; {@link HostMmu.UnmapPage}; {@code MapPage} -&gt; {@link
  * HostMmu.MapPage} with the handler's guard sequence. The lease is released ({@link
- * PageFrame.ReleaseLease}) when the fault ends, whichever way (after the map's reply, on MMIO, on a
- * failure or a timeout), as the kernel's {@code srcu_read_unlock} after {@code map_page}. Terminal
- * steps: {@code Reflect} -&gt; {@link GuestMmu.HandleException} with the handler's vector, DSISR
- * and SRR1 bits, then the access is retried or failed with the guest kernel's reason; {@code
- * MmioExit} completes the access; {@code Resume} retries it (counting Q7 map failures); {@code
- * Failed} fails it. {@link GuestMmu.Rejected}, {@link HostMmu.Rejected}, {@link PageFrame.Rejected}
- * and the {@code Failed} replies fail the access with their reason. Every retry of the access
- * (after a fault) first re-enters the guest: a pending KVM_REQ_TLB_FLUSH is processed there.
+ * PageFrame.ReleaseLease}, which also drops the answer's page reference) when the fault ends: on a
+ * reflection, MMIO, a failure or a timeout at once, and after the map ({@code Resume}) once the
+ * retried access has executed, or when its next fault's answer brings a new lease (the guest's
+ * immediate retry, see {@code releaseLease}). Terminal steps: {@code Reflect} -&gt; {@link
+ * GuestMmu.HandleException} with the handler's vector, DSISR and SRR1 bits, then the access is
+ * retried or failed with the guest kernel's reason; {@code MmioExit} completes the access; {@code
+ * Resume} retries it (counting Q7 map failures); {@code Failed} fails it. {@link
+ * GuestMmu.Rejected}, {@link HostMmu.Rejected}, {@link PageFrame.Rejected} and the {@code Failed}
+ * replies fail the access with their reason. Every retry of the access (after a fault) first
+ * re-enters the guest: a pending KVM_REQ_TLB_FLUSH is processed there.
  *
  * <h2>Timeouts and retries</h2>
  *
@@ -746,7 +750,9 @@ public final class Vcpu {
   // the access in progress (null between accesses)
   private AccessOp op;
   private long tag;
-  private int faults;
+  private final LivelockBound livelock;
+  private boolean forcedByFlush; // the next fault follows another's flush (LivelockBound)
+  private boolean pfnCow; // the last fault of this access broke a COW (its own Q8 flush)
   private int staleLookups;
   private long lease = NONE;
   private boolean xlateCAfter;
@@ -793,6 +799,7 @@ public final class Vcpu {
     ctx.setLoggerName(Vcpu.class);
     this.timers = timers;
     this.setup = setup;
+    this.livelock = new LivelockBound(setup.maxFaultsPerAccess());
     this.vm = setup.vm();
     this.vcpu = setup.vcpu();
     this.timeout = setup.requestTimeout();
@@ -1530,7 +1537,9 @@ public final class Vcpu {
       }
       op = a;
       tag = t;
-      faults = 0;
+      livelock.startAccess();
+      forcedByFlush = false;
+      pfnCow = false;
       staleLookups = 0;
       return missPath();
     }
@@ -1555,6 +1564,7 @@ public final class Vcpu {
     if (pendingFlush) {
       // a flush requested while this access was under way (the guest VSID asked, a lookup
       // dropped): the vCPU was kicked out of the guest; it re-enters before the HTAB search
+      forcedByFlush = !pfnCow;
       return enterGuest(this::missPath);
     }
     long esid = op.ea() >>> 28;
@@ -1578,6 +1588,7 @@ public final class Vcpu {
   }
 
   private Behavior<Command> accessCompleted() {
+    releaseLease();
     if (rec != null) {
       rec.completed();
     }
@@ -1593,6 +1604,7 @@ public final class Vcpu {
   }
 
   private void failCurrent(String cause) {
+    releaseLease();
     if (rec != null) {
       rec.failed(cause);
     }
@@ -1652,8 +1664,11 @@ public final class Vcpu {
   // ---- Faults ---------------------------------------------------------------------------------
 
   private Behavior<Command> fault(HostFault f) {
-    if (++faults > setup.maxFaultsPerAccess()) {
-      return failAccess("livelock: more than " + setup.maxFaultsPerAccess() + " faults");
+    String livelocked = livelock.admit(forcedByFlush);
+    forcedByFlush = false;
+    pfnCow = false;
+    if (livelocked != null) {
+      return failAccess(livelocked);
     }
     String exit;
     if (!f.isData()) {
@@ -1765,11 +1780,13 @@ public final class Vcpu {
       stats.mmioExits++;
       return enterGuest(this::accessCompleted);
     } else if (s instanceof FaultStep.Resume res) {
-      releaseLease();
+      // the lease (and its page reference) is kept through the retry: see releaseLease
       if (res.mapFailed()) {
         stats.mapFailures++;
       }
-      // AwaitingFault --Resume--> Running (retry the access)
+      // AwaitingFault --Resume--> Running (retry the access); a flush served at this entry that
+      // the fault did not request itself (no COW break) forces the retry to fault again
+      forcedByFlush = pendingFlush && !pfnCow;
       return enterGuest(this::missPath);
     } else if (s instanceof FaultStep.Failed f) {
       releaseLease();
@@ -1797,6 +1814,15 @@ public final class Vcpu {
     return failAccess(cause);
   }
 
+  /**
+   * Releases the fault's memslot lease and with it the page reference of its {@code GfnToPfnProt}
+   * answer ({@code srcu_read_unlock}, {@code kvm_release_pfn_clean}). After a {@code Resume} it is
+   * released only once the retried access has executed or failed, or when the answer of its next
+   * fault's {@code GfnToPfnProt} replaces it: the kernel's guest retries nanoseconds after the map,
+   * before ksmd could write-protect the page, and holding the reference through the retry's round
+   * trips is what keeps ksmd off the page here ({@code PageFrame}'s {@code FaultPageRefs}); without
+   * it a wall-clock ksmd re-merged a COW copy before the store that broke it, again and again.
+   */
   private void releaseLease() {
     if (lease != NONE) {
       frames.tell(new PageFrame.ReleaseLease(vm, lease));
@@ -2167,7 +2193,9 @@ public final class Vcpu {
     if (!(r instanceof PageFrame.PfnAnswered p)) {
       return abortFault(refusal(r));
     }
+    releaseLease(); // the previous fault's of this access, kept through its retry
     lease = p.lease();
+    pfnCow = p.result().cow();
     if (rec != null) {
       rec.gfnToPfn(pfnGfn, p.result());
     }

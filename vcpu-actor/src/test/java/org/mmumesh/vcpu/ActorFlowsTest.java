@@ -415,99 +415,59 @@ class ActorFlowsTest {
   // ---- 7. KSM merge while a vCPU is mid-fault -------------------------------------------------
 
   /**
-   * Strict (no Q8): the {@code mmu_notifier_retry} guard refuses the map whose gfn-to-pfn preceded
-   * the write-protect, and again the map whose own gfn-to-pfn broke COW (its sequence was read
-   * before the COW's invalidation), then maps the private copy. Fixed (Q8, the kernel at the
-   * commit: no guard, spec 6.3 step 3): the stale writable map of the now-KSM frame IS installed,
-   * and only the deferred KVM_REQ_TLB_FLUSH removes it, before the guest is entered again. Either
-   * way no writable mapping of the KSM frame survives and the store lands in a private copy.
+   * ksmd tries to merge the frame a store fault holds (between its gfn-to-pfn, which broke nothing:
+   * the page was private and writable, and its map). The fault's page reference ({@code
+   * FaultPageRefs}, KVM's from {@code gfn_to_pfn_prot}) makes {@code write_protect_page} fail as
+   * the kernel's page-count check does: no invalidation, the PTE stays writable, the map is
+   * installed and the store lands in the fault's frame. The reference is kept through the retried
+   * store (the guest's immediate retry); once the access is done ksmd can write-protect the frame
+   * on a later pass.
    */
   @ParameterizedTest
   @EnumSource(
       value = Policy.class,
       names = {"FIXED", "STRICT"})
-  void ksmMergeMidFault_staleWritableMapOfTheMergedFrameDoesNotSurvive_storeLandsInAPrivateCopy(
+  void ksmMergeMidFault_failsOnTheFaultsPageReference_storeLandsInItsFrame_mergeableAfter(
       Policy policy) {
-    boolean guarded = policy == Policy.STRICT;
     FlowMesh m = mesh(policy, 2, 2);
     long g = 20;
     m.populate(0, g, A);
     m.populate(1, g, A);
-    int p1 = m.pfnOf(1, g, false).result().pfn();
 
     // freeze the vCPU after its GfnToPfnProt(write) reply: the MapPage is held at the gate
     TestProbe<FlowGate.Held> heldMap = m.hold(0, HostMmu.MapPage.class, 1);
     TestProbe<Vcpu.BatchReply> done = kit.createTestProbe();
     long value = 0xBEEF;
     m.start(0, done, store(ea(g, 0x40), value));
-    HostMmu.MapPage stale = (HostMmu.MapPage) heldMap.receiveMessage().message();
-    int k = stale.pfn();
-    assertThat(stale.writable()).isTrue();
-    assertThat(stale.guardSeq()).isEqualTo(guarded ? 0 : -1);
+    HostMmu.MapPage held = (HostMmu.MapPage) heldMap.receiveMessage().message();
+    int k = held.pfn();
+    assertThat(held.writable()).isTrue();
     assertThat(m.leasesHeld(0)).isEqualTo(1);
 
-    // KSM: write-protect first; it is answered only after the host MMU applied the invalidation
-    TestProbe<FlowGate.Held> heldInv = m.hold(0, HostMmu.NotifierInvalidate.class, 1);
-    TestProbe<PageFrame.KsmReply> wp = kit.createTestProbe();
-    long wpId = m.nextId();
-    m.frames.tell(new PageFrame.WriteProtectPage(wpId, 0, g, k, wp.getRef()));
-    HostMmu.NotifierInvalidate inv =
-        (HostMmu.NotifierInvalidate) heldInv.receiveMessage().message();
-    assertThat(inv.gfnStart()).isEqualTo(g);
-    assertThat(inv.fullFlush()).isEqualTo(!guarded);
-    wp.expectNoMessage(NOT_YET);
-    m.release(0, HostMmu.NotifierInvalidate.class);
-    assertThat(wp.expectMessageClass(PageFrame.KsmOpDone.class))
-        .isEqualTo(new PageFrame.KsmOpDone(wpId, true));
-    // then merge: VM 0's frame becomes the KSM page, VM 1's page is replaced by it
-    assertThat(m.ksmOp(r -> new PageFrame.MakeKsmPage(m.nextId(), 0, g, k, r))).isTrue();
-    assertThat(m.ksmOp(r -> new PageFrame.WriteProtectPage(m.nextId(), 1, g, p1, r))).isTrue();
-    assertThat(m.ksmOp(r -> new PageFrame.ReplacePage(m.nextId(), 1, g, p1, k, r))).isTrue();
-    assertThat(m.frameStat("FRAMES_SAVED_BY_KSM")).isEqualTo(1);
+    // ksmd: write_protect_page fails on the referenced frame; nothing is invalidated
+    long notifiers = m.frameStat("NOTIFIER_EVENTS");
+    assertThat(m.ksmOp(r -> new PageFrame.WriteProtectPage(m.nextId(), 0, g, k, r))).isFalse();
+    assertThat(m.frameStat("NOTIFIER_EVENTS")).isEqualTo(notifiers);
 
-    // release the stale map
-    TestProbe<FlowGate.Held> heldFlush = m.hold(0, HostMmu.FlushVcpu.class, 1);
     m.release(0, HostMmu.MapPage.class);
-    if (!guarded) {
-      // Q8: installed; the vCPU must flush (KVM_REQ_TLB_FLUSH) before it re-enters the guest
-      heldFlush.receiveMessage();
-      assertThat(m.shadowOf(0, g))
-          .singleElement()
-          .matches(e -> e.pfn() == k && e.writable(), "a writable entry of the KSM frame");
-      m.release(0, HostMmu.FlushVcpu.class);
-    }
     Vcpu.BatchDone d = done.expectMessageClass(Vcpu.BatchDone.class);
     assertThat(d.completed()).isEqualTo(1);
     assertThat(d.failed()).isZero();
-    VcpuCounters c = d.counters();
-    assertThat(c.storesLost()).isZero();
-    List<HostMmu.MapPage> maps = only(m.hostBarrier(0), HostMmu.MapPage.class);
-    assertThat(maps.get(0)).isEqualTo(stale);
-    assertThat(maps.subList(1, maps.size())).isNotEmpty().allMatch(p -> p.pfn() != k);
-    if (guarded) {
-      // the retry guard fired for the stale map and for the map after the COW's invalidation
-      assertThat(c.mapsRefused()).isEqualTo(2);
-      assertThat(m.hostStats(0)).containsEntry("MAPS_REFUSED", 2L);
-      assertThat(c.hostMapsRw()).isEqualTo(1);
-    } else {
-      assertThat(c.mapsRefused()).isZero();
-      assertThat(m.hostStats(0)).doesNotContainKey("MAPS_REFUSED");
-      assertThat(c.hostMapsRw()).isEqualTo(3); // the stale one, the COW copy twice (6.3 step 3)
-    }
-    assertThat(m.frameStat("COW_KSM")).isEqualTo(1);
+    assertThat(d.counters().storesLost()).isZero();
+    assertThat(d.counters().mapsRefused()).isZero();
+    assertThat(m.frameStat("COW_BREAKS")).isZero();
     assertThat(m.leasesHeld(0)).isZero();
-
-    // no writable mapping of the KSM frame survives; the store went to a private copy
-    assertNoWritableMappingOf(m.shadow(0), k);
-    List<ShadowDump.ShadowEntry> e = m.shadowOf(0, g);
-    assertThat(e).hasSize(1);
-    assertThat(e.get(0).pfn()).isNotEqualTo(k);
-    assertThat(e.get(0).writable()).isTrue();
     assertThat(m.readFrame(0, g)).isEqualTo(Fingerprint.mix(A, 0x40, value));
     assertThat(m.readFrame(1, g)).isEqualTo(A);
-    PageFrame.PfnAnswered vm1 = m.pfnOf(1, g, false);
-    assertThat(vm1.result().pfn()).isEqualTo(k);
-    assertThat(vm1.result().writable()).isFalse();
+    List<ShadowDump.ShadowEntry> e = m.shadowOf(0, g);
+    assertThat(e).singleElement().matches(x -> x.pfn() == k && x.writable(), "writable on k");
+
+    // the reference dropped with the access: a later pass write-protects the frame
+    assertThat(m.ksmOp(r -> new PageFrame.WriteProtectPage(m.nextId(), 0, g, k, r))).isTrue();
+    PageFrame.PfnAnswered after = m.pfnOf(0, g, false);
+    assertThat(after.result().pfn()).isEqualTo(k);
+    assertThat(after.result().writable()).as("the host PTE is read-only now").isFalse();
+    assertThat(m.frameStat("NOTIFIER_EVENTS")).isEqualTo(notifiers + 1);
   }
 
   // ---- 8. memslot removal during a fault ------------------------------------------------------

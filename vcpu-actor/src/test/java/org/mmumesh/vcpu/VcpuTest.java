@@ -145,7 +145,10 @@ class VcpuTest {
     return batches.expectMessageClass(Vcpu.BatchDone.class);
   }
 
-  /** The NOHPTE load flow up to the map; returns after the map's ReleaseLease. */
+  /**
+   * The NOHPTE load flow up to the map; the lease is kept through the retry (released when the
+   * retried access completes: {@link #expectRelease}).
+   */
   private void noHpteLoadFault(long lease) {
     answerLookup(-1, Lookup.MISS, -1, 1);
     answerXlate(Access.LOAD, ok(false));
@@ -163,6 +166,10 @@ class VcpuTest {
     assertThat(m.guardSeq()).isEqualTo(-1); // fixed carries Q8: no notifier guard
     assertThat(m.pte()).isEqualTo(PTE);
     m.replyTo().tell(new HostMmu.Mapped(m.requestId(), true, true, false, 1));
+    frames.expectNoMessage(Duration.ZERO); // the lease and its page reference held for the retry
+  }
+
+  private void expectRelease(long lease) {
     assertThat(frames.expectMessageClass(PageFrame.ReleaseLease.class))
         .isEqualTo(new PageFrame.ReleaseLease(0, lease));
   }
@@ -174,6 +181,7 @@ class VcpuTest {
     answerVsid(ESID, GVSID);
     noHpteLoadFault(9);
     answerLookup(3, Lookup.HIT_RO, 77, 1);
+    expectRelease(9); // once the retried access executed
     Vcpu.BatchDone d = done();
     assertThat(d.batchId()).isEqualTo(1);
     assertThat(d.completed()).isEqualTo(1);
@@ -213,8 +221,8 @@ class VcpuTest {
     assertThat(m.pfn()).isEqualTo(90);
     assertThat(m.writable()).isTrue();
     m.replyTo().tell(new HostMmu.Mapped(m.requestId(), true, false, true, 2));
-    assertThat(frames.expectMessageClass(PageFrame.ReleaseLease.class).lease()).isEqualTo(4);
     answerLookup(5, Lookup.HIT_RW, 90, 2);
+    expectRelease(4); // after the retried store executed: ksmd could not merge frame 90 meanwhile
     PageFrame.ApplyStores sb = stores.expectMessageClass(PageFrame.ApplyStores.class);
     assertThat(sb.pfns()).containsExactly(90);
     assertThat(sb.offsets()).containsExactly((int) (EA & 0xFFF));
@@ -705,9 +713,12 @@ class VcpuTest {
           .tell(
               new PageFrame.PfnAnswered(
                   g.requestId(), new PfnResult(PfnStatus.FAULT, -1, false, 5), 40 + i));
-      assertThat(frames.expectMessageClass(PageFrame.ReleaseLease.class).lease()).isEqualTo(40 + i);
+      if (i > 0) {
+        expectRelease(40 + i - 1); // the previous fault's, replaced by this one's
+      }
     }
     answerLookup(-1, Lookup.MISS, -1, 1);
+    expectRelease(43); // the access failed
     Vcpu.BatchDone d = done();
     assertThat(d.failed()).isEqualTo(1);
     assertThat(d.failures().get(0)).endsWith("livelock: more than 4 faults");
@@ -791,7 +802,6 @@ class VcpuTest {
     HostMmu.MapPage m = host.expectMessageClass(HostMmu.MapPage.class);
     assertThat(m.writable()).isTrue();
     m.replyTo().tell(new HostMmu.Mapped(m.requestId(), true, false, true, 1));
-    frames.expectMessageClass(PageFrame.ReleaseLease.class);
   }
 
   @Test
@@ -808,10 +818,10 @@ class VcpuTest {
         .isEqualTo(new HostMmu.TlbShootdownAck(0, 2));
     g.replyTo()
         .tell(
-            new PageFrame.PfnAnswered(g.requestId(), new PfnResult(PfnStatus.OK, 77, true, 5), 3));
+            new PageFrame.PfnAnswered(
+                g.requestId(), new PfnResult(PfnStatus.OK, 77, true, 5, true), 3));
     HostMmu.MapPage m = host.expectMessageClass(HostMmu.MapPage.class);
     m.replyTo().tell(new HostMmu.Mapped(m.requestId(), true, false, true, 2));
-    frames.expectMessageClass(PageFrame.ReleaseLease.class);
     // guest entry after the exit: the pending flush goes out before the access is retried
     HostMmu.FlushVcpu f = host.expectMessageClass(HostMmu.FlushVcpu.class);
     assertThat(f.vcpu()).isZero();
@@ -823,14 +833,85 @@ class VcpuTest {
     g2.replyTo()
         .tell(
             new PageFrame.PfnAnswered(g2.requestId(), new PfnResult(PfnStatus.OK, 77, true, 5), 4));
+    expectRelease(3); // the first fault's lease, kept through its retry until this answer
     HostMmu.MapPage m2 = host.expectMessageClass(HostMmu.MapPage.class);
     m2.replyTo().tell(new HostMmu.Mapped(m2.requestId(), true, false, true, 3));
-    frames.expectMessageClass(PageFrame.ReleaseLease.class);
     answerLookup(3, Lookup.HIT_RW, 77, 3);
+    expectRelease(4);
     Vcpu.BatchDone d = done();
     assertThat(d.completed()).isEqualTo(1);
     assertThat(d.counters().nohpteExits()).isEqualTo(2);
     host.expectNoMessage(Duration.ofMillis(20)); // one flush only: the request was served
+  }
+
+  /**
+   * One NOHPTE load fault answered with frame 77 (COW broken if {@code cow}) whose retry is
+   * preceded by a Q8 flush request (another notifier, or this fault's own COW break): the flush
+   * goes out at the guest entry, and the retry misses.
+   */
+  private void faultFlushedBeforeItsRetry(long lease, boolean cow, long epoch) {
+    answerXlate(Access.LOAD, ok(false));
+    PageFrame.GfnToPfnProt g = frames.expectMessageClass(PageFrame.GfnToPfnProt.class);
+    g.replyTo()
+        .tell(
+            new PageFrame.PfnAnswered(
+                g.requestId(), new PfnResult(PfnStatus.OK, 77, false, 5, cow), lease));
+    HostMmu.MapPage m = host.expectMessageClass(HostMmu.MapPage.class);
+    shootdowns.tell(new HostMmu.TlbShootdown(epoch, host.getRef().narrow(), true));
+    assertThat(host.expectMessageClass(HostMmu.TlbShootdownAck.class).epoch()).isEqualTo(epoch);
+    m.replyTo().tell(new HostMmu.Mapped(m.requestId(), true, true, false, epoch));
+    HostMmu.FlushVcpu f = host.expectMessageClass(HostMmu.FlushVcpu.class);
+    f.replyTo().tell(new HostMmu.Flushed(f.requestId(), 1, epoch));
+    answerLookup(-1, Lookup.MISS, -1, epoch);
+  }
+
+  @Test
+  void faultsForcedByAnotherNotifiersFlush_doNotCountTowardTheLivelockBound() {
+    start(); // maxFaultsPerAccess = 4
+    run(1, load(EA));
+    answerVsid(ESID, GVSID);
+    answerLookup(-1, Lookup.MISS, -1, 1);
+    for (int i = 0; i < 8; i++) {
+      faultFlushedBeforeItsRetry(50 + i, false, 2 + i);
+      if (i > 0) {
+        expectRelease(50 + i - 1);
+      }
+    }
+    // the ninth fault is left alone: its retry hits
+    answerXlate(Access.LOAD, ok(false));
+    PageFrame.GfnToPfnProt g = frames.expectMessageClass(PageFrame.GfnToPfnProt.class);
+    g.replyTo()
+        .tell(
+            new PageFrame.PfnAnswered(
+                g.requestId(), new PfnResult(PfnStatus.OK, 77, false, 5), 58));
+    expectRelease(57);
+    HostMmu.MapPage m = host.expectMessageClass(HostMmu.MapPage.class);
+    m.replyTo().tell(new HostMmu.Mapped(m.requestId(), true, true, false, 9));
+    answerLookup(3, Lookup.HIT_RO, 77, 9);
+    expectRelease(58);
+    Vcpu.BatchDone d = done();
+    assertThat(d.failed()).as(d.failures().toString()).isZero();
+    assertThat(d.completed()).isEqualTo(1);
+    assertThat(d.counters().nohpteExits()).isEqualTo(9);
+  }
+
+  @Test
+  void faultsFlushedByTheirOwnCowBreak_countTowardTheLivelockBound() {
+    start(); // maxFaultsPerAccess = 4
+    run(1, load(EA));
+    answerVsid(ESID, GVSID);
+    answerLookup(-1, Lookup.MISS, -1, 1);
+    for (int i = 0; i < 4; i++) {
+      faultFlushedBeforeItsRetry(60 + i, true, 2 + i);
+      if (i > 0) {
+        expectRelease(60 + i - 1);
+      }
+    }
+    expectRelease(63); // the fifth fault fails the access before asking anything
+    Vcpu.BatchDone d = done();
+    assertThat(d.failed()).isEqualTo(1);
+    assertThat(d.failures().get(0)).endsWith("livelock: more than 4 faults");
+    assertThat(d.counters().nohpteExits()).isEqualTo(4);
   }
 
   @Test
@@ -865,6 +946,7 @@ class VcpuTest {
     answerVsid(ESID, GVSID);
     noHpteLoadFaultMappedWritable(9); // writable map by a load, C clear: Q4 watch starts
     answerLookup(3, Lookup.HIT_RW, 77, 1);
+    expectRelease(9);
     done();
 
     run(2, store(EA, 1));
