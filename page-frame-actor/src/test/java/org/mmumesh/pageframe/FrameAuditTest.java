@@ -65,12 +65,16 @@ class FrameAuditTest {
       switch (rnd.nextInt(5)) {
         case 0 -> pf.gfnToPfnProt(vm, g, rnd.nextBoolean());
         case 1 -> {
-          if (pf.ptePfn(0, g) > 0
-              && pf.ptePfn(1, g) > 0
-              && !pf.isKsmPage(pf.ptePfn(0, g))
-              && !pf.isKsmPage(pf.ptePfn(1, g))
-              && pf.ptePfn(0, g) != pf.ptePfn(1, g)) {
-            merge(g);
+          int a = pf.ptePfn(0, g);
+          int b = pf.ptePfn(1, g);
+          if (a > 0 && b > 0 && a != b && !pf.isKsmPage(a) && !pf.isKsmPage(b)) {
+            // ksmd's steps; each may refuse (changed content, a shared frame), as in the kernel
+            if (pf.writeProtectPage(0, g, a)) {
+              pf.makeKsmPage(0, g, a);
+              if (pf.writeProtectPage(1, g, b)) {
+                pf.replacePage(1, g, b, a);
+              }
+            }
           }
         }
         case 2 -> pf.breakKsm(vm, g);
