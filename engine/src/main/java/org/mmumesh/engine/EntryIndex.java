@@ -1,8 +1,6 @@
 package org.mmumesh.engine;
 
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * For the incremental invariant checker: shadow-cache entries, as {@code long} tokens, filed under
@@ -24,19 +22,64 @@ final class EntryIndex {
     void visit(long token);
   }
 
-  private final Map<Long, long[]> lists = new HashMap<>();
+  // Open addressing over keys (stored + 1, 0 = empty; keys are never removed, a key whose list
+  // emptied keeps an empty list), each with its list: [0] = length, then the tokens.
+  private long[] keys = new long[1024];
+  private long[][] lists = new long[1024][];
+  private int used;
   private final Alive alive;
 
   EntryIndex(Alive alive) {
     this.alive = alive;
   }
 
+  private int slot(long key) {
+    long k = key + 1;
+    int mask = keys.length - 1;
+    int i = (int) (org.mmumesh.common.Fingerprint.avalanche(k) & mask);
+    while (keys[i] != 0 && keys[i] != k) {
+      i = (i + 1) & mask;
+    }
+    return i;
+  }
+
+  private long[] get(long key) {
+    return lists[slot(key)];
+  }
+
+  private void put(long key, long[] list) {
+    int i = slot(key);
+    if (keys[i] == 0) {
+      keys[i] = key + 1;
+      if (++used * 2 > keys.length) {
+        lists[i] = list;
+        grow();
+        return;
+      }
+    }
+    lists[i] = list;
+  }
+
+  private void grow() {
+    long[] oldKeys = keys;
+    long[][] oldLists = lists;
+    keys = new long[oldKeys.length * 2];
+    lists = new long[oldKeys.length * 2][];
+    for (int j = 0; j < oldKeys.length; j++) {
+      if (oldKeys[j] != 0) {
+        int i = slot(oldKeys[j] - 1);
+        keys[i] = oldKeys[j];
+        lists[i] = oldLists[j];
+      }
+    }
+  }
+
   /** Files {@code token} under {@code key} (nothing if it is there already). */
   void add(long key, long token) {
-    long[] l = lists.get(key);
+    long[] l = get(key);
     if (l == null) {
       l = new long[4];
-      lists.put(key, l);
+      put(key, l);
     }
     int n = (int) l[0];
     for (int i = 1; i <= n; i++) {
@@ -48,7 +91,7 @@ final class EntryIndex {
       n = prune(key, l);
       if (n + 1 >= l.length / 2) {
         l = Arrays.copyOf(l, l.length * 2);
-        lists.put(key, l);
+        put(key, l);
       }
     }
     l[++n] = token;
@@ -57,15 +100,11 @@ final class EntryIndex {
 
   /** Gives every live token under {@code key} to {@code visitor}, dropping the others. */
   void visit(long key, Visitor visitor) {
-    long[] l = lists.get(key);
+    long[] l = get(key);
     if (l == null) {
       return;
     }
     int n = prune(key, l);
-    if (n == 0) {
-      lists.remove(key);
-      return;
-    }
     for (int i = 1; i <= n; i++) {
       visitor.visit(l[i]);
     }

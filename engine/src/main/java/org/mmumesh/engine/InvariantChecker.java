@@ -38,22 +38,24 @@ import org.mmumesh.pageframe.PageFrames;
  * HostMmuCore#checkInvariantsIncremental}, {@link KsmScanner#counterViolationsIncremental}, {@link
  * PageFrames#invariantViolationsIncremental}; each one's Javadoc says exactly what it covers), and
  * every counter is compared with its recount at every check. Isolation (1) is checked for every
- * shadow entry the host audit reports changed, then kept in two indexes: every entry under its
- * (gfn, VM), the writable ones also under their frame. A valid entry can only become wrong when its
- * gfn's host PTE changes (it then maps another frame: the page-frame audit reports that PTE, and
- * the entries under its gfn are re-checked) or when its writable frame becomes shared (the frame's
- * map count or KSM flag changes: the audit reports the frame, and the writable entries on it are
- * re-checked), so the indexes find every entry a change concerns. Lease counts (5) are read at
- * every check. {@link #checkFull} (at the end of a run) is the full check: it finds what the
- * incremental ones cannot (state changed behind the cores' methods, such as memory corruption, on
- * elements nothing touched since).
+ * shadow entry the host audit reports changed, then kept in indexes. A valid entry can only become
+ * wrong when its gfn's host PTE changes (it then maps another frame) or when its writable frame
+ * becomes shared (the frame's map count or KSM flag changes). For the first, the page-frame audit
+ * reports every changed host PTE: under quirk Q8 that invalidation must have left every vCPU of the
+ * VM with a flush pending (which exempts all their entries), which is checked; otherwise the
+ * entries filed under that (gfn, VM) are re-checked. For the second, the audit reports every
+ * changed frame, and the writable entries filed under it are re-checked), so the indexes find every
+ * entry a change concerns. Lease counts (5) are read at every check. {@link #checkFull} (at the end
+ * of a run) is the full check: it finds what the incremental ones cannot (state changed behind the
+ * cores' methods, such as memory corruption, on elements nothing touched since).
  */
 final class InvariantChecker {
   private final PageFrames frames;
   private final KsmScanner ksm;
   private final VmRuntime[] vms;
-  // Live shadow entries as tokens (vm << 32 | vcpu << 16 | entry): all of them by (gfn << 16 | vm),
-  // the writable ones by host frame.
+  // Live shadow entries as tokens (vm << 32 | vcpu << 16 | entry): those of VMs without Q8 by
+  // (gfn << 16 | vm), the writable ones by host frame.
+  private final HostMmuCore.EntryVisitor[] visitors;
   private final EntryIndex byGfn = new EntryIndex((t, key) -> gfnOf(t) == (key >>> 16));
   private final EntryIndex writableByFrame = new EntryIndex((t, key) -> pfnOf(t) == key);
   private final PageFrames.AuditListener touched =
@@ -64,7 +66,23 @@ final class InvariantChecker {
         }
 
         @Override
-        public void pteTouched(int vm, long hvaPage) {
+        public void pteTouched(int vm, long hvaPage, boolean wasPresent) {
+          VmRuntime rt = vmById(vm);
+          if (rt.notifierFullFlush) {
+            // Q8: the notifier of this invalidation must have requested a full flush of every
+            // vCPU, which exempts all their entries until they flush (spec 5.7)
+            if (wasPresent) {
+              for (VcpuRuntime v : rt.vcpus) {
+                if (!v.pendingFlush) {
+                  bad.add(
+                      String.format(
+                          "vm %d vcpu %d: no flush pending after the host PTE of gfn 0x%x changed",
+                          vm, v.index, hvaPage));
+                }
+              }
+            }
+            return;
+          }
           // the engine's one memslot maps gfn g at host page g
           byGfn.visit((hvaPage << 16) | vm, t -> isolation(t, bad));
         }
@@ -76,6 +94,10 @@ final class InvariantChecker {
     this.frames = frames;
     this.ksm = ksm;
     this.vms = vms;
+    this.visitors = new HostMmuCore.EntryVisitor[vms.length];
+    for (VmRuntime vm : vms) {
+      visitors[vm.id] = (vcpu, entry) -> indexAndCheck(vm, vcpu, entry);
+    }
   }
 
   long checks() {
@@ -103,8 +125,7 @@ final class InvariantChecker {
     checks++;
     bad = new ArrayList<>();
     for (VmRuntime vm : vms) {
-      InvariantReport rep =
-          vm.host.checkInvariantsIncremental((vcpu, entry) -> indexAndCheck(vm, vcpu, entry));
+      InvariantReport rep = vm.host.checkInvariantsIncremental(visitors[vm.id]);
       if (!rep.ok()) {
         bad.add("vm " + vm.id + " host MMU: " + rep.violations());
       }
@@ -153,7 +174,9 @@ final class InvariantChecker {
   private void indexAndCheck(VmRuntime vm, int vcpu, int entry) {
     long token = ((long) vm.id << 32) | ((long) vcpu << 16) | entry;
     HostMmuCore host = vm.host;
-    byGfn.add((host.cache(vcpu).entry(entry).pte().gfn() << 16) | vm.id, token);
+    if (!vm.notifierFullFlush) {
+      byGfn.add((host.cache(vcpu).raddrOf(entry) >>> 12 << 16) | vm.id, token);
+    }
     int slot = host.cache(vcpu).slotOf(entry);
     if (host.htab().ownerAt(slot) == HostMmuCore.ownerToken(vcpu, entry)
         && host.protectionOf(slot).isWritable()) {
@@ -168,9 +191,9 @@ final class InvariantChecker {
 
   /** The gfn of a token's entry, or -1 if the entry is not live. */
   private long gfnOf(long token) {
-    HpteCacheEntry e =
-        vmById(token >>> 32).host.cache((int) (token >>> 16) & 0xFFFF).entry((int) token & 0xFFFF);
-    return e == null ? -1 : e.pte().gfn();
+    var cache = vmById(token >>> 32).host.cache((int) (token >>> 16) & 0xFFFF);
+    int entry = (int) token & 0xFFFF;
+    return cache.isLive(entry) ? cache.raddrOf(entry) >>> 12 : -1;
   }
 
   /** The host frame of a token's entry, or -1 if the entry is not live. */

@@ -239,8 +239,17 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
   /** Counters of the core and of this shell. */
   public record GetStats(ActorRef<StatsReply> replyTo) implements Command {}
 
-  /** Runs {@link HostMmuCore#checkInvariants()}. */
-  public record CheckInvariants(ActorRef<InvariantsReply> replyTo) implements Command {}
+  /**
+   * Runs {@link HostMmuCore#checkInvariants()}, or with {@code incremental} {@link
+   * HostMmuCore#checkInvariantsIncremental} (what changed since the previous incremental check).
+   */
+  public record CheckInvariants(boolean incremental, ActorRef<InvariantsReply> replyTo)
+      implements Command {
+    /** The full check. */
+    public CheckInvariants(ActorRef<InvariantsReply> replyTo) {
+      this(false, replyTo);
+    }
+  }
 
   /**
    * Read-only: {@link HostMmuCore#shadowDump()} (every vCPU's shadow PTEs in canonical order, and
@@ -621,7 +630,8 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
   }
 
   private Behavior<Command> onCheckInvariants(CheckInvariants m) {
-    InvariantReport r = core.checkInvariants();
+    InvariantReport r =
+        m.incremental() ? core.checkInvariantsIncremental(null) : core.checkInvariants();
     m.replyTo()
         .tell(
             new InvariantsReply(

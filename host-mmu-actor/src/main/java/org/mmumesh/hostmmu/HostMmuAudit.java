@@ -91,7 +91,7 @@ final class HostMmuAudit {
 
   /** Checks what changed since the last check (class comment); {@code visitor} may be null. */
   InvariantReport check(HostMmuCore.EntryVisitor visitor) {
-    List<String> v = new ArrayList<>();
+    List<String> v = new ArrayList<>(0);
     int[] slots = dirtySlots.drain();
     for (int s : slots) {
       if (!checkSlot(s, v)) {
@@ -144,7 +144,8 @@ final class HostMmuAudit {
       }
     }
     long vpn = htab.vpnAt(s);
-    for (int g : new int[] {htab.primaryGroup(vpn), htab.secondaryGroup(vpn)}) {
+    for (int k = 0; k < 2; k++) {
+      int g = k == 0 ? htab.primaryGroup(vpn) : htab.secondaryGroup(vpn);
       for (int i = 0; i < HostHtab.HPTES_PER_GROUP; i++) {
         int o = g * HostHtab.HPTES_PER_GROUP + i;
         if (o != s && htab.isValid(o) && htab.vpnAt(o) == vpn) {
@@ -169,8 +170,9 @@ final class HostMmuAudit {
       entryState[c] = Arrays.copyOf(entryState[c], cap);
     }
     int before = v.size();
-    for (String s : cache.checkEntryLinks(e)) {
-      v.add("vcpu " + c + ": " + s);
+    List<String> links = cache.checkEntryLinks(e);
+    if (links != null) {
+      links.forEach(s -> v.add("vcpu " + c + ": " + s));
     }
     byte was = entryState[c][e];
     byte now = 0;
@@ -196,8 +198,11 @@ final class HostMmuAudit {
     entryState[c][e] = now;
     if ((now & PRESENT) != 0) {
       long vsid = cache.hostVpnOf(e) >>> 16;
-      if (cache.anyOtherWithVpage(e, x -> cache.hostVpnOf(x) >>> 16 == vsid && present(c, x))
-          && reachable(c, vsid)) {
+      boolean twin = false;
+      for (int x = cache.nextWithVpage(e, -1); x >= 0 && !twin; x = cache.nextWithVpage(e, x)) {
+        twin = cache.hostVpnOf(x) >>> 16 == vsid && present(c, x);
+      }
+      if (twin && reachable(c, vsid)) {
         v.add(
             "vcpu "
                 + c

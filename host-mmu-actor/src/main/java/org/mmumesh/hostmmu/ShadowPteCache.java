@@ -509,6 +509,11 @@ public final class ShadowPteCache {
     return pfn[entry];
   }
 
+  /** The guest real address of a live entry. */
+  public long raddrOf(int entry) {
+    return raddr[entry];
+  }
+
   /** The guest vpage of a live entry. */
   public long vpageOf(int entry) {
     return vpage[entry];
@@ -545,10 +550,10 @@ public final class ShadowPteCache {
    * bucket its key hashes to, and both neighbours are live. An entry that is not live is not
    * checked (the full check finds a released entry left on a list).
    *
-   * @return human-readable violations; empty when consistent or not live
+   * @return human-readable violations; null when consistent or not live
    */
   List<String> checkEntryLinks(int e) {
-    List<String> v = List.of();
+    List<String> v = null;
     if (e >= highWater || state[e] != LINKED) {
       return v;
     }
@@ -564,7 +569,7 @@ public final class ShadowPteCache {
         ok = n < highWater && state[n] == LINKED && prev[l][n] == e && bucketOf(l, n) == b;
       }
       if (!ok) {
-        if (v.isEmpty()) {
+        if (v == null) {
           v = new ArrayList<>();
         }
         v.add(LIST_NAMES[l] + ": entry " + e + " is badly linked in bucket " + b);
@@ -574,17 +579,18 @@ public final class ShadowPteCache {
   }
 
   /**
-   * True if a live entry other than {@code e} with {@code e}'s vpage satisfies {@code match},
-   * searching {@code e}'s vpte bucket (for the incremental check).
+   * The next live entry other than {@code e} with {@code e}'s vpage on {@code e}'s vpte bucket,
+   * after entry {@code after} (-1: from the start), or -1 (for the incremental check).
    */
-  boolean anyOtherWithVpage(int e, java.util.function.IntPredicate match) {
+  int nextWithVpage(int e, int after) {
     long vp = vpage[e];
-    for (int x = heads[L_VPTE][bucketOf(L_VPTE, e)]; x >= 0; x = next[L_VPTE][x]) {
-      if (x != e && vpage[x] == vp && match.test(x)) {
-        return true;
+    int x = after < 0 ? heads[L_VPTE][bucketOf(L_VPTE, e)] : next[L_VPTE][after];
+    for (; x >= 0; x = next[L_VPTE][x]) {
+      if (x != e && vpage[x] == vp) {
+        return x;
       }
     }
-    return false;
+    return -1;
   }
 
   /**

@@ -30,9 +30,9 @@ import org.mmumesh.common.DirtySet;
  *       pages_sharing}) against the recount: at every check, whatever changed them (a counter
  *       corrupted directly is found at once).
  *   <li>Each node's item count ({@code stable.items[n]}) against the items pointing at it: for the
- *       nodes marked since the last check (every merge, unmerge, prune or item removal marks its
- *       node), and again at every check for a node found wrong (a violation is reported until it is
- *       repaired).
+ *       nodes marked since the last check (every merge, unmerge, prune or change of one of its
+ *       items marks the node), and again at every check for a node found wrong (a violation is
+ *       reported until it is repaired).
  *   <li>Item flags or nodes, or node counts, changed without going through those methods (a raw
  *       array write: memory corruption, or a test injecting it) are not seen by the incremental
  *       check; the full {@link KsmScanner#counterViolations()} at the end of a run finds them.
@@ -139,6 +139,8 @@ final class KsmAudit {
         dirtyNodes.add(node);
       }
       itemNode[id] = node;
+    } else if (node != 0) {
+      dirtyNodes.add(node); // a node is re-checked whenever one of its items is touched
     }
   }
 

@@ -797,8 +797,24 @@ public final class MeshCluster implements AutoCloseable {
    * enters again) until each vCPU's next guest entry, so an idle vCPU may legitimately hold a
    * writable HPTE of a frame since freed and reused; {@code HostMmu} does not say which vCPUs have
    * a flush pending, which the check would need to exclude their entries.
+   *
+   * <p>With {@code incremental} (after each lockstep round of {@code --check-invariants}), the page
+   * frames, the KSM counters and each host MMU check only what changed since the previous
+   * incremental check ({@code CheckInvariants(incremental)}: {@code PageFrames}, {@code KsmScanner}
+   * and {@code HostMmuCore} say exactly what each covers), and the shadow-cache check, which needs
+   * every VM's whole shadow state, runs only at rounds 1, 2, 4, 8 ... (so its cost stays a fraction
+   * of the run's, whatever the run's length); the full check (every element, the shadow-cache check
+   * included) runs once at the end of the run.
    */
   List<String> invariantViolations() {
+    return invariantViolations(false, 0);
+  }
+
+  /**
+   * {@link #invariantViolations()}, incrementally (see there) if {@code incremental}; {@code round}
+   * (1 or more) picks the incremental checks that include the shadow-cache check.
+   */
+  List<String> invariantViolations(boolean incremental, int round) {
     Guardian.Wiring w = wiring;
     if (w == null) {
       throw new IllegalStateException("invariantViolations: the run has not started");
@@ -809,26 +825,33 @@ public final class MeshCluster implements AutoCloseable {
     ask(
             system,
             w.frames(),
-            (ActorRef<PageFrame.InvariantsReply> r) -> new PageFrame.CheckInvariants(r))
+            (ActorRef<PageFrame.InvariantsReply> r) ->
+                new PageFrame.CheckInvariants(incremental, r))
         .violations()
-        .forEach(v -> out.add("page-frame: " + v));
-    ksmCounters(w).violations().forEach(v -> out.add("ksm: " + v));
-    boolean shadowCheck = !cfg.options().has(Quirk.Q8_NOTIFIER_FULL_FLUSH);
+        .forEach(v -> out.add(v.startsWith("ksm: ") ? v : "page-frame: " + v));
+    if (!incremental) {
+      ksmCounters(w).violations().forEach(v -> out.add("ksm: " + v));
+    }
+    boolean shadowCheck =
+        !cfg.options().has(Quirk.Q8_NOTIFIER_FULL_FLUSH)
+            && (!incremental || Integer.bitCount(round) == 1);
     List<ShadowDump> dumps = new ArrayList<>();
     for (int vm = 0; vm < spec.vms(); vm++) {
       int v = vm;
       ask(
               system,
               w.hosts().get(vm),
-              (ActorRef<HostMmu.InvariantsReply> r) -> new HostMmu.CheckInvariants(r))
+              (ActorRef<HostMmu.InvariantsReply> r) -> new HostMmu.CheckInvariants(incremental, r))
           .violations()
           .forEach(x -> out.add("host-mmu vm " + v + ": " + x));
-      dumps.add(
-          ask(
-                  system,
-                  w.hosts().get(vm),
-                  (ActorRef<HostMmu.ShadowDumped> r) -> new HostMmu.DumpShadow(r))
-              .dump());
+      if (shadowCheck) {
+        dumps.add(
+            ask(
+                    system,
+                    w.hosts().get(vm),
+                    (ActorRef<HostMmu.ShadowDumped> r) -> new HostMmu.DumpShadow(r))
+                .dump());
+      }
     }
     if (shadowCheck) {
       out.addAll(writableSharedFrames(dumps));

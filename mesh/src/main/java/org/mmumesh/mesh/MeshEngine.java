@@ -171,23 +171,31 @@ public final class MeshEngine {
   /**
    * {@link #run(WorkloadSpec, EngineConfig)} with the given pacing. With {@code
    * cfg.checkInvariants()} and {@link Pacing#LOCKSTEP}, the architecture's invariants (section 5,
-   * as {@link MeshCluster} checks them over the actors) are checked after every round, and the
-   * first violation stops the run with an {@link IllegalStateException} naming it.
+   * as {@link MeshCluster} checks them over the actors) are checked after every round
+   * (incrementally: what changed in the round, see {@link MeshCluster#invariantViolations()}) and
+   * fully after the run, and the first violation stops the run with an {@link
+   * IllegalStateException} naming it.
    */
   public static MeshResult run(WorkloadSpec spec, EngineConfig cfg, Pacing pacing) {
     try (MeshCluster cluster = MeshCluster.embedded(spec, cfg)) {
       if (!cfg.checkInvariants() || pacing != Pacing.LOCKSTEP) {
         return cluster.run(pacing);
       }
-      return cluster.run(
-          pacing,
-          round -> {
-            List<String> bad = cluster.invariantViolations();
-            if (!bad.isEmpty()) {
-              throw new IllegalStateException(
-                  "invariants violated after round " + round + ": " + bad);
-            }
-          });
+      MeshResult result =
+          cluster.run(
+              pacing,
+              round -> {
+                List<String> bad = cluster.invariantViolations(true, round);
+                if (!bad.isEmpty()) {
+                  throw new IllegalStateException(
+                      "invariants violated after round " + round + ": " + bad);
+                }
+              });
+      List<String> bad = cluster.invariantViolations();
+      if (!bad.isEmpty()) {
+        throw new IllegalStateException("invariants violated at the end of the run: " + bad);
+      }
+      return result;
     }
   }
 

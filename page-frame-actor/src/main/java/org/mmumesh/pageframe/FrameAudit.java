@@ -128,7 +128,7 @@ final class FrameAudit {
           move(was, -1);
           move(now, +1);
           if (touched != null) {
-            touched.pteTouched(vm, hva);
+            touched.pteTouched(vm, hva, was != HostMm.NONE);
           }
         }
       }

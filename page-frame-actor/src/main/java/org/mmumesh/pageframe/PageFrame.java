@@ -411,8 +411,19 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
   /** The core's counters, this shell's counters and the leases held per VM. */
   public record GetStats(ActorRef<StatsReply> replyTo) implements Command {}
 
-  /** Runs {@link PageFrames#invariantViolations()}. */
-  public record CheckInvariants(ActorRef<InvariantsReply> replyTo) implements Command {}
+  /**
+   * Runs {@link PageFrames#invariantViolations()}; with {@code incremental}, {@link
+   * PageFrames#invariantViolationsIncremental()} and the KSM scanner's {@link
+   * FrameScanner#counterViolationsIncremental()} (prefixed {@code ksm:}), each for what changed
+   * since the previous incremental check. (The full KSM recount answers {@link GetKsmCounters}.)
+   */
+  public record CheckInvariants(boolean incremental, ActorRef<InvariantsReply> replyTo)
+      implements Command {
+    /** The full check. */
+    public CheckInvariants(ActorRef<InvariantsReply> replyTo) {
+      this(false, replyTo);
+    }
+  }
 
   // ---- protocol: events -----------------------------------------------------------------------
 
@@ -1793,7 +1804,15 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
   }
 
   private Behavior<Command> onCheckInvariants(CheckInvariants m) {
-    m.replyTo().tell(new InvariantsReply(core.invariantViolations()));
+    if (!m.incremental()) {
+      m.replyTo().tell(new InvariantsReply(core.invariantViolations()));
+      return this;
+    }
+    List<String> v = new ArrayList<>(core.invariantViolationsIncremental());
+    if (scanner != null) {
+      scanner.counterViolationsIncremental().forEach(x -> v.add("ksm: " + x));
+    }
+    m.replyTo().tell(new InvariantsReply(v));
     return this;
   }
 

@@ -1097,8 +1097,11 @@ public final class PageFrames {
     /** Frame {@code pfn}'s PTEs, map count, flags or pins changed since the previous check. */
     void frameTouched(int pfn);
 
-    /** The host PTE of {@code (vm, hvaPage)} changed since the previous check. */
-    void pteTouched(int vm, long hvaPage);
+    /**
+     * The host PTE of {@code (vm, hvaPage)} changed since the previous check; {@code wasPresent}:
+     * it was present before (so the change was an invalidation, spec 5.7), not a first install.
+     */
+    void pteTouched(int vm, long hvaPage, boolean wasPresent);
   }
 
   /**
