@@ -103,15 +103,16 @@ final class ServeCommand implements Callable<Integer> {
         GatewayMain.start(
             new GatewayMain.Settings(
                 host, port, metricsPort, Duration.ofSeconds(drainSeconds), mesh));
+    if (stopOnSignals) {
+      // before the line that says it serves: a SIGTERM after it is a clean stop, exit 0 not 143
+      GatewayMain.stopOnSignals(r::close);
+    }
     PrintWriter out = spec.commandLine().getOut();
     out.printf(
         "mmumesh gateway on %s:%d (mmumesh.v1, grpc.health.v1, reflection), metrics on"
             + " http://%s:%d/metrics; Ctrl-C stops it%n",
         host, r.port(), host, r.metrics().port());
     out.flush();
-    if (stopOnSignals) {
-      GatewayMain.stopOnSignals(r::close); // a clean stop on SIGTERM / Ctrl-C exits 0, not 143
-    }
     started.complete(r);
     r.cluster().awaitTermination();
     return 0;

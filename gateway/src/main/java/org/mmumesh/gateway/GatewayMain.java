@@ -206,7 +206,7 @@ public final class GatewayMain {
         start(
             new Settings(
                 host, port, metricsPort, Duration.ofSeconds(drainSeconds), ConfigFactory.empty()));
-    stopOnSignals(r::close);
+    stopOnSignals(r::close); // before saying it serves: a SIGTERM after that exits 0
     System.out.println(
         "mmumesh gateway on "
             + host
