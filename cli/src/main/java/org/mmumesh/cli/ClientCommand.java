@@ -1,6 +1,7 @@
 package org.mmumesh.cli;
 
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.util.concurrent.TimeUnit;
@@ -10,7 +11,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code mmumesh client}: talks to a running gateway ({@code mmumesh serve}, or any node's) over
  * gRPC. The subcommands share {@code --target}; a gRPC error is printed as its status and message
- * (exit 3), never as a stack trace.
+ * (exit 3), never as a stack trace; when no gateway answers at the target, the message says which
+ * target was tried and how to start a gateway ({@code bin/mmumesh serve}).
  */
 @Command(
     name = "client",
@@ -57,8 +59,7 @@ final class ClientCommand {
     try {
       return body.run(ch);
     } catch (StatusRuntimeException e) {
-      err.println(
-          "mmumesh client: " + e.getStatus().getCode() + ": " + e.getStatus().getDescription());
+      err.println("mmumesh client: " + describe(e));
       err.flush();
       return 3;
     } finally {
@@ -69,6 +70,38 @@ final class ClientCommand {
         Thread.currentThread().interrupt();
       }
     }
+  }
+
+  /**
+   * The failure as the user reads it: its status and description; for a gateway that cannot be
+   * reached (nothing listens at the target, an unknown host), which target was tried and how to
+   * start a gateway there.
+   */
+  String describe(StatusRuntimeException e) {
+    String status = e.getStatus().getCode() + ": " + e.getStatus().getDescription();
+    if (e.getStatus().getCode() == Status.Code.UNAVAILABLE && unreachable(e)) {
+      String port = target.substring(target.lastIndexOf(':') + 1);
+      return "no gateway answers at "
+          + target
+          + " ("
+          + status
+          + "). Start one with `bin/mmumesh serve --port "
+          + port
+          + "` (on that machine), or point --target at a running gateway.";
+    }
+    return status;
+  }
+
+  /** True if the cause is a refused or failed connection (not a gateway that answered). */
+  private static boolean unreachable(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof java.net.ConnectException
+          || c instanceof java.net.UnknownHostException
+          || c instanceof java.net.NoRouteToHostException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Work on an open channel. */

@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.IntConsumer;
 import java.util.stream.Collectors;
 import org.mmumesh.common.Policy;
 import org.mmumesh.engine.GuestLayout;
@@ -48,7 +49,8 @@ import picocli.CommandLine.Spec;
  * {@code mmumesh client run}: a workload (generated, or a Valgrind Lackey trace) on a running
  * gateway: creates a host and the workload's VMs, loads their boot image, lets KSM merge them,
  * streams every vCPU's accesses through {@code RunWorkload} (one batch in flight, a progress bar)
- * and prints each VM's counters and the host's KSM outcome.
+ * and prints each VM's counters and the host's KSM outcome. Host and VM ids are picked free ({@link
+ * FreeIds}) unless given, so the same command runs any number of times against one gateway.
  */
 @Command(
     name = "run",
@@ -73,15 +75,22 @@ final class ClientRun implements Callable<Integer> {
 
   @Option(
       names = "--host-id",
-      description = "The host id to create (default ${DEFAULT-VALUE}).",
-      defaultValue = "1")
-  int hostId;
+      description =
+          "The host id to create (default: a free one, after the largest the gateway lists).")
+  Integer hostIdOption;
 
   @Option(
       names = "--first-vm",
-      description = "The first VM id to create (default ${DEFAULT-VALUE}).",
-      defaultValue = "1")
-  int firstVm;
+      description =
+          "The first VM id to create, the others following (default: free ones, after the"
+              + " largest the gateway lists).")
+  Integer firstVmOption;
+
+  /** The host created (given, or picked). */
+  private int hostId;
+
+  /** The VMs created, in the workload's order (given from --first-vm, or picked). */
+  private int[] vmIds;
 
   @Option(
       names = "--ksm-passes",
@@ -124,34 +133,56 @@ final class ClientRun implements Callable<Integer> {
           HostServiceGrpc.HostServiceBlockingStub hosts = HostServiceGrpc.newBlockingStub(ch);
           VmServiceGrpc.VmServiceBlockingStub vms = VmServiceGrpc.newBlockingStub(ch);
           KsmServiceGrpc.KsmServiceBlockingStub ksm = KsmServiceGrpc.newBlockingStub(ch);
-          hosts.createHost(
-              CreateHostRequest.newBuilder()
-                  .setHostId(hostId)
-                  .setHostMmu(HostMmuKind.HOST_MMU_KIND_64)
-                  .setMaxFrames(Math.min(1L << 24, w.vms() * memPages + 1024))
-                  .build());
+          FreeIds.Start free =
+              hostIdOption == null || firstVmOption == null ? FreeIds.start(hosts) : null;
+          IntConsumer createHost =
+              id ->
+                  hosts.createHost(
+                      CreateHostRequest.newBuilder()
+                          .setHostId(id)
+                          .setHostMmu(HostMmuKind.HOST_MMU_KIND_64)
+                          .setMaxFrames(Math.min(1L << 24, w.vms() * memPages + 1024))
+                          .build());
+          if (hostIdOption != null) {
+            hostId = hostIdOption;
+            createHost.accept(hostId);
+          } else {
+            hostId = FreeIds.create("host", free.host(), FreeIds.maxHost(), createHost);
+          }
+          vmIds = new int[w.vms()];
+          int nextVm = firstVmOption != null ? firstVmOption : free.vm();
           for (int i = 0; i < w.vms(); i++) {
-            int vm = firstVm + i;
-            vms.createVm(
-                CreateVmRequest.newBuilder()
-                    .setVmId(vm)
-                    .setHostId(hostId)
-                    .setMmuKind(is64 ? MmuKind.MMU_KIND_BOOK3S_64 : MmuKind.MMU_KIND_BOOK3S_32)
-                    .setMemorySizeBytes(Math.max(16, memPages) << 12)
-                    .setVcpuCount(w.vcpusPerVm())
-                    .setOptions(
-                        MmuOptions.newBuilder()
-                            .setPolicy(org.mmumesh.gateway.ProtoMapping.toProto(p))
-                            .setUsePolicyDefaults(true))
-                    .setKsmMergeable(true)
-                    .build());
+            IntConsumer createVm =
+                id ->
+                    vms.createVm(
+                        CreateVmRequest.newBuilder()
+                            .setVmId(id)
+                            .setHostId(hostId)
+                            .setMmuKind(
+                                is64 ? MmuKind.MMU_KIND_BOOK3S_64 : MmuKind.MMU_KIND_BOOK3S_32)
+                            .setMemorySizeBytes(Math.max(16, memPages) << 12)
+                            .setVcpuCount(w.vcpusPerVm())
+                            .setOptions(
+                                MmuOptions.newBuilder()
+                                    .setPolicy(org.mmumesh.gateway.ProtoMapping.toProto(p))
+                                    .setUsePolicyDefaults(true))
+                            .setKsmMergeable(true)
+                            .build());
+            if (firstVmOption != null) {
+              vmIds[i] = firstVmOption + i;
+              createVm.accept(vmIds[i]);
+            } else {
+              vmIds[i] = FreeIds.create("VM", nextVm, FreeIds.maxVm(), createVm);
+              nextVm = vmIds[i] + 1;
+            }
+            int vm = vmIds[i];
             if (w.image().isPresent()) {
               load(vms, vm, w.image().get());
             }
           }
           out.printf(
-              "mmumesh client run on %s: %s, %s, host %d, VMs %d..%d%n",
-              client.target, w.name(), p.cliName(), hostId, firstVm, firstVm + w.vms() - 1);
+              "mmumesh client run on %s: %s, %s, host %d, VMs %s%n",
+              client.target, w.name(), p.cliName(), hostId, ids(vmIds));
           if (ksmPasses > 0) {
             ksm.setKsmControl(
                 SetKsmControlRequest.newBuilder()
@@ -180,12 +211,12 @@ final class ClientRun implements Callable<Integer> {
                 counters(
                     vms.getVmStats(
                             GetVmStatsRequest.newBuilder()
-                                .setVm(VmRef.newBuilder().setVmId(firstVm + i))
+                                .setVm(VmRef.newBuilder().setVmId(vmIds[i]))
                                 .build())
                         .getCountersList());
             out.printf(
                 "vm %d: accesses %,d  failed %,d  NOHPTE %,d  PROTFAULT %,d  spurious C %,d%n",
-                firstVm + i,
+                vmIds[i],
                 get(s, "accesses"),
                 get(s, "failed_accesses"),
                 get(s, "nohpte_exits"),
@@ -232,7 +263,7 @@ final class ClientRun implements Callable<Integer> {
     ProgressBar pb =
         bar == null
             ? null
-            : new ProgressBar(bar, "vm " + (firstVm + i) + " vcpu " + v, System.console() != null);
+            : new ProgressBar(bar, "vm " + vmIds[i] + " vcpu " + v, System.console() != null);
     long[] sent = {0};
     StreamObserver<RunWorkloadRequest>[] req = new StreamObserver[1];
     req[0] =
@@ -290,9 +321,23 @@ final class ClientRun implements Callable<Integer> {
     }
     RunWorkloadRequest r =
         WorkloadBatches.encode(
-            VcpuRef.newBuilder().setVmId(firstVm + i).setVcpuIndex(v).build(), sent[0] + 1, b, n);
+            VcpuRef.newBuilder().setVmId(vmIds[i]).setVcpuIndex(v).build(), sent[0] + 1, b, n);
     sent[0] += n;
     req.onNext(r);
+  }
+
+  /** "5..7" for consecutive ids, else "5, 9, 10". */
+  static String ids(int[] ids) {
+    boolean consecutive = true;
+    for (int i = 1; i < ids.length; i++) {
+      consecutive &= ids[i] == ids[i - 1] + 1;
+    }
+    if (consecutive && ids.length > 0) {
+      return ids[0] + ".." + ids[ids.length - 1];
+    }
+    return java.util.Arrays.stream(ids)
+        .mapToObj(Integer::toString)
+        .collect(Collectors.joining(", "));
   }
 
   private static Map<String, Long> counters(java.util.List<Counter> rows) {

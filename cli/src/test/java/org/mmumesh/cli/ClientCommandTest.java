@@ -38,16 +38,16 @@ class ClientCommandTest {
             "--policy",
             "legacy",
             "--host-id",
-            "1",
+            "901",
             "--first-vm",
-            "1",
+            "901",
             "--progress",
             "off");
     assertThat(legacy.exit()).as(legacy.err()).isZero();
     assertThat(legacy.out())
         .containsPattern("KSM after 2 passes: pages_sharing [1-9]")
-        .contains("vm 1: accesses 3,000  failed 0")
-        .contains("vm 2: accesses 3,000  failed 0")
+        .contains("vm 901: accesses 3,000  failed 0")
+        .contains("vm 902: accesses 3,000  failed 0")
         .containsPattern("cow_ksm\\) [1-9]");
     CliRun strict =
         CliRun.of(
@@ -60,21 +60,78 @@ class ClientCommandTest {
             "--policy",
             "strict",
             "--host-id",
-            "2",
+            "902",
             "--first-vm",
-            "11",
+            "911",
             "--progress",
             "off");
     assertThat(strict.exit()).as(strict.err()).isZero();
-    assertThat(strict.out()).contains("vm 12: accesses 3,000  failed 0").contains("cow_ksm) 0");
+    assertThat(strict.out()).contains("vm 912: accesses 3,000  failed 0").contains("cow_ksm) 0");
 
     CliRun hosts = CliRun.of("client", "--target", target, "hosts");
-    assertThat(hosts.out()).contains("host 1").contains("host 2").contains("[11, 12]");
-    CliRun stats = CliRun.of("client", "--target", target, "stats", "--vm", "11");
+    assertThat(hosts.out()).contains("host 901").contains("host 902").contains("[911, 912]");
+    CliRun stats = CliRun.of("client", "--target", target, "stats", "--vm", "911");
     assertThat(stats.exit()).isZero();
     assertThat(stats.out())
-        .contains("vm 11  policy POLICY_STRICT")
+        .contains("vm 911  policy POLICY_STRICT")
         .containsIgnoringCase("accesses");
+  }
+
+  /** The host and the VMs a {@code client run} reports it created. */
+  static java.util.List<Integer> idsOf(CliRun r) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("host (\\d+), VMs (\\d+)\\.\\.(\\d+)").matcher(r.out());
+    assertThat(m.find()).as(r.out()).isTrue();
+    return java.util.List.of(
+        Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)));
+  }
+
+  @Test
+  void run_twiceInARowWithoutIds_bothSucceed_onFreeDistinctIds() {
+    String[] args = {
+      "client",
+      "--target",
+      target,
+      "run",
+      "--workload",
+      TINY,
+      "--policy",
+      "legacy",
+      "--progress",
+      "off"
+    };
+    CliRun first = CliRun.of(args);
+    assertThat(first.exit()).as(first.err()).isZero();
+    CliRun second = CliRun.of(args);
+    assertThat(second.exit()).as(second.err()).isZero();
+    java.util.List<Integer> a = idsOf(first);
+    java.util.List<Integer> b = idsOf(second);
+    assertThat(b.get(0)).as("another host").isNotEqualTo(a.get(0));
+    assertThat(b.get(1)).as("VMs after the first run's").isGreaterThan(a.get(2));
+    assertThat(second.out())
+        .contains("vm " + b.get(1) + ": accesses 3,000  failed 0")
+        .contains("vm " + b.get(2) + ": accesses 3,000  failed 0");
+    CliRun hosts = CliRun.of("client", "--target", target, "hosts");
+    assertThat(hosts.out()).contains("host " + a.get(0)).contains("host " + b.get(0));
+  }
+
+  @Test
+  void aClientWhereNoGatewayListens_namesTheTarget_andHowToStartOne() throws Exception {
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      port = s.getLocalPort(); // free now; closed before the client connects
+    }
+    String nowhere = "127.0.0.1:" + port;
+    CliRun r = CliRun.of("client", "--target", nowhere, "run", "--progress", "off");
+    assertThat(r.exit()).isEqualTo(3);
+    assertThat(r.err())
+        .contains("no gateway answers at " + nowhere)
+        .contains("bin/mmumesh serve --port " + port)
+        .contains("UNAVAILABLE")
+        .doesNotContain("Exception");
+    CliRun hosts = CliRun.of("client", "--target", nowhere, "hosts");
+    assertThat(hosts.exit()).isEqualTo(3);
+    assertThat(hosts.err()).contains("no gateway answers at " + nowhere);
   }
 
   @Test
