@@ -20,9 +20,8 @@ import org.mmumesh.workload.WorkloadSpec;
  * ratio printed, of wall time and of process CPU time (all threads, GC included: the robust one on
  * a shared, loaded machine). Each pair is repeated {@code --repeats} times (default 1) after
  * unmeasured warm-up runs (without checks; on the sequential engine also with them); the table
- * shows the medians. Both
- * runs must agree on every result but the check count (else it stops): the checks observe, they
- * never change the simulation.
+ * shows the medians. Both runs must agree on every result but the check count (else it stops): the
+ * checks observe, they never change the simulation.
  *
  * <pre>
  * bin/mmumesh-bench invariants [--engines sequential,actors] [--repeats N] [WORKLOAD ...]

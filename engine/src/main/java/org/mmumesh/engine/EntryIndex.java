@@ -7,7 +7,8 @@ import java.util.Arrays;
  * a key (a guest frame, or a host frame). Entries are released and their numbers reused without
  * telling the index, so a token is only a candidate: {@link #visit} and the pruning when a key's
  * list fills up drop the tokens the caller's liveness test refuses. A key's list holds each token
- * once.
+ * once. A key below 2^24 (a host frame) has its first token in a flat array, the usual case (one
+ * writable entry per exclusive frame) costing no hashing.
  */
 final class EntryIndex {
   /** Whether a token is still filed correctly under a key. */
@@ -28,6 +29,9 @@ final class EntryIndex {
   private long[][] lists = new long[1024][];
   private int used;
   private final Alive alive;
+  private long[] first = new long[1024]; // token + 1 for keys below DIRECT, 0: none
+
+  private static final long DIRECT = 1 << 24;
 
   EntryIndex(Alive alive) {
     this.alive = alive;
@@ -76,6 +80,20 @@ final class EntryIndex {
 
   /** Files {@code token} under {@code key} (nothing if it is there already). */
   void add(long key, long token) {
+    if (key < DIRECT) {
+      int k = (int) key;
+      if (k >= first.length) {
+        first = Arrays.copyOf(first, Math.max(k + 1, first.length * 2));
+      }
+      long f = first[k];
+      if (f == token + 1) {
+        return;
+      }
+      if (f == 0 || !alive.test(f - 1, key)) {
+        first[k] = token + 1;
+        return;
+      }
+    }
     long[] l = get(key);
     if (l == null) {
       l = new long[4];
@@ -100,6 +118,14 @@ final class EntryIndex {
 
   /** Gives every live token under {@code key} to {@code visitor}, dropping the others. */
   void visit(long key, Visitor visitor) {
+    if (key < DIRECT && key < first.length && first[(int) key] != 0) {
+      long f = first[(int) key] - 1;
+      if (alive.test(f, key)) {
+        visitor.visit(f);
+      } else {
+        first[(int) key] = 0;
+      }
+    }
     long[] l = get(key);
     if (l == null) {
       return;

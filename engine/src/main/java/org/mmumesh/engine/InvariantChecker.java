@@ -223,7 +223,11 @@ final class InvariantChecker {
     }
     Lookup prot = host.protectionOf(e.slot());
     int pfn = (int) e.pfn();
-    if (prot.isWritable()
+    if (!frames.isLiveFrame(pfn)) {
+      bad.add(
+          String.format(
+              "vm %d vcpu %d: shadow entry for gfn 0x%x maps freed pfn %d", vm.id, vcpu, gfn, pfn));
+    } else if (prot.isWritable()
         && (frames.isKsmPage(pfn) || frames.isZeroPage(pfn) || frames.frameMapCount(pfn) != 1)) {
       bad.add(
           String.format(
@@ -233,6 +237,9 @@ final class InvariantChecker {
   }
 
   private VmRuntime vmById(long id) {
+    if (id < vms.length && vms[(int) id].id == id) {
+      return vms[(int) id]; // the engine's VMs are numbered from 0
+    }
     for (VmRuntime vm : vms) {
       if (vm.id == id) {
         return vm;

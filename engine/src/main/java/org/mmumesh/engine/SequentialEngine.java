@@ -220,6 +220,15 @@ public final class SequentialEngine {
     return vms[vm].host;
   }
 
+  VmRuntime vm(int vm) {
+    return vms[vm];
+  }
+
+  /** The invariant checker, or null without {@code checkInvariants} (for tests). */
+  InvariantChecker checker() {
+    return checker;
+  }
+
   GuestMmuPort guest(int vm) {
     return vms[vm].guest;
   }

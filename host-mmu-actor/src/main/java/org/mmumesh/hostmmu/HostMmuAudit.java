@@ -99,6 +99,9 @@ final class HostMmuAudit {
       }
     }
     for (int c = 0; c < caches.length; c++) {
+      if (dirtyEntries[c].size() == 0 && liveCount[c] == caches[c].count()) {
+        continue;
+      }
       int[] entries = dirtyEntries[c].drain();
       for (int e : entries) {
         if (!checkEntry(c, e, v)) {
@@ -118,7 +121,7 @@ final class HostMmuAudit {
     if (valid != present) {
       v.add("valid host HPTEs " + valid + " != live cache entries " + present);
     }
-    return new InvariantReport(v, present, stale, -1, valid);
+    return new InvariantReport(v.isEmpty() ? List.of() : v, present, stale, -1, valid);
   }
 
   /** Re-evaluates slot {@code s}; false if a violation was added. */
@@ -148,7 +151,7 @@ final class HostMmuAudit {
       int g = k == 0 ? htab.primaryGroup(vpn) : htab.secondaryGroup(vpn);
       for (int i = 0; i < HostHtab.HPTES_PER_GROUP; i++) {
         int o = g * HostHtab.HPTES_PER_GROUP + i;
-        if (o != s && htab.isValid(o) && htab.vpnAt(o) == vpn) {
+        if (o != s && htab.vpnAt(o) == vpn && htab.isValid(o)) {
           v.add("htab slots " + s + " and " + o + " both hold vpn 0x" + Long.toHexString(vpn));
         }
       }

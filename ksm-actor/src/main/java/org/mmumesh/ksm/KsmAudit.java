@@ -82,6 +82,14 @@ final class KsmAudit {
    * (the scanner's): the violations, in {@link KsmScanner#counterViolations()}'s words.
    */
   List<String> check(long rmapItems, long pagesUnshared, long pagesShared, long pagesSharing) {
+    if (dirtyItems.size() == 0
+        && dirtyNodes.size() == 0
+        && exist == rmapItems
+        && unstable == pagesUnshared
+        && shared == pagesShared
+        && sharing == pagesSharing) {
+      return List.of(); // nothing changed, and the counters agree
+    }
     for (int i = 0, n = dirtyItems.size(); i < n; i++) {
       reevaluateItem(dirtyItems.get(i));
     }

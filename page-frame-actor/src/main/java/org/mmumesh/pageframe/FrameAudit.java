@@ -114,6 +114,15 @@ final class FrameAudit {
       long ksmPtesKept,
       long ksmFramesInUseKept,
       PageFrames.AuditListener touched) {
+    if (changedPtes.isEmpty()
+        && dirtyPfns.size() == 0
+        && ptesTotal == mappedPtes
+        && inUse == framesInUse
+        && (ptes.length > 0 ? ptes[PageFrames.ZERO_PFN] : 0) == zeroPtes
+        && ksmPtes == ksmPtesKept
+        && ksmInUse == ksmFramesInUseKept) {
+      return List.of(); // nothing changed, and the counters agree
+    }
     List<String> out = new ArrayList<>();
     if (!changedPtes.isEmpty()) {
       Map<Long, Integer> changed = changedPtes;
