@@ -67,7 +67,10 @@ final class RunCommand implements Callable<Integer> {
 
   @Option(
       names = "--check-invariants",
-      description = "Check the architecture's invariants after every fault (slow).")
+      description =
+          "Check the architecture's invariants after every fault and KSM step (sequential engine)"
+              + " or lockstep round (actors), incrementally: what changed since the last check;"
+              + " fully at the end of the run.")
   boolean checkInvariants;
 
   @Mixin KsmOptions ksmOptions = new KsmOptions();
