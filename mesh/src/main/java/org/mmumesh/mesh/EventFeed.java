@@ -8,7 +8,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -94,8 +93,9 @@ public final class EventFeed implements Extension {
   private final MeshEventBus bus;
   private final int maxWatchers;
   private final AtomicInteger watchers = new AtomicInteger();
-  private final ConcurrentHashMap<ActorRef<EventWatcher.Command>, EventSubscription> local =
-      new ConcurrentHashMap<>();
+  // by actor name, registered before the watcher actor exists (its Attach may beat the spawn's
+  // return): the feed node must never take one of this node's watchers for another node's
+  private final ConcurrentHashMap<String, EventSubscription> local = new ConcurrentHashMap<>();
   private final Map<EventGroup.Key, EventGroup> groups = new HashMap<>(); // guarded by itself
 
   /** The extension id; {@link #getInstance} is what Pekko's extension loader calls. */
@@ -121,7 +121,12 @@ public final class EventFeed implements Extension {
     this.maxWatchers = maxWatchers(system.settings().config());
     String address = system.address().toString();
     system.systemActorOf(
-        EventFeedNode.create(bus, address, local::get), "mmumesh-event-feed", Props.empty());
+        EventFeedNode.create(
+            bus,
+            address,
+            ref -> ref.path().address().hasLocalScope() ? local.get(ref.path().name()) : null),
+        "mmumesh-event-feed",
+        Props.empty());
     if (MeshEngine.SYSTEM_NAME.equals(system.name())) {
       resolveHostsFromDirectory();
     }
@@ -234,7 +239,7 @@ public final class EventFeed implements Extension {
       group = groups.computeIfAbsent(new EventGroup.Key(filter, capacity), EventGroup::new);
       group.join();
     }
-    AtomicReference<ActorRef<EventWatcher.Command>> self = new AtomicReference<>();
+    String name = "mmumesh-event-watcher-" + WATCHER_IDS.incrementAndGet();
     EventGroup g = group;
     EventSubscription s =
         new EventSubscription(
@@ -247,18 +252,11 @@ public final class EventFeed implements Extension {
                   groups.remove(g.key(), g);
                 }
               }
-              ActorRef<EventWatcher.Command> r = self.get();
-              if (r != null) {
-                local.remove(r);
-              }
+              local.remove(name);
             });
+    local.put(name, s);
     ActorRef<EventWatcher.Command> ref =
-        system.systemActorOf(
-            EventWatcher.create(filter, s),
-            "mmumesh-event-watcher-" + WATCHER_IDS.incrementAndGet(),
-            Props.empty());
-    self.set(ref);
-    local.put(ref, s);
+        system.systemActorOf(EventWatcher.create(filter, s), name, Props.empty());
     s.bind(ref);
     return s;
   }
