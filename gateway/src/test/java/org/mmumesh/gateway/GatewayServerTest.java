@@ -116,7 +116,7 @@ class GatewayServerTest {
                   });
       req.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
       req.onCompleted();
-      assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(done.await(60, TimeUnit.SECONDS)).as("reflection answered").isTrue();
       assertThat(names)
           .contains(
               "mmumesh.v1.EchoService",

@@ -36,10 +36,10 @@ import org.mmumesh.common.Checks;
  * <p><b>Where the reference lasts.</b> The kernel's guest retries its access nanoseconds after the
  * map, far too soon for ksmd to write-protect the page in between; the actor mesh's retry is a
  * round trip of messages later, during which ksmd's wall-clock timer may run. So the mesh's vCPU
- * drops the reference (its lease) only once the retried access has executed or faulted again, which
- * models that immediacy: the store that caused a COW break lands in its private copy before ksmd
- * can merge the copy back. The sequential engine never runs ksmd inside a fault, so there the
- * reference changes no outcome.
+ * drops the reference (its lease) only once the retried access has executed, or when its next
+ * fault's answer brings a new one, which models that immediacy: the store that caused a COW break
+ * lands in its private copy before ksmd can merge the copy back. The sequential engine never runs
+ * ksmd inside a fault, so there the reference changes no outcome.
  *
  * <p>Single-threaded, with the {@link PageFrames} it pins.
  */
