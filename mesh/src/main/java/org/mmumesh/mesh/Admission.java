@@ -12,31 +12,85 @@ import java.util.TreeMap;
  * thread-safe (every method holds this object's lock), so concurrent creates cannot all pass a
  * check that only one of them may pass.
  *
- * <p><b>Counting.</b> A host (VM) counts from its admission: the count is the union of the ids the
- * directory holds (created by any gateway of the cluster) and the ids admitted here whose directory
- * write has not completed (pending). A created id leaves the pending set once it is in the
- * directory ({@link #hostCreated}), a failed one at once ({@link #hostFailed}), so an id is never
- * counted twice and a burst of N creates admits exactly the room left.
+ * <p><b>Counting.</b> A host (VM) counts from its admission until it is deleted or it is certain
+ * that it never appears: the count is the union of the ids the {@link Directory} holds (created by
+ * any gateway of the cluster) and the ids admitted here that the directory does not show yet
+ * (pending). The directory is read <em>inside</em> this lock, at each admission: a caller's earlier
+ * snapshot could miss a host whose write landed (and whose pending id was dropped) in between, and
+ * count it nowhere (the race of the 65th host under load). A pending id leaves the pending set only
+ * when the directory shows it (present: counted there from now on; or deleted: a tombstone, it can
+ * never come back), or through {@link #hostFailed}, which the caller may call only once the host
+ * certainly never appears (no write was sent, or it was removed on every node). A write whose ask
+ * failed or timed out may still be applied later, so such a create keeps its slot until then.
  *
  * <p><b>Memory.</b> Each admitted host and VM holds a reservation of its projected footprint
- * ({@link FootprintEstimator}) from admission until it is deleted (or its create failed). A VM's
- * reservation grows when LoadMemory populates pages outside its memory size (gfns of memslots added
- * beyond it), each page charged once.
+ * ({@link FootprintEstimator}) from admission until it is deleted (or its create failed for
+ * certain). A VM's reservation grows when LoadMemory populates pages outside its memory size (gfns
+ * of memslots added beyond it), each page charged once.
  */
 final class Admission {
+  /**
+   * What the node's directory holds, read under the admission lock. Its states only move forward
+   * per id: absent, present, deleted (see {@link MeshDirectory}).
+   */
+  interface Directory {
+    /** The hosts present. */
+    Set<Integer> hostIds();
+
+    /** Whether host {@code id} was deleted (a tombstone: it never appears again). */
+    boolean hostDeleted(int id);
+
+    /** The VMs present. */
+    Set<Integer> vmIds();
+
+    /** Whether VM {@code id} was deleted. */
+    boolean vmDeleted(int id);
+
+    /** {@code dir}'s view. */
+    static Directory of(MeshDirectory dir) {
+      return new Directory() {
+        @Override
+        public Set<Integer> hostIds() {
+          Set<Integer> out = new HashSet<>();
+          dir.hosts().forEach(h -> out.add(h.hostId()));
+          return out;
+        }
+
+        @Override
+        public boolean hostDeleted(int id) {
+          return dir.hostDeleted(id);
+        }
+
+        @Override
+        public Set<Integer> vmIds() {
+          Set<Integer> out = new HashSet<>();
+          dir.vms().forEach(v -> out.add(v.vmId()));
+          return out;
+        }
+
+        @Override
+        public boolean vmDeleted(int id) {
+          return dir.vmDeleted(id);
+        }
+      };
+    }
+  }
+
   private final int maxHosts;
   private final int maxVms;
   private final MemoryBudget budget;
+  private final Directory dir;
   private final Set<Integer> pendingHosts = new HashSet<>();
   private final Set<Integer> pendingVms = new HashSet<>();
   private final Map<Integer, MemoryBudget.Reservation> hosts = new HashMap<>();
   private final Map<Integer, MemoryBudget.Reservation> vms = new HashMap<>();
   private final Map<Integer, TreeMap<Long, Long>> chargedBeyond = new HashMap<>();
 
-  Admission(int maxHosts, int maxVms, MemoryBudget budget) {
+  Admission(int maxHosts, int maxVms, MemoryBudget budget, Directory dir) {
     this.maxHosts = maxHosts;
     this.maxVms = maxVms;
     this.budget = budget;
+    this.dir = dir;
   }
 
   MemoryBudget budget() {
@@ -44,12 +98,12 @@ final class Admission {
   }
 
   /**
-   * Admits host {@code hostId} (pending until {@link #hostCreated} or {@link #hostFailed}): a LIMIT
-   * when {@code existing} and the pending hosts already reach the limit, or its footprint does not
-   * fit the budget; nothing is reserved then.
+   * Admits host {@code hostId} (pending until the directory shows it, or {@link #hostFailed}): a
+   * LIMIT when the directory's hosts and the pending ones already reach the limit, or its footprint
+   * does not fit the budget; nothing is reserved then.
    */
-  synchronized void admitHost(int hostId, Set<Integer> existing) {
-    int n = union(existing, pendingHosts);
+  synchronized void admitHost(int hostId) {
+    int n = count(dir.hostIds(), pendingHosts, dir::hostDeleted);
     if (n >= maxHosts) {
       throw SimulationException.limit(
           "hosts: "
@@ -62,12 +116,15 @@ final class Admission {
     pendingHosts.add(hostId);
   }
 
-  /** Host {@code hostId} is in the directory: it counts from there. */
-  synchronized void hostCreated(int hostId) {
-    pendingHosts.remove(hostId);
+  /** The hosts counted against the limit now (present or pending). */
+  synchronized int hostCount() {
+    return count(dir.hostIds(), pendingHosts, dir::hostDeleted);
   }
 
-  /** Host {@code hostId}'s create failed: its slot and memory are free again. */
+  /**
+   * Host {@code hostId}'s create failed and the host certainly never appears (its write was never
+   * sent, or it was removed from every node): its slot and memory are free again.
+   */
   synchronized void hostFailed(int hostId) {
     pendingHosts.remove(hostId);
     release(hosts.remove(hostId));
@@ -79,8 +136,8 @@ final class Admission {
   }
 
   /** Admits VM {@code vmId} of {@code shape}, as {@link #admitHost}. */
-  synchronized void admitVm(int vmId, Set<Integer> existing, FootprintEstimator.VmShape shape) {
-    int n = union(existing, pendingVms);
+  synchronized void admitVm(int vmId, FootprintEstimator.VmShape shape) {
+    int n = count(dir.vmIds(), pendingVms, dir::vmDeleted);
     if (n >= maxVms) {
       throw SimulationException.limit(
           "vms: "
@@ -93,12 +150,12 @@ final class Admission {
     pendingVms.add(vmId);
   }
 
-  /** VM {@code vmId} is in the directory. */
-  synchronized void vmCreated(int vmId) {
-    pendingVms.remove(vmId);
+  /** The VMs counted against the limit now (present or pending). */
+  synchronized int vmCount() {
+    return count(dir.vmIds(), pendingVms, dir::vmDeleted);
   }
 
-  /** VM {@code vmId}'s create failed. */
+  /** VM {@code vmId}'s create failed and it certainly never appears, as {@link #hostFailed}. */
   synchronized void vmFailed(int vmId) {
     pendingVms.remove(vmId);
     vmDeleted(vmId);
@@ -135,14 +192,14 @@ final class Admission {
     add(charged, start, end);
   }
 
-  private static int union(Set<Integer> a, Set<Integer> b) {
-    int n = a.size();
-    for (int id : b) {
-      if (!a.contains(id)) {
-        n++;
-      }
-    }
-    return n;
+  /**
+   * {@code |present ∪ pending|}, first dropping the pending ids the directory shows (present ones
+   * count there from now on; deleted ones never come back).
+   */
+  private static int count(
+      Set<Integer> present, Set<Integer> pending, java.util.function.IntPredicate deleted) {
+    pending.removeIf(id -> present.contains(id) || deleted.test(id));
+    return present.size() + pending.size();
   }
 
   private static void release(MemoryBudget.Reservation r) {

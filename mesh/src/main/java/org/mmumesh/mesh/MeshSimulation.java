@@ -55,7 +55,13 @@ import org.mmumesh.vcpu.VcpuParking;
  * <p><b>Admission.</b> A create is admitted ({@link Admission}: the host and VM limits, counting
  * those being created, and the node's {@link MemoryBudget}, reserving the projected footprint of
  * {@link FootprintEstimator}) in the same synchronized step as its id checks, before its
- * asynchronous directory write; a failed write or a delete gives the admission back.
+ * asynchronous directory write; a delete gives the admission back. A failed create gives it back
+ * only once the host or VM certainly never appears: at once when its directory write was never
+ * sent; otherwise the write may still land (an ask that timed out under load is not a write that
+ * did not happen), so the create first removes the id from every node (a tombstone, which refuses
+ * any later put of it, see {@link MeshDirectory}) and frees the slot when that removal answered; if
+ * it does not answer, the slot stays held (the id is never reused anyway). A failed create is
+ * answered with its own failure, never with the limit.
  *
  * <p>{@link #traceAccess} and {@link #setVcpuState} go through the {@code Vcpu} ({@code
  * TraceAccess}, {@code SetState}), which must be idle (or paused, for a state change). Deleting a
@@ -85,7 +91,10 @@ public final class MeshSimulation implements Simulation {
 
   private final Set<Integer> usedHostIds = new HashSet<>();
   private final Set<Integer> usedVmIds = new HashSet<>();
-  private final Map<Integer, Long> pendingPages = new HashMap<>();
+
+  /** VMs admitted whose entry this node's directory does not show yet, with their host frames. */
+  private final Map<Integer, PendingVm> pendingVms = new HashMap<>();
+
   private final Map<Integer, TreeMap<Integer, Slot>> slots = new HashMap<>();
   private final Map<Integer, Long> generations = new HashMap<>();
   private final ConcurrentHashMap<Long, AtomicLong> batchIds = new ConcurrentHashMap<>();
@@ -102,7 +111,12 @@ public final class MeshSimulation implements Simulation {
     this.dir = glue.directory();
     this.timeout = Objects.requireNonNull(timeout, "timeout");
     this.vms = new MeshVms(system, glue, timeout, ids);
-    this.admission = new Admission(MAX_HOSTS, MAX_VMS, Objects.requireNonNull(budget, "budget"));
+    this.admission =
+        new Admission(
+            MAX_HOSTS,
+            MAX_VMS,
+            Objects.requireNonNull(budget, "budget"),
+            Admission.Directory.of(dir));
   }
 
   @Override
@@ -110,16 +124,27 @@ public final class MeshSimulation implements Simulation {
     return admission.budget();
   }
 
-  private Set<Integer> hostIds() {
-    Set<Integer> out = new HashSet<>();
-    dir.hosts().forEach(h -> out.add(h.hostId()));
-    return out;
-  }
+  /** A VM being created: its host and the frames its memory commits there. */
+  private record PendingVm(int hostId, long pages) {}
 
-  private Set<Integer> vmIds() {
-    Set<Integer> out = new HashSet<>();
-    dir.vms().forEach(v -> out.add(v.vmId()));
-    return out;
+  /**
+   * The frames of host {@code hostId} committed to VMs: those in the directory and those being
+   * created that it does not show yet (each counted once). Holds this object's lock.
+   */
+  private long committedFrames(int hostId) {
+    pendingVms.keySet().removeIf(id -> dir.vm(id).isPresent() || dir.vmDeleted(id));
+    long n = 0;
+    for (MeshDirectory.VmEntry v : dir.vms()) {
+      if (v.hostId() == hostId) {
+        n += v.memoryPages();
+      }
+    }
+    for (PendingVm p : pendingVms.values()) {
+      if (p.hostId() == hostId) {
+        n += p.pages();
+      }
+    }
+    return n;
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
@@ -198,18 +223,83 @@ public final class MeshSimulation implements Simulation {
     }
   }
 
+  /** Attempts at removing a host or VM whose create failed after its write was sent. */
+  static final int UNDO_ATTEMPTS = 3;
+
   /**
-   * {@code write}, the asynchronous directory write of an admitted host or VM; {@code undo} gives
-   * the admission back if it throws instead of answering a stage (its completion does otherwise).
+   * {@code write}, the asynchronous directory write of {@code what}, admitted; it calls its {@code
+   * Runnable} right before the write is sent. When it fails, the admission is given back ({@code
+   * free}) only once {@code what} certainly never appears: at once if nothing was sent; else after
+   * {@code remove} (the id's removal from every node, a tombstone) answered, tried {@value
+   * #UNDO_ATTEMPTS} times; if it never does, the slot stays held. The stage fails with the write's
+   * own failure, after that.
    */
-  private static <T> CompletionStage<T> afterAdmission(
-      Supplier<CompletionStage<T>> write, Runnable undo) {
+  private <T> CompletionStage<T> admitted(
+      java.util.function.Function<Runnable, CompletionStage<T>> write,
+      Supplier<CompletionStage<Void>> remove,
+      Runnable free,
+      String what) {
+    java.util.concurrent.atomic.AtomicBoolean sent =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    CompletionStage<T> w;
     try {
-      return write.get();
+      w = write.apply(() -> sent.set(true));
     } catch (RuntimeException e) {
-      undo.run();
-      throw e;
+      w = failed(e);
     }
+    return w.exceptionallyCompose(
+        e -> {
+          Throwable err =
+              e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                  ? e.getCause()
+                  : e;
+          if (!sent.get()) {
+            free.run();
+            return failed(err);
+          }
+          return undo(remove, UNDO_ATTEMPTS)
+              .handle(
+                  (x, undoErr) -> {
+                    if (undoErr == null) {
+                      free.run();
+                    } else {
+                      system
+                          .log()
+                          .warn(
+                              "{}: its create failed ({}) after its directory write was sent, and"
+                                  + " removing it failed too ({}); its admission stays held",
+                              what,
+                              err,
+                              undoErr);
+                    }
+                    return x;
+                  })
+              .thenCompose(x -> failed(err));
+        });
+  }
+
+  /** {@code remove}, tried up to {@code n} times {@value MeshVms#FIND_RETRY_MILLIS} ms apart. */
+  private CompletionStage<Void> undo(Supplier<CompletionStage<Void>> remove, int n) {
+    CompletionStage<Void> r;
+    try {
+      r = remove.get();
+    } catch (RuntimeException e) {
+      r = failed(e);
+    }
+    if (n <= 1) {
+      return r;
+    }
+    return r.exceptionallyCompose(
+        e -> {
+          CompletableFuture<Void> later = new CompletableFuture<>();
+          system
+              .scheduler()
+              .scheduleOnce(
+                  Duration.ofMillis(MeshVms.FIND_RETRY_MILLIS),
+                  () -> later.complete(null),
+                  system.executionContext());
+          return later.thenCompose(x -> undo(remove, n - 1));
+        });
   }
 
   private MeshDirectory.HostEntry host(int hostId) {
@@ -277,20 +367,15 @@ public final class MeshSimulation implements Simulation {
                       + " already exists (or existed: host ids are not reused within a cluster's"
                       + " lifetime)");
             }
-            admission.admitHost(hostId, hostIds());
+            admission.admitHost(hostId);
             usedHostIds.add(hostId);
           }
-          return afterAdmission(
-                  () -> vms.putHost(new MeshDirectory.HostEntry(hostId, host32, maxFrames)),
-                  () -> admission.hostFailed(hostId))
-              .whenComplete(
-                  (x, err) -> {
-                    if (err == null) {
-                      admission.hostCreated(hostId);
-                    } else {
-                      admission.hostFailed(hostId);
-                    }
-                  });
+          return admitted(
+              sending ->
+                  vms.putHost(new MeshDirectory.HostEntry(hostId, host32, maxFrames), sending),
+              () -> vms.removeHost(hostId),
+              () -> admission.hostFailed(hostId),
+              "host " + hostId);
         });
   }
 
@@ -306,7 +391,13 @@ public final class MeshSimulation implements Simulation {
                 on.add(v.vmId());
               }
             }
-            if (!on.isEmpty() || pendingPages.containsKey(hostId)) {
+            committedFrames(hostId); // drops the pending VMs the directory shows
+            for (Map.Entry<Integer, PendingVm> p : pendingVms.entrySet()) {
+              if (p.getValue().hostId() == hostId) {
+                on.add(p.getKey());
+              }
+            }
+            if (!on.isEmpty()) {
               throw SimulationException.wrongState(
                   "host " + hostId + " still has vms " + on + "; delete them first");
             }
@@ -424,12 +515,7 @@ public final class MeshSimulation implements Simulation {
                       + " already exists (or existed: VM ids are not reused within a cluster's"
                       + " lifetime)");
             }
-            long committed = pendingPages.getOrDefault(c.hostId(), 0L);
-            for (MeshDirectory.VmEntry v : dir.vms()) {
-              if (v.hostId() == c.hostId()) {
-                committed += v.memoryPages();
-              }
-            }
+            long committed = committedFrames(c.hostId());
             if (committed + c.memoryPages() > h.maxFrames()) {
               throw SimulationException.limit(
                   "host "
@@ -441,22 +527,24 @@ public final class MeshSimulation implements Simulation {
                       + " frames are committed to vms; this vm needs "
                       + c.memoryPages());
             }
-            admission.admitVm(c.vmId(), vmIds(), FootprintEstimator.shape(e));
+            admission.admitVm(c.vmId(), FootprintEstimator.shape(e));
             usedVmIds.add(c.vmId());
-            pendingPages.merge(c.hostId(), c.memoryPages(), Long::sum);
+            pendingVms.put(c.vmId(), new PendingVm(c.hostId(), c.memoryPages()));
           }
-          return afterAdmission(() -> vms.create(e), () -> admission.vmFailed(c.vmId()))
+          return admitted(
+                  sending -> vms.create(e, sending),
+                  () -> vms.removeVm(c.vmId()),
+                  () -> {
+                    admission.vmFailed(c.vmId());
+                    synchronized (this) {
+                      pendingVms.remove(c.vmId());
+                    }
+                  },
+                  "vm " + c.vmId())
               .whenComplete(
                   (gen, err) -> {
                     if (err == null) {
-                      admission.vmCreated(c.vmId());
-                    } else {
-                      admission.vmFailed(c.vmId());
-                    }
-                    synchronized (this) {
-                      pendingPages.computeIfPresent(
-                          c.hostId(), (k, n) -> n == c.memoryPages() ? null : n - c.memoryPages());
-                      if (err == null) {
+                      synchronized (this) {
                         TreeMap<Integer, Slot> t = new TreeMap<>();
                         t.put(0, new Slot(0, 0, e.memoryPages(), 0, false, gen));
                         slots.put(c.vmId(), t);

@@ -56,22 +56,39 @@ final class MeshVms {
 
   /** Registers {@code h} on every node. */
   CompletionStage<Void> putHost(MeshDirectory.HostEntry h) {
-    return everyNode((id, r) -> new DirectoryActor.PutHost(id, h, r));
+    return putHost(h, () -> {});
+  }
+
+  /**
+   * Registers {@code h} on every node; {@code sending} runs right before the first write is sent (a
+   * failure before it leaves the directories untouched for certain; after it, a write may still
+   * land after the stage failed, e.g. when its ask timed out).
+   */
+  CompletionStage<Void> putHost(MeshDirectory.HostEntry h, Runnable sending) {
+    return everyNode((id, r) -> new DirectoryActor.PutHost(id, h, r), sending);
   }
 
   /** Drops host {@code hostId} from every node. */
   CompletionStage<Void> removeHost(int hostId) {
-    return everyNode((id, r) -> new DirectoryActor.RemoveHost(id, hostId, r));
+    return everyNode((id, r) -> new DirectoryActor.RemoveHost(id, hostId, r), () -> {});
   }
 
   /** Registers {@code v} on every node. */
   CompletionStage<Void> putVm(MeshDirectory.VmEntry v) {
-    return everyNode((id, r) -> new DirectoryActor.PutVm(id, v, r));
+    return putVm(v, () -> {});
+  }
+
+  /**
+   * Registers {@code v} on every node; {@code sending} as in {@link
+   * #putHost(MeshDirectory.HostEntry, Runnable)}.
+   */
+  CompletionStage<Void> putVm(MeshDirectory.VmEntry v, Runnable sending) {
+    return everyNode((id, r) -> new DirectoryActor.PutVm(id, v, r), sending);
   }
 
   /** Drops VM {@code vmId} from every node. */
   CompletionStage<Void> removeVm(int vmId) {
-    return everyNode((id, r) -> new DirectoryActor.RemoveVm(id, vmId, r));
+    return everyNode((id, r) -> new DirectoryActor.RemoveVm(id, vmId, r), () -> {});
   }
 
   /**
@@ -79,8 +96,16 @@ final class MeshVms {
    * the memslot generation after memslot 0.
    */
   CompletionStage<Long> create(MeshDirectory.VmEntry v) {
+    return create(v, () -> {});
+  }
+
+  /**
+   * {@link #create(MeshDirectory.VmEntry)}; {@code sending} runs right before its directory write
+   * is sent (see {@link #putHost(MeshDirectory.HostEntry, Runnable)}).
+   */
+  CompletionStage<Long> create(MeshDirectory.VmEntry v, Runnable sending) {
     int vm = v.vmId();
-    return putVm(v)
+    return putVm(v, sending)
         .thenCompose(
             x -> {
               ActorRef<PageFrame.Command> pf = glue.frames(v.hostId());
@@ -139,14 +164,17 @@ final class MeshVms {
 
   /**
    * Asks every node's directory actor with {@code message} (a fresh request id each) and completes
-   * when all answered.
+   * when all answered; {@code sending} runs once the directories are found, right before the first
+   * ask is sent.
    */
   private CompletionStage<Void> everyNode(
       java.util.function.BiFunction<Long, ActorRef<DirectoryActor.Done>, DirectoryActor.Command>
-          message) {
+          message,
+      Runnable sending) {
     return directories(System.nanoTime() + timeout.toNanos())
         .thenCompose(
             refs -> {
+              sending.run();
               List<CompletableFuture<DirectoryActor.Done>> all = new ArrayList<>();
               for (ActorRef<DirectoryActor.Command> d : refs) {
                 long id = ids.incrementAndGet();

@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -135,10 +136,44 @@ class AdmissionTest {
         .hasMessageContaining(MemoryBudget.CONFIG_KEY);
   }
 
+  /** A directory of id sets (present, deleted), as the node's directory holds them. */
+  private static class Dir implements Admission.Directory {
+    final Set<Integer> hosts = ConcurrentHashMap.newKeySet();
+    final Set<Integer> deletedHosts = ConcurrentHashMap.newKeySet();
+    final Set<Integer> vms = ConcurrentHashMap.newKeySet();
+    final Set<Integer> deletedVms = ConcurrentHashMap.newKeySet();
+
+    @Override
+    public Set<Integer> hostIds() {
+      return new HashSet<>(hosts);
+    }
+
+    @Override
+    public boolean hostDeleted(int id) {
+      return deletedHosts.contains(id);
+    }
+
+    @Override
+    public Set<Integer> vmIds() {
+      return new HashSet<>(vms);
+    }
+
+    @Override
+    public boolean vmDeleted(int id) {
+      return deletedVms.contains(id);
+    }
+
+    void removeHost(int id) {
+      deletedHosts.add(id);
+      hosts.remove(id);
+    }
+  }
+
   @Test
   void admission_countsPendingIds_soABurstAdmitsExactlyTheRoomLeft() throws Exception {
-    Admission a = new Admission(64, 256, MemoryBudget.unlimited());
-    Set<Integer> existing = Set.of(1000, 1001, 1002, 1003);
+    Dir dir = new Dir();
+    dir.hosts.addAll(Set.of(1000, 1001, 1002, 1003));
+    Admission a = new Admission(64, 256, MemoryBudget.unlimited(), dir);
     ExecutorService pool = Executors.newFixedThreadPool(8);
     CountDownLatch go = new CountDownLatch(1);
     List<Future<Boolean>> results = new ArrayList<>();
@@ -149,13 +184,16 @@ class AdmissionTest {
               () -> {
                 go.await();
                 try {
-                  a.admitHost(id, existing);
-                  return true;
+                  a.admitHost(id);
                 } catch (SimulationException e) {
                   assertThat(e.kind()).isEqualTo(SimulationException.Kind.LIMIT);
                   assertThat(e.getMessage()).contains("the limit is 64");
                   return false;
                 }
+                if (id % 2 == 0) {
+                  dir.hosts.add(id); // its directory write lands while others are admitted
+                }
+                return true;
               }));
     }
     go.countDown();
@@ -165,46 +203,106 @@ class AdmissionTest {
     }
     pool.shutdown();
     assertThat(admitted).isEqualTo(60);
+    assertThat(a.hostCount()).isEqualTo(64);
+  }
+
+  /**
+   * The 65th host under load: the facade read the directory's ids, then a pending host's write
+   * landed and its pending id was dropped, then the stale ids were checked: that host counted
+   * nowhere. The directory is read under the admission lock now, and a pending id is dropped only
+   * when the directory read shows it: a write landing right after the read stays pending.
+   */
+  @Test
+  void admission_aWriteLandingRightAfterTheDirectoryRead_isStillCounted() {
+    Dir dir =
+        new Dir() {
+          @Override
+          public Set<Integer> hostIds() {
+            Set<Integer> read = super.hostIds();
+            hosts.add(1); // host 1's write lands right after the read
+            return read;
+          }
+        };
+    Admission a = new Admission(2, 2, MemoryBudget.unlimited(), dir);
+    a.admitHost(1);
+    a.admitHost(2);
+    assertThatThrownBy(() -> a.admitHost(3))
+        .isInstanceOfSatisfying(
+            SimulationException.class,
+            e -> assertThat(e.kind()).isEqualTo(SimulationException.Kind.LIMIT))
+        .hasMessageContaining("hosts: 2 exist or are being created, the limit is 2");
+    assertThat(dir.hosts).containsExactly(1);
+    assertThat(a.hostCount()).isEqualTo(2);
   }
 
   @Test
-  void admission_createdIdsAreNotCountedTwice_andFailuresFreeTheirSlot() {
-    Admission a = new Admission(2, 2, MemoryBudget.unlimited());
-    Set<Integer> dir = new HashSet<>();
-    a.admitVm(1, dir, STORM);
-    dir.add(1); // the directory write landed before the completion ran
-    a.admitVm(2, dir, STORM);
-    assertThatThrownBy(() -> a.admitVm(3, dir, STORM))
+  void admission_createdIdsAreNotCountedTwice_andCertainFailuresFreeTheirSlot() {
+    Dir dir = new Dir();
+    Admission a = new Admission(2, 2, MemoryBudget.unlimited(), dir);
+    a.admitVm(1, STORM);
+    dir.vms.add(1); // the directory write landed
+    a.admitVm(2, STORM);
+    assertThatThrownBy(() -> a.admitVm(3, STORM))
         .hasMessageContaining("vms: 2 exist or are being created, the limit is 2");
-    a.vmFailed(2);
-    a.admitVm(3, dir, STORM);
-    a.vmCreated(1);
-    assertThatThrownBy(() -> a.admitVm(4, dir, STORM)).isInstanceOf(SimulationException.class);
+    a.vmFailed(2); // nothing was sent, or it was removed everywhere
+    a.admitVm(3, STORM);
+    assertThat(a.vmCount()).isEqualTo(2);
+    assertThatThrownBy(() -> a.admitVm(4, STORM)).isInstanceOf(SimulationException.class);
+  }
+
+  /**
+   * A create whose write was sent but whose ask failed (timed out under load) keeps its slot: its
+   * write may land later. The slot is free once the directory shows the id deleted (the create's
+   * removal, a tombstone that refuses the late put).
+   */
+  @Test
+  void admission_aWriteOfUnknownFate_keepsItsSlot_untilTheDirectoryShowsItGone() {
+    Dir dir = new Dir();
+    Admission a = new Admission(2, 2, MemoryBudget.unlimited(), dir);
+    a.admitHost(1); // sent; its ask times out: nobody calls hostFailed
+    a.admitHost(2);
+    dir.hosts.add(2);
+    assertThatThrownBy(() -> a.admitHost(3)).hasMessageContaining("the limit is 2");
+    dir.hosts.add(1); // the timed-out write lands late
+    assertThatThrownBy(() -> a.admitHost(3)).hasMessageContaining("hosts: 2 exist");
+    assertThat(dir.hosts).hasSize(2);
+    dir.removeHost(1); // the failed create removes it from every node
+    a.admitHost(3);
+    assertThat(a.hostCount()).isEqualTo(2);
+    dir.hosts.add(3);
+    dir.removeHost(2); // a delete frees a slot too
+    a.admitHost(4);
+    assertThatThrownBy(() -> a.admitHost(5)).hasMessageContaining("the limit is 2");
   }
 
   @Test
   void admission_releasesMemory_onDeleteAndOnFailure() {
     long vm = FootprintEstimator.vm(STORM).bytes();
     MemoryBudget b = new MemoryBudget(vm + FootprintEstimator.host().bytes());
-    Admission a = new Admission(64, 256, b);
-    a.admitHost(1, Set.of());
-    a.admitVm(1, Set.of(), STORM);
+    Dir dir = new Dir();
+    Admission a = new Admission(64, 256, b, dir);
+    a.admitHost(1);
+    a.admitVm(1, STORM);
     assertThat(b.leftBytes()).isZero();
-    assertThatThrownBy(() -> a.admitVm(2, Set.of(1), STORM))
+    dir.vms.add(1);
+    assertThatThrownBy(() -> a.admitVm(2, STORM))
         .hasMessageContaining("memory budget: vm 2 needs " + vm + " bytes");
-    a.vmCreated(1);
+    dir.vms.remove(1);
+    dir.deletedVms.add(1);
     a.vmDeleted(1);
-    a.admitVm(2, Set.of(), STORM);
+    a.admitVm(2, STORM);
     a.vmFailed(2);
     a.hostFailed(1);
     assertThat(b.reservedBytes()).isZero();
+    assertThat(a.hostCount()).isZero();
+    assertThat(a.vmCount()).isZero();
   }
 
   @Test
   void admission_chargesLoadedPagesBeyondMemory_once() {
     MemoryBudget b = MemoryBudget.unlimited();
-    Admission a = new Admission(64, 256, b);
-    a.admitVm(1, Set.of(), STORM);
+    Admission a = new Admission(64, 256, b, new Dir());
+    a.admitVm(1, STORM);
     long base = b.reservedBytes();
     a.chargeLoad(1, 4096, false, 0, 4096); // inside memory: reserved at create
     assertThat(b.reservedBytes()).isEqualTo(base);
