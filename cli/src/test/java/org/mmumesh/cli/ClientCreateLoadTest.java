@@ -364,15 +364,15 @@ class ClientCreateLoadTest {
   }
 
   @Test
-  void grpcErrors_areStatusesWithExitThree() throws IOException {
+  void grpcErrors_areStatuses_andTheCallersMistakesExitTwo() throws IOException {
     assertThat(client("create", "--host-id", "6", "--vm-id", "61", "--memory", "1M").exit())
         .isZero();
     CliRun dup = client("create", "--host-id", "6", "--vm-id", "61", "--memory", "2M");
-    assertThat(dup.exit()).isEqualTo(3);
+    assertThat(dup.exit()).as("ALREADY_EXISTS is the caller's request").isEqualTo(2);
     assertThat(dup.err()).contains("ALREADY_EXISTS").doesNotContain("Exception");
     assertThat(getVm(61).getMemorySizeBytes()).isEqualTo(1 << 20);
     CliRun unknown = client("load", "--vm", "999", file("x.bin", 4096, 1).toString());
-    assertThat(unknown.exit()).isEqualTo(3);
-    assertThat(unknown.err()).contains("NOT_FOUND");
+    assertThat(unknown.exit()).as("NOT_FOUND is the caller's request").isEqualTo(2);
+    assertThat(unknown.err()).contains("NOT_FOUND").doesNotContain("Exception");
   }
 }
