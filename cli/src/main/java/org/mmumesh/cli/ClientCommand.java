@@ -11,8 +11,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code mmumesh client}: talks to a running gateway ({@code mmumesh serve}, or any node's) over
  * gRPC. The subcommands share {@code --target}; a gRPC error is printed as its status and message
- * (exit 3), never as a stack trace; when no gateway answers at the target, the message says which
- * target was tried and how to start a gateway ({@code bin/mmumesh serve}).
+ * (exit 2 for the caller's mistake, 3 for the environment: {@link GrpcErrors}), never as a stack
+ * trace; when no gateway answers at the target, the message says which target was tried and how to
+ * start a gateway ({@code bin/mmumesh serve}).
  */
 @Command(
     name = "client",
@@ -53,7 +54,10 @@ final class ClientCommand {
     return NettyChannelBuilder.forAddress(target.substring(0, colon), port).usePlaintext().build();
   }
 
-  /** Runs {@code body} on a channel, closing it; gRPC failures become exit 3 with the status. */
+  /**
+   * Runs {@code body} on a channel, closing it; a gRPC failure becomes one line with its status and
+   * the exit code {@link GrpcErrors#exitCode} gives it.
+   */
   int with(java.io.PrintWriter err, ChannelBody body) {
     ManagedChannel ch = channel();
     try {
@@ -61,7 +65,7 @@ final class ClientCommand {
     } catch (StatusRuntimeException e) {
       err.println("mmumesh client: " + describe(e));
       err.flush();
-      return 3;
+      return GrpcErrors.exitCode(e.getStatus().getCode());
     } finally {
       ch.shutdownNow();
       try {

@@ -81,9 +81,10 @@ final class ClientLoad implements Callable<Integer> {
       throw new IllegalArgumentException("--gfn: " + gfn + " is out of range; allowed 0 and up");
     }
     boolean showProgress = ProgressBar.enabled(progress);
-    if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+    String unusable = IoErrors.whyNotAReadableFile(file);
+    if (unusable != null) {
       throw new IllegalArgumentException(
-          "FILE: '" + file + "' is not a readable regular file; allowed: a file to load");
+          "FILE: '" + file + "' cannot be loaded: " + unusable + "; allowed: a readable file");
     }
     long size;
     try {
@@ -135,12 +136,14 @@ final class ClientLoad implements Callable<Integer> {
                       System.console() != null,
                       "pages")
                   : null;
-          long loaded = load(vms, ref, size, pages, bar);
+          long[] read = new long[1];
+          long loaded = load(vms, ref, room, pages, bar, read);
+          long bytes = read[0];
           if (bar != null) {
             bar.finish();
           }
           if (loaded == 0) {
-            out.printf(Locale.ROOT, "loaded 0 pages into vm %d: %s is empty%n", vm, file);
+            out.printf(Locale.ROOT, "loaded no pages into vm %d: %s is empty%n", vm, file);
             out.flush();
             return 0;
           }
@@ -160,38 +163,55 @@ final class ClientLoad implements Callable<Integer> {
           }
           out.printf(
               Locale.ROOT,
-              "loaded %,d pages into vm %d at guest frames %d..%d from %s (%,d bytes%s)%n",
+              "loaded %,d page%s into vm %d at guest frames %d..%d from %s (%,d bytes%s)%n",
               loaded,
+              loaded == 1 ? "" : "s",
               vm,
               gfn,
               gfn + loaded - 1,
               file,
-              size,
-              size % Fingerprint.PAGE_BYTES == 0
+              bytes,
+              bytes % Fingerprint.PAGE_BYTES == 0
                   ? ""
                   : ", last page padded with "
-                      + (pages * Fingerprint.PAGE_BYTES - size)
+                      + (loaded * Fingerprint.PAGE_BYTES - bytes)
                       + " zero bytes");
           out.flush();
           return 0;
         });
   }
 
-  /** Sends the file in chunks of {@link #CHUNK_PAGES}; answers the pages the gateway loaded. */
+  /**
+   * Sends the file in chunks of {@link #CHUNK_PAGES}, read to its end (not to its listed size:
+   * files of /proc report size 0 and hold data) but never past {@code room} pages; answers the
+   * pages the gateway loaded and sets {@code read[0]} to the bytes read.
+   */
   private long load(
-      VmServiceGrpc.VmServiceBlockingStub vms, VmRef ref, long size, long pages, ProgressBar bar) {
-    byte[] buf = new byte[(int) Math.min(pages, CHUNK_PAGES) * Fingerprint.PAGE_BYTES];
+      VmServiceGrpc.VmServiceBlockingStub vms,
+      VmRef ref,
+      long room,
+      long pages,
+      ProgressBar bar,
+      long[] read) {
+    byte[] buf = new byte[(int) Math.max(1, Math.min(pages, CHUNK_PAGES)) * Fingerprint.PAGE_BYTES];
     long loaded = 0;
-    long left = size;
     try (InputStream in = Files.newInputStream(file)) {
-      while (left > 0) {
-        int want = (int) Math.min(left, buf.length);
-        int n = in.readNBytes(buf, 0, want);
-        if (n < want) {
-          throw new IllegalArgumentException(
-              "FILE: '" + file + "' shrank while loading (" + (size - left + n) + " bytes read)");
-        }
+      int n;
+      while ((n = in.readNBytes(buf, 0, buf.length)) > 0) {
         int padded = (n + Fingerprint.PAGE_BYTES - 1) & -Fingerprint.PAGE_BYTES;
+        if (loaded + padded / Fingerprint.PAGE_BYTES > room) {
+          throw new IllegalArgumentException(
+              String.format(
+                  Locale.ROOT,
+                  "FILE: '%s' holds more than %,d pages and does not fit vm %d's memory from guest"
+                      + " frame %d (%,d pages were loaded); allowed: at most %,d pages",
+                  file,
+                  room,
+                  vm,
+                  gfn,
+                  loaded,
+                  room));
+        }
         Arrays.fill(buf, n, padded, (byte) 0);
         loaded +=
             vms.loadMemory(
@@ -201,9 +221,9 @@ final class ClientLoad implements Callable<Integer> {
                         .setImage(ByteString.copyFrom(buf, 0, padded))
                         .build())
                 .getPagesLoaded();
-        left -= n;
+        read[0] += n;
         if (bar != null) {
-          bar.update(loaded, pages);
+          bar.update(loaded, Math.max(pages, loaded));
         }
       }
     } catch (IOException e) {

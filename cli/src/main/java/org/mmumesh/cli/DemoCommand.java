@@ -1,6 +1,7 @@
 package org.mmumesh.cli;
 
 import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -87,6 +88,15 @@ final class DemoCommand implements Callable<Integer> {
   Integer jobs;
 
   @Option(
+      names = "--memory-budget",
+      description = {
+        "Heap each embedded gateway's VMs may take, as `serve --memory-budget`: auto (75%% of",
+        "-Xmx minus the heap in use at start) or a size like 512m, 4g (default ${DEFAULT-VALUE})."
+      },
+      defaultValue = "auto")
+  String memoryBudget = "auto";
+
+  @Option(
       names = "--progress",
       paramLabel = "auto|on|off",
       description =
@@ -100,6 +110,10 @@ final class DemoCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     boolean showProgress = ProgressBar.enabled(progress);
     WorkloadSpec w = WorkloadParser.parse(workload);
+    GatewayMain.Settings d = GatewayMain.Settings.defaults();
+    GatewayMain.Settings gateway =
+        new GatewayMain.Settings(
+            d.host(), d.port(), d.metricsPort(), d.drain(), ServeCommand.meshConfig(memoryBudget));
     List<EngineConfig> configs = new ArrayList<>();
     for (MmuOptions o : policyOptions.resolve()) {
       configs.add(ksmOptions.apply(EngineConfig.defaults(o)));
@@ -125,7 +139,7 @@ final class DemoCommand implements Callable<Integer> {
     List<Future<RunResult>> runs = new ArrayList<>();
     try {
       for (EngineConfig c : configs) {
-        runs.add(pool.submit(() -> runOne(w, c, showProgress ? err : null, interactive)));
+        runs.add(pool.submit(() -> runOne(gateway, w, c, showProgress ? err : null, interactive)));
       }
       List<RunResult> results = new ArrayList<>();
       for (Future<RunResult> f : runs) {
@@ -137,6 +151,26 @@ final class DemoCommand implements Callable<Integer> {
             .forEach(f -> out.println("  failed (" + r.options().describe() + "): " + f));
       }
       report(out, w, setup, results);
+    } catch (RuntimeException ex) {
+      StatusRuntimeException e = GrpcErrors.find(ex);
+      if (e == null || !GrpcErrors.memoryBudget(e)) {
+        throw ex;
+      }
+      // the embedded gateway's budget is derived from this JVM's heap: the heap ran out
+      long max = Runtime.getRuntime().maxMemory();
+      err.println(
+          "mmumesh: out of memory: the embedded gateway's memory budget (--memory-budget "
+              + memoryBudget
+              + ", of -Xmx "
+              + FatalErrors.human(max)
+              + ") cannot hold the workload: "
+              + e.getStatus().getDescription());
+      err.println(
+          "mmumesh: raise the heap through MMUMESH_JAVA_OPTS, e.g. MMUMESH_JAVA_OPTS=-Xmx"
+              + FatalErrors.suggestion(max)
+              + " bin/mmumesh demo ..., or run a smaller workload");
+      err.flush();
+      return FatalErrors.EXIT_CODE;
     } finally {
       pool.shutdownNow();
     }
@@ -145,9 +179,13 @@ final class DemoCommand implements Callable<Integer> {
 
   /** One policy on a fresh embedded cluster with its gateway, driven over gRPC. */
   private static RunResult runOne(
-      WorkloadSpec w, EngineConfig c, PrintWriter progress, boolean interactive) {
+      GatewayMain.Settings settings,
+      WorkloadSpec w,
+      EngineConfig c,
+      PrintWriter progress,
+      boolean interactive) {
     String label = c.options().describe();
-    try (GatewayMain.Running gw = GatewayMain.start(GatewayMain.Settings.defaults())) {
+    try (GatewayMain.Running gw = GatewayMain.start(settings)) {
       if (progress != null) {
         synchronized (progress) {
           progress.println(label + ": gateway on 127.0.0.1:" + gw.port());

@@ -132,7 +132,8 @@ final class FatalErrors {
           + " size); raise it through MMUMESH_JAVA_OPTS, e.g. MMUMESH_JAVA_OPTS=-Xss16m";
     }
     if (f instanceof UncheckedIOException u) {
-      return "mmumesh: " + u.getMessage() + REMEDY_IO;
+      // a message that names its own remedy (too many open files: `ulimit -n`) keeps it alone
+      return "mmumesh: " + u.getMessage() + (u.getMessage().contains("ulimit") ? "" : REMEDY_IO);
     }
     if (f instanceof IOException io) {
       String file =

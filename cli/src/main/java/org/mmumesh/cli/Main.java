@@ -1,5 +1,6 @@
 package org.mmumesh.cli;
 
+import io.grpc.StatusRuntimeException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -8,7 +9,9 @@ import picocli.CommandLine.ScopeType;
 /**
  * The {@code bin/mmumesh} entry point. Exit codes: 0 success, 2 bad input (a message naming the
  * option or field), 3 an environment failure (out of memory, a full disk, ...: one line saying what
- * ran out and how to raise it, see {@link FatalErrors}), 1 anything else.
+ * ran out and how to raise it, see {@link FatalErrors}), 1 anything else; a gRPC failure is one
+ * line with its status and an exit code by whose mistake it was ({@link GrpcErrors}). A run stopped
+ * by Ctrl-C says "interrupted" and nothing more.
  */
 @Command(
     name = "mmumesh",
@@ -61,9 +64,43 @@ public final class Main implements Runnable {
             cmd.getErr().flush();
             return FatalErrors.EXIT_CODE;
           }
+          if (shuttingDown()) {
+            // Ctrl-C or SIGTERM: the JVM is stopping and has stopped what the command waited on
+            // (an embedded gateway drains, a channel closes); that is no failure to report.
+            cmd.getErr().println("mmumesh: interrupted");
+            cmd.getErr().flush();
+            return INTERRUPTED;
+          }
+          StatusRuntimeException grpc = GrpcErrors.find(ex);
+          if (grpc != null) {
+            cmd.getErr().println("mmumesh: " + GrpcErrors.status(grpc));
+            if (main.debug) {
+              ex.printStackTrace(cmd.getErr());
+            }
+            cmd.getErr().flush();
+            return GrpcErrors.exitCode(grpc.getStatus().getCode());
+          }
           throw ex;
         });
     return cl;
+  }
+
+  /** The exit code of a run stopped by Ctrl-C (SIGINT), as a shell reports it: 128 + 2. */
+  static final int INTERRUPTED = 130;
+
+  /**
+   * True if the JVM has begun to shut down (a signal, or {@code System.exit} elsewhere): it then
+   * refuses new shutdown hooks, which is the only public way to ask.
+   */
+  static boolean shuttingDown() {
+    Thread probe = new Thread(() -> {});
+    try {
+      Runtime.getRuntime().addShutdownHook(probe);
+    } catch (IllegalStateException e) {
+      return true;
+    }
+    Runtime.getRuntime().removeShutdownHook(probe);
+    return false;
   }
 
   public static void main(String[] args) {

@@ -58,7 +58,7 @@ final class ServeCommand implements Callable<Integer> {
       names = "--memory-budget",
       description = {
         "Heap the hosts, VMs, loads, event watchers and workload batches may take, projected",
-        "before anything is allocated; what does not fit gets RESOURCE_EXHAUSTED: auto (75% of",
+        "before anything is allocated; what does not fit gets RESOURCE_EXHAUSTED: auto (75%% of",
         "-Xmx minus the heap in use at start) or a size like 512m, 4g (default ${DEFAULT-VALUE})."
       },
       defaultValue = "auto")
@@ -74,6 +74,24 @@ final class ServeCommand implements Callable<Integer> {
   /** Completed with the running gateway once it serves (tests stop it through it). */
   final CompletableFuture<GatewayMain.Running> started = new CompletableFuture<>();
 
+  /**
+   * The mesh configuration for {@code --memory-budget} (of serve and demo).
+   *
+   * @throws IllegalArgumentException naming the option and the allowed values
+   */
+  static Config meshConfig(String memoryBudget) {
+    Config mesh = ConfigFactory.parseMap(java.util.Map.of(MemoryBudget.CONFIG_KEY, memoryBudget));
+    try {
+      MemoryBudget.fromConfig(mesh);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "--memory-budget: "
+              + memoryBudget
+              + " is not a size; allowed: auto, or bytes with an optional unit (512m, 4g)");
+    }
+    return mesh;
+  }
+
   @Override
   public Integer call() throws InterruptedException {
     if (port < 0 || port > 65535) {
@@ -88,15 +106,7 @@ final class ServeCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--drain-seconds: " + drainSeconds + " is out of range; allowed 0 to 3600");
     }
-    Config mesh = ConfigFactory.parseMap(java.util.Map.of(MemoryBudget.CONFIG_KEY, memoryBudget));
-    try {
-      MemoryBudget.fromConfig(mesh);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "--memory-budget: "
-              + memoryBudget
-              + " is not a size; allowed: auto, or bytes with an optional unit (512m, 4g)");
-    }
+    Config mesh = meshConfig(memoryBudget);
     // Initialise logging before the actor system's threads log, so SLF4J has nothing to replay.
     org.slf4j.LoggerFactory.getILoggerFactory();
     GatewayMain.Running r =

@@ -137,7 +137,7 @@ class ClientCommandTest {
   @Test
   void errors_areStatusesOrFieldMessages_neverStackTraces() {
     CliRun unknown = CliRun.of("client", "--target", target, "stats", "--vm", "999");
-    assertThat(unknown.exit()).isEqualTo(3);
+    assertThat(unknown.exit()).as("NOT_FOUND: the caller's mistake").isEqualTo(2);
     assertThat(unknown.err()).contains("NOT_FOUND").doesNotContain("Exception");
     CliRun badTarget = CliRun.of("client", "--target", "nowhere", "hosts");
     assertThat(badTarget.exit()).isEqualTo(2);

@@ -359,20 +359,89 @@ class ClientCreateLoadTest {
     assertThat(badGfn.err()).contains("--gfn: 64 is out of range; vm 42 has 64 pages");
     CliRun missing = client("load", "--vm", "42", dir.resolve("nope.bin").toString());
     assertThat(missing.exit()).isEqualTo(2);
-    assertThat(missing.err()).contains("nope.bin' is not a readable regular file");
+    assertThat(missing.err())
+        .contains("FILE: '" + dir.resolve("nope.bin") + "' cannot be loaded: no such file");
     assertThat(read(42, 0, 64)).containsOnly(Fingerprint.ZERO);
   }
 
   @Test
-  void grpcErrors_areStatusesWithExitThree() throws IOException {
+  void aFileThatCannotBeLoaded_saysWhy() throws IOException {
+    assertThat(
+            client("create", "--host-id", "8", "--vm-id", "81", "--mmu", "32", "--memory", "256K")
+                .exit())
+        .isZero();
+    Path dangling = Files.createSymbolicLink(dir.resolve("dangling"), dir.resolve("gone"));
+    Path fifo = dir.resolve("fifo");
+    try {
+      assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
+    Path locked = file("locked.bin", 4096, 9);
+    boolean canLock = locked.toFile().setReadable(false, false) && !Files.isReadable(locked);
+    String[][] cases = {
+      {dir.toString(), "is a directory"},
+      {dangling.toString(), "a dangling symbolic link"},
+      {fifo.toString(), "not a regular file (a FIFO, device or socket)"},
+      {locked.toString(), "permission denied"},
+    };
+    for (String[] c : cases) {
+      if (c[0].equals(locked.toString()) && !canLock) {
+        continue; // as root every file is readable
+      }
+      CliRun r = client("load", "--vm", "81", "--progress", "off", c[0]);
+      assertThat(r.exit()).as(r.err()).isEqualTo(2);
+      assertThat(r.err())
+          .as(c[0])
+          .contains("FILE: '" + c[0] + "' cannot be loaded: " + c[1])
+          .doesNotContain("Exception");
+    }
+  }
+
+  @Test
+  void aFileThatReportsSizeZeroButHoldsData_isReadToItsEnd() throws IOException {
+    assertThat(
+            client("create", "--host-id", "9", "--vm-id", "91", "--mmu", "32", "--memory", "256K")
+                .exit())
+        .isZero();
+    // size 0 as listed, its bytes when read; this JVM's command line, so it does not change
+    Path proc = Path.of("/proc/self/cmdline");
+    assertThat(Files.size(proc)).isZero();
+    byte[] held = Files.readAllBytes(proc);
+    assertThat(held.length).isBetween(1, 16 * 4096);
+    int pages = (held.length + 4095) / 4096;
+    CliRun r = client("load", "--vm", "91", "--progress", "off", proc.toString());
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out())
+        .contains(
+            "loaded "
+                + pages
+                + (pages == 1 ? " page" : " pages")
+                + " into vm 91 at guest frames 0.."
+                + (pages - 1)
+                + " from "
+                + proc
+                + " ("
+                + String.format(java.util.Locale.ROOT, "%,d", held.length)
+                + " bytes");
+    byte[] padded = Arrays.copyOf(held, pages * 4096);
+    List<Long> expected = new ArrayList<>();
+    for (int p = 0; p < pages; p++) {
+      expected.add(Fingerprint.ofBytes(padded, p * 4096, 4096));
+    }
+    assertThat(read(91, 0, pages)).isEqualTo(expected);
+  }
+
+  @Test
+  void grpcErrors_areStatuses_andTheCallersMistakesExitTwo() throws IOException {
     assertThat(client("create", "--host-id", "6", "--vm-id", "61", "--memory", "1M").exit())
         .isZero();
     CliRun dup = client("create", "--host-id", "6", "--vm-id", "61", "--memory", "2M");
-    assertThat(dup.exit()).isEqualTo(3);
+    assertThat(dup.exit()).as("ALREADY_EXISTS is the caller's request").isEqualTo(2);
     assertThat(dup.err()).contains("ALREADY_EXISTS").doesNotContain("Exception");
     assertThat(getVm(61).getMemorySizeBytes()).isEqualTo(1 << 20);
     CliRun unknown = client("load", "--vm", "999", file("x.bin", 4096, 1).toString());
-    assertThat(unknown.exit()).isEqualTo(3);
-    assertThat(unknown.err()).contains("NOT_FOUND");
+    assertThat(unknown.exit()).as("NOT_FOUND is the caller's request").isEqualTo(2);
+    assertThat(unknown.err()).contains("NOT_FOUND").doesNotContain("Exception");
   }
 }

@@ -102,7 +102,7 @@ class ClientWatchTest {
   @Test
   void errors_areStatusesOrFieldMessages() {
     CliRun unknownVm = CliRun.of("client", "--target", target, "watch", "--vm", "999");
-    assertThat(unknownVm.exit()).isEqualTo(3);
+    assertThat(unknownVm.exit()).isEqualTo(2);
     assertThat(unknownVm.err()).contains("NOT_FOUND").doesNotContain("Exception");
     CliRun badKind = CliRun.of("client", "--target", target, "watch", "--kinds", "fault,boom");
     assertThat(badKind.exit()).isEqualTo(2);

@@ -162,4 +162,31 @@ class DemoCommandTest {
     }
     return rows;
   }
+
+  @Test
+  void aGatewayBudgetTooSmallForTheWorkload_isOneLineNamingTheHeap_exitThree(@TempDir Path dir) {
+    CliRun r =
+        CliRun.of(
+            "demo",
+            "--policy",
+            "strict",
+            "--progress",
+            "off",
+            "--memory-budget",
+            "64k",
+            "--workload",
+            TINY + "1",
+            "--html",
+            dir.resolve("r.html").toString());
+    assertThat(r.exit()).as(r.err()).isEqualTo(3);
+    assertThat(r.err())
+        .contains("mmumesh: out of memory: the embedded gateway's memory budget")
+        .contains("cannot hold the workload: memory budget: ")
+        .contains("-Xmx ")
+        .contains("MMUMESH_JAVA_OPTS=-Xmx")
+        .doesNotContain("Exception")
+        .doesNotContain("\tat ");
+    assertThat(r.err().lines()).hasSize(2);
+    assertThat(dir.resolve("r.html")).doesNotExist();
+  }
 }

@@ -124,9 +124,10 @@ public final class MemoryBudget {
               + size(budgetBytes)
               + " budget are left ("
               + size(reservedBytes)
-              + " reserved); delete VMs or hosts first, or raise "
+              + " reserved); delete VMs or hosts first, or raise the budget (--memory-budget of"
+              + " serve and demo, "
               + CONFIG_KEY
-              + " (serve --memory-budget)");
+              + ") or the heap it is derived from (-Xmx)");
     }
     reservedBytes += bytes;
   }

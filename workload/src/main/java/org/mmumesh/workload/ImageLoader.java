@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import org.mmumesh.common.Checks;
@@ -53,36 +54,24 @@ public final class ImageLoader {
     for (ImageFile f : files) {
       pages += (f.bytes() + Fingerprint.PAGE_BYTES - 1) / Fingerprint.PAGE_BYTES;
     }
-    if (pages == 0) {
-      throw new IllegalArgumentException(
-          "image path: "
-              + fileOrDirectory
-              + " holds no data (0 pages); allowed 1 to "
-              + maxPages
-              + " pages");
-    }
     if (pages > maxPages) {
-      throw new IllegalArgumentException(
-          "image path: "
-              + fileOrDirectory
-              + " needs "
-              + pages
-              + " pages of 4096 bytes, more than the limit of "
-              + maxPages
-              + " pages (the guest memory size)");
+      throw tooLarge(fileOrDirectory, pages, maxPages);
     }
-    long[] fingerprints = new long[(int) pages];
+    // Read every file to its end, not to its listed size: files of /proc and /sys report size 0
+    // and hold data; a file that grows or shrinks meanwhile loads what it holds, within maxPages.
+    long[] fingerprints = new long[(int) Math.max(16, pages)];
     byte[] buf = new byte[Fingerprint.PAGE_BYTES];
     int p = 0;
     for (ImageFile f : files) {
       try (InputStream in = f.open()) {
         int n;
         while ((n = in.readNBytes(buf, 0, buf.length)) > 0) {
+          if (p == maxPages) {
+            throw tooLarge(fileOrDirectory, -1, maxPages); // read to its end: no total known
+          }
           if (p == fingerprints.length) {
-            throw new IllegalArgumentException(
-                "image path: "
-                    + f.path()
-                    + " grew while being read; its size changed after it was listed");
+            fingerprints =
+                Arrays.copyOf(fingerprints, (int) Math.min(maxPages, 2L * fingerprints.length));
           }
           fingerprints[p++] = Fingerprint.ofBytes(buf, 0, n);
         }
@@ -90,16 +79,29 @@ public final class ImageLoader {
         throw unreadable(f.path(), e);
       }
     }
-    if (p != fingerprints.length) {
+    if (p == 0) {
       throw new IllegalArgumentException(
           "image path: "
               + fileOrDirectory
-              + " shrank while being read; expected "
-              + fingerprints.length
-              + " pages, read "
-              + p);
+              + " holds no data (0 pages); allowed 1 to "
+              + maxPages
+              + " pages");
+    }
+    if (p != fingerprints.length) {
+      fingerprints = Arrays.copyOf(fingerprints, p);
     }
     return GuestImage.wrap(fingerprints);
+  }
+
+  /** The error for an image of {@code pages} pages ({@code -1}: more than can be held). */
+  private static IllegalArgumentException tooLarge(Path root, long pages, long maxPages) {
+    return new IllegalArgumentException(
+        "image path: "
+            + root
+            + (pages >= 0 ? " needs " + pages : " holds more than " + maxPages)
+            + " pages of 4096 bytes, more than the limit of "
+            + maxPages
+            + " pages (the guest memory size)");
   }
 
   /**

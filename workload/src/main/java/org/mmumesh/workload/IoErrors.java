@@ -1,13 +1,17 @@
 package org.mmumesh.workload;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystemLoopException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
 import java.util.Locale;
 
 /**
@@ -46,6 +50,32 @@ public final class IoErrors {
       return t instanceof IOException ? "input/output error" : "unexpected failure";
     }
     return lower(m);
+  }
+
+  /**
+   * Why {@code file} cannot be read as a regular file, in words ("no such file", "a dangling
+   * symbolic link", "is a directory", "not a regular file (a FIFO, device or socket)", "permission
+   * denied"), or null if it can. Symbolic links are followed (the user named the path); a FIFO is
+   * never opened (opening one without a writer would wait forever).
+   */
+  public static String whyNotAReadableFile(Path file) {
+    if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+      return "no such file";
+    }
+    if (!Files.exists(file)) {
+      return "a dangling symbolic link (its target does not exist)";
+    }
+    if (Files.isDirectory(file)) {
+      return "is a directory";
+    }
+    if (!Files.isRegularFile(file)) {
+      return "not a regular file (a FIFO, device or socket)";
+    }
+    try (InputStream in = Files.newInputStream(file)) {
+      return null;
+    } catch (IOException e) {
+      return describe(e);
+    }
   }
 
   private static String lower(String reason) {

@@ -2,12 +2,17 @@ package org.mmumesh.workload;
 
 import com.github.luben.zstd.ZstdInputStream;
 import java.io.BufferedInputStream;
+import java.io.EOFException;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
 
 /**
  * Opens a trace file as a stream of text bytes, decompressing by <b>content</b>: a file starting
@@ -67,6 +72,13 @@ final class TraceInput {
    */
   static Opened open(Path path) {
     String what = "lackey trace " + path;
+    if (Files.exists(path) && !Files.isDirectory(path) && !Files.isRegularFile(path)) {
+      // a pipe, a FIFO, /dev/stdin, <(zcat ...): the second read would fail or wait forever
+      throw new IllegalArgumentException(
+          what
+              + ": must be a regular file (it is read more than once): save the trace to a file,"
+              + " compressed if you like (.gz, .zst)");
+    }
     byte[] head = new byte[HEX_BYTES];
     int headLen;
     InputStream file = null;
@@ -79,9 +91,10 @@ final class TraceInput {
       InputStream text =
           switch (format) {
             case TEXT -> file;
-            case GZIP ->
-                new BufferedInputStream(new GZIPInputStream(file, FILE_BUFFER), FILE_BUFFER);
-            case ZSTD -> new BufferedInputStream(new ZstdInputStream(file), FILE_BUFFER);
+            case GZIP -> new BufferedInputStream(gzip(file), FILE_BUFFER);
+            case ZSTD ->
+                new BufferedInputStream(
+                    new Decompressed(new ZstdInputStream(file), format), FILE_BUFFER);
           };
       text.mark(SNIFF_BYTES);
       byte[] sniff = text.readNBytes(SNIFF_BYTES);
@@ -116,10 +129,77 @@ final class TraceInput {
     }
   }
 
-  /** The error for an I/O failure while opening or reading {@code path}, in words. */
-  static IllegalArgumentException unreadable(Path path, IOException e) {
-    return new IllegalArgumentException(
-        "lackey trace " + path + " cannot be read: " + IoErrors.describe(e), e);
+  /**
+   * The error for an I/O failure while opening or reading {@code path}, in words: the caller's file
+   * (an {@link IllegalArgumentException}), or, when the system ran out of open files, the
+   * environment's (an {@link UncheckedIOException}, which the CLI reports with exit code 3).
+   */
+  static RuntimeException unreadable(Path path, IOException e) {
+    String msg = "lackey trace " + path + " cannot be read: " + IoErrors.describe(e);
+    if (IoErrors.describe(e).toLowerCase(Locale.ROOT).contains("too many open files")) {
+      return new UncheckedIOException(
+          msg
+              + " (each vCPU replays the trace through its own open file): raise the limit with"
+              + " `ulimit -n`, or run fewer vCPUs",
+          e);
+    }
+    return new IllegalArgumentException(msg, e);
+  }
+
+  /** A gzip stream whose header and data failures say "gzip data truncated or corrupt". */
+  private static InputStream gzip(InputStream file) throws IOException {
+    try {
+      return new Decompressed(new GZIPInputStream(file, FILE_BUFFER), Format.GZIP);
+    } catch (EOFException | ZipException e) {
+      throw Decompressed.corrupt(Format.GZIP, e);
+    }
+  }
+
+  /**
+   * A decompressing stream whose format errors (a truncated or corrupt stream) are reported as
+   * such, with the library's words after a colon, not as the library's words alone ("unexpected end
+   * of ZLIB input stream", "truncated source").
+   */
+  private static final class Decompressed extends FilterInputStream {
+    private final Format format;
+
+    Decompressed(InputStream in, Format format) {
+      super(in);
+      this.format = format;
+    }
+
+    static IOException corrupt(Format format, IOException e) {
+      String lib = IoErrors.describe(e);
+      String name = format == Format.GZIP ? "gzip" : "zstd";
+      return new IOException(name + " data truncated or corrupt: " + lib, e);
+    }
+
+    private IOException translate(IOException e) {
+      if (e instanceof EOFException
+          || e instanceof ZipException
+          || e.getClass().getName().startsWith("com.github.luben.zstd.")) {
+        return corrupt(format, e);
+      }
+      return e;
+    }
+
+    @Override
+    public int read() throws IOException {
+      try {
+        return super.read();
+      } catch (IOException e) {
+        throw translate(e);
+      }
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      try {
+        return super.read(b, off, len);
+      } catch (IOException e) {
+        throw translate(e);
+      }
+    }
   }
 
   /** An opened trace: its text, its format and the file's first bytes (for messages). */

@@ -180,4 +180,21 @@ class ImageLoaderTest {
           locked, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
     }
   }
+
+  @Test
+  void load_aFileThatReportsSizeZeroButHoldsData_isReadToItsEnd() throws IOException {
+    Path proc = Path.of("/proc/self/cmdline"); // this JVM's command line: fixed while it runs
+    assertThat(Files.size(proc)).isZero();
+    byte[] held = Files.readAllBytes(proc);
+    int pages = (held.length + Fingerprint.PAGE_BYTES - 1) / Fingerprint.PAGE_BYTES;
+    assertThat(pages).isPositive();
+    GuestImage img = ImageLoader.load(proc, 1024);
+    assertThat(img.pages()).isEqualTo(pages);
+    byte[] padded = Arrays.copyOf(held, pages * Fingerprint.PAGE_BYTES);
+    for (int p = 0; p < pages; p++) {
+      assertThat(img.fingerprint(p))
+          .isEqualTo(
+              Fingerprint.ofBytes(padded, p * Fingerprint.PAGE_BYTES, Fingerprint.PAGE_BYTES));
+    }
+  }
 }

@@ -42,4 +42,19 @@ class IoErrorsTest {
     }
     assertThat(IoErrors.describe(isDir)).isEqualTo("is a directory");
   }
+
+  @Test
+  void whyNotAReadableFile_namesTheReason(@TempDir Path dir) throws Exception {
+    Path f = Files.writeString(dir.resolve("f"), "x");
+    assertThat(IoErrors.whyNotAReadableFile(f)).isNull();
+    assertThat(IoErrors.whyNotAReadableFile(dir.resolve("none"))).isEqualTo("no such file");
+    assertThat(IoErrors.whyNotAReadableFile(dir)).isEqualTo("is a directory");
+    Path dangling = Files.createSymbolicLink(dir.resolve("d"), dir.resolve("gone"));
+    assertThat(IoErrors.whyNotAReadableFile(dangling)).startsWith("a dangling symbolic link");
+    Path link = Files.createSymbolicLink(dir.resolve("l"), f);
+    assertThat(IoErrors.whyNotAReadableFile(link)).isNull();
+    Path fifo = dir.resolve("fifo");
+    assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+    assertThat(IoErrors.whyNotAReadableFile(fifo)).startsWith("not a regular file");
+  }
 }

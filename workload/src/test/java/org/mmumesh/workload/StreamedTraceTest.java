@@ -142,8 +142,57 @@ class StreamedTraceTest {
     Files.write(cut, java.util.Arrays.copyOf(all, all.length / 2));
     assertThatThrownBy(() -> StreamedTrace.scan(cut, window(4096), false))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageStartingWith("lackey trace " + cut + " cannot be read: ")
+        .hasMessageStartingWith(
+            "lackey trace " + cut + " cannot be read: gzip data truncated or corrupt: ")
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("java.", "Exception"));
+  }
+
+  @Test
+  void truncatedZstd_saysZstdDataTruncatedOrCorrupt() throws Exception {
+    byte[] text = Files.readAllBytes(LackeyTraceTest.fixture());
+    byte[] all = Files.readAllBytes(zstd(text, "t.zst"));
+    Path cut = dir.resolve("cut.zst");
+    Files.write(cut, java.util.Arrays.copyOf(all, all.length / 2));
+    assertThatThrownBy(() -> StreamedTrace.scan(cut, window(4096), false))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(
+            "lackey trace " + cut + " cannot be read: zstd data truncated or corrupt")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("java.", "Exception"));
+  }
+
+  @Test
+  void aFifo_isRefusedUpFront_asNotARegularFile_withoutOpeningIt() throws Exception {
+    Path fifo = dir.resolve("trace.fifo");
+    Process mk = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+    assertThat(mk.waitFor()).isZero();
+    // Opening a FIFO with no writer blocks: the check must come before any open, or this hangs.
+    assertThatThrownBy(() -> StreamedTrace.scan(fifo, window(4), false))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "lackey trace "
+                + fifo
+                + ": must be a regular file (it is read more than once): save the trace to a"
+                + " file, compressed if you like (.gz, .zst)");
+    // a link to it is resolved first and refused the same way
+    Path link = Files.createSymbolicLink(dir.resolve("link"), fifo);
+    assertThatThrownBy(() -> StreamedTrace.scan(link, window(4), false))
+        .hasMessageContaining("must be a regular file");
+  }
+
+  @Test
+  void tooManyOpenFiles_isTheEnvironments_namingUlimit() {
+    RuntimeException e =
+        TraceInput.unreadable(
+            Path.of("t.zst"),
+            new java.nio.file.FileSystemException("t.zst", null, "Too many open files"));
+    assertThat(e).isInstanceOf(java.io.UncheckedIOException.class);
+    assertThat(e.getMessage())
+        .startsWith("lackey trace t.zst cannot be read: too many open files")
+        .contains("ulimit -n")
+        .contains("fewer vCPUs");
+    assertThat(TraceInput.unreadable(Path.of("t"), new java.nio.file.AccessDeniedException("t")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("lackey trace t cannot be read: permission denied");
   }
 
   @ParameterizedTest
