@@ -248,6 +248,8 @@ class StreamedTraceTest {
     assertThatThrownBy(() -> WorkloadParser.parse("lackey:path=" + p + ",allow-empty=yes"))
         .hasMessageContaining("allow-empty: 'yes' is invalid; allowed true or false");
     assertThat(WorkloadParser.help()).contains("allow-empty").contains("zstd").contains("SB");
+    assertThatThrownBy(() -> WorkloadParser.parse("lackey:vms=1"))
+        .hasMessage("path: missing; workload 'lackey' requires path=<trace file>");
   }
 
   @Test
