@@ -99,6 +99,12 @@ final class FatalErrors {
   static String line(Throwable f) {
     if (f instanceof OutOfMemoryError oom) {
       String what = String.valueOf(oom.getMessage());
+      if (what.contains("array size exceeds")) {
+        // no heap is large enough: the JVM caps one array at about 2^31 elements
+        return "mmumesh: out of memory: the input asks for an array larger than the JVM allows ("
+            + what
+            + "); a larger -Xmx will not help: use a smaller input or fewer pages";
+      }
       if (isHeap(oom)) {
         long max = Runtime.getRuntime().maxMemory();
         return "mmumesh: out of memory: the Java heap is full (-Xmx "
@@ -180,10 +186,7 @@ final class FatalErrors {
 
   private static boolean isHeap(OutOfMemoryError e) {
     String m = e.getMessage();
-    return m == null
-        || m.contains("Java heap space")
-        || m.contains("GC overhead")
-        || m.contains("array size");
+    return m == null || m.contains("Java heap space") || m.contains("GC overhead");
   }
 
   /** {@code bytes} as "256 MiB", "1.5 GiB". */

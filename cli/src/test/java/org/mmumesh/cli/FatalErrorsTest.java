@@ -154,6 +154,19 @@ class FatalErrorsTest {
         .contains("MMUMESH_JAVA_OPTS=-XX:MaxMetaspaceSize");
     assertThat(FatalErrors.line(new OutOfMemoryError("unable to create native thread: possibly")))
         .contains("new thread");
+    assertThat(FatalErrors.line(new OutOfMemoryError("Requested array size exceeds VM limit")))
+        .contains("an array larger than the JVM allows")
+        .contains("-Xmx will not help")
+        .doesNotContain("MMUMESH_JAVA_OPTS");
+    assertThat(
+            FatalErrors.line(
+                new java.io.UncheckedIOException(
+                    "lackey trace t cannot be read: too many open files (...): raise the limit"
+                        + " with `ulimit -n`, or run fewer vCPUs",
+                    new java.io.IOException("Too many open files"))))
+        .isEqualTo(
+            "mmumesh: lackey trace t cannot be read: too many open files (...): raise the limit"
+                + " with `ulimit -n`, or run fewer vCPUs");
   }
 
   @Test

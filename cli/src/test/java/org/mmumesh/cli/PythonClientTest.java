@@ -16,8 +16,8 @@ import org.mmumesh.gateway.GatewayMain;
 /**
  * The Python example client (examples/python) against a real gateway: its stubs are generated from
  * the project's protos by Debian's protoc and grpc_python_plugin, and it runs under Debian's
- * python3 with python3-grpcio (the packages {@code .ci/run} installs). Missing tools fail the test
- * with the package to install; the test never skips.
+ * python3 with python3-grpcio (the packages {@code bin/mmumesh-test} installs). Missing tools fail
+ * the test with the package to install; the test never skips.
  */
 class PythonClientTest {
   private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -34,7 +34,7 @@ class PythonClientTest {
       throw new AssertionError(
           cmd.get(0)
               + " is missing: install Debian's protobuf-compiler, protobuf-compiler-grpc and"
-              + " python3-grpcio (apt-get install ...; .ci/run does)",
+              + " python3-grpcio (apt-get install ...; bin/mmumesh-test does)",
           e);
     }
     boolean done = p.waitFor(180, TimeUnit.SECONDS);

@@ -169,9 +169,10 @@ final class TraceInput {
     }
 
     static IOException corrupt(Format format, IOException e) {
-      String lib = IoErrors.describe(e);
       String name = format == Format.GZIP ? "gzip" : "zstd";
-      return new IOException(name + " data truncated or corrupt: " + lib, e);
+      String lib =
+          e.getMessage() == null || e.getMessage().isBlank() ? "" : ": " + IoErrors.describe(e);
+      return new IOException(name + " data truncated or corrupt" + lib, e);
     }
 
     private IOException translate(IOException e) {

@@ -295,7 +295,12 @@ public final class WorkloadParser {
       String v = kv.get(key);
       if (v == null) {
         throw new IllegalArgumentException(
-            key + ": missing; workload '" + kind + "' requires " + key + "=<file or directory>");
+            key
+                + ": missing; workload '"
+                + kind
+                + "' requires "
+                + key
+                + ("lackey".equals(kind) ? "=<trace file>" : "=<file or directory>"));
       }
       return v;
     }

@@ -148,6 +148,15 @@ class StreamedTraceTest {
   }
 
   @Test
+  void gzipCutInItsHeader_saysGzipDataTruncatedOrCorrupt() throws Exception {
+    byte[] all = Files.readAllBytes(gzip(Files.readAllBytes(LackeyTraceTest.fixture()), "h.gz"));
+    Path cut = dir.resolve("head.gz");
+    Files.write(cut, java.util.Arrays.copyOf(all, 5)); // the magic, then the header ends
+    assertThatThrownBy(() -> StreamedTrace.scan(cut, window(4096), false))
+        .hasMessage("lackey trace " + cut + " cannot be read: gzip data truncated or corrupt");
+  }
+
+  @Test
   void truncatedZstd_saysZstdDataTruncatedOrCorrupt() throws Exception {
     byte[] text = Files.readAllBytes(LackeyTraceTest.fixture());
     byte[] all = Files.readAllBytes(zstd(text, "t.zst"));
@@ -248,6 +257,8 @@ class StreamedTraceTest {
     assertThatThrownBy(() -> WorkloadParser.parse("lackey:path=" + p + ",allow-empty=yes"))
         .hasMessageContaining("allow-empty: 'yes' is invalid; allowed true or false");
     assertThat(WorkloadParser.help()).contains("allow-empty").contains("zstd").contains("SB");
+    assertThatThrownBy(() -> WorkloadParser.parse("lackey:vms=1"))
+        .hasMessage("path: missing; workload 'lackey' requires path=<trace file>");
   }
 
   @Test
