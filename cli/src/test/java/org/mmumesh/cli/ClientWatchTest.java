@@ -84,19 +84,20 @@ class ClientWatchTest {
    * attached), polling the condition; the generous deadline only bounds the wait, and a watch that
    * ended first (it failed) ends the wait with its output.
    */
-  private static void awaitWatcherOfVm(int vm, CompletableFuture<CliRun> watch)
-      throws InterruptedException {
+  private static void awaitWatcherOfVm(int vm, CompletableFuture<CliRun> watch) {
     String self = server.simulation().members().toCompletableFuture().join().selfAddress();
     MeshEventBus bus = EventFeed.forNode(self).orElseThrow().bus();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (bus.watchers().stream().noneMatch(w -> w.filter().vmId() == vm)) {
-      if (watch.isDone()) {
-        CliRun r = watch.join();
-        throw new AssertionError("the watch ended before attaching: " + r.exit() + " " + r.err());
-      }
-      assertThat(System.nanoTime()).as("the watch attached within 60 s").isLessThan(deadline);
-      Thread.sleep(5); // poll interval of the condition above, not a synchronisation
-    }
+    org.awaitility.Awaitility.await("the watch attached")
+        .atMost(60, TimeUnit.SECONDS)
+        .until(
+            () -> {
+              if (watch.isDone()) {
+                CliRun r = watch.join();
+                throw new AssertionError(
+                    "the watch ended before attaching: " + r.exit() + " " + r.err());
+              }
+              return bus.watchers().stream().anyMatch(w -> w.filter().vmId() == vm);
+            });
   }
 
   @Test

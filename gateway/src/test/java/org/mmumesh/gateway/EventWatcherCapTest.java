@@ -78,12 +78,10 @@ class EventWatcherCapTest {
   }
 
   /** Waits, up to a generous deadline, until the node serves {@code n} watchers. */
-  static void awaitWatchers(int n) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (feed.watchers() != n) {
-      assertThat(System.nanoTime()).as("%d watchers within 60 s", n).isLessThan(deadline);
-      Thread.sleep(5); // polling a condition; the deadline only bounds the wait
-    }
+  static void awaitWatchers(int n) {
+    org.awaitility.Awaitility.await(n + " watchers served")
+        .atMost(60, TimeUnit.SECONDS)
+        .until(() -> feed.watchers() == n);
   }
 
   @Test

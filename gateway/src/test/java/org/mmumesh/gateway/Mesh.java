@@ -86,14 +86,11 @@ final class Mesh implements AutoCloseable {
    * (their WatchEvents calls attached: every event published from then on reaches them), polling
    * the condition; the generous deadline only bounds the wait.
    */
-  void awaitWatchers(java.util.function.Predicate<MeshEvent.Filter> which, int n)
-      throws InterruptedException {
+  void awaitWatchers(java.util.function.Predicate<MeshEvent.Filter> which, int n) {
     MeshEventBus bus = EventFeed.forNode(cluster.address(0)).orElseThrow().bus();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (bus.watchers().stream().filter(w -> which.test(w.filter())).count() < n) {
-      assertThat(System.nanoTime()).as("%d watchers attached within 60 s", n).isLessThan(deadline);
-      Thread.sleep(5); // poll interval of the condition above, not a synchronisation
-    }
+    org.awaitility.Awaitility.await(n + " watchers attached")
+        .atMost(60, TimeUnit.SECONDS)
+        .until(() -> bus.watchers().stream().filter(w -> which.test(w.filter())).count() >= n);
   }
 
   /** The status a call fails with (OK when it did not fail). */
