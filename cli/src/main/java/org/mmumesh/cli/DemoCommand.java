@@ -1,5 +1,6 @@
 package org.mmumesh.cli;
 
+import com.typesafe.config.Config;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -17,6 +18,7 @@ import org.mmumesh.common.MmuOptions;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.RunResult;
 import org.mmumesh.gateway.GatewayMain;
+import org.mmumesh.mesh.MemoryBudget;
 import org.mmumesh.workload.WorkloadParser;
 import org.mmumesh.workload.WorkloadSpec;
 import picocli.CommandLine.Command;
@@ -91,7 +93,8 @@ final class DemoCommand implements Callable<Integer> {
       names = "--memory-budget",
       description = {
         "Heap each embedded gateway's VMs may take, as `serve --memory-budget`: auto (75%% of",
-        "-Xmx minus the heap in use at start) or a size like 512m, 4g (default ${DEFAULT-VALUE})."
+        "-Xmx minus the heap in use at start, shared among the clusters of --jobs) or a size",
+        "like 512m, 4g for each cluster (default ${DEFAULT-VALUE})."
       },
       defaultValue = "auto")
   String memoryBudget = "auto";
@@ -104,6 +107,20 @@ final class DemoCommand implements Callable<Integer> {
       defaultValue = "auto")
   String progress;
 
+  /**
+   * The budget of each of the {@code parallel} embedded clusters: {@code auto} is worked out once,
+   * here, before any cluster starts, and shared out among them (each cluster working out its own
+   * from the one heap would count the other clusters' heap as in use, and all together could claim
+   * several times 75% of it); a size is taken as given, for each cluster.
+   */
+  static String budgetPerCluster(String memoryBudget, int parallel) {
+    Config asked = ServeCommand.meshConfig(memoryBudget);
+    if (!"auto".equalsIgnoreCase(memoryBudget.trim())) {
+      return memoryBudget;
+    }
+    return Long.toString(MemoryBudget.fromConfig(asked).budgetBytes() / parallel);
+  }
+
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
@@ -111,9 +128,6 @@ final class DemoCommand implements Callable<Integer> {
     boolean showProgress = ProgressBar.enabled(progress);
     WorkloadSpec w = WorkloadParser.parse(workload);
     GatewayMain.Settings d = GatewayMain.Settings.defaults();
-    GatewayMain.Settings gateway =
-        new GatewayMain.Settings(
-            d.host(), d.port(), d.metricsPort(), d.drain(), ServeCommand.meshConfig(memoryBudget));
     List<EngineConfig> configs = new ArrayList<>();
     for (MmuOptions o : policyOptions.resolve()) {
       configs.add(ksmOptions.apply(EngineConfig.defaults(o)));
@@ -124,6 +138,13 @@ final class DemoCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--jobs: " + parallel + " is out of range; allowed 1 to 16");
     }
+    GatewayMain.Settings gateway =
+        new GatewayMain.Settings(
+            d.host(),
+            d.port(),
+            d.metricsPort(),
+            d.drain(),
+            ServeCommand.meshConfig(budgetPerCluster(memoryBudget, parallel)));
     // Initialise logging before the actor systems' threads log, so SLF4J has nothing to replay.
     org.slf4j.LoggerFactory.getILoggerFactory();
     String setup =
