@@ -76,6 +76,14 @@ class GatewayMainTest {
                 }
               });
 
+      // the watch attaches asynchronously: wait until the node's event bus holds it, so the
+      // workload's faults are published to it (a race under load before: the first event missed)
+      String self = r.simulation().members().toCompletableFuture().join().selfAddress();
+      org.mmumesh.common.MeshEventBus bus =
+          org.mmumesh.mesh.EventFeed.forNode(self).orElseThrow().bus();
+      org.awaitility.Awaitility.await("the watch attached")
+          .atMost(60, TimeUnit.SECONDS)
+          .until(() -> bus.watchers().stream().anyMatch(w -> w.filter().vmId() == 1));
       Mesh.Answers answers = new Mesh.Answers();
       StreamObserver<RunWorkloadRequest> req = AccessServiceGrpc.newStub(ch).runWorkload(answers);
       List<RunWorkloadRequest> batches = SimulationEndToEndTest.workload(1, 16);
