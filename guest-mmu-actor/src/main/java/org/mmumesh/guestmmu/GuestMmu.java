@@ -1,16 +1,8 @@
 package org.mmumesh.guestmmu;
 
-import com.fasterxml.jackson.annotation.JsonSubTypes;
-import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.typesafe.config.Config;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.function.Function;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -27,10 +19,7 @@ import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
-import org.mmumesh.common.Access;
-import org.mmumesh.common.CborSerializable;
 import org.mmumesh.common.Checks;
-import org.mmumesh.common.HostFlush;
 
 /**
  * One VM's guest MMU as an actor (architecture 2, 4): a thin shell around {@link GuestMmuPort}
@@ -46,28 +35,16 @@ import org.mmumesh.common.HostFlush;
  * (H_ENTER, H_REMOVE, the R/C bits). {@link EsidToVsid} and {@link GetMode} answer vCPUs whose
  * cached VSIDs or TLB tags need refreshing.
  *
- * <p><b>Reply typing.</b> Each request kind has its own sealed reply family ({@link XlateReply},
- * {@link ExceptionReply}, ...) holding its success record plus {@link Rejected} (bad input: the
- * reason names the field and the allowed range; nothing changed) and, where a core runs, {@link
- * Failed} (a core threw unexpectedly or the host did not confirm a flush). {@link GetMode} has no
- * request id: its {@link Rejected} carries {@code requestId = -1}.
+ * <p><b>Replies</b> are typed per request kind ({@link GuestMmuProtocol}): the success record,
+ * {@link Rejected} for bad input (nothing changed) and, where a core runs, {@link Failed}.
  *
- * <p><b>Guest tlbie (spec 5.6 "Users", architecture 4 "Invalidation").</b> Every flush the kernel
- * asks for while handling a request (an eviction's H_REMOVE + tlbie, a protection upgrade, a
- * client's {@link RemoveHpte}) is sent to the VM's host MMU as a {@link HostTlbie}, and the reply
- * goes out only when every {@link TlbieDone} arrived ({@code tlbie; tlbsync}). The guest HTAB
- * change itself is made at once, as a guest's store to its HTAB is visible before its tlbie
- * completes. If the host does not answer within the tlbie timeout ({@value #TLBIE_TIMEOUT_CONFIG},
- * default {@link #DEFAULT_TLBIE_TIMEOUT}), the request gets a failure reply and a warning is
- * logged; the unacknowledged flushes are owed and are sent again, first, with the next request that
- * flushes (or with a retry of the same request).
- *
- * <p><b>Idempotency.</b> For the requests that change state ({@link Xlate} sets R/C, {@link
- * HandleException}, {@link EnterHpte}, {@link RemoveHpte}) the actor remembers the last request of
- * each vCPU (kind, request id, reply). The same kind and request id again gets the remembered reply
- * without re-applying (after waiting for its flushes if they are still in flight or owed). A
- * different kind or id replaces the memory, so memory is one reply per vCPU. Read-only requests are
- * simply recomputed. {@link Rejected} replies are not remembered.
+ * <p><b>Guest tlbie and idempotency</b> ({@link TlbieSync}, spec 5.6 "Users"): every flush the
+ * kernel asks for while handling a request goes to the VM's host MMU as a {@link HostTlbie}, and
+ * the reply goes out only when every {@link TlbieDone} arrived ({@code tlbie; tlbsync}); the guest
+ * HTAB change itself is made at once. At the tlbie timeout ({@value #TLBIE_TIMEOUT_CONFIG}, default
+ * {@link #DEFAULT_TLBIE_TIMEOUT}) the request fails and the flushes are owed to the next one. The
+ * last state-changing request of each vCPU is remembered, so a retry gets the same reply without
+ * being applied again; read-only requests are recomputed.
  *
  * <p><b>Failures and state.</b> Bad input never reaches the cores unchecked; a core that throws is
  * caught per message, logged with the vCPU and address, and answered with {@link Failed}; flushes
@@ -81,7 +58,8 @@ import org.mmumesh.common.HostFlush;
  * until persistence of the HTAB words and CPU state (event sourcing or snapshots) exists; that is
  * future work.
  */
-public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
+public final class GuestMmu extends AbstractBehavior<GuestMmuProtocol.Command>
+    implements GuestMmuProtocol {
 
   /** The sharded entity type; entity ids are {@code vm-<v>}. */
   public static final EntityTypeKey<Command> ENTITY_KEY =
@@ -93,301 +71,16 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
   /** The host tlbie timeout when the configuration does not set one. */
   public static final Duration DEFAULT_TLBIE_TIMEOUT = Duration.ofSeconds(5);
 
-  // ---- Protocol -------------------------------------------------------------------------------
-
-  /** Everything the actor accepts. */
-  public sealed interface Command extends CborSerializable {}
-
-  /** The answers to {@link Xlate}. */
-  public sealed interface XlateReply extends CborSerializable {}
-
-  /** The answers to {@link HandleException}. */
-  public sealed interface ExceptionReply extends CborSerializable {}
-
-  /** The answers to {@link EsidToVsid}. */
-  public sealed interface VsidReply extends CborSerializable {}
-
-  /** The answers to {@link GetMode}. */
-  public sealed interface ModeReply extends CborSerializable {}
-
-  /** The answers to {@link EnterHpte}. */
-  public sealed interface EnterReply extends CborSerializable {}
-
-  /** The answers to {@link RemoveHpte}. */
-  public sealed interface RemoveReply extends CborSerializable {}
-
-  /** The answers to {@link ReadRc}. */
-  public sealed interface RcReply extends CborSerializable {}
-
-  /** What a {@link SetVcpuState} requester receives. */
-  public sealed interface StateReply extends CborSerializable {}
-
-  /**
-   * The guest xlate of {@code ea} for {@code access} when {@code relocated} (guest-visible: R/C are
-   * updated), and always the tagged guest VSID of {@code ea}'s segment (spec 6.2).
-   */
-  public record Xlate(
-      long requestId,
-      int vcpu,
-      long ea,
-      Access access,
-      boolean relocated,
-      ActorRef<XlateReply> replyTo)
-      implements Command {}
-
-  /**
-   * {@code result} is {@code port.xlate(vcpu, ea, access, true)} when relocated, else null; {@code
-   * gvsid} is {@code esidToVsid(vcpu, ea >>> 28)} ({@code VsidTags.NO_VSID} when no segment).
-   */
-  public record Translated(long requestId, XlateResult result, long gvsid) implements XlateReply {}
-
-  /**
-   * The guest kernel's handler for exception {@code vector} at {@code ea} with the DSISR / SRR1
-   * bits the guest was given (spec 6.2 "reflect").
-   */
-  public record HandleException(
-      long requestId,
-      int vcpu,
-      int vector,
-      long dsisr,
-      long srr1Bits,
-      long ea,
-      ActorRef<ExceptionReply> replyTo)
-      implements Command {}
-
-  /**
-   * The guest handled the exception: {@code retry} when the access should be retried, else {@code
-   * failure} says why it failed (null on retry); {@code segmentsChanged} when the kernel loaded an
-   * SLB entry, so the vCPU must drop its cached guest VSIDs. Sent after the host confirmed every
-   * flush.
-   */
-  public record ExceptionHandled(
-      long requestId, boolean retry, String failure, boolean segmentsChanged)
-      implements ExceptionReply {}
-
-  /** {@code esid_to_vsid} for segment {@code esid} of vCPU {@code vcpu} (spec 5.2). */
-  public record EsidToVsid(long requestId, int vcpu, long esid, ActorRef<VsidReply> replyTo)
-      implements Command {}
-
-  /** The tagged guest VSID ({@code VsidTags.NO_VSID} when no segment translates it). */
-  public record VsidOf(long requestId, long gvsid) implements VsidReply {}
-
-  /** The vCPU's translation mode. */
-  public record GetMode(int vcpu, ActorRef<ModeReply> replyTo) implements Command {}
-
-  /** The mode as 3 bits: PR (4), IR (2), DR (1), as {@link GuestMmuPort#mode}. */
-  public record ModeOf(int mode) implements ModeReply {}
-
-  /** H_ENTER: an HPTE for {@code ea} -> {@code gfn} with PP bits {@code pp}. */
-  public record EnterHpte(
-      long requestId, int vcpu, long ea, long gfn, int pp, ActorRef<EnterReply> replyTo)
-      implements Command {}
-
-  /** The HPTE's guest-real address, or -1 when both PTEGs are full (nothing changed). */
-  public record HpteEntered(long requestId, long pteAddr) implements EnterReply {}
-
-  /** H_REMOVE of the HPTE translating {@code ea}, then a tlbie carried out by the host. */
-  public record RemoveHpte(long requestId, int vcpu, long ea, ActorRef<RemoveReply> replyTo)
-      implements Command {}
-
-  /** Whether an HPTE was removed; sent after the host confirmed the flush. */
-  public record HpteRemoved(long requestId, boolean removed) implements RemoveReply {}
-
-  /** The R and C bits of the HPTE translating {@code ea}; {@link Rejected} when none does. */
-  public record ReadRc(long requestId, int vcpu, long ea, ActorRef<RcReply> replyTo)
-      implements Command {}
-
-  /** The HPTE's referenced and changed bits. */
-  public record RcOf(long requestId, boolean r, boolean c) implements RcReply {}
-
-  /**
-   * Clears R and/or C of the HPTE translating {@code ea}, then the guest's tlbie of the page (so a
-   * later store is seen again); answered {@link RcOf} with the bits <em>before</em> the change,
-   * after the host confirmed the flush; {@link Rejected} when no HPTE translates {@code ea}.
-   */
-  public record ClearRc(
-      long requestId, int vcpu, long ea, boolean clearR, boolean clearC, ActorRef<RcReply> replyTo)
-      implements Command {}
-
-  /**
-   * Changes vCPU {@code vcpu}'s translation state (segment registers, SLB, BATs, MSR bits, SDR1),
-   * all or nothing: a change that does not fit the guest (an SLB entry on a 32-bit guest, an index
-   * out of range, an SDR1 of 0 or naming a table that is misaligned or leaves guest memory) is
-   * {@link Rejected} naming the change ({@code changes[i]}) and the field, and nothing changes.
-   * Re-sending the same changes is harmless. The vCPU that uses this state must drop its cached
-   * translations and, after an SDR1 change, every shadow PTE ({@code kvmppc_mmu_pte_flush(vcpu, 0,
-   * 0)}): the {@code Vcpu} actor does both after every change that comes through it.
-   */
-  public record SetVcpuState(
-      long requestId, int vcpu, List<VcpuStateChange> changes, ActorRef<StateReply> replyTo)
-      implements Command {}
-
-  /** The changes are applied; {@code mode} is the vCPU's new mode bits (as {@link ModeOf}). */
-  public record VcpuStateSet(long requestId, int mode) implements StateReply {}
-
-  /** The guest kernel's event counters (the engine's guest statistics). */
-  public record GetKernelEvents(ActorRef<KernelEvents> replyTo) implements Command {}
-
-  /** How often the guest kernel did each thing ({@link GuestKernel.Event}). */
-  public record KernelEvents(
-      long demandMaps, long evictions, long slbLoads, long protUpgrades, long misreportedNotFound)
-      implements CborSerializable {}
-
-  /**
-   * Read-only: the guest HTAB's non-zero words (guest memory, e.g. for comparing two engines): the
-   * words of every table the VM's vCPUs have used (one table unless a guest set SDR1). Answered
-   * {@link HtabDumped}; changes nothing.
-   */
-  public record DumpHtab(long requestId, ActorRef<HtabReply> replyTo) implements Command {}
-
-  /** What a {@link DumpHtab} requester receives. */
-  public sealed interface HtabReply extends CborSerializable {}
-
-  /**
-   * The guest HTAB's non-zero words in address order: {@code words[i]} is at guest-real address
-   * {@code addrs[i]}.
-   */
-  public record HtabDumped(long requestId, long[] addrs, long[] words) implements HtabReply {
-
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof HtabDumped d
-          && d.requestId == requestId
-          && java.util.Arrays.equals(d.addrs, addrs)
-          && java.util.Arrays.equals(d.words, words);
-    }
-
-    @Override
-    public int hashCode() {
-      return Objects.hash(
-          requestId, java.util.Arrays.hashCode(addrs), java.util.Arrays.hashCode(words));
-    }
-
-    @Override
-    public String toString() {
-      return "HtabDumped[requestId="
-          + requestId
-          + ", words="
-          + words.length
-          + ", addrs="
-          + java.util.Arrays.toString(addrs)
-          + ", words="
-          + java.util.Arrays.toString(words)
-          + "]";
-    }
-  }
-
-  /** The host's answer to {@link HostTlbie}: the flush is done on every vCPU of the VM. */
-  public record TlbieDone(long requestId) implements Command {}
-
-  /**
-   * Bad input: {@code reason} names the field and the allowed range (or the missing state, e.g. no
-   * HPTE for {@link ReadRc}). Nothing changed. {@code requestId} is -1 for {@link GetMode}.
-   */
-  public record Rejected(long requestId, String reason)
-      implements XlateReply,
-          ExceptionReply,
-          VsidReply,
-          ModeReply,
-          EnterReply,
-          RemoveReply,
-          RcReply,
-          StateReply,
-          HtabReply {}
-
-  /**
-   * A core threw unexpectedly (logged with the vCPU and address), or the host did not confirm a
-   * flush of a {@link RemoveHpte} in time.
-   */
-  public record Failed(long requestId, String cause)
-      implements XlateReply,
-          ExceptionReply,
-          VsidReply,
-          EnterReply,
-          RemoveReply,
-          RcReply,
-          StateReply {}
-
-  /**
-   * A guest tlbie for the VM's host MMU (spec 5.6 "Users"): carry out {@code flush} on every vCPU
-   * of the VM, removing the entries from every vCPU TLB too, then answer {@link TlbieDone} with the
-   * same {@code requestId}. Defined here because the host MMU module may not depend on this one's
-   * users; the host side adapts it.
-   */
-  public record HostTlbie(
-      long requestId,
-      @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
-          @JsonSubTypes({
-            @JsonSubTypes.Type(value = HostFlush.PteFlush.class, name = "pteFlush"),
-            @JsonSubTypes.Type(value = HostFlush.PteVflush.class, name = "pteVflush")
-          })
-          HostFlush flush,
-      ActorRef<TlbieDone> replyTo)
-      implements CborSerializable {}
-
-  /** The tlbie timeout of operation {@code opId} expired. */
-  private record TlbieTimedOut(long opId) implements Command {}
+  /** The tlbie timeout of operation {@code opId} expired (a timer message, local only). */
+  record TlbieTimedOut(long opId) implements Command {}
 
   // ---- State ----------------------------------------------------------------------------------
 
-  /** The remembered last state-changing request of one vCPU. */
-  private static final class Remembered {
-    final Class<?> kind;
-    final long requestId;
-    final int vcpu;
-    final long ea;
-    final Object reply;
-
-    /** The reply when the host does not confirm the flushes; null for kinds that never flush. */
-    final Function<String, Object> onTimeout;
-
-    PendingOp pending;
-
-    Remembered(
-        Class<?> kind,
-        long requestId,
-        int vcpu,
-        long ea,
-        Object reply,
-        Function<String, Object> onTimeout) {
-      this.kind = kind;
-      this.requestId = requestId;
-      this.vcpu = vcpu;
-      this.ea = ea;
-      this.reply = reply;
-      this.onTimeout = onTimeout;
-    }
-  }
-
-  /** A reply waiting for the host's {@link TlbieDone}s. */
-  private static final class PendingOp {
-    final long id;
-    final Remembered request;
-    final List<ActorRef<Object>> waiters = new ArrayList<>(1);
-    final Map<Long, HostFlush> unacked = new LinkedHashMap<>();
-    int total;
-
-    PendingOp(long id, Remembered request) {
-      this.id = id;
-      this.request = request;
-    }
-  }
-
   private final GuestMmuPort port;
   private final GuestKernel kernel;
-  private final ActorRef<HostTlbie> host;
-  private final TimerScheduler<Command> timers;
-  private final Duration tlbieTimeout;
-  private final ActorRef<TlbieDone> self;
-  private final List<HostFlush> collected = new ArrayList<>();
-  private final List<HostFlush> owed = new ArrayList<>();
-  private final Remembered[] last;
-  private final Map<Long, PendingOp> opByTlbie = new HashMap<>();
-  private final Map<Long, PendingOp> ops = new HashMap<>();
+  private final TlbieSync tlbies;
   private final long[] eventCounts = new long[GuestKernel.Event.values().length];
   private boolean segmentLoaded;
-  private long nextTlbieId = 1;
-  private long nextOpId = 1;
 
   private GuestMmu(
       ActorContext<Command> context,
@@ -399,12 +92,10 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
     super(context);
     context.setLoggerName(GuestMmu.class);
     this.port = port;
-    this.host = host;
-    this.timers = timers;
-    this.tlbieTimeout = tlbieTimeout;
-    this.self = context.getSelf().narrow();
-    this.last = new Remembered[port.vcpus()];
-    this.kernel = setup.newKernel(port, this::onKernelEvent, collected::add);
+    this.tlbies =
+        new TlbieSync(
+            host, context.getSelf().narrow(), timers, tlbieTimeout, context.getLog(), port.vcpus());
+    this.kernel = setup.newKernel(port, this::onKernelEvent, tlbies::collect);
   }
 
   // ---- Creation and sharding ------------------------------------------------------------------
@@ -592,7 +283,7 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
       m.replyTo().tell(new Rejected(m.requestId(), bad));
       return this;
     }
-    if (replayed(m.vcpu(), m.requestId(), Xlate.class, m.replyTo())) {
+    if (tlbies.replayed(m.vcpu(), m.requestId(), Xlate.class, m.replyTo())) {
       return this;
     }
     XlateReply reply =
@@ -606,7 +297,7 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
                     m.requestId(),
                     m.relocated() ? port.xlate(m.vcpu(), m.ea(), m.access(), true) : null,
                     port.esidToVsid(m.vcpu(), m.ea() >>> 28)));
-    answer(m.vcpu(), m.requestId(), m.ea(), Xlate.class, reply, m.replyTo());
+    tlbies.answer(m.vcpu(), m.requestId(), m.ea(), Xlate.class, reply, m.replyTo());
     return this;
   }
 
@@ -616,11 +307,11 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
       m.replyTo().tell(new Rejected(m.requestId(), bad));
       return this;
     }
-    if (replayed(m.vcpu(), m.requestId(), HandleException.class, m.replyTo())) {
+    if (tlbies.replayed(m.vcpu(), m.requestId(), HandleException.class, m.replyTo())) {
       return this;
     }
     segmentLoaded = false;
-    collected.clear();
+    tlbies.clearCollected();
     ExceptionReply reply =
         callCore(
             m.vcpu(),
@@ -635,7 +326,7 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
                   m.requestId(), retry, retry ? null : kernel.lastFailure(), segmentLoaded);
             });
     boolean segments = segmentLoaded;
-    answerAfterFlushes(
+    tlbies.answerAfterFlushes(
         m.vcpu(),
         m.requestId(),
         m.ea(),
@@ -673,7 +364,7 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
       m.replyTo().tell(new Rejected(m.requestId(), bad));
       return this;
     }
-    if (replayed(m.vcpu(), m.requestId(), EnterHpte.class, m.replyTo())) {
+    if (tlbies.replayed(m.vcpu(), m.requestId(), EnterHpte.class, m.replyTo())) {
       return this;
     }
     EnterReply reply =
@@ -683,7 +374,7 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
             m.ea(),
             "H_ENTER",
             () -> new HpteEntered(m.requestId(), kernel.enter(m.vcpu(), m.ea(), m.gfn(), m.pp())));
-    answer(m.vcpu(), m.requestId(), m.ea(), EnterHpte.class, reply, m.replyTo());
+    tlbies.answer(m.vcpu(), m.requestId(), m.ea(), EnterHpte.class, reply, m.replyTo());
     return this;
   }
 
@@ -693,10 +384,10 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
       m.replyTo().tell(new Rejected(m.requestId(), bad));
       return this;
     }
-    if (replayed(m.vcpu(), m.requestId(), RemoveHpte.class, m.replyTo())) {
+    if (tlbies.replayed(m.vcpu(), m.requestId(), RemoveHpte.class, m.replyTo())) {
       return this;
     }
-    collected.clear();
+    tlbies.clearCollected();
     RemoveReply reply =
         callCore(
             m.vcpu(),
@@ -704,7 +395,7 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
             m.ea(),
             "H_REMOVE",
             () -> new HpteRemoved(m.requestId(), kernel.remove(m.vcpu(), m.ea())));
-    answerAfterFlushes(
+    tlbies.answerAfterFlushes(
         m.vcpu(),
         m.requestId(),
         m.ea(),
@@ -748,10 +439,10 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
       m.replyTo().tell(new Rejected(m.requestId(), bad));
       return this;
     }
-    if (replayed(m.vcpu(), m.requestId(), ClearRc.class, m.replyTo())) {
+    if (tlbies.replayed(m.vcpu(), m.requestId(), ClearRc.class, m.replyTo())) {
       return this;
     }
-    collected.clear();
+    tlbies.clearCollected();
     RcReply reply =
         callCore(
             m.vcpu(),
@@ -764,13 +455,13 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
                 return new Rejected(m.requestId(), noHpte(m.vcpu(), m.ea()));
               }
               boolean[] before = port.clearRc(pte, m.clearR(), m.clearC());
-              collected.add(port.tlbieFor(m.vcpu(), m.ea()));
+              tlbies.collect(port.tlbieFor(m.vcpu(), m.ea()));
               return new RcOf(m.requestId(), before[0], before[1]);
             });
     if (!(reply instanceof RcOf)) {
-      collected.clear();
+      tlbies.clearCollected();
     }
-    answerAfterFlushes(
+    tlbies.answerAfterFlushes(
         m.vcpu(),
         m.requestId(),
         m.ea(),
@@ -851,50 +542,12 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
   }
 
   private Behavior<Command> onTlbieDone(TlbieDone m) {
-    PendingOp op = opByTlbie.remove(m.requestId());
-    if (op == null) {
-      getContext().getLog().debug("TlbieDone {} is late or unknown; ignored", m.requestId());
-      return this;
-    }
-    op.unacked.remove(m.requestId());
-    if (op.unacked.isEmpty()) {
-      timers.cancel(op.id);
-      ops.remove(op.id);
-      complete(op, op.request.reply);
-    }
+    tlbies.onTlbieDone(m);
     return this;
   }
 
   private Behavior<Command> onTlbieTimedOut(TlbieTimedOut m) {
-    PendingOp op = ops.remove(m.opId());
-    if (op == null) {
-      return this;
-    }
-    for (Long tlbie : op.unacked.keySet()) {
-      opByTlbie.remove(tlbie);
-    }
-    owed.addAll(op.unacked.values());
-    Remembered r = op.request;
-    String why =
-        "host tlbie: "
-            + op.unacked.size()
-            + " of "
-            + op.total
-            + " flushes unacknowledged after "
-            + tlbieTimeout.toMillis()
-            + " ms; the guest HTAB change is made, retry request "
-            + r.requestId
-            + " to send them again";
-    getContext()
-        .getLog()
-        .warn(
-            "vCPU {} at ea 0x{}: {} {}: {}",
-            r.vcpu,
-            Long.toHexString(r.ea),
-            r.kind.getSimpleName(),
-            r.requestId,
-            why);
-    complete(op, r.onTimeout.apply(why));
+    tlbies.onTimedOut(m.opId());
     return this;
   }
 
@@ -939,91 +592,5 @@ public final class GuestMmu extends AbstractBehavior<GuestMmu.Command> {
           .error("vCPU {} at ea 0x{}: {} failed", vcpu, Long.toHexString(ea), what, e);
       return (R) new Failed(requestId, what + " failed at ea 0x" + Long.toHexString(ea) + ": " + e);
     }
-  }
-
-  /**
-   * True when ({@code kind}, {@code requestId}) is the vCPU's remembered request: the remembered
-   * reply goes to {@code replyTo}, after the flushes still in flight or owed.
-   */
-  private boolean replayed(int vcpu, long requestId, Class<?> kind, ActorRef<?> replyTo) {
-    Remembered r = last[vcpu];
-    if (r == null || r.requestId != requestId || r.kind != kind) {
-      return false;
-    }
-    if (r.pending != null) {
-      r.pending.waiters.add(upcast(replyTo));
-    } else if (r.onTimeout != null) {
-      sendFlushesThenReply(r, List.of(), replyTo);
-    } else {
-      upcast(replyTo).tell(r.reply);
-    }
-    return true;
-  }
-
-  /** Replies at once to a request that never flushes; remembers it unless rejected. */
-  private <R> void answer(
-      int vcpu, long requestId, long ea, Class<?> kind, R reply, ActorRef<R> replyTo) {
-    if (!(reply instanceof Rejected)) {
-      last[vcpu] = new Remembered(kind, requestId, vcpu, ea, reply, null);
-    }
-    replyTo.tell(reply);
-  }
-
-  /**
-   * Replies once the host confirmed every flush collected while the core ran (and any owed ones);
-   * remembers the request unless rejected.
-   */
-  private <R> void answerAfterFlushes(
-      int vcpu,
-      long requestId,
-      long ea,
-      Class<?> kind,
-      R reply,
-      ActorRef<R> replyTo,
-      Function<String, R> onTimeout) {
-    List<HostFlush> flushes = new ArrayList<>(collected);
-    collected.clear();
-    Remembered r = new Remembered(kind, requestId, vcpu, ea, reply, onTimeout::apply);
-    if (!(reply instanceof Rejected)) {
-      last[vcpu] = r;
-    }
-    sendFlushesThenReply(r, flushes, replyTo);
-  }
-
-  private void sendFlushesThenReply(Remembered r, List<HostFlush> flushes, ActorRef<?> replyTo) {
-    List<HostFlush> all = new ArrayList<>(owed);
-    all.addAll(flushes);
-    owed.clear();
-    if (all.isEmpty()) {
-      upcast(replyTo).tell(r.reply);
-      return;
-    }
-    PendingOp op = new PendingOp(nextOpId++, r);
-    op.waiters.add(upcast(replyTo));
-    op.total = all.size();
-    r.pending = op;
-    ops.put(op.id, op);
-    // The timer starts before the first HostTlbie leaves, so a test that saw one can advance time.
-    timers.startSingleTimer(op.id, new TlbieTimedOut(op.id), tlbieTimeout);
-    for (HostFlush f : all) {
-      long id = nextTlbieId++;
-      op.unacked.put(id, f);
-      opByTlbie.put(id, op);
-      host.tell(new HostTlbie(id, f, self));
-    }
-  }
-
-  private static void complete(PendingOp op, Object reply) {
-    if (op.request.pending == op) {
-      op.request.pending = null;
-    }
-    for (ActorRef<Object> w : op.waiters) {
-      w.tell(reply);
-    }
-  }
-
-  @SuppressWarnings("unchecked")
-  private static ActorRef<Object> upcast(ActorRef<?> ref) {
-    return (ActorRef<Object>) ref;
   }
 }

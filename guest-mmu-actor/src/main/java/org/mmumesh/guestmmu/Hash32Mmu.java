@@ -28,7 +28,7 @@ import org.mmumesh.common.Quirk;
  * give no read access and ignores BATs without write permission even for loads (rows 13 and 15);
  * quirk Q2 searches the secondary PTEG after a primary -EPERM; quirk Q3 makes BAT PP=3 writable.
  */
-public final class Hash32Mmu {
+public final class Hash32Mmu implements HashMmu<Cpu32State> {
   /** HPTE word-0 and word-1 fields (spec 2.4). */
   public static final long PTE_V = 0x80000000L;
 

@@ -28,7 +28,7 @@ import org.mmumesh.common.PageSize;
  * no match. Policy difference (spec section 1, rows 3 and 14): {@code legacy} sets C on any access
  * the HPTE allows writing and refuses only unreadable entries.
  */
-public final class Hash64Mmu {
+public final class Hash64Mmu implements HashMmu<Cpu64State> {
   /** Doubleword-0 fields (spec 3.3). */
   public static final long HPTE_V_B = 0xC000000000000000L;
 

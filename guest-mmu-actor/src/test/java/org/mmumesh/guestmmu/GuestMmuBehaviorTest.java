@@ -11,7 +11,7 @@ import org.mmumesh.common.Access;
 import org.mmumesh.common.HostFlush;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
-import org.mmumesh.guestmmu.GuestMmu.HostTlbie;
+import org.mmumesh.guestmmu.GuestMmuProtocol.HostTlbie;
 
 /** The GuestMmu actor's effects, synchronously (BehaviorTestKit). */
 class GuestMmuBehaviorTest {

@@ -14,21 +14,21 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
 import org.mmumesh.common.HostFlush;
-import org.mmumesh.guestmmu.GuestMmu.EnterHpte;
-import org.mmumesh.guestmmu.GuestMmu.EnterReply;
-import org.mmumesh.guestmmu.GuestMmu.HostTlbie;
-import org.mmumesh.guestmmu.GuestMmu.HpteEntered;
-import org.mmumesh.guestmmu.GuestMmu.HpteRemoved;
-import org.mmumesh.guestmmu.GuestMmu.RcOf;
-import org.mmumesh.guestmmu.GuestMmu.RcReply;
-import org.mmumesh.guestmmu.GuestMmu.ReadRc;
-import org.mmumesh.guestmmu.GuestMmu.Rejected;
-import org.mmumesh.guestmmu.GuestMmu.RemoveHpte;
-import org.mmumesh.guestmmu.GuestMmu.RemoveReply;
-import org.mmumesh.guestmmu.GuestMmu.TlbieDone;
-import org.mmumesh.guestmmu.GuestMmu.Translated;
-import org.mmumesh.guestmmu.GuestMmu.Xlate;
-import org.mmumesh.guestmmu.GuestMmu.XlateReply;
+import org.mmumesh.guestmmu.GuestMmuProtocol.EnterHpte;
+import org.mmumesh.guestmmu.GuestMmuProtocol.EnterReply;
+import org.mmumesh.guestmmu.GuestMmuProtocol.HostTlbie;
+import org.mmumesh.guestmmu.GuestMmuProtocol.HpteEntered;
+import org.mmumesh.guestmmu.GuestMmuProtocol.HpteRemoved;
+import org.mmumesh.guestmmu.GuestMmuProtocol.RcOf;
+import org.mmumesh.guestmmu.GuestMmuProtocol.RcReply;
+import org.mmumesh.guestmmu.GuestMmuProtocol.ReadRc;
+import org.mmumesh.guestmmu.GuestMmuProtocol.Rejected;
+import org.mmumesh.guestmmu.GuestMmuProtocol.RemoveHpte;
+import org.mmumesh.guestmmu.GuestMmuProtocol.RemoveReply;
+import org.mmumesh.guestmmu.GuestMmuProtocol.TlbieDone;
+import org.mmumesh.guestmmu.GuestMmuProtocol.Translated;
+import org.mmumesh.guestmmu.GuestMmuProtocol.Xlate;
+import org.mmumesh.guestmmu.GuestMmuProtocol.XlateReply;
 
 /** HTAB management (H_ENTER, H_REMOVE, R/C) and bad-input rejections through the actor. */
 class GuestMmuHtabTest {

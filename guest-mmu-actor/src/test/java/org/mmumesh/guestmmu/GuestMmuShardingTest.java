@@ -13,7 +13,7 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import org.mmumesh.guestmmu.GuestMmu.HostTlbie;
+import org.mmumesh.guestmmu.GuestMmuProtocol.HostTlbie;
 
 /** The GuestMmu entity on a single-node cluster, and its entity ids. */
 class GuestMmuShardingTest {

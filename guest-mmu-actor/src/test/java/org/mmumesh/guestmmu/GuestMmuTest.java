@@ -19,15 +19,15 @@ import org.mmumesh.common.Access;
 import org.mmumesh.common.FaultBits;
 import org.mmumesh.common.HostFlush;
 import org.mmumesh.common.VsidTags;
-import org.mmumesh.guestmmu.GuestMmu.ExceptionHandled;
-import org.mmumesh.guestmmu.GuestMmu.ExceptionReply;
-import org.mmumesh.guestmmu.GuestMmu.HandleException;
-import org.mmumesh.guestmmu.GuestMmu.HostTlbie;
-import org.mmumesh.guestmmu.GuestMmu.KernelEvents;
-import org.mmumesh.guestmmu.GuestMmu.TlbieDone;
-import org.mmumesh.guestmmu.GuestMmu.Translated;
-import org.mmumesh.guestmmu.GuestMmu.Xlate;
-import org.mmumesh.guestmmu.GuestMmu.XlateReply;
+import org.mmumesh.guestmmu.GuestMmuProtocol.ExceptionHandled;
+import org.mmumesh.guestmmu.GuestMmuProtocol.ExceptionReply;
+import org.mmumesh.guestmmu.GuestMmuProtocol.HandleException;
+import org.mmumesh.guestmmu.GuestMmuProtocol.HostTlbie;
+import org.mmumesh.guestmmu.GuestMmuProtocol.KernelEvents;
+import org.mmumesh.guestmmu.GuestMmuProtocol.TlbieDone;
+import org.mmumesh.guestmmu.GuestMmuProtocol.Translated;
+import org.mmumesh.guestmmu.GuestMmuProtocol.Xlate;
+import org.mmumesh.guestmmu.GuestMmuProtocol.XlateReply;
 
 /** Request/reply flows of the GuestMmu actor (ActorTestKit + TestProbe, manual time). */
 class GuestMmuTest {

@@ -1,0 +1,265 @@
+package org.mmumesh.guestmmu;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.mmumesh.common.Access;
+import org.mmumesh.common.CborSerializable;
+import org.mmumesh.common.HostFlush;
+
+/**
+ * The {@link GuestMmu} actor's protocol: commands, their sealed reply families, and the guest tlbie
+ * it sends to the VM's host MMU. {@code GuestMmu} implements this interface only to inherit these
+ * member types, so call sites keep reading {@code GuestMmu.Xlate}, {@code GuestMmu.Rejected}; a
+ * single-type import must name the canonical {@code GuestMmuProtocol.Xlate}.
+ *
+ * <p>Every request kind has its own reply family holding its success record plus {@link Rejected}
+ * (bad input: the reason names the field and the allowed range; nothing changed) and, where a core
+ * runs, {@link Failed}. Every message implements {@link CborSerializable} (Jackson CBOR across
+ * nodes).
+ */
+public interface GuestMmuProtocol {
+
+  /** Everything the actor accepts. */
+  sealed interface Command extends CborSerializable
+      permits Xlate,
+          HandleException,
+          EsidToVsid,
+          GetMode,
+          EnterHpte,
+          RemoveHpte,
+          ReadRc,
+          ClearRc,
+          SetVcpuState,
+          GetKernelEvents,
+          DumpHtab,
+          TlbieDone,
+          GuestMmu.TlbieTimedOut {}
+
+  /** The answers to {@link Xlate}. */
+  sealed interface XlateReply extends CborSerializable {}
+
+  /** The answers to {@link HandleException}. */
+  sealed interface ExceptionReply extends CborSerializable {}
+
+  /** The answers to {@link EsidToVsid}. */
+  sealed interface VsidReply extends CborSerializable {}
+
+  /** The answers to {@link GetMode}. */
+  sealed interface ModeReply extends CborSerializable {}
+
+  /** The answers to {@link EnterHpte}. */
+  sealed interface EnterReply extends CborSerializable {}
+
+  /** The answers to {@link RemoveHpte}. */
+  sealed interface RemoveReply extends CborSerializable {}
+
+  /** The answers to {@link ReadRc}. */
+  sealed interface RcReply extends CborSerializable {}
+
+  /** What a {@link SetVcpuState} requester receives. */
+  sealed interface StateReply extends CborSerializable {}
+
+  /**
+   * The guest xlate of {@code ea} for {@code access} when {@code relocated} (guest-visible: R/C are
+   * updated), and always the tagged guest VSID of {@code ea}'s segment (spec 6.2).
+   */
+  record Xlate(
+      long requestId,
+      int vcpu,
+      long ea,
+      Access access,
+      boolean relocated,
+      ActorRef<XlateReply> replyTo)
+      implements Command {}
+
+  /**
+   * {@code result} is {@code port.xlate(vcpu, ea, access, true)} when relocated, else null; {@code
+   * gvsid} is {@code esidToVsid(vcpu, ea >>> 28)} ({@code VsidTags.NO_VSID} when no segment).
+   */
+  record Translated(long requestId, XlateResult result, long gvsid) implements XlateReply {}
+
+  /**
+   * The guest kernel's handler for exception {@code vector} at {@code ea} with the DSISR / SRR1
+   * bits the guest was given (spec 6.2 "reflect").
+   */
+  record HandleException(
+      long requestId,
+      int vcpu,
+      int vector,
+      long dsisr,
+      long srr1Bits,
+      long ea,
+      ActorRef<ExceptionReply> replyTo)
+      implements Command {}
+
+  /**
+   * The guest handled the exception: {@code retry} when the access should be retried, else {@code
+   * failure} says why it failed (null on retry); {@code segmentsChanged} when the kernel loaded an
+   * SLB entry, so the vCPU must drop its cached guest VSIDs. Sent after the host confirmed every
+   * flush.
+   */
+  record ExceptionHandled(long requestId, boolean retry, String failure, boolean segmentsChanged)
+      implements ExceptionReply {}
+
+  /** {@code esid_to_vsid} for segment {@code esid} of vCPU {@code vcpu} (spec 5.2). */
+  record EsidToVsid(long requestId, int vcpu, long esid, ActorRef<VsidReply> replyTo)
+      implements Command {}
+
+  /** The tagged guest VSID ({@code VsidTags.NO_VSID} when no segment translates it). */
+  record VsidOf(long requestId, long gvsid) implements VsidReply {}
+
+  /** The vCPU's translation mode. */
+  record GetMode(int vcpu, ActorRef<ModeReply> replyTo) implements Command {}
+
+  /** The mode as 3 bits: PR (4), IR (2), DR (1), as {@link GuestMmuPort#mode}. */
+  record ModeOf(int mode) implements ModeReply {}
+
+  /** H_ENTER: an HPTE for {@code ea} -> {@code gfn} with PP bits {@code pp}. */
+  record EnterHpte(
+      long requestId, int vcpu, long ea, long gfn, int pp, ActorRef<EnterReply> replyTo)
+      implements Command {}
+
+  /** The HPTE's guest-real address, or -1 when both PTEGs are full (nothing changed). */
+  record HpteEntered(long requestId, long pteAddr) implements EnterReply {}
+
+  /** H_REMOVE of the HPTE translating {@code ea}, then a tlbie carried out by the host. */
+  record RemoveHpte(long requestId, int vcpu, long ea, ActorRef<RemoveReply> replyTo)
+      implements Command {}
+
+  /** Whether an HPTE was removed; sent after the host confirmed the flush. */
+  record HpteRemoved(long requestId, boolean removed) implements RemoveReply {}
+
+  /** The R and C bits of the HPTE translating {@code ea}; {@link Rejected} when none does. */
+  record ReadRc(long requestId, int vcpu, long ea, ActorRef<RcReply> replyTo) implements Command {}
+
+  /** The HPTE's referenced and changed bits. */
+  record RcOf(long requestId, boolean r, boolean c) implements RcReply {}
+
+  /**
+   * Clears R and/or C of the HPTE translating {@code ea}, then the guest's tlbie of the page (so a
+   * later store is seen again); answered {@link RcOf} with the bits <em>before</em> the change,
+   * after the host confirmed the flush; {@link Rejected} when no HPTE translates {@code ea}.
+   */
+  record ClearRc(
+      long requestId, int vcpu, long ea, boolean clearR, boolean clearC, ActorRef<RcReply> replyTo)
+      implements Command {}
+
+  /**
+   * Changes vCPU {@code vcpu}'s translation state (segment registers, SLB, BATs, MSR bits, SDR1),
+   * all or nothing: a change that does not fit the guest (an SLB entry on a 32-bit guest, an index
+   * out of range, an SDR1 of 0 or naming a table that is misaligned or leaves guest memory) is
+   * {@link Rejected} naming the change ({@code changes[i]}) and the field, and nothing changes.
+   * Re-sending the same changes is harmless. The vCPU that uses this state must drop its cached
+   * translations and, after an SDR1 change, every shadow PTE ({@code kvmppc_mmu_pte_flush(vcpu, 0,
+   * 0)}): the {@code Vcpu} actor does both after every change that comes through it.
+   */
+  record SetVcpuState(
+      long requestId, int vcpu, List<VcpuStateChange> changes, ActorRef<StateReply> replyTo)
+      implements Command {}
+
+  /** The changes are applied; {@code mode} is the vCPU's new mode bits (as {@link ModeOf}). */
+  record VcpuStateSet(long requestId, int mode) implements StateReply {}
+
+  /** The guest kernel's event counters (the engine's guest statistics). */
+  record GetKernelEvents(ActorRef<KernelEvents> replyTo) implements Command {}
+
+  /** How often the guest kernel did each thing ({@link GuestKernel.Event}). */
+  record KernelEvents(
+      long demandMaps, long evictions, long slbLoads, long protUpgrades, long misreportedNotFound)
+      implements CborSerializable {}
+
+  /**
+   * Read-only: the guest HTAB's non-zero words (guest memory, e.g. for comparing two engines): the
+   * words of every table the VM's vCPUs have used (one table unless a guest set SDR1). Answered
+   * {@link HtabDumped}; changes nothing.
+   */
+  record DumpHtab(long requestId, ActorRef<HtabReply> replyTo) implements Command {}
+
+  /** What a {@link DumpHtab} requester receives. */
+  sealed interface HtabReply extends CborSerializable {}
+
+  /**
+   * The guest HTAB's non-zero words in address order: {@code words[i]} is at guest-real address
+   * {@code addrs[i]}.
+   */
+  record HtabDumped(long requestId, long[] addrs, long[] words) implements HtabReply {
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof HtabDumped d
+          && d.requestId == requestId
+          && Arrays.equals(d.addrs, addrs)
+          && Arrays.equals(d.words, words);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(requestId, Arrays.hashCode(addrs), Arrays.hashCode(words));
+    }
+
+    @Override
+    public String toString() {
+      return "HtabDumped[requestId="
+          + requestId
+          + ", words="
+          + words.length
+          + ", addrs="
+          + Arrays.toString(addrs)
+          + ", words="
+          + Arrays.toString(words)
+          + "]";
+    }
+  }
+
+  /** The host's answer to {@link HostTlbie}: the flush is done on every vCPU of the VM. */
+  record TlbieDone(long requestId) implements Command {}
+
+  /**
+   * Bad input: {@code reason} names the field and the allowed range (or the missing state, e.g. no
+   * HPTE for {@link ReadRc}). Nothing changed. {@code requestId} is -1 for {@link GetMode}.
+   */
+  record Rejected(long requestId, String reason)
+      implements XlateReply,
+          ExceptionReply,
+          VsidReply,
+          ModeReply,
+          EnterReply,
+          RemoveReply,
+          RcReply,
+          StateReply,
+          HtabReply {}
+
+  /**
+   * A core threw unexpectedly (logged with the vCPU and address), or the host did not confirm a
+   * flush of a {@link RemoveHpte} in time.
+   */
+  record Failed(long requestId, String cause)
+      implements XlateReply,
+          ExceptionReply,
+          VsidReply,
+          EnterReply,
+          RemoveReply,
+          RcReply,
+          StateReply {}
+
+  /**
+   * A guest tlbie for the VM's host MMU (spec 5.6 "Users"): carry out {@code flush} on every vCPU
+   * of the VM, removing the entries from every vCPU TLB too, then answer {@link TlbieDone} with the
+   * same {@code requestId}. Defined here because the host MMU module may not depend on this one's
+   * users; the host side adapts it.
+   */
+  record HostTlbie(
+      long requestId,
+      @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
+          @JsonSubTypes({
+            @JsonSubTypes.Type(value = HostFlush.PteFlush.class, name = "pteFlush"),
+            @JsonSubTypes.Type(value = HostFlush.PteVflush.class, name = "pteVflush")
+          })
+          HostFlush flush,
+      ActorRef<TlbieDone> replyTo)
+      implements CborSerializable {}
+}
