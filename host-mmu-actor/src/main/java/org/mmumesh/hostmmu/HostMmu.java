@@ -1,11 +1,8 @@
 package org.mmumesh.hostmmu;
 
-import com.fasterxml.jackson.annotation.JsonSubTypes;
-import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.IntFunction;
@@ -26,9 +23,7 @@ import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
-import org.mmumesh.common.CborSerializable;
 import org.mmumesh.common.Checks;
-import org.mmumesh.common.GuestPte;
 import org.mmumesh.common.HostFlush;
 import org.mmumesh.common.MeshEvent;
 import org.mmumesh.common.MeshEventBus;
@@ -132,7 +127,8 @@ import org.mmumesh.common.MeshEventBus;
  * MeshEvent} on the node's {@link MeshEventBus}, with this actor's VM (from the entity id) and no
  * host (the bus fills it from the node's directory). Nothing is built while nobody watches.
  */
-public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
+public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
+    implements HostMmuProtocol {
 
   /** The sharding entity type. */
   public static final EntityTypeKey<Command> ENTITY_KEY =
@@ -144,236 +140,8 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
   /** The largest guest frame number a notifier may name: {@code gfn << 12} fits 64 bits. */
   public static final long MAX_GFN = 1L << 52;
 
-  // ---- protocol: commands ---------------------------------------------------------------------
-
-  /** Every message the HostMmu accepts. */
-  public sealed interface Command extends CborSerializable {}
-
-  /**
-   * The hardware's HTAB search after a vCPU TLB miss (the fast path): SID map, host VPN, HTAB.
-   *
-   * @param gvsid the guest VSID of {@code ea}'s segment, with VSID_PR in problem state
-   */
-  public record Lookup(long requestId, int vcpu, long gvsid, long ea, ActorRef<LookupReply> replyTo)
-      implements Command {}
-
-  /**
-   * {@code kvmppc_mmu_map_page} after gfn-to-pfn (spec 5.3/5.4, fault step 4).
-   *
-   * @param pfn the host frame from gfn-to-pfn
-   * @param writable gfn-to-pfn's {@code writable}
-   * @param guardSeq the notifier sequence read with the gfn-to-pfn, or negative for no guard
-   */
-  public record MapPage(
-      long requestId,
-      int vcpu,
-      GuestPte pte,
-      long gvsid,
-      int pfn,
-      boolean writable,
-      long guardSeq,
-      ActorRef<MapReply> replyTo)
-      implements Command {}
-
-  /** {@code kvmppc_mmu_unmap_page} (spec 5.5): {@code pte_vflush} of one vpage on one vCPU. */
-  public record UnmapPage(
-      long requestId, int vcpu, GuestPte pte, boolean vsid64k, ActorRef<UnmapReply> replyTo)
-      implements Command {}
-
-  /**
-   * A guest tlbie (spec 5.6 "Users"): {@code pte_flush} or {@code pte_vflush} on every vCPU.
-   *
-   * @param flush what the guest MMU computed (serialized with a type name: {@code flush} or {@code
-   *     vflush})
-   */
-  public record GuestTlbie(
-      long requestId,
-      @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, include = JsonTypeInfo.As.PROPERTY, property = "t")
-          @JsonSubTypes({
-            @JsonSubTypes.Type(value = HostFlush.PteFlush.class, name = "flush"),
-            @JsonSubTypes.Type(value = HostFlush.PteVflush.class, name = "vflush")
-          })
-          HostFlush flush,
-      ActorRef<FlushReply> replyTo)
-      implements Command {}
-
-  /** {@code pte_flush(vcpu, 0, 0)}: everything of one vCPU (KVM_REQ_TLB_FLUSH at guest entry). */
-  public record FlushVcpu(long requestId, int vcpu, ActorRef<FlushReply> replyTo)
-      implements Command {}
-
-  /**
-   * An MMU-notifier invalidation (spec 5.7) of guest frames {@code [gfnStart, gfnEnd)}, reported
-   * after the page-frame side bumped the VM's notifier sequence to {@code notifierSeq}.
-   *
-   * @param fullFlush quirk Q8: {@code kvm_flush_remote_tlbs}, deferred as in the kernel: every vCPU
-   *     gets KVM_REQ_TLB_FLUSH (a {@link TlbShootdown} with {@code flushRequested}) and flushes all
-   *     its shadow PTEs ({@link FlushVcpu}) at its next guest entry; nothing is flushed here.
-   *     False: {@code pte_pflush} of the guest-real range on every vCPU, now
-   */
-  public record NotifierInvalidate(
-      long gfnStart,
-      long gfnEnd,
-      long notifierSeq,
-      boolean fullFlush,
-      ActorRef<NotifierReply> replyTo)
-      implements Command {}
-
-  /**
-   * Subscribes {@code vcpuRef} to TLB shootdowns for vCPU {@code vcpu}, replacing an earlier ref of
-   * that vCPU. The subscriber is sent a {@link TlbShootdown} with the current epoch at once (no ack
-   * awaited).
-   *
-   * @param knownEpoch the highest epoch the vCPU has seen (0 if none); the epoch moves above it
-   */
-  public record SubscribeTlb(int vcpu, long knownEpoch, ActorRef<TlbShootdown> vcpuRef)
-      implements Command {
-    /** A first subscription (known epoch 0). */
-    public SubscribeTlb(int vcpu, ActorRef<TlbShootdown> vcpuRef) {
-      this(vcpu, 0, vcpuRef);
-    }
-  }
-
-  /** A vCPU emptied its TLB of every entry older than {@code epoch}. */
-  public record TlbShootdownAck(int vcpu, long epoch) implements Command {}
-
-  /** Counters of the core and of this shell. */
-  public record GetStats(ActorRef<StatsReply> replyTo) implements Command {}
-
-  /**
-   * Runs {@link HostMmuCore#checkInvariants()}, or with {@code incremental} {@link
-   * HostMmuCore#checkInvariantsIncremental} (what changed since the previous incremental check).
-   */
-  public record CheckInvariants(boolean incremental, ActorRef<InvariantsReply> replyTo)
-      implements Command {
-    /** The full check. */
-    public CheckInvariants(ActorRef<InvariantsReply> replyTo) {
-      this(false, replyTo);
-    }
-  }
-
-  /**
-   * Read-only: {@link HostMmuCore#shadowDump()} (every vCPU's shadow PTEs in canonical order, and
-   * the core's counters), answered {@link ShadowDumped} at once, also during a shootdown.
-   */
-  public record DumpShadow(ActorRef<ShadowDumped> replyTo) implements Command {}
-
-  // ---- protocol: events sent to vCPUs --------------------------------------------------------
-
-  /**
-   * {@code tlbie; tlbsync}: empty your TLB of entries older than {@code epoch}, then ack. With
-   * {@code flushRequested} it is also the IPI of {@code kvm_flush_remote_tlbs} (Q8, spec 5.7):
-   * KVM_REQ_TLB_FLUSH is pending for this vCPU, which must send {@link FlushVcpu} before it next
-   * enters the guest. The flag stays set in every shootdown to that vCPU until its {@link
-   * FlushVcpu} is applied, so a lost message does not lose the request.
-   */
-  public record TlbShootdown(long epoch, ActorRef<TlbShootdownAck> ack, boolean flushRequested)
-      implements CborSerializable {
-    /** A shootdown without a pending flush request. */
-    public TlbShootdown(long epoch, ActorRef<TlbShootdownAck> ack) {
-      this(epoch, ack, false);
-    }
-  }
-
-  // ---- protocol: replies ----------------------------------------------------------------------
-
-  /** Every reply. */
-  public sealed interface Reply extends CborSerializable {}
-
-  /** What a {@link Lookup} requester receives. */
-  public sealed interface LookupReply extends Reply {}
-
-  /** What a {@link MapPage} requester receives. */
-  public sealed interface MapReply extends Reply {}
-
-  /** What an {@link UnmapPage} requester receives. */
-  public sealed interface UnmapReply extends Reply {}
-
-  /** What a {@link GuestTlbie} or {@link FlushVcpu} requester receives. */
-  public sealed interface FlushReply extends Reply {}
-
-  /** What a {@link NotifierInvalidate} sender receives. */
-  public sealed interface NotifierReply extends Reply {}
-
-  /**
-   * The answer to {@link Lookup}.
-   *
-   * @param slot the host HTAB slot that matched, or -1: a miss (the vCPU takes a NOHPTE fault)
-   * @param protection the slot's protection, {@link org.mmumesh.hostmmu.Lookup#MISS} on a miss
-   * @param pfn the host frame, or -1 on a miss
-   * @param epoch the epoch to stamp the TLB entry with
-   */
-  public record LookedUp(
-      long requestId, int slot, org.mmumesh.hostmmu.Lookup protection, int pfn, long epoch)
-      implements LookupReply {}
-
-  /**
-   * The answer to {@link MapPage}.
-   *
-   * @param installed false: refused by the retry guard (an invalidation since {@code guardSeq})
-   * @param readOnly installed read-only
-   * @param markDirty {@code mark_page_dirty(gfn)} applies
-   */
-  public record Mapped(
-      long requestId, boolean installed, boolean readOnly, boolean markDirty, long epoch)
-      implements MapReply {}
-
-  /** The answer to {@link UnmapPage}: shadow entries removed. */
-  public record Unmapped(long requestId, int removed, long epoch) implements UnmapReply {}
-
-  /** The answer to {@link GuestTlbie} and {@link FlushVcpu}: shadow entries removed. */
-  public record Flushed(long requestId, int removed, long epoch) implements FlushReply {}
-
-  /** The invalidation was applied and every subscribed TLB shot down (or timed out). */
-  public record NotifierAcked(long notifierSeq, int removed, long epoch) implements NotifierReply {
-    /** An ack with no detail. */
-    public NotifierAcked(long notifierSeq) {
-      this(notifierSeq, 0, 0);
-    }
-  }
-
-  /**
-   * Bad input; nothing changed. {@code requestId} is the command's, or the notifier sequence for
-   * {@link NotifierInvalidate}; {@code reason} names the field and the allowed range.
-   */
-  public record Rejected(long requestId, String reason)
-      implements LookupReply, MapReply, UnmapReply, FlushReply, NotifierReply {}
-
-  /**
-   * The core failed unexpectedly; the shadow state was reset to empty (every TLB shot down) and the
-   * command may be retried.
-   */
-  public record Failed(long requestId, String cause)
-      implements LookupReply, MapReply, UnmapReply, FlushReply, NotifierReply {}
-
-  /**
-   * @param counters the core's {@link HostMmuStats#toMap()} followed by this shell's counters
-   */
-  public record StatsReply(
-      Map<String, Long> counters, long epoch, long latestNotifierSeq, int subscribers)
-      implements CborSerializable {}
-
-  /** {@link InvariantReport} with the epoch. */
-  public record InvariantsReply(
-      List<String> violations,
-      int liveEntries,
-      int staleEntries,
-      int unreachableEntries,
-      int htabValid,
-      long epoch)
-      implements CborSerializable {
-    /** True when there is no violation. */
-    public boolean ok() {
-      return violations.isEmpty();
-    }
-  }
-
-  /** The answer to {@link DumpShadow}. */
-  public record ShadowDumped(ShadowDump dump, long epoch) implements CborSerializable {}
-
-  // ---- internal messages (local only) ---------------------------------------------------------
-
-  private record ShootdownTimedOut(long epoch)
-      implements Command, NoSerializationVerificationNeeded {}
+  /** A shootdown of {@code epoch} waited long enough (a timer message, local only). */
+  record ShootdownTimedOut(long epoch) implements Command, NoSerializationVerificationNeeded {}
 
   // ---- settings and factories -----------------------------------------------------------------
 
@@ -496,28 +264,6 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
 
   // ---- state ----------------------------------------------------------------------------------
 
-  /** This shell's counters, reported after the core's in {@link StatsReply}. */
-  enum ShellCounter {
-    /** A shootdown was sent to at least one subscriber. */
-    SHOOTDOWNS,
-    /** A shootdown completed by its timeout. */
-    SHOOTDOWN_TIMEOUTS,
-    /** vCPUs that had not acknowledged a shootdown at its timeout. */
-    SHOOTDOWN_UNANSWERED_VCPUS,
-    /** A retried request answered from memory. */
-    RETRIES_ANSWERED,
-    /** A MapPage refused by the retry guard. */
-    MAPS_REFUSED,
-    /** A command rejected for bad input. */
-    REJECTED,
-    /** A command rejected because the stash was full. */
-    STASH_FULL,
-    /** The core threw; the shadow state was reset. */
-    CORE_FAILURES,
-    /** NotifierInvalidate commands applied. */
-    NOTIFIER_EVENTS
-  }
-
   private static final ShellCounter[] SHELL_COUNTERS = ShellCounter.values();
 
   private final ActorContext<Command> ctx;
@@ -526,33 +272,20 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
   private final HostMmuConfig config;
   private final Settings settings;
   private final int vcpus;
-  private final ActorRef<TlbShootdownAck> ackRef;
 
   private HostMmuCore core;
   private long epoch = FIRST_EPOCH;
   private final MmuNotifierGuard guard = new MmuNotifierGuard();
-  private final ActorRef<TlbShootdown>[] subscribers;
-  private int subscriberCount;
+  private final TlbSubscribers tlbs;
   private final ReplyMemory<MapReply> maps;
   private final ReplyMemory<UnmapReply> unmaps;
   private final ReplyMemory<FlushReply> vcpuFlushes;
   private final ReplyMemory<FlushReply> tlbies = new ReplyMemory<>(1);
   private final long[] shellCounters = new long[SHELL_COUNTERS.length];
 
-  /** KVM_REQ_TLB_FLUSH pending per vCPU (Q8 notifiers) until its FlushVcpu is applied. */
-  private final boolean[] flushRequested;
-
-  /** The shootdown in flight, and the reply it holds back; both null when none. */
-  private ShootdownRound round;
-
-  private Runnable heldReply;
-
   /** The event feed: this node's bus and this actor's VM ({@link MeshEvent#NONE}: unknown). */
-  private final MeshEventBus events;
+  private final HostMmuEvents events;
 
-  private final int vm;
-
-  @SuppressWarnings("unchecked")
   private HostMmu(
       ActorContext<Command> ctx,
       StashBuffer<Command> stash,
@@ -570,14 +303,11 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
     this.settings = settings;
     this.vcpus = config.vcpus();
     this.core = Objects.requireNonNull(firstCore, "firstCore");
-    this.flushRequested = new boolean[vcpus];
-    this.ackRef = ctx.getSelf().narrow();
-    this.subscribers = (ActorRef<TlbShootdown>[]) new ActorRef<?>[vcpus];
+    this.tlbs = new TlbSubscribers(ctx, ctx.getSelf().narrow(), vcpus);
     this.maps = new ReplyMemory<>(vcpus);
     this.unmaps = new ReplyMemory<>(vcpus);
     this.vcpuFlushes = new ReplyMemory<>(vcpus);
-    this.vm = vm;
-    this.events = MeshEventBus.of(ctx.getSystem());
+    this.events = new HostMmuEvents(MeshEventBus.of(ctx.getSystem()), vm);
   }
 
   @Override
@@ -625,7 +355,7 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
         counters.put(c.name(), shellCounters[c.ordinal()]);
       }
     }
-    m.replyTo().tell(new StatsReply(counters, epoch, guard.latestSeq(), subscriberCount));
+    m.replyTo().tell(new StatsReply(counters, epoch, guard.latestSeq(), tlbs.count()));
     return this;
   }
 
@@ -652,7 +382,7 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
   // ---- state-changing commands (stashed during a shootdown) -----------------------------------
 
   private Behavior<Command> onMapPage(MapPage m) {
-    if (round != null) {
+    if (tlbs.inFlight()) {
       return stashOrReject(m, m.replyTo(), m.requestId());
     }
     String bad = badVcpu(m.vcpu());
@@ -684,25 +414,14 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
     if (r.removedHptes()) {
       epoch++;
     }
-    if (events.wants(MeshEvent.Kind.MAP, vm)) {
-      events.publish(
-          new MeshEvent(
-              MeshEvent.Kind.MAP,
-              MeshEvent.NONE,
-              vm,
-              m.vcpu(),
-              m.pte().eaddr(),
-              m.pte().gfn(),
-              m.pfn(),
-              r.readOnly() ? "map ro" : "map rw"));
-    }
+    events.mapped(m.vcpu(), m.pte(), m.pfn(), r.readOnly());
     Mapped reply = new Mapped(m.requestId(), true, r.readOnly(), r.markDirty(), epoch);
     maps.remember(m.vcpu(), m.requestId(), reply);
     return acknowledge(r.removedHptes(), () -> m.replyTo().tell(reply));
   }
 
   private Behavior<Command> onUnmapPage(UnmapPage m) {
-    if (round != null) {
+    if (tlbs.inFlight()) {
       return stashOrReject(m, m.replyTo(), m.requestId());
     }
     String bad = badVcpu(m.vcpu());
@@ -726,11 +445,7 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
     }
     if (removed > 0) {
       epoch++;
-      if (wantInvalidations()) {
-        // the pte_vflush before a data fault's map (spec 6.2); one that removed nothing is not
-        // published (most faults' unmaps find nothing)
-        publishInvalidation(m.vcpu(), m.pte().eaddr(), m.pte().gfn(), "unmap_page", removed);
-      }
+      events.unmapped(m.vcpu(), m.pte(), removed);
     }
     Unmapped reply = new Unmapped(m.requestId(), removed, epoch);
     unmaps.remember(m.vcpu(), m.requestId(), reply);
@@ -738,7 +453,7 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
   }
 
   private Behavior<Command> onGuestTlbie(GuestTlbie m) {
-    if (round != null) {
+    if (tlbs.inFlight()) {
       return stashOrReject(m, m.replyTo(), m.requestId());
     }
     if (m.flush() == null) {
@@ -761,14 +476,12 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
     } catch (RuntimeException e) {
       return coreFailed(e, "GuestTlbie " + m.flush(), -1, -1, m.replyTo(), m.requestId());
     }
-    if (wantInvalidations()) {
-      publishInvalidation(MeshEvent.NONE, tlbieEa(m.flush()), MeshEvent.NONE, m.flush(), removed);
-    }
+    events.guestTlbie(m.flush(), removed);
     return flushed(removed, m.requestId(), m.replyTo(), 0, tlbies);
   }
 
   private Behavior<Command> onFlushVcpu(FlushVcpu m) {
-    if (round != null) {
+    if (tlbs.inFlight()) {
       return stashOrReject(m, m.replyTo(), m.requestId());
     }
     String bad = badVcpu(m.vcpu());
@@ -779,7 +492,7 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
     if (prior != null) {
       return replay(m.replyTo(), prior);
     }
-    flushRequested[m.vcpu()] = false;
+    tlbs.flushApplied(m.vcpu());
     int removed;
     try {
       removed = core.flushAll(m.vcpu());
@@ -788,14 +501,7 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
     } catch (RuntimeException e) {
       return coreFailed(e, "FlushVcpu", m.vcpu(), -1, m.replyTo(), m.requestId());
     }
-    if (wantInvalidations()) {
-      publishInvalidation(
-          m.vcpu(),
-          MeshEvent.NONE,
-          MeshEvent.NONE,
-          "flush_all (kvmppc_mmu_pte_flush 0, 0)",
-          removed);
-    }
+    events.vcpuFlushed(m.vcpu(), removed);
     return flushed(removed, m.requestId(), m.replyTo(), m.vcpu(), vcpuFlushes);
   }
 
@@ -814,7 +520,7 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
   }
 
   private Behavior<Command> onNotifierInvalidate(NotifierInvalidate m) {
-    if (round != null) {
+    if (tlbs.inFlight()) {
       return stashOrReject(m, m.replyTo(), m.notifierSeq());
     }
     String bad = null;
@@ -839,14 +545,7 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
       return coreFailed(
           e, "NotifierInvalidate", -1, m.gfnStart() << 12, m.replyTo(), m.notifierSeq());
     }
-    if (wantInvalidations()) {
-      publishInvalidation(
-          MeshEvent.NONE,
-          MeshEvent.NONE,
-          m.gfnStart(),
-          String.format("notifier range 0x%x-0x%x", m.gfnStart(), m.gfnEnd()),
-          removed);
-    }
+    events.notifierRange(m.gfnStart(), m.gfnEnd(), removed);
     if (removed > 0) {
       epoch++;
     }
@@ -862,54 +561,15 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
    */
   private Behavior<Command> notifierFlushRequest(NotifierInvalidate m) {
     core.notifierFullFlushRequested();
-    Arrays.fill(flushRequested, true);
-    if (wantInvalidations()) {
-      publishInvalidation(
-          MeshEvent.NONE,
-          MeshEvent.NONE,
-          m.gfnStart(),
-          String.format(
-              "notifier full flush requested (range 0x%x-0x%x)", m.gfnStart(), m.gfnEnd()),
-          0);
-    }
+    tlbs.requestFlushAll();
+    events.notifierFullFlushRequested(m.gfnStart(), m.gfnEnd());
     epoch++;
     NotifierAcked reply = new NotifierAcked(m.notifierSeq(), 0, epoch);
     return acknowledge(true, () -> m.replyTo().tell(reply));
   }
 
-  // ---- the event feed -------------------------------------------------------------------------
-
-  /** True if a watcher can want this VM's INVALIDATION events (before any is built). */
-  private boolean wantInvalidations() {
-    return events.wants(MeshEvent.Kind.INVALIDATION, vm);
-  }
-
-  private static long tlbieEa(HostFlush flush) {
-    return flush instanceof HostFlush.PteFlush f ? f.ea() : MeshEvent.NONE;
-  }
-
-  /** An INVALIDATION event; call only when {@link #wantInvalidations} (it builds the detail). */
-  private void publishInvalidation(int vcpu, long ea, long gfn, Object what, int removed) {
-    String detail =
-        what instanceof HostFlush.PteVflush f
-            ? String.format("pte_vflush vpage 0x%x mask 0x%x", f.vpage(), f.mask())
-            : what instanceof HostFlush.PteFlush f
-                ? String.format("pte_flush ea 0x%x mask 0x%x", f.ea(), f.mask())
-                : String.valueOf(what);
-    events.publish(
-        new MeshEvent(
-            MeshEvent.Kind.INVALIDATION,
-            MeshEvent.NONE,
-            vm,
-            vcpu,
-            ea,
-            gfn,
-            MeshEvent.NONE,
-            detail + " removed " + removed));
-  }
-
   private Behavior<Command> onSubscribeTlb(SubscribeTlb m) {
-    if (round != null) {
+    if (tlbs.inFlight()) {
       if (stash.isFull()) {
         count(ShellCounter.STASH_FULL);
         ctx.getLog()
@@ -928,19 +588,11 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
       ctx.getLog().warn("SubscribeTlb rejected: {}", bad);
       return this;
     }
-    ActorRef<TlbShootdown> old = subscribers[m.vcpu()];
-    subscribers[m.vcpu()] = m.vcpuRef();
-    if (old == null) {
-      subscriberCount++;
-    } else if (!old.equals(m.vcpuRef()) && !isSubscribed(old)) {
-      ctx.unwatch(old);
-    }
-    ctx.watch(m.vcpuRef());
     if (m.knownEpoch() >= epoch) {
       // A vCPU has seen epochs of an earlier incarnation: move above them so none repeats.
       epoch = m.knownEpoch() + 1;
     }
-    m.vcpuRef().tell(new TlbShootdown(epoch, ackRef, flushRequested[m.vcpu()]));
+    tlbs.subscribe(m.vcpu(), m.vcpuRef(), epoch);
     return this;
   }
 
@@ -951,39 +603,28 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
    * of the current epoch that sends it when every subscriber acknowledged (or at the timeout).
    */
   private Behavior<Command> acknowledge(boolean removed, Runnable reply) {
-    if (!removed || subscriberCount == 0) {
+    if (!removed || !tlbs.start(epoch, reply)) {
       reply.run();
       return this;
     }
-    ShootdownRound r = new ShootdownRound(epoch, vcpus);
-    TlbShootdown plain = new TlbShootdown(epoch, ackRef, false);
-    TlbShootdown requesting = new TlbShootdown(epoch, ackRef, true);
-    for (int v = 0; v < vcpus; v++) {
-      if (subscribers[v] != null) {
-        r.await(v);
-        subscribers[v].tell(flushRequested[v] ? requesting : plain);
-      }
-    }
     count(ShellCounter.SHOOTDOWNS);
-    round = r;
-    heldReply = reply;
     timers.startSingleTimer(
         ShootdownTimedOut.class, new ShootdownTimedOut(epoch), settings.shootdownTimeout());
     return this;
   }
 
   private Behavior<Command> onTlbShootdownAck(TlbShootdownAck m) {
-    if (round != null && round.ack(m.vcpu(), m.epoch()) && round.complete()) {
+    if (tlbs.ack(m.vcpu(), m.epoch())) {
       return finishRound();
     }
     return this;
   }
 
   private Behavior<Command> onShootdownTimedOut(ShootdownTimedOut m) {
-    if (round == null || round.epoch() != m.epoch()) {
+    int[] late = tlbs.outstanding(m.epoch());
+    if (late == null) {
       return this;
     }
-    int[] late = round.outstandingVcpus();
     count(ShellCounter.SHOOTDOWN_TIMEOUTS);
     shellCounters[ShellCounter.SHOOTDOWN_UNANSWERED_VCPUS.ordinal()] += late.length;
     ctx.getLog()
@@ -997,40 +638,16 @@ public final class HostMmu extends AbstractBehavior<HostMmu.Command> {
   }
 
   private Behavior<Command> onTerminated(Terminated t) {
-    for (int v = 0; v < vcpus; v++) {
-      if (t.getRef().equals(subscribers[v])) {
-        subscribers[v] = null;
-        subscriberCount--;
-        if (round != null) {
-          round.abandon(v);
-        }
-      }
-    }
-    if (round != null && round.complete()) {
-      return finishRound();
-    }
-    return this;
+    return tlbs.stopped(t.getRef()) ? finishRound() : this;
   }
 
   private Behavior<Command> finishRound() {
     timers.cancel(ShootdownTimedOut.class);
-    Runnable reply = heldReply;
-    round = null;
-    heldReply = null;
-    reply.run();
+    tlbs.finish();
     return stash.unstashAll(this);
   }
 
   // ---- helpers --------------------------------------------------------------------------------
-
-  private boolean isSubscribed(ActorRef<TlbShootdown> ref) {
-    for (ActorRef<TlbShootdown> s : subscribers) {
-      if (ref.equals(s)) {
-        return true;
-      }
-    }
-    return false;
-  }
 
   private String badVcpu(int vcpu) {
     if (vcpu < 0 || vcpu >= vcpus) {

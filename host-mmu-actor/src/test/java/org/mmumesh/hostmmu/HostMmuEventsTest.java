@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.mmumesh.common.HostFlush;
 import org.mmumesh.common.MeshEvent;
 import org.mmumesh.common.MeshEventBus;
-import org.mmumesh.hostmmu.HostMmu.Command;
+import org.mmumesh.hostmmu.HostMmuProtocol.Command;
 
 /**
  * The HostMmu's event-feed hooks: a mapPage publishes a MAP event (VM, vCPU, EA, gfn, pfn, ro/rw),

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.HostFlush;
 import org.mmumesh.common.PageSize;
-import org.mmumesh.hostmmu.HostMmu.Command;
+import org.mmumesh.hostmmu.HostMmuProtocol.Command;
 
 /** Every command, reply and event of the HostMmu protocol round-trips through Jackson CBOR. */
 class HostMmuSerializationTest {

@@ -13,7 +13,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.GuestPte;
-import org.mmumesh.hostmmu.HostMmu.Command;
+import org.mmumesh.hostmmu.HostMmuProtocol.Command;
 
 /** A subscriber that never acknowledges: the reply goes out at the timeout (ManualTime). */
 class HostMmuShootdownTimeoutTest {
