@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
@@ -24,9 +25,14 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.mmumesh.common.Checks;
+import org.mmumesh.common.GuestPte;
 import org.mmumesh.common.HostFlush;
 import org.mmumesh.common.MeshEvent;
 import org.mmumesh.common.MeshEventBus;
+import org.mmumesh.shell.Attempt;
+import org.mmumesh.shell.EntityIds;
+import org.mmumesh.shell.HeldReplies;
+import org.mmumesh.shell.LastReplies;
 
 /**
  * The host MMU of one VM as an actor (architecture sections 2 and 4; spec 5.2-5.7): a thin shell
@@ -43,50 +49,25 @@ import org.mmumesh.common.MeshEventBus;
  *       TLB entries are stamped with it; every reply carries the epoch current when it was sent;
  *   <li>the TLB subscribers, one {@code ActorRef<TlbShootdown>} per vCPU index (watched);
  *   <li>the {@link MmuNotifierGuard} (latest MMU-notifier sequence applied);
- *   <li>the last reply per vCPU per request kind ({@link ReplyMemory}) for idempotent retries.
+ *   <li>the last reply per vCPU per request kind (the shell kit's {@link LastReplies}) for
+ *       idempotent retries.
  * </ul>
  *
  * <h2>TLB shootdown ({@code tlbie; tlbsync})</h2>
  *
- * A command that removed host HPTEs bumps the epoch and sends {@link TlbShootdown} with the new
- * epoch to every subscribed vCPU; its reply ({@link Unmapped}, {@link Flushed}, {@link
- * NotifierAcked}, {@link Mapped} after an eviction, {@link Failed} after a reset) is sent only when
- * every subscriber has answered {@link TlbShootdownAck} with that epoch or newer, so no vCPU TLB
- * entry outlives its host HPTE. A command that removed nothing replies at once (no TLB entry at the
- * current epoch can refer to a removed HPTE, since every earlier removal bumped the epoch). A
- * subscriber that does not answer within {@link Settings#shootdownTimeout()} is logged (warning,
- * naming the vCPUs) and counted ({@code SHOOTDOWN_TIMEOUTS}, {@code SHOOTDOWN_UNANSWERED_VCPUS}),
- * and the reply is sent anyway: a hung vCPU must not stall the VM's memory management, and a vCPU
- * that later runs sees the newer epoch in its next reply. A subscriber whose actor stops is dropped
- * and no longer awaited.
- *
- * <p><b>Q8 notifiers are deferred</b> (spec 5.7: {@code kvm_flush_remote_tlbs} sets
- * KVM_REQ_TLB_FLUSH, each vCPU runs {@code pte_flush(vcpu, 0, 0)} in {@code
- * kvmppc_core_check_requests} before its next guest entry): a {@link NotifierInvalidate} with
- * {@code fullFlush} flushes nothing itself. It marks a flush request for every vCPU, bumps the
- * epoch and sends a shootdown with {@code flushRequested} (the request plus the kick IPI); it is
- * acknowledged when every subscriber acked. Each vCPU then sends {@link FlushVcpu} at its next
- * guest entry, exactly where the sequential engine calls {@code flushAll}; the request flag is
- * cleared when that FlushVcpu is applied and repeated in every shootdown (and subscription) to that
- * vCPU until then.
+ * A command that removed host HPTEs bumps the epoch, and its reply is held until every subscribed
+ * vCPU acknowledged a {@link TlbShootdown} of that epoch (or the {@link
+ * Settings#shootdownTimeout()} passed); Q8 notifiers are deferred to each vCPU's next guest entry.
+ * The rules, and the contract vCPUs keep, are {@link TlbSubscribers}'s.
  *
  * <p><b>Commands during a shootdown</b>: one shootdown is in flight at a time. Commands that may
  * change state ({@link MapPage}, {@link UnmapPage}, {@link GuestTlbie}, {@link FlushVcpu}, {@link
- * NotifierInvalidate}, {@link SubscribeTlb}) are stashed in a bounded {@link StashBuffer} and run,
- * in arrival order, after the shootdown completed; when the stash is full they are answered with
- * {@link Rejected} (the requester retries). Read-only commands ({@link Lookup}, {@link GetStats},
- * {@link CheckInvariants}, {@link DumpShadow}) are answered at once: their answer reflects the
- * state after the removal and carries the new epoch, so a TLB filled from it is valid.
- *
- * <h2>Contract for vCPUs</h2>
- *
- * A vCPU keeps the highest epoch it has seen (from {@link TlbShootdown} or any reply); entries are
- * valid only at that epoch, so a higher epoch empties its TLB. It fills its TLB with the epoch of
- * the {@link LookedUp} it got. It acknowledges each {@link TlbShootdown} after it emptied its TLB.
- * When it (re)subscribes it passes the highest epoch it has seen, and the host MMU moves its epoch
- * above it: epochs never repeat for a vCPU, even across host-MMU incarnations. A reply whose epoch
- * is lower than the vCPU's known epoch means the host MMU restarted: the vCPU empties its TLB and
- * subscribes again.
+ * NotifierInvalidate}, {@link SubscribeTlb}) are stashed in a bounded {@link StashBuffer} ({@link
+ * HeldReplies}) and run, in arrival order, after the shootdown completed; when the stash is full
+ * they are answered with {@link Rejected} (the requester retries). Read-only commands ({@link
+ * Lookup}, {@link GetStats}, {@link CheckInvariants}, {@link DumpShadow}) are answered at once:
+ * their answer reflects the state after the removal and carries the new epoch, so a TLB filled from
+ * it is valid.
  *
  * <h2>Idempotency</h2>
  *
@@ -121,11 +102,8 @@ import org.mmumesh.common.MeshEventBus;
  * the vCPUs to re-subscribe (and the page-frame side to re-send its notifier sequence) when the
  * entity restarts.
  *
- * <p><b>Event feed.</b> Every installed host HPTE (MAP, {@code "map ro"}/{@code "map rw"} with its
- * pfn) and every invalidation (a guest tlbie's {@code pte_flush}/{@code pte_vflush}, a notifier
- * range flush, a Q8 full-flush request, with the shadow PTEs removed) is published as a {@code
- * MeshEvent} on the node's {@link MeshEventBus}, with this actor's VM (from the entity id) and no
- * host (the bus fills it from the node's directory). Nothing is built while nobody watches.
+ * <p><b>Event feed</b> ({@link HostMmuEvents}): every installed host HPTE and every invalidation is
+ * published on the node's {@link MeshEventBus}, built only while someone watches.
  */
 public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
     implements HostMmuProtocol {
@@ -205,20 +183,14 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
                                 ctx, stash, timers, config, settings, firstCore.get(), vm))));
   }
 
-  /** The entity id of VM {@code vm}: {@code vm-<v>}. */
+  /** The entity id of VM {@code vm}: {@code vm-<v>} ({@link EntityIds#vm}). */
   public static String entityId(int vm) {
-    Checks.inRange("vm", vm, 0, Integer.MAX_VALUE);
-    return "vm-" + vm;
+    return EntityIds.vm(vm);
   }
 
-  /** The VM of an entity id {@code vm-<v>}. */
+  /** The VM of an entity id {@code vm-<v>} ({@link EntityIds#vmOf}). */
   public static int vmOf(String entityId) {
-    if (entityId == null || !entityId.matches("vm-[0-9]{1,10}")) {
-      throw new IllegalArgumentException(
-          "entityId: " + entityId + " is not allowed; allowed vm-<v> with v 0 to 2147483647");
-    }
-    long v = Long.parseLong(entityId.substring(3));
-    return (int) Checks.inRange("entityId vm", v, 0, Integer.MAX_VALUE);
+    return EntityIds.vmOf(entityId);
   }
 
   /**
@@ -267,7 +239,10 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
   private static final ShellCounter[] SHELL_COUNTERS = ShellCounter.values();
 
   private final ActorContext<Command> ctx;
-  private final StashBuffer<Command> stash;
+
+  /** The reply a shootdown holds back, and the stash of commands that wait for it. */
+  private final HeldReplies<Command> held;
+
   private final TimerScheduler<Command> timers;
   private final HostMmuConfig config;
   private final Settings settings;
@@ -277,10 +252,10 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
   private long epoch = FIRST_EPOCH;
   private final MmuNotifierGuard guard = new MmuNotifierGuard();
   private final TlbSubscribers tlbs;
-  private final ReplyMemory<MapReply> maps;
-  private final ReplyMemory<UnmapReply> unmaps;
-  private final ReplyMemory<FlushReply> vcpuFlushes;
-  private final ReplyMemory<FlushReply> tlbies = new ReplyMemory<>(1);
+  private final LastReplies<MapReply> maps = new LastReplies<>();
+  private final LastReplies<UnmapReply> unmaps = new LastReplies<>();
+  private final LastReplies<FlushReply> vcpuFlushes = new LastReplies<>();
+  private final LastReplies<FlushReply> tlbies = new LastReplies<>();
   private final long[] shellCounters = new long[SHELL_COUNTERS.length];
 
   /** The event feed: this node's bus and this actor's VM ({@link MeshEvent#NONE}: unknown). */
@@ -297,16 +272,13 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
     super(ctx);
     this.ctx = ctx;
     ctx.setLoggerName(HostMmu.class);
-    this.stash = stash;
+    this.held = new HeldReplies<>(stash, HostMmu::atOnce, this::stashFull);
     this.timers = timers;
     this.config = config;
     this.settings = settings;
     this.vcpus = config.vcpus();
     this.core = Objects.requireNonNull(firstCore, "firstCore");
     this.tlbs = new TlbSubscribers(ctx, ctx.getSelf().narrow(), vcpus);
-    this.maps = new ReplyMemory<>(vcpus);
-    this.unmaps = new ReplyMemory<>(vcpus);
-    this.vcpuFlushes = new ReplyMemory<>(vcpus);
     this.events = new HostMmuEvents(MeshEventBus.of(ctx.getSystem()), vm);
   }
 
@@ -334,7 +306,7 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
   private Behavior<Command> onLookup(Lookup m) {
     String bad = badVcpu(m.vcpu());
     if (bad != null) {
-      return reject(m.replyTo(), m.requestId(), bad);
+      return reject(new Op<>("Lookup", m.vcpu(), m.ea(), m.requestId(), m.replyTo()), bad);
     }
     int slot = core.lookupSlot(m.vcpu(), m.gvsid(), m.ea());
     if (slot < 0) {
@@ -379,22 +351,13 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
     return this;
   }
 
-  // ---- state-changing commands (stashed during a shootdown) -----------------------------------
+  // ---- state-changing commands (stashed by `held` while a shootdown is in flight) ------------
 
   private Behavior<Command> onMapPage(MapPage m) {
-    if (tlbs.inFlight()) {
-      return stashOrReject(m, m.replyTo(), m.requestId());
-    }
-    String bad = badVcpu(m.vcpu());
-    if (bad == null && m.pte() == null) {
-      bad = "pte: null; required";
-    }
-    if (bad != null) {
-      return reject(m.replyTo(), m.requestId(), bad);
-    }
-    MapReply prior = maps.replayed(m.vcpu(), m.requestId());
-    if (prior != null) {
-      return replay(m.replyTo(), prior);
+    Op<MapReply> op = new Op<>("MapPage", m.vcpu(), ea(m.pte()), m.requestId(), m.replyTo());
+    Behavior<Command> done = opening(op, badVcpuPte(m.vcpu(), m.pte()), maps, m.vcpu());
+    if (done != null) {
+      return done;
     }
     if (!guard.mayInstall(m.guardSeq())) {
       count(ShellCounter.MAPS_REFUSED);
@@ -403,154 +366,118 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
       m.replyTo().tell(refused);
       return this;
     }
-    MapResult r;
-    try {
-      r = core.mapPage(m.vcpu(), m.pte(), m.gvsid(), m.pfn(), m.writable());
-    } catch (IllegalArgumentException e) {
-      return reject(m.replyTo(), m.requestId(), e.getMessage());
-    } catch (RuntimeException e) {
-      return coreFailed(e, "MapPage", m.vcpu(), m.pte().eaddr(), m.replyTo(), m.requestId());
-    }
-    if (r.removedHptes()) {
-      epoch++;
-    }
-    events.mapped(m.vcpu(), m.pte(), m.pfn(), r.readOnly());
-    Mapped reply = new Mapped(m.requestId(), true, r.readOnly(), r.markDirty(), epoch);
-    maps.remember(m.vcpu(), m.requestId(), reply);
-    return acknowledge(r.removedHptes(), () -> m.replyTo().tell(reply));
+    return tryCore(
+        op,
+        () -> core.mapPage(m.vcpu(), m.pte(), m.gvsid(), m.pfn(), m.writable()),
+        r -> {
+          if (r.removedHptes()) {
+            epoch++;
+          }
+          events.mapped(m.vcpu(), m.pte(), m.pfn(), r.readOnly());
+          Mapped reply = new Mapped(m.requestId(), true, r.readOnly(), r.markDirty(), epoch);
+          maps.remember(m.vcpu(), m.requestId(), reply);
+          return acknowledge(r.removedHptes(), () -> m.replyTo().tell(reply));
+        });
   }
 
   private Behavior<Command> onUnmapPage(UnmapPage m) {
-    if (tlbs.inFlight()) {
-      return stashOrReject(m, m.replyTo(), m.requestId());
+    Op<UnmapReply> op = new Op<>("UnmapPage", m.vcpu(), ea(m.pte()), m.requestId(), m.replyTo());
+    Behavior<Command> done = opening(op, badVcpuPte(m.vcpu(), m.pte()), unmaps, m.vcpu());
+    if (done != null) {
+      return done;
     }
-    String bad = badVcpu(m.vcpu());
-    if (bad == null && m.pte() == null) {
-      bad = "pte: null; required";
-    }
-    if (bad != null) {
-      return reject(m.replyTo(), m.requestId(), bad);
-    }
-    UnmapReply prior = unmaps.replayed(m.vcpu(), m.requestId());
-    if (prior != null) {
-      return replay(m.replyTo(), prior);
-    }
-    int removed;
-    try {
-      removed = core.unmapPage(m.vcpu(), m.pte(), m.vsid64k());
-    } catch (IllegalArgumentException e) {
-      return reject(m.replyTo(), m.requestId(), e.getMessage());
-    } catch (RuntimeException e) {
-      return coreFailed(e, "UnmapPage", m.vcpu(), m.pte().eaddr(), m.replyTo(), m.requestId());
-    }
-    if (removed > 0) {
-      epoch++;
-      events.unmapped(m.vcpu(), m.pte(), removed);
-    }
-    Unmapped reply = new Unmapped(m.requestId(), removed, epoch);
-    unmaps.remember(m.vcpu(), m.requestId(), reply);
-    return acknowledge(removed > 0, () -> m.replyTo().tell(reply));
+    return tryCore(
+        op,
+        () -> core.unmapPage(m.vcpu(), m.pte(), m.vsid64k()),
+        removed -> {
+          if (removed > 0) {
+            epoch++;
+            events.unmapped(m.vcpu(), m.pte(), removed);
+          }
+          Unmapped reply = new Unmapped(m.requestId(), removed, epoch);
+          unmaps.remember(m.vcpu(), m.requestId(), reply);
+          return acknowledge(removed > 0, () -> m.replyTo().tell(reply));
+        });
   }
 
   private Behavior<Command> onGuestTlbie(GuestTlbie m) {
-    if (tlbs.inFlight()) {
-      return stashOrReject(m, m.replyTo(), m.requestId());
+    Op<FlushReply> op = new Op<>("GuestTlbie " + m.flush(), -1, -1, m.requestId(), m.replyTo());
+    String bad = m.flush() == null ? "flush: null; required (PteFlush or PteVflush)" : null;
+    Behavior<Command> done = opening(op, bad, tlbies, 0);
+    if (done != null) {
+      return done;
     }
-    if (m.flush() == null) {
-      return reject(m.replyTo(), m.requestId(), "flush: null; required (PteFlush or PteVflush)");
-    }
-    FlushReply prior = tlbies.replayed(0, m.requestId());
-    if (prior != null) {
-      return replay(m.replyTo(), prior);
-    }
-    int removed;
-    try {
-      if (m.flush() instanceof HostFlush.PteFlush f) {
-        removed = core.pteFlushAllVcpus(f.ea(), f.mask());
-      } else {
-        HostFlush.PteVflush f = (HostFlush.PteVflush) m.flush();
-        removed = core.pteVflushAllVcpus(f.vpage(), f.mask());
-      }
-    } catch (IllegalArgumentException e) {
-      return reject(m.replyTo(), m.requestId(), e.getMessage());
-    } catch (RuntimeException e) {
-      return coreFailed(e, "GuestTlbie " + m.flush(), -1, -1, m.replyTo(), m.requestId());
-    }
-    events.guestTlbie(m.flush(), removed);
-    return flushed(removed, m.requestId(), m.replyTo(), 0, tlbies);
+    return tryCore(
+        op,
+        () ->
+            m.flush() instanceof HostFlush.PteFlush f
+                ? core.pteFlushAllVcpus(f.ea(), f.mask())
+                : core.pteVflushAllVcpus(
+                    ((HostFlush.PteVflush) m.flush()).vpage(),
+                    ((HostFlush.PteVflush) m.flush()).mask()),
+        removed -> {
+          events.guestTlbie(m.flush(), removed);
+          return flushed(removed, op, 0, tlbies);
+        });
   }
 
   private Behavior<Command> onFlushVcpu(FlushVcpu m) {
-    if (tlbs.inFlight()) {
-      return stashOrReject(m, m.replyTo(), m.requestId());
-    }
-    String bad = badVcpu(m.vcpu());
-    if (bad != null) {
-      return reject(m.replyTo(), m.requestId(), bad);
-    }
-    FlushReply prior = vcpuFlushes.replayed(m.vcpu(), m.requestId());
-    if (prior != null) {
-      return replay(m.replyTo(), prior);
+    Op<FlushReply> op = new Op<>("FlushVcpu", m.vcpu(), -1, m.requestId(), m.replyTo());
+    Behavior<Command> done = opening(op, badVcpu(m.vcpu()), vcpuFlushes, m.vcpu());
+    if (done != null) {
+      return done;
     }
     tlbs.flushApplied(m.vcpu());
-    int removed;
-    try {
-      removed = core.flushAll(m.vcpu());
-    } catch (IllegalArgumentException e) {
-      return reject(m.replyTo(), m.requestId(), e.getMessage());
-    } catch (RuntimeException e) {
-      return coreFailed(e, "FlushVcpu", m.vcpu(), -1, m.replyTo(), m.requestId());
-    }
-    events.vcpuFlushed(m.vcpu(), removed);
-    return flushed(removed, m.requestId(), m.replyTo(), m.vcpu(), vcpuFlushes);
+    return tryCore(
+        op,
+        () -> core.flushAll(m.vcpu()),
+        removed -> {
+          events.vcpuFlushed(m.vcpu(), removed);
+          return flushed(removed, op, m.vcpu(), vcpuFlushes);
+        });
   }
 
   private Behavior<Command> flushed(
-      int removed,
-      long requestId,
-      ActorRef<FlushReply> replyTo,
-      int memorySlot,
-      ReplyMemory<FlushReply> memory) {
+      int removed, Op<FlushReply> op, long requester, LastReplies<FlushReply> memory) {
     if (removed > 0) {
       epoch++;
     }
-    Flushed reply = new Flushed(requestId, removed, epoch);
-    memory.remember(memorySlot, requestId, reply);
-    return acknowledge(removed > 0, () -> replyTo.tell(reply));
+    Flushed reply = new Flushed(op.requestId(), removed, epoch);
+    memory.remember(requester, op.requestId(), reply);
+    return acknowledge(removed > 0, () -> op.replyTo().tell(reply));
   }
 
   private Behavior<Command> onNotifierInvalidate(NotifierInvalidate m) {
-    if (tlbs.inFlight()) {
-      return stashOrReject(m, m.replyTo(), m.notifierSeq());
-    }
-    String bad = null;
-    try {
-      Checks.inRange("gfnStart", m.gfnStart(), 0, MAX_GFN);
-      Checks.inRange("gfnEnd", m.gfnEnd(), m.gfnStart(), MAX_GFN);
-    } catch (IllegalArgumentException e) {
-      bad = e.getMessage();
-    }
+    Op<NotifierReply> op =
+        new Op<>("NotifierInvalidate", -1, m.gfnStart() << 12, m.notifierSeq(), m.replyTo());
+    String bad =
+        Attempt.run(
+                () -> {
+                  Checks.inRange("gfnStart", m.gfnStart(), 0, MAX_GFN);
+                  Checks.inRange("gfnEnd", m.gfnEnd(), m.gfnStart(), MAX_GFN);
+                })
+            .rejected();
     if (bad != null) {
-      return reject(m.replyTo(), m.notifierSeq(), bad);
+      return reject(op, bad);
     }
     guard.noteInvalidation(m.notifierSeq());
     count(ShellCounter.NOTIFIER_EVENTS);
     if (m.fullFlush()) {
       return notifierFlushRequest(m);
     }
-    int removed;
-    try {
-      removed = core.notifierRangeFlush(m.gfnStart() << 12, m.gfnEnd() << 12);
-    } catch (RuntimeException e) {
-      return coreFailed(
-          e, "NotifierInvalidate", -1, m.gfnStart() << 12, m.replyTo(), m.notifierSeq());
-    }
-    events.notifierRange(m.gfnStart(), m.gfnEnd(), removed);
-    if (removed > 0) {
-      epoch++;
-    }
-    NotifierAcked reply = new NotifierAcked(m.notifierSeq(), removed, epoch);
-    return acknowledge(removed > 0, () -> m.replyTo().tell(reply));
+    // The range was checked: anything the core throws now is a failure, not bad input.
+    return Attempt.of(() -> core.notifierRangeFlush(m.gfnStart() << 12, m.gfnEnd() << 12))
+        .fold(
+            removed -> {
+              events.notifierRange(m.gfnStart(), m.gfnEnd(), removed);
+              if (removed > 0) {
+                epoch++;
+              }
+              NotifierAcked reply = new NotifierAcked(m.notifierSeq(), removed, epoch);
+              return acknowledge(removed > 0, () -> m.replyTo().tell(reply));
+            },
+            reason -> coreFailed(new IllegalArgumentException(reason), op),
+            e -> coreFailed(e, op));
   }
 
   /**
@@ -569,16 +496,6 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
   }
 
   private Behavior<Command> onSubscribeTlb(SubscribeTlb m) {
-    if (tlbs.inFlight()) {
-      if (stash.isFull()) {
-        count(ShellCounter.STASH_FULL);
-        ctx.getLog()
-            .error("SubscribeTlb of vcpu {} dropped: stash full during a shootdown", m.vcpu());
-      } else {
-        stash.stash(m);
-      }
-      return this;
-    }
     String bad = badVcpu(m.vcpu());
     if (bad == null && m.vcpuRef() == null) {
       bad = "vcpuRef: null; required";
@@ -600,17 +517,18 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
 
   /**
    * Sends {@code reply} now, or, when {@code removed} and someone is subscribed, starts a shootdown
-   * of the current epoch that sends it when every subscriber acknowledged (or at the timeout).
+   * of the current epoch and holds {@code reply} (the waiting behaviour of {@link #held}) until
+   * every subscriber acknowledged or the timeout.
    */
   private Behavior<Command> acknowledge(boolean removed, Runnable reply) {
-    if (!removed || !tlbs.start(epoch, reply)) {
+    if (!removed || !tlbs.start(epoch)) {
       reply.run();
       return this;
     }
     count(ShellCounter.SHOOTDOWNS);
     timers.startSingleTimer(
         ShootdownTimedOut.class, new ShootdownTimedOut(epoch), settings.shootdownTimeout());
-    return this;
+    return held.hold(this, reply);
   }
 
   private Behavior<Command> onTlbShootdownAck(TlbShootdownAck m) {
@@ -641,10 +559,86 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
     return tlbs.stopped(t.getRef()) ? finishRound() : this;
   }
 
+  /** Sends the held reply and replays the commands stashed meanwhile. */
   private Behavior<Command> finishRound() {
     timers.cancel(ShootdownTimedOut.class);
-    tlbs.finish();
-    return stash.unstashAll(this);
+    tlbs.endRound();
+    return held.release();
+  }
+
+  /** Handled at once even while a shootdown is in flight: read-only queries and the round's own. */
+  private static boolean atOnce(Command c) {
+    return c instanceof Lookup
+        || c instanceof GetStats
+        || c instanceof CheckInvariants
+        || c instanceof DumpShadow
+        || c instanceof TlbShootdownAck
+        || c instanceof ShootdownTimedOut;
+  }
+
+  /** A command that found the stash full during a shootdown: rejected, nothing applied. */
+  private void stashFull(Command c) {
+    count(ShellCounter.STASH_FULL);
+    String reason =
+        "stash: full ("
+            + settings.stashCapacity()
+            + " commands) while a TLB shootdown is in flight; retry later";
+    if (c instanceof MapPage m) {
+      m.replyTo().tell(new Rejected(m.requestId(), reason));
+    } else if (c instanceof UnmapPage m) {
+      m.replyTo().tell(new Rejected(m.requestId(), reason));
+    } else if (c instanceof GuestTlbie m) {
+      m.replyTo().tell(new Rejected(m.requestId(), reason));
+    } else if (c instanceof FlushVcpu m) {
+      m.replyTo().tell(new Rejected(m.requestId(), reason));
+    } else if (c instanceof NotifierInvalidate m) {
+      m.replyTo().tell(new Rejected(m.notifierSeq(), reason));
+    } else if (c instanceof SubscribeTlb m) {
+      ctx.getLog()
+          .error("SubscribeTlb of vcpu {} dropped: stash full during a shootdown", m.vcpu());
+    }
+  }
+
+  // ---- the opening every state-changing command shares ----------------------------------------
+
+  /**
+   * One state-changing request as its handler sees it: what it is (for logs and {@link Failed}),
+   * its vCPU and address, its request id and where its replies go. {@link Rejected} and {@link
+   * Failed} belong to every reply family, so both can be sent to any {@code replyTo}.
+   */
+  private record Op<R extends Reply>(
+      String what, int vcpu, long ea, long requestId, ActorRef<R> replyTo) {
+    @SuppressWarnings("unchecked")
+    void tell(Reply r) {
+      ((ActorRef<Reply>) replyTo).tell(r);
+    }
+  }
+
+  /**
+   * Bad input ({@code bad} non-null) is rejected and a retried request answered from {@code memory}
+   * (the reply to {@code requester}'s same request id, not applied again); null: go on.
+   */
+  private <R extends Reply> Behavior<Command> opening(
+      Op<R> op, String bad, LastReplies<R> memory, long requester) {
+    if (bad != null) {
+      return reject(op, bad);
+    }
+    R prior = memory.replayed(requester, op.requestId());
+    if (prior == null) {
+      return null;
+    }
+    count(ShellCounter.RETRIES_ANSWERED);
+    op.replyTo().tell(prior);
+    return this;
+  }
+
+  /**
+   * Runs a core step under the kit's rule ({@link Attempt}): its result goes to {@code then}, bad
+   * input the core found is {@link Rejected}, anything else resets the core ({@link #coreFailed}).
+   */
+  private <T> Behavior<Command> tryCore(
+      Op<?> op, Supplier<T> step, Function<T, Behavior<Command>> then) {
+    return Attempt.of(step).fold(then, reason -> reject(op, reason), e -> coreFailed(e, op));
   }
 
   // ---- helpers --------------------------------------------------------------------------------
@@ -660,32 +654,18 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
     shellCounters[c.ordinal()]++;
   }
 
-  private Behavior<Command> stashOrReject(
-      Command m, ActorRef<? super Rejected> replyTo, long requestId) {
-    if (stash.isFull()) {
-      count(ShellCounter.STASH_FULL);
-      replyTo.tell(
-          new Rejected(
-              requestId,
-              "stash: full ("
-                  + settings.stashCapacity()
-                  + " commands) while a TLB shootdown is in flight; retry later"));
-    } else {
-      stash.stash(m);
-    }
-    return this;
+  private static long ea(GuestPte pte) {
+    return pte == null ? -1 : pte.eaddr();
   }
 
-  private Behavior<Command> reject(
-      ActorRef<? super Rejected> replyTo, long requestId, String reason) {
+  private String badVcpuPte(int vcpu, GuestPte pte) {
+    String bad = badVcpu(vcpu);
+    return bad == null && pte == null ? "pte: null; required" : bad;
+  }
+
+  private Behavior<Command> reject(Op<?> op, String reason) {
     count(ShellCounter.REJECTED);
-    replyTo.tell(new Rejected(requestId, reason));
-    return this;
-  }
-
-  private <R extends Reply> Behavior<Command> replay(ActorRef<R> replyTo, R prior) {
-    count(ShellCounter.RETRIES_ANSWERED);
-    replyTo.tell(prior);
+    op.tell(new Rejected(op.requestId(), reason));
     return this;
   }
 
@@ -693,26 +673,21 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
    * The core threw unexpectedly: log with the vCPU and address, reset the shadow state to empty (a
    * consistent state), and reply {@link Failed} after every TLB was shot down.
    */
-  private Behavior<Command> coreFailed(
-      RuntimeException e,
-      String what,
-      int vcpu,
-      long ea,
-      ActorRef<? super Failed> replyTo,
-      long requestId) {
+  private Behavior<Command> coreFailed(RuntimeException e, Op<?> op) {
     count(ShellCounter.CORE_FAILURES);
     ctx.getLog()
         .error(
             "host MMU core failed in {} (vcpu {}, ea 0x{}); resetting the shadow state",
-            what,
-            vcpu,
-            Long.toHexString(ea),
+            op.what(),
+            op.vcpu(),
+            Long.toHexString(op.ea()),
             e);
     core = new HostMmuCore(config);
     epoch++;
     Failed reply =
         new Failed(
-            requestId, what + " (vcpu " + vcpu + ", ea 0x" + Long.toHexString(ea) + "): " + e);
-    return acknowledge(true, () -> replyTo.tell(reply));
+            op.requestId(),
+            op.what() + " (vcpu " + op.vcpu() + ", ea 0x" + Long.toHexString(op.ea()) + "): " + e);
+    return acknowledge(true, () -> op.tell(reply));
   }
 }

@@ -11,10 +11,45 @@ import org.mmumesh.hostmmu.HostMmuProtocol.TlbShootdownAck;
  * "Invalidation"): one subscriber per vCPU index (watched, so a stopped vCPU is dropped and no
  * longer awaited), the KVM_REQ_TLB_FLUSH pending per vCPU (quirk Q8, spec 5.7: repeated in every
  * shootdown to that vCPU until its {@code FlushVcpu} is applied), and the one {@link
- * ShootdownRound} in flight with the reply it holds back until every subscriber acknowledged.
+ * ShootdownRound} in flight.
+ *
+ * <h2>TLB shootdown ({@code tlbie; tlbsync})</h2>
+ *
+ * A command that removed host HPTEs bumps the epoch and sends {@link TlbShootdown} with the new
+ * epoch to every subscribed vCPU; its reply ({@link HostMmu.Unmapped}, {@link HostMmu.Flushed},
+ * {@link HostMmu.NotifierAcked}, {@link HostMmu.Mapped} after an eviction, {@link HostMmu.Failed}
+ * after a reset) is sent only when every subscriber has answered {@link TlbShootdownAck} with that
+ * epoch or newer, so no vCPU TLB entry outlives its host HPTE. A command that removed nothing
+ * replies at once (no TLB entry at the current epoch can refer to a removed HPTE, since every
+ * earlier removal bumped the epoch). A subscriber that does not answer within {@link
+ * HostMmu.Settings#shootdownTimeout()} is logged (warning, naming the vCPUs) and counted ({@code
+ * SHOOTDOWN_TIMEOUTS}, {@code SHOOTDOWN_UNANSWERED_VCPUS}), and the reply is sent anyway: a hung
+ * vCPU must not stall the VM's memory management, and a vCPU that later runs sees the newer epoch
+ * in its next reply. A subscriber whose actor stops is dropped and no longer awaited.
+ *
+ * <p><b>Q8 notifiers are deferred</b> (spec 5.7: {@code kvm_flush_remote_tlbs} sets
+ * KVM_REQ_TLB_FLUSH, each vCPU runs {@code pte_flush(vcpu, 0, 0)} in {@code
+ * kvmppc_core_check_requests} before its next guest entry): a {@link HostMmu.NotifierInvalidate}
+ * with {@code fullFlush} flushes nothing itself. It marks a flush request for every vCPU, bumps the
+ * epoch and sends a shootdown with {@code flushRequested} (the request plus the kick IPI); it is
+ * acknowledged when every subscriber acked. Each vCPU then sends {@link HostMmu.FlushVcpu} at its
+ * next guest entry, exactly where the sequential engine calls {@code flushAll}; the request flag is
+ * cleared when that FlushVcpu is applied and repeated in every shootdown (and subscription) to that
+ * vCPU until then.
+ *
+ * <h2>Contract for vCPUs</h2>
+ *
+ * A vCPU keeps the highest epoch it has seen (from {@link TlbShootdown} or any reply); entries are
+ * valid only at that epoch, so a higher epoch empties its TLB. It fills its TLB with the epoch of
+ * the {@link HostMmu.LookedUp} it got. It acknowledges each {@link TlbShootdown} after it emptied
+ * its TLB. When it (re)subscribes it passes the highest epoch it has seen, and the host MMU moves
+ * its epoch above it: epochs never repeat for a vCPU, even across host-MMU incarnations. A reply
+ * whose epoch is lower than the vCPU's known epoch means the host MMU restarted: the vCPU empties
+ * its TLB and subscribes again.
  *
  * <p>Owned by the actor and used only from its message handlers; the actor owns the epoch, the
- * timeout timer and the stash of commands that wait for the round.
+ * timeout timer, and the held reply with the stash of commands that wait for the round (the shell
+ * kit's {@code HeldReplies}).
  */
 final class TlbSubscribers {
   private final ActorContext<?> ctx;
@@ -23,10 +58,8 @@ final class TlbSubscribers {
   private final boolean[] flushRequested;
   private int count;
 
-  /** The shootdown in flight, and the reply it holds back; both null when none. */
+  /** The shootdown in flight, or null. */
   private ShootdownRound round;
-
-  private Runnable heldReply;
 
   @SuppressWarnings("unchecked")
   TlbSubscribers(ActorContext<?> ctx, ActorRef<TlbShootdownAck> ackRef, int vcpus) {
@@ -39,11 +72,6 @@ final class TlbSubscribers {
   /** The number of subscribed vCPUs. */
   int count() {
     return count;
-  }
-
-  /** True while a shootdown waits for acknowledgements. */
-  boolean inFlight() {
-    return round != null;
   }
 
   /**
@@ -73,10 +101,10 @@ final class TlbSubscribers {
   }
 
   /**
-   * Starts a shootdown of {@code epoch} that holds {@code reply} until every subscriber
-   * acknowledged; false (nothing started, the caller replies now) when nobody is subscribed.
+   * Starts a shootdown of {@code epoch}: sent to every subscriber, awaiting each one's ack; false
+   * (nothing started, the caller replies now) when nobody is subscribed.
    */
-  boolean start(long epoch, Runnable reply) {
+  boolean start(long epoch) {
     if (count == 0) {
       return false;
     }
@@ -90,7 +118,6 @@ final class TlbSubscribers {
       }
     }
     round = r;
-    heldReply = reply;
     return true;
   }
 
@@ -118,12 +145,9 @@ final class TlbSubscribers {
     return round != null && round.complete();
   }
 
-  /** Ends the round in flight and sends the reply it held. */
-  void finish() {
-    Runnable reply = heldReply;
+  /** Ends the round in flight (acknowledged, timed out, or its last subscriber stopped). */
+  void endRound() {
     round = null;
-    heldReply = null;
-    reply.run();
   }
 
   private boolean isSubscribed(ActorRef<TlbShootdown> ref) {

@@ -16,9 +16,9 @@ import org.mmumesh.guestmmu.GuestMmu;
  *
  * <p>State: the requests waiting for their flush, keyed by request id. The GuestMmu's tlbie ids are
  * unique per VM and a retried tlbie keeps its id, so a retry replaces the entry and the HostMmu's
- * retry memory ({@link ReplyMemory}) answers it once. A {@link HostMmu.Rejected} or {@link
- * HostMmu.Failed} is logged and not answered: the GuestMmu's tlbie timeout then fails its request
- * and owes the flush (its documented path).
+ * retry memory (the shell kit's {@code LastReplies}) answers it once. A {@link HostMmu.Rejected} or
+ * {@link HostMmu.Failed} is logged and not answered: the GuestMmu's tlbie timeout then fails its
+ * request and owes the flush (its documented path).
  *
  * <p>This is the one copy of the adapter: the mesh creates one per VM per node (its {@code
  * NodeGlue}), and the flow tests of vcpu-actor spawn it beside the real actors.

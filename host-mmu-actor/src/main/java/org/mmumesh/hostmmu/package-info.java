@@ -16,8 +16,8 @@
  *       lookups, map/unmap, guest tlbie, MMU-notifier invalidations with the {@code
  *       mmu_notifier_retry} guard ({@link org.mmumesh.hostmmu.MmuNotifierGuard}), the TLB shootdown
  *       that precedes every acknowledgement of a removal ({@link
- *       org.mmumesh.hostmmu.ShootdownRound}), idempotent retries ({@link
- *       org.mmumesh.hostmmu.ReplyMemory}) and the sharding entity {@code vm-<v>}.
+ *       org.mmumesh.hostmmu.ShootdownRound}), idempotent retries (the shell kit's {@link
+ *       org.mmumesh.shell.LastReplies}) and the sharding entity {@code vm-<v>}.
  * </ul>
  */
 package org.mmumesh.hostmmu;

@@ -58,8 +58,11 @@ class HostMmuShardingTest {
   @Test
   void entityIds_parseAndReject() {
     assertThat(HostMmu.vmOf(HostMmu.entityId(7))).isEqualTo(7);
-    assertThatThrownBy(() -> HostMmu.vmOf("vm-x")).hasMessageStartingWith("entityId: vm-x");
+    assertThatThrownBy(() -> HostMmu.vmOf("vm-x"))
+        .hasMessageStartingWith("entityId: 'vm-x'")
+        .hasMessageContaining("0 to 2147483647");
     assertThatThrownBy(() -> HostMmu.vmOf("vm-9999999999"))
-        .hasMessageStartingWith("entityId vm: 9999999999");
+        .hasMessageStartingWith("entityId: 'vm-9999999999'")
+        .hasMessageContaining("0 to 2147483647");
   }
 }
