@@ -19,7 +19,8 @@ import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
-import org.mmumesh.common.Checks;
+import org.mmumesh.shell.Attempt;
+import org.mmumesh.shell.EntityIds;
 
 /**
  * One VM's guest MMU as an actor (architecture 2, 4): a thin shell around {@link GuestMmuPort}
@@ -59,7 +60,7 @@ import org.mmumesh.common.Checks;
  * future work.
  */
 public final class GuestMmu extends AbstractBehavior<GuestMmuProtocol.Command>
-    implements GuestMmuProtocol {
+    implements GuestMmuProtocol, GuestHtabProtocol {
 
   /** The sharded entity type; entity ids are {@code vm-<v>}. */
   public static final EntityTypeKey<Command> ENTITY_KEY =
@@ -152,27 +153,16 @@ public final class GuestMmu extends AbstractBehavior<GuestMmuProtocol.Command>
 
   /** The entity id of VM {@code vm}: {@code vm-<v>}. */
   public static String entityId(int vm) {
-    Checks.inRange("vm", vm, 0, Integer.MAX_VALUE);
-    return "vm-" + vm;
+    return EntityIds.vm(vm);
   }
 
   /**
-   * The VM number of entity id {@code vm-<v>}.
+   * The VM number of entity id {@code vm-<v>} ({@link EntityIds#vmOf}).
    *
    * @throws IllegalArgumentException naming {@code entityId} and the allowed form
    */
   public static int vmOf(String entityId) {
-    if (entityId != null && entityId.startsWith("vm-") && entityId.length() > 3) {
-      String digits = entityId.substring(3);
-      if (digits.chars().allMatch(ch -> ch >= '0' && ch <= '9') && digits.length() <= 10) {
-        long v = Long.parseLong(digits);
-        if (v <= Integer.MAX_VALUE) {
-          return (int) v;
-        }
-      }
-    }
-    throw new IllegalArgumentException(
-        "entityId: '" + entityId + "' is not a VM entity id; allowed: vm-0 to vm-2147483647");
+    return EntityIds.vmOf(entityId);
   }
 
   /**
@@ -577,20 +567,23 @@ public final class GuestMmu extends AbstractBehavior<GuestMmuProtocol.Command>
   }
 
   /**
-   * Runs a core call: a bad-input exception becomes {@link Rejected}, anything else is logged with
-   * the vCPU and address and becomes {@link Failed}.
+   * Runs a core call under the shell kit's rule ({@link Attempt}): bad input the core found becomes
+   * {@link Rejected}, anything else is logged with the vCPU and address and becomes {@link Failed}.
+   * Every reply family holds both, so the casts are safe.
    */
   @SuppressWarnings("unchecked")
   private <R> R callCore(int vcpu, long requestId, long ea, String what, Supplier<R> core) {
-    try {
-      return core.get();
-    } catch (IllegalArgumentException e) {
-      return (R) new Rejected(requestId, e.getMessage());
-    } catch (RuntimeException e) {
-      getContext()
-          .getLog()
-          .error("vCPU {} at ea 0x{}: {} failed", vcpu, Long.toHexString(ea), what, e);
-      return (R) new Failed(requestId, what + " failed at ea 0x" + Long.toHexString(ea) + ": " + e);
-    }
+    return Attempt.of(core)
+        .fold(
+            r -> r,
+            reason -> (R) new Rejected(requestId, reason),
+            e -> {
+              getContext()
+                  .getLog()
+                  .error("vCPU {} at ea 0x{}: {} failed", vcpu, Long.toHexString(ea), what, e);
+              return (R)
+                  new Failed(
+                      requestId, what + " failed at ea 0x" + Long.toHexString(ea) + ": " + e);
+            });
   }
 }

@@ -2,19 +2,29 @@ package org.mmumesh.guestmmu;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Objects;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.mmumesh.common.Access;
 import org.mmumesh.common.CborSerializable;
 import org.mmumesh.common.HostFlush;
+import org.mmumesh.guestmmu.GuestHtabProtocol.ClearRc;
+import org.mmumesh.guestmmu.GuestHtabProtocol.DumpHtab;
+import org.mmumesh.guestmmu.GuestHtabProtocol.EnterHpte;
+import org.mmumesh.guestmmu.GuestHtabProtocol.EnterReply;
+import org.mmumesh.guestmmu.GuestHtabProtocol.HtabReply;
+import org.mmumesh.guestmmu.GuestHtabProtocol.RcReply;
+import org.mmumesh.guestmmu.GuestHtabProtocol.ReadRc;
+import org.mmumesh.guestmmu.GuestHtabProtocol.RemoveHpte;
+import org.mmumesh.guestmmu.GuestHtabProtocol.RemoveReply;
 
 /**
  * The {@link GuestMmu} actor's protocol: commands, their sealed reply families, and the guest tlbie
  * it sends to the VM's host MMU. {@code GuestMmu} implements this interface only to inherit these
  * member types, so call sites keep reading {@code GuestMmu.Xlate}, {@code GuestMmu.Rejected}; a
  * single-type import must name the canonical {@code GuestMmuProtocol.Xlate}.
+ *
+ * <p>The guest HTAB management for clients (H_ENTER, H_REMOVE, R/C, dump) is {@link
+ * GuestHtabProtocol}.
  *
  * <p>Every request kind has its own reply family holding its success record plus {@link Rejected}
  * (bad input: the reason names the field and the allowed range; nothing changed) and, where a core
@@ -50,15 +60,6 @@ public interface GuestMmuProtocol {
 
   /** The answers to {@link GetMode}. */
   sealed interface ModeReply extends CborSerializable {}
-
-  /** The answers to {@link EnterHpte}. */
-  sealed interface EnterReply extends CborSerializable {}
-
-  /** The answers to {@link RemoveHpte}. */
-  sealed interface RemoveReply extends CborSerializable {}
-
-  /** The answers to {@link ReadRc}. */
-  sealed interface RcReply extends CborSerializable {}
 
   /** What a {@link SetVcpuState} requester receives. */
   sealed interface StateReply extends CborSerializable {}
@@ -118,36 +119,6 @@ public interface GuestMmuProtocol {
   /** The mode as 3 bits: PR (4), IR (2), DR (1), as {@link GuestMmuPort#mode}. */
   record ModeOf(int mode) implements ModeReply {}
 
-  /** H_ENTER: an HPTE for {@code ea} -> {@code gfn} with PP bits {@code pp}. */
-  record EnterHpte(
-      long requestId, int vcpu, long ea, long gfn, int pp, ActorRef<EnterReply> replyTo)
-      implements Command {}
-
-  /** The HPTE's guest-real address, or -1 when both PTEGs are full (nothing changed). */
-  record HpteEntered(long requestId, long pteAddr) implements EnterReply {}
-
-  /** H_REMOVE of the HPTE translating {@code ea}, then a tlbie carried out by the host. */
-  record RemoveHpte(long requestId, int vcpu, long ea, ActorRef<RemoveReply> replyTo)
-      implements Command {}
-
-  /** Whether an HPTE was removed; sent after the host confirmed the flush. */
-  record HpteRemoved(long requestId, boolean removed) implements RemoveReply {}
-
-  /** The R and C bits of the HPTE translating {@code ea}; {@link Rejected} when none does. */
-  record ReadRc(long requestId, int vcpu, long ea, ActorRef<RcReply> replyTo) implements Command {}
-
-  /** The HPTE's referenced and changed bits. */
-  record RcOf(long requestId, boolean r, boolean c) implements RcReply {}
-
-  /**
-   * Clears R and/or C of the HPTE translating {@code ea}, then the guest's tlbie of the page (so a
-   * later store is seen again); answered {@link RcOf} with the bits <em>before</em> the change,
-   * after the host confirmed the flush; {@link Rejected} when no HPTE translates {@code ea}.
-   */
-  record ClearRc(
-      long requestId, int vcpu, long ea, boolean clearR, boolean clearC, ActorRef<RcReply> replyTo)
-      implements Command {}
-
   /**
    * Changes vCPU {@code vcpu}'s translation state (segment registers, SLB, BATs, MSR bits, SDR1),
    * all or nothing: a change that does not fit the guest (an SLB entry on a 32-bit guest, an index
@@ -171,49 +142,6 @@ public interface GuestMmuProtocol {
   record KernelEvents(
       long demandMaps, long evictions, long slbLoads, long protUpgrades, long misreportedNotFound)
       implements CborSerializable {}
-
-  /**
-   * Read-only: the guest HTAB's non-zero words (guest memory, e.g. for comparing two engines): the
-   * words of every table the VM's vCPUs have used (one table unless a guest set SDR1). Answered
-   * {@link HtabDumped}; changes nothing.
-   */
-  record DumpHtab(long requestId, ActorRef<HtabReply> replyTo) implements Command {}
-
-  /** What a {@link DumpHtab} requester receives. */
-  sealed interface HtabReply extends CborSerializable {}
-
-  /**
-   * The guest HTAB's non-zero words in address order: {@code words[i]} is at guest-real address
-   * {@code addrs[i]}.
-   */
-  record HtabDumped(long requestId, long[] addrs, long[] words) implements HtabReply {
-
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof HtabDumped d
-          && d.requestId == requestId
-          && Arrays.equals(d.addrs, addrs)
-          && Arrays.equals(d.words, words);
-    }
-
-    @Override
-    public int hashCode() {
-      return Objects.hash(requestId, Arrays.hashCode(addrs), Arrays.hashCode(words));
-    }
-
-    @Override
-    public String toString() {
-      return "HtabDumped[requestId="
-          + requestId
-          + ", words="
-          + words.length
-          + ", addrs="
-          + Arrays.toString(addrs)
-          + ", words="
-          + Arrays.toString(words)
-          + "]";
-    }
-  }
 
   /** The host's answer to {@link HostTlbie}: the flush is done on every vCPU of the VM. */
   record TlbieDone(long requestId) implements Command {}

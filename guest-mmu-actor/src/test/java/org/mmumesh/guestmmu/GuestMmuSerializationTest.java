@@ -16,6 +16,7 @@ import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.PageSize;
 import org.mmumesh.common.Policy;
 import org.mmumesh.common.Quirk;
+import org.mmumesh.guestmmu.GuestHtabProtocol.*;
 import org.mmumesh.guestmmu.GuestMmuProtocol.*;
 
 /** Every command, reply and host-bound message of the GuestMmu protocol through Jackson CBOR. */

@@ -38,7 +38,7 @@ class GuestMmuShardingTest {
       assertThatThrownBy(() -> GuestMmu.vmOf(bad))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageStartingWith("entityId: '" + bad + "'")
-          .hasMessageContaining("vm-0 to vm-2147483647");
+          .hasMessageContaining("0 to 2147483647");
     }
   }
 
