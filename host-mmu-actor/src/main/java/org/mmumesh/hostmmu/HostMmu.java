@@ -2,8 +2,6 @@ package org.mmumesh.hostmmu;
 
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
 import java.util.function.IntFunction;
@@ -236,8 +234,6 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
 
   // ---- state ----------------------------------------------------------------------------------
 
-  private static final ShellCounter[] SHELL_COUNTERS = ShellCounter.values();
-
   private final ActorContext<Command> ctx;
 
   /** The reply a shootdown holds back, and the stash of commands that wait for it. */
@@ -256,7 +252,7 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
   private final LastReplies<UnmapReply> unmaps = new LastReplies<>();
   private final LastReplies<FlushReply> vcpuFlushes = new LastReplies<>();
   private final LastReplies<FlushReply> tlbies = new LastReplies<>();
-  private final long[] shellCounters = new long[SHELL_COUNTERS.length];
+  private final long[] shellCounters = new long[ShellCounter.values().length];
 
   /** The event feed: this node's bus and this actor's VM ({@link MeshEvent#NONE}: unknown). */
   private final HostMmuEvents events;
@@ -321,28 +317,13 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
   }
 
   private Behavior<Command> onGetStats(GetStats m) {
-    Map<String, Long> counters = new LinkedHashMap<>(core.stats().toMap());
-    for (ShellCounter c : SHELL_COUNTERS) {
-      if (shellCounters[c.ordinal()] != 0) {
-        counters.put(c.name(), shellCounters[c.ordinal()]);
-      }
-    }
-    m.replyTo().tell(new StatsReply(counters, epoch, guard.latestSeq(), tlbs.count()));
+    m.replyTo()
+        .tell(HostMmuReports.stats(core, shellCounters, epoch, guard.latestSeq(), tlbs.count()));
     return this;
   }
 
   private Behavior<Command> onCheckInvariants(CheckInvariants m) {
-    InvariantReport r =
-        m.incremental() ? core.checkInvariantsIncremental(null) : core.checkInvariants();
-    m.replyTo()
-        .tell(
-            new InvariantsReply(
-                r.violations(),
-                r.liveEntries(),
-                r.staleEntries(),
-                r.unreachableEntries(),
-                r.htabValid(),
-                epoch));
+    m.replyTo().tell(HostMmuReports.invariants(core, m.incremental(), epoch));
     return this;
   }
 
