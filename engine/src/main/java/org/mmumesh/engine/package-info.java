@@ -1,0 +1,14 @@
+/**
+ * The sequential engine (architecture section 3): every pure core driven from one thread in a fixed
+ * order, so a run is a function of its workload, seed and configuration. It is the reference the
+ * actor mesh is checked against and the fastest single-node mode; design: docs/design.md, "Two
+ * engines".
+ *
+ * <p>{@link org.mmumesh.engine.SequentialEngine} runs the rounds, KSM batches and samples; {@link
+ * org.mmumesh.engine.VmRuntime} and {@link org.mmumesh.engine.VcpuRuntime} hold one VM's and one
+ * vCPU's cores; {@link org.mmumesh.engine.SimCosts} prices each event in simulated time; {@link
+ * org.mmumesh.engine.InvariantChecker} checks architecture section 5 after every event ({@code
+ * --check-invariants}); {@link org.mmumesh.engine.RunResult} is what a run produced. The engine
+ * names no actor shell (an architecture test checks it).
+ */
+package org.mmumesh.engine;
