@@ -36,6 +36,7 @@ import org.mmumesh.common.Quirk;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.GuestLayout;
 import org.mmumesh.engine.KsmSample;
+import org.mmumesh.engine.LockstepSchedule;
 import org.mmumesh.engine.RunResult;
 import org.mmumesh.engine.Stat;
 import org.mmumesh.engine.VmStats;
@@ -469,7 +470,6 @@ public final class MeshCluster implements AutoCloseable {
     final AccessSource source;
     final AccessBatch batch;
     long batchId;
-    boolean done;
 
     Lane(int vm, int vcpu, ActorRef<Vcpu.Command> ref, AccessSource source, int quantum) {
       this.vm = vm;
@@ -483,7 +483,6 @@ public final class MeshCluster implements AutoCloseable {
     List<Vcpu.AccessOp> next() {
       int n = source.fill(batch);
       if (n == 0) {
-        done = true;
         return null;
       }
       List<Vcpu.AccessOp> ops = new ArrayList<>(n);
@@ -496,61 +495,65 @@ public final class MeshCluster implements AutoCloseable {
   }
 
   /**
-   * Rounds as {@code SequentialEngine.run}: every vCPU runs one batch of {@code quantum} accesses
-   * (its guest entry at the batch start), all vCPUs concurrently; once every batch is answered the
-   * simulated clock is recomputed from the counters ({@link SimClock}), KSM runs every batch due by
-   * then (one per {@code sleep_millisecs} of simulated time, as {@code KsmScanner.advanceTo}), and
-   * the KSM series is sampled at the engine's points.
+   * Rounds of the {@link LockstepSchedule}, as {@code SequentialEngine.run}: every vCPU runs one
+   * batch of {@code quantum} accesses (its guest entry at the batch start), the schedule's steps
+   * one after another (the vCPUs of one VM in index order), the lanes of a step (one vCPU of each
+   * VM) concurrently; once every batch is answered the simulated clock is recomputed from the
+   * counters ({@link SimClock}), and KSM runs the batches, and the KSM series takes the samples,
+   * that the schedule says are due.
    */
   private void runLockstep(Guardian.Wiring w, Tally t, long cowStart, IntConsumer afterRound) {
-    List<Lane> lanes = new ArrayList<>();
+    LockstepSchedule schedule = LockstepSchedule.of(spec.vms(), spec.vcpusPerVm(), cfg);
+    Lane[][] lanes = new Lane[spec.vms()][spec.vcpusPerVm()];
     for (int vm = 0; vm < spec.vms(); vm++) {
       for (int v = 0; v < spec.vcpusPerVm(); v++) {
-        lanes.add(new Lane(vm, v, w.vcpus().get(vm).get(v), spec.sourceFor(vm, v), cfg.quantum()));
+        lanes[vm][v] =
+            new Lane(vm, v, w.vcpus().get(vm).get(v), spec.sourceFor(vm, v), cfg.quantum());
       }
     }
     ActorSystem<Guardian.Command> system = nodes.get(0);
-    long period = cfg.ksmSleepMillisecs() * 1_000_000L;
-    long nextKsm = 0; // run became 1 at simulated time 0: ksmd wakes at once
-    long nextSample = cfg.sampleIntervalNanos();
-    int round = 0;
-    while (true) {
-      List<Lane> running = new ArrayList<>();
-      List<List<Vcpu.AccessOp>> sent = new ArrayList<>();
-      List<CompletableFuture<Vcpu.BatchReply>> replies = new ArrayList<>();
-      for (Lane l : lanes) {
-        List<Vcpu.AccessOp> ops = l.done ? null : l.next();
-        if (ops != null) {
-          running.add(l);
-          sent.add(ops);
-          replies.add(sendBatch(system, l, ops));
+    while (schedule.active()) {
+      int ran = 0;
+      for (List<LockstepSchedule.Lane> step : schedule.steps()) {
+        List<Lane> running = new ArrayList<>();
+        List<List<Vcpu.AccessOp>> sent = new ArrayList<>();
+        List<CompletableFuture<Vcpu.BatchReply>> replies = new ArrayList<>();
+        for (LockstepSchedule.Lane at : step) {
+          Lane l = lanes[at.vm()][at.vcpu()];
+          List<Vcpu.AccessOp> ops = l.next();
+          if (ops == null) {
+            schedule.finished(at);
+          } else {
+            running.add(l);
+            sent.add(ops);
+            replies.add(sendBatch(system, l, ops));
+          }
         }
+        for (int i = 0; i < running.size(); i++) {
+          count(
+              t,
+              running.get(i),
+              sent.get(i),
+              awaitBatch(system, running.get(i), sent.get(i), replies.get(i)));
+        }
+        ran += running.size();
       }
-      if (running.isEmpty()) {
-        break;
+      if (ran == 0) {
+        break; // every source was exhausted at the round's start
       }
-      for (int i = 0; i < running.size(); i++) {
-        count(
-            t,
-            running.get(i),
-            sent.get(i),
-            awaitBatch(system, running.get(i), sent.get(i), replies.get(i)));
-      }
-      round++;
       long cow = frameStats(w).getOrDefault("COW_BREAKS", 0L) - cowStart;
       t.clock = SimClock.nanos(cfg.costs(), t.sum(-1), cow);
-      while (nextKsm <= t.clock) {
+      LockstepSchedule.Due due = schedule.endRound(t.clock);
+      for (int b = 0; b < due.ksmBatches(); b++) {
         ksmBatch(w);
-        nextKsm += period;
       }
-      if (t.clock >= nextSample) {
+      if (due.samples() > 0) {
         KsmSample s = sample(w, t.clock);
-        while (t.clock >= nextSample) {
+        for (int i = 0; i < due.samples(); i++) {
           t.samples.add(s);
-          nextSample += cfg.sampleIntervalNanos();
         }
       }
-      afterRound.accept(round);
+      afterRound.accept(schedule.rounds());
     }
     t.samples.add(sample(w, t.clock));
   }
