@@ -17,6 +17,7 @@ import java.util.function.LongConsumer;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.GuestLayout;
 import org.mmumesh.engine.KsmSample;
+import org.mmumesh.engine.LockstepSchedule;
 import org.mmumesh.engine.RunResult;
 import org.mmumesh.engine.Stat;
 import org.mmumesh.engine.VmStats;
@@ -58,11 +59,13 @@ import org.mmumesh.workload.WorkloadSpec;
  *       nothing: this client paces it), VMs {@code 0 .. vms-1} with the workload's memory layout,
  *       the configuration's options (explicit quirks) and TLB size, their boot image, then the
  *       warm-up passes ({@code RunKsmPasses}).
- *   <li>Rounds: every vCPU runs one batch of {@code quantum} accesses through its own {@code
- *       RunWorkload} stream (all vCPUs at once); once every batch is answered the host's {@code
- *       simulated_nanos} ({@code GetHostStats}: the engine's clock over the counters) says how many
- *       ksmd wake-ups are due, one {@code RunKsmBatch} of {@code pages_to_scan} pages per {@code
- *       sleep_millisecs}; the KSM series is sampled at the engine's points.
+ *   <li>Rounds of the {@link LockstepSchedule}: every vCPU runs one batch of {@code quantum}
+ *       accesses through its own {@code RunWorkload} stream, the schedule's steps one after another
+ *       (the vCPUs of one VM in index order, one vCPU of each VM at once); once every batch is
+ *       answered the host's {@code simulated_nanos} ({@code GetHostStats}: the engine's clock over
+ *       the counters) says how many ksmd wake-ups are due, one {@code RunKsmBatch} of {@code
+ *       pages_to_scan} pages per {@code sleep_millisecs}; the KSM series is sampled at the engine's
+ *       points.
  *   <li>The end state: per-VM counters ({@code GetVmStats}), host and KSM counters, as a {@link
  *       RunResult} (its {@code loadDigest} is 0: loaded values are not returned by batches).
  * </ol>
@@ -109,54 +112,56 @@ final class LockstepClient {
     setUp();
     List<KsmSample> samples = new ArrayList<>();
     samples.add(sample(0));
-    List<Lane> lanes = new ArrayList<>();
+    LockstepSchedule schedule = LockstepSchedule.of(spec.vms(), spec.vcpusPerVm(), cfg);
+    Lane[][] lanes = new Lane[spec.vms()][spec.vcpusPerVm()];
     for (int vm = 0; vm < spec.vms(); vm++) {
       for (int v = 0; v < spec.vcpusPerVm(); v++) {
-        lanes.add(new Lane(vm, v));
+        lanes[vm][v] = new Lane(vm, v);
       }
     }
-    long period = cfg.ksmSleepMillisecs() * 1_000_000L;
-    long nextKsm = 0; // run became 1 at simulated time 0: ksmd wakes at once
-    long nextSample = cfg.sampleIntervalNanos();
     long clock = 0;
     long answered = 0;
     List<String> failures = new ArrayList<>();
     try {
-      while (true) {
-        List<Lane> running = new ArrayList<>();
-        for (Lane l : lanes) {
-          if (l.send()) {
-            running.add(l);
-          }
-        }
-        if (running.isEmpty()) {
-          break;
-        }
-        for (Lane l : running) {
-          RunWorkloadResponse r = l.await();
-          answered += r.getCompleted() + r.getFailed();
-          for (String f : r.getFailuresList()) {
-            if (failures.size() < 20) {
-              failures.add("vm " + l.vm + " vcpu " + l.vcpu + ": " + f);
+      while (schedule.active()) {
+        int ran = 0;
+        for (List<LockstepSchedule.Lane> step : schedule.steps()) {
+          List<Lane> running = new ArrayList<>();
+          for (LockstepSchedule.Lane at : step) {
+            Lane l = lanes[at.vm()][at.vcpu()];
+            if (l.send()) {
+              running.add(l);
+            } else {
+              schedule.finished(at);
             }
           }
+          for (Lane l : running) {
+            RunWorkloadResponse r = l.await();
+            answered += r.getCompleted() + r.getFailed();
+            for (String f : r.getFailuresList()) {
+              if (failures.size() < 20) {
+                failures.add("vm " + l.vm + " vcpu " + l.vcpu + ": " + f);
+              }
+            }
+          }
+          ran += running.size();
+        }
+        if (ran == 0) {
+          break; // every source was exhausted at the round's start
         }
         clock = hostCounters().getOrDefault("simulated_nanos", 0L);
-        while (nextKsm <= clock) {
-          if (cfg.ksmPagesToScan() > 0) {
-            ksm.runKsmBatch(
-                RunKsmBatchRequest.newBuilder()
-                    .setHostId(hostId)
-                    .setPages(cfg.ksmPagesToScan())
-                    .build());
-          }
-          nextKsm += period;
+        LockstepSchedule.Due due = schedule.endRound(clock);
+        for (int b = 0; b < due.ksmBatches(); b++) {
+          ksm.runKsmBatch(
+              RunKsmBatchRequest.newBuilder()
+                  .setHostId(hostId)
+                  .setPages(cfg.ksmPagesToScan())
+                  .build());
         }
-        if (clock >= nextSample) {
+        if (due.samples() > 0) {
           KsmSample s = sample(clock);
-          while (clock >= nextSample) {
+          for (int i = 0; i < due.samples(); i++) {
             samples.add(s);
-            nextSample += cfg.sampleIntervalNanos();
           }
         }
         if (progress != null) {
@@ -164,8 +169,10 @@ final class LockstepClient {
         }
       }
     } finally {
-      for (Lane l : lanes) {
-        l.close();
+      for (Lane[] row : lanes) {
+        for (Lane l : row) {
+          l.close();
+        }
       }
     }
     samples.add(sample(clock));

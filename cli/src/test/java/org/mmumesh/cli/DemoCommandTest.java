@@ -17,6 +17,7 @@ import org.mmumesh.common.Policy;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.RunResult;
 import org.mmumesh.engine.SequentialEngine;
+import org.mmumesh.engine.Stat;
 import org.mmumesh.gateway.GatewayMain;
 import org.mmumesh.report.ChromiumRenderTest;
 import org.mmumesh.workload.WorkloadParser;
@@ -42,7 +43,29 @@ class DemoCommandTest {
   @ParameterizedTest(name = "{0} mmu={1}")
   @CsvSource({"LEGACY, 64", "FIXED, 64", "STRICT, 64", "LEGACY, 32", "STRICT, 32"})
   void lockstepOverGrpc_endsWithTheSequentialEnginesNumbers(Policy policy, int mmu) {
-    String text = TINY + (mmu + policy.ordinal()) + ",mmu=" + mmu;
+    assertLockstepOverGrpcEqualsTheEngine(TINY + (mmu + policy.ordinal()) + ",mmu=" + mmu, policy);
+  }
+
+  /**
+   * Several vCPUs per VM (issue 11 item 5): the client runs each VM's vCPUs one after another in a
+   * round, as the {@code LockstepSchedule} says and the engine does, so it ends with the engine's
+   * numbers too (before, a VM's vCPUs ran their batches at once and interleaved at random).
+   */
+  @ParameterizedTest(name = "vms={0} vcpus={1} {2}")
+  @CsvSource({"2, 2, LEGACY", "3, 3, STRICT"})
+  void lockstepOverGrpc_withSeveralVcpusPerVm_endsWithTheSequentialEnginesNumbers(
+      int vms, int vcpus, Policy policy) {
+    assertLockstepOverGrpcEqualsTheEngine(
+        "identical:vms="
+            + vms
+            + ",vcpus="
+            + vcpus
+            + ",pages=64,ws=48,image-distinct=0.3,read=0.8,accesses=1201,seed="
+            + (40 + vcpus),
+        policy);
+  }
+
+  private static void assertLockstepOverGrpcEqualsTheEngine(String text, Policy policy) {
     WorkloadSpec spec = WorkloadParser.parse(text);
     EngineConfig cfg = config(policy);
     RunResult ref = new SequentialEngine(spec, cfg).run(null);
@@ -61,7 +84,11 @@ class DemoCommandTest {
       }
     }
     assertThat(got.failures()).isEmpty();
-    assertThat(progress).isSorted().last().isEqualTo(2 * 2001L);
+    assertThat(progress)
+        .isSorted()
+        .last()
+        .isEqualTo(ref.totals().toMap().get(Stat.ACCESSES))
+        .isEqualTo(spec.vms() * spec.vcpusPerVm() * (text.startsWith(TINY) ? 2001L : 1201L));
     for (int vm = 0; vm < spec.vms(); vm++) {
       assertThat(got.perVm().get(vm).toMap())
           .as("vm %d stats", vm)

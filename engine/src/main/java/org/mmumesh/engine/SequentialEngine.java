@@ -78,7 +78,6 @@ public final class SequentialEngine {
   private final List<String> failures = new ArrayList<>();
   private final InvariantChecker checker;
   private long clock;
-  private long nextSample;
   private long lease = -1;
   private long expectedAccesses;
 
@@ -233,32 +232,37 @@ public final class SequentialEngine {
     return vms[vm].guest;
   }
 
-  /** Runs the workload to its end. */
+  /**
+   * Runs the workload to its end, in the {@link LockstepSchedule}'s reference order (VM after VM,
+   * each VM's vCPUs in index order, one quantum each per round), running the KSM batches and taking
+   * the samples it says are due after each round.
+   */
   public RunResult run(Progress progress) {
     if (cfg.ksmWarmupPasses() > 0) {
       ksm.runFullScans(cfg.ksmWarmupPasses());
     }
     sample();
-    nextSample = cfg.sampleIntervalNanos();
+    LockstepSchedule schedule = LockstepSchedule.of(vms.length, spec.vcpusPerVm(), cfg);
     long done = 0;
     long reported = 0;
-    int active = vcpus.size();
-    while (active > 0) {
-      active = 0;
-      for (VcpuRuntime v : vcpus) {
-        if (!v.done) {
-          done += runQuantum(v);
-          if (!v.done) {
-            active++;
-          }
+    while (schedule.active()) {
+      for (LockstepSchedule.Lane lane : schedule.round()) {
+        VcpuRuntime v = vms[lane.vm()].vcpus[lane.vcpu()];
+        done += runQuantum(v);
+        if (v.done) {
+          schedule.finished(lane);
         }
       }
-      if (ksm.advanceTo(clock) > 0 && checker != null) {
+      LockstepSchedule.Due due = schedule.endRound(clock);
+      long visited = 0;
+      for (int b = 0; b < due.ksmBatches(); b++) {
+        visited += ksm.runBatch();
+      }
+      if (visited > 0 && checker != null) {
         checker.check(clock);
       }
-      while (clock >= nextSample) {
+      for (int s = 0; s < due.samples(); s++) {
         sample();
-        nextSample += cfg.sampleIntervalNanos();
       }
       if (progress != null && done - reported >= 100_000) {
         progress.update(done, expectedAccesses);

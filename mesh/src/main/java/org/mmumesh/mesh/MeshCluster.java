@@ -2,55 +2,27 @@ package org.mmumesh.mesh;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigValueFactory;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.IntConsumer;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.RecipientRef;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.cluster.sharding.ShardRegion;
-import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.mmumesh.common.Quirk;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.GuestLayout;
-import org.mmumesh.engine.KsmSample;
-import org.mmumesh.engine.RunResult;
-import org.mmumesh.engine.Stat;
-import org.mmumesh.engine.VmStats;
-import org.mmumesh.guestmmu.GuestMmu;
 import org.mmumesh.hostmmu.HostMmu;
-import org.mmumesh.hostmmu.HostMmuStats;
 import org.mmumesh.hostmmu.ShadowDump;
-import org.mmumesh.ksm.Ksm;
-import org.mmumesh.ksm.KsmScanner;
 import org.mmumesh.pageframe.PageFrame;
-import org.mmumesh.vcpu.Vcpu;
-import org.mmumesh.vcpu.VcpuCounters;
-import org.mmumesh.workload.AccessBatch;
-import org.mmumesh.workload.AccessSource;
-import org.mmumesh.workload.GuestImage;
 import org.mmumesh.workload.MmuKind;
 import org.mmumesh.workload.WorkloadSpec;
 
@@ -68,33 +40,25 @@ import org.mmumesh.workload.WorkloadSpec;
  * free loopback port) every message between entities on different nodes crosses Artery and goes
  * through the CBOR serializer. {@link #close} shuts every node down (CoordinatedShutdown through
  * {@code terminate}) and waits for each.
+ *
+ * <p>This class is the public face; the work is in three parts: {@link MeshNodes} (node bootstrap:
+ * the actor systems, their joining, what each node is, shutdown), {@link MeshRunDriver} (a static
+ * run's set-up and its lockstep or free driving) and {@link MeshRunResults} (the counters as the
+ * batches answer, KSM samples, the end state read back), all asking through {@link MeshAsks}.
  */
 public final class MeshCluster implements AutoCloseable {
-  private static final Duration ASK = Duration.ofSeconds(30);
-  private static final Duration RUN = Duration.ofMinutes(10);
-
-  private static final int MAX_FAILURES_KEPT = 20;
-  private static final int BATCH_ATTEMPTS = 12;
-
   private final WorkloadSpec spec;
   private final EngineConfig cfg;
-  private final List<ActorSystem<Guardian.Command>> nodes;
-  private final Duration shutdownTimeout;
+  private final MeshNodes nodes;
   private boolean ran;
   private Guardian.Wiring wiring;
-  private final java.util.concurrent.atomic.AtomicLong nextId =
-      new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong nextId = new AtomicLong();
   private long invariantChecks;
 
-  private MeshCluster(
-      WorkloadSpec spec,
-      EngineConfig cfg,
-      List<ActorSystem<Guardian.Command>> nodes,
-      Duration shutdownTimeout) {
+  private MeshCluster(WorkloadSpec spec, EngineConfig cfg, MeshNodes nodes) {
     this.spec = spec;
     this.cfg = cfg;
     this.nodes = nodes;
-    this.shutdownTimeout = shutdownTimeout;
   }
 
   /**
@@ -109,7 +73,7 @@ public final class MeshCluster implements AutoCloseable {
   public static MeshCluster embedded(WorkloadSpec spec, EngineConfig cfg) {
     Objects.requireNonNull(spec, "spec");
     Objects.requireNonNull(cfg, "cfg");
-    return startNodes(spec, cfg, List.of(embeddedConfig(ConfigFactory.empty())));
+    return startNodes(spec, cfg, List.of(MeshNodes.embeddedConfig(ConfigFactory.empty())));
   }
 
   /**
@@ -122,20 +86,7 @@ public final class MeshCluster implements AutoCloseable {
    *     mmumesh.mesh.startup-timeout}
    */
   public static MeshCluster embeddedSimulation(Config overrides) {
-    return startNodes(null, null, List.of(embeddedConfig(overrides)));
-  }
-
-  private static Config embeddedConfig(Config overrides) {
-    Config config = MeshEngine.config(overrides);
-    Set<String> roles = new TreeSet<>(config.getStringList("mmumesh.mesh.roles"));
-    if (!roles.containsAll(MeshEngine.ALL_ROLES)) {
-      throw new IllegalArgumentException(
-          "mmumesh.mesh.roles: "
-              + roles
-              + " on the only node leaves entities unplaced; required: "
-              + MeshEngine.ALL_ROLES);
-    }
-    return config;
+    return startNodes(null, null, List.of(MeshNodes.embeddedConfig(overrides)));
   }
 
   /**
@@ -151,7 +102,7 @@ public final class MeshCluster implements AutoCloseable {
       WorkloadSpec spec, EngineConfig cfg, List<? extends Set<String>> nodeRoles) {
     Objects.requireNonNull(spec, "spec");
     Objects.requireNonNull(cfg, "cfg");
-    return startNodes(spec, cfg, nodeConfigs(nodeRoles));
+    return startNodes(spec, cfg, MeshNodes.nodeConfigs(nodeRoles));
   }
 
   /**
@@ -159,44 +110,7 @@ public final class MeshCluster implements AutoCloseable {
    * at run time through {@link #simulation}, registered on every node.
    */
   public static MeshCluster startSimulation(List<? extends Set<String>> nodeRoles) {
-    return startNodes(null, null, nodeConfigs(nodeRoles));
-  }
-
-  private static List<Config> nodeConfigs(List<? extends Set<String>> nodeRoles) {
-    Objects.requireNonNull(nodeRoles, "nodeRoles");
-    if (nodeRoles.isEmpty()) {
-      throw new IllegalArgumentException("nodeRoles: empty; allowed: 1 or more nodes");
-    }
-    Set<String> covered = new TreeSet<>();
-    for (Set<String> roles : nodeRoles) {
-      for (String r : roles) {
-        if (!MeshEngine.ALL_ROLES.contains(r)) {
-          throw new IllegalArgumentException(
-              "nodeRoles: unknown role '" + r + "'; allowed: " + MeshEngine.ALL_ROLES);
-        }
-      }
-      covered.addAll(roles);
-    }
-    if (!covered.containsAll(MeshEngine.ALL_ROLES)) {
-      throw new IllegalArgumentException(
-          "nodeRoles: "
-              + nodeRoles
-              + " leaves a role on no node; required: "
-              + MeshEngine.ALL_ROLES);
-    }
-    List<Config> configs = new ArrayList<>();
-    for (Set<String> roles : nodeRoles) {
-      configs.add(
-          MeshEngine.config(
-              ConfigFactory.empty()
-                  .withValue("mmumesh.mesh.port", ConfigValueFactory.fromAnyRef(0))
-                  .withValue(
-                      "mmumesh.mesh.roles", ConfigValueFactory.fromIterable(new TreeSet<>(roles)))
-                  .withValue(
-                      "pekko.cluster.min-nr-of-members",
-                      ConfigValueFactory.fromAnyRef(nodeRoles.size()))));
-    }
-    return configs;
+    return startNodes(null, null, MeshNodes.nodeConfigs(nodeRoles));
   }
 
   private static MeshCluster startNodes(WorkloadSpec spec, EngineConfig cfg, List<Config> configs) {
@@ -205,40 +119,12 @@ public final class MeshCluster implements AutoCloseable {
           "host: a 64-bit guest cannot run on a 32-bit host (spec section 10); allowed: a 64-bit"
               + " host, or a 32-bit guest (mmu=32)");
     }
-    Config first = configs.get(0);
-    Duration startup = first.getDuration("mmumesh.mesh.startup-timeout");
-    Duration shutdown = first.getDuration("mmumesh.mesh.shutdown-timeout");
-    List<ActorSystem<Guardian.Command>> nodes = new ArrayList<>();
-    MeshCluster cluster = new MeshCluster(spec, cfg, nodes, shutdown);
-    try {
-      List<CompletableFuture<Void>> up = new ArrayList<>();
-      for (Config c : configs) {
-        ActorSystem<Guardian.Command> node =
-            ActorSystem.create(Guardian.create(new MeshDirectory()), MeshEngine.SYSTEM_NAME, c);
-        nodes.add(node);
-        CompletableFuture<Void> f = new CompletableFuture<>();
-        org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(node))
-            .registerOnMemberUp(() -> f.complete(null));
-        up.add(f);
-      }
-      Address seed = cluster.address(0);
-      for (ActorSystem<Guardian.Command> node : nodes) {
-        Cluster.get(node).manager().tell(Join.create(seed));
-      }
-      for (int i = 0; i < up.size(); i++) {
-        await(up.get(i), startup, "node " + i + " Up in the cluster");
-      }
-      return cluster;
-    } catch (RuntimeException e) {
-      cluster.close();
-      throw e;
-    }
+    return new MeshCluster(spec, cfg, MeshNodes.start(configs));
   }
 
   /** Node {@code node}'s glue (its directory, forwarders and adapters). */
   NodeGlue glue(int node) {
-    ActorSystem<Guardian.Command> system = nodes.get(node);
-    return ask(system, system, (ActorRef<NodeGlue> r) -> new Guardian.GetGlue(r));
+    return nodes.glue(node);
   }
 
   /**
@@ -247,10 +133,10 @@ public final class MeshCluster implements AutoCloseable {
    */
   public MeshSimulation simulation(int node) {
     return new MeshSimulation(
-        nodes.get(node),
+        nodes.node(node),
         glue(node),
-        ASK,
-        MemoryBudget.fromConfig(nodes.get(node).settings().config()));
+        MeshAsks.ASK,
+        MemoryBudget.fromConfig(nodes.node(node).settings().config()));
   }
 
   /**
@@ -259,27 +145,12 @@ public final class MeshCluster implements AutoCloseable {
    * external API (the gRPC gateway) stops taking calls and drains them.
    */
   public void onServiceUnbind(int node, String name, Runnable task) {
-    Objects.requireNonNull(task, "task");
-    ActorSystem<Guardian.Command> system = nodes.get(node);
-    org.apache.pekko.actor.CoordinatedShutdown.get(system)
-        .addTask(
-            org.apache.pekko.actor.CoordinatedShutdown.PhaseServiceUnbind(),
-            name,
-            () ->
-                CompletableFuture.supplyAsync(
-                    () -> {
-                      task.run();
-                      return org.apache.pekko.Done.getInstance();
-                    }));
+    nodes.onServiceUnbind(node, name, task);
   }
 
   /** Blocks until node 0's actor system terminated (after CoordinatedShutdown). */
   public void awaitTermination() throws InterruptedException {
-    try {
-      nodes.get(0).getWhenTerminated().toCompletableFuture().get();
-    } catch (ExecutionException e) {
-      // terminated anyway
-    }
+    nodes.awaitTermination();
   }
 
   /** The number of nodes. */
@@ -289,14 +160,12 @@ public final class MeshCluster implements AutoCloseable {
 
   /** Node {@code node}'s cluster address (its free port included). */
   public Address address(int node) {
-    return Cluster.get(nodes.get(node)).selfMember().address();
+    return nodes.address(node);
   }
 
   /** Node {@code node}'s cluster roles (without Pekko's own {@code dc-<data center>} role). */
   public Set<String> roles(int node) {
-    Set<String> roles = new TreeSet<>(Cluster.get(nodes.get(node)).selfMember().getRoles());
-    roles.removeIf(r -> r.startsWith("dc-"));
-    return roles;
+    return nodes.roles(node);
   }
 
   /**
@@ -304,17 +173,7 @@ public final class MeshCluster implements AutoCloseable {
    * state; empty on a node without the type's role, whose region is a proxy).
    */
   public Set<String> entityIds(int node, EntityTypeKey<?> key) {
-    ActorSystem<Guardian.Command> system = nodes.get(node);
-    ShardRegion.CurrentShardRegionState state =
-        ask(
-            system,
-            ClusterSharding.get(system).shardState(),
-            (ActorRef<ShardRegion.CurrentShardRegionState> r) -> new GetShardRegionState(key, r));
-    Set<String> ids = new TreeSet<>();
-    for (ShardRegion.ShardState s : state.getShards()) {
-      ids.addAll(s.getEntityIds());
-    }
-    return ids;
+    return nodes.entityIds(node, key);
   }
 
   /** {@link #run(MeshEngine.Pacing)} in {@link MeshEngine.Pacing#LOCKSTEP}. */
@@ -349,439 +208,12 @@ public final class MeshCluster implements AutoCloseable {
       throw new IllegalStateException(
           "run: this cluster was started without a workload; use simulation()");
     }
-    ActorSystem<Guardian.Command> system = nodes.get(0);
-    GuestLayout layout = GuestLayout.of(spec.mmu(), spec.pagesPerVm());
-    // The workload's host and VMs, registered on every node and created on the page frames
-    // through the same path as VMs created at run time.
-    NodeGlue glue = glue(0);
-    MeshVms vms = new MeshVms(system, glue, ASK, nextId);
-    // ksmd's controls: run 1 (the sequential engine's scanner runs from the start), but with
-    // pages_to_scan 0 the Ksm entity's own wall-clock timer scans nothing; this run paces ksmd.
-    ActorRef<Ksm.Command> ksm = glue.ksm(Guardian.HOST);
-    call(
-        ksm,
-        (Long id, ActorRef<Ksm.ControlReply> r) -> new Ksm.SetPagesToScan(id, 0, r),
-        Ksm.ControlDone.class);
-    call(
-        ksm,
-        (Long id, ActorRef<Ksm.ControlReply> r) ->
-            new Ksm.SetSleepMillisecs(id, cfg.ksmSleepMillisecs(), r),
-        Ksm.ControlDone.class);
-    call(
-        ksm,
-        (Long id, ActorRef<Ksm.ControlReply> r) -> new Ksm.SetRun(id, KsmScanner.RUN_MERGE, r),
-        Ksm.ControlDone.class);
-    await(
-        vms.putHost(new MeshDirectory.HostEntry(Guardian.HOST, cfg.host32(), Integer.MAX_VALUE))
-            .toCompletableFuture(),
-        ASK.plusSeconds(5),
-        "the host registered on every node");
-    for (int vm = 0; vm < spec.vms(); vm++) {
-      await(
-          vms.create(MeshDirectory.ofWorkload(spec, cfg, vm)).toCompletableFuture(),
-          ASK.plusSeconds(5),
-          "vm " + vm + " created");
-    }
-    Guardian.Wiring w =
-        ask(
-            system,
-            system,
-            (ActorRef<Guardian.Wiring> r) ->
-                new Guardian.GetWiring(spec.vms(), spec.vcpusPerVm(), r));
+    MeshRunDriver driver = new MeshRunDriver(nodes.node(0), glue(0), nextId, spec, cfg);
+    Guardian.Wiring w = driver.setUp();
     wiring = w;
-    ActorRef<PageFrame.Command> pf = w.frames();
-    for (int vm = 0; vm < spec.vms(); vm++) {
-      int v = vm;
-      if (spec.image().isPresent()) {
-        GuestImage image = spec.image().get();
-        for (int p = 0; p < image.pages(); p++) {
-          long gfn = p;
-          long fp = image.fingerprint(p);
-          call(
-              pf,
-              (Long id, ActorRef<PageFrame.PopulateReply> r) ->
-                  new PageFrame.Populate(id, v, gfn, fp, r),
-              PageFrame.Populated.class);
-        }
-      }
-    }
-    if (cfg.ksmWarmupPasses() > 0) {
-      call(
-          w.ksm(),
-          (Long id, ActorRef<Ksm.FullScansReply> r) ->
-              new Ksm.FullScans(id, cfg.ksmWarmupPasses(), r),
-          Ksm.FullScansDone.class);
-    }
-    Tally t = new Tally(spec);
-    long cowStart = frameStats(w).getOrDefault("COW_BREAKS", 0L);
-    KsmSample first = sample(w, 0);
-    t.samples.add(first);
-    if (pacing == MeshEngine.Pacing.LOCKSTEP) {
-      runLockstep(w, t, cowStart, afterRound);
-    } else {
-      runFree(w, t, cowStart);
-    }
-    return collect(w, layout, t);
-  }
-
-  /** Every vCPU's counters so far, and the accesses counted (each access once). */
-  private static final class Tally {
-    final VcpuCounters[][] counters;
-    final List<String> failures = new ArrayList<>();
-    final List<KsmSample> samples = new ArrayList<>();
-    long completed;
-    long failed;
-    long clock;
-
-    Tally(WorkloadSpec spec) {
-      counters = new VcpuCounters[spec.vms()][spec.vcpusPerVm()];
-    }
-
-    void failures(List<String> more) {
-      for (String f : more) {
-        if (failures.size() < MAX_FAILURES_KEPT) {
-          failures.add(f);
-        }
-      }
-    }
-
-    Map<String, Long> sum(int vmOrAll) {
-      Map<String, Long> m = new TreeMap<>();
-      for (int vm = 0; vm < counters.length; vm++) {
-        if (vmOrAll >= 0 && vm != vmOrAll) {
-          continue;
-        }
-        for (VcpuCounters c : counters[vm]) {
-          if (c != null) {
-            c.toMap().forEach((k, n) -> m.merge(k, n, Long::sum));
-          }
-        }
-      }
-      return m;
-    }
-  }
-
-  /** One vCPU's access source, cut into batches of exactly {@code quantum} accesses. */
-  private static final class Lane {
-    final int vm;
-    final int vcpu;
-    final ActorRef<Vcpu.Command> ref;
-    final AccessSource source;
-    final AccessBatch batch;
-    long batchId;
-    boolean done;
-
-    Lane(int vm, int vcpu, ActorRef<Vcpu.Command> ref, AccessSource source, int quantum) {
-      this.vm = vm;
-      this.vcpu = vcpu;
-      this.ref = ref;
-      this.source = source;
-      this.batch = new AccessBatch(quantum);
-    }
-
-    /** The next batch's accesses, or null when the source is exhausted. */
-    List<Vcpu.AccessOp> next() {
-      int n = source.fill(batch);
-      if (n == 0) {
-        done = true;
-        return null;
-      }
-      List<Vcpu.AccessOp> ops = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) {
-        ops.add(new Vcpu.AccessOp(batch.kind(i), batch.ea(i), batch.value(i)));
-      }
-      batchId++;
-      return List.copyOf(ops);
-    }
-  }
-
-  /**
-   * Rounds as {@code SequentialEngine.run}: every vCPU runs one batch of {@code quantum} accesses
-   * (its guest entry at the batch start), all vCPUs concurrently; once every batch is answered the
-   * simulated clock is recomputed from the counters ({@link SimClock}), KSM runs every batch due by
-   * then (one per {@code sleep_millisecs} of simulated time, as {@code KsmScanner.advanceTo}), and
-   * the KSM series is sampled at the engine's points.
-   */
-  private void runLockstep(Guardian.Wiring w, Tally t, long cowStart, IntConsumer afterRound) {
-    List<Lane> lanes = new ArrayList<>();
-    for (int vm = 0; vm < spec.vms(); vm++) {
-      for (int v = 0; v < spec.vcpusPerVm(); v++) {
-        lanes.add(new Lane(vm, v, w.vcpus().get(vm).get(v), spec.sourceFor(vm, v), cfg.quantum()));
-      }
-    }
-    ActorSystem<Guardian.Command> system = nodes.get(0);
-    long period = cfg.ksmSleepMillisecs() * 1_000_000L;
-    long nextKsm = 0; // run became 1 at simulated time 0: ksmd wakes at once
-    long nextSample = cfg.sampleIntervalNanos();
-    int round = 0;
-    while (true) {
-      List<Lane> running = new ArrayList<>();
-      List<List<Vcpu.AccessOp>> sent = new ArrayList<>();
-      List<CompletableFuture<Vcpu.BatchReply>> replies = new ArrayList<>();
-      for (Lane l : lanes) {
-        List<Vcpu.AccessOp> ops = l.done ? null : l.next();
-        if (ops != null) {
-          running.add(l);
-          sent.add(ops);
-          replies.add(sendBatch(system, l, ops));
-        }
-      }
-      if (running.isEmpty()) {
-        break;
-      }
-      for (int i = 0; i < running.size(); i++) {
-        count(
-            t,
-            running.get(i),
-            sent.get(i),
-            awaitBatch(system, running.get(i), sent.get(i), replies.get(i)));
-      }
-      round++;
-      long cow = frameStats(w).getOrDefault("COW_BREAKS", 0L) - cowStart;
-      t.clock = SimClock.nanos(cfg.costs(), t.sum(-1), cow);
-      while (nextKsm <= t.clock) {
-        ksmBatch(w);
-        nextKsm += period;
-      }
-      if (t.clock >= nextSample) {
-        KsmSample s = sample(w, t.clock);
-        while (t.clock >= nextSample) {
-          t.samples.add(s);
-          nextSample += cfg.sampleIntervalNanos();
-        }
-      }
-      afterRound.accept(round);
-    }
-    t.samples.add(sample(w, t.clock));
-  }
-
-  private CompletableFuture<Vcpu.BatchReply> sendBatch(
-      ActorSystem<?> system, Lane l, List<Vcpu.AccessOp> ops) {
-    long batchId = l.batchId;
-    return AskPattern.<Vcpu.Command, Vcpu.BatchReply>ask(
-            l.ref,
-            r -> new Vcpu.RunBatch(batchId, ops, r),
-            MeshEngine.RESEND_AFTER,
-            system.scheduler())
-        .toCompletableFuture();
-  }
-
-  /**
-   * The batch's answer; unanswered batches are sent again with the same id (the vCPU joins the
-   * running batch or answers its last one again), up to {@link #BATCH_ATTEMPTS} times; null when
-   * none came.
-   */
-  private Vcpu.BatchReply awaitBatch(
-      ActorSystem<?> system,
-      Lane l,
-      List<Vcpu.AccessOp> ops,
-      CompletableFuture<Vcpu.BatchReply> first) {
-    CompletableFuture<Vcpu.BatchReply> f = first;
-    for (int attempt = 1; ; attempt++) {
-      try {
-        return f.get(MeshEngine.RESEND_AFTER.toMillis() + 1000, TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("mesh: interrupted waiting for a batch", e);
-      } catch (ExecutionException | TimeoutException e) {
-        if (attempt >= BATCH_ATTEMPTS) {
-          return null;
-        }
-        f = sendBatch(system, l, ops);
-      }
-    }
-  }
-
-  /** Counts a batch's accesses once: as the vCPU reports them, or all failed. */
-  private static void count(Tally t, Lane l, List<Vcpu.AccessOp> ops, Vcpu.BatchReply reply) {
-    if (reply instanceof Vcpu.BatchDone d) {
-      t.completed += d.completed();
-      t.failed += d.failed();
-      t.failures(d.failures());
-      t.counters[l.vm][l.vcpu] = d.counters();
-    } else {
-      String why =
-          reply instanceof Vcpu.Rejected r
-              ? "rejected: " + r.reason()
-              : "no answer after " + BATCH_ATTEMPTS + " attempts";
-      t.failed += ops.size();
-      t.failures(List.of("vm " + l.vm + " vcpu " + l.vcpu + " batch " + l.batchId + " " + why));
-    }
-  }
-
-  /**
-   * One ksmd batch of {@code pages_to_scan} pages ({@code ksm_do_scan}) through the {@code Ksm}
-   * entity ({@code Ksm.ScanBatch}: continued past each merge handshake with the remaining budget,
-   * as the entity continues its timer's batches); the same step the API's {@code RunKsmBatch}
-   * takes.
-   */
-  private void ksmBatch(Guardian.Wiring w) {
-    if (cfg.ksmPagesToScan() == 0) {
-      return; // ksm_do_scan(0)
-    }
-    call(
-        w.ksm(),
-        (Long id, ActorRef<Ksm.ScanBatchReply> r) -> new Ksm.ScanBatch(id, cfg.ksmPagesToScan(), r),
-        Ksm.ScanBatchDone.class);
-  }
-
-  /**
-   * Pipelined drivers ({@link MeshEngine#BATCH} accesses per batch, {@link
-   * MeshEngine#MAX_OUTSTANDING} outstanding per vCPU) with ksmd on its own wall-clock timer ({@code
-   * pages_to_scan} and {@code sleep_millisecs} from the configuration), stopped ({@code run} 0,
-   * merges kept) once every driver is done.
-   */
-  private void runFree(Guardian.Wiring w, Tally t, long cowStart) {
-    ActorSystem<Guardian.Command> system = nodes.get(0);
-    control(w, (id, r) -> new Ksm.SetPagesToScan(id, cfg.ksmPagesToScan(), r));
-    List<List<CompletableFuture<Driver.Outcome>>> done = new ArrayList<>();
-    List<CompletableFuture<Driver.Outcome>> all = new ArrayList<>();
-    for (int vm = 0; vm < spec.vms(); vm++) {
-      List<CompletableFuture<Driver.Outcome>> row = new ArrayList<>();
-      for (int v = 0; v < spec.vcpusPerVm(); v++) {
-        CompletableFuture<Driver.Outcome> f = new CompletableFuture<>();
-        row.add(f);
-        all.add(f);
-      }
-      done.add(List.copyOf(row));
-    }
-    system.tell(
-        new Guardian.Start(
-            spec,
-            MeshEngine.BATCH,
-            MeshEngine.MAX_OUTSTANDING,
-            MeshEngine.RESEND_AFTER,
-            List.copyOf(done)));
-    for (CompletableFuture<Driver.Outcome> f : all) {
-      Driver.Outcome o = await(f, RUN, "the drivers");
-      t.completed += o.completed();
-      t.failed += o.failed();
-      t.failures(o.failures());
-      t.counters[o.vm()][o.vcpu()] = o.counters();
-    }
-    control(w, (id, r) -> new Ksm.SetRun(id, KsmScanner.RUN_STOP, r));
-    long cow = frameStats(w).getOrDefault("COW_BREAKS", 0L) - cowStart;
-    t.clock = SimClock.nanos(cfg.costs(), t.sum(-1), cow);
-    t.samples.add(sample(w, t.clock));
-  }
-
-  private KsmSample sample(Guardian.Wiring w, long clock) {
-    Map<String, Long> k = ksmCounters(w).counters();
-    Map<String, Long> f = frameStats(w);
-    return new KsmSample(
-        clock,
-        k.getOrDefault("pages_shared", 0L),
-        k.getOrDefault("pages_sharing", 0L),
-        k.getOrDefault("pages_unshared", 0L),
-        k.getOrDefault("pages_volatile", 0L),
-        k.getOrDefault("full_scans", 0L),
-        f.getOrDefault("FRAMES_SAVED_BY_KSM", 0L),
-        f.getOrDefault("FRAMES_SAVED", 0L));
-  }
-
-  private Ksm.Counters ksmCounters(Guardian.Wiring w) {
-    return call(
-        w.ksm(),
-        (Long id, ActorRef<Ksm.CountersReply> r) -> new Ksm.GetCounters(id, r),
-        Ksm.Counters.class);
-  }
-
-  private Map<String, Long> frameStats(Guardian.Wiring w) {
-    return ask(
-            nodes.get(0),
-            w.frames(),
-            (ActorRef<PageFrame.StatsReply> r) -> new PageFrame.GetStats(r))
-        .counters();
-  }
-
-  /** The end state: frames, HTABs, shadow caches, counters, and the engine's RunResult. */
-  private MeshResult collect(Guardian.Wiring w, GuestLayout layout, Tally t) {
-    ActorSystem<Guardian.Command> system = nodes.get(0);
-    List<long[]> frames = new ArrayList<>();
-    List<long[]> addrs = new ArrayList<>();
-    List<long[]> words = new ArrayList<>();
-    List<ShadowDump> shadows = new ArrayList<>();
-    List<Map<Stat, Long>> perVm = new ArrayList<>();
-    Map<String, Long> hostMmu = new TreeMap<>();
-    new HostMmuStats().toMap().keySet().forEach(k -> hostMmu.put(k, 0L));
-    for (int vm = 0; vm < spec.vms(); vm++) {
-      frames.add(readFrames(w, vm, (int) layout.memoryPages()));
-      GuestMmu.HtabDumped h =
-          call(
-              w.guests().get(vm),
-              (Long id, ActorRef<GuestMmu.HtabReply> r) -> new GuestMmu.DumpHtab(id, r),
-              GuestMmu.HtabDumped.class);
-      addrs.add(h.addrs());
-      words.add(h.words());
-      ShadowDump dump =
-          ask(
-                  system,
-                  w.hosts().get(vm),
-                  (ActorRef<HostMmu.ShadowDumped> r) -> new HostMmu.DumpShadow(r))
-              .dump();
-      shadows.add(dump);
-      dump.counters().forEach((k, n) -> hostMmu.merge(k, n, Long::sum));
-      GuestMmu.KernelEvents ke =
-          ask(
-              system,
-              w.guests().get(vm),
-              (ActorRef<GuestMmu.KernelEvents> r) -> new GuestMmu.GetKernelEvents(r));
-      Map<String, Long> c = t.sum(vm);
-      c.put(Stat.GUEST_DEMAND_MAPS.name(), ke.demandMaps());
-      c.put(Stat.GUEST_EVICTIONS.name(), ke.evictions());
-      c.put(Stat.GUEST_SLB_LOADS.name(), ke.slbLoads());
-      c.put(Stat.GUEST_PROT_UPGRADES.name(), ke.protUpgrades());
-      c.put(Stat.GUEST_MISREPORTED.name(), ke.misreportedNotFound());
-      perVm.add(Map.copyOf(EngineStats.statsOf(c)));
-    }
-    Ksm.Counters kc = ksmCounters(w);
-    Map<String, Long> fs = frameStats(w);
-    Map<String, Long> host = new LinkedHashMap<>();
-    host.put("cow_breaks", fs.getOrDefault("COW_BREAKS", 0L));
-    host.put("cow_ksm", fs.getOrDefault("COW_KSM", 0L));
-    host.put("zero_page_maps", fs.getOrDefault("ZERO_PAGE_MAPS", 0L));
-    host.put("fresh_allocations", fs.getOrDefault("FRESH_ALLOCATIONS", 0L));
-    host.put("notifier_events", fs.getOrDefault("NOTIFIER_EVENTS", 0L));
-    host.put("frames_in_use", fs.getOrDefault("FRAMES_IN_USE", 0L));
-    long visited = kc.counters().getOrDefault("pages_visited", 0L);
-    host.put("ksm_pages_visited", visited);
-    host.put("ksm_full_scans", kc.counters().getOrDefault("full_scans", 0L));
-    host.put("ksmd_cpu_ns", visited * cfg.costs().ksmPageVisitNs());
-    hostMmu.forEach((k, n) -> host.put("hostmmu_" + k, n));
-    VmStats totals = new VmStats();
-    List<VmStats> vmStats = new ArrayList<>();
-    for (Map<Stat, Long> m : perVm) {
-      VmStats s = VmStats.of(m);
-      vmStats.add(s);
-      totals.addAll(s);
-    }
-    List<String> failures = List.copyOf(t.failures);
-    RunResult rr =
-        new RunResult(
-            cfg.options(),
-            spec.name(),
-            totals,
-            List.copyOf(vmStats),
-            Collections.unmodifiableMap(host),
-            List.copyOf(t.samples),
-            t.clock,
-            0,
-            failures,
-            invariantChecks);
-    return new MeshResult(
-        Collections.unmodifiableMap(t.sum(-1)),
-        t.completed,
-        t.failed,
-        failures,
-        frames,
-        addrs,
-        words,
-        List.copyOf(perVm),
-        List.copyOf(shadows),
-        kc.counters(),
-        kc.violations(),
-        fs,
-        rr);
+    MeshRunResults results = new MeshRunResults(asks(), w, spec, cfg);
+    MeshRunResults.Tally t = driver.run(w, results, pacing, afterRound);
+    return results.collect(GuestLayout.of(spec.mmu(), spec.pagesPerVm()), t, invariantChecks);
   }
 
   /**
@@ -820,7 +252,7 @@ public final class MeshCluster implements AutoCloseable {
       throw new IllegalStateException("invariantViolations: the run has not started");
     }
     invariantChecks++;
-    ActorSystem<Guardian.Command> system = nodes.get(0);
+    ActorSystem<Guardian.Command> system = nodes.node(0);
     List<String> out = new ArrayList<>();
     ask(
             system,
@@ -830,7 +262,10 @@ public final class MeshCluster implements AutoCloseable {
         .violations()
         .forEach(v -> out.add(v.startsWith("ksm: ") ? v : "page-frame: " + v));
     if (!incremental) {
-      ksmCounters(w).violations().forEach(v -> out.add("ksm: " + v));
+      new MeshRunResults(asks(), w, spec, cfg)
+          .ksmCounters()
+          .violations()
+          .forEach(v -> out.add("ksm: " + v));
     }
     boolean shadowCheck =
         !cfg.options().has(Quirk.Q8_NOTIFIER_FULL_FLUSH)
@@ -891,42 +326,13 @@ public final class MeshCluster implements AutoCloseable {
     return out;
   }
 
-  /** Sends a {@code Ksm} control and expects {@link Ksm.ControlDone}. */
-  private void control(
-      Guardian.Wiring w,
-      java.util.function.BiFunction<Long, ActorRef<Ksm.ControlReply>, Ksm.Command> m) {
-    call(w.ksm(), m, Ksm.ControlDone.class);
+  private MeshAsks asks() {
+    return new MeshAsks(nodes.node(0), nextId);
   }
 
-  /**
-   * VM {@code vm}'s fingerprints of gfns 0 to {@code pages - 1}, read in chunks of {@link
-   * PageFrame#READ_FRAMES_CHUNK} (the page frames may run on another node: a larger reply would
-   * exceed the transport's frame size).
-   */
-  private long[] readFrames(Guardian.Wiring w, int vm, int pages) {
-    long[] out = new long[pages];
-    for (int at = 0; at < pages; at += PageFrame.READ_FRAMES_CHUNK) {
-      int start = at;
-      int n = Math.min(PageFrame.READ_FRAMES_CHUNK, pages - at);
-      long[] chunk =
-          call(
-                  w.frames(),
-                  (Long id, ActorRef<PageFrame.FramesReply> r) ->
-                      new PageFrame.ReadFrames(id, vm, start, n, r),
-                  PageFrame.FramesRead.class)
-              .fingerprints();
-      System.arraycopy(chunk, 0, out, start, n);
-    }
-    return out;
-  }
-
-  /** An ask with a fresh request id, expecting a reply of {@code kind}. */
-  private <Q, R, T> T call(
-      RecipientRef<Q> to,
-      java.util.function.BiFunction<Long, ActorRef<R>, Q> message,
-      Class<T> kind) {
-    long rid = nextId.incrementAndGet();
-    return expect(ask(nodes.get(0), to, (ActorRef<R> r) -> message.apply(rid, r)), kind);
+  private static <Q, R> R ask(
+      ActorSystem<?> system, RecipientRef<Q> to, Function<ActorRef<R>, Q> message) {
+    return MeshAsks.ask(system, to, message);
   }
 
   /**
@@ -935,54 +341,6 @@ public final class MeshCluster implements AutoCloseable {
    */
   @Override
   public void close() {
-    for (int i = nodes.size() - 1; i >= 0; i--) {
-      nodes.get(i).terminate();
-    }
-    for (int i = nodes.size() - 1; i >= 0; i--) {
-      try {
-        nodes
-            .get(i)
-            .getWhenTerminated()
-            .toCompletableFuture()
-            .get(shutdownTimeout.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      } catch (ExecutionException | TimeoutException e) {
-        // the run's result stands; the node is going away
-      }
-    }
-  }
-
-  private static <Q, R> R ask(
-      ActorSystem<?> system, RecipientRef<Q> to, Function<ActorRef<R>, Q> message) {
-    CompletionStage<R> s = AskPattern.ask(to, message::apply, ASK, system.scheduler());
-    return await(s.toCompletableFuture(), ASK.plusSeconds(5), "an answer to an ask");
-  }
-
-  private static <T> T await(CompletableFuture<T> f, Duration timeout, String what) {
-    try {
-      return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("mesh: interrupted waiting for " + what, e);
-    } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException(
-          "mesh: no "
-              + what
-              + " within "
-              + timeout
-              + ": "
-              + (e.getCause() == null ? e : e.getCause()),
-          e);
-    }
-  }
-
-  private static <T> T expect(Object reply, Class<T> kind) {
-    if (!kind.isInstance(reply)) {
-      throw new IllegalStateException(
-          "mesh setup: expected " + kind.getSimpleName() + " but got " + reply);
-    }
-    return kind.cast(reply);
+    nodes.close();
   }
 }

@@ -52,31 +52,34 @@ import org.mmumesh.workload.WorkloadSpec;
  * completed or failed (invariant 6): each batch's first answer only, unanswered batches resent with
  * the same id after {@link #RESEND_AFTER}.
  *
- * <p><b>{@link Pacing#LOCKSTEP}</b> (the default) gives the sequential engine's answers: rounds in
- * which every vCPU runs one {@code RunBatch} of exactly {@code cfg.quantum()} accesses (the batch
- * start is the vCPU's guest entry, as the start of a quantum in the engine); once every batch of a
- * round is answered (every vCPU idle) the simulated clock is recomputed from the vCPUs' counters
- * and the page frames' COW breaks ({@link SimClock}, the engine's cost formula), ksmd runs every
- * batch of {@code ksmPagesToScan} pages due by that clock (one per {@code ksmSleepMillisecs} of
- * simulated time from time 0, as {@code KsmScanner.advanceTo}; sent as {@code PageFrame.KsmScan}
- * and continued after each merge handshake, as the {@code Ksm} entity does), and the KSM series is
- * sampled where the engine samples it (at 0, whenever the clock passed a multiple of {@code
- * sampleIntervalNanos}, and at the end). KSM's notifier events therefore reach the host MMUs only
- * while every vCPU is idle. The {@code Ksm} entity's own wall-clock timer scans nothing in this
- * mode ({@code pages_to_scan} 0).
+ * <p><b>{@link Pacing#LOCKSTEP}</b> (the default) gives the sequential engine's answers: rounds of
+ * the engine's {@link org.mmumesh.engine.LockstepSchedule}, in which every vCPU runs one {@code
+ * RunBatch} of exactly {@code cfg.quantum()} accesses (the batch start is the vCPU's guest entry,
+ * as the start of a quantum in the engine), the vCPUs of one VM one after another in index order,
+ * one vCPU of every VM at once; once every batch of a round is answered (every vCPU idle) the
+ * simulated clock is recomputed from the vCPUs' counters and the page frames' COW breaks ({@link
+ * SimClock}, the engine's cost formula), ksmd runs every batch of {@code ksmPagesToScan} pages due
+ * by that clock (one per {@code ksmSleepMillisecs} of simulated time from time 0, as the schedule
+ * says; sent as {@code PageFrame.KsmScan} and continued after each merge handshake, as the {@code
+ * Ksm} entity does), and the KSM series is sampled where the engine samples it (at 0, whenever the
+ * clock passed a multiple of {@code sampleIntervalNanos}, and at the end). KSM's notifier events
+ * therefore reach the host MMUs only while every vCPU is idle. The {@code Ksm} entity's own
+ * wall-clock timer scans nothing in this mode ({@code pages_to_scan} 0).
  *
  * <p><b>How close to the sequential engine.</b> The engine runs the vCPUs one after the other in
- * one thread and adds each event's cost to one clock; the mesh runs the vCPUs of a round
- * concurrently. KSM only looks at the state between rounds, where both clocks are the same sum of
- * the same counters, so for VMs that share nothing and one vCPU per VM the two engines end in the
- * same state (issue 4's differential test; the guest HTAB, frames, shadow caches and counters).
- * With several vCPUs per VM their accesses interleave within a round in an order the mesh does not
- * fix (the engine runs them one quantum after the other), so exits, counters and the clock may
- * differ. Two things the mesh does not reproduce: the engine's {@code loadDigest} (the mesh's loads
- * carry no content; 0 here), and the engine's last guest entry of a vCPU whose access count is a
- * multiple of the quantum (the engine enters the guest once more, processing a pending Q8 flush,
- * before it notices the source is empty; the {@code Vcpu} accepts no empty batch and enters the
- * guest only to run one), so such a vCPU may keep shadow entries the engine flushed.
+ * one thread and adds each event's cost to one clock; the mesh runs different VMs' vCPUs
+ * concurrently, and a VM's vCPUs one after another in the engine's order. KSM only looks at the
+ * state between rounds, where both clocks are the same sum of the same counters, so for VMs that
+ * share nothing the two engines end in the same state, with one vCPU per VM or several (issue 4's
+ * differential test, issue 11's {@code MultiVcpuDeterminismTest}; the guest HTAB, frames, shadow
+ * caches and counters) One difference in form remains for several vCPUs per VM: the engine watches
+ * missed C bits (Q4, {@code CBitWatch}) per VM, the {@code Vcpu} per vCPU; the tests find the
+ * counts equal, but not by construction. Two things the mesh does not reproduce: the engine's
+ * {@code loadDigest} (the mesh's loads carry no content; 0 here), and the engine's last guest entry
+ * of a vCPU whose access count is a multiple of the quantum (the engine enters the guest once more,
+ * processing a pending Q8 flush, before it notices the source is empty; the {@code Vcpu} accepts no
+ * empty batch and enters the guest only to run one), so such a vCPU may keep shadow entries the
+ * engine flushed.
  *
  * <p><b>{@link Pacing#FREE}</b> is the actor mesh unpaced: {@link Driver}s keep up to {@link
  * #MAX_OUTSTANDING} batches of {@link #BATCH} accesses outstanding per vCPU, and ksmd scans on the

@@ -42,12 +42,12 @@ import org.mmumesh.workload.WorkloadSpec;
  *
  * <p>What the comparison needs (each a property of the model, stated rather than hidden): the
  * engine with {@link EngineConfig.SidToggleScope#PER_VM} (the mesh has one SID-map toggle per
- * HostMmu); one vCPU per VM (the engine watches missed C bits per VM, the Vcpu per vCPU, and two
- * vCPUs of a VM interleave in the mesh in no fixed order); access counts that are not a multiple of
- * the quantum (at an exact multiple the engine enters the guest once more after the last access,
- * processing a pending Q8 flush, which the mesh's {@code Vcpu} cannot be asked to do: it rejects
- * empty batches). The engine's {@code loadDigest} is not compared (the mesh's loads carry no
- * content).
+ * HostMmu); one vCPU per VM here (the engine watches missed C bits per VM, the Vcpu per vCPU;
+ * several vCPUs per VM, run in the {@code LockstepSchedule}'s order, are {@link
+ * MultiVcpuDeterminismTest}'s subject); access counts that are not a multiple of the quantum (at an
+ * exact multiple the engine enters the guest once more after the last access, processing a pending
+ * Q8 flush, which the mesh's {@code Vcpu} cannot be asked to do: it rejects empty batches). The
+ * engine's {@code loadDigest} is not compared (the mesh's loads carry no content).
  */
 class MeshDifferentialTest {
 
