@@ -24,7 +24,6 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.mmumesh.common.Quirk;
 import org.mmumesh.engine.SimCosts;
 import org.mmumesh.guestmmu.GuestMmu;
-import org.mmumesh.guestmmu.VcpuStateChange;
 import org.mmumesh.hostmmu.HostMmu;
 import org.mmumesh.ksm.Ksm;
 import org.mmumesh.pageframe.PageFrame;
@@ -634,7 +633,7 @@ public final class MeshSimulation implements Simulation {
   }
 
   @Override
-  public CompletionStage<Void> setVcpuState(int vmId, int vcpu, List<VcpuStateChange> changes) {
+  public CompletionStage<Void> setVcpuState(int vmId, int vcpu, List<StateChange> changes) {
     return guarded(
         () -> {
           vcpu(vmId, vcpu);
@@ -647,7 +646,9 @@ public final class MeshSimulation implements Simulation {
                   () ->
                       vms.<Vcpu.Command, Vcpu.StateReply>ask(
                           startVcpu(vmId, vcpu),
-                          r -> new Vcpu.SetState(ids.incrementAndGet(), List.copyOf(changes), r)),
+                          r ->
+                              new Vcpu.SetState(
+                                  ids.incrementAndGet(), PortTypes.toGuest(changes), r)),
                   1)
               .thenApply(
                   reply -> {
@@ -990,7 +991,7 @@ public final class MeshSimulation implements Simulation {
   // ---- accesses --------------------------------------------------------------------------------
 
   @Override
-  public CompletionStage<BatchResult> runBatch(int vmId, int vcpu, List<Vcpu.AccessOp> ops) {
+  public CompletionStage<BatchResult> runBatch(int vmId, int vcpu, List<AccessOp> ops) {
     return guarded(
         () -> {
           MeshDirectory.VmEntry e = vcpu(vmId, vcpu);
@@ -1005,7 +1006,7 @@ public final class MeshSimulation implements Simulation {
               batchIds
                   .computeIfAbsent(((long) vmId << 32) | vcpu, k -> new AtomicLong())
                   .incrementAndGet();
-          List<Vcpu.AccessOp> copy = List.copyOf(ops);
+          List<Vcpu.AccessOp> copy = PortTypes.toVcpu(ops);
           return sendBatch(startVcpu(vmId, vcpu), batchId, copy, 1)
               .thenApply(
                   reply -> {
@@ -1050,8 +1051,7 @@ public final class MeshSimulation implements Simulation {
   }
 
   @Override
-  public CompletionStage<org.mmumesh.vcpu.AccessTrace> traceAccess(
-      int vmId, int vcpu, Vcpu.AccessOp op) {
+  public CompletionStage<AccessTrace> traceAccess(int vmId, int vcpu, AccessOp op) {
     return guarded(
         () -> {
           ea(vcpu(vmId, vcpu), "effective_addr", op.ea());
@@ -1059,12 +1059,13 @@ public final class MeshSimulation implements Simulation {
                   () ->
                       vms.<Vcpu.Command, Vcpu.TraceReply>ask(
                           startVcpu(vmId, vcpu),
-                          r -> new Vcpu.TraceAccess(ids.incrementAndGet(), op, r)),
+                          r ->
+                              new Vcpu.TraceAccess(ids.incrementAndGet(), PortTypes.toVcpu(op), r)),
                   1)
               .thenApply(
                   reply -> {
                     if (reply instanceof Vcpu.AccessTraced t) {
-                      return t.trace();
+                      return PortTypes.fromVcpu(t.trace());
                     }
                     Vcpu.Rejected rej = (Vcpu.Rejected) reply;
                     throw new SimulationException(

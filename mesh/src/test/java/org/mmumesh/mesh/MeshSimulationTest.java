@@ -20,7 +20,6 @@ import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.pageframe.PageFrame;
-import org.mmumesh.vcpu.Vcpu;
 import org.mmumesh.workload.WorkloadParser;
 import org.mmumesh.workload.WorkloadSpec;
 
@@ -97,9 +96,9 @@ class MeshSimulationTest {
       for (int n = 0; n < c.size(); n++) {
         assertThat(c.glue(n).directory().vm(7)).isPresent();
       }
-      List<Vcpu.AccessOp> ops = new ArrayList<>();
+      List<Simulation.AccessOp> ops = new ArrayList<>();
       for (int p = 0; p < 8; p++) {
-        ops.add(new Vcpu.AccessOp(Access.STORE, 0x1000_0000L + p * 4096L, p + 1));
+        ops.add(new Simulation.AccessOp(Access.STORE, 0x1000_0000L + p * 4096L, p + 1));
       }
       Simulation.BatchResult r = join(sim.runBatch(7, 0, ops));
       assertThat(r.completed()).as(r.failures().toString()).isEqualTo(8);
