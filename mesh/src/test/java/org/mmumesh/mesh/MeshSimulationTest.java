@@ -102,6 +102,11 @@ class MeshSimulationTest {
       }
       Simulation.BatchResult r = join(sim.runBatch(7, 0, ops));
       assertThat(r.completed()).as(r.failures().toString()).isEqualTo(8);
+      // the invariant check (MeshInvariants) reaches the host's and the VM's entities across nodes
+      Simulation.InvariantReport inv = join(sim.checkInvariants());
+      assertThat(inv.violations()).isEmpty();
+      assertThat(inv.hosts()).isEqualTo(1);
+      assertThat(inv.vms()).isEqualTo(1);
       assertThat(join(sim.locate("Vcpu", "vm-7/vcpu-0")).nodeAddress())
           .isEqualTo(c.address(2).toString());
       assertThat(join(sim.locate("HostMmu", "vm-7")).nodeAddress())
