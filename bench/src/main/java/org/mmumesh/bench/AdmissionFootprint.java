@@ -16,7 +16,6 @@ import org.mmumesh.mesh.MeshCluster;
 import org.mmumesh.mesh.MeshDirectory;
 import org.mmumesh.mesh.Simulation;
 import org.mmumesh.vcpu.Tlb;
-import org.mmumesh.vcpu.Vcpu;
 
 /**
  * Measures what {@link FootprintEstimator} projects (issue 10's admission control), in a fresh JVM:
@@ -125,7 +124,7 @@ public final class AdmissionFootprint {
           sim.createVm(
               new Simulation.VmConfig(
                   v, host, true, pages, vcpus, MmuOptions.defaults(Policy.FIXED), tlb, false)));
-      await(sim.traceAccess(v, 0, new Vcpu.AccessOp(Access.STORE, 0x1000_0000L, 1)));
+      await(sim.traceAccess(v, 0, new Simulation.AccessOp(Access.STORE, 0x1000_0000L, 1)));
       all.add(sim.vmStats(v).toCompletableFuture());
     }
     for (CompletableFuture<?> f : all) {

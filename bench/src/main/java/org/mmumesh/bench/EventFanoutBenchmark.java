@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import org.mmumesh.common.Access;
 import org.mmumesh.gateway.GatewayMain;
 import org.mmumesh.mesh.EventFeed;
+import org.mmumesh.mesh.Simulation;
 import org.mmumesh.proto.v1.CreateHostRequest;
 import org.mmumesh.proto.v1.CreateVmRequest;
 import org.mmumesh.proto.v1.EventServiceGrpc;
@@ -25,7 +26,6 @@ import org.mmumesh.proto.v1.Policy;
 import org.mmumesh.proto.v1.VmServiceGrpc;
 import org.mmumesh.proto.v1.WatchEventsRequest;
 import org.mmumesh.proto.v1.WatchEventsResponse;
-import org.mmumesh.vcpu.Vcpu;
 
 /**
  * Issue 10's event fan-out benchmark (not a test): what unread event watchers cost a fault
@@ -186,11 +186,12 @@ public final class EventFanoutBenchmark {
                 .setVcpuCount(1)
                 .setOptions(MmuOptions.newBuilder().setPolicy(Policy.POLICY_STRICT))
                 .build());
-    List<List<Vcpu.AccessOp>> batches = new ArrayList<>();
+    List<List<Simulation.AccessOp>> batches = new ArrayList<>();
     for (int first = 0; first < pages; first += 4096) {
-      List<Vcpu.AccessOp> ops = new ArrayList<>();
+      List<Simulation.AccessOp> ops = new ArrayList<>();
       for (int p = first; p < Math.min(pages, first + 4096); p++) {
-        ops.add(new Vcpu.AccessOp(Access.LOAD, GatewayBenchmark.WINDOW + ((long) p << 12), 0));
+        ops.add(
+            new Simulation.AccessOp(Access.LOAD, GatewayBenchmark.WINDOW + ((long) p << 12), 0));
       }
       batches.add(List.copyOf(ops));
     }
@@ -199,7 +200,7 @@ public final class EventFanoutBenchmark {
     long c0 = os.getProcessCpuTime();
     long t0 = System.nanoTime();
     long done = 0;
-    for (List<Vcpu.AccessOp> b : batches) {
+    for (List<Simulation.AccessOp> b : batches) {
       var result =
           server.simulation().runBatch(id, 0, b).toCompletableFuture().get(10, TimeUnit.MINUTES);
       done += result.completed() + result.failed();

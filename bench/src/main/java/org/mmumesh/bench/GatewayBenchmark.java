@@ -12,6 +12,7 @@ import org.HdrHistogram.Histogram;
 import org.mmumesh.common.Access;
 import org.mmumesh.gateway.AccessService;
 import org.mmumesh.gateway.GatewayMain;
+import org.mmumesh.mesh.Simulation;
 import org.mmumesh.proto.v1.AccessKind;
 import org.mmumesh.proto.v1.AccessRequest;
 import org.mmumesh.proto.v1.AccessServiceGrpc;
@@ -30,7 +31,6 @@ import org.mmumesh.proto.v1.RunWorkloadResponse;
 import org.mmumesh.proto.v1.VcpuRef;
 import org.mmumesh.proto.v1.VmServiceGrpc;
 import org.mmumesh.proto.v1.WorkloadAccess;
-import org.mmumesh.vcpu.Vcpu;
 
 /**
  * Issue 5's benchmarks (not tests), in one JVM: a gateway over Netty on loopback in front of the
@@ -311,11 +311,11 @@ public final class GatewayBenchmark {
 
   /** The same batches, one after the other, through the in-JVM {@code Simulation}. */
   static double inJvm(GatewayMain.Running server, int vm, int batch) throws Exception {
-    List<Vcpu.AccessOp> ops = new ArrayList<>(batch);
+    List<Simulation.AccessOp> ops = new ArrayList<>(batch);
     for (int i = 0; i < batch; i++) {
-      ops.add(new Vcpu.AccessOp(Access.LOAD, ea(i), 0));
+      ops.add(new Simulation.AccessOp(Access.LOAD, ea(i), 0));
     }
-    List<Vcpu.AccessOp> list = List.copyOf(ops);
+    List<Simulation.AccessOp> list = List.copyOf(ops);
     long t0 = System.nanoTime();
     long n = 0;
     for (int k = 0; k < BATCHES; k++) {

@@ -16,7 +16,6 @@ import org.mmumesh.common.Policy;
 import org.mmumesh.gateway.GatewayMain;
 import org.mmumesh.mesh.EventFeed;
 import org.mmumesh.mesh.Simulation;
-import org.mmumesh.vcpu.Vcpu;
 
 /** {@code mmumesh client watch} against a real gateway on a loopback port. */
 class ClientWatchTest {
@@ -61,9 +60,9 @@ class ClientWatchTest {
     // the watch attaches asynchronously: wait until the server's event bus holds its watcher
     // (filter vm 5), then fault on four pages once: every fault after the attachment is delivered
     awaitWatcherOfVm(5, watch);
-    List<Vcpu.AccessOp> ops = new ArrayList<>();
+    List<Simulation.AccessOp> ops = new ArrayList<>();
     for (int p = 0; p < 4; p++) {
-      ops.add(new Vcpu.AccessOp(Access.LOAD, 0x1000_0000L + p * 4096L, 0));
+      ops.add(new Simulation.AccessOp(Access.LOAD, 0x1000_0000L + p * 4096L, 0));
     }
     Simulation.BatchResult faults =
         server.simulation().runBatch(5, 0, ops).toCompletableFuture().join();

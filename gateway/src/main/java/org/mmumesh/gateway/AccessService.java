@@ -24,7 +24,6 @@ import org.mmumesh.proto.v1.RunWorkloadRequest;
 import org.mmumesh.proto.v1.RunWorkloadResponse;
 import org.mmumesh.proto.v1.XlateStatus;
 import org.mmumesh.proto.v1.XlateTrace;
-import org.mmumesh.vcpu.Vcpu;
 
 /**
  * {@code mmumesh.v1.AccessService} over a {@link Simulation}.
@@ -50,8 +49,8 @@ import org.mmumesh.vcpu.Vcpu;
  * guest the stream ends with INVALID_ARGUMENT naming the field in the batch's own encoding, and
  * that batch does not run.
  *
- * <p><b>Access</b> asks {@link Simulation#traceAccess} (the vCPU's own trace, {@code
- * Vcpu.TraceAccess}) and maps it field for field; refused while a stream runs on the vCPU.
+ * <p><b>Access</b> asks {@link Simulation#traceAccess} (the vCPU's own trace, in the port's {@link
+ * Simulation.AccessTrace}) and maps it field for field; refused while a stream runs on the vCPU.
  */
 public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase {
   /** Batches per stream in the server at once (received and not yet answered to the client). */
@@ -92,13 +91,13 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
           AccessRequests.Single a = AccessRequests.single(request);
           streams.checkFree(a.vmId(), a.vcpu());
           return sim.traceAccess(
-              a.vmId(), a.vcpu(), new Vcpu.AccessOp(a.kind(), a.ea(), a.value()));
+              a.vmId(), a.vcpu(), new Simulation.AccessOp(a.kind(), a.ea(), a.value()));
         },
         t -> AccessResponse.newBuilder().setTrace(trace(t)).build());
   }
 
   /** The API's form of a vCPU's access trace (field for field). */
-  static AccessTrace trace(org.mmumesh.vcpu.AccessTrace t) {
+  static AccessTrace trace(Simulation.AccessTrace t) {
     AccessTrace.Builder b =
         AccessTrace.newBuilder()
             .setTlbHit(t.tlbHit())
@@ -118,7 +117,7 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
     if (t.rcAfter() != null) {
       b.setRcAfter(rc(t.rcAfter()));
     }
-    for (org.mmumesh.vcpu.AccessTrace.FaultTrace f : t.faults()) {
+    for (Simulation.AccessTrace.FaultTrace f : t.faults()) {
       FaultTrace.Builder fb =
           FaultTrace.newBuilder()
               .setKind(
@@ -128,7 +127,7 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
                     case NOEXEC -> FaultKind.FAULT_KIND_NOEXEC;
                   });
       if (f.xlate() != null) {
-        org.mmumesh.vcpu.AccessTrace.XlateTrace x = f.xlate();
+        Simulation.AccessTrace.XlateTrace x = f.xlate();
         fb.setXlate(
             XlateTrace.newBuilder()
                 .setStatus(
@@ -146,7 +145,7 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
                 .setPageSizeBytes((int) x.pageSizeBytes()));
       }
       if (f.gfnToPfn() != null) {
-        org.mmumesh.vcpu.AccessTrace.GfnToPfnTrace g = f.gfnToPfn();
+        Simulation.AccessTrace.GfnToPfnTrace g = f.gfnToPfn();
         fb.setGfnToPfn(
             GfnToPfnTrace.newBuilder()
                 .setGuestFrame(g.guestFrame())
@@ -167,7 +166,7 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
                 .setRefusedRetry(f.map().refusedRetry()));
       }
       if (f.reflected() != null) {
-        org.mmumesh.vcpu.AccessTrace.ReflectTrace r = f.reflected();
+        Simulation.AccessTrace.ReflectTrace r = f.reflected();
         fb.setReflected(
             ReflectTrace.newBuilder()
                 .setVector(r.vector())
@@ -184,7 +183,7 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
     return b.build();
   }
 
-  private static RcBits rc(org.mmumesh.vcpu.AccessTrace.Rc rc) {
+  private static RcBits rc(Simulation.Rc rc) {
     return RcBits.newBuilder().setReferenced(rc.referenced()).setChanged(rc.changed()).build();
   }
 

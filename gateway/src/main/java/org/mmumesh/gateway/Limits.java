@@ -61,9 +61,9 @@ public final class Limits {
 
   /**
    * Changes per SetVcpuState request (segment registers, SLB entries, BATs, MSR and SDR1 together),
-   * the vCPU's own bound ({@code Vcpu.MAX_STATE_CHANGES}).
+   * the simulation's own bound ({@link org.mmumesh.mesh.Simulation#MAX_STATE_CHANGES}).
    */
-  public static final int MAX_STATE_CHANGES = org.mmumesh.vcpu.Vcpu.MAX_STATE_CHANGES;
+  public static final int MAX_STATE_CHANGES = org.mmumesh.mesh.Simulation.MAX_STATE_CHANGES;
 
   /** Segment registers 0 .. this (32-bit). */
   public static final int MAX_SR_INDEX = 15;

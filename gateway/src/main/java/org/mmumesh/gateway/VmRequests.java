@@ -3,7 +3,6 @@ package org.mmumesh.gateway;
 import java.util.ArrayList;
 import java.util.List;
 import org.mmumesh.common.MmuOptions;
-import org.mmumesh.guestmmu.VcpuStateChange;
 import org.mmumesh.mesh.Simulation;
 import org.mmumesh.proto.v1.AddMemslotRequest;
 import org.mmumesh.proto.v1.Bat;
@@ -31,7 +30,7 @@ public final class VmRequests {
    * refusal of it is always {@code changes[0]}), then {@code mtsrin}s, {@code slbmte}s, BAT writes,
    * then the MSR bits (empty: nothing to change).
    */
-  public record VcpuState(int vmId, int vcpu, List<VcpuStateChange> changes) {}
+  public record VcpuState(int vmId, int vcpu, List<Simulation.StateChange> changes) {}
 
   /** An H_ENTER: {@code ea -> gfn} with PP bits {@code pp}, hashed through vCPU {@code vcpu}. */
   public record InsertHpte(int vmId, int vcpu, long ea, long gfn, int pp) {}
@@ -98,7 +97,7 @@ public final class VmRequests {
               + Limits.MAX_STATE_CHANGES
               + " (split larger updates into several requests)");
     }
-    List<VcpuStateChange> changes = new ArrayList<>();
+    List<Simulation.StateChange> changes = new ArrayList<>();
     if (r.hasSdr1()) {
       if (r.getSdr1() == 0) {
         throw GatewayException.badField(
@@ -107,13 +106,13 @@ public final class VmRequests {
                 + " aligned to its size and lies in guest memory (32-bit: HTABORG | HTABMASK, 64 KiB"
                 + " x (HTABMASK+1); 64-bit: HTABORG | HTABSIZE 0 .. 28, 2^(HTABSIZE+18) bytes)");
       }
-      changes.add(new VcpuStateChange.SetSdr1(r.getSdr1()));
+      changes.add(new Simulation.StateChange.SetSdr1(r.getSdr1()));
     }
     for (int i = 0; i < r.getSegmentRegistersCount(); i++) {
       SegmentRegister s = r.getSegmentRegisters(i);
       int index =
           Fields.uint32("segment_registers[" + i + "].index", s.getIndex(), 0, Limits.MAX_SR_INDEX);
-      changes.add(new VcpuStateChange.Mtsrin(index, Integer.toUnsignedLong(s.getValue())));
+      changes.add(new Simulation.StateChange.Mtsrin(index, Integer.toUnsignedLong(s.getValue())));
     }
     for (int i = 0; i < r.getSlbEntriesCount(); i++) {
       SlbEntry e = r.getSlbEntries(i);
@@ -129,7 +128,7 @@ public final class VmRequests {
                 + index
                 + "; allowed: 0 or equal to index");
       }
-      changes.add(new VcpuStateChange.Slbmte(e.getRs(), (e.getRb() & ~0xFFFL) | index));
+      changes.add(new Simulation.StateChange.Slbmte(e.getRs(), (e.getRb() & ~0xFFFL) | index));
     }
     if (r.getSegmentRegistersCount() > 0 && r.getSlbEntriesCount() > 0) {
       throw GatewayException.badField(
@@ -139,7 +138,7 @@ public final class VmRequests {
       Bat b = r.getBats(i);
       int index = Fields.uint32("bats[" + i + "].index", b.getIndex(), 0, Limits.MAX_BAT_INDEX);
       changes.add(
-          new VcpuStateChange.SetBat(
+          new Simulation.StateChange.SetBat(
               b.getInstruction(),
               index,
               Integer.toUnsignedLong(b.getUpper()),
@@ -147,7 +146,8 @@ public final class VmRequests {
     }
     if (r.hasMsr()) {
       changes.add(
-          new VcpuStateChange.SetMsr(r.getMsr().getPr(), r.getMsr().getIr(), r.getMsr().getDr()));
+          new Simulation.StateChange.SetMsr(
+              r.getMsr().getPr(), r.getMsr().getIr(), r.getMsr().getDr()));
     }
     return new VcpuState(ids[0], ids[1], List.copyOf(changes));
   }

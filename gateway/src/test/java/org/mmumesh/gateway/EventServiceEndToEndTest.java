@@ -22,7 +22,6 @@ import org.mmumesh.proto.v1.EventServiceGrpc;
 import org.mmumesh.proto.v1.ListHostsRequest;
 import org.mmumesh.proto.v1.WatchEventsRequest;
 import org.mmumesh.proto.v1.WatchEventsResponse;
-import org.mmumesh.vcpu.Vcpu;
 
 /**
  * WatchEvents through a real (in-process) channel over a real single-node mesh: filters by kind and
@@ -64,9 +63,9 @@ class EventServiceEndToEndTest {
    * Loads of {@code pages} distinct pages from page {@code first} (one NOHPTE fault + map each).
    */
   private static void touch(int vm, int first, int pages) {
-    List<Vcpu.AccessOp> ops = new ArrayList<>();
+    List<Simulation.AccessOp> ops = new ArrayList<>();
     for (int p = first; p < first + pages; p++) {
-      ops.add(new Vcpu.AccessOp(Access.LOAD, 0x1000_0000L + p * 4096L, 0));
+      ops.add(new Simulation.AccessOp(Access.LOAD, 0x1000_0000L + p * 4096L, 0));
     }
     Simulation.BatchResult r = join(mesh.sim.runBatch(vm, 0, ops));
     assertThat(r.completed()).as(r.failures().toString()).isEqualTo(pages);

@@ -7,11 +7,11 @@ import com.google.protobuf.ByteString;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
+import org.mmumesh.mesh.Simulation;
 import org.mmumesh.proto.v1.AccessKind;
 import org.mmumesh.proto.v1.PackedAccesses;
 import org.mmumesh.proto.v1.RunWorkloadRequest;
 import org.mmumesh.proto.v1.WorkloadAccess;
-import org.mmumesh.vcpu.Vcpu;
 
 /**
  * {@link AccessRequests#batch} decodes both RunWorkload encodings into the same vCPU ops, and
@@ -61,9 +61,9 @@ class PackedBatchDecodingTest {
             .build();
     assertThat(AccessRequests.batch(r, null).ops())
         .containsExactly(
-            new Vcpu.AccessOp(Access.STORE, 0x10, 0),
-            new Vcpu.AccessOp(Access.LOAD, 0x20, 0),
-            new Vcpu.AccessOp(Access.IFETCH, 0x30, 0));
+            new Simulation.AccessOp(Access.STORE, 0x10, 0),
+            new Simulation.AccessOp(Access.LOAD, 0x20, 0),
+            new Simulation.AccessOp(Access.IFETCH, 0x30, 0));
   }
 
   @Test

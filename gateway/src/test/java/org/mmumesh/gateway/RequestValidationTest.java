@@ -22,7 +22,6 @@ import org.mmumesh.proto.v1.RunWorkloadRequest;
 import org.mmumesh.proto.v1.SetKsmControlRequest;
 import org.mmumesh.proto.v1.SetVcpuStateRequest;
 import org.mmumesh.proto.v1.WatchEventsRequest;
-import org.mmumesh.vcpu.Vcpu;
 
 /** Every row of the malformed-request table is refused by validation with its code and field. */
 class RequestValidationTest {
@@ -62,7 +61,7 @@ class RequestValidationTest {
                 .addAccesses(MalformedRequests.load(0x10000000L))
                 .build(),
             null);
-    assertThat(b.ops()).extracting(Vcpu.AccessOp::ea).containsExactly(0x10000000L);
+    assertThat(b.ops()).extracting(Simulation.AccessOp::ea).containsExactly(0x10000000L);
   }
 
   @Test

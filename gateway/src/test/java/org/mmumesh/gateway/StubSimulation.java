@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import org.mmumesh.mesh.Simulation;
-import org.mmumesh.vcpu.Vcpu;
 
 /**
  * A {@link Simulation} for edge tests: {@code runBatch} calls are queued for the test to answer;
@@ -17,7 +16,7 @@ final class StubSimulation {
   record Call(
       int vm,
       int vcpu,
-      List<Vcpu.AccessOp> ops,
+      List<Simulation.AccessOp> ops,
       CompletableFuture<Simulation.BatchResult> result) {}
 
   final LinkedBlockingQueue<Call> batches = new LinkedBlockingQueue<>();
@@ -38,7 +37,7 @@ final class StubSimulation {
               }
               if (method.getName().equals("runBatch")) {
                 @SuppressWarnings("unchecked")
-                List<Vcpu.AccessOp> ops = (List<Vcpu.AccessOp>) args[2];
+                List<Simulation.AccessOp> ops = (List<Simulation.AccessOp>) args[2];
                 Call c = new Call((int) args[0], (int) args[1], ops, new CompletableFuture<>());
                 batches.add(c);
                 return c.result();

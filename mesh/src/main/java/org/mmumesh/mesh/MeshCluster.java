@@ -2,13 +2,9 @@ package org.mmumesh.mesh;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.IntConsumer;
@@ -17,12 +13,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
-import org.mmumesh.common.Quirk;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.GuestLayout;
-import org.mmumesh.hostmmu.HostMmu;
-import org.mmumesh.hostmmu.ShadowDump;
-import org.mmumesh.pageframe.PageFrame;
 import org.mmumesh.workload.MmuKind;
 import org.mmumesh.workload.WorkloadSpec;
 
@@ -217,113 +209,32 @@ public final class MeshCluster implements AutoCloseable {
   }
 
   /**
-   * The architecture's invariants (section 5) as the mesh can check them, each violation named: the
-   * page frames' ({@code PageFrame.CheckInvariants}: host PTEs, frame counts, no writable host PTE
-   * on a shared frame), every VM's host MMU ({@code HostMmu.CheckInvariants}), the KSM scanner's
-   * counters against a recount, and, since no actor answers which host frame is shared, across the
-   * shadow caches: a writable shadow entry's frame is mapped by no other (vm, gfn). Call it while
-   * the vCPUs are idle (after a lockstep round, or after the run).
-   *
-   * <p>The shadow-cache check is skipped under quirk Q8: there a notifier only requests a full
-   * flush, and the HPTEs stay (harmlessly: the vCPU is out of the guest and must flush before it
-   * enters again) until each vCPU's next guest entry, so an idle vCPU may legitimately hold a
-   * writable HPTE of a frame since freed and reused; {@code HostMmu} does not say which vCPUs have
-   * a flush pending, which the check would need to exclude their entries.
-   *
-   * <p>With {@code incremental} (after each lockstep round of {@code --check-invariants}), the page
-   * frames, the KSM counters and each host MMU check only what changed since the previous
-   * incremental check ({@code CheckInvariants(incremental)}: {@code PageFrames}, {@code KsmScanner}
-   * and {@code HostMmuCore} say exactly what each covers), and the shadow-cache check, which needs
-   * every VM's whole shadow state, runs only at rounds 1, 2, 4, 8 ... (so its cost stays a fraction
-   * of the run's, whatever the run's length); the full check (every element, the shadow-cache check
-   * included) runs once at the end of the run.
+   * The architecture's invariants (section 5) as the mesh can check them, each violation named
+   * ({@link MeshInvariants}, the one check the API's {@code CheckInvariants} runs too): the page
+   * frames, the KSM counters, every VM's host MMU, and across the shadow caches. Call it while the
+   * vCPUs are idle (after a lockstep round, or after the run).
    */
   List<String> invariantViolations() {
     return invariantViolations(false, 0);
   }
 
   /**
-   * {@link #invariantViolations()}, incrementally (see there) if {@code incremental}; {@code round}
-   * (1 or more) picks the incremental checks that include the shadow-cache check.
+   * {@link #invariantViolations()}, incrementally if {@code incremental} (what changed since the
+   * previous incremental check, see {@link MeshInvariants}); {@code round} (1 or more) picks the
+   * incremental checks that include the shadow-cache check.
    */
   List<String> invariantViolations(boolean incremental, int round) {
-    Guardian.Wiring w = wiring;
-    if (w == null) {
+    if (wiring == null) {
       throw new IllegalStateException("invariantViolations: the run has not started");
     }
     invariantChecks++;
-    ActorSystem<Guardian.Command> system = nodes.node(0);
-    List<String> out = new ArrayList<>();
-    ask(
-            system,
-            w.frames(),
-            (ActorRef<PageFrame.InvariantsReply> r) ->
-                new PageFrame.CheckInvariants(incremental, r))
-        .violations()
-        .forEach(v -> out.add(v.startsWith("ksm: ") ? v : "page-frame: " + v));
-    if (!incremental) {
-      new MeshRunResults(asks(), w, spec, cfg)
-          .ksmCounters()
-          .violations()
-          .forEach(v -> out.add("ksm: " + v));
-    }
-    boolean shadowCheck =
-        !cfg.options().has(Quirk.Q8_NOTIFIER_FULL_FLUSH)
-            && (!incremental || Integer.bitCount(round) == 1);
-    List<ShadowDump> dumps = new ArrayList<>();
-    for (int vm = 0; vm < spec.vms(); vm++) {
-      int v = vm;
-      ask(
-              system,
-              w.hosts().get(vm),
-              (ActorRef<HostMmu.InvariantsReply> r) -> new HostMmu.CheckInvariants(incremental, r))
-          .violations()
-          .forEach(x -> out.add("host-mmu vm " + v + ": " + x));
-      if (shadowCheck) {
-        dumps.add(
-            ask(
-                    system,
-                    w.hosts().get(vm),
-                    (ActorRef<HostMmu.ShadowDumped> r) -> new HostMmu.DumpShadow(r))
-                .dump());
-      }
-    }
-    if (shadowCheck) {
-      out.addAll(writableSharedFrames(dumps));
-    }
-    return out;
-  }
-
-  /**
-   * Across the VMs' shadow caches ({@code dumps.get(vm)}): every host frame that a present,
-   * writable shadow entry maps while another (vm, gfn) maps it too (architecture invariant 1 as the
-   * shadow caches show it: a writable mapping of a shared frame), one line per frame.
-   */
-  static List<String> writableSharedFrames(List<ShadowDump> dumps) {
-    Map<Long, Set<String>> owners = new TreeMap<>();
-    Set<Long> writable = new TreeSet<>();
-    for (int vm = 0; vm < dumps.size(); vm++) {
-      for (List<ShadowDump.ShadowEntry> cache : dumps.get(vm).vcpus()) {
-        for (ShadowDump.ShadowEntry e : cache) {
-          if (e.hptePresent()) {
-            owners
-                .computeIfAbsent(e.pfn(), p -> new TreeSet<>())
-                .add("vm " + vm + " gfn " + e.gfn());
-            if (e.writable()) {
-              writable.add(e.pfn());
-            }
-          }
-        }
-      }
-    }
-    List<String> out = new ArrayList<>();
-    for (long pfn : writable) {
-      Set<String> who = owners.get(pfn);
-      if (who.size() > 1) {
-        out.add("shadow: pfn " + pfn + " mapped writable, and shared by " + who);
-      }
-    }
-    return out;
+    MeshInvariants check =
+        new MeshInvariants(glue(0), new MeshVms(nodes.node(0), glue(0), MeshAsks.ASK, nextId));
+    return MeshAsks.await(
+            check.check(incremental, round).toCompletableFuture(),
+            MeshAsks.ASK.plusSeconds(5),
+            "the invariant check")
+        .violations();
   }
 
   private MeshAsks asks() {

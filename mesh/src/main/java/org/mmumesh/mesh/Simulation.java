@@ -4,16 +4,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import org.mmumesh.common.Access;
 import org.mmumesh.common.MmuOptions;
-import org.mmumesh.guestmmu.VcpuStateChange;
-import org.mmumesh.vcpu.Vcpu;
 
 /**
  * The simulation as an external API sees it (the gateway's services, style item 11: each RPC
  * validates, calls one method here, maps the answer back): hosts and VMs created at run time, their
  * vCPUs' state, memslots, guest memory, the guest hashed page table, workload batches, KSM and the
- * cluster. In domain terms only (no proto types); {@link MeshSimulation} implements it over the
- * actor mesh.
+ * cluster. In domain terms only: no proto types, and no actor message types either (the port has
+ * its own records, {@link AccessOp}, {@link StateChange}, {@link AccessTrace}, which the mesh
+ * converts to and from its actors' messages at its side of the boundary, {@link PortTypes}); {@link
+ * MeshSimulation} implements it over the actor mesh.
  *
  * <p><b>Failures.</b> Every stage fails, never throws, with a {@link SimulationException} of the
  * kind the API documents ({@link SimulationException.Kind#NOT_FOUND} for an unknown
@@ -60,6 +61,149 @@ public interface Simulation {
 
   /** A guest HPTE's referenced and changed bits. */
   record Rc(boolean referenced, boolean changed) {}
+
+  /** The most changes one {@link #setVcpuState} call may carry (the vCPU's own bound). */
+  int MAX_STATE_CHANGES = 4096;
+
+  /**
+   * One guest access: a load, a store of {@code value}, or an instruction fetch, at effective
+   * address {@code ea}.
+   */
+  record AccessOp(Access kind, long ea, long value) {}
+
+  /**
+   * One change of a vCPU's translation state, as the guest's own instruction makes it (spec
+   * 2.1-2.4, 3.2); which ones fit a VM depends on its MMU kind, which the VM checks.
+   */
+  sealed interface StateChange {
+    /** {@code mtspr SDR1}: the vCPU searches the hashed page table {@code sdr1} names. */
+    record SetSdr1(long sdr1) implements StateChange {}
+
+    /**
+     * {@code mtsrin}: segment register {@code index} (0 to 15) := {@code value} (32-bit guests).
+     */
+    record Mtsrin(int index, long value) implements StateChange {}
+
+    /** {@code slbmte rs, rb} (64-bit guests); the SLB entry index is {@code rb & 0xfff}. */
+    record Slbmte(long rs, long rb) implements StateChange {}
+
+    /** An IBAT ({@code instruction}) or DBAT pair, index 0 to 3 (32-bit guests). */
+    record SetBat(boolean instruction, int index, long upper, long lower) implements StateChange {}
+
+    /** The MSR's PR, IR and DR bits. */
+    record SetMsr(boolean pr, boolean ir, boolean dr) implements StateChange {}
+  }
+
+  /**
+   * What one traced access did, step by step, as the vCPU's one fault path took it (spec 6.1, 6.2;
+   * the fields of {@code mmumesh.v1.AccessTrace}).
+   *
+   * @param tlbHit the access hit the vCPU's TLB (no exit)
+   * @param hostHpteHit the TLB missed but a host HPTE translated it with no exit in this access
+   * @param faults the exits taken, in order (a store to a read-only page may take NOHPTE, then
+   *     PROTFAULT)
+   * @param completed the access completed; false: reported failed ({@code failure})
+   * @param failure why it failed, or null
+   * @param guestRealAddr the guest-real address of the access's last xlate (or MMIO exit); -1 when
+   *     no xlate ran (a TLB or host HPTE hit)
+   * @param hostPfn the host frame the access finally used; -1 for none (MMIO, failed)
+   * @param loadedValue the word a completed load or fetch returned; 0 for stores, MMIO and failed
+   *     accesses
+   * @param rcBefore the guest HPTE's R and C before the access, or null (no HPTE translates it)
+   * @param rcAfter R and C after the access, or null
+   */
+  record AccessTrace(
+      boolean tlbHit,
+      boolean hostHpteHit,
+      List<FaultTrace> faults,
+      boolean completed,
+      String failure,
+      long guestRealAddr,
+      long hostPfn,
+      long loadedValue,
+      Rc rcBefore,
+      Rc rcAfter) {
+
+    /** Defensive copy of the faults. */
+    public AccessTrace {
+      faults = List.copyOf(faults);
+    }
+
+    /** The kinds of exit {@code kvmppc_handle_pagefault} sees (spec 6.1). */
+    public enum FaultKind {
+      /** No host HPTE (DSISR / SRR1 "not found"). */
+      NOHPTE,
+      /** A store hit a read-only host HPTE (DSISR "protection"). */
+      PROTFAULT,
+      /** An instruction fetch hit a no-execute host HPTE. */
+      NOEXEC
+    }
+
+    /** The return codes of the kernel's xlate (spec section 4). */
+    public enum XlateStatus {
+      /** Translation found and the access is permitted. */
+      OK,
+      /** No BAT and no matching PTE in either PTEG (or, with Q2, a hidden primary -EPERM). */
+      ENOENT,
+      /** Matching PTE found but the access is not permitted. */
+      EPERM,
+      /** 64-bit only: no SLB entry for the effective address (a segment interrupt). */
+      EINVAL
+    }
+
+    /**
+     * One exit and what its handling did; the optional parts are null when the step did not happen.
+     *
+     * @param unmappedVpage the vpage {@code pte_vflush}ed before the map, or null
+     * @param mmioAddr the guest-real address of an MMIO exit, or null
+     */
+    public record FaultTrace(
+        FaultKind kind,
+        XlateTrace xlate,
+        GfnToPfnTrace gfnToPfn,
+        Long unmappedVpage,
+        MapTrace map,
+        ReflectTrace reflected,
+        Long mmioAddr) {}
+
+    /** The guest xlate's result; address fields are 0 and permissions false when none matched. */
+    public record XlateTrace(
+        XlateStatus status,
+        long guestRealAddr,
+        long vpage,
+        boolean mayRead,
+        boolean mayWrite,
+        boolean mayExecute,
+        long pageSizeBytes) {}
+
+    /**
+     * The answer of {@code gfn_to_pfn_prot} (spec 5.1).
+     *
+     * @param hostPfn -1 when no frame was returned
+     * @param mmio no memslot covers the gfn (an MMIO exit follows)
+     * @param cow a copy-on-write break gave the writable frame
+     * @param notifierSeq the notifier sequence the answer was taken at
+     */
+    public record GfnToPfnTrace(
+        long guestFrame,
+        long hostPfn,
+        boolean writable,
+        boolean mmio,
+        boolean cow,
+        long notifierSeq) {}
+
+    /**
+     * A {@code map_page}: {@code writable} is the host HPTE's protection when installed; {@code
+     * refusedRetry}: the {@code mmu_notifier_retry} guard refused it and the vCPU re-faulted.
+     */
+    public record MapTrace(long hostPfn, boolean writable, boolean refusedRetry) {}
+
+    /**
+     * A reflected interrupt: vector 0x300 DSI, 0x380 DSLB, 0x400 ISI, 0x480 ISLB; {@code kind} one
+     * of {@code not_found}, {@code protection}, {@code segment}, {@code raw}.
+     */
+    public record ReflectTrace(int vector, long dar, long dsisr, long srr1Bits, String kind) {}
+  }
 
   /** A workload batch's outcome and the vCPU's cumulative counters after it. */
   record BatchResult(
@@ -131,10 +275,11 @@ public interface Simulation {
   CompletionStage<VmStats> vmStats(int vmId);
 
   /**
-   * Changes a vCPU's translation state, all or nothing; NOT_FOUND for an unknown VM or vCPU, an
-   * {@link IllegalArgumentException} naming the change when it does not fit the VM's MMU kind.
+   * Changes a vCPU's translation state, all or nothing ({@code changes} in order, at most {@link
+   * #MAX_STATE_CHANGES}); NOT_FOUND for an unknown VM or vCPU, BAD_FIELD naming the change when it
+   * does not fit the VM's MMU kind, WRONG_STATE unless the vCPU is idle or paused.
    */
-  CompletionStage<Void> setVcpuState(int vmId, int vcpu, List<VcpuStateChange> changes);
+  CompletionStage<Void> setVcpuState(int vmId, int vcpu, List<StateChange> changes);
 
   /** Adds a memslot; answers the new generation. BAD_FIELD when it overlaps or is taken. */
   CompletionStage<Long> addSlot(int vmId, Slot slot);
@@ -175,15 +320,15 @@ public interface Simulation {
    * NOT_FOUND for an unknown VM/vCPU, BAD_FIELD for an effective address beyond 32 bits on a 32-bit
    * guest, WRONG_STATE when the vCPU refuses it (paused, halted, too many outstanding batches).
    */
-  CompletionStage<BatchResult> runBatch(int vmId, int vcpu, List<Vcpu.AccessOp> ops);
+  CompletionStage<BatchResult> runBatch(int vmId, int vcpu, List<AccessOp> ops);
 
   /**
-   * One access with its full trace ({@code Vcpu.TraceAccess}: TLB or host HPTE hit, every exit with
-   * its xlate, gfn-to-pfn answer, unmap, map and reflection, R/C before and after); NOT_FOUND for
-   * an unknown VM/vCPU, BAD_FIELD for an address beyond 32 bits on a 32-bit guest, WRONG_STATE
-   * unless the vCPU is idle.
+   * One access with its full trace (the vCPU's own: TLB or host HPTE hit, every exit with its
+   * xlate, gfn-to-pfn answer, unmap, map and reflection, R/C before and after); NOT_FOUND for an
+   * unknown VM/vCPU, BAD_FIELD for an address beyond 32 bits on a 32-bit guest, WRONG_STATE unless
+   * the vCPU is idle.
    */
-  CompletionStage<org.mmumesh.vcpu.AccessTrace> traceAccess(int vmId, int vcpu, Vcpu.AccessOp op);
+  CompletionStage<AccessTrace> traceAccess(int vmId, int vcpu, AccessOp op);
 
   // ---- KSM -----------------------------------------------------------------------------------
 

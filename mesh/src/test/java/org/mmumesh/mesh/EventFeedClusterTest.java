@@ -15,7 +15,6 @@ import org.mmumesh.common.Access;
 import org.mmumesh.common.MeshEvent;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
-import org.mmumesh.vcpu.Vcpu;
 
 /**
  * The event feed across a three-node cluster (frames, mmu, vcpu on separate nodes): a watcher on
@@ -59,8 +58,8 @@ class EventFeedClusterTest {
                   7,
                   0,
                   List.of(
-                      new Vcpu.AccessOp(Access.LOAD, 0x1000_2000L, 0),
-                      new Vcpu.AccessOp(Access.LOAD, 0x1000_3000L, 0))));
+                      new Simulation.AccessOp(Access.LOAD, 0x1000_2000L, 0),
+                      new Simulation.AccessOp(Access.LOAD, 0x1000_3000L, 0))));
       assertThat(r.completed()).as(r.failures().toString()).isEqualTo(2);
       join(sim.ksmControl(0, 1, null, null));
       join(sim.ksmPasses(0, 3));
@@ -68,7 +67,7 @@ class EventFeedClusterTest {
       // are read: the store's COW break is the last change
       join(sim.ksmControl(0, 0, null, null));
       Simulation.BatchResult w =
-          join(sim.runBatch(7, 0, List.of(new Vcpu.AccessOp(Access.STORE, 0x1000_3008L, 9))));
+          join(sim.runBatch(7, 0, List.of(new Simulation.AccessOp(Access.STORE, 0x1000_3008L, 9))));
       assertThat(w.completed()).as(w.failures().toString()).isEqualTo(1);
 
       Map<MeshEvent.Kind, MeshEvent> first = new EnumMap<>(MeshEvent.Kind.class);

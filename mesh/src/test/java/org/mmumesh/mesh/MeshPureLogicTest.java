@@ -71,9 +71,10 @@ class MeshPureLogicTest {
             Map.of());
     ShadowDump vm2 = new ShadowDump(List.of(List.of(entry(0, 4, 300, true, true))), Map.of());
 
-    assertThat(MeshCluster.writableSharedFrames(List.of(vm0, vm1, vm2)))
-        .containsExactly("shadow: pfn 100 mapped writable, and shared by [vm 0 gfn 5, vm 1 gfn 7]");
-    assertThat(MeshCluster.writableSharedFrames(List.of(vm0))).isEmpty();
+    // VMs are named by their ids (here 3, 5 and 8), not by their place in the map
+    assertThat(MeshInvariants.writableSharedFrames(new TreeMap<>(Map.of(3, vm0, 5, vm1, 8, vm2))))
+        .containsExactly("shadow: pfn 100 mapped writable, and shared by [vm 3 gfn 5, vm 5 gfn 7]");
+    assertThat(MeshInvariants.writableSharedFrames(Map.of(3, vm0))).isEmpty();
   }
 
   private static ShadowDump.ShadowEntry entry(

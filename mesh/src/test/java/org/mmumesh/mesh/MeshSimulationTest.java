@@ -20,7 +20,6 @@ import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.pageframe.PageFrame;
-import org.mmumesh.vcpu.Vcpu;
 import org.mmumesh.workload.WorkloadParser;
 import org.mmumesh.workload.WorkloadSpec;
 
@@ -97,12 +96,17 @@ class MeshSimulationTest {
       for (int n = 0; n < c.size(); n++) {
         assertThat(c.glue(n).directory().vm(7)).isPresent();
       }
-      List<Vcpu.AccessOp> ops = new ArrayList<>();
+      List<Simulation.AccessOp> ops = new ArrayList<>();
       for (int p = 0; p < 8; p++) {
-        ops.add(new Vcpu.AccessOp(Access.STORE, 0x1000_0000L + p * 4096L, p + 1));
+        ops.add(new Simulation.AccessOp(Access.STORE, 0x1000_0000L + p * 4096L, p + 1));
       }
       Simulation.BatchResult r = join(sim.runBatch(7, 0, ops));
       assertThat(r.completed()).as(r.failures().toString()).isEqualTo(8);
+      // the invariant check (MeshInvariants) reaches the host's and the VM's entities across nodes
+      Simulation.InvariantReport inv = join(sim.checkInvariants());
+      assertThat(inv.violations()).isEmpty();
+      assertThat(inv.hosts()).isEqualTo(1);
+      assertThat(inv.vms()).isEqualTo(1);
       assertThat(join(sim.locate("Vcpu", "vm-7/vcpu-0")).nodeAddress())
           .isEqualTo(c.address(2).toString());
       assertThat(join(sim.locate("HostMmu", "vm-7")).nodeAddress())

@@ -33,12 +33,12 @@ class VcpuPassivationTest {
   }
 
   /** Stores then loads over 8 pages (first), then the same pages again (second: TLB hits). */
-  private static List<Vcpu.AccessOp> ops(boolean first) {
-    List<Vcpu.AccessOp> ops = new ArrayList<>();
+  private static List<Simulation.AccessOp> ops(boolean first) {
+    List<Simulation.AccessOp> ops = new ArrayList<>();
     for (int round = 0; round < 2; round++) {
       Access kind = (round == 0) == first ? Access.STORE : Access.LOAD;
       for (int p = 0; p < 8; p++) {
-        ops.add(new Vcpu.AccessOp(kind, 0x1000_0000L + p * 4096L + 8 * round, p + 1));
+        ops.add(new Simulation.AccessOp(kind, 0x1000_0000L + p * 4096L + 8 * round, p + 1));
       }
     }
     return ops;

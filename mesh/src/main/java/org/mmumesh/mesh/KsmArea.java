@@ -1,0 +1,99 @@
+package org.mmumesh.mesh;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BiFunction;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.mmumesh.ksm.Ksm;
+
+/**
+ * The KSM area of {@link MeshSimulation} (the gateway's {@code KsmService}): a host's ksmd controls
+ * ({@code run}, {@code pages_to_scan}, {@code sleep_millisecs}), full passes and single wake-ups
+ * now, and its counters, each through the host's {@code Ksm} entity.
+ */
+final class KsmArea extends SimulationArea {
+
+  KsmArea(Shared s) {
+    super(s);
+  }
+
+  /** See {@link Simulation#ksmControl}. */
+  CompletionStage<Simulation.KsmControl> ksmControl(
+      int hostId, Integer run, Long pagesToScan, Long sleep) {
+    return guarded(
+        () -> {
+          host(hostId);
+          ActorRef<Ksm.Command> k = glue.ksm(hostId);
+          // pages_to_scan, sleep_millisecs, then run: each one Ksm control, in order
+          List<BiFunction<Long, ActorRef<Ksm.ControlReply>, Ksm.Command>> steps = new ArrayList<>();
+          if (pagesToScan != null) {
+            steps.add((id, r) -> new Ksm.SetPagesToScan(id, pagesToScan, r));
+          }
+          if (sleep != null) {
+            steps.add((id, r) -> new Ksm.SetSleepMillisecs(id, sleep, r));
+          }
+          if (run != null) {
+            steps.add((id, r) -> new Ksm.SetRun(id, run, r));
+          }
+          CompletionStage<?> s = CompletableFuture.completedFuture(null);
+          for (var step : steps) {
+            s = s.thenCompose(x -> vms.call(k, step, Ksm.ControlDone.class));
+          }
+          // the controls as ksmd now has them (another gateway may have set the others)
+          return rejectedAs(s, SimulationException.Kind.BAD_FIELD)
+              .thenCompose(x -> counters(hostId))
+              .thenApply(
+                  c ->
+                      new Simulation.KsmControl(
+                          c.counters().getOrDefault("run", 0L).intValue(),
+                          c.counters().getOrDefault("pages_to_scan", 0L),
+                          c.counters().getOrDefault("sleep_millisecs", 0L)));
+        });
+  }
+
+  /** See {@link Simulation#ksmPasses}. */
+  CompletionStage<Map<String, Long>> ksmPasses(int hostId, int passes) {
+    return ksmStep(
+        hostId,
+        (Long id, ActorRef<Ksm.FullScansReply> r) -> new Ksm.FullScans(id, passes, r),
+        Ksm.FullScansDone.class);
+  }
+
+  /** See {@link Simulation#ksmBatch}. */
+  CompletionStage<Map<String, Long>> ksmBatch(int hostId, long pages) {
+    return ksmStep(
+        hostId,
+        (Long id, ActorRef<Ksm.ScanBatchReply> r) -> new Ksm.ScanBatch(id, pages, r),
+        Ksm.ScanBatchDone.class);
+  }
+
+  /** A KSM step of the host's ksmd (passes or one batch), then its counters. */
+  private <R> CompletionStage<Map<String, Long>> ksmStep(
+      int hostId, BiFunction<Long, ActorRef<R>, Ksm.Command> step, Class<?> done) {
+    return guarded(
+        () -> {
+          host(hostId);
+          return vms.call(glue.ksm(hostId), step, done).thenCompose(d -> ksmCounters(hostId));
+        });
+  }
+
+  /** See {@link Simulation#ksmCounters}. */
+  CompletionStage<Map<String, Long>> ksmCounters(int hostId) {
+    return guarded(
+        () -> {
+          host(hostId);
+          return counters(hostId).thenApply(c -> lower(c.counters()));
+        });
+  }
+
+  /** The host's {@code Ksm.Counters} as ksmd has them. */
+  private CompletionStage<Ksm.Counters> counters(int hostId) {
+    return vms.call(
+        glue.ksm(hostId),
+        (Long id, ActorRef<Ksm.CountersReply> r) -> new Ksm.GetCounters(id, r),
+        Ksm.Counters.class);
+  }
+}
