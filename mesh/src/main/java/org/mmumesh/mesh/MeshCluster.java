@@ -32,12 +32,14 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
+import org.mmumesh.common.Counter;
+import org.mmumesh.common.Counts;
 import org.mmumesh.common.Quirk;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.GuestLayout;
 import org.mmumesh.engine.KsmSample;
 import org.mmumesh.engine.RunResult;
-import org.mmumesh.engine.Stat;
+import org.mmumesh.engine.SimClock;
 import org.mmumesh.engine.VmStats;
 import org.mmumesh.guestmmu.GuestMmu;
 import org.mmumesh.hostmmu.HostMmu;
@@ -47,7 +49,6 @@ import org.mmumesh.ksm.Ksm;
 import org.mmumesh.ksm.KsmScanner;
 import org.mmumesh.pageframe.PageFrame;
 import org.mmumesh.vcpu.Vcpu;
-import org.mmumesh.vcpu.VcpuCounters;
 import org.mmumesh.workload.AccessBatch;
 import org.mmumesh.workload.AccessSource;
 import org.mmumesh.workload.GuestImage;
@@ -426,7 +427,7 @@ public final class MeshCluster implements AutoCloseable {
 
   /** Every vCPU's counters so far, and the accesses counted (each access once). */
   private static final class Tally {
-    final VcpuCounters[][] counters;
+    final Counts[][] counters;
     final List<String> failures = new ArrayList<>();
     final List<KsmSample> samples = new ArrayList<>();
     long completed;
@@ -434,7 +435,7 @@ public final class MeshCluster implements AutoCloseable {
     long clock;
 
     Tally(WorkloadSpec spec) {
-      counters = new VcpuCounters[spec.vms()][spec.vcpusPerVm()];
+      counters = new Counts[spec.vms()][spec.vcpusPerVm()];
     }
 
     void failures(List<String> more) {
@@ -445,15 +446,15 @@ public final class MeshCluster implements AutoCloseable {
       }
     }
 
-    Map<String, Long> sum(int vmOrAll) {
-      Map<String, Long> m = new TreeMap<>();
+    Counts sum(int vmOrAll) {
+      Counts m = Counts.zero();
       for (int vm = 0; vm < counters.length; vm++) {
         if (vmOrAll >= 0 && vm != vmOrAll) {
           continue;
         }
-        for (VcpuCounters c : counters[vm]) {
+        for (Counts c : counters[vm]) {
           if (c != null) {
-            c.toMap().forEach((k, n) -> m.merge(k, n, Long::sum));
+            m = m.plus(c);
           }
         }
       }
@@ -701,7 +702,7 @@ public final class MeshCluster implements AutoCloseable {
     List<long[]> addrs = new ArrayList<>();
     List<long[]> words = new ArrayList<>();
     List<ShadowDump> shadows = new ArrayList<>();
-    List<Map<Stat, Long>> perVm = new ArrayList<>();
+    List<VmStats> perVm = new ArrayList<>();
     Map<String, Long> hostMmu = new TreeMap<>();
     new HostMmuStats().toMap().keySet().forEach(k -> hostMmu.put(k, 0L));
     for (int vm = 0; vm < spec.vms(); vm++) {
@@ -726,13 +727,16 @@ public final class MeshCluster implements AutoCloseable {
               system,
               w.guests().get(vm),
               (ActorRef<GuestMmu.KernelEvents> r) -> new GuestMmu.GetKernelEvents(r));
-      Map<String, Long> c = t.sum(vm);
-      c.put(Stat.GUEST_DEMAND_MAPS.name(), ke.demandMaps());
-      c.put(Stat.GUEST_EVICTIONS.name(), ke.evictions());
-      c.put(Stat.GUEST_SLB_LOADS.name(), ke.slbLoads());
-      c.put(Stat.GUEST_PROT_UPGRADES.name(), ke.protUpgrades());
-      c.put(Stat.GUEST_MISREPORTED.name(), ke.misreportedNotFound());
-      perVm.add(Map.copyOf(EngineStats.statsOf(c)));
+      VmStats c = VmStats.of(t.sum(vm));
+      c.addAll(
+          VmStats.of(
+              Map.of(
+                  Counter.GUEST_DEMAND_MAPS, ke.demandMaps(),
+                  Counter.GUEST_EVICTIONS, ke.evictions(),
+                  Counter.GUEST_SLB_LOADS, ke.slbLoads(),
+                  Counter.GUEST_PROT_UPGRADES, ke.protUpgrades(),
+                  Counter.GUEST_MISREPORTED, ke.misreportedNotFound())));
+      perVm.add(c);
     }
     Ksm.Counters kc = ksmCounters(w);
     Map<String, Long> fs = frameStats(w);
@@ -749,10 +753,7 @@ public final class MeshCluster implements AutoCloseable {
     host.put("ksmd_cpu_ns", visited * cfg.costs().ksmPageVisitNs());
     hostMmu.forEach((k, n) -> host.put("hostmmu_" + k, n));
     VmStats totals = new VmStats();
-    List<VmStats> vmStats = new ArrayList<>();
-    for (Map<Stat, Long> m : perVm) {
-      VmStats s = VmStats.of(m);
-      vmStats.add(s);
+    for (VmStats s : perVm) {
       totals.addAll(s);
     }
     List<String> failures = List.copyOf(t.failures);
@@ -761,7 +762,7 @@ public final class MeshCluster implements AutoCloseable {
             cfg.options(),
             spec.name(),
             totals,
-            List.copyOf(vmStats),
+            List.copyOf(perVm),
             Collections.unmodifiableMap(host),
             List.copyOf(t.samples),
             t.clock,
@@ -769,14 +770,14 @@ public final class MeshCluster implements AutoCloseable {
             failures,
             invariantChecks);
     return new MeshResult(
-        Collections.unmodifiableMap(t.sum(-1)),
+        t.sum(-1),
         t.completed,
         t.failed,
         failures,
         frames,
         addrs,
         words,
-        List.copyOf(perVm),
+        perVm.stream().map(VmStats::toMap).map(Map::copyOf).toList(),
         List.copyOf(shadows),
         kc.counters(),
         kc.violations(),

@@ -21,7 +21,9 @@ import java.util.stream.Collectors;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.mmumesh.common.Counts;
 import org.mmumesh.common.Quirk;
+import org.mmumesh.engine.SimClock;
 import org.mmumesh.engine.SimCosts;
 import org.mmumesh.guestmmu.GuestMmu;
 import org.mmumesh.guestmmu.VcpuStateChange;
@@ -29,7 +31,6 @@ import org.mmumesh.hostmmu.HostMmu;
 import org.mmumesh.ksm.Ksm;
 import org.mmumesh.pageframe.PageFrame;
 import org.mmumesh.vcpu.Vcpu;
-import org.mmumesh.vcpu.VcpuCounters;
 import org.mmumesh.vcpu.VcpuParking;
 
 /**
@@ -197,11 +198,11 @@ public final class MeshSimulation implements Simulation {
    * one parked on this node ({@link VcpuParking}), else the running vCPU's answer. (A vCPU parked
    * on another node is asked, which starts it there again: the parking store is node-local.)
    */
-  private CompletableFuture<VcpuCounters> vcpuCounters(int vmId, int vcpu) {
+  private CompletableFuture<Counts> vcpuCounters(int vmId, int vcpu) {
     if (!startedVcpus.contains(((long) vmId << 32) | vcpu)) {
-      return CompletableFuture.completedFuture(VcpuCounters.zero());
+      return CompletableFuture.completedFuture(Counts.zero());
     }
-    Optional<VcpuCounters> parked = VcpuParking.get(system).counters(Vcpu.entityId(vmId, vcpu));
+    Optional<Counts> parked = VcpuParking.get(system).counters(Vcpu.entityId(vmId, vcpu));
     if (parked.isPresent()) {
       return CompletableFuture.completedFuture(parked.get());
     }
@@ -427,7 +428,7 @@ public final class MeshSimulation implements Simulation {
     return guarded(
         () -> {
           host(hostId);
-          List<CompletableFuture<VcpuCounters>> reports = new ArrayList<>();
+          List<CompletableFuture<Counts>> reports = new ArrayList<>();
           for (MeshDirectory.VmEntry e : dir.vms()) {
             if (e.hostId() != hostId) {
               continue;
@@ -450,9 +451,9 @@ public final class MeshSimulation implements Simulation {
                       leases += n;
                     }
                     m.put("leases_held", leases);
-                    Map<String, Long> sum = new TreeMap<>();
-                    for (CompletableFuture<VcpuCounters> r : reports) {
-                      r.join().toMap().forEach((k, n) -> sum.merge(k, n, Long::sum));
+                    Counts sum = Counts.zero();
+                    for (CompletableFuture<Counts> r : reports) {
+                      sum = sum.plus(r.join());
                     }
                     // The sequential engine's clock (SimClock) over the host's VMs and its COW
                     // copies: a client stepping KSM by simulated time reads it after each round.
@@ -604,7 +605,7 @@ public final class MeshSimulation implements Simulation {
     return guarded(
         () -> {
           MeshDirectory.VmEntry e = vm(vmId);
-          List<CompletableFuture<VcpuCounters>> reports = new ArrayList<>();
+          List<CompletableFuture<Counts>> reports = new ArrayList<>();
           for (int v = 0; v < e.vcpus(); v++) {
             reports.add(vcpuCounters(vmId, v));
           }
@@ -616,13 +617,12 @@ public final class MeshSimulation implements Simulation {
               .thenCombine(
                   kernel,
                   (x, k) -> {
-                    Map<String, Long> sum = new TreeMap<>();
-                    for (CompletableFuture<VcpuCounters> r : reports) {
-                      VcpuCounters c = r.join();
-                      c.toMap().forEach((name, n) -> sum.merge(name, n, Long::sum));
+                    Counts sum = Counts.zero();
+                    for (CompletableFuture<Counts> r : reports) {
+                      sum = sum.plus(r.join());
                     }
                     long nanos = SimClock.nanos(SimCosts.defaults(), sum, 0);
-                    Map<String, Long> out = lower(sum);
+                    Map<String, Long> out = new TreeMap<>(sum.toWireMap());
                     out.put("guest_demand_maps", k.demandMaps());
                     out.put("guest_evictions", k.evictions());
                     out.put("guest_slb_loads", k.slbLoads());
@@ -1011,7 +1011,10 @@ public final class MeshSimulation implements Simulation {
                   reply -> {
                     if (reply instanceof Vcpu.BatchDone d) {
                       return new BatchResult(
-                          d.completed(), d.failed(), d.failures(), lower(d.counters().toMap()));
+                          d.completed(),
+                          d.failed(),
+                          d.failures(),
+                          new TreeMap<>(d.counters().toWireMap()));
                     }
                     throw SimulationException.wrongState(
                         "vm "

@@ -28,7 +28,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.mmumesh.common.Access;
 import org.mmumesh.common.CborSerializable;
-import org.mmumesh.common.FaultBits;
+import org.mmumesh.common.Counter;
+import org.mmumesh.common.Counts;
 import org.mmumesh.common.MeshEvent;
 import org.mmumesh.common.MeshEventBus;
 import org.mmumesh.common.VsidTags;
@@ -364,7 +365,7 @@ public final class Vcpu {
    * @param counters this vCPU's counters when the batch ended
    */
   public record BatchDone(
-      long batchId, int completed, int failed, List<String> failures, VcpuCounters counters)
+      long batchId, int completed, int failed, List<String> failures, Counts counters)
       implements BatchReply {}
 
   /** {@code command} took effect; the vCPU is now in {@code state}. */
@@ -379,11 +380,7 @@ public final class Vcpu {
 
   /** The answer to {@link GetCounters}. */
   public record StatusReport(
-      VcpuState state,
-      int outstandingBatches,
-      long knownEpoch,
-      int bufferedStores,
-      VcpuCounters counters)
+      VcpuState state, int outstandingBatches, long knownEpoch, int bufferedStores, Counts counters)
       implements CborSerializable {}
 
   /** Any reply of another actor (and TLB shootdowns), through the one message adapter. */
@@ -405,7 +402,7 @@ public final class Vcpu {
       int mode,
       long knownEpoch,
       boolean pendingFlush,
-      VcpuCounters counters,
+      Counts counters,
       Tlb.Snapshot tlb,
       CBitWatch cWatch,
       Long2LongOpenHashMap esidToGvsid,
@@ -582,8 +579,7 @@ public final class Vcpu {
               } else if (cmd instanceof SetState m) {
                 m.replyTo().tell(new Rejected(m.requestId(), VcpuState.HALTED, reason));
               } else if (cmd instanceof GetCounters m) {
-                m.replyTo()
-                    .tell(new StatusReport(VcpuState.HALTED, 0, 0, 0, new VcpuStats().snapshot()));
+                m.replyTo().tell(new StatusReport(VcpuState.HALTED, 0, 0, 0, Counts.zero()));
               }
               return Behaviors.same();
             })
@@ -694,12 +690,11 @@ public final class Vcpu {
   private final ActorRef<PageFrame.ApplyStores> stores;
   private final ActorRef<CborSerializable> answers;
   private final ActorRef<PageFrame.StoresReply> storesApplied;
+  private final VcpuCore core;
   private final Tlb tlb;
-  private final PageFaultHandler handler;
   private final Cpu64State cpu = new Cpu64State();
   private final Long2LongOpenHashMap esidToGvsid;
   private final StoreBuffer buffer;
-  private final VcpuStats stats;
   private final CBitWatch cWatch;
 
   /** Sharded (parks when idle); the parked state this incarnation started from, or null. */
@@ -749,13 +744,10 @@ public final class Vcpu {
 
   // the access in progress (null between accesses)
   private AccessOp op;
-  private long tag;
-  private final LivelockBound livelock;
   private boolean forcedByFlush; // the next fault follows another's flush (LivelockBound)
   private boolean pfnCow; // the last fault of this access broke a COW (its own Q8 flush)
   private int staleLookups;
   private long lease = NONE;
-  private boolean xlateCAfter;
   private long mapEa;
 
   // the one outstanding request
@@ -799,7 +791,6 @@ public final class Vcpu {
     ctx.setLoggerName(Vcpu.class);
     this.timers = timers;
     this.setup = setup;
-    this.livelock = new LivelockBound(setup.maxFaultsPerAccess());
     this.vm = setup.vm();
     this.vcpu = setup.vcpu();
     this.timeout = setup.requestTimeout();
@@ -821,11 +812,18 @@ public final class Vcpu {
             : null;
     this.restored = p;
     this.tlb = p == null ? new Tlb(setup.tlbEntries()) : Tlb.restored(setup.tlbEntries(), p.tlb());
-    this.stats = p == null ? new VcpuStats() : VcpuStats.of(p.counters());
     this.cWatch = p == null ? new CBitWatch() : p.cWatch();
+    this.core =
+        new VcpuCore(
+            tlb,
+            cWatch,
+            new PageFaultHandler(setup.options()),
+            setup.maxFaultsPerAccess(),
+            p == null ? Counts.zero() : p.counters());
     this.esidToGvsid = p == null ? new Long2LongOpenHashMap() : p.esidToGvsid();
     if (p != null) {
       mode = p.mode();
+      core.setMode(mode);
       knownEpoch = p.knownEpoch();
       pendingFlush = p.pendingFlush();
       lastAcceptedBatchId = p.lastAcceptedBatchId();
@@ -835,7 +833,6 @@ public final class Vcpu {
       cur = p.cur();
       queue.addAll(p.queue());
     }
-    this.handler = new PageFaultHandler(setup.options());
     this.buffer = new StoreBuffer(setup.storeBufferCapacity());
     this.events = MeshEventBus.of(ctx.getSystem());
     this.idBase = ((long) (ctx.getSelf().path().uid() & 0x7FFFFFFF)) << 32;
@@ -1109,7 +1106,7 @@ public final class Vcpu {
       }
       stateOp = null;
     }
-    handler.reset();
+    core.resetFault();
     releaseLease();
     if (op != null) {
       failCurrent("halted during the access");
@@ -1345,6 +1342,7 @@ public final class Vcpu {
       return stateOpDone(new Rejected(stateOp.requestId, stateOp.back, refusal(r)));
     }
     mode = s.mode();
+    core.setMode(mode);
     cpu.setMsr((mode & 4) != 0, (mode & 2) != 0, (mode & 1) != 0);
     tlb.flush();
     esidToGvsid.clear();
@@ -1398,7 +1396,7 @@ public final class Vcpu {
     m.replyTo()
         .tell(
             new StatusReport(
-                state, outstandingBatches(), knownEpoch, buffer.size(), stats.snapshot()));
+                state, outstandingBatches(), knownEpoch, buffer.size(), core.counts()));
     return Behaviors.same();
   }
 
@@ -1429,7 +1427,7 @@ public final class Vcpu {
       timers.startSingleTimer(PARK, PARK, setup.tickInterval());
       return Behaviors.same();
     }
-    VcpuCounters c = stats.snapshot();
+    Counts c = core.counts();
     esidToGvsid.trim();
     VcpuParking.get(ctx.getSystem())
         .park(
@@ -1509,23 +1507,14 @@ public final class Vcpu {
         startStoreFlush();
       }
       AccessOp a = cur.ops.get(cur.pos);
-      stats.accesses++;
-      switch (a.kind()) {
-        case LOAD -> stats.loads++;
-        case STORE -> stats.stores++;
-        case IFETCH -> stats.ifetches++;
-      }
-      long t = Tlb.tag(a.ea(), mode);
-      int i = tlb.lookup(t, knownEpoch);
-      if (i >= 0 && permits(tlb.prot(i), a.kind())) {
-        stats.tlbHits++;
+      int i = core.begin(a.kind(), a.ea(), knownEpoch);
+      if (i >= 0) {
         if (rec != null) {
           rec.tlbHit(tlb.pfn(i));
         }
         store(a, tlb.pfn(i));
-        if (a.kind() == Access.STORE && (tlb.prot(i) & CBitWatch.PROT_WATCH_C) != 0) {
+        if (core.watchedStore(tlb.prot(i))) {
           op = a;
-          tag = t;
           return readC();
         }
         if (rec != null) {
@@ -1536,21 +1525,11 @@ public final class Vcpu {
         continue;
       }
       op = a;
-      tag = t;
-      livelock.startAccess();
       forcedByFlush = false;
       pfnCow = false;
       staleLookups = 0;
       return missPath();
     }
-  }
-
-  private static boolean permits(int prot, Access kind) {
-    return switch (kind) {
-      case LOAD -> true;
-      case STORE -> (prot & Tlb.PROT_WRITE) != 0;
-      case IFETCH -> (prot & Tlb.PROT_EXEC) != 0;
-    };
   }
 
   private void store(AccessOp a, int pfn) {
@@ -1574,7 +1553,7 @@ public final class Vcpu {
     }
     long gvsid = esidToGvsid.get(esid);
     if (gvsid == VsidTags.NO_VSID) {
-      return fault(HostFault.noHpte(op.kind(), op.ea()));
+      return fault(core.noHpte());
     }
     send(Kind.LOOKUP, host, id -> new HostMmu.Lookup(id, vcpu, gvsid, op.ea(), answers.narrow()));
     return become(VcpuState.RUNNING);
@@ -1614,11 +1593,10 @@ public final class Vcpu {
   }
 
   private void recordFailure(AccessOp a, String cause) {
-    stats.failed++;
+    String text = core.fail(vm, vcpu, a.kind(), a.ea(), cause);
     cur.failed++;
     if (cur.failures.size() < MAX_FAILURES_KEPT) {
-      cur.failures.add(
-          String.format("vm %d vcpu %d %s at 0x%x: %s", vm, vcpu, a.kind(), a.ea(), cause));
+      cur.failures.add(text);
     }
   }
 
@@ -1645,7 +1623,7 @@ public final class Vcpu {
       return;
     }
     BatchDone done =
-        new BatchDone(b.batchId, b.completed, b.failed, List.copyOf(b.failures), stats.snapshot());
+        new BatchDone(b.batchId, b.completed, b.failed, List.copyOf(b.failures), core.counts());
     lastDone = done;
     b.replyTos.forEach(r -> r.tell(done));
   }
@@ -1664,27 +1642,11 @@ public final class Vcpu {
   // ---- Faults ---------------------------------------------------------------------------------
 
   private Behavior<Command> fault(HostFault f) {
-    String livelocked = livelock.admit(forcedByFlush);
+    String livelocked = core.admit(forcedByFlush);
     forcedByFlush = false;
     pfnCow = false;
     if (livelocked != null) {
       return failAccess(livelocked);
-    }
-    String exit;
-    if (!f.isData()) {
-      if ((f.bits() & FaultBits.SRR1_NOTFOUND) != 0) {
-        stats.nohpteExits++;
-        exit = "NOHPTE ";
-      } else {
-        stats.noexecExits++;
-        exit = "NOEXEC ";
-      }
-    } else if ((f.bits() & FaultBits.DSISR_NOHPTE) != 0) {
-      stats.nohpteExits++;
-      exit = "NOHPTE ";
-    } else {
-      stats.protfaultExits++;
-      exit = "PROTFAULT ";
     }
     if (events.wants(MeshEvent.Kind.FAULT, vm)) {
       events.publish(
@@ -1696,13 +1658,12 @@ public final class Vcpu {
               f.ea(),
               MeshEvent.NONE,
               MeshEvent.NONE,
-              exit + f.access().name().toLowerCase(java.util.Locale.ROOT)));
+              VcpuCore.exitName(f) + " " + f.access().name().toLowerCase(java.util.Locale.ROOT)));
     }
-    xlateCAfter = false;
     if (rec != null) {
       rec.fault(f);
     }
-    return step(() -> handler.onFault(f, cpu));
+    return step(() -> core.onFault(f, cpu));
   }
 
   /** Runs one core call of the fault handler and acts on the step it returns. */
@@ -1755,17 +1716,6 @@ public final class Vcpu {
                   m.guardSeq(),
                   answers.narrow()));
     } else if (s instanceof FaultStep.Reflect r) {
-      if (r.vector() < FaultBits.VEC_ISI) {
-        stats.reflectedDsi++;
-      } else {
-        stats.reflectedIsi++;
-      }
-      switch (r.kind()) {
-        case NOT_FOUND -> stats.reflectedNotFound++;
-        case PROTECTION -> stats.reflectedProtection++;
-        case SEGMENT -> stats.reflectedSegment++;
-        case RAW -> stats.reflectedRaw++;
-      }
       releaseLease();
       if (rec != null) {
         rec.reflected(r);
@@ -1777,13 +1727,9 @@ public final class Vcpu {
       if (rec != null) {
         rec.mmio(mmio.paddr());
       }
-      stats.mmioExits++;
       return enterGuest(this::accessCompleted);
     } else if (s instanceof FaultStep.Resume res) {
       // the lease (and its page reference) is kept through the retry: see releaseLease
-      if (res.mapFailed()) {
-        stats.mapFailures++;
-      }
       // AwaitingFault --Resume--> Running (retry the access); a flush served at this entry that
       // the fault did not request itself (no COW break) forces the retry to fault again
       forcedByFlush = pendingFlush && !pfnCow;
@@ -1809,7 +1755,7 @@ public final class Vcpu {
   }
 
   private Behavior<Command> abortFault(String cause) {
-    handler.reset();
+    core.resetFault();
     releaseLease();
     return failAccess(cause);
   }
@@ -1896,10 +1842,10 @@ public final class Vcpu {
   /** The outstanding request is past its deadline: send it again, or give up. */
   @SuppressWarnings("unchecked")
   private Behavior<Command> requestTimedOut() {
-    stats.timeouts++;
+    core.count(Counter.TIMEOUTS);
     if (attempts < setup.maxAttempts()) {
       attempts++;
-      stats.retries++;
+      core.count(Counter.RETRIES);
       ((ActorRef<Object>) pendingTarget).tell(pendingMsg);
       pendingDeadline = deadline();
       return Behaviors.same();
@@ -2069,6 +2015,7 @@ public final class Vcpu {
   private Behavior<Command> onMode(Object r) {
     if (r instanceof GuestMmu.ModeOf m) {
       mode = m.mode();
+      core.setMode(mode);
       cpu.setMsr((mode & 4) != 0, (mode & 2) != 0, (mode & 1) != 0);
       // Starting --ModeOf--> Idle (or Running with queued batches)
       become(VcpuState.IDLE);
@@ -2104,31 +2051,18 @@ public final class Vcpu {
       }
       return missPath();
     }
-    Access kind = op.kind();
-    if (l.slot() >= 0 && l.protection().permits(kind)) {
-      int prot =
-          cWatch.tlbProt(
-              op.ea(),
-              (l.protection().isWritable() ? Tlb.PROT_WRITE : 0)
-                  | (l.protection().isExecutable() ? Tlb.PROT_EXEC : 0));
-      tlb.fill(tag, knownEpoch, l.slot(), l.pfn(), prot);
-      stats.htabHits++;
+    int prot = core.onLookup(l.slot(), l.protection(), l.pfn(), knownEpoch);
+    if (prot >= 0) {
       if (rec != null) {
         rec.hostHpteHit(l.pfn());
       }
       store(op, l.pfn());
-      if (kind == Access.STORE && (prot & CBitWatch.PROT_WATCH_C) != 0) {
+      if (core.watchedStore(prot)) {
         return readC();
       }
       return accessCompleted();
     }
-    HostFault f;
-    if (l.slot() < 0) {
-      f = HostFault.noHpte(kind, op.ea());
-    } else {
-      f = kind == Access.STORE ? HostFault.protection(op.ea()) : HostFault.noExecute(op.ea());
-    }
-    return fault(f);
+    return fault(core.pendingFault());
   }
 
   /**
@@ -2143,22 +2077,12 @@ public final class Vcpu {
   }
 
   private Behavior<Command> onRcRead(Object r) {
-    CBitWatch.Verdict v;
     if (r instanceof GuestMmu.RcOf rc) {
-      v = cWatch.onWatchedStore(op.ea(), true, rc.c());
+      core.onCRead(true, rc.c(), knownEpoch);
     } else if (r instanceof GuestMmu.Rejected) {
-      v = cWatch.onWatchedStore(op.ea(), false, false); // no guest HPTE translates ea now
+      core.onCRead(false, false, knownEpoch); // no guest HPTE translates ea now
     } else {
       ctx.getLog().warn("vm {} vcpu {}: C bit not read: {}", vm, vcpu, refusal(r));
-      return accessCompleted();
-    }
-    if (v == CBitWatch.Verdict.MISSED_C) {
-      stats.missedC++;
-    } else {
-      int i = tlb.lookup(tag, knownEpoch);
-      if (i >= 0) {
-        tlb.clearProt(i, CBitWatch.PROT_WATCH_C);
-      }
     }
     return accessCompleted();
   }
@@ -2179,14 +2103,10 @@ public final class Vcpu {
       return abortFault(refusal(r));
     }
     cacheGvsid(op.ea() >>> 28, t.gvsid());
-    xlateCAfter = t.result() != null && t.result().cAfter();
     if (rec != null) {
       rec.xlate(t.result());
     }
-    if (t.result() != null && t.result().setC() && op.kind() != Access.STORE) {
-      stats.spuriousC++;
-    }
-    return step(() -> handler.onXlated(t.result(), t.gvsid()));
+    return step(() -> core.onXlated(t.result(), t.gvsid()));
   }
 
   private Behavior<Command> onPfnAnswered(Object r) {
@@ -2199,19 +2119,18 @@ public final class Vcpu {
     if (rec != null) {
       rec.gfnToPfn(pfnGfn, p.result());
     }
-    return step(() -> handler.onPfn(p.result()));
+    return step(() -> core.onPfn(p.result()));
   }
 
   private Behavior<Command> onUnmapped(Object r) {
     if (!(r instanceof HostMmu.Unmapped u)) {
       return abortFault(refusal(r));
     }
-    stats.unmaps++;
     noteEpoch(u.epoch());
     if (rec != null) {
       rec.unmapped(unmapVpage);
     }
-    return step(handler::onUnmapped);
+    return step(core::onUnmapped);
   }
 
   private Behavior<Command> onMapped(Object r) {
@@ -2222,20 +2141,7 @@ public final class Vcpu {
     if (rec != null) {
       rec.mapped(mapPfn, m.installed(), m.readOnly());
     }
-    if (m.installed()) {
-      if (m.readOnly()) {
-        stats.hostMapsRo++;
-      } else {
-        stats.hostMapsRw++;
-      }
-      if (m.markDirty()) {
-        stats.markDirty++;
-      }
-      cWatch.onMapped(mapEa, m.readOnly(), xlateCAfter, op.kind());
-    } else {
-      stats.mapsRefused++;
-    }
-    return step(() -> handler.onMapped(m.installed()));
+    return step(() -> core.onMapped(m.installed(), m.readOnly(), m.markDirty(), mapEa));
   }
 
   private Behavior<Command> onExceptionHandled(Object r) {
@@ -2273,7 +2179,7 @@ public final class Vcpu {
         subscribe(knownEpoch);
       }
     } else {
-      stats.shootdowns++;
+      core.count(Counter.SHOOTDOWNS);
     }
     long seq = storesBarrier();
     if (seq == 0) {
@@ -2341,10 +2247,10 @@ public final class Vcpu {
     if (inFlight == null || m.requestId() != inFlight.requestId()) {
       return Behaviors.same();
     }
-    stats.storeFlushes++;
+    core.count(Counter.STORE_FLUSHES);
     int refused = m.refused() < 0 ? inFlight.pfns().length : m.refused();
     if (refused > 0) {
-      stats.storesLost += refused;
+      core.count(Counter.STORES_LOST, refused);
       ctx.getLog().warn("vm {} vcpu {}: {} stores refused by the page frames", vm, vcpu, refused);
     }
     return flushDone();
@@ -2352,15 +2258,15 @@ public final class Vcpu {
 
   /** The store flush in flight is past its deadline: send it again, or give its stores up. */
   private Behavior<Command> storeFlushTimedOut() {
-    stats.timeouts++;
+    core.count(Counter.TIMEOUTS);
     if (flushAttempts < setup.maxAttempts()) {
       flushAttempts++;
-      stats.retries++;
+      core.count(Counter.RETRIES);
       stores.tell(inFlight);
       flushDeadline = deadline();
       return Behaviors.same();
     }
-    stats.storesLost += inFlight.pfns().length;
+    core.count(Counter.STORES_LOST, inFlight.pfns().length);
     ctx.getLog()
         .error(
             "vm {} vcpu {}: ApplyStores {} ({} stores) unanswered after {} attempts; the stores are"

@@ -10,6 +10,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestInbox;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.Counter;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.guestmmu.GuestMmu;
@@ -73,7 +74,7 @@ class VcpuBehaviorTest {
     t.runOne();
     Vcpu.BatchDone d = (Vcpu.BatchDone) batches.receiveMessage();
     assertThat(d.completed()).isEqualTo(1);
-    assertThat(d.counters().htabHits()).isEqualTo(1);
+    assertThat(d.counters().get(Counter.HTAB_HITS)).isEqualTo(1);
   }
 
   @Test

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.Counter;
 import org.mmumesh.common.FaultBits;
 import org.mmumesh.common.GuestPte;
 import org.mmumesh.common.MmuOptions;
@@ -186,15 +187,15 @@ class VcpuTest {
     assertThat(d.batchId()).isEqualTo(1);
     assertThat(d.completed()).isEqualTo(1);
     assertThat(d.failed()).isZero();
-    assertThat(d.counters().nohpteExits()).isEqualTo(1);
-    assertThat(d.counters().hostMapsRo()).isEqualTo(1);
-    assertThat(d.counters().htabHits()).isEqualTo(1);
+    assertThat(d.counters().get(Counter.NOHPTE_EXITS)).isEqualTo(1);
+    assertThat(d.counters().get(Counter.HOST_MAPS_RO)).isEqualTo(1);
+    assertThat(d.counters().get(Counter.HTAB_HITS)).isEqualTo(1);
 
     run(2, load(EA), load(EA + 8), new AccessOp(Access.IFETCH, EA + 4, 0));
     Vcpu.BatchDone d2 = done();
     assertThat(d2.completed()).isEqualTo(3);
-    assertThat(d2.counters().tlbHits()).isEqualTo(3);
-    assertThat(d2.counters().accesses()).isEqualTo(4);
+    assertThat(d2.counters().get(Counter.TLB_HITS)).isEqualTo(3);
+    assertThat(d2.counters().get(Counter.ACCESSES)).isEqualTo(4);
     guest.expectNoMessage(Duration.ofMillis(50));
     host.expectNoMessage(Duration.ofMillis(10));
     frames.expectNoMessage(Duration.ofMillis(10));
@@ -231,11 +232,11 @@ class VcpuTest {
     sb.replyTo().tell(new PageFrame.StoresDone(sb.requestId(), 1, 0));
     Vcpu.BatchDone d = done();
     assertThat(d.completed()).isEqualTo(1);
-    assertThat(d.counters().protfaultExits()).isEqualTo(1);
-    assertThat(d.counters().unmaps()).isEqualTo(1);
-    assertThat(d.counters().hostMapsRw()).isEqualTo(1);
-    assertThat(d.counters().markDirty()).isEqualTo(1);
-    assertThat(d.counters().storeFlushes()).isEqualTo(1);
+    assertThat(d.counters().get(Counter.PROTFAULT_EXITS)).isEqualTo(1);
+    assertThat(d.counters().get(Counter.UNMAPS)).isEqualTo(1);
+    assertThat(d.counters().get(Counter.HOST_MAPS_RW)).isEqualTo(1);
+    assertThat(d.counters().get(Counter.MARK_DIRTY)).isEqualTo(1);
+    assertThat(d.counters().get(Counter.STORE_FLUSHES)).isEqualTo(1);
   }
 
   @Test
@@ -258,8 +259,8 @@ class VcpuTest {
     sb.replyTo().tell(new PageFrame.StoresDone(sb.requestId(), 1, 0));
     Vcpu.BatchDone d = done();
     assertThat(d.completed()).isEqualTo(1);
-    assertThat(d.counters().reflectedDsi()).isEqualTo(1);
-    assertThat(d.counters().reflectedNotFound()).isEqualTo(1);
+    assertThat(d.counters().get(Counter.REFLECTED_DSI)).isEqualTo(1);
+    assertThat(d.counters().get(Counter.REFLECTED_NOT_FOUND)).isEqualTo(1);
   }
 
   @Test
@@ -300,8 +301,8 @@ class VcpuTest {
     Vcpu.BatchDone d = done();
     assertThat(d.failed()).isEqualTo(1);
     assertThat(d.failures().get(0)).contains("timeout: EsidToVsid request " + first.requestId());
-    assertThat(d.counters().timeouts()).isEqualTo(3);
-    assertThat(d.counters().retries()).isEqualTo(2);
+    assertThat(d.counters().get(Counter.TIMEOUTS)).isEqualTo(3);
+    assertThat(d.counters().get(Counter.RETRIES)).isEqualTo(2);
     // a late answer is ignored
     first.replyTo().tell(new GuestMmu.VsidOf(first.requestId(), GVSID));
     host.expectNoMessage(Duration.ofMillis(50));
@@ -461,7 +462,8 @@ class VcpuTest {
     assertThat(done().batchId()).isEqualTo(5);
     Vcpu.BatchDone d6 = done();
     assertThat(d6.batchId()).isEqualTo(6);
-    assertThat(d6.counters().accesses()).isEqualTo(2); // the join did not run batch 5 twice
+    assertThat(d6.counters().get(Counter.ACCESSES))
+        .isEqualTo(2); // the join did not run batch 5 twice
     run(6, load(EA)); // the last completed batch is answered from memory
     assertThat(done()).isEqualTo(d6);
   }
@@ -507,7 +509,7 @@ class VcpuTest {
     answerVsid(ESID, GVSID);
     answerLookup(3, Lookup.HIT_RO, 77, 1);
     Vcpu.BatchDone d = done();
-    assertThat(d.counters().tlbHits()).isZero();
+    assertThat(d.counters().get(Counter.TLB_HITS)).isZero();
     // a retry of the completed request is answered from memory, nothing sent
     vcpu.tell(new Vcpu.SetState(40, SLBIA_AND_MSR, st.getRef()));
     st.expectMessage(new Vcpu.StateSet(40, MODE));
@@ -621,8 +623,9 @@ class VcpuTest {
     assertThat(t.rcBefore()).isEqualTo(new AccessTrace.Rc(true, false));
     Vcpu.BatchDone d = done();
     assertThat(d.batchId()).isEqualTo(1);
-    assertThat(d.counters().tlbHits()).isEqualTo(1); // the batch hit what the trace filled
-    assertThat(d.counters().accesses()).isEqualTo(2); // the traced access counts
+    assertThat(d.counters().get(Counter.TLB_HITS))
+        .isEqualTo(1); // the batch hit what the trace filled
+    assertThat(d.counters().get(Counter.ACCESSES)).isEqualTo(2); // the traced access counts
   }
 
   @Test
@@ -696,7 +699,7 @@ class VcpuTest {
     assertThat(frames.expectMessageClass(PageFrame.ReleaseLease.class).lease()).isEqualTo(31);
     Vcpu.BatchDone d = done();
     assertThat(d.completed()).isEqualTo(1);
-    assertThat(d.counters().mmioExits()).isEqualTo(1);
+    assertThat(d.counters().get(Counter.MMIO_EXITS)).isEqualTo(1);
     host.expectNoMessage(Duration.ofMillis(50));
   }
 
@@ -722,8 +725,8 @@ class VcpuTest {
     Vcpu.BatchDone d = done();
     assertThat(d.failed()).isEqualTo(1);
     assertThat(d.failures().get(0)).endsWith("livelock: more than 4 faults");
-    assertThat(d.counters().mapFailures()).isEqualTo(4);
-    assertThat(d.counters().nohpteExits()).isEqualTo(4);
+    assertThat(d.counters().get(Counter.MAP_FAILURES)).isEqualTo(4);
+    assertThat(d.counters().get(Counter.NOHPTE_EXITS)).isEqualTo(4);
     guest.expectNoMessage(Duration.ofMillis(50));
   }
 
@@ -786,8 +789,8 @@ class VcpuTest {
     c.replyTo().tell(new PageFrame.StoresDone(c.requestId(), 1, 0));
     Vcpu.BatchDone d = done();
     assertThat(d.completed()).isEqualTo(9);
-    assertThat(d.counters().tlbHits()).isEqualTo(9);
-    assertThat(d.counters().storesLost()).isEqualTo(1);
+    assertThat(d.counters().get(Counter.TLB_HITS)).isEqualTo(9);
+    assertThat(d.counters().get(Counter.STORES_LOST)).isEqualTo(1);
   }
 
   /** Answers a NOHPTE load fault's xlate (C clear), gfn-to-pfn and map with a writable map. */
@@ -840,7 +843,7 @@ class VcpuTest {
     expectRelease(4);
     Vcpu.BatchDone d = done();
     assertThat(d.completed()).isEqualTo(1);
-    assertThat(d.counters().nohpteExits()).isEqualTo(2);
+    assertThat(d.counters().get(Counter.NOHPTE_EXITS)).isEqualTo(2);
     host.expectNoMessage(Duration.ofMillis(20)); // one flush only: the request was served
   }
 
@@ -892,7 +895,7 @@ class VcpuTest {
     Vcpu.BatchDone d = done();
     assertThat(d.failed()).as(d.failures().toString()).isZero();
     assertThat(d.completed()).isEqualTo(1);
-    assertThat(d.counters().nohpteExits()).isEqualTo(9);
+    assertThat(d.counters().get(Counter.NOHPTE_EXITS)).isEqualTo(9);
   }
 
   @Test
@@ -911,7 +914,7 @@ class VcpuTest {
     Vcpu.BatchDone d = done();
     assertThat(d.failed()).isEqualTo(1);
     assertThat(d.failures().get(0)).endsWith("livelock: more than 4 faults");
-    assertThat(d.counters().nohpteExits()).isEqualTo(4);
+    assertThat(d.counters().get(Counter.NOHPTE_EXITS)).isEqualTo(4);
   }
 
   @Test
@@ -936,7 +939,7 @@ class VcpuTest {
     f.replyTo().tell(new HostMmu.Flushed(f.requestId(), 0, 2));
     Vcpu.BatchDone d = done();
     assertThat(d.completed()).isEqualTo(1);
-    assertThat(d.counters().mmioExits()).isEqualTo(1);
+    assertThat(d.counters().get(Counter.MMIO_EXITS)).isEqualTo(1);
   }
 
   @Test
@@ -956,7 +959,7 @@ class VcpuTest {
     rc.replyTo().tell(new GuestMmu.RcOf(rc.requestId(), true, false));
     PageFrame.ApplyStores a = stores.expectMessageClass(PageFrame.ApplyStores.class);
     vcpu.tell(new Vcpu.StoresApplied(a.requestId(), 1, 0));
-    assertThat(done().counters().missedC()).isEqualTo(1);
+    assertThat(done().counters().get(Counter.MISSED_C)).isEqualTo(1);
 
     run(3, store(EA, 2), store(EA + 8, 3));
     GuestMmu.ReadRc rc2 = guest.expectMessageClass(GuestMmu.ReadRc.class);
@@ -966,8 +969,8 @@ class VcpuTest {
     vcpu.tell(new Vcpu.StoresApplied(a2.requestId(), 2, 0));
     Vcpu.BatchDone d = done();
     assertThat(d.completed()).isEqualTo(2);
-    assertThat(d.counters().missedC()).isEqualTo(1);
-    assertThat(d.counters().tlbHits()).isEqualTo(3);
+    assertThat(d.counters().get(Counter.MISSED_C)).isEqualTo(1);
+    assertThat(d.counters().get(Counter.TLB_HITS)).isEqualTo(3);
     guest.expectNoMessage(Duration.ofMillis(20));
   }
 
@@ -1030,7 +1033,7 @@ class VcpuTest {
     a.replyTo().tell(new PageFrame.StoresDone(a.requestId(), 1, 0));
     Vcpu.BatchDone d = done();
     assertThat(d.completed()).isEqualTo(1);
-    assertThat(d.counters().htabHits()).isEqualTo(1);
+    assertThat(d.counters().get(Counter.HTAB_HITS)).isEqualTo(1);
     host.expectNoMessage(Duration.ofMillis(20)); // one flush only
   }
 
@@ -1063,7 +1066,7 @@ class VcpuTest {
     answerLookup(4, Lookup.HIT_RO, 51, 3); // the TLB was emptied by the shootdown
     Vcpu.BatchDone d = done();
     assertThat(d.completed()).isEqualTo(5);
-    assertThat(d.counters().tlbHits()).isEqualTo(4);
+    assertThat(d.counters().get(Counter.TLB_HITS)).isEqualTo(4);
   }
 
   /**
