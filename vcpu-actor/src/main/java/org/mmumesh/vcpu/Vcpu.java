@@ -52,9 +52,8 @@ import org.mmumesh.pageframe.PageFrame;
  * <pre>
  *   Starting --ModeOf--&gt; Idle --RunBatch--&gt; Running --miss needs a fault--&gt; AwaitingFault
  *   AwaitingFault --Resume/Reflect handled--&gt; Running --last batch done--&gt; Idle
- *   Idle|Running|AwaitingFault --Pause (at the next access boundary)--&gt; Paused --Resume--&gt; Running
  *   any but Halted --Halt (at the next access boundary)--&gt; Halted
- *   Idle|Paused --SetState--&gt; Running --StateSet or Rejected--&gt; Idle|Paused (as before)
+ *   Idle --SetState--&gt; Running --StateSet or Rejected--&gt; Idle
  *   Idle --TraceAccess--&gt; Running --AccessTraced--&gt; Idle
  * </pre>
  *
@@ -63,38 +62,38 @@ import org.mmumesh.pageframe.PageFrame;
  * accesses and may wait for an {@code EsidToVsid}, a {@code Lookup}, a {@code FlushVcpu} or room in
  * the store buffer; {@code AwaitingFault} waits for a fault step's reply. A command illegal in the
  * current state is answered {@link Rejected} naming the state (Firecracker's {@code NotAllowed}),
- * never ignored. Pause and Halt take effect at the next access boundary: the access in progress
- * completes or fails first, so no access is half done; Halt fails every access not yet executed
- * ("halted"), so every access of every accepted batch is answered once (invariant 6).
+ * never ignored. Halt takes effect at the next access boundary: the access in progress completes or
+ * fails first, so no access is half done; Halt fails every access not yet executed ("halted"), so
+ * every access of every accepted batch is answered once (invariant 6).
  *
  * <h2>Setting the vCPU's state ({@link SetState})</h2>
  *
  * A client sets MSR bits, segment state (SLB, segment registers, BATs) and SDR1 with {@link
- * SetState}, legal in Idle and Paused: the guest executes the changes ({@code mtmsr}, {@code
- * slbmte}, {@code mtspr SDR1}, ...), so the vCPU is Running meanwhile (batches received are queued,
- * Pause and Halt wait for the end). It forwards the changes to {@link GuestMmu.SetVcpuState} (all
- * or nothing; a rejection is passed on as {@link Rejected}); on success it empties its TLB and its
- * cache of guest VSIDs, takes the new mode, and sends {@link HostMmu.FlushVcpu} ({@code
- * kvmppc_mmu_pte_flush(vcpu, 0, 0)}: the shadow entries of this vCPU were made under the old
- * segments or from the old SDR1's table, and the kernel's {@code mtspr SDR1} emulation flushes
- * exactly so) before it answers {@link StateSet}. A FlushVcpu that times out leaves
- * KVM_REQ_TLB_FLUSH pending, so the next guest entry flushes. A repeated request id of the change
- * in progress joins it; of the last completed one is answered from memory; a failed change is not
- * remembered (re-applying the same changes is harmless).
+ * SetState}, legal in Idle: the guest executes the changes ({@code mtmsr}, {@code slbmte}, {@code
+ * mtspr SDR1}, ...), so the vCPU is Running meanwhile (batches received are queued, Halt waits for
+ * the end). It forwards the changes to {@link GuestMmu.SetVcpuState} (all or nothing; a rejection
+ * is passed on as {@link Rejected}); on success it empties its TLB and its cache of guest VSIDs,
+ * takes the new mode, and sends {@link HostMmu.FlushVcpu} ({@code kvmppc_mmu_pte_flush(vcpu, 0,
+ * 0)}: the shadow entries of this vCPU were made under the old segments or from the old SDR1's
+ * table, and the kernel's {@code mtspr SDR1} emulation flushes exactly so) before it answers {@link
+ * StateSet}. A FlushVcpu that times out leaves KVM_REQ_TLB_FLUSH pending, so the next guest entry
+ * flushes. A repeated request id of the change in progress joins it; of the last completed one is
+ * answered from memory; a failed change is not remembered (re-applying the same changes is
+ * harmless).
  *
  * <h2>A traced access ({@link TraceAccess})</h2>
  *
  * One access with the full trace of what happened ({@link AccessTrace}, for the gateway's {@code
- * Access} RPC), legal in Idle only: a paused vCPU is stopped by its client and a vCPU with batches
- * is running a workload, so both are rejected (the API's FAILED_PRECONDITION). The vCPU reads the
- * guest R/C of the address ({@link GuestMmu.ReadRc}), enters the guest, runs the access as a
- * one-access batch through the very same path as every access with an {@link AccessRecorder}
- * attached (the recorder field is null otherwise: one null check per step), waits until its store
- * (if any) is applied, reads R/C again, reads the loaded word of a completed load or fetch ({@link
- * PageFrame.ReadWord}), and answers {@link AccessTraced}. The traced access counts in the counters
- * like any other. Batches received meanwhile are queued and run afterwards. A repeated request id
- * joins the trace in progress or is answered from memory (the last one). A step that times out
- * leaves its part of the trace unset (R/C null, value 0) rather than failing the trace.
+ * Access} RPC), legal in Idle only: a vCPU with batches is running a workload, so it is rejected
+ * (the API's FAILED_PRECONDITION). The vCPU reads the guest R/C of the address ({@link
+ * GuestMmu.ReadRc}), enters the guest, runs the access as a one-access batch through the very same
+ * path as every access with an {@link AccessRecorder} attached (the recorder field is null
+ * otherwise: one null check per step), waits until its store (if any) is applied, reads R/C again,
+ * reads the loaded word of a completed load or fetch ({@link PageFrame.ReadWord}), and answers
+ * {@link AccessTraced}. The traced access counts in the counters like any other. Batches received
+ * meanwhile are queued and run afterwards. A repeated request id joins the trace in progress or is
+ * answered from memory (the last one). A step that times out leaves its part of the trace unset
+ * (R/C null, value 0) rather than failing the trace.
  *
  * <h2>An access (as {@code SequentialEngine.access})</h2>
  *
@@ -159,25 +158,25 @@ import org.mmumesh.pageframe.PageFrame;
  * below the known one means the HostMmu restarted (or, harmlessly, a reordering): the vCPU
  * subscribes again with its known epoch, and a stale {@code LookedUp} is not used to fill the TLB
  * (the lookup is repeated). A shootdown with {@link HostMmu.TlbShootdown#flushRequested()} (an
- * MMU-notifier under Q8: {@code kvm_flush_remote_tlbs}, spec 5.7) or a {@link RequestTlbFlush} sets
- * KVM_REQ_TLB_FLUSH pending: the TLB is already emptied by the shootdown's epoch, the ack goes out
- * as usual, and the vCPU sends {@link HostMmu.FlushVcpu} and waits for its reply before it next
- * enters the guest. A halted vCPU never enters the guest again: at Halt a flush pending or in
- * flight is sent (Halt is acknowledged after its reply), and a flush requested later is sent at
- * once. <b>Guest entries</b> are exactly the sequential engine's ({@code
- * SequentialEngine.enterGuest}): the start of a batch (the engine's quantum), Resume, and the end
- * of every exit whatever its outcome: before retrying the access (Resume), before the guest kernel
- * takes a reflected interrupt ({@code HandleException}), after an MMIO exit, and after a fault step
- * that failed the access ({@code kvmppc_handle_exit -> kvmppc_prepare_to_enter ->
- * kvmppc_core_check_requests}). <b>A request that arrives mid-batch</b> is an IPI in the kernel
- * ({@code kvm_flush_remote_tlbs} kicks the vCPU out of guest mode), so it is processed at the very
- * next guest entry, before another guest access: the next access of the batch waits for the flush,
- * an access whose guest VSID was being asked flushes before its HTAB search, and a {@link
- * HostMmu.LookedUp} that arrives while a flush is pending is dropped (the HostMmu keeps this vCPU's
- * old HPTEs until its FlushVcpu, so the reply may name a frame KSM has since merged and freed) and
- * the access looks up again after the flush. In lockstep with one vCPU per VM a request is only set
- * while the vCPU is idle (KSM between rounds) or in an exit of its own (a notifier from its fault),
- * where the engine flushes too, so these extra entries never occur there.
+ * MMU-notifier under Q8: {@code kvm_flush_remote_tlbs}, spec 5.7) sets KVM_REQ_TLB_FLUSH pending:
+ * the TLB is already emptied by the shootdown's epoch, the ack goes out as usual, and the vCPU
+ * sends {@link HostMmu.FlushVcpu} and waits for its reply before it next enters the guest. A halted
+ * vCPU never enters the guest again: at Halt a flush pending or in flight is sent (Halt is
+ * acknowledged after its reply), and a flush requested later is sent at once. <b>Guest entries</b>
+ * are exactly the sequential engine's ({@code SequentialEngine.enterGuest}): the start of a batch
+ * (the engine's quantum), Resume, and the end of every exit whatever its outcome: before retrying
+ * the access (Resume), before the guest kernel takes a reflected interrupt ({@code
+ * HandleException}), after an MMIO exit, and after a fault step that failed the access ({@code
+ * kvmppc_handle_exit -> kvmppc_prepare_to_enter -> kvmppc_core_check_requests}). <b>A request that
+ * arrives mid-batch</b> is an IPI in the kernel ({@code kvm_flush_remote_tlbs} kicks the vCPU out
+ * of guest mode), so it is processed at the very next guest entry, before another guest access: the
+ * next access of the batch waits for the flush, an access whose guest VSID was being asked flushes
+ * before its HTAB search, and a {@link HostMmu.LookedUp} that arrives while a flush is pending is
+ * dropped (the HostMmu keeps this vCPU's old HPTEs until its FlushVcpu, so the reply may name a
+ * frame KSM has since merged and freed) and the access looks up again after the flush. In lockstep
+ * with one vCPU per VM a request is only set while the vCPU is idle (KSM between rounds) or in an
+ * exit of its own (a notifier from its fault), where the engine flushes too, so these extra entries
+ * never occur there.
  *
  * <h2>Missed C bits (Q4)</h2>
  *
@@ -192,13 +191,13 @@ import org.mmumesh.pageframe.PageFrame;
  *
  * Loads need no content (they are counted). A store through a writable host mapping is buffered
  * (pfn, offset, value) in program order and sent as one {@link PageFrame.ApplyStores} when the
- * buffer is full, at the end of each batch, at Pause and Halt, and before any TlbShootdown is
- * acknowledged; one {@code ApplyStores} is in flight at a time, timed out and retried like any
- * request. {@link BatchDone} is sent only after every store of the batch was applied ({@link
- * StoresApplied}), so a client that saw it sees the contents. <b>The page frames must process
- * {@code ApplyStores} at once, even during a notifier round</b>: a KSM write-protect waits on the
- * HostMmu's shootdown, which waits on this vCPU's ack, which waits on {@code StoresApplied}.
- * Created without a store sink, the vCPU counts stores as lost ({@code storesLost}).
+ * buffer is full, at the end of each batch, at Halt, and before any TlbShootdown is acknowledged;
+ * one {@code ApplyStores} is in flight at a time, timed out and retried like any request. {@link
+ * BatchDone} is sent only after every store of the batch was applied ({@link StoresApplied}), so a
+ * client that saw it sees the contents. <b>The page frames must process {@code ApplyStores} at
+ * once, even during a notifier round</b>: a KSM write-protect waits on the HostMmu's shootdown,
+ * which waits on this vCPU's ack, which waits on {@code StoresApplied}. Created without a store
+ * sink, the vCPU counts stores as lost ({@code storesLost}).
  *
  * <h2>Bounded work</h2>
  *
@@ -220,22 +219,22 @@ import org.mmumesh.pageframe.PageFrame;
  *
  * <p><b>Passivation.</b> A sharded vCPU that received nothing through its shard for {@value
  * VcpuParking#PASSIVATE_AFTER_IDLE_KEY} (default off here; the mesh's configuration sets it) is
- * sent {@code Park} by its shard. It parks at once when nothing is outstanding (Idle, Paused or
- * Halted, no request, store flush, state change or trace in flight), else as soon as that is so
- * (the shard holds the entity's other messages meanwhile, and everything in flight completes by
- * direct replies): its counters, mode, known epoch, pending KVM_REQ_TLB_FLUSH, missed-C watch,
- * cached segment VSIDs, batch numbering, remembered replies and a paused vCPU's batches go to the
- * node's {@link VcpuParking}, with the TLB entries valid at the known epoch ({@link Tlb#snapshot});
- * the TLB arrays are dropped. The next incarnation on the node takes that back and starts in the
- * parked state without asking the mode (only SetState, through this vCPU, changes it); it
- * subscribes to its HostMmu again, which answers the current epoch (a higher one empties the
- * restored TLB, as it would have emptied the live one) and a KVM_REQ_TLB_FLUSH requested meanwhile.
- * So accesses, exits, TLB and HTAB hits (the simulated clock) and every other counter continue as
- * without passivation, with one exception: {@code SHOOTDOWNS} counts the shootdowns this vCPU
- * received (a subscription's answer is none: it removes nothing, so a vCPU started but never run
- * counts 0, as one never started), and a parked vCPU, having no TLB to shoot down, receives none.
- * The TLB is also allocated lazily ({@link Tlb}): a vCPU that never ran holds none. The parked
- * state is node-local (see {@link VcpuParking}): a vCPU moved to another node loses it.
+ * sent {@code Park} by its shard. It parks at once when nothing is outstanding (Idle or Halted, no
+ * request, store flush, state change or trace in flight), else as soon as that is so (the shard
+ * holds the entity's other messages meanwhile, and everything in flight completes by direct
+ * replies): its counters, mode, known epoch, pending KVM_REQ_TLB_FLUSH, missed-C watch, cached
+ * segment VSIDs, batch numbering, remembered replies and queued batches go to the node's {@link
+ * VcpuParking}, with the TLB entries valid at the known epoch ({@link Tlb#snapshot}); the TLB
+ * arrays are dropped. The next incarnation on the node takes that back and starts in the parked
+ * state without asking the mode (only SetState, through this vCPU, changes it); it subscribes to
+ * its HostMmu again, which answers the current epoch (a higher one empties the restored TLB, as it
+ * would have emptied the live one) and a KVM_REQ_TLB_FLUSH requested meanwhile. So accesses, exits,
+ * TLB and HTAB hits (the simulated clock) and every other counter continue as without passivation,
+ * with one exception: {@code SHOOTDOWNS} counts the shootdowns this vCPU received (a subscription's
+ * answer is none: it removes nothing, so a vCPU started but never run counts 0, as one never
+ * started), and a parked vCPU, having no TLB to shoot down, receives none. The TLB is also
+ * allocated lazily ({@link Tlb}): a vCPU that never ran holds none. The parked state is node-local
+ * (see {@link VcpuParking}): a vCPU moved to another node loses it.
  *
  * <p><b>Event feed.</b> Each exit (NOHPTE, PROTFAULT, NOEXEC) is published as a FAULT {@code
  * MeshEvent} (VM, vCPU, EA, {@code "NOHPTE load"}-style detail) on the node's {@link MeshEventBus},
@@ -270,7 +269,6 @@ public final class Vcpu {
     IDLE,
     RUNNING,
     AWAITING_FAULT,
-    PAUSED,
     HALTED
   }
 
@@ -284,12 +282,6 @@ public final class Vcpu {
   public record RunBatch(long batchId, List<AccessOp> accesses, ActorRef<BatchReply> replyTo)
       implements Command {}
 
-  /** Stop at the next access boundary; answered {@link Acknowledged} when paused. */
-  public record Pause(ActorRef<ControlReply> replyTo) implements Command {}
-
-  /** Continue a paused vCPU; answered {@link Acknowledged} at once. */
-  public record Resume(ActorRef<ControlReply> replyTo) implements Command {}
-
   /**
    * Stop for good at the next access boundary; every access not yet executed is reported failed.
    * Answered {@link Acknowledged} when halted.
@@ -300,22 +292,16 @@ public final class Vcpu {
   public record GetCounters(ActorRef<StatusReport> replyTo) implements Command {}
 
   /**
-   * Set this vCPU's MSR bits, segment state and SDR1 (issue 5): legal in Idle and Paused; answered
-   * {@link StateSet} once the GuestMmu applied every change and the HostMmu flushed this vCPU's
-   * shadow entries, or {@link Rejected} (the state, a bad list, or the GuestMmu's rejection). See
-   * the class comment.
+   * Set this vCPU's MSR bits, segment state and SDR1 (issue 5): legal in Idle; answered {@link
+   * StateSet} once the GuestMmu applied every change and the HostMmu flushed this vCPU's shadow
+   * entries, or {@link Rejected} (the state, a bad list, or the GuestMmu's rejection). See the
+   * class comment.
    *
    * @param changes 1 to {@link #MAX_STATE_CHANGES} changes, applied all or nothing, in order
    */
   public record SetState(
       long requestId, List<VcpuStateChange> changes, ActorRef<StateReply> replyTo)
       implements Command {}
-
-  /**
-   * {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: flush this vCPU's shadow PTEs ({@link
-   * HostMmu.FlushVcpu}) before it next enters the guest. No reply.
-   */
-  public record RequestTlbFlush(String reason) implements Command {}
 
   /**
    * The page frames' answer to this vCPU's {@link PageFrame.ApplyStores}, as the vCPU's store
@@ -338,7 +324,7 @@ public final class Vcpu {
   /** What a {@link RunBatch} requester receives. */
   public sealed interface BatchReply extends CborSerializable {}
 
-  /** What a {@link Pause}, {@link Resume} or {@link Halt} requester receives. */
+  /** What a {@link Halt} requester receives. */
   public sealed interface ControlReply extends CborSerializable {}
 
   /** What a {@link SetState} requester receives. */
@@ -568,10 +554,6 @@ public final class Vcpu {
                 return Behaviors.stopped();
               } else if (cmd instanceof RunBatch m) {
                 m.replyTo().tell(new Rejected(m.batchId(), VcpuState.HALTED, reason));
-              } else if (cmd instanceof Pause m) {
-                m.replyTo().tell(new Rejected(-1, VcpuState.HALTED, reason));
-              } else if (cmd instanceof Resume m) {
-                m.replyTo().tell(new Rejected(-1, VcpuState.HALTED, reason));
               } else if (cmd instanceof Halt m) {
                 m.replyTo().tell(new Rejected(-1, VcpuState.HALTED, reason));
               } else if (cmd instanceof TraceAccess m) {
@@ -658,15 +640,13 @@ public final class Vcpu {
     }
   }
 
-  /** A {@link SetState} in progress; {@code back}: the state to return to (Idle or Paused). */
+  /** A {@link SetState} in progress (from Idle, to which it returns). */
   private static final class StateOp {
     final long requestId;
-    final VcpuState back;
     final List<ActorRef<StateReply>> replyTos = new ArrayList<>(1);
 
-    StateOp(long requestId, VcpuState back, ActorRef<StateReply> replyTo) {
+    StateOp(long requestId, ActorRef<StateReply> replyTo) {
       this.requestId = requestId;
-      this.back = back;
       replyTos.add(replyTo);
     }
   }
@@ -714,7 +694,6 @@ public final class Vcpu {
   private final Behavior<Command> idle;
   private final Behavior<Command> running;
   private final Behavior<Command> awaitingFault;
-  private final Behavior<Command> paused;
   private final Behavior<Command> halted;
   private VcpuState state = VcpuState.STARTING;
 
@@ -726,7 +705,6 @@ public final class Vcpu {
   private Batch cur;
   private long lastAcceptedBatchId = NONE;
   private BatchDone lastDone;
-  private final List<ActorRef<ControlReply>> pauseWaiters = new ArrayList<>(1);
   private final List<ActorRef<ControlReply>> haltWaiters = new ArrayList<>(1);
 
   // the SetState in progress (null when none) and the last one completed
@@ -841,7 +819,6 @@ public final class Vcpu {
     this.idle = idleState();
     this.running = runningState();
     this.awaitingFault = awaitingFaultState();
-    this.paused = pausedState();
     this.halted = haltedState();
   }
 
@@ -866,10 +843,6 @@ public final class Vcpu {
     return common(
         Behaviors.receive(Command.class)
             .onMessage(RunBatch.class, this::onRunBatch)
-            .onMessage(
-                Pause.class,
-                m -> notAllowed(m.replyTo(), "Pause", "IDLE, RUNNING or AWAITING_FAULT"))
-            .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
             .onMessage(SetState.class, this::onSetStateNotAllowed)
             .onMessage(TraceAccess.class, this::onTraceNotAllowed)
             .onMessage(Halt.class, this::onHaltNow));
@@ -880,8 +853,6 @@ public final class Vcpu {
     return common(
         Behaviors.receive(Command.class)
             .onMessage(RunBatch.class, this::onRunBatch)
-            .onMessage(Pause.class, this::onPauseNow)
-            .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
             .onMessage(SetState.class, this::onSetState)
             .onMessage(TraceAccess.class, this::onTraceAccess)
             .onMessage(Halt.class, this::onHaltNow));
@@ -900,30 +871,14 @@ public final class Vcpu {
     return busyState();
   }
 
-  /** Mid-batch (running or awaiting a fault): Pause and Halt wait for an access boundary. */
+  /** Mid-batch (running or awaiting a fault): Halt waits for an access boundary. */
   private Behavior<Command> busyState() {
     return common(
         Behaviors.receive(Command.class)
             .onMessage(RunBatch.class, this::onRunBatch)
-            .onMessage(Pause.class, this::onPauseAtBoundary)
-            .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
             .onMessage(SetState.class, this::onSetStateNotAllowed)
             .onMessage(TraceAccess.class, this::onTraceNotAllowed)
             .onMessage(Halt.class, this::onHaltAtBoundary));
-  }
-
-  /** Stopped at an access boundary; batches are queued. */
-  private Behavior<Command> pausedState() {
-    return common(
-        Behaviors.receive(Command.class)
-            .onMessage(RunBatch.class, this::onRunBatch)
-            .onMessage(
-                Pause.class,
-                m -> notAllowed(m.replyTo(), "Pause", "IDLE, RUNNING or AWAITING_FAULT"))
-            .onMessage(Resume.class, this::onResume)
-            .onMessage(SetState.class, this::onSetState)
-            .onMessage(TraceAccess.class, this::onTraceNotAllowed)
-            .onMessage(Halt.class, this::onHaltNow));
   }
 
   /** Stopped for good: shootdowns are still acknowledged, counters still reported. */
@@ -933,10 +888,6 @@ public final class Vcpu {
             .onMessage(
                 RunBatch.class,
                 m -> reject(m.replyTo(), m.batchId(), "RunBatch: not allowed in state HALTED"))
-            .onMessage(
-                Pause.class,
-                m -> notAllowed(m.replyTo(), "Pause", "IDLE, RUNNING or AWAITING_FAULT"))
-            .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
             .onMessage(SetState.class, this::onSetStateNotAllowed)
             .onMessage(TraceAccess.class, this::onTraceNotAllowed)
             .onMessage(Halt.class, m -> notAllowed(m.replyTo(), "Halt", "any state but HALTED")));
@@ -946,7 +897,6 @@ public final class Vcpu {
   private Behavior<Command> common(BehaviorBuilder<Command> b) {
     return b.onMessage(GetCounters.class, this::onGetCounters)
         .onMessage(Park.class, m -> onPark())
-        .onMessage(RequestTlbFlush.class, this::onRequestTlbFlush)
         .onMessage(Answer.class, this::onAnswer)
         .onMessage(Tick.class, this::onTick)
         .onMessage(StoresApplied.class, this::onStoresApplied)
@@ -960,7 +910,6 @@ public final class Vcpu {
       case IDLE -> idle;
       case RUNNING -> running;
       case AWAITING_FAULT -> awaitingFault;
-      case PAUSED -> paused;
       case HALTED -> halted;
     };
   }
@@ -1049,25 +998,6 @@ public final class Vcpu {
     return queue.size() + (cur != null && !cur.trace ? 1 : 0);
   }
 
-  private Behavior<Command> onPauseNow(Pause m) {
-    // Idle --Pause--> Paused
-    storesBarrier();
-    m.replyTo().tell(new Acknowledged("Pause", VcpuState.PAUSED));
-    return become(VcpuState.PAUSED);
-  }
-
-  private Behavior<Command> onPauseAtBoundary(Pause m) {
-    pauseWaiters.add(m.replyTo());
-    return Behaviors.same();
-  }
-
-  private Behavior<Command> onResume(Resume m) {
-    // Paused --Resume--> Running (or Idle when there is no work)
-    Behavior<Command> next = cur != null ? enterGuest(this::runLoop) : runLoop();
-    m.replyTo().tell(new Acknowledged("Resume", state));
-    return next;
-  }
-
   private Behavior<Command> onHaltAtBoundary(Halt m) {
     haltWaiters.add(m.replyTo());
     return Behaviors.same();
@@ -1128,10 +1058,6 @@ public final class Vcpu {
       answerTrace(t);
     }
     Behavior<Command> b = become(VcpuState.HALTED);
-    for (ActorRef<ControlReply> r : pauseWaiters) {
-      r.tell(new Rejected(-1, VcpuState.HALTED, "Pause: the vCPU halted first"));
-    }
-    pauseWaiters.clear();
     if (flush) {
       pendingFlush = true;
       haltedFlush(); // Halt is acknowledged once the flush is done
@@ -1184,7 +1110,7 @@ public final class Vcpu {
 
   // ---- SetState -------------------------------------------------------------------------------
 
-  /** Idle|Paused --SetState--&gt; Running: forward the changes to the GuestMmu. */
+  /** Idle --SetState--&gt; Running: forward the changes to the GuestMmu. */
   private Behavior<Command> onSetState(SetState m) {
     if (lastStateSet != null && lastStateSet.requestId() == m.requestId()) {
       m.replyTo().tell(lastStateSet);
@@ -1209,7 +1135,7 @@ public final class Vcpu {
         return Behaviors.same();
       }
     }
-    stateOp = new StateOp(m.requestId(), state, m.replyTo());
+    stateOp = new StateOp(m.requestId(), m.replyTo());
     List<VcpuStateChange> changes = List.copyOf(c);
     send(
         Kind.SET_STATE,
@@ -1218,7 +1144,7 @@ public final class Vcpu {
     return become(VcpuState.RUNNING);
   }
 
-  /** SetState outside Idle and Paused: a retry of the one in progress joins it, else rejected. */
+  /** SetState outside Idle: a retry of the one in progress joins it, else rejected. */
   private Behavior<Command> onSetStateNotAllowed(SetState m) {
     if (stateOp != null && stateOp.requestId == m.requestId()) {
       stateOp.replyTos.add(m.replyTo());
@@ -1228,7 +1154,7 @@ public final class Vcpu {
       m.replyTo().tell(lastStateSet);
       return Behaviors.same();
     }
-    return notAllowed(m.replyTo(), m.requestId(), "SetState", "IDLE or PAUSED");
+    return notAllowed(m.replyTo(), m.requestId(), "SetState", "IDLE");
   }
 
   // ---- TraceAccess ----------------------------------------------------------------------------
@@ -1339,7 +1265,7 @@ public final class Vcpu {
    */
   private Behavior<Command> onVcpuStateSet(Object r) {
     if (!(r instanceof GuestMmu.VcpuStateSet s)) {
-      return stateOpDone(new Rejected(stateOp.requestId, stateOp.back, refusal(r)));
+      return stateOpDone(new Rejected(stateOp.requestId, VcpuState.IDLE, refusal(r)));
     }
     mode = s.mode();
     core.setMode(mode);
@@ -1368,22 +1294,14 @@ public final class Vcpu {
     return stateOpDone(done);
   }
 
-  /** Answers the SetState in progress and goes back to Idle or Paused (or on, if work waited). */
+  /** Answers the SetState in progress and goes back to Idle (or on, if work waited). */
   private Behavior<Command> stateOpDone(StateReply reply) {
     StateOp o = stateOp;
     stateOp = null;
     for (ActorRef<StateReply> r : o.replyTos) {
       r.tell(reply);
     }
-    if (o.back == VcpuState.PAUSED && haltWaiters.isEmpty()) {
-      // Running --StateSet--> Paused; a Pause received meanwhile is already satisfied
-      for (ActorRef<ControlReply> w : pauseWaiters) {
-        w.tell(new Acknowledged("Pause", VcpuState.PAUSED));
-      }
-      pauseWaiters.clear();
-      return become(VcpuState.PAUSED);
-    }
-    // Running --StateSet--> Idle, or on with the batches, Pause or Halt received meanwhile
+    // Running --StateSet--> Idle, or on with the batches or Halt received meanwhile
     return runLoop();
   }
 
@@ -1409,7 +1327,7 @@ public final class Vcpu {
   /** Parks now when nothing is in flight (see the class comment), else checks again later. */
   private Behavior<Command> onPark() {
     boolean quiet =
-        (state == VcpuState.IDLE || state == VcpuState.PAUSED || state == VcpuState.HALTED)
+        (state == VcpuState.IDLE || state == VcpuState.HALTED)
             && pendingKind == null
             && op == null
             && inFlight == null
@@ -1418,7 +1336,6 @@ public final class Vcpu {
             && dones.isEmpty()
             && stateOp == null
             && traceOp == null
-            && pauseWaiters.isEmpty()
             && haltWaiters.isEmpty();
     if (!sharded) {
       return Behaviors.same();
@@ -1451,19 +1368,11 @@ public final class Vcpu {
     return Behaviors.stopped();
   }
 
-  private Behavior<Command> onRequestTlbFlush(RequestTlbFlush m) {
-    pendingFlush = true;
-    if (state == VcpuState.HALTED) {
-      haltedFlush(); // no next guest entry
-    }
-    return Behaviors.same();
-  }
-
   // ---- The access loop ------------------------------------------------------------------------
 
   /**
-   * Executes accesses until one needs a reply, the batches run out, or a Pause/Halt is due. Returns
-   * the state to be in.
+   * Executes accesses until one needs a reply, the batches run out, or a Halt is due. Returns the
+   * state to be in.
    */
   private Behavior<Command> runLoop() {
     while (true) {
@@ -1472,15 +1381,6 @@ public final class Vcpu {
       }
       if (!haltWaiters.isEmpty()) {
         return haltNow();
-      }
-      if (!pauseWaiters.isEmpty()) {
-        // Running --Pause--> Paused (at an access boundary)
-        storesBarrier();
-        for (ActorRef<ControlReply> r : pauseWaiters) {
-          r.tell(new Acknowledged("Pause", VcpuState.PAUSED));
-        }
-        pauseWaiters.clear();
-        return become(VcpuState.PAUSED);
       }
       if (cur == null) {
         cur = queue.poll();
@@ -1882,7 +1782,7 @@ public final class Vcpu {
           stateOpDone(
               new Rejected(
                   stateOp.requestId,
-                  stateOp.back,
+                  VcpuState.IDLE,
                   why + " (the changes may or may not be applied; retry the same requestId)"));
       case STATE_FLUSH -> {
         pendingFlush = true; // the guest state is set; the host flush happens at the next entry

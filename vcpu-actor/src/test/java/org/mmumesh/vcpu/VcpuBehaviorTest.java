@@ -80,17 +80,17 @@ class VcpuBehaviorTest {
   @Test
   void illegalCommands_getAnExplicitRejection_namingTheState_andNothingElseHappens() {
     BehaviorTestKit<Vcpu.Command> t = started();
-    t.run(new Vcpu.Resume(control.getRef()));
+    t.run(new Vcpu.Halt(control.getRef()));
+    assertThat(control.receiveMessage())
+        .isEqualTo(new Vcpu.Acknowledged("Halt", Vcpu.VcpuState.HALTED));
+    t.run(new Vcpu.Halt(control.getRef()));
     Vcpu.Rejected r = (Vcpu.Rejected) control.receiveMessage();
-    assertThat(r.state()).isEqualTo(Vcpu.VcpuState.IDLE);
-    assertThat(r.reason()).contains("Resume: not allowed in state IDLE").contains("PAUSED");
+    assertThat(r.state()).isEqualTo(Vcpu.VcpuState.HALTED);
+    assertThat(r.reason()).contains("Halt: not allowed in state HALTED");
     assertThat(t.hasEffects()).isFalse();
     assertThat(guest.hasMessages()).isFalse();
     assertThat(host.hasMessages()).isFalse();
 
-    t.run(new Vcpu.Halt(control.getRef()));
-    assertThat(control.receiveMessage())
-        .isEqualTo(new Vcpu.Acknowledged("Halt", Vcpu.VcpuState.HALTED));
     t.run(new Vcpu.RunBatch(1, List.of(new Vcpu.AccessOp(Access.LOAD, EA, 0)), batches.getRef()));
     Vcpu.Rejected rb = (Vcpu.Rejected) batches.receiveMessage();
     assertThat(rb.id()).isEqualTo(1);

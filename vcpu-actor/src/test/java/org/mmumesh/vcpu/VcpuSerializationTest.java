@@ -60,8 +60,6 @@ class VcpuSerializationTest {
                     new Vcpu.AccessOp(Access.STORE, -1L, Long.MIN_VALUE),
                     new Vcpu.AccessOp(Access.IFETCH, 0xC000000000000000L, 0)),
                 batch.getRef()),
-            new Vcpu.Pause(control.getRef()),
-            new Vcpu.Resume(control.getRef()),
             new Vcpu.Halt(control.getRef()),
             new Vcpu.GetCounters(status.getRef()),
             new Vcpu.SetState(
@@ -111,11 +109,10 @@ class VcpuSerializationTest {
             new Vcpu.AccessTraced(
                 11,
                 new AccessTrace(true, false, List.of(), false, "halted", -1, -1, 0, null, null)),
-            new Vcpu.RequestTlbFlush("notifier"),
             new Vcpu.StoresApplied(7, 3, 1),
             new Vcpu.BatchDone(1, 2, 1, List.of("vm 0 vcpu 0 LOAD at 0x0: x"), counters()),
-            new Vcpu.Acknowledged("Pause", Vcpu.VcpuState.PAUSED),
-            new Vcpu.Rejected(-1, Vcpu.VcpuState.AWAITING_FAULT, "Resume: not allowed"),
+            new Vcpu.Acknowledged("Halt", Vcpu.VcpuState.HALTED),
+            new Vcpu.Rejected(-1, Vcpu.VcpuState.HALTED, "Halt: not allowed"),
             new Vcpu.StatusReport(Vcpu.VcpuState.IDLE, 0, 5, 2, counters()),
             counters(),
             VcpuSetup.defaults(3, 1, MmuOptions.defaults(Policy.STRICT)),

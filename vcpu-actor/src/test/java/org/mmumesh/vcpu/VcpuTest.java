@@ -383,19 +383,12 @@ class VcpuTest {
   @Test
   void illegalCommands_areRejectedNamingTheState() {
     start();
-    vcpu.tell(new Vcpu.Resume(control.getRef()));
-    Vcpu.Rejected r = control.expectMessageClass(Vcpu.Rejected.class);
-    assertThat(r.state()).isEqualTo(Vcpu.VcpuState.IDLE);
-    assertThat(r.reason()).isEqualTo("Resume: not allowed in state IDLE; allowed in PAUSED");
-    vcpu.tell(new Vcpu.Pause(control.getRef()));
-    control.expectMessage(new Vcpu.Acknowledged("Pause", Vcpu.VcpuState.PAUSED));
-    vcpu.tell(new Vcpu.Pause(control.getRef()));
-    assertThat(control.expectMessageClass(Vcpu.Rejected.class).state())
-        .isEqualTo(Vcpu.VcpuState.PAUSED);
-    run(1, load(EA)); // queued while paused: no message yet
-    guest.expectNoMessage(Duration.ofMillis(50));
-    vcpu.tell(new Vcpu.Resume(control.getRef()));
-    control.expectMessageClass(Vcpu.Acknowledged.class);
+    run(1, load(EA)); // running: waiting for the segment's VSID
+    TestProbe<Vcpu.StateReply> st = kit.createTestProbe();
+    vcpu.tell(new Vcpu.SetState(5, SLBIA_AND_MSR, st.getRef()));
+    Vcpu.Rejected r = st.expectMessageClass(Vcpu.Rejected.class);
+    assertThat(r.state()).isEqualTo(Vcpu.VcpuState.RUNNING);
+    assertThat(r.reason()).isEqualTo("SetState: not allowed in state RUNNING; allowed in IDLE");
     answerVsid(ESID, GVSID);
     vcpu.tell(new Vcpu.Halt(control.getRef()));
     answerLookup(4, Lookup.HIT_RO, 9, 1);
@@ -495,8 +488,7 @@ class VcpuTest {
     vcpu.tell(new Vcpu.SetState(41, SLBIA_AND_MSR, st.getRef()));
     Vcpu.Rejected busy = st.expectMessageClass(Vcpu.Rejected.class);
     assertThat(busy.id()).isEqualTo(41);
-    assertThat(busy.reason())
-        .isEqualTo("SetState: not allowed in state RUNNING; allowed in IDLE or PAUSED");
+    assertThat(busy.reason()).isEqualTo("SetState: not allowed in state RUNNING; allowed in IDLE");
     vcpu.tell(new Vcpu.SetState(40, SLBIA_AND_MSR, st.getRef())); // a retry joins
     g.replyTo().tell(new GuestMmu.VcpuStateSet(g.requestId(), MODE));
     HostMmu.FlushVcpu f = host.expectMessageClass(HostMmu.FlushVcpu.class);
@@ -517,11 +509,9 @@ class VcpuTest {
   }
 
   @Test
-  void setState_takesTheNewMode_guestRejectionIsPassedOn_andPausedStaysPaused() {
+  void setState_takesTheNewMode_guestRejectionIsPassedOn_andIdleStaysIdle() {
     start();
     TestProbe<Vcpu.StateReply> st = kit.createTestProbe();
-    vcpu.tell(new Vcpu.Pause(control.getRef()));
-    control.expectMessage(new Vcpu.Acknowledged("Pause", Vcpu.VcpuState.PAUSED));
     List<VcpuStateChange> bad = List.of(new VcpuStateChange.Mtsrin(0, 1));
     vcpu.tell(new Vcpu.SetState(50, bad, st.getRef()));
     GuestMmu.SetVcpuState g = guest.expectMessageClass(GuestMmu.SetVcpuState.class);
@@ -529,7 +519,7 @@ class VcpuTest {
         .tell(new GuestMmu.Rejected(g.requestId(), "changes[0] mtsrin: the guest is 64-bit"));
     Vcpu.Rejected r = st.expectMessageClass(Vcpu.Rejected.class);
     assertThat(r.id()).isEqualTo(50);
-    assertThat(r.state()).isEqualTo(Vcpu.VcpuState.PAUSED);
+    assertThat(r.state()).isEqualTo(Vcpu.VcpuState.IDLE);
     assertThat(r.reason()).isEqualTo("guest MMU rejected: changes[0] mtsrin: the guest is 64-bit");
     host.expectNoMessage(Duration.ofMillis(50)); // nothing changed: no flush
     // empty lists are rejected by the vCPU itself, naming the field and range
@@ -547,10 +537,8 @@ class VcpuTest {
     st.expectMessage(new Vcpu.StateSet(52, 4));
     TestProbe<Vcpu.StatusReport> status = kit.createTestProbe();
     vcpu.tell(new Vcpu.GetCounters(status.getRef()));
-    assertThat(status.receiveMessage().state()).isEqualTo(Vcpu.VcpuState.PAUSED);
+    assertThat(status.receiveMessage().state()).isEqualTo(Vcpu.VcpuState.IDLE);
     // real mode now: a load is a fault with relocation off (Xlate relocated = false)
-    vcpu.tell(new Vcpu.Resume(control.getRef()));
-    control.expectMessageClass(Vcpu.Acknowledged.class);
     run(1, load(EA));
     answerVsid(ESID, GVSID);
     answerLookup(-1, Lookup.MISS, -1, 1);
@@ -569,23 +557,19 @@ class VcpuTest {
     Vcpu.Rejected r = st.expectMessageClass(Vcpu.Rejected.class);
     assertThat(r.state()).isEqualTo(Vcpu.VcpuState.AWAITING_FAULT);
     assertThat(r.reason())
-        .isEqualTo("SetState: not allowed in state AWAITING_FAULT; allowed in IDLE or PAUSED");
+        .isEqualTo("SetState: not allowed in state AWAITING_FAULT; allowed in IDLE");
     guest.expectNoMessage(Duration.ofMillis(50));
   }
 
   @Test
-  void traceAccess_isLegalInIdleOnly_pausedAndAwaitingFaultAreRejectedNamingTheState() {
+  void traceAccess_isLegalInIdleOnly_runningAndAwaitingFaultAreRejectedNamingTheState() {
     start();
     TestProbe<Vcpu.TraceReply> tr = kit.createTestProbe();
-    vcpu.tell(new Vcpu.Pause(control.getRef()));
-    control.expectMessageClass(Vcpu.Acknowledged.class);
+    run(1, load(EA)); // running: waiting for the segment's VSID
     vcpu.tell(new Vcpu.TraceAccess(70, load(EA), tr.getRef()));
     Vcpu.Rejected r = tr.expectMessageClass(Vcpu.Rejected.class);
     assertThat(r.id()).isEqualTo(70);
-    assertThat(r.reason()).isEqualTo("TraceAccess: not allowed in state PAUSED; allowed in IDLE");
-    vcpu.tell(new Vcpu.Resume(control.getRef()));
-    control.expectMessageClass(Vcpu.Acknowledged.class);
-    run(1, load(EA));
+    assertThat(r.reason()).isEqualTo("TraceAccess: not allowed in state RUNNING; allowed in IDLE");
     answerVsid(ESID, GVSID);
     answerLookup(-1, Lookup.MISS, -1, 1);
     guest.expectMessageClass(GuestMmu.Xlate.class);
@@ -643,16 +627,17 @@ class VcpuTest {
     control.expectNoMessage(Duration.ofMillis(50));
     f.replyTo().tell(new HostMmu.Flushed(f.requestId(), 1, 2));
     control.expectMessage(new Vcpu.Acknowledged("Halt", Vcpu.VcpuState.HALTED));
-    // halted: a later flush request (shootdown or RequestTlbFlush) is processed at once
+    // halted: a later flush request (a Q8 notifier's shootdown) is processed at once
     shootdowns.tell(new HostMmu.TlbShootdown(3, ack.getRef(), true));
     ack.expectMessage(new HostMmu.TlbShootdownAck(0, 3));
     HostMmu.FlushVcpu f2 = host.expectMessageClass(HostMmu.FlushVcpu.class);
-    vcpu.tell(new Vcpu.RequestTlbFlush("notifier"));
+    shootdowns.tell(new HostMmu.TlbShootdown(4, ack.getRef(), true));
+    ack.expectMessage(new HostMmu.TlbShootdownAck(0, 4));
     host.expectNoMessage(Duration.ofMillis(50)); // one at a time
-    f2.replyTo().tell(new HostMmu.Flushed(f2.requestId(), 0, 3));
+    f2.replyTo().tell(new HostMmu.Flushed(f2.requestId(), 0, 4));
     HostMmu.FlushVcpu f3 = host.expectMessageClass(HostMmu.FlushVcpu.class);
     assertThat(f3.requestId()).isNotEqualTo(f2.requestId());
-    f3.replyTo().tell(new HostMmu.Flushed(f3.requestId(), 0, 3));
+    f3.replyTo().tell(new HostMmu.Flushed(f3.requestId(), 0, 4));
     host.expectNoMessage(Duration.ofMillis(50));
   }
 
@@ -665,9 +650,12 @@ class VcpuTest {
   }
 
   @Test
-  void requestTlbFlush_sendsFlushVcpuBeforeTheNextGuestEntry() {
+  void shootdownRequestingAFlush_sendsFlushVcpuBeforeTheNextGuestEntry_notBefore() {
     start();
-    vcpu.tell(new Vcpu.RequestTlbFlush("notifier, Q8"));
+    TestProbe<HostMmu.TlbShootdownAck> ack = kit.createTestProbe();
+    shootdowns.tell(new HostMmu.TlbShootdown(1, ack.getRef(), true)); // a Q8 notifier
+    ack.expectMessage(new HostMmu.TlbShootdownAck(0, 1));
+    host.expectNoMessage(Duration.ofMillis(50)); // idle: no guest entry yet
     run(1, load(EA));
     HostMmu.FlushVcpu f = host.expectMessageClass(HostMmu.FlushVcpu.class);
     guest.expectNoMessage(Duration.ofMillis(50));
@@ -743,7 +731,7 @@ class VcpuTest {
     bad.tell(new Vcpu.RunBatch(1, List.of(load(EA)), batches.getRef()));
     assertThat(batches.expectMessageClass(Vcpu.Rejected.class).reason())
         .startsWith("vm-1: entityId: 'vm-1' is not a vCPU entity id");
-    bad.tell(new Vcpu.Pause(control.getRef()));
+    bad.tell(new Vcpu.Halt(control.getRef()));
     control.expectMessageClass(Vcpu.Rejected.class);
   }
 
@@ -920,7 +908,8 @@ class VcpuTest {
   @Test
   void mmioExit_withAPendingFlush_flushesAtTheGuestEntryAfterTheExit() {
     start();
-    vcpu.tell(new Vcpu.RequestTlbFlush("test"));
+    shootdowns.tell(new HostMmu.TlbShootdown(1, host.getRef().narrow(), true));
+    host.expectMessageClass(HostMmu.TlbShootdownAck.class);
     run(1, load(EA));
     HostMmu.FlushVcpu f0 = host.expectMessageClass(HostMmu.FlushVcpu.class); // batch start
     f0.replyTo().tell(new HostMmu.Flushed(f0.requestId(), 0, 1));
