@@ -240,145 +240,35 @@ import org.mmumesh.pageframe.PageFrame;
  * MeshEvent} (VM, vCPU, EA, {@code "NOHPTE load"}-style detail) on the node's {@link MeshEventBus},
  * built only while somebody watches (one volatile read otherwise).
  */
-public final class Vcpu {
+public final class Vcpu implements VcpuProtocol {
 
   /** The sharded entity type; entity ids are {@code vm-<v>/vcpu-<n>}. */
   public static final EntityTypeKey<Command> ENTITY_KEY =
       EntityTypeKey.create(Command.class, "Vcpu");
 
-  /** The most accesses one {@link RunBatch} may carry. */
-  public static final int MAX_BATCH_ACCESSES = 1 << 20;
-
-  /** Failure descriptions kept per batch (the count in {@link BatchDone#failed()} is exact). */
-  public static final int MAX_FAILURES_KEPT = 20;
-
-  /** The most changes one {@link SetState} may carry. */
-  public static final int MAX_STATE_CHANGES = 4096;
-
   /** Segments whose guest VSID is cached; the cache is emptied when it would grow beyond. */
   static final int ESID_CACHE_MAX = 4096;
 
-  // ---- Protocol -------------------------------------------------------------------------------
-
-  /** Everything the actor accepts. */
-  public sealed interface Command extends CborSerializable {}
-
-  /** The lifecycle states, as reported in {@link Rejected}, {@link Acknowledged} and status. */
-  public enum VcpuState {
-    STARTING,
-    IDLE,
-    RUNNING,
-    AWAITING_FAULT,
-    HALTED
-  }
-
-  /** One guest access: {@code value} is the stored word (ignored for loads and fetches). */
-  public record AccessOp(Access kind, long ea, long value) implements CborSerializable {}
-
-  /**
-   * Execute {@code accesses} in order. Answered {@link BatchDone} once every access completed or
-   * failed, or {@link Rejected} (bad input, too many outstanding batches, halted).
-   */
-  public record RunBatch(long batchId, List<AccessOp> accesses, ActorRef<BatchReply> replyTo)
-      implements Command {}
-
-  /**
-   * Stop for good at the next access boundary; every access not yet executed is reported failed.
-   * Answered {@link Acknowledged} when halted.
-   */
-  public record Halt(ActorRef<ControlReply> replyTo) implements Command {}
-
-  /** The state and the counters. */
-  public record GetCounters(ActorRef<StatusReport> replyTo) implements Command {}
-
-  /**
-   * Set this vCPU's MSR bits, segment state and SDR1 (issue 5): legal in Idle; answered {@link
-   * StateSet} once the GuestMmu applied every change and the HostMmu flushed this vCPU's shadow
-   * entries, or {@link Rejected} (the state, a bad list, or the GuestMmu's rejection). See the
-   * class comment.
-   *
-   * @param changes 1 to {@link #MAX_STATE_CHANGES} changes, applied all or nothing, in order
-   */
-  public record SetState(
-      long requestId, List<VcpuStateChange> changes, ActorRef<StateReply> replyTo)
-      implements Command {}
-
-  /**
-   * The page frames' answer to this vCPU's {@link PageFrame.ApplyStores}, as the vCPU's store
-   * adapter passes it on ({@code refused = -1}: the whole batch was rejected).
-   *
-   * @param applied stores mixed into their frames
-   * @param refused stores not applied (for example a frame no longer mapped writable); counted in
-   *     {@code storesLost}
-   */
-  public record StoresApplied(long requestId, int applied, int refused) implements Command {}
-
-  /**
-   * Run one access with the full trace of what happened: legal in Idle; answered {@link
-   * AccessTraced} (also when the access failed: the trace says why) or {@link Rejected} (the state
-   * or a bad op). See the class comment.
-   */
-  public record TraceAccess(long requestId, AccessOp op, ActorRef<TraceReply> replyTo)
-      implements Command {}
-
-  /** What a {@link RunBatch} requester receives. */
-  public sealed interface BatchReply extends CborSerializable {}
-
-  /** What a {@link Halt} requester receives. */
-  public sealed interface ControlReply extends CborSerializable {}
-
-  /** What a {@link SetState} requester receives. */
-  public sealed interface StateReply extends CborSerializable {}
-
-  /** What a {@link TraceAccess} requester receives. */
-  public sealed interface TraceReply extends CborSerializable {}
-
-  /** The trace of {@link TraceAccess} {@code requestId}. */
-  public record AccessTraced(long requestId, AccessTrace trace) implements TraceReply {}
-
-  /**
-   * The changes of {@link SetState} {@code requestId} are applied and this vCPU's TLB and shadow
-   * entries flushed; {@code mode} is the new translation mode (PR/IR/DR bits as {@link
-   * GuestMmu.ModeOf}).
-   */
-  public record StateSet(long requestId, int mode) implements StateReply {}
-
-  /**
-   * A batch is over: {@code completed + failed} is its number of accesses.
-   *
-   * @param failures the first {@link #MAX_FAILURES_KEPT} failures, as {@code "vm V vcpu N KIND at
-   *     0xEA: cause"}
-   * @param counters this vCPU's counters when the batch ended
-   */
-  public record BatchDone(
-      long batchId, int completed, int failed, List<String> failures, Counts counters)
-      implements BatchReply {}
-
-  /** {@code command} took effect; the vCPU is now in {@code state}. */
-  public record Acknowledged(String command, VcpuState state) implements ControlReply {}
-
-  /**
-   * Not accepted, nothing changed: {@code reason} names the field and the allowed range, or the
-   * state and the states that allow the command. {@code id} is the batch id, or -1.
-   */
-  public record Rejected(long id, VcpuState state, String reason)
-      implements BatchReply, ControlReply, StateReply, TraceReply {}
-
-  /** The answer to {@link GetCounters}. */
-  public record StatusReport(
-      VcpuState state, int outstandingBatches, long knownEpoch, int bufferedStores, Counts counters)
-      implements CborSerializable {}
-
   /** Any reply of another actor (and TLB shootdowns), through the one message adapter. */
-  private record Answer(Object reply) implements Command, NoSerializationVerificationNeeded {}
+  private record Answer(Object reply) implements Internal, NoSerializationVerificationNeeded {}
+
+  /** A page-frame store reply, through the store adapter (see {@link #onStoresReply}). */
+  private record StoresReplied(PageFrame.StoresReply reply)
+      implements Internal, NoSerializationVerificationNeeded {}
+
+  /**
+   * The request-id bit of store flushes ({@code ApplyStores}): ids are {@code idBase | n}, other
+   * requests counting {@code n} up from 1 below this bit, flushes {@code FLUSH_IDS | seq}.
+   */
+  private static final long FLUSH_IDS = 1L << 31;
 
   /** The timeout tick (one periodic timer while a request or a store flush is outstanding). */
-  private record Tick() implements Command, NoSerializationVerificationNeeded {}
+  private record Tick() implements Internal, NoSerializationVerificationNeeded {}
 
   private static final Tick TICK = new Tick();
 
   /** Sharding's stop message: park (see the class comment), now or once nothing is in flight. */
-  private record Park() implements Command, NoSerializationVerificationNeeded {}
+  private record Park() implements Internal, NoSerializationVerificationNeeded {}
 
   private static final Park PARK = new Park();
 
@@ -779,7 +669,9 @@ public final class Vcpu {
     this.frames = frames;
     this.stores = stores;
     this.answers = ctx.messageAdapter(CborSerializable.class, Answer::new);
-    this.storesApplied = storeAdapter(ctx);
+    // registered after `answers`: the page frames' store replies (and every PageFrame.Rejected,
+    // one type for several requests) come through here; see onStoresReply
+    this.storesApplied = ctx.messageAdapter(PageFrame.StoresReply.class, StoresReplied::new);
     this.sharded = sharded;
     Parked p =
         sharded
@@ -900,6 +792,7 @@ public final class Vcpu {
         .onMessage(Answer.class, this::onAnswer)
         .onMessage(Tick.class, this::onTick)
         .onMessage(StoresApplied.class, this::onStoresApplied)
+        .onMessage(StoresReplied.class, this::onStoresReply)
         .build();
   }
 
@@ -1680,6 +1573,9 @@ public final class Vcpu {
 
   @SuppressWarnings("unchecked")
   private void send(Kind kind, ActorRef<?> target, LongFunction<Object> message) {
+    if ((nextRequestId & FLUSH_IDS) != 0) {
+      nextRequestId = idBase + 1; // stays below the store flushes' ids (FLUSH_IDS)
+    }
     long id = nextRequestId++;
     pendingId = id;
     pendingKind = kind;
@@ -2109,25 +2005,21 @@ public final class Vcpu {
   }
 
   /**
-   * The page frames' store replies, turned into {@link StoresApplied} for this vCPU by a small
-   * local child: the vCPU's one reply adapter already matches every CborSerializable reply by the
-   * pending request, and PageFrame's Rejected belongs to several reply families.
+   * A reply through the store adapter: {@code StoresDone}, or a {@code PageFrame.Rejected}, which
+   * is one type for every page-frame request, so the adapter (the most recently registered one
+   * matching its class) receives also those of {@code GfnToPfnProt} and {@code ReadWord}. A store
+   * flush's id is in its own range ({@link #FLUSH_IDS}), so the id tells them apart: the store
+   * flush's is a whole batch refused, any other goes the way of every reply.
    */
-  private static ActorRef<PageFrame.StoresReply> storeAdapter(ActorContext<Command> ctx) {
-    ActorRef<Command> self = ctx.getSelf();
-    return ctx.spawn(
-        Behaviors.receive(PageFrame.StoresReply.class)
-            .onAnyMessage(
-                r -> {
-                  if (r instanceof PageFrame.StoresDone d) {
-                    self.tell(new StoresApplied(d.requestId(), d.applied(), d.refused()));
-                  } else if (r instanceof PageFrame.Rejected x) {
-                    self.tell(new StoresApplied(x.requestId(), 0, -1));
-                  }
-                  return Behaviors.same();
-                })
-            .build(),
-        "stores");
+  private Behavior<Command> onStoresReply(StoresReplied m) {
+    if (m.reply() instanceof PageFrame.StoresDone d) {
+      return onStoresApplied(new StoresApplied(d.requestId(), d.applied(), d.refused()));
+    }
+    if (m.reply() instanceof PageFrame.Rejected x && (x.requestId() & FLUSH_IDS) == 0) {
+      return onAnswer(new Answer(x));
+    }
+    long id = m.reply() instanceof PageFrame.Rejected x ? x.requestId() : NONE;
+    return onStoresApplied(new StoresApplied(id, 0, -1));
   }
 
   /** Sends the buffer as one ApplyStores (none may be in flight). */
@@ -2136,7 +2028,7 @@ public final class Vcpu {
     StoreBuffer.Drained d = buffer.drain();
     inFlight =
         new PageFrame.ApplyStores(
-            idBase + seq, vm, vcpu, d.pfns(), d.offsets(), d.values(), storesApplied);
+            idBase | FLUSH_IDS | seq, vm, vcpu, d.pfns(), d.offsets(), d.values(), storesApplied);
     inFlightSeq = seq;
     flushAttempts = 1;
     stores.tell(inFlight);

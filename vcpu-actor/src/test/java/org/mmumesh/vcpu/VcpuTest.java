@@ -28,7 +28,7 @@ import org.mmumesh.hostmmu.Lookup;
 import org.mmumesh.pageframe.PageFrame;
 import org.mmumesh.pageframe.PfnResult;
 import org.mmumesh.pageframe.PfnStatus;
-import org.mmumesh.vcpu.Vcpu.AccessOp;
+import org.mmumesh.vcpu.VcpuProtocol.AccessOp;
 
 /**
  * The Vcpu actor's flows (architecture 4, spec 6.2) against TestProbes standing in for GuestMmu,
@@ -237,6 +237,38 @@ class VcpuTest {
     assertThat(d.counters().get(Counter.HOST_MAPS_RW)).isEqualTo(1);
     assertThat(d.counters().get(Counter.MARK_DIRTY)).isEqualTo(1);
     assertThat(d.counters().get(Counter.STORE_FLUSHES)).isEqualTo(1);
+  }
+
+  @Test
+  void storeFlushRejected_countsItsStoresLost_andTheBatchStillEnds() {
+    start();
+    run(1, store(EA, 7), store(EA + 8, 9));
+    answerVsid(ESID, GVSID);
+    answerLookup(2, Lookup.HIT_RW, 12, 1); // the second store hits the TLB
+    PageFrame.ApplyStores sb = stores.expectMessageClass(PageFrame.ApplyStores.class);
+    assertThat(sb.pfns()).hasSize(2);
+    // the page frames' Rejected is one type for every request: the flush's id says it is its own
+    sb.replyTo().tell(new PageFrame.Rejected(sb.requestId(), "vm: 0 is not a VM"));
+    Vcpu.BatchDone d = done();
+    assertThat(d.completed()).isEqualTo(2);
+    assertThat(d.counters().get(Counter.STORES_LOST)).isEqualTo(2);
+    assertThat(d.counters().get(Counter.STORE_FLUSHES)).isEqualTo(1);
+  }
+
+  @Test
+  void gfnToPfnRejected_failsTheAccess_althoughItsReplyComesThroughTheStoreAdapter() {
+    start();
+    run(1, load(EA));
+    answerVsid(ESID, GVSID);
+    answerLookup(-1, Lookup.MISS, -1, 1);
+    answerXlate(Access.LOAD, ok(false));
+    PageFrame.GfnToPfnProt g = frames.expectMessageClass(PageFrame.GfnToPfnProt.class);
+    // the same reply type as a refused store flush, sent to the vCPU's store adapter
+    g.replyTo().tell(new PageFrame.Rejected(g.requestId(), "gfn: out of range"));
+    Vcpu.BatchDone d = done();
+    assertThat(d.failed()).isEqualTo(1);
+    assertThat(d.failures().get(0)).endsWith("page frames rejected: gfn: out of range");
+    assertThat(d.counters().get(Counter.STORES_LOST)).isZero();
   }
 
   @Test
