@@ -135,7 +135,7 @@ final class LockstepClient {
           RunWorkloadResponse r = l.await();
           answered += r.getCompleted() + r.getFailed();
           for (String f : r.getFailuresList()) {
-            if (failures.size() < 20) {
+            if (failures.size() < org.mmumesh.vcpu.VcpuCore.MAX_FAILURES_KEPT) {
               failures.add("vm " + l.vm + " vcpu " + l.vcpu + ": " + f);
             }
           }

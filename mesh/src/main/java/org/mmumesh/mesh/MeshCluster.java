@@ -49,6 +49,7 @@ import org.mmumesh.ksm.Ksm;
 import org.mmumesh.ksm.KsmScanner;
 import org.mmumesh.pageframe.PageFrame;
 import org.mmumesh.vcpu.Vcpu;
+import org.mmumesh.vcpu.VcpuCore;
 import org.mmumesh.workload.AccessBatch;
 import org.mmumesh.workload.AccessSource;
 import org.mmumesh.workload.GuestImage;
@@ -74,7 +75,7 @@ public final class MeshCluster implements AutoCloseable {
   private static final Duration ASK = Duration.ofSeconds(30);
   private static final Duration RUN = Duration.ofMinutes(10);
 
-  private static final int MAX_FAILURES_KEPT = 20;
+  private static final int MAX_FAILURES_KEPT = VcpuCore.MAX_FAILURES_KEPT;
   private static final int BATCH_ATTEMPTS = 12;
 
   private final WorkloadSpec spec;
