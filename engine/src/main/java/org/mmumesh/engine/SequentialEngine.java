@@ -79,6 +79,7 @@ public final class SequentialEngine {
   private final List<String> failures = new ArrayList<>();
   private final InvariantChecker checker;
   private long cowBreaksAtStart = -1;
+  private final long[] clockScratch = new long[Counter.COUNT];
   private long nextSample;
   private long lease = -1;
   private long expectedAccesses;
@@ -205,7 +206,8 @@ public final class SequentialEngine {
     if (cowBreaksAtStart < 0) {
       return 0;
     }
-    long[] sum = new long[Counter.COUNT];
+    long[] sum = clockScratch; // once per round: no allocation on the access path's loop
+    java.util.Arrays.fill(sum, 0);
     for (VcpuRuntime v : vcpus) {
       v.core.addTo(sum);
     }
