@@ -43,9 +43,10 @@ import org.mmumesh.pageframe.PageFrame;
  * One vCPU as an actor (architecture sections 2-4, issue 4): it executes workload batches against
  * its TLB, asks the VM's {@link HostMmu} on a miss, and runs {@link PageFaultHandler} (spec 6.1,
  * 6.2), the one decision procedure of a fault, by messages to {@link GuestMmu}, {@link PageFrame}
- * and {@link HostMmu}. All decisions are the cores' ({@link PageFaultHandler}, {@link Tlb}); this
- * class routes, times out, retries and keeps the lifecycle. It mirrors {@code
- * SequentialEngine.access()} step for step, so both engines count the same things.
+ * and {@link HostMmu}. All decisions and counts of an access are {@link VcpuCore}'s, the pure core
+ * the sequential engine drives too ({@code SequentialEngine.access()} answers its needs by calls,
+ * this actor by messages), so both engines count the same things by construction; this class
+ * routes, times out, retries and keeps the lifecycle. Its protocol is {@link VcpuProtocol}.
  *
  * <h2>Lifecycle (one method per state)</h2>
  *
@@ -95,7 +96,7 @@ import org.mmumesh.pageframe.PageFrame;
  * answered from memory (the last one). A step that times out leaves its part of the trace unset
  * (R/C null, value 0) rather than failing the trace.
  *
- * <h2>An access (as {@code SequentialEngine.access})</h2>
+ * <h2>An access ({@link VcpuCore}, as {@code SequentialEngine.access})</h2>
  *
  * A TLB hit ({@link Tlb#tag}{@code (ea, mode)} at the known HostMmu epoch) that permits the access
  * completes with no message. On a miss, the guest VSID of the ea's segment comes from a cache (esid
