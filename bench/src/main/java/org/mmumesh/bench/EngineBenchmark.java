@@ -1,12 +1,12 @@
 package org.mmumesh.bench;
 
 import java.util.concurrent.TimeUnit;
+import org.mmumesh.common.Counter;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.RunResult;
 import org.mmumesh.engine.SequentialEngine;
-import org.mmumesh.engine.Stat;
 import org.mmumesh.workload.AccessBatch;
 import org.mmumesh.workload.AccessSource;
 import org.mmumesh.workload.WorkloadParser;
@@ -106,12 +106,12 @@ public class EngineBenchmark {
       if (!r.failures().isEmpty()) {
         throw new IllegalStateException("benchmark run had failed accesses: " + r.failures());
       }
-      long a = r.totals().get(Stat.ACCESSES);
-      long t = r.totals().get(Stat.TLB_HITS);
-      long f = r.totals().get(Stat.NOHPTE_EXITS) + r.totals().get(Stat.PROTFAULT_EXITS);
+      long a = r.totals().get(Counter.ACCESSES);
+      long t = r.totals().get(Counter.TLB_HITS);
+      long f = r.totals().get(Counter.NOHPTE_EXITS) + r.totals().get(Counter.PROTFAULT_EXITS);
       accesses += a;
       tlbHits += t;
-      htabHits += r.totals().get(Stat.HTAB_HITS);
+      htabHits += r.totals().get(Counter.HTAB_HITS);
       faults += f;
       allAccesses += a;
       allTlbHits += t;

@@ -10,12 +10,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.LongFunction;
+import org.mmumesh.common.Counter;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.RunResult;
 import org.mmumesh.engine.SequentialEngine;
-import org.mmumesh.engine.Stat;
 import org.mmumesh.mesh.MeshEngine;
 import org.mmumesh.mesh.MeshResult;
 import org.mmumesh.workload.WorkloadParser;
@@ -133,8 +133,7 @@ public final class MeshBenchmark {
    *     {@code GarbageCollectorMXBean}s count it)
    * @param completed accesses completed
    * @param failed accesses failed
-   * @param counters the counters summed over every vCPU, by {@code VcpuCounters} / {@link Stat}
-   *     name
+   * @param counters the counters summed over every vCPU, by {@code Counts} / {@link Counter} name
    */
   public record Run(
       long nanos,
@@ -246,7 +245,7 @@ public final class MeshBenchmark {
       throw new IllegalStateException("the shutdown clock did not run in the mesh's actor system");
     }
     long nanos = t.stopping() - t.started();
-    return new Run(nanos, whole, gc, r.completed(), r.failed(), Map.copyOf(r.counters()));
+    return new Run(nanos, whole, gc, r.completed(), r.failed(), Map.copyOf(r.counters().toMap()));
   }
 
   /** Runs {@code workload} on the sequential engine, timing {@code run()} only. */
@@ -259,11 +258,11 @@ public final class MeshBenchmark {
     long nanos = System.nanoTime() - t0;
     long gc = gcMillis() - gc0;
     Map<String, Long> counters = new TreeMap<>();
-    for (Stat s : Stat.values()) {
+    for (Counter s : Counter.RUN) {
       counters.put(s.name(), r.totals().get(s));
     }
-    long failed = r.totals().get(Stat.FAILED_ACCESSES);
-    return new Run(nanos, nanos, gc, r.totals().get(Stat.ACCESSES) - failed, failed, counters);
+    long failed = r.totals().get(Counter.FAILED_ACCESSES);
+    return new Run(nanos, nanos, gc, r.totals().get(Counter.ACCESSES) - failed, failed, counters);
   }
 
   /** Garbage-collection milliseconds so far, every collector. */

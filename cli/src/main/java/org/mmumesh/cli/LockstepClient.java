@@ -19,7 +19,6 @@ import org.mmumesh.engine.GuestLayout;
 import org.mmumesh.engine.KsmSample;
 import org.mmumesh.engine.LockstepSchedule;
 import org.mmumesh.engine.RunResult;
-import org.mmumesh.engine.Stat;
 import org.mmumesh.engine.VmStats;
 import org.mmumesh.gateway.ProtoMapping;
 import org.mmumesh.proto.v1.AccessServiceGrpc;
@@ -139,7 +138,7 @@ final class LockstepClient {
             RunWorkloadResponse r = l.await();
             answered += r.getCompleted() + r.getFailed();
             for (String f : r.getFailuresList()) {
-              if (failures.size() < 20) {
+              if (failures.size() < org.mmumesh.vcpu.VcpuCore.MAX_FAILURES_KEPT) {
                 failures.add("vm " + l.vm + " vcpu " + l.vcpu + ": " + f);
               }
             }
@@ -289,8 +288,8 @@ final class LockstepClient {
               vms.getVmStats(
                       GetVmStatsRequest.newBuilder().setVm(VmRef.newBuilder().setVmId(vm)).build())
                   .getCountersList());
-      Map<Stat, Long> stats = new EnumMap<>(Stat.class);
-      for (Stat s : Stat.values()) {
+      Map<org.mmumesh.common.Counter, Long> stats = new EnumMap<>(org.mmumesh.common.Counter.class);
+      for (org.mmumesh.common.Counter s : org.mmumesh.common.Counter.RUN) {
         stats.put(s, c.getOrDefault(s.name().toLowerCase(Locale.ROOT), 0L));
       }
       VmStats v = VmStats.of(stats);

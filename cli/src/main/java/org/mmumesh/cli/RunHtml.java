@@ -4,10 +4,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.mmumesh.common.Counter;
 import org.mmumesh.common.Quirk;
 import org.mmumesh.engine.KsmSample;
 import org.mmumesh.engine.RunResult;
-import org.mmumesh.engine.Stat;
 import org.mmumesh.engine.VmStats;
 import org.mmumesh.report.CBitAccuracy;
 import org.mmumesh.report.HtmlReport;
@@ -45,16 +45,16 @@ final class RunHtml {
     double savedPct = RunReport.savedPercent(r);
     Summary s =
         new Summary(
-            t.get(Stat.ACCESSES),
-            t.get(Stat.FAILED_ACCESSES),
+            t.get(Counter.ACCESSES),
+            t.get(Counter.FAILED_ACCESSES),
             r.simNanos() / 1e6,
-            t.get(Stat.NOHPTE_EXITS),
-            t.get(Stat.PROTFAULT_EXITS),
+            t.get(Counter.NOHPTE_EXITS),
+            t.get(Counter.PROTFAULT_EXITS),
             reflected,
             r.host("cow_ksm"),
             r.host("zero_page_maps"),
-            t.get(Stat.SPURIOUS_C),
-            t.get(Stat.MISSED_C),
+            t.get(Counter.SPURIOUS_C),
+            t.get(Counter.MISSED_C),
             r.meanPagesSharing(),
             r.meanFramesSavedByKsm(),
             savedPct,
@@ -63,16 +63,16 @@ final class RunHtml {
     for (KsmSample k : r.samples()) {
       series.add(new SeriesPoint(k.simNanos() / 1e6, k.pagesSharing(), k.framesSavedByKsm()));
     }
-    long stores = t.get(Stat.STORES);
+    long stores = t.get(Counter.STORES);
     // Stores that did not complete with C clear; a failed store (rare, counted in "failed")
     // is counted here too, since the counters do not split failures by access kind.
-    long correct = Math.max(0, stores - t.get(Stat.MISSED_C));
+    long correct = Math.max(0, stores - t.get(Counter.MISSED_C));
     return new PolicyReport(
         r.options().policy().cliName(),
         r.options().quirks().stream().sorted().map(Quirk::shortName).toList(),
         s,
         series,
-        new CBitAccuracy(stores, correct, t.get(Stat.SPURIOUS_C), t.get(Stat.MISSED_C)));
+        new CBitAccuracy(stores, correct, t.get(Counter.SPURIOUS_C), t.get(Counter.MISSED_C)));
   }
 
   /** Writes the report to {@code file}. */

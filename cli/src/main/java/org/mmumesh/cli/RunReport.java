@@ -3,9 +3,9 @@ package org.mmumesh.cli;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import org.mmumesh.common.Counter;
 import org.mmumesh.engine.KsmSample;
 import org.mmumesh.engine.RunResult;
-import org.mmumesh.engine.Stat;
 import org.mmumesh.engine.VmStats;
 
 /** The comparison table {@code mmumesh run} prints: one row per policy, same workload. */
@@ -32,10 +32,10 @@ final class RunReport {
 
   /** Faults reflected to the guest, of every kind (the table's "reflected"). */
   static long reflected(VmStats t) {
-    return t.get(Stat.REFLECTED_NOT_FOUND)
-        + t.get(Stat.REFLECTED_PROTECTION)
-        + t.get(Stat.REFLECTED_SEGMENT)
-        + t.get(Stat.REFLECTED_RAW);
+    return t.get(Counter.REFLECTED_NOT_FOUND)
+        + t.get(Counter.REFLECTED_PROTECTION)
+        + t.get(Counter.REFLECTED_SEGMENT)
+        + t.get(Counter.REFLECTED_RAW);
   }
 
   /**
@@ -61,16 +61,16 @@ final class RunReport {
     long reflected = reflected(t);
     return new String[] {
       r.options().describe(),
-      String.format("%,d", t.get(Stat.ACCESSES)),
-      String.format("%,d", t.get(Stat.FAILED_ACCESSES)),
+      String.format("%,d", t.get(Counter.ACCESSES)),
+      String.format("%,d", t.get(Counter.FAILED_ACCESSES)),
       String.format("%.1f", r.simNanos() / 1e6),
-      String.format("%,d", t.get(Stat.NOHPTE_EXITS)),
-      String.format("%,d", t.get(Stat.PROTFAULT_EXITS)),
+      String.format("%,d", t.get(Counter.NOHPTE_EXITS)),
+      String.format("%,d", t.get(Counter.PROTFAULT_EXITS)),
       String.format("%,d", reflected),
       String.format("%,d", r.host("cow_ksm")),
       String.format("%,d", r.host("zero_page_maps")),
-      String.format("%,d", t.get(Stat.SPURIOUS_C)),
-      String.format("%,d", t.get(Stat.MISSED_C)),
+      String.format("%,d", t.get(Counter.SPURIOUS_C)),
+      String.format("%,d", t.get(Counter.MISSED_C)),
       String.format("%,.0f", r.meanPagesSharing()),
       String.format("%,.0f", r.meanFramesSavedByKsm()),
       savedPercentText(r),
@@ -83,7 +83,7 @@ final class RunReport {
     List<String> header = new ArrayList<>(List.of("counter"));
     results.forEach(r -> header.add(r.options().policy().cliName()));
     List<String[]> rows = new ArrayList<>();
-    for (Stat s : Stat.values()) {
+    for (Counter s : Counter.RUN) {
       List<String> row = new ArrayList<>(List.of(s.name().toLowerCase(java.util.Locale.ROOT)));
       results.forEach(r -> row.add(String.format("%,d", r.totals().get(s))));
       rows.add(row.toArray(String[]::new));

@@ -12,12 +12,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.mmumesh.common.Counter;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.RunResult;
 import org.mmumesh.engine.SequentialEngine;
-import org.mmumesh.engine.Stat;
 import org.mmumesh.gateway.GatewayMain;
 import org.mmumesh.report.ChromiumRenderTest;
 import org.mmumesh.workload.WorkloadParser;
@@ -87,7 +87,7 @@ class DemoCommandTest {
     assertThat(progress)
         .isSorted()
         .last()
-        .isEqualTo(ref.totals().toMap().get(Stat.ACCESSES))
+        .isEqualTo(ref.totals().toMap().get(Counter.ACCESSES))
         .isEqualTo(spec.vms() * spec.vcpusPerVm() * (text.startsWith(TINY) ? 2001L : 1201L));
     for (int vm = 0; vm < spec.vms(); vm++) {
       assertThat(got.perVm().get(vm).toMap())

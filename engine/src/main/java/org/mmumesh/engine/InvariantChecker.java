@@ -2,6 +2,7 @@ package org.mmumesh.engine;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.mmumesh.common.Counter;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.common.Quirk;
@@ -107,11 +108,11 @@ final class InvariantChecker {
   /** Invariant 2 (architecture section 5), from a run's counters. */
   void checkCBits(MmuOptions options, VmStats totals) {
     List<String> bad = new ArrayList<>();
-    if (options.policy() != Policy.LEGACY && totals.get(Stat.SPURIOUS_C) != 0) {
-      bad.add(totals.get(Stat.SPURIOUS_C) + " C bits set by accesses that were not stores");
+    if (options.policy() != Policy.LEGACY && totals.get(Counter.SPURIOUS_C) != 0) {
+      bad.add(totals.get(Counter.SPURIOUS_C) + " C bits set by accesses that were not stores");
     }
-    if (!options.has(Quirk.Q4_C_CAN_BE_MISSED) && totals.get(Stat.MISSED_C) != 0) {
-      bad.add(totals.get(Stat.MISSED_C) + " stores completed with the guest C bit clear");
+    if (!options.has(Quirk.Q4_C_CAN_BE_MISSED) && totals.get(Counter.MISSED_C) != 0) {
+      bad.add(totals.get(Counter.MISSED_C) + " stores completed with the guest C bit clear");
     }
     checks++;
     if (!bad.isEmpty()) {

@@ -5,7 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.mmumesh.common.Access;
-import org.mmumesh.common.FaultBits;
+import org.mmumesh.common.Counter;
+import org.mmumesh.common.Counts;
 import org.mmumesh.common.Fingerprint;
 import org.mmumesh.common.HostFlush;
 import org.mmumesh.common.Quirk;
@@ -19,7 +20,6 @@ import org.mmumesh.guestmmu.XlateResult;
 import org.mmumesh.hostmmu.HostMmuConfig;
 import org.mmumesh.hostmmu.HostMmuCore;
 import org.mmumesh.hostmmu.HostMmuStats;
-import org.mmumesh.hostmmu.Lookup;
 import org.mmumesh.hostmmu.MapResult;
 import org.mmumesh.hostmmu.ShadowDump;
 import org.mmumesh.hostmmu.SidMapToggle;
@@ -27,12 +27,11 @@ import org.mmumesh.ksm.KsmScanner;
 import org.mmumesh.pageframe.FaultPageRefs;
 import org.mmumesh.pageframe.PageFrames;
 import org.mmumesh.pageframe.PfnResult;
-import org.mmumesh.vcpu.CBitWatch;
 import org.mmumesh.vcpu.FaultStep;
 import org.mmumesh.vcpu.HostFault;
-import org.mmumesh.vcpu.LivelockBound;
 import org.mmumesh.vcpu.PageFaultHandler;
 import org.mmumesh.vcpu.Tlb;
+import org.mmumesh.vcpu.VcpuCore;
 import org.mmumesh.workload.GuestImage;
 import org.mmumesh.workload.MmuKind;
 import org.mmumesh.workload.WorkloadSpec;
@@ -58,11 +57,14 @@ import org.mmumesh.workload.WorkloadSpec;
  * runs {@link PageFaultHandler} against the cores, and reflected exceptions go to the {@link
  * GuestKernel} model. An access that faults more than {@code maxFaultsPerAccess} times is reported
  * failed (spec section 10's livelock bound). Loads and stores go to the frame the host HPTE names.
+ * Every decision and count of that path is {@link VcpuCore}'s, the same core the actor mesh's vCPU
+ * drives: this engine only answers each of its needs synchronously, by calling the other cores.
+ *
+ * <p><b>Clock.</b> The simulated clock is {@link SimClock}'s function of the vCPUs' counters and
+ * the COW breaks of the run, the mesh's formula too.
  */
 public final class SequentialEngine {
   private static final int BATCH = 256;
-  private static final int PROT_WATCH_C = CBitWatch.PROT_WATCH_C;
-  private static final int MAX_FAILURES_KEPT = 20;
 
   private final WorkloadSpec spec;
   private final EngineConfig cfg;
@@ -70,14 +72,14 @@ public final class SequentialEngine {
   // the page reference of the fault in flight (holder 0): ksmd never runs inside a fault here,
   // so it changes no outcome; kept so both engines model the same reference (FaultPageRefs)
   private final FaultPageRefs pageRefs = new FaultPageRefs(frames);
-  private final LivelockBound livelock;
   private final KsmScanner ksm;
   private final VmRuntime[] vms;
   private final List<VcpuRuntime> vcpus = new ArrayList<>();
   private final List<KsmSample> samples = new ArrayList<>();
   private final List<String> failures = new ArrayList<>();
   private final InvariantChecker checker;
-  private long clock;
+  private long cowBreaksAtStart = -1;
+  private final long[] clockScratch = new long[Counter.COUNT];
   private long lease = -1;
   private long expectedAccesses;
 
@@ -102,7 +104,6 @@ public final class SequentialEngine {
     }
     this.spec = spec;
     this.cfg = cfg;
-    this.livelock = new LivelockBound(cfg.maxFaultsPerAccess());
     this.ksm = new KsmScanner(frames);
     ksm.setPagesToScan(cfg.ksmPagesToScan());
     ksm.setSleepMillisecs(cfg.ksmSleepMillisecs());
@@ -164,15 +165,15 @@ public final class SequentialEngine {
     }
     rt.vcpus = new VcpuRuntime[nv];
     for (int v = 0; v < nv; v++) {
-      VcpuRuntime vc =
-          new VcpuRuntime(
-              rt,
-              v,
-              guest.mode(v),
-              spec.sourceFor(vm, v),
-              BATCH,
-              cfg.tlbEntries(),
-              new PageFaultHandler(cfg.options()));
+      VcpuCore core =
+          new VcpuCore(
+              new Tlb(cfg.tlbEntries()),
+              rt.cWatch,
+              new PageFaultHandler(cfg.options()),
+              cfg.maxFaultsPerAccess(),
+              Counts.zero());
+      core.setMode(guest.mode(v));
+      VcpuRuntime vc = new VcpuRuntime(rt, v, spec.sourceFor(vm, v), BATCH, core);
       rt.vcpus[v] = vc;
       vcpus.add(vc);
       long e = vc.source.expectedAccesses();
@@ -196,9 +197,20 @@ public final class SequentialEngine {
     return expectedAccesses;
   }
 
-  /** The simulated clock. */
+  /**
+   * The simulated clock: {@link SimClock} of every vCPU's counters and the COW breaks since the run
+   * began (0 before).
+   */
   public long simNanos() {
-    return clock;
+    if (cowBreaksAtStart < 0) {
+      return 0;
+    }
+    long[] sum = clockScratch; // once per round: no allocation on the access path's loop
+    java.util.Arrays.fill(sum, 0);
+    for (VcpuRuntime v : vcpus) {
+      v.core.addTo(sum);
+    }
+    return SimClock.nanos(cfg.costs(), sum, frames.cowBreaks() - cowBreaksAtStart);
   }
 
   /** VM {@code vm}'s guest HTAB (guest memory; read-only use, e.g. comparing engines). */
@@ -238,6 +250,7 @@ public final class SequentialEngine {
    * the samples it says are due after each round.
    */
   public RunResult run(Progress progress) {
+    cowBreaksAtStart = frames.cowBreaks();
     if (cfg.ksmWarmupPasses() > 0) {
       ksm.runFullScans(cfg.ksmWarmupPasses());
     }
@@ -253,6 +266,7 @@ public final class SequentialEngine {
           schedule.finished(lane);
         }
       }
+      long clock = simNanos();
       LockstepSchedule.Due due = schedule.endRound(clock);
       long visited = 0;
       for (int b = 0; b < due.ksmBatches(); b++) {
@@ -274,7 +288,7 @@ public final class SequentialEngine {
       progress.update(done, done);
     }
     if (checker != null) {
-      checker.checkFull(clock);
+      checker.checkFull(simNanos());
     }
     RunResult result = result();
     if (checker != null) {
@@ -313,98 +327,68 @@ public final class SequentialEngine {
 
   private static final Access[] KINDS = Access.values();
 
-  private static final Stat[] GUEST_EVENTS = {
-    Stat.GUEST_DEMAND_MAPS,
-    Stat.GUEST_EVICTIONS,
-    Stat.GUEST_SLB_LOADS,
-    Stat.GUEST_PROT_UPGRADES,
-    Stat.GUEST_MISREPORTED
+  private static final Counter[] GUEST_EVENTS = {
+    Counter.GUEST_DEMAND_MAPS,
+    Counter.GUEST_EVICTIONS,
+    Counter.GUEST_SLB_LOADS,
+    Counter.GUEST_PROT_UPGRADES,
+    Counter.GUEST_MISREPORTED
   };
 
-  private static final Stat[] REFLECT_KINDS = {
-    Stat.REFLECTED_NOT_FOUND, Stat.REFLECTED_PROTECTION, Stat.REFLECTED_SEGMENT, Stat.REFLECTED_RAW
-  };
-
+  /** One access, driven through the vCPU's core; each of its needs answered by the cores here. */
   private void access(VcpuRuntime v, int kindOrdinal, long ea, long value) {
     VmRuntime vm = v.vm;
+    VcpuCore core = v.core;
     Access kind = KINDS[kindOrdinal];
-    vm.stats.inc(Stat.ACCESSES);
-    vm.stats.inc(
-        kind == Access.LOAD ? Stat.LOADS : kind == Access.STORE ? Stat.STORES : Stat.IFETCHES);
-    long tag = Tlb.tag(ea, v.mode);
-    int t = v.tlb.lookup(tag, vm.epoch);
-    if (t >= 0 && permits(v.tlb.prot(t), kind)) {
-      vm.stats.inc(Stat.TLB_HITS);
-      clock += cfg.costs().tlbHitNs();
-      complete(v, kind, ea, value, v.tlb.pfn(t), v.tlb.prot(t));
+    Tlb tlb = core.tlb();
+    int t = core.begin(kind, ea, vm.epoch);
+    if (t >= 0) {
+      complete(v, kind, ea, value, tlb.pfn(t), tlb.prot(t));
       return;
     }
-    livelock.startAccess();
     while (true) {
       long gvsid = vm.guest.esidToVsid(v.index, ea >>> 28);
-      int slot = gvsid == VsidTags.NO_VSID ? -1 : vm.host.lookupSlot(v.index, gvsid, ea);
       HostFault fault;
-      if (slot >= 0) {
-        Lookup l = vm.host.protectionOf(slot);
-        if (l.permits(kind)) {
-          int pfn = (int) vm.host.pfnOf(slot);
-          int prot =
-              vm.cWatch.tlbProt(
-                  ea,
-                  (l.isWritable() ? Tlb.PROT_WRITE : 0) | (l.isExecutable() ? Tlb.PROT_EXEC : 0));
-          v.tlb.fill(tag, vm.epoch, slot, pfn, prot);
-          vm.stats.inc(Stat.HTAB_HITS);
-          clock += cfg.costs().htabHitNs();
+      if (gvsid == VsidTags.NO_VSID) {
+        fault = core.noHpte();
+      } else {
+        int slot = vm.host.lookupSlot(v.index, gvsid, ea);
+        int pfn = slot >= 0 ? (int) vm.host.pfnOf(slot) : -1;
+        int prot =
+            core.onLookup(slot, slot >= 0 ? vm.host.protectionOf(slot) : null, pfn, vm.epoch);
+        if (prot >= 0) {
           complete(v, kind, ea, value, pfn, prot);
           return;
         }
-        fault = kind == Access.STORE ? HostFault.protection(ea) : HostFault.noExecute(ea);
-      } else {
-        fault = HostFault.noHpte(kind, ea);
+        fault = core.pendingFault();
       }
-      String livelocked = livelock.admit(false); // each access runs to its end: none forced
+      String livelocked = core.admit(false); // each access runs to its end: none forced
       if (livelocked != null) {
-        fail(v, kind, ea, livelocked);
+        fail(v, livelocked);
         return;
       }
       FaultStep end = handleFault(v, fault);
       if (checker != null) {
-        checker.check(clock);
+        checker.check(simNanos());
       }
       // Every exit ends with a guest entry (kvmppc_handle_exit -> kvmppc_prepare_to_enter ->
       // kvmppc_core_check_requests, spec 5.7), also after an MMIO exit (the next KVM_RUN) and
       // before a reflected interrupt is delivered to the guest kernel.
       enterGuest(v);
       if (end instanceof FaultStep.MmioExit) {
-        vm.stats.inc(Stat.MMIO_EXITS);
-        clock += cfg.costs().mmioNs();
         return;
       }
       if (end instanceof FaultStep.Failed f) {
-        fail(v, kind, ea, f.cause());
+        fail(v, f.cause());
         return;
       }
-      if (end instanceof FaultStep.Reflect r) {
-        clock += cfg.costs().reflectNs();
-        vm.stats.inc(r.vector() < FaultBits.VEC_ISI ? Stat.REFLECTED_DSI : Stat.REFLECTED_ISI);
-        vm.stats.inc(REFLECT_KINDS[r.kind().ordinal()]);
-        if (vm.kernel.handle(v.index, r.vector(), r.dsisr(), r.msrBits(), ea)
-            == GuestKernel.Outcome.FAIL) {
-          fail(v, kind, ea, vm.kernel.lastFailure());
-          return;
-        }
-      } else if (end instanceof FaultStep.Resume res && res.mapFailed()) {
-        vm.stats.inc(Stat.MAP_FAILURES);
+      if (end instanceof FaultStep.Reflect r
+          && vm.kernel.handle(v.index, r.vector(), r.dsisr(), r.msrBits(), ea)
+              == GuestKernel.Outcome.FAIL) {
+        fail(v, vm.kernel.lastFailure());
+        return;
       }
     }
-  }
-
-  private static boolean permits(int prot, Access kind) {
-    return switch (kind) {
-      case LOAD -> true;
-      case STORE -> (prot & Tlb.PROT_WRITE) != 0;
-      case IFETCH -> (prot & Tlb.PROT_EXEC) != 0;
-    };
   }
 
   private void complete(VcpuRuntime v, Access kind, long ea, long value, int pfn, int prot) {
@@ -412,76 +396,42 @@ public final class SequentialEngine {
     if (kind == Access.LOAD) {
       v.loadDigest = Fingerprint.avalanche(v.loadDigest ^ frames.loadFrame(pfn, offset));
     } else if (kind == Access.STORE) {
-      if ((prot & PROT_WATCH_C) != 0) {
-        watchC(v, ea);
+      if (v.core.watchedStore(prot)) {
+        // a store through a watched page's entry (Q4, CBitWatch): the guest C bit, read now
+        long pte = v.vm.guest.findPte(v.index, ea);
+        boolean found = pte >= 0;
+        v.core.onCRead(found, found && v.vm.guest.cBit(pte), v.vm.epoch);
       }
       frames.storeFrame(pfn, offset, value);
     }
   }
 
-  /**
-   * A store through a host mapping made writable while the guest C bit was clear (Q4), decided by
-   * {@link CBitWatch}; when the watch ends, the TLB entry loses its watch bit (nothing else).
-   */
-  private void watchC(VcpuRuntime v, long ea) {
-    VmRuntime vm = v.vm;
-    long pte = vm.guest.findPte(v.index, ea);
-    boolean found = pte >= 0;
-    if (vm.cWatch.onWatchedStore(ea, found, found && vm.guest.cBit(pte))
-        == CBitWatch.Verdict.MISSED_C) {
-      vm.stats.inc(Stat.MISSED_C);
-    } else {
-      int t = v.tlb.lookup(Tlb.tag(ea, v.mode), vm.epoch);
-      if (t >= 0) {
-        v.tlb.clearProt(t, PROT_WATCH_C);
-      }
-    }
-  }
-
-  private void fail(VcpuRuntime v, Access kind, long ea, String cause) {
-    v.vm.stats.inc(Stat.FAILED_ACCESSES);
-    if (failures.size() < MAX_FAILURES_KEPT) {
-      failures.add(
-          String.format("vm %d vcpu %d %s at 0x%x: %s", v.vm.id, v.index, kind, ea, cause));
+  private void fail(VcpuRuntime v, String cause) {
+    String text = v.core.fail(v.vm.id, v.index, cause);
+    if (failures.size() < VcpuCore.MAX_FAILURES_KEPT) {
+      failures.add(text);
     }
   }
 
   /** Runs one exit through the fault handler against the cores, until a terminal step. */
   private FaultStep handleFault(VcpuRuntime v, HostFault fault) {
     VmRuntime vm = v.vm;
-    if (!fault.isData()) {
-      vm.stats.inc(
-          (fault.bits() & FaultBits.SRR1_NOTFOUND) != 0 ? Stat.NOHPTE_EXITS : Stat.NOEXEC_EXITS);
-    } else {
-      vm.stats.inc(
-          (fault.bits() & FaultBits.DSISR_NOHPTE) != 0 ? Stat.NOHPTE_EXITS : Stat.PROTFAULT_EXITS);
-    }
-    clock += cfg.costs().exitNs();
-    PageFaultHandler h = v.handler;
-    FaultStep s = h.onFault(fault, vm.guest.cpu(v.index));
-    boolean xlateSetC = false;
+    VcpuCore core = v.core;
+    FaultStep s = core.onFault(fault, vm.guest.cpu(v.index));
     while (!s.terminal()) {
       if (s instanceof FaultStep.Xlate x) {
-        clock += cfg.costs().faultNs();
         XlateResult r = x.relocated() ? vm.guest.xlate(v.index, x.ea(), x.access(), true) : null;
-        xlateSetC = r != null && r.cAfter();
-        if (r != null && r.setC() && x.access() != Access.STORE) {
-          vm.stats.inc(Stat.SPURIOUS_C);
-        }
-        s = h.onXlated(r, vm.guest.esidToVsid(v.index, x.ea() >>> 28));
+        s = core.onXlated(r, vm.guest.esidToVsid(v.index, x.ea() >>> 28));
       } else if (s instanceof FaultStep.GfnToPfn g) {
         lease = frames.leaseAcquire(vm.id);
-        long cows = frames.cowBreaks();
         PfnResult p = frames.gfnToPfnProt(vm.id, g.gfn(), g.writeFault());
         pageRefs.take(0, p);
-        clock += (frames.cowBreaks() - cows) * cfg.costs().pageCopyNs();
-        s = h.onPfn(p);
+        s = core.onPfn(p);
       } else if (s instanceof FaultStep.UnmapPage u) {
         if (vm.host.unmapPage(v.index, u.pte(), u.vsid64k()) > 0) {
           vm.epoch++;
         }
-        vm.stats.inc(Stat.UNMAPS);
-        s = h.onUnmapped();
+        s = core.onUnmapped();
       } else if (s instanceof FaultStep.MapPage m) {
         boolean installed = m.guardSeq() < 0 || frames.notifierSeq(vm.id) == m.guardSeq();
         if (installed) {
@@ -489,15 +439,10 @@ public final class SequentialEngine {
           if (mr.removedHptes()) {
             vm.epoch++;
           }
-          vm.stats.inc(mr.readOnly() ? Stat.HOST_MAPS_RO : Stat.HOST_MAPS_RW);
-          if (mr.markDirty()) {
-            vm.stats.inc(Stat.MARK_DIRTY);
-          }
-          vm.cWatch.onMapped(m.pte().eaddr(), mr.readOnly(), xlateSetC, fault.access());
+          s = core.onMapped(true, mr.readOnly(), mr.markDirty(), m.pte().eaddr());
         } else {
-          vm.stats.inc(Stat.MAPS_REFUSED);
+          s = core.onMapped(false, false, false, m.pte().eaddr());
         }
-        s = h.onMapped(installed);
       } else {
         throw new IllegalStateException("unknown fault step " + s);
       }
@@ -544,7 +489,7 @@ public final class SequentialEngine {
   private void sample() {
     samples.add(
         new KsmSample(
-            clock,
+            simNanos(),
             ksm.pagesShared(),
             ksm.pagesSharing(),
             ksm.pagesUnshared(),
@@ -559,8 +504,13 @@ public final class SequentialEngine {
     List<VmStats> per = new ArrayList<>();
     long digest = 0;
     for (VmRuntime vm : vms) {
-      totals.addAll(vm.stats);
-      per.add(vm.stats);
+      VmStats stats = new VmStats();
+      stats.addAll(vm.stats); // the guest kernel's events
+      for (VcpuRuntime v : vm.vcpus) {
+        stats.add(v.core.counts());
+      }
+      totals.addAll(stats);
+      per.add(stats);
     }
     for (VcpuRuntime v : vcpus) {
       digest = Fingerprint.avalanche(digest ^ v.loadDigest);
@@ -588,7 +538,7 @@ public final class SequentialEngine {
         per,
         host,
         List.copyOf(samples),
-        clock,
+        simNanos(),
         digest,
         List.copyOf(failures),
         checker == null ? 0 : checker.checks());

@@ -1,19 +1,16 @@
 package org.mmumesh.engine;
 
-import org.mmumesh.vcpu.PageFaultHandler;
-import org.mmumesh.vcpu.Tlb;
+import org.mmumesh.vcpu.VcpuCore;
 import org.mmumesh.workload.AccessBatch;
 import org.mmumesh.workload.AccessSource;
 
-/** One vCPU in the sequential engine: its workload cursor, TLB and fault handler. */
+/** One vCPU in the sequential engine: its workload cursor and its access-path core. */
 final class VcpuRuntime {
   final VmRuntime vm;
   final int index;
-  final int mode;
   final AccessSource source;
   final AccessBatch batch;
-  final Tlb tlb;
-  final PageFaultHandler handler;
+  final VcpuCore core;
   int pos;
   boolean done;
   boolean pendingFlush;
@@ -21,20 +18,11 @@ final class VcpuRuntime {
   /** A running digest of every loaded word: replaying a run must reproduce it. */
   long loadDigest;
 
-  VcpuRuntime(
-      VmRuntime vm,
-      int index,
-      int mode,
-      AccessSource source,
-      int batchSize,
-      int tlbEntries,
-      PageFaultHandler handler) {
+  VcpuRuntime(VmRuntime vm, int index, AccessSource source, int batchSize, VcpuCore core) {
     this.vm = vm;
     this.index = index;
-    this.mode = mode;
     this.source = source;
     this.batch = new AccessBatch(batchSize);
-    this.tlb = new Tlb(tlbEntries);
-    this.handler = handler;
+    this.core = core;
   }
 }

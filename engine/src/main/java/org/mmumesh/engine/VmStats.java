@@ -2,16 +2,18 @@ package org.mmumesh.engine;
 
 import java.util.EnumMap;
 import java.util.Map;
+import org.mmumesh.common.Counter;
+import org.mmumesh.common.Counts;
 
-/** One VM's {@link Stat} counters. */
+/** One VM's (or a run's) {@link Counter}s. */
 public final class VmStats {
-  private final long[] counts = new long[Stat.values().length];
+  private final long[] counts = new long[Counter.COUNT];
 
-  void inc(Stat s) {
+  void inc(Counter s) {
     counts[s.ordinal()]++;
   }
 
-  void add(Stat s, long n) {
+  void add(Counter s, long n) {
     counts[s.ordinal()] += n;
   }
 
@@ -20,9 +22,9 @@ public final class VmStats {
    *
    * @throws IllegalArgumentException naming the stat when a count is negative
    */
-  public static VmStats of(Map<Stat, Long> counts) {
+  public static VmStats of(Map<Counter, Long> counts) {
     VmStats v = new VmStats();
-    for (Map.Entry<Stat, Long> e : counts.entrySet()) {
+    for (Map.Entry<Counter, Long> e : counts.entrySet()) {
       if (e.getValue() < 0) {
         throw new IllegalArgumentException(
             e.getKey().name() + ": " + e.getValue() + " is negative; allowed 0 or more");
@@ -33,7 +35,7 @@ public final class VmStats {
   }
 
   /** The counter's value. */
-  public long get(Stat s) {
+  public long get(Counter s) {
     return counts[s.ordinal()];
   }
 
@@ -44,10 +46,29 @@ public final class VmStats {
     }
   }
 
-  /** Every counter by name. */
-  public Map<Stat, Long> toMap() {
-    Map<Stat, Long> m = new EnumMap<>(Stat.class);
-    for (Stat s : Stat.values()) {
+  /** Counters {@code c} (a vCPU's, a VM's). */
+  public static VmStats of(Counts c) {
+    VmStats v = new VmStats();
+    v.add(c);
+    return v;
+  }
+
+  /** Adds counter vector {@code c} into this one. */
+  public void add(Counts c) {
+    for (Counter s : Counter.values()) {
+      counts[s.ordinal()] += c.get(s);
+    }
+  }
+
+  /** The counters as a vector. */
+  public Counts counts() {
+    return new Counts(counts);
+  }
+
+  /** The counters a run's result lists ({@link Counter#RUN}), by counter. */
+  public Map<Counter, Long> toMap() {
+    Map<Counter, Long> m = new EnumMap<>(Counter.class);
+    for (Counter s : Counter.RUN) {
       m.put(s, counts[s.ordinal()]);
     }
     return m;

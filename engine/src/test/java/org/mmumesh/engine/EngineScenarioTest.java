@@ -7,6 +7,7 @@ import static org.mmumesh.engine.Scripted.store;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.mmumesh.common.Counter;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.common.Quirk;
@@ -33,9 +34,9 @@ class EngineScenarioTest {
   /** KVM's own NOHPTE exits: those not caused by a missing guest HPTE or SLB entry. */
   private static long kvmNohpteExits(RunResult r) {
     VmStats s = r.perVm().get(0);
-    return s.get(Stat.NOHPTE_EXITS)
-        - s.get(Stat.REFLECTED_NOT_FOUND)
-        - s.get(Stat.REFLECTED_SEGMENT);
+    return s.get(Counter.NOHPTE_EXITS)
+        - s.get(Counter.REFLECTED_NOT_FOUND)
+        - s.get(Counter.REFLECTED_SEGMENT);
   }
 
   @Test
@@ -80,8 +81,8 @@ class EngineScenarioTest {
     assertThat(legacy.meanFramesSavedByKsm()).isLessThan(full / 2.0);
     // The kernel's counters lag behind the COW breaks and hide most of the loss (spec 7.6, 10).
     assertThat(legacy.meanPagesSharing()).isGreaterThan(2 * legacy.meanFramesSavedByKsm());
-    assertThat(legacy.totals().get(Stat.SPURIOUS_C)).isPositive();
-    assertThat(fixed.totals().get(Stat.SPURIOUS_C)).isZero();
+    assertThat(legacy.totals().get(Counter.SPURIOUS_C)).isPositive();
+    assertThat(fixed.totals().get(Counter.SPURIOUS_C)).isZero();
   }
 
   @Test
@@ -93,14 +94,14 @@ class EngineScenarioTest {
     RunResult r = e.run(null);
     VmStats s = r.perVm().get(0);
     assertThat(r.failures()).isEmpty();
-    assertThat(s.get(Stat.HOST_MAPS_RO))
+    assertThat(s.get(Counter.HOST_MAPS_RO))
         .as("TV33: the load maps the KSM page read-only")
         .isEqualTo(1);
-    assertThat(s.get(Stat.PROTFAULT_EXITS)).isEqualTo(1);
-    assertThat(s.get(Stat.UNMAPS)).isEqualTo(1);
+    assertThat(s.get(Counter.PROTFAULT_EXITS)).isEqualTo(1);
+    assertThat(s.get(Counter.UNMAPS)).isEqualTo(1);
     assertThat(r.host("cow_ksm")).isEqualTo(1);
     // TV34: the COW's notifier flush removes the new RW entry; one more NOHPTE round trip.
-    assertThat(s.get(Stat.HOST_MAPS_RW)).isEqualTo(2);
+    assertThat(s.get(Counter.HOST_MAPS_RW)).isEqualTo(2);
     assertThat(kvmNohpteExits(r)).isEqualTo(2);
     PageFrames f = e.frames();
     assertThat(f.isKsmPage(f.ptePfn(0, 0))).isFalse();
@@ -117,9 +118,9 @@ class EngineScenarioTest {
     RunResult r = engine(spec, Policy.STRICT).run(null);
     VmStats s = r.perVm().get(0);
     assertThat(r.failures()).isEmpty();
-    assertThat(s.get(Stat.PROTFAULT_EXITS)).isEqualTo(1);
-    assertThat(s.get(Stat.MAPS_REFUSED)).isEqualTo(1);
-    assertThat(s.get(Stat.HOST_MAPS_RW)).isEqualTo(1);
+    assertThat(s.get(Counter.PROTFAULT_EXITS)).isEqualTo(1);
+    assertThat(s.get(Counter.MAPS_REFUSED)).isEqualTo(1);
+    assertThat(s.get(Counter.HOST_MAPS_RW)).isEqualTo(1);
     assertThat(r.host("hostmmu_NOTIFIER_RANGE_FLUSHES")).isPositive();
   }
 
@@ -129,8 +130,8 @@ class EngineScenarioTest {
         Scripted.spec(MmuKind.BOOK3S_64, 2, 8, Scripted.unique(8, 9), List.of(store(0, 7)));
     RunResult r = engine(spec, Policy.FIXED).run(null);
     VmStats s = r.perVm().get(0);
-    assertThat(s.get(Stat.UNMAPS)).isZero();
-    assertThat(s.get(Stat.PROTFAULT_EXITS)).isZero();
+    assertThat(s.get(Counter.UNMAPS)).isZero();
+    assertThat(s.get(Counter.PROTFAULT_EXITS)).isZero();
     assertThat(r.host("cow_ksm")).isEqualTo(1);
     assertThat(kvmNohpteExits(r)).isEqualTo(2);
   }
@@ -141,8 +142,8 @@ class EngineScenarioTest {
         Scripted.spec(MmuKind.BOOK3S_64, 2, 8, Scripted.unique(8, 9), List.of(load(0)));
     RunResult r = engine(spec, Policy.LEGACY).run(null);
     assertThat(r.host("cow_ksm")).isEqualTo(1);
-    assertThat(r.perVm().get(0).get(Stat.HOST_MAPS_RW)).isEqualTo(2);
-    assertThat(r.perVm().get(0).get(Stat.SPURIOUS_C)).isEqualTo(1);
+    assertThat(r.perVm().get(0).get(Counter.HOST_MAPS_RW)).isEqualTo(2);
+    assertThat(r.perVm().get(0).get(Counter.SPURIOUS_C)).isEqualTo(1);
   }
 
   @Test
@@ -152,7 +153,7 @@ class EngineScenarioTest {
     RunResult rf = fixed.run(null);
     assertThat(rf.host("zero_page_maps")).isEqualTo(1);
     assertThat(rf.host("fresh_allocations")).isZero();
-    assertThat(rf.perVm().get(0).get(Stat.HOST_MAPS_RO)).isEqualTo(1);
+    assertThat(rf.perVm().get(0).get(Counter.HOST_MAPS_RO)).isEqualTo(1);
     assertThat(fixed.frames().ptePfn(0, 5)).isEqualTo(PageFrames.ZERO_PFN);
     RunResult rl = engine(spec, Policy.LEGACY).run(null);
     assertThat(rl.host("fresh_allocations")).isEqualTo(1);
@@ -166,15 +167,15 @@ class EngineScenarioTest {
         Scripted.spec(
             MmuKind.BOOK3S_64, 1, 8, Scripted.unique(8, 1), List.of(load(2), store(2, 1)));
     RunResult fixed = engine(spec, Policy.FIXED).run(null);
-    assertThat(fixed.perVm().get(0).get(Stat.HOST_MAPS_RW)).isEqualTo(1);
-    assertThat(fixed.perVm().get(0).get(Stat.PROTFAULT_EXITS)).isZero();
-    assertThat(fixed.perVm().get(0).get(Stat.MISSED_C)).isEqualTo(1);
+    assertThat(fixed.perVm().get(0).get(Counter.HOST_MAPS_RW)).isEqualTo(1);
+    assertThat(fixed.perVm().get(0).get(Counter.PROTFAULT_EXITS)).isZero();
+    assertThat(fixed.perVm().get(0).get(Counter.MISSED_C)).isEqualTo(1);
     RunResult strict = engine(spec, Policy.STRICT).run(null);
-    assertThat(strict.perVm().get(0).get(Stat.PROTFAULT_EXITS)).isEqualTo(1);
-    assertThat(strict.perVm().get(0).get(Stat.MISSED_C)).isZero();
+    assertThat(strict.perVm().get(0).get(Counter.PROTFAULT_EXITS)).isEqualTo(1);
+    assertThat(strict.perVm().get(0).get(Counter.MISSED_C)).isZero();
     RunResult legacy = engine(spec, Policy.LEGACY).run(null);
-    assertThat(legacy.perVm().get(0).get(Stat.MISSED_C)).isZero();
-    assertThat(legacy.perVm().get(0).get(Stat.SPURIOUS_C)).isEqualTo(1);
+    assertThat(legacy.perVm().get(0).get(Counter.MISSED_C)).isZero();
+    assertThat(legacy.perVm().get(0).get(Counter.SPURIOUS_C)).isEqualTo(1);
   }
 
   @Test
@@ -185,16 +186,16 @@ class EngineScenarioTest {
     EngineConfig base = cfg(Policy.LEGACY).withGuest(3, ProtectionPolicy.UPGRADE);
     RunResult legacy = new SequentialEngine(spec, base).run(null);
     VmStats l = legacy.perVm().get(0);
-    assertThat(l.get(Stat.PROTFAULT_EXITS)).isEqualTo(1);
-    assertThat(l.get(Stat.REFLECTED_RAW)).isEqualTo(1);
+    assertThat(l.get(Counter.PROTFAULT_EXITS)).isEqualTo(1);
+    assertThat(l.get(Counter.REFLECTED_RAW)).isEqualTo(1);
     RunResult fixed =
         new SequentialEngine(spec, cfg(Policy.FIXED).withGuest(3, ProtectionPolicy.UPGRADE))
             .run(null);
     VmStats f = fixed.perVm().get(0);
     // The load mapped the page read-only (the guest forbids writing), so the store's first exit
     // is a PROTFAULT, and xlate now refuses it: one exit, a protection DSI to the guest.
-    assertThat(f.get(Stat.REFLECTED_PROTECTION)).isEqualTo(1);
-    assertThat(f.get(Stat.REFLECTED_RAW)).isZero();
+    assertThat(f.get(Counter.REFLECTED_PROTECTION)).isEqualTo(1);
+    assertThat(f.get(Counter.REFLECTED_RAW)).isZero();
     assertThat(legacy.failures()).isEmpty();
     assertThat(fixed.failures()).isEmpty();
   }
@@ -206,7 +207,7 @@ class EngineScenarioTest {
     RunResult r =
         new SequentialEngine(spec, cfg(Policy.STRICT).withGuest(3, ProtectionPolicy.FAIL))
             .run(null);
-    assertThat(r.totals().get(Stat.FAILED_ACCESSES)).isEqualTo(1);
+    assertThat(r.totals().get(Counter.FAILED_ACCESSES)).isEqualTo(1);
     assertThat(r.failures())
         .singleElement()
         .asString()
@@ -227,7 +228,7 @@ class EngineScenarioTest {
             3);
     RunResult r = new SequentialEngine(spec, cfg(Policy.FIXED).withHost32(true)).run(null);
     assertThat(r.failures()).isEmpty();
-    assertThat(r.totals().get(Stat.ACCESSES)).isEqualTo(2L * 2 * 20_000);
+    assertThat(r.totals().get(Counter.ACCESSES)).isEqualTo(2L * 2 * 20_000);
     assertThat(r.host("hostmmu_INSTALLS_RO") + r.host("hostmmu_INSTALLS_RW")).isPositive();
   }
 
@@ -248,11 +249,11 @@ class EngineScenarioTest {
     MmuOptions noQ4 = MmuOptions.defaults(Policy.FIXED).with(Quirk.Q4_C_CAN_BE_MISSED, false);
     RunResult gated =
         new SequentialEngine(spec, EngineConfig.defaults(noQ4).withInvariants(true)).run(null);
-    assertThat(gated.perVm().get(0).get(Stat.MISSED_C)).isZero();
+    assertThat(gated.perVm().get(0).get(Counter.MISSED_C)).isZero();
     assertThat(gated.invariantChecks()).isPositive();
     // With Q4 on, the checker accepts the missed C bit (it is the quirk being modelled).
     RunResult fixed = engine(spec, Policy.FIXED).run(null);
-    assertThat(fixed.perVm().get(0).get(Stat.MISSED_C)).isEqualTo(1);
+    assertThat(fixed.perVm().get(0).get(Counter.MISSED_C)).isEqualTo(1);
   }
 
   @Test

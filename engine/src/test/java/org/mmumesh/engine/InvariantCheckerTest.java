@@ -4,13 +4,14 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
+import org.mmumesh.common.Counter;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 
 class InvariantCheckerTest {
   private final InvariantChecker checker = new InvariantChecker(null, null, new VmRuntime[0]);
 
-  private static VmStats stats(Stat s, long n) {
+  private static VmStats stats(Counter s, long n) {
     VmStats v = new VmStats();
     v.add(s, n);
     return v;
@@ -18,7 +19,7 @@ class InvariantCheckerTest {
 
   @Test
   void spuriousC_isRefusedUnderFixedAndStrict_butCountedUnderLegacy() {
-    VmStats spurious = stats(Stat.SPURIOUS_C, 3);
+    VmStats spurious = stats(Counter.SPURIOUS_C, 3);
     assertThatThrownBy(() -> checker.checkCBits(MmuOptions.defaults(Policy.FIXED), spurious))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("3 C bits set by accesses that were not stores");
@@ -28,7 +29,7 @@ class InvariantCheckerTest {
 
   @Test
   void missedC_isRefusedWithoutQ4_andAcceptedWithIt() {
-    VmStats missed = stats(Stat.MISSED_C, 1);
+    VmStats missed = stats(Counter.MISSED_C, 1);
     assertThatThrownBy(() -> checker.checkCBits(MmuOptions.defaults(Policy.STRICT), missed))
         .hasMessageContaining("1 stores completed with the guest C bit clear");
     assertThatCode(() -> checker.checkCBits(MmuOptions.defaults(Policy.FIXED), missed))

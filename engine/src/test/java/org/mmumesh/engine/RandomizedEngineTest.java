@@ -7,6 +7,7 @@ import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.Counter;
 import org.mmumesh.common.Fingerprint;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
@@ -67,13 +68,13 @@ class RandomizedEngineTest {
 
     assertThat(r.failures()).isEmpty();
     assertThat(r.invariantChecks()).isPositive();
-    assertThat(r.totals().get(Stat.ACCESSES)).as("nothing lost").isEqualTo(VMS * ACCESSES);
+    assertThat(r.totals().get(Counter.ACCESSES)).as("nothing lost").isEqualTo(VMS * ACCESSES);
     assertThat(r.host("cow_ksm")).as("KSM merged and stores broke sharing").isPositive();
     if (policy != Policy.LEGACY) {
-      assertThat(r.totals().get(Stat.SPURIOUS_C)).isZero();
+      assertThat(r.totals().get(Counter.SPURIOUS_C)).isZero();
     }
     if (policy == Policy.STRICT) {
-      assertThat(r.totals().get(Stat.MISSED_C)).isZero();
+      assertThat(r.totals().get(Counter.MISSED_C)).isZero();
     }
 
     for (int vm = 0; vm < VMS; vm++) {

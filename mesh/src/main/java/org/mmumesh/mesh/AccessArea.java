@@ -52,7 +52,10 @@ final class AccessArea extends SimulationArea {
                   reply -> {
                     if (reply instanceof Vcpu.BatchDone d) {
                       return new Simulation.BatchResult(
-                          d.completed(), d.failed(), d.failures(), lower(d.counters().toMap()));
+                          d.completed(),
+                          d.failed(),
+                          d.failures(),
+                          new java.util.TreeMap<>(d.counters().toWireMap()));
                     }
                     throw SimulationException.wrongState(
                         "vm "

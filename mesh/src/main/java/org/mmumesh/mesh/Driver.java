@@ -14,8 +14,8 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.mmumesh.common.Counts;
 import org.mmumesh.vcpu.Vcpu;
-import org.mmumesh.vcpu.VcpuCounters;
 import org.mmumesh.workload.AccessBatch;
 import org.mmumesh.workload.AccessSource;
 
@@ -38,12 +38,7 @@ final class Driver extends AbstractBehavior<Object> {
 
   /** One vCPU's outcome: its counters at its last batch, accesses completed and failed. */
   record Outcome(
-      int vm,
-      int vcpu,
-      long completed,
-      long failed,
-      List<String> failures,
-      VcpuCounters counters) {}
+      int vm, int vcpu, long completed, long failed, List<String> failures, Counts counters) {}
 
   /** The resend timer (local). */
   private enum Resend implements NoSerializationVerificationNeeded {
@@ -64,7 +59,7 @@ final class Driver extends AbstractBehavior<Object> {
   private long completed;
   private long failed;
   private boolean exhausted;
-  private VcpuCounters counters;
+  private Counts counters;
   private long countersBatchId = -1;
 
   static Behavior<Vcpu.BatchReply> create(

@@ -3,12 +3,12 @@ package org.mmumesh.mesh;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.mmumesh.common.Counts;
+import org.mmumesh.engine.SimClock;
 import org.mmumesh.engine.SimCosts;
 import org.mmumesh.pageframe.PageFrame;
-import org.mmumesh.vcpu.VcpuCounters;
 
 /**
  * The hosts area of {@link MeshSimulation} (the gateway's {@code HostService}): creating and
@@ -72,7 +72,7 @@ final class HostsArea extends SimulationArea {
     return guarded(
         () -> {
           host(hostId);
-          List<CompletableFuture<VcpuCounters>> reports = new ArrayList<>();
+          List<CompletableFuture<Counts>> reports = new ArrayList<>();
           for (MeshDirectory.VmEntry e : dir.vms()) {
             if (e.hostId() != hostId) {
               continue;
@@ -95,9 +95,9 @@ final class HostsArea extends SimulationArea {
                       leases += n;
                     }
                     m.put("leases_held", leases);
-                    Map<String, Long> sum = new TreeMap<>();
-                    for (CompletableFuture<VcpuCounters> r : reports) {
-                      r.join().toMap().forEach((k, n) -> sum.merge(k, n, Long::sum));
+                    Counts sum = Counts.zero();
+                    for (CompletableFuture<Counts> r : reports) {
+                      sum = sum.plus(r.join());
                     }
                     // The sequential engine's clock (SimClock) over the host's VMs and its COW
                     // copies: a client stepping KSM by simulated time reads it after each round.

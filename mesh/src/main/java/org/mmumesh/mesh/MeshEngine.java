@@ -58,13 +58,13 @@ import org.mmumesh.workload.WorkloadSpec;
  * as the start of a quantum in the engine), the vCPUs of one VM one after another in index order,
  * one vCPU of every VM at once; once every batch of a round is answered (every vCPU idle) the
  * simulated clock is recomputed from the vCPUs' counters and the page frames' COW breaks ({@link
- * SimClock}, the engine's cost formula), ksmd runs every batch of {@code ksmPagesToScan} pages due
- * by that clock (one per {@code ksmSleepMillisecs} of simulated time from time 0, as the schedule
- * says; sent as {@code PageFrame.KsmScan} and continued after each merge handshake, as the {@code
- * Ksm} entity does), and the KSM series is sampled where the engine samples it (at 0, whenever the
- * clock passed a multiple of {@code sampleIntervalNanos}, and at the end). KSM's notifier events
- * therefore reach the host MMUs only while every vCPU is idle. The {@code Ksm} entity's own
- * wall-clock timer scans nothing in this mode ({@code pages_to_scan} 0).
+ * org.mmumesh.engine.SimClock}, both engines' clock), ksmd runs every batch of {@code
+ * ksmPagesToScan} pages due by that clock (one per {@code ksmSleepMillisecs} of simulated time from
+ * time 0, as the schedule says; sent as {@code PageFrame.KsmScan} and continued after each merge
+ * handshake, as the {@code Ksm} entity does), and the KSM series is sampled where the engine
+ * samples it (at 0, whenever the clock passed a multiple of {@code sampleIntervalNanos}, and at the
+ * end). KSM's notifier events therefore reach the host MMUs only while every vCPU is idle. The
+ * {@code Ksm} entity's own wall-clock timer scans nothing in this mode ({@code pages_to_scan} 0).
  *
  * <p><b>How close to the sequential engine.</b> The engine runs the vCPUs one after the other in
  * one thread and adds each event's cost to one clock; the mesh runs different VMs' vCPUs

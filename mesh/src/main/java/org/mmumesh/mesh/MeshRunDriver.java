@@ -16,6 +16,7 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.KsmSample;
 import org.mmumesh.engine.LockstepSchedule;
+import org.mmumesh.engine.SimClock;
 import org.mmumesh.ksm.Ksm;
 import org.mmumesh.ksm.KsmScanner;
 import org.mmumesh.mesh.MeshRunResults.Tally;

@@ -7,11 +7,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.mmumesh.common.Counter;
+import org.mmumesh.common.Counts;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.GuestLayout;
 import org.mmumesh.engine.KsmSample;
 import org.mmumesh.engine.RunResult;
-import org.mmumesh.engine.Stat;
 import org.mmumesh.engine.VmStats;
 import org.mmumesh.guestmmu.GuestMmu;
 import org.mmumesh.hostmmu.HostMmu;
@@ -19,7 +20,6 @@ import org.mmumesh.hostmmu.HostMmuStats;
 import org.mmumesh.hostmmu.ShadowDump;
 import org.mmumesh.ksm.Ksm;
 import org.mmumesh.pageframe.PageFrame;
-import org.mmumesh.vcpu.VcpuCounters;
 import org.mmumesh.workload.WorkloadSpec;
 
 /**
@@ -29,7 +29,7 @@ import org.mmumesh.workload.WorkloadSpec;
  * {@link MeshResult} with the sequential engine's {@link RunResult} inside.
  */
 final class MeshRunResults {
-  private static final int MAX_FAILURES_KEPT = 20;
+  private static final int MAX_FAILURES_KEPT = org.mmumesh.vcpu.VcpuCore.MAX_FAILURES_KEPT;
 
   private final MeshAsks asks;
   private final Guardian.Wiring w;
@@ -45,7 +45,7 @@ final class MeshRunResults {
 
   /** Every vCPU's counters so far, and the accesses counted (each access once). */
   static final class Tally {
-    final VcpuCounters[][] counters;
+    final Counts[][] counters;
     final List<String> failures = new ArrayList<>();
     final List<KsmSample> samples = new ArrayList<>();
     long completed;
@@ -53,7 +53,7 @@ final class MeshRunResults {
     long clock;
 
     Tally(WorkloadSpec spec) {
-      counters = new VcpuCounters[spec.vms()][spec.vcpusPerVm()];
+      counters = new Counts[spec.vms()][spec.vcpusPerVm()];
     }
 
     void failures(List<String> more) {
@@ -64,15 +64,15 @@ final class MeshRunResults {
       }
     }
 
-    Map<String, Long> sum(int vmOrAll) {
-      Map<String, Long> m = new TreeMap<>();
+    Counts sum(int vmOrAll) {
+      Counts m = Counts.zero();
       for (int vm = 0; vm < counters.length; vm++) {
         if (vmOrAll >= 0 && vm != vmOrAll) {
           continue;
         }
-        for (VcpuCounters c : counters[vm]) {
+        for (Counts c : counters[vm]) {
           if (c != null) {
-            c.toMap().forEach((k, n) -> m.merge(k, n, Long::sum));
+            m = m.plus(c);
           }
         }
       }
@@ -115,7 +115,7 @@ final class MeshRunResults {
     List<long[]> addrs = new ArrayList<>();
     List<long[]> words = new ArrayList<>();
     List<ShadowDump> shadows = new ArrayList<>();
-    List<Map<Stat, Long>> perVm = new ArrayList<>();
+    List<VmStats> perVm = new ArrayList<>();
     Map<String, Long> hostMmu = new TreeMap<>();
     new HostMmuStats().toMap().keySet().forEach(k -> hostMmu.put(k, 0L));
     for (int vm = 0; vm < spec.vms(); vm++) {
@@ -138,13 +138,16 @@ final class MeshRunResults {
           asks.ask(
               w.guests().get(vm),
               (ActorRef<GuestMmu.KernelEvents> r) -> new GuestMmu.GetKernelEvents(r));
-      Map<String, Long> c = t.sum(vm);
-      c.put(Stat.GUEST_DEMAND_MAPS.name(), ke.demandMaps());
-      c.put(Stat.GUEST_EVICTIONS.name(), ke.evictions());
-      c.put(Stat.GUEST_SLB_LOADS.name(), ke.slbLoads());
-      c.put(Stat.GUEST_PROT_UPGRADES.name(), ke.protUpgrades());
-      c.put(Stat.GUEST_MISREPORTED.name(), ke.misreportedNotFound());
-      perVm.add(Map.copyOf(EngineStats.statsOf(c)));
+      VmStats c = VmStats.of(t.sum(vm));
+      c.addAll(
+          VmStats.of(
+              Map.of(
+                  Counter.GUEST_DEMAND_MAPS, ke.demandMaps(),
+                  Counter.GUEST_EVICTIONS, ke.evictions(),
+                  Counter.GUEST_SLB_LOADS, ke.slbLoads(),
+                  Counter.GUEST_PROT_UPGRADES, ke.protUpgrades(),
+                  Counter.GUEST_MISREPORTED, ke.misreportedNotFound())));
+      perVm.add(c);
     }
     Ksm.Counters kc = ksmCounters();
     Map<String, Long> fs = frameStats();
@@ -161,10 +164,7 @@ final class MeshRunResults {
     host.put("ksmd_cpu_ns", visited * cfg.costs().ksmPageVisitNs());
     hostMmu.forEach((k, n) -> host.put("hostmmu_" + k, n));
     VmStats totals = new VmStats();
-    List<VmStats> vmStats = new ArrayList<>();
-    for (Map<Stat, Long> m : perVm) {
-      VmStats s = VmStats.of(m);
-      vmStats.add(s);
+    for (VmStats s : perVm) {
       totals.addAll(s);
     }
     List<String> failures = List.copyOf(t.failures);
@@ -173,7 +173,7 @@ final class MeshRunResults {
             cfg.options(),
             spec.name(),
             totals,
-            List.copyOf(vmStats),
+            List.copyOf(perVm),
             Collections.unmodifiableMap(host),
             List.copyOf(t.samples),
             t.clock,
@@ -181,14 +181,14 @@ final class MeshRunResults {
             failures,
             invariantChecks);
     return new MeshResult(
-        Collections.unmodifiableMap(t.sum(-1)),
+        t.sum(-1),
         t.completed,
         t.failed,
         failures,
         frames,
         addrs,
         words,
-        List.copyOf(perVm),
+        perVm.stream().map(VmStats::toMap).map(Map::copyOf).toList(),
         List.copyOf(shadows),
         kc.counters(),
         kc.violations(),

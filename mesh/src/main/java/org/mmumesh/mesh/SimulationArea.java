@@ -15,7 +15,6 @@ import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.mmumesh.vcpu.Vcpu;
-import org.mmumesh.vcpu.VcpuCounters;
 import org.mmumesh.vcpu.VcpuParking;
 
 /**
@@ -168,11 +167,12 @@ abstract class SimulationArea {
    * one parked on this node ({@link VcpuParking}), else the running vCPU's answer. (A vCPU parked
    * on another node is asked, which starts it there again: the parking store is node-local.)
    */
-  CompletableFuture<VcpuCounters> vcpuCounters(int vmId, int vcpu) {
+  CompletableFuture<org.mmumesh.common.Counts> vcpuCounters(int vmId, int vcpu) {
     if (!started(vmId, vcpu)) {
-      return CompletableFuture.completedFuture(VcpuCounters.zero());
+      return CompletableFuture.completedFuture(org.mmumesh.common.Counts.zero());
     }
-    Optional<VcpuCounters> parked = VcpuParking.get(system).counters(Vcpu.entityId(vmId, vcpu));
+    Optional<org.mmumesh.common.Counts> parked =
+        VcpuParking.get(system).counters(Vcpu.entityId(vmId, vcpu));
     if (parked.isPresent()) {
       return CompletableFuture.completedFuture(parked.get());
     }

@@ -6,10 +6,11 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.mmumesh.common.Counts;
+import org.mmumesh.engine.SimClock;
 import org.mmumesh.engine.SimCosts;
 import org.mmumesh.guestmmu.GuestMmu;
 import org.mmumesh.vcpu.Vcpu;
-import org.mmumesh.vcpu.VcpuCounters;
 
 /**
  * The VMs area of {@link MeshSimulation} (the lifecycle part of the gateway's {@code VmService}):
@@ -126,7 +127,7 @@ final class VmsArea extends SimulationArea {
     return guarded(
         () -> {
           MeshDirectory.VmEntry e = vm(vmId);
-          List<CompletableFuture<VcpuCounters>> reports = new ArrayList<>();
+          List<CompletableFuture<Counts>> reports = new ArrayList<>();
           for (int v = 0; v < e.vcpus(); v++) {
             reports.add(vcpuCounters(vmId, v));
           }
@@ -138,12 +139,12 @@ final class VmsArea extends SimulationArea {
               .thenCombine(
                   kernel,
                   (x, k) -> {
-                    Map<String, Long> sum = new TreeMap<>();
-                    for (CompletableFuture<VcpuCounters> r : reports) {
-                      r.join().toMap().forEach((name, n) -> sum.merge(name, n, Long::sum));
+                    Counts sum = Counts.zero();
+                    for (CompletableFuture<Counts> r : reports) {
+                      sum = sum.plus(r.join());
                     }
                     long nanos = SimClock.nanos(SimCosts.defaults(), sum, 0);
-                    Map<String, Long> out = lower(sum);
+                    Map<String, Long> out = new TreeMap<>(sum.toWireMap());
                     out.put("guest_demand_maps", k.demandMaps());
                     out.put("guest_evictions", k.evictions());
                     out.put("guest_slb_loads", k.slbLoads());

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.mmumesh.common.Counter;
 import org.mmumesh.common.Fingerprint;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
@@ -15,7 +16,6 @@ import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.GuestLayout;
 import org.mmumesh.engine.RunResult;
 import org.mmumesh.engine.SequentialEngine;
-import org.mmumesh.engine.Stat;
 import org.mmumesh.guestmmu.GuestHtab;
 import org.mmumesh.ksm.KsmScanner;
 import org.mmumesh.pageframe.MemSlot;
@@ -34,7 +34,7 @@ import org.mmumesh.workload.WorkloadSpec;
  * <p>Compared, per VM: (a) every non-zero guest HTAB word and its address; (b) the content
  * fingerprint of every gfn; (c) the shadow cache, {@code HostMmu.DumpShadow} against {@code
  * SequentialEngine.shadowDump(vm)}, every entry of every vCPU and the host-MMU core's counters,
- * without host pfns (they differ by the VMs' allocation interleaving); (d) every {@link Stat}.
+ * without host pfns (they differ by the VMs' allocation interleaving); (d) every {@link Counter}.
  * Host-wide: the KSM counters ({@code pages_shared}, {@code pages_sharing}, {@code pages_unshared},
  * {@code pages_volatile}, {@code full_scans}, {@code pages_visited}), the page frames' counters of
  * the run result ({@code cow_ksm}, {@code cow_breaks}, ...), the simulated duration and the whole
@@ -98,7 +98,8 @@ class MeshDifferentialTest {
     RunResult got = mesh.runResult();
     assertThat(mesh.failures()).as("mesh failures").isEmpty();
     assertThat(mesh.completed()).isEqualTo(2 * 2001L);
-    assertThat(mesh.counters()).containsEntry("STORES_LOST", 0L).containsEntry("TIMEOUTS", 0L);
+    assertThat(mesh.counters().get(Counter.STORES_LOST)).isZero();
+    assertThat(mesh.counters().get(Counter.TIMEOUTS)).isZero();
 
     GuestLayout layout = GuestLayout.of(spec.mmu(), spec.pagesPerVm());
     for (int vm = 0; vm < spec.vms(); vm++) {
@@ -116,7 +117,7 @@ class MeshDifferentialTest {
       assertThat(mesh.shadows().get(vm).withoutPfns())
           .as("vm %d shadow cache", vm)
           .isEqualTo(seq.shadowDump(vm).withoutPfns());
-      // (d) every Stat of the VM
+      // (d) every Counter of the VM
       assertThat(mesh.perVm().get(vm)).as("vm %d stats", vm).isEqualTo(ref.perVm().get(vm).toMap());
       assertThat(got.perVm().get(vm).toMap()).isEqualTo(ref.perVm().get(vm).toMap());
     }

@@ -8,13 +8,15 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.mmumesh.common.Counter;
+import org.mmumesh.common.Counts;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.RunResult;
 import org.mmumesh.engine.SequentialEngine;
+import org.mmumesh.engine.SimClock;
 import org.mmumesh.engine.SimCosts;
-import org.mmumesh.engine.Stat;
 import org.mmumesh.engine.VmStats;
 import org.mmumesh.hostmmu.ShadowDump;
 import org.mmumesh.workload.WorkloadParser;
@@ -35,24 +37,25 @@ class MeshPureLogicTest {
     SequentialEngine seq = new SequentialEngine(spec, cfg);
     long cowAtStart = seq.frames().cowBreaks();
     RunResult r = seq.run(null);
-    Map<String, Long> byName = new TreeMap<>();
-    r.totals().toMap().forEach((s, n) -> byName.put(s.name(), n));
-    assertThat(r.totals().get(Stat.NOHPTE_EXITS)).isPositive();
-    assertThat(SimClock.nanos(cfg.costs(), byName, r.host("cow_breaks") - cowAtStart))
+    assertThat(r.totals().get(Counter.NOHPTE_EXITS)).isPositive();
+    // the mesh computes its clock from the vCPUs' summed counters (MeshCluster's Tally): the
+    // totals of the run, with the COW breaks since the start, give the engine's clock
+    assertThat(SimClock.nanos(cfg.costs(), r.totals().counts(), r.host("cow_breaks") - cowAtStart))
         .isEqualTo(r.simNanos());
   }
 
   @Test
-  void engineStats_holdsEveryStat() {
-    Map<String, Long> byName = new TreeMap<>();
-    for (Stat s : Stat.values()) {
-      byName.put(s.name(), 10L + s.ordinal());
+  void vmStatsOfCounts_holdsEveryCounter_andListsTheRunsOnly() {
+    long[] c = new long[Counter.COUNT];
+    for (Counter s : Counter.values()) {
+      c[s.ordinal()] = 10L + s.ordinal();
     }
-    byName.put("TIMEOUTS", 99L); // a mesh-only counter: not a Stat
-    VmStats v = VmStats.of(EngineStats.statsOf(byName));
-    for (Stat s : Stat.values()) {
+    VmStats v = VmStats.of(new Counts(c));
+    for (Counter s : Counter.values()) {
       assertThat(v.get(s)).as(s.name()).isEqualTo(10L + s.ordinal());
     }
+    assertThat(v.toMap()).containsOnlyKeys(Counter.RUN).doesNotContainKey(Counter.TIMEOUTS);
+    assertThat(v.counts()).isEqualTo(new Counts(c));
   }
 
   @Test

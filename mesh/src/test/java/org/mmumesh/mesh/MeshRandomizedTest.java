@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.Counter;
 import org.mmumesh.common.Fingerprint;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
@@ -98,7 +99,8 @@ class MeshRandomizedTest {
     assertThat(r.failures()).isEmpty();
     assertThat(r.completed() + r.failed()).as("each access counted once").isEqualTo(expected);
     assertThat(r.failed()).isZero();
-    assertThat(r.counters()).containsEntry("ACCESSES", expected).containsEntry("STORES_LOST", 0L);
+    assertThat(r.counters().get(Counter.ACCESSES)).isEqualTo(expected);
+    assertThat(r.counters().get(Counter.STORES_LOST)).isZero();
     assertThat(r.ksmViolations()).isEmpty();
     long sharing =
         r.runResult().samples().stream().mapToLong(KsmSample::pagesSharing).max().orElse(0);
@@ -150,7 +152,7 @@ class MeshRandomizedTest {
     assertThat(r.failures()).isEmpty();
     assertThat(r.failed()).isZero();
     assertThat(r.completed()).isEqualTo(expected);
-    assertThat(r.counters()).containsEntry("STORES_LOST", 0L);
+    assertThat(r.counters().get(Counter.STORES_LOST)).isZero();
     assertThat(r.ksmViolations()).isEmpty();
     if (warmup >= 2) {
       assertThat(r.runResult().samples().get(0).pagesSharing())

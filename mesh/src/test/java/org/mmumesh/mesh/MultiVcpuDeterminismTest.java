@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.mmumesh.common.Counter;
 import org.mmumesh.common.Fingerprint;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
@@ -13,7 +14,6 @@ import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.GuestLayout;
 import org.mmumesh.engine.RunResult;
 import org.mmumesh.engine.SequentialEngine;
-import org.mmumesh.engine.Stat;
 import org.mmumesh.guestmmu.GuestHtab;
 import org.mmumesh.hostmmu.ShadowDump;
 import org.mmumesh.pageframe.MemSlot;
@@ -29,10 +29,10 @@ import org.mmumesh.workload.WorkloadSpec;
  * VM ran their batches at once and interleaved at the shared guest MMU and frames, so two mesh runs
  * of one seed differed from each other and from the engine.
  *
- * <p>Each case runs the mesh twice and the engine once and compares: every VM's {@link Stat} table
- * and the totals (the report's table), the failures, the end state (every VM's non-zero guest HTAB
- * words, the content of every gfn, the shadow caches of every vCPU without host pfns), the KSM and
- * page-frame counters, the simulated duration and the whole KSM time series. The workloads are
+ * <p>Each case runs the mesh twice and the engine once and compares: every VM's {@link Counter}
+ * table and the totals (the report's table), the failures, the end state (every VM's non-zero guest
+ * HTAB words, the content of every gfn, the shadow caches of every vCPU without host pfns), the KSM
+ * and page-frame counters, the simulated duration and the whole KSM time series. The workloads are
  * {@code identical:} guests (KSM merges their boot images, stores break the merges and, under Q8,
  * raise KVM_REQ_TLB_FLUSH on every vCPU of the VM), with an access count that is not a multiple of
  * the quantum (see {@link MeshDifferentialTest} for why).
@@ -77,7 +77,8 @@ class MultiVcpuDeterminismTest {
     for (MeshResult mesh : List.of(first, second)) {
       RunResult got = mesh.runResult();
       assertThat(mesh.completed() + mesh.failed()).isEqualTo((long) vms * vcpus * 1201);
-      assertThat(mesh.counters()).containsEntry("STORES_LOST", 0L).containsEntry("TIMEOUTS", 0L);
+      assertThat(mesh.counters().get(Counter.STORES_LOST)).isZero();
+      assertThat(mesh.counters().get(Counter.TIMEOUTS)).isZero();
       assertThat(got.failures()).as("failures").isEqualTo(ref.failures());
       for (int vm = 0; vm < vms; vm++) {
         assertThat(got.perVm().get(vm).toMap())

@@ -28,7 +28,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.mmumesh.common.Access;
 import org.mmumesh.common.CborSerializable;
-import org.mmumesh.common.FaultBits;
+import org.mmumesh.common.Counter;
+import org.mmumesh.common.Counts;
 import org.mmumesh.common.MeshEvent;
 import org.mmumesh.common.MeshEventBus;
 import org.mmumesh.common.VsidTags;
@@ -42,18 +43,18 @@ import org.mmumesh.pageframe.PageFrame;
  * One vCPU as an actor (architecture sections 2-4, issue 4): it executes workload batches against
  * its TLB, asks the VM's {@link HostMmu} on a miss, and runs {@link PageFaultHandler} (spec 6.1,
  * 6.2), the one decision procedure of a fault, by messages to {@link GuestMmu}, {@link PageFrame}
- * and {@link HostMmu}. All decisions are the cores' ({@link PageFaultHandler}, {@link Tlb}); this
- * class routes, times out, retries and keeps the lifecycle. It mirrors {@code
- * SequentialEngine.access()} step for step, so both engines count the same things.
+ * and {@link HostMmu}. All decisions and counts of an access are {@link VcpuCore}'s, the pure core
+ * the sequential engine drives too ({@code SequentialEngine.access()} answers its needs by calls,
+ * this actor by messages), so both engines count the same things by construction; this class
+ * routes, times out, retries and keeps the lifecycle. Its protocol is {@link VcpuProtocol}.
  *
  * <h2>Lifecycle (one method per state)</h2>
  *
  * <pre>
  *   Starting --ModeOf--&gt; Idle --RunBatch--&gt; Running --miss needs a fault--&gt; AwaitingFault
  *   AwaitingFault --Resume/Reflect handled--&gt; Running --last batch done--&gt; Idle
- *   Idle|Running|AwaitingFault --Pause (at the next access boundary)--&gt; Paused --Resume--&gt; Running
  *   any but Halted --Halt (at the next access boundary)--&gt; Halted
- *   Idle|Paused --SetState--&gt; Running --StateSet or Rejected--&gt; Idle|Paused (as before)
+ *   Idle --SetState--&gt; Running --StateSet or Rejected--&gt; Idle
  *   Idle --TraceAccess--&gt; Running --AccessTraced--&gt; Idle
  * </pre>
  *
@@ -62,40 +63,40 @@ import org.mmumesh.pageframe.PageFrame;
  * accesses and may wait for an {@code EsidToVsid}, a {@code Lookup}, a {@code FlushVcpu} or room in
  * the store buffer; {@code AwaitingFault} waits for a fault step's reply. A command illegal in the
  * current state is answered {@link Rejected} naming the state (Firecracker's {@code NotAllowed}),
- * never ignored. Pause and Halt take effect at the next access boundary: the access in progress
- * completes or fails first, so no access is half done; Halt fails every access not yet executed
- * ("halted"), so every access of every accepted batch is answered once (invariant 6).
+ * never ignored. Halt takes effect at the next access boundary: the access in progress completes or
+ * fails first, so no access is half done; Halt fails every access not yet executed ("halted"), so
+ * every access of every accepted batch is answered once (invariant 6).
  *
  * <h2>Setting the vCPU's state ({@link SetState})</h2>
  *
  * A client sets MSR bits, segment state (SLB, segment registers, BATs) and SDR1 with {@link
- * SetState}, legal in Idle and Paused: the guest executes the changes ({@code mtmsr}, {@code
- * slbmte}, {@code mtspr SDR1}, ...), so the vCPU is Running meanwhile (batches received are queued,
- * Pause and Halt wait for the end). It forwards the changes to {@link GuestMmu.SetVcpuState} (all
- * or nothing; a rejection is passed on as {@link Rejected}); on success it empties its TLB and its
- * cache of guest VSIDs, takes the new mode, and sends {@link HostMmu.FlushVcpu} ({@code
- * kvmppc_mmu_pte_flush(vcpu, 0, 0)}: the shadow entries of this vCPU were made under the old
- * segments or from the old SDR1's table, and the kernel's {@code mtspr SDR1} emulation flushes
- * exactly so) before it answers {@link StateSet}. A FlushVcpu that times out leaves
- * KVM_REQ_TLB_FLUSH pending, so the next guest entry flushes. A repeated request id of the change
- * in progress joins it; of the last completed one is answered from memory; a failed change is not
- * remembered (re-applying the same changes is harmless).
+ * SetState}, legal in Idle: the guest executes the changes ({@code mtmsr}, {@code slbmte}, {@code
+ * mtspr SDR1}, ...), so the vCPU is Running meanwhile (batches received are queued, Halt waits for
+ * the end). It forwards the changes to {@link GuestMmu.SetVcpuState} (all or nothing; a rejection
+ * is passed on as {@link Rejected}); on success it empties its TLB and its cache of guest VSIDs,
+ * takes the new mode, and sends {@link HostMmu.FlushVcpu} ({@code kvmppc_mmu_pte_flush(vcpu, 0,
+ * 0)}: the shadow entries of this vCPU were made under the old segments or from the old SDR1's
+ * table, and the kernel's {@code mtspr SDR1} emulation flushes exactly so) before it answers {@link
+ * StateSet}. A FlushVcpu that times out leaves KVM_REQ_TLB_FLUSH pending, so the next guest entry
+ * flushes. A repeated request id of the change in progress joins it; of the last completed one is
+ * answered from memory; a failed change is not remembered (re-applying the same changes is
+ * harmless).
  *
  * <h2>A traced access ({@link TraceAccess})</h2>
  *
  * One access with the full trace of what happened ({@link AccessTrace}, for the gateway's {@code
- * Access} RPC), legal in Idle only: a paused vCPU is stopped by its client and a vCPU with batches
- * is running a workload, so both are rejected (the API's FAILED_PRECONDITION). The vCPU reads the
- * guest R/C of the address ({@link GuestMmu.ReadRc}), enters the guest, runs the access as a
- * one-access batch through the very same path as every access with an {@link AccessRecorder}
- * attached (the recorder field is null otherwise: one null check per step), waits until its store
- * (if any) is applied, reads R/C again, reads the loaded word of a completed load or fetch ({@link
- * PageFrame.ReadWord}), and answers {@link AccessTraced}. The traced access counts in the counters
- * like any other. Batches received meanwhile are queued and run afterwards. A repeated request id
- * joins the trace in progress or is answered from memory (the last one). A step that times out
- * leaves its part of the trace unset (R/C null, value 0) rather than failing the trace.
+ * Access} RPC), legal in Idle only: a vCPU with batches is running a workload, so it is rejected
+ * (the API's FAILED_PRECONDITION). The vCPU reads the guest R/C of the address ({@link
+ * GuestMmu.ReadRc}), enters the guest, runs the access as a one-access batch through the very same
+ * path as every access with an {@link AccessRecorder} attached (the recorder field is null
+ * otherwise: one null check per step), waits until its store (if any) is applied, reads R/C again,
+ * reads the loaded word of a completed load or fetch ({@link PageFrame.ReadWord}), and answers
+ * {@link AccessTraced}. The traced access counts in the counters like any other. Batches received
+ * meanwhile are queued and run afterwards. A repeated request id joins the trace in progress or is
+ * answered from memory (the last one). A step that times out leaves its part of the trace unset
+ * (R/C null, value 0) rather than failing the trace.
  *
- * <h2>An access (as {@code SequentialEngine.access})</h2>
+ * <h2>An access ({@link VcpuCore}, as {@code SequentialEngine.access})</h2>
  *
  * A TLB hit ({@link Tlb#tag}{@code (ea, mode)} at the known HostMmu epoch) that permits the access
  * completes with no message. On a miss, the guest VSID of the ea's segment comes from a cache (esid
@@ -158,25 +159,25 @@ import org.mmumesh.pageframe.PageFrame;
  * below the known one means the HostMmu restarted (or, harmlessly, a reordering): the vCPU
  * subscribes again with its known epoch, and a stale {@code LookedUp} is not used to fill the TLB
  * (the lookup is repeated). A shootdown with {@link HostMmu.TlbShootdown#flushRequested()} (an
- * MMU-notifier under Q8: {@code kvm_flush_remote_tlbs}, spec 5.7) or a {@link RequestTlbFlush} sets
- * KVM_REQ_TLB_FLUSH pending: the TLB is already emptied by the shootdown's epoch, the ack goes out
- * as usual, and the vCPU sends {@link HostMmu.FlushVcpu} and waits for its reply before it next
- * enters the guest. A halted vCPU never enters the guest again: at Halt a flush pending or in
- * flight is sent (Halt is acknowledged after its reply), and a flush requested later is sent at
- * once. <b>Guest entries</b> are exactly the sequential engine's ({@code
- * SequentialEngine.enterGuest}): the start of a batch (the engine's quantum), Resume, and the end
- * of every exit whatever its outcome: before retrying the access (Resume), before the guest kernel
- * takes a reflected interrupt ({@code HandleException}), after an MMIO exit, and after a fault step
- * that failed the access ({@code kvmppc_handle_exit -> kvmppc_prepare_to_enter ->
- * kvmppc_core_check_requests}). <b>A request that arrives mid-batch</b> is an IPI in the kernel
- * ({@code kvm_flush_remote_tlbs} kicks the vCPU out of guest mode), so it is processed at the very
- * next guest entry, before another guest access: the next access of the batch waits for the flush,
- * an access whose guest VSID was being asked flushes before its HTAB search, and a {@link
- * HostMmu.LookedUp} that arrives while a flush is pending is dropped (the HostMmu keeps this vCPU's
- * old HPTEs until its FlushVcpu, so the reply may name a frame KSM has since merged and freed) and
- * the access looks up again after the flush. In lockstep with one vCPU per VM a request is only set
- * while the vCPU is idle (KSM between rounds) or in an exit of its own (a notifier from its fault),
- * where the engine flushes too, so these extra entries never occur there.
+ * MMU-notifier under Q8: {@code kvm_flush_remote_tlbs}, spec 5.7) sets KVM_REQ_TLB_FLUSH pending:
+ * the TLB is already emptied by the shootdown's epoch, the ack goes out as usual, and the vCPU
+ * sends {@link HostMmu.FlushVcpu} and waits for its reply before it next enters the guest. A halted
+ * vCPU never enters the guest again: at Halt a flush pending or in flight is sent (Halt is
+ * acknowledged after its reply), and a flush requested later is sent at once. <b>Guest entries</b>
+ * are exactly the sequential engine's ({@code SequentialEngine.enterGuest}): the start of a batch
+ * (the engine's quantum), Resume, and the end of every exit whatever its outcome: before retrying
+ * the access (Resume), before the guest kernel takes a reflected interrupt ({@code
+ * HandleException}), after an MMIO exit, and after a fault step that failed the access ({@code
+ * kvmppc_handle_exit -> kvmppc_prepare_to_enter -> kvmppc_core_check_requests}). <b>A request that
+ * arrives mid-batch</b> is an IPI in the kernel ({@code kvm_flush_remote_tlbs} kicks the vCPU out
+ * of guest mode), so it is processed at the very next guest entry, before another guest access: the
+ * next access of the batch waits for the flush, an access whose guest VSID was being asked flushes
+ * before its HTAB search, and a {@link HostMmu.LookedUp} that arrives while a flush is pending is
+ * dropped (the HostMmu keeps this vCPU's old HPTEs until its FlushVcpu, so the reply may name a
+ * frame KSM has since merged and freed) and the access looks up again after the flush. In lockstep
+ * with one vCPU per VM a request is only set while the vCPU is idle (KSM between rounds) or in an
+ * exit of its own (a notifier from its fault), where the engine flushes too, so these extra entries
+ * never occur there.
  *
  * <h2>Missed C bits (Q4)</h2>
  *
@@ -191,13 +192,13 @@ import org.mmumesh.pageframe.PageFrame;
  *
  * Loads need no content (they are counted). A store through a writable host mapping is buffered
  * (pfn, offset, value) in program order and sent as one {@link PageFrame.ApplyStores} when the
- * buffer is full, at the end of each batch, at Pause and Halt, and before any TlbShootdown is
- * acknowledged; one {@code ApplyStores} is in flight at a time, timed out and retried like any
- * request. {@link BatchDone} is sent only after every store of the batch was applied ({@link
- * StoresApplied}), so a client that saw it sees the contents. <b>The page frames must process
- * {@code ApplyStores} at once, even during a notifier round</b>: a KSM write-protect waits on the
- * HostMmu's shootdown, which waits on this vCPU's ack, which waits on {@code StoresApplied}.
- * Created without a store sink, the vCPU counts stores as lost ({@code storesLost}).
+ * buffer is full, at the end of each batch, at Halt, and before any TlbShootdown is acknowledged;
+ * one {@code ApplyStores} is in flight at a time, timed out and retried like any request. {@link
+ * BatchDone} is sent only after every store of the batch was applied ({@link StoresApplied}), so a
+ * client that saw it sees the contents. <b>The page frames must process {@code ApplyStores} at
+ * once, even during a notifier round</b>: a KSM write-protect waits on the HostMmu's shootdown,
+ * which waits on this vCPU's ack, which waits on {@code StoresApplied}. Created without a store
+ * sink, the vCPU counts stores as lost ({@code storesLost}).
  *
  * <h2>Bounded work</h2>
  *
@@ -219,183 +220,56 @@ import org.mmumesh.pageframe.PageFrame;
  *
  * <p><b>Passivation.</b> A sharded vCPU that received nothing through its shard for {@value
  * VcpuParking#PASSIVATE_AFTER_IDLE_KEY} (default off here; the mesh's configuration sets it) is
- * sent {@code Park} by its shard. It parks at once when nothing is outstanding (Idle, Paused or
- * Halted, no request, store flush, state change or trace in flight), else as soon as that is so
- * (the shard holds the entity's other messages meanwhile, and everything in flight completes by
- * direct replies): its counters, mode, known epoch, pending KVM_REQ_TLB_FLUSH, missed-C watch,
- * cached segment VSIDs, batch numbering, remembered replies and a paused vCPU's batches go to the
- * node's {@link VcpuParking}, with the TLB entries valid at the known epoch ({@link Tlb#snapshot});
- * the TLB arrays are dropped. The next incarnation on the node takes that back and starts in the
- * parked state without asking the mode (only SetState, through this vCPU, changes it); it
- * subscribes to its HostMmu again, which answers the current epoch (a higher one empties the
- * restored TLB, as it would have emptied the live one) and a KVM_REQ_TLB_FLUSH requested meanwhile.
- * So accesses, exits, TLB and HTAB hits (the simulated clock) and every other counter continue as
- * without passivation, with one exception: {@code SHOOTDOWNS} counts the shootdowns this vCPU
- * received (a subscription's answer is none: it removes nothing, so a vCPU started but never run
- * counts 0, as one never started), and a parked vCPU, having no TLB to shoot down, receives none.
- * The TLB is also allocated lazily ({@link Tlb}): a vCPU that never ran holds none. The parked
- * state is node-local (see {@link VcpuParking}): a vCPU moved to another node loses it.
+ * sent {@code Park} by its shard. It parks at once when nothing is outstanding (Idle or Halted, no
+ * request, store flush, state change or trace in flight), else as soon as that is so (the shard
+ * holds the entity's other messages meanwhile, and everything in flight completes by direct
+ * replies): its counters, mode, known epoch, pending KVM_REQ_TLB_FLUSH, missed-C watch, cached
+ * segment VSIDs, batch numbering, remembered replies and queued batches go to the node's {@link
+ * VcpuParking}, with the TLB entries valid at the known epoch ({@link Tlb#snapshot}); the TLB
+ * arrays are dropped. The next incarnation on the node takes that back and starts in the parked
+ * state without asking the mode (only SetState, through this vCPU, changes it); it subscribes to
+ * its HostMmu again, which answers the current epoch (a higher one empties the restored TLB, as it
+ * would have emptied the live one) and a KVM_REQ_TLB_FLUSH requested meanwhile. So accesses, exits,
+ * TLB and HTAB hits (the simulated clock) and every other counter continue as without passivation,
+ * with one exception: {@code SHOOTDOWNS} counts the shootdowns this vCPU received (a subscription's
+ * answer is none: it removes nothing, so a vCPU started but never run counts 0, as one never
+ * started), and a parked vCPU, having no TLB to shoot down, receives none. The TLB is also
+ * allocated lazily ({@link Tlb}): a vCPU that never ran holds none. The parked state is node-local
+ * (see {@link VcpuParking}): a vCPU moved to another node loses it.
  *
  * <p><b>Event feed.</b> Each exit (NOHPTE, PROTFAULT, NOEXEC) is published as a FAULT {@code
  * MeshEvent} (VM, vCPU, EA, {@code "NOHPTE load"}-style detail) on the node's {@link MeshEventBus},
  * built only while somebody watches (one volatile read otherwise).
  */
-public final class Vcpu {
+public final class Vcpu implements VcpuProtocol {
 
   /** The sharded entity type; entity ids are {@code vm-<v>/vcpu-<n>}. */
   public static final EntityTypeKey<Command> ENTITY_KEY =
       EntityTypeKey.create(Command.class, "Vcpu");
 
-  /** The most accesses one {@link RunBatch} may carry. */
-  public static final int MAX_BATCH_ACCESSES = 1 << 20;
-
-  /** Failure descriptions kept per batch (the count in {@link BatchDone#failed()} is exact). */
-  public static final int MAX_FAILURES_KEPT = 20;
-
-  /** The most changes one {@link SetState} may carry. */
-  public static final int MAX_STATE_CHANGES = 4096;
-
   /** Segments whose guest VSID is cached; the cache is emptied when it would grow beyond. */
   static final int ESID_CACHE_MAX = 4096;
 
-  // ---- Protocol -------------------------------------------------------------------------------
-
-  /** Everything the actor accepts. */
-  public sealed interface Command extends CborSerializable {}
-
-  /** The lifecycle states, as reported in {@link Rejected}, {@link Acknowledged} and status. */
-  public enum VcpuState {
-    STARTING,
-    IDLE,
-    RUNNING,
-    AWAITING_FAULT,
-    PAUSED,
-    HALTED
-  }
-
-  /** One guest access: {@code value} is the stored word (ignored for loads and fetches). */
-  public record AccessOp(Access kind, long ea, long value) implements CborSerializable {}
-
-  /**
-   * Execute {@code accesses} in order. Answered {@link BatchDone} once every access completed or
-   * failed, or {@link Rejected} (bad input, too many outstanding batches, halted).
-   */
-  public record RunBatch(long batchId, List<AccessOp> accesses, ActorRef<BatchReply> replyTo)
-      implements Command {}
-
-  /** Stop at the next access boundary; answered {@link Acknowledged} when paused. */
-  public record Pause(ActorRef<ControlReply> replyTo) implements Command {}
-
-  /** Continue a paused vCPU; answered {@link Acknowledged} at once. */
-  public record Resume(ActorRef<ControlReply> replyTo) implements Command {}
-
-  /**
-   * Stop for good at the next access boundary; every access not yet executed is reported failed.
-   * Answered {@link Acknowledged} when halted.
-   */
-  public record Halt(ActorRef<ControlReply> replyTo) implements Command {}
-
-  /** The state and the counters. */
-  public record GetCounters(ActorRef<StatusReport> replyTo) implements Command {}
-
-  /**
-   * Set this vCPU's MSR bits, segment state and SDR1 (issue 5): legal in Idle and Paused; answered
-   * {@link StateSet} once the GuestMmu applied every change and the HostMmu flushed this vCPU's
-   * shadow entries, or {@link Rejected} (the state, a bad list, or the GuestMmu's rejection). See
-   * the class comment.
-   *
-   * @param changes 1 to {@link #MAX_STATE_CHANGES} changes, applied all or nothing, in order
-   */
-  public record SetState(
-      long requestId, List<VcpuStateChange> changes, ActorRef<StateReply> replyTo)
-      implements Command {}
-
-  /**
-   * {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: flush this vCPU's shadow PTEs ({@link
-   * HostMmu.FlushVcpu}) before it next enters the guest. No reply.
-   */
-  public record RequestTlbFlush(String reason) implements Command {}
-
-  /**
-   * The page frames' answer to this vCPU's {@link PageFrame.ApplyStores}, as the vCPU's store
-   * adapter passes it on ({@code refused = -1}: the whole batch was rejected).
-   *
-   * @param applied stores mixed into their frames
-   * @param refused stores not applied (for example a frame no longer mapped writable); counted in
-   *     {@code storesLost}
-   */
-  public record StoresApplied(long requestId, int applied, int refused) implements Command {}
-
-  /**
-   * Run one access with the full trace of what happened: legal in Idle; answered {@link
-   * AccessTraced} (also when the access failed: the trace says why) or {@link Rejected} (the state
-   * or a bad op). See the class comment.
-   */
-  public record TraceAccess(long requestId, AccessOp op, ActorRef<TraceReply> replyTo)
-      implements Command {}
-
-  /** What a {@link RunBatch} requester receives. */
-  public sealed interface BatchReply extends CborSerializable {}
-
-  /** What a {@link Pause}, {@link Resume} or {@link Halt} requester receives. */
-  public sealed interface ControlReply extends CborSerializable {}
-
-  /** What a {@link SetState} requester receives. */
-  public sealed interface StateReply extends CborSerializable {}
-
-  /** What a {@link TraceAccess} requester receives. */
-  public sealed interface TraceReply extends CborSerializable {}
-
-  /** The trace of {@link TraceAccess} {@code requestId}. */
-  public record AccessTraced(long requestId, AccessTrace trace) implements TraceReply {}
-
-  /**
-   * The changes of {@link SetState} {@code requestId} are applied and this vCPU's TLB and shadow
-   * entries flushed; {@code mode} is the new translation mode (PR/IR/DR bits as {@link
-   * GuestMmu.ModeOf}).
-   */
-  public record StateSet(long requestId, int mode) implements StateReply {}
-
-  /**
-   * A batch is over: {@code completed + failed} is its number of accesses.
-   *
-   * @param failures the first {@link #MAX_FAILURES_KEPT} failures, as {@code "vm V vcpu N KIND at
-   *     0xEA: cause"}
-   * @param counters this vCPU's counters when the batch ended
-   */
-  public record BatchDone(
-      long batchId, int completed, int failed, List<String> failures, VcpuCounters counters)
-      implements BatchReply {}
-
-  /** {@code command} took effect; the vCPU is now in {@code state}. */
-  public record Acknowledged(String command, VcpuState state) implements ControlReply {}
-
-  /**
-   * Not accepted, nothing changed: {@code reason} names the field and the allowed range, or the
-   * state and the states that allow the command. {@code id} is the batch id, or -1.
-   */
-  public record Rejected(long id, VcpuState state, String reason)
-      implements BatchReply, ControlReply, StateReply, TraceReply {}
-
-  /** The answer to {@link GetCounters}. */
-  public record StatusReport(
-      VcpuState state,
-      int outstandingBatches,
-      long knownEpoch,
-      int bufferedStores,
-      VcpuCounters counters)
-      implements CborSerializable {}
-
   /** Any reply of another actor (and TLB shootdowns), through the one message adapter. */
-  private record Answer(Object reply) implements Command, NoSerializationVerificationNeeded {}
+  private record Answer(Object reply) implements Internal, NoSerializationVerificationNeeded {}
+
+  /** A page-frame store reply, through the store adapter (see {@link #onStoresReply}). */
+  private record StoresReplied(PageFrame.StoresReply reply)
+      implements Internal, NoSerializationVerificationNeeded {}
+
+  /**
+   * The request-id bit of store flushes ({@code ApplyStores}): ids are {@code idBase | n}, other
+   * requests counting {@code n} up from 1 below this bit, flushes {@code FLUSH_IDS | seq}.
+   */
+  private static final long FLUSH_IDS = 1L << 31;
 
   /** The timeout tick (one periodic timer while a request or a store flush is outstanding). */
-  private record Tick() implements Command, NoSerializationVerificationNeeded {}
+  private record Tick() implements Internal, NoSerializationVerificationNeeded {}
 
   private static final Tick TICK = new Tick();
 
   /** Sharding's stop message: park (see the class comment), now or once nothing is in flight. */
-  private record Park() implements Command, NoSerializationVerificationNeeded {}
+  private record Park() implements Internal, NoSerializationVerificationNeeded {}
 
   private static final Park PARK = new Park();
 
@@ -405,7 +279,7 @@ public final class Vcpu {
       int mode,
       long knownEpoch,
       boolean pendingFlush,
-      VcpuCounters counters,
+      Counts counters,
       Tlb.Snapshot tlb,
       CBitWatch cWatch,
       Long2LongOpenHashMap esidToGvsid,
@@ -571,10 +445,6 @@ public final class Vcpu {
                 return Behaviors.stopped();
               } else if (cmd instanceof RunBatch m) {
                 m.replyTo().tell(new Rejected(m.batchId(), VcpuState.HALTED, reason));
-              } else if (cmd instanceof Pause m) {
-                m.replyTo().tell(new Rejected(-1, VcpuState.HALTED, reason));
-              } else if (cmd instanceof Resume m) {
-                m.replyTo().tell(new Rejected(-1, VcpuState.HALTED, reason));
               } else if (cmd instanceof Halt m) {
                 m.replyTo().tell(new Rejected(-1, VcpuState.HALTED, reason));
               } else if (cmd instanceof TraceAccess m) {
@@ -582,8 +452,7 @@ public final class Vcpu {
               } else if (cmd instanceof SetState m) {
                 m.replyTo().tell(new Rejected(m.requestId(), VcpuState.HALTED, reason));
               } else if (cmd instanceof GetCounters m) {
-                m.replyTo()
-                    .tell(new StatusReport(VcpuState.HALTED, 0, 0, 0, new VcpuStats().snapshot()));
+                m.replyTo().tell(new StatusReport(VcpuState.HALTED, 0, 0, 0, Counts.zero()));
               }
               return Behaviors.same();
             })
@@ -662,15 +531,13 @@ public final class Vcpu {
     }
   }
 
-  /** A {@link SetState} in progress; {@code back}: the state to return to (Idle or Paused). */
+  /** A {@link SetState} in progress (from Idle, to which it returns). */
   private static final class StateOp {
     final long requestId;
-    final VcpuState back;
     final List<ActorRef<StateReply>> replyTos = new ArrayList<>(1);
 
-    StateOp(long requestId, VcpuState back, ActorRef<StateReply> replyTo) {
+    StateOp(long requestId, ActorRef<StateReply> replyTo) {
       this.requestId = requestId;
-      this.back = back;
       replyTos.add(replyTo);
     }
   }
@@ -694,12 +561,11 @@ public final class Vcpu {
   private final ActorRef<PageFrame.ApplyStores> stores;
   private final ActorRef<CborSerializable> answers;
   private final ActorRef<PageFrame.StoresReply> storesApplied;
+  private final VcpuCore core;
   private final Tlb tlb;
-  private final PageFaultHandler handler;
   private final Cpu64State cpu = new Cpu64State();
   private final Long2LongOpenHashMap esidToGvsid;
   private final StoreBuffer buffer;
-  private final VcpuStats stats;
   private final CBitWatch cWatch;
 
   /** Sharded (parks when idle); the parked state this incarnation started from, or null. */
@@ -719,7 +585,6 @@ public final class Vcpu {
   private final Behavior<Command> idle;
   private final Behavior<Command> running;
   private final Behavior<Command> awaitingFault;
-  private final Behavior<Command> paused;
   private final Behavior<Command> halted;
   private VcpuState state = VcpuState.STARTING;
 
@@ -731,7 +596,6 @@ public final class Vcpu {
   private Batch cur;
   private long lastAcceptedBatchId = NONE;
   private BatchDone lastDone;
-  private final List<ActorRef<ControlReply>> pauseWaiters = new ArrayList<>(1);
   private final List<ActorRef<ControlReply>> haltWaiters = new ArrayList<>(1);
 
   // the SetState in progress (null when none) and the last one completed
@@ -749,13 +613,10 @@ public final class Vcpu {
 
   // the access in progress (null between accesses)
   private AccessOp op;
-  private long tag;
-  private final LivelockBound livelock;
   private boolean forcedByFlush; // the next fault follows another's flush (LivelockBound)
   private boolean pfnCow; // the last fault of this access broke a COW (its own Q8 flush)
   private int staleLookups;
   private long lease = NONE;
-  private boolean xlateCAfter;
   private long mapEa;
 
   // the one outstanding request
@@ -799,7 +660,6 @@ public final class Vcpu {
     ctx.setLoggerName(Vcpu.class);
     this.timers = timers;
     this.setup = setup;
-    this.livelock = new LivelockBound(setup.maxFaultsPerAccess());
     this.vm = setup.vm();
     this.vcpu = setup.vcpu();
     this.timeout = setup.requestTimeout();
@@ -810,7 +670,9 @@ public final class Vcpu {
     this.frames = frames;
     this.stores = stores;
     this.answers = ctx.messageAdapter(CborSerializable.class, Answer::new);
-    this.storesApplied = storeAdapter(ctx);
+    // registered after `answers`: the page frames' store replies (and every PageFrame.Rejected,
+    // one type for several requests) come through here; see onStoresReply
+    this.storesApplied = ctx.messageAdapter(PageFrame.StoresReply.class, StoresReplied::new);
     this.sharded = sharded;
     Parked p =
         sharded
@@ -821,11 +683,18 @@ public final class Vcpu {
             : null;
     this.restored = p;
     this.tlb = p == null ? new Tlb(setup.tlbEntries()) : Tlb.restored(setup.tlbEntries(), p.tlb());
-    this.stats = p == null ? new VcpuStats() : VcpuStats.of(p.counters());
     this.cWatch = p == null ? new CBitWatch() : p.cWatch();
+    this.core =
+        new VcpuCore(
+            tlb,
+            cWatch,
+            new PageFaultHandler(setup.options()),
+            setup.maxFaultsPerAccess(),
+            p == null ? Counts.zero() : p.counters());
     this.esidToGvsid = p == null ? new Long2LongOpenHashMap() : p.esidToGvsid();
     if (p != null) {
       mode = p.mode();
+      core.setMode(mode);
       knownEpoch = p.knownEpoch();
       pendingFlush = p.pendingFlush();
       lastAcceptedBatchId = p.lastAcceptedBatchId();
@@ -835,7 +704,6 @@ public final class Vcpu {
       cur = p.cur();
       queue.addAll(p.queue());
     }
-    this.handler = new PageFaultHandler(setup.options());
     this.buffer = new StoreBuffer(setup.storeBufferCapacity());
     this.events = MeshEventBus.of(ctx.getSystem());
     this.idBase = ((long) (ctx.getSelf().path().uid() & 0x7FFFFFFF)) << 32;
@@ -844,7 +712,6 @@ public final class Vcpu {
     this.idle = idleState();
     this.running = runningState();
     this.awaitingFault = awaitingFaultState();
-    this.paused = pausedState();
     this.halted = haltedState();
   }
 
@@ -869,10 +736,6 @@ public final class Vcpu {
     return common(
         Behaviors.receive(Command.class)
             .onMessage(RunBatch.class, this::onRunBatch)
-            .onMessage(
-                Pause.class,
-                m -> notAllowed(m.replyTo(), "Pause", "IDLE, RUNNING or AWAITING_FAULT"))
-            .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
             .onMessage(SetState.class, this::onSetStateNotAllowed)
             .onMessage(TraceAccess.class, this::onTraceNotAllowed)
             .onMessage(Halt.class, this::onHaltNow));
@@ -883,8 +746,6 @@ public final class Vcpu {
     return common(
         Behaviors.receive(Command.class)
             .onMessage(RunBatch.class, this::onRunBatch)
-            .onMessage(Pause.class, this::onPauseNow)
-            .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
             .onMessage(SetState.class, this::onSetState)
             .onMessage(TraceAccess.class, this::onTraceAccess)
             .onMessage(Halt.class, this::onHaltNow));
@@ -903,30 +764,14 @@ public final class Vcpu {
     return busyState();
   }
 
-  /** Mid-batch (running or awaiting a fault): Pause and Halt wait for an access boundary. */
+  /** Mid-batch (running or awaiting a fault): Halt waits for an access boundary. */
   private Behavior<Command> busyState() {
     return common(
         Behaviors.receive(Command.class)
             .onMessage(RunBatch.class, this::onRunBatch)
-            .onMessage(Pause.class, this::onPauseAtBoundary)
-            .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
             .onMessage(SetState.class, this::onSetStateNotAllowed)
             .onMessage(TraceAccess.class, this::onTraceNotAllowed)
             .onMessage(Halt.class, this::onHaltAtBoundary));
-  }
-
-  /** Stopped at an access boundary; batches are queued. */
-  private Behavior<Command> pausedState() {
-    return common(
-        Behaviors.receive(Command.class)
-            .onMessage(RunBatch.class, this::onRunBatch)
-            .onMessage(
-                Pause.class,
-                m -> notAllowed(m.replyTo(), "Pause", "IDLE, RUNNING or AWAITING_FAULT"))
-            .onMessage(Resume.class, this::onResume)
-            .onMessage(SetState.class, this::onSetState)
-            .onMessage(TraceAccess.class, this::onTraceNotAllowed)
-            .onMessage(Halt.class, this::onHaltNow));
   }
 
   /** Stopped for good: shootdowns are still acknowledged, counters still reported. */
@@ -936,10 +781,6 @@ public final class Vcpu {
             .onMessage(
                 RunBatch.class,
                 m -> reject(m.replyTo(), m.batchId(), "RunBatch: not allowed in state HALTED"))
-            .onMessage(
-                Pause.class,
-                m -> notAllowed(m.replyTo(), "Pause", "IDLE, RUNNING or AWAITING_FAULT"))
-            .onMessage(Resume.class, m -> notAllowed(m.replyTo(), "Resume", "PAUSED"))
             .onMessage(SetState.class, this::onSetStateNotAllowed)
             .onMessage(TraceAccess.class, this::onTraceNotAllowed)
             .onMessage(Halt.class, m -> notAllowed(m.replyTo(), "Halt", "any state but HALTED")));
@@ -949,10 +790,10 @@ public final class Vcpu {
   private Behavior<Command> common(BehaviorBuilder<Command> b) {
     return b.onMessage(GetCounters.class, this::onGetCounters)
         .onMessage(Park.class, m -> onPark())
-        .onMessage(RequestTlbFlush.class, this::onRequestTlbFlush)
         .onMessage(Answer.class, this::onAnswer)
         .onMessage(Tick.class, this::onTick)
         .onMessage(StoresApplied.class, this::onStoresApplied)
+        .onMessage(StoresReplied.class, this::onStoresReply)
         .build();
   }
 
@@ -963,7 +804,6 @@ public final class Vcpu {
       case IDLE -> idle;
       case RUNNING -> running;
       case AWAITING_FAULT -> awaitingFault;
-      case PAUSED -> paused;
       case HALTED -> halted;
     };
   }
@@ -1052,25 +892,6 @@ public final class Vcpu {
     return queue.size() + (cur != null && !cur.trace ? 1 : 0);
   }
 
-  private Behavior<Command> onPauseNow(Pause m) {
-    // Idle --Pause--> Paused
-    storesBarrier();
-    m.replyTo().tell(new Acknowledged("Pause", VcpuState.PAUSED));
-    return become(VcpuState.PAUSED);
-  }
-
-  private Behavior<Command> onPauseAtBoundary(Pause m) {
-    pauseWaiters.add(m.replyTo());
-    return Behaviors.same();
-  }
-
-  private Behavior<Command> onResume(Resume m) {
-    // Paused --Resume--> Running (or Idle when there is no work)
-    Behavior<Command> next = cur != null ? enterGuest(this::runLoop) : runLoop();
-    m.replyTo().tell(new Acknowledged("Resume", state));
-    return next;
-  }
-
   private Behavior<Command> onHaltAtBoundary(Halt m) {
     haltWaiters.add(m.replyTo());
     return Behaviors.same();
@@ -1109,7 +930,7 @@ public final class Vcpu {
       }
       stateOp = null;
     }
-    handler.reset();
+    core.resetFault();
     releaseLease();
     if (op != null) {
       failCurrent("halted during the access");
@@ -1131,10 +952,6 @@ public final class Vcpu {
       answerTrace(t);
     }
     Behavior<Command> b = become(VcpuState.HALTED);
-    for (ActorRef<ControlReply> r : pauseWaiters) {
-      r.tell(new Rejected(-1, VcpuState.HALTED, "Pause: the vCPU halted first"));
-    }
-    pauseWaiters.clear();
     if (flush) {
       pendingFlush = true;
       haltedFlush(); // Halt is acknowledged once the flush is done
@@ -1187,7 +1004,7 @@ public final class Vcpu {
 
   // ---- SetState -------------------------------------------------------------------------------
 
-  /** Idle|Paused --SetState--&gt; Running: forward the changes to the GuestMmu. */
+  /** Idle --SetState--&gt; Running: forward the changes to the GuestMmu. */
   private Behavior<Command> onSetState(SetState m) {
     if (lastStateSet != null && lastStateSet.requestId() == m.requestId()) {
       m.replyTo().tell(lastStateSet);
@@ -1212,7 +1029,7 @@ public final class Vcpu {
         return Behaviors.same();
       }
     }
-    stateOp = new StateOp(m.requestId(), state, m.replyTo());
+    stateOp = new StateOp(m.requestId(), m.replyTo());
     List<VcpuStateChange> changes = List.copyOf(c);
     send(
         Kind.SET_STATE,
@@ -1221,7 +1038,7 @@ public final class Vcpu {
     return become(VcpuState.RUNNING);
   }
 
-  /** SetState outside Idle and Paused: a retry of the one in progress joins it, else rejected. */
+  /** SetState outside Idle: a retry of the one in progress joins it, else rejected. */
   private Behavior<Command> onSetStateNotAllowed(SetState m) {
     if (stateOp != null && stateOp.requestId == m.requestId()) {
       stateOp.replyTos.add(m.replyTo());
@@ -1231,7 +1048,7 @@ public final class Vcpu {
       m.replyTo().tell(lastStateSet);
       return Behaviors.same();
     }
-    return notAllowed(m.replyTo(), m.requestId(), "SetState", "IDLE or PAUSED");
+    return notAllowed(m.replyTo(), m.requestId(), "SetState", "IDLE");
   }
 
   // ---- TraceAccess ----------------------------------------------------------------------------
@@ -1342,9 +1159,10 @@ public final class Vcpu {
    */
   private Behavior<Command> onVcpuStateSet(Object r) {
     if (!(r instanceof GuestMmu.VcpuStateSet s)) {
-      return stateOpDone(new Rejected(stateOp.requestId, stateOp.back, refusal(r)));
+      return stateOpDone(new Rejected(stateOp.requestId, VcpuState.IDLE, refusal(r)));
     }
     mode = s.mode();
+    core.setMode(mode);
     cpu.setMsr((mode & 4) != 0, (mode & 2) != 0, (mode & 1) != 0);
     tlb.flush();
     esidToGvsid.clear();
@@ -1370,22 +1188,14 @@ public final class Vcpu {
     return stateOpDone(done);
   }
 
-  /** Answers the SetState in progress and goes back to Idle or Paused (or on, if work waited). */
+  /** Answers the SetState in progress and goes back to Idle (or on, if work waited). */
   private Behavior<Command> stateOpDone(StateReply reply) {
     StateOp o = stateOp;
     stateOp = null;
     for (ActorRef<StateReply> r : o.replyTos) {
       r.tell(reply);
     }
-    if (o.back == VcpuState.PAUSED && haltWaiters.isEmpty()) {
-      // Running --StateSet--> Paused; a Pause received meanwhile is already satisfied
-      for (ActorRef<ControlReply> w : pauseWaiters) {
-        w.tell(new Acknowledged("Pause", VcpuState.PAUSED));
-      }
-      pauseWaiters.clear();
-      return become(VcpuState.PAUSED);
-    }
-    // Running --StateSet--> Idle, or on with the batches, Pause or Halt received meanwhile
+    // Running --StateSet--> Idle, or on with the batches or Halt received meanwhile
     return runLoop();
   }
 
@@ -1398,7 +1208,7 @@ public final class Vcpu {
     m.replyTo()
         .tell(
             new StatusReport(
-                state, outstandingBatches(), knownEpoch, buffer.size(), stats.snapshot()));
+                state, outstandingBatches(), knownEpoch, buffer.size(), core.counts()));
     return Behaviors.same();
   }
 
@@ -1411,7 +1221,7 @@ public final class Vcpu {
   /** Parks now when nothing is in flight (see the class comment), else checks again later. */
   private Behavior<Command> onPark() {
     boolean quiet =
-        (state == VcpuState.IDLE || state == VcpuState.PAUSED || state == VcpuState.HALTED)
+        (state == VcpuState.IDLE || state == VcpuState.HALTED)
             && pendingKind == null
             && op == null
             && inFlight == null
@@ -1420,7 +1230,6 @@ public final class Vcpu {
             && dones.isEmpty()
             && stateOp == null
             && traceOp == null
-            && pauseWaiters.isEmpty()
             && haltWaiters.isEmpty();
     if (!sharded) {
       return Behaviors.same();
@@ -1429,7 +1238,7 @@ public final class Vcpu {
       timers.startSingleTimer(PARK, PARK, setup.tickInterval());
       return Behaviors.same();
     }
-    VcpuCounters c = stats.snapshot();
+    Counts c = core.counts();
     esidToGvsid.trim();
     VcpuParking.get(ctx.getSystem())
         .park(
@@ -1453,19 +1262,11 @@ public final class Vcpu {
     return Behaviors.stopped();
   }
 
-  private Behavior<Command> onRequestTlbFlush(RequestTlbFlush m) {
-    pendingFlush = true;
-    if (state == VcpuState.HALTED) {
-      haltedFlush(); // no next guest entry
-    }
-    return Behaviors.same();
-  }
-
   // ---- The access loop ------------------------------------------------------------------------
 
   /**
-   * Executes accesses until one needs a reply, the batches run out, or a Pause/Halt is due. Returns
-   * the state to be in.
+   * Executes accesses until one needs a reply, the batches run out, or a Halt is due. Returns the
+   * state to be in.
    */
   private Behavior<Command> runLoop() {
     while (true) {
@@ -1474,15 +1275,6 @@ public final class Vcpu {
       }
       if (!haltWaiters.isEmpty()) {
         return haltNow();
-      }
-      if (!pauseWaiters.isEmpty()) {
-        // Running --Pause--> Paused (at an access boundary)
-        storesBarrier();
-        for (ActorRef<ControlReply> r : pauseWaiters) {
-          r.tell(new Acknowledged("Pause", VcpuState.PAUSED));
-        }
-        pauseWaiters.clear();
-        return become(VcpuState.PAUSED);
       }
       if (cur == null) {
         cur = queue.poll();
@@ -1509,23 +1301,14 @@ public final class Vcpu {
         startStoreFlush();
       }
       AccessOp a = cur.ops.get(cur.pos);
-      stats.accesses++;
-      switch (a.kind()) {
-        case LOAD -> stats.loads++;
-        case STORE -> stats.stores++;
-        case IFETCH -> stats.ifetches++;
-      }
-      long t = Tlb.tag(a.ea(), mode);
-      int i = tlb.lookup(t, knownEpoch);
-      if (i >= 0 && permits(tlb.prot(i), a.kind())) {
-        stats.tlbHits++;
+      int i = core.begin(a.kind(), a.ea(), knownEpoch);
+      if (i >= 0) {
         if (rec != null) {
           rec.tlbHit(tlb.pfn(i));
         }
         store(a, tlb.pfn(i));
-        if (a.kind() == Access.STORE && (tlb.prot(i) & CBitWatch.PROT_WATCH_C) != 0) {
+        if (core.watchedStore(tlb.prot(i))) {
           op = a;
-          tag = t;
           return readC();
         }
         if (rec != null) {
@@ -1536,21 +1319,11 @@ public final class Vcpu {
         continue;
       }
       op = a;
-      tag = t;
-      livelock.startAccess();
       forcedByFlush = false;
       pfnCow = false;
       staleLookups = 0;
       return missPath();
     }
-  }
-
-  private static boolean permits(int prot, Access kind) {
-    return switch (kind) {
-      case LOAD -> true;
-      case STORE -> (prot & Tlb.PROT_WRITE) != 0;
-      case IFETCH -> (prot & Tlb.PROT_EXEC) != 0;
-    };
   }
 
   private void store(AccessOp a, int pfn) {
@@ -1574,7 +1347,7 @@ public final class Vcpu {
     }
     long gvsid = esidToGvsid.get(esid);
     if (gvsid == VsidTags.NO_VSID) {
-      return fault(HostFault.noHpte(op.kind(), op.ea()));
+      return fault(core.noHpte());
     }
     send(Kind.LOOKUP, host, id -> new HostMmu.Lookup(id, vcpu, gvsid, op.ea(), answers.narrow()));
     return become(VcpuState.RUNNING);
@@ -1614,11 +1387,10 @@ public final class Vcpu {
   }
 
   private void recordFailure(AccessOp a, String cause) {
-    stats.failed++;
+    String text = core.fail(vm, vcpu, a.kind(), a.ea(), cause);
     cur.failed++;
     if (cur.failures.size() < MAX_FAILURES_KEPT) {
-      cur.failures.add(
-          String.format("vm %d vcpu %d %s at 0x%x: %s", vm, vcpu, a.kind(), a.ea(), cause));
+      cur.failures.add(text);
     }
   }
 
@@ -1645,7 +1417,7 @@ public final class Vcpu {
       return;
     }
     BatchDone done =
-        new BatchDone(b.batchId, b.completed, b.failed, List.copyOf(b.failures), stats.snapshot());
+        new BatchDone(b.batchId, b.completed, b.failed, List.copyOf(b.failures), core.counts());
     lastDone = done;
     b.replyTos.forEach(r -> r.tell(done));
   }
@@ -1664,27 +1436,11 @@ public final class Vcpu {
   // ---- Faults ---------------------------------------------------------------------------------
 
   private Behavior<Command> fault(HostFault f) {
-    String livelocked = livelock.admit(forcedByFlush);
+    String livelocked = core.admit(forcedByFlush);
     forcedByFlush = false;
     pfnCow = false;
     if (livelocked != null) {
       return failAccess(livelocked);
-    }
-    String exit;
-    if (!f.isData()) {
-      if ((f.bits() & FaultBits.SRR1_NOTFOUND) != 0) {
-        stats.nohpteExits++;
-        exit = "NOHPTE ";
-      } else {
-        stats.noexecExits++;
-        exit = "NOEXEC ";
-      }
-    } else if ((f.bits() & FaultBits.DSISR_NOHPTE) != 0) {
-      stats.nohpteExits++;
-      exit = "NOHPTE ";
-    } else {
-      stats.protfaultExits++;
-      exit = "PROTFAULT ";
     }
     if (events.wants(MeshEvent.Kind.FAULT, vm)) {
       events.publish(
@@ -1696,13 +1452,12 @@ public final class Vcpu {
               f.ea(),
               MeshEvent.NONE,
               MeshEvent.NONE,
-              exit + f.access().name().toLowerCase(java.util.Locale.ROOT)));
+              VcpuCore.exitName(f) + " " + f.access().name().toLowerCase(java.util.Locale.ROOT)));
     }
-    xlateCAfter = false;
     if (rec != null) {
       rec.fault(f);
     }
-    return step(() -> handler.onFault(f, cpu));
+    return step(() -> core.onFault(f, cpu));
   }
 
   /** Runs one core call of the fault handler and acts on the step it returns. */
@@ -1755,17 +1510,6 @@ public final class Vcpu {
                   m.guardSeq(),
                   answers.narrow()));
     } else if (s instanceof FaultStep.Reflect r) {
-      if (r.vector() < FaultBits.VEC_ISI) {
-        stats.reflectedDsi++;
-      } else {
-        stats.reflectedIsi++;
-      }
-      switch (r.kind()) {
-        case NOT_FOUND -> stats.reflectedNotFound++;
-        case PROTECTION -> stats.reflectedProtection++;
-        case SEGMENT -> stats.reflectedSegment++;
-        case RAW -> stats.reflectedRaw++;
-      }
       releaseLease();
       if (rec != null) {
         rec.reflected(r);
@@ -1777,13 +1521,9 @@ public final class Vcpu {
       if (rec != null) {
         rec.mmio(mmio.paddr());
       }
-      stats.mmioExits++;
       return enterGuest(this::accessCompleted);
     } else if (s instanceof FaultStep.Resume res) {
       // the lease (and its page reference) is kept through the retry: see releaseLease
-      if (res.mapFailed()) {
-        stats.mapFailures++;
-      }
       // AwaitingFault --Resume--> Running (retry the access); a flush served at this entry that
       // the fault did not request itself (no COW break) forces the retry to fault again
       forcedByFlush = pendingFlush && !pfnCow;
@@ -1809,7 +1549,7 @@ public final class Vcpu {
   }
 
   private Behavior<Command> abortFault(String cause) {
-    handler.reset();
+    core.resetFault();
     releaseLease();
     return failAccess(cause);
   }
@@ -1834,6 +1574,9 @@ public final class Vcpu {
 
   @SuppressWarnings("unchecked")
   private void send(Kind kind, ActorRef<?> target, LongFunction<Object> message) {
+    if ((nextRequestId & FLUSH_IDS) != 0) {
+      nextRequestId = idBase + 1; // stays below the store flushes' ids (FLUSH_IDS)
+    }
     long id = nextRequestId++;
     pendingId = id;
     pendingKind = kind;
@@ -1896,10 +1639,10 @@ public final class Vcpu {
   /** The outstanding request is past its deadline: send it again, or give up. */
   @SuppressWarnings("unchecked")
   private Behavior<Command> requestTimedOut() {
-    stats.timeouts++;
+    core.count(Counter.TIMEOUTS);
     if (attempts < setup.maxAttempts()) {
       attempts++;
-      stats.retries++;
+      core.count(Counter.RETRIES);
       ((ActorRef<Object>) pendingTarget).tell(pendingMsg);
       pendingDeadline = deadline();
       return Behaviors.same();
@@ -1936,7 +1679,7 @@ public final class Vcpu {
           stateOpDone(
               new Rejected(
                   stateOp.requestId,
-                  stateOp.back,
+                  VcpuState.IDLE,
                   why + " (the changes may or may not be applied; retry the same requestId)"));
       case STATE_FLUSH -> {
         pendingFlush = true; // the guest state is set; the host flush happens at the next entry
@@ -2069,6 +1812,7 @@ public final class Vcpu {
   private Behavior<Command> onMode(Object r) {
     if (r instanceof GuestMmu.ModeOf m) {
       mode = m.mode();
+      core.setMode(mode);
       cpu.setMsr((mode & 4) != 0, (mode & 2) != 0, (mode & 1) != 0);
       // Starting --ModeOf--> Idle (or Running with queued batches)
       become(VcpuState.IDLE);
@@ -2104,31 +1848,18 @@ public final class Vcpu {
       }
       return missPath();
     }
-    Access kind = op.kind();
-    if (l.slot() >= 0 && l.protection().permits(kind)) {
-      int prot =
-          cWatch.tlbProt(
-              op.ea(),
-              (l.protection().isWritable() ? Tlb.PROT_WRITE : 0)
-                  | (l.protection().isExecutable() ? Tlb.PROT_EXEC : 0));
-      tlb.fill(tag, knownEpoch, l.slot(), l.pfn(), prot);
-      stats.htabHits++;
+    int prot = core.onLookup(l.slot(), l.protection(), l.pfn(), knownEpoch);
+    if (prot >= 0) {
       if (rec != null) {
         rec.hostHpteHit(l.pfn());
       }
       store(op, l.pfn());
-      if (kind == Access.STORE && (prot & CBitWatch.PROT_WATCH_C) != 0) {
+      if (core.watchedStore(prot)) {
         return readC();
       }
       return accessCompleted();
     }
-    HostFault f;
-    if (l.slot() < 0) {
-      f = HostFault.noHpte(kind, op.ea());
-    } else {
-      f = kind == Access.STORE ? HostFault.protection(op.ea()) : HostFault.noExecute(op.ea());
-    }
-    return fault(f);
+    return fault(core.pendingFault());
   }
 
   /**
@@ -2143,22 +1874,12 @@ public final class Vcpu {
   }
 
   private Behavior<Command> onRcRead(Object r) {
-    CBitWatch.Verdict v;
     if (r instanceof GuestMmu.RcOf rc) {
-      v = cWatch.onWatchedStore(op.ea(), true, rc.c());
+      core.onCRead(true, rc.c(), knownEpoch);
     } else if (r instanceof GuestMmu.Rejected) {
-      v = cWatch.onWatchedStore(op.ea(), false, false); // no guest HPTE translates ea now
+      core.onCRead(false, false, knownEpoch); // no guest HPTE translates ea now
     } else {
       ctx.getLog().warn("vm {} vcpu {}: C bit not read: {}", vm, vcpu, refusal(r));
-      return accessCompleted();
-    }
-    if (v == CBitWatch.Verdict.MISSED_C) {
-      stats.missedC++;
-    } else {
-      int i = tlb.lookup(tag, knownEpoch);
-      if (i >= 0) {
-        tlb.clearProt(i, CBitWatch.PROT_WATCH_C);
-      }
     }
     return accessCompleted();
   }
@@ -2179,14 +1900,10 @@ public final class Vcpu {
       return abortFault(refusal(r));
     }
     cacheGvsid(op.ea() >>> 28, t.gvsid());
-    xlateCAfter = t.result() != null && t.result().cAfter();
     if (rec != null) {
       rec.xlate(t.result());
     }
-    if (t.result() != null && t.result().setC() && op.kind() != Access.STORE) {
-      stats.spuriousC++;
-    }
-    return step(() -> handler.onXlated(t.result(), t.gvsid()));
+    return step(() -> core.onXlated(t.result(), t.gvsid()));
   }
 
   private Behavior<Command> onPfnAnswered(Object r) {
@@ -2199,19 +1916,18 @@ public final class Vcpu {
     if (rec != null) {
       rec.gfnToPfn(pfnGfn, p.result());
     }
-    return step(() -> handler.onPfn(p.result()));
+    return step(() -> core.onPfn(p.result()));
   }
 
   private Behavior<Command> onUnmapped(Object r) {
     if (!(r instanceof HostMmu.Unmapped u)) {
       return abortFault(refusal(r));
     }
-    stats.unmaps++;
     noteEpoch(u.epoch());
     if (rec != null) {
       rec.unmapped(unmapVpage);
     }
-    return step(handler::onUnmapped);
+    return step(core::onUnmapped);
   }
 
   private Behavior<Command> onMapped(Object r) {
@@ -2222,20 +1938,7 @@ public final class Vcpu {
     if (rec != null) {
       rec.mapped(mapPfn, m.installed(), m.readOnly());
     }
-    if (m.installed()) {
-      if (m.readOnly()) {
-        stats.hostMapsRo++;
-      } else {
-        stats.hostMapsRw++;
-      }
-      if (m.markDirty()) {
-        stats.markDirty++;
-      }
-      cWatch.onMapped(mapEa, m.readOnly(), xlateCAfter, op.kind());
-    } else {
-      stats.mapsRefused++;
-    }
-    return step(() -> handler.onMapped(m.installed()));
+    return step(() -> core.onMapped(m.installed(), m.readOnly(), m.markDirty(), mapEa));
   }
 
   private Behavior<Command> onExceptionHandled(Object r) {
@@ -2273,7 +1976,7 @@ public final class Vcpu {
         subscribe(knownEpoch);
       }
     } else {
-      stats.shootdowns++;
+      core.count(Counter.SHOOTDOWNS);
     }
     long seq = storesBarrier();
     if (seq == 0) {
@@ -2303,25 +2006,21 @@ public final class Vcpu {
   }
 
   /**
-   * The page frames' store replies, turned into {@link StoresApplied} for this vCPU by a small
-   * local child: the vCPU's one reply adapter already matches every CborSerializable reply by the
-   * pending request, and PageFrame's Rejected belongs to several reply families.
+   * A reply through the store adapter: {@code StoresDone}, or a {@code PageFrame.Rejected}, which
+   * is one type for every page-frame request, so the adapter (the most recently registered one
+   * matching its class) receives also those of {@code GfnToPfnProt} and {@code ReadWord}. A store
+   * flush's id is in its own range ({@link #FLUSH_IDS}), so the id tells them apart: the store
+   * flush's is a whole batch refused, any other goes the way of every reply.
    */
-  private static ActorRef<PageFrame.StoresReply> storeAdapter(ActorContext<Command> ctx) {
-    ActorRef<Command> self = ctx.getSelf();
-    return ctx.spawn(
-        Behaviors.receive(PageFrame.StoresReply.class)
-            .onAnyMessage(
-                r -> {
-                  if (r instanceof PageFrame.StoresDone d) {
-                    self.tell(new StoresApplied(d.requestId(), d.applied(), d.refused()));
-                  } else if (r instanceof PageFrame.Rejected x) {
-                    self.tell(new StoresApplied(x.requestId(), 0, -1));
-                  }
-                  return Behaviors.same();
-                })
-            .build(),
-        "stores");
+  private Behavior<Command> onStoresReply(StoresReplied m) {
+    if (m.reply() instanceof PageFrame.StoresDone d) {
+      return onStoresApplied(new StoresApplied(d.requestId(), d.applied(), d.refused()));
+    }
+    if (m.reply() instanceof PageFrame.Rejected x && (x.requestId() & FLUSH_IDS) == 0) {
+      return onAnswer(new Answer(x));
+    }
+    long id = m.reply() instanceof PageFrame.Rejected x ? x.requestId() : NONE;
+    return onStoresApplied(new StoresApplied(id, 0, -1));
   }
 
   /** Sends the buffer as one ApplyStores (none may be in flight). */
@@ -2330,7 +2029,7 @@ public final class Vcpu {
     StoreBuffer.Drained d = buffer.drain();
     inFlight =
         new PageFrame.ApplyStores(
-            idBase + seq, vm, vcpu, d.pfns(), d.offsets(), d.values(), storesApplied);
+            idBase | FLUSH_IDS | seq, vm, vcpu, d.pfns(), d.offsets(), d.values(), storesApplied);
     inFlightSeq = seq;
     flushAttempts = 1;
     stores.tell(inFlight);
@@ -2341,10 +2040,10 @@ public final class Vcpu {
     if (inFlight == null || m.requestId() != inFlight.requestId()) {
       return Behaviors.same();
     }
-    stats.storeFlushes++;
+    core.count(Counter.STORE_FLUSHES);
     int refused = m.refused() < 0 ? inFlight.pfns().length : m.refused();
     if (refused > 0) {
-      stats.storesLost += refused;
+      core.count(Counter.STORES_LOST, refused);
       ctx.getLog().warn("vm {} vcpu {}: {} stores refused by the page frames", vm, vcpu, refused);
     }
     return flushDone();
@@ -2352,15 +2051,15 @@ public final class Vcpu {
 
   /** The store flush in flight is past its deadline: send it again, or give its stores up. */
   private Behavior<Command> storeFlushTimedOut() {
-    stats.timeouts++;
+    core.count(Counter.TIMEOUTS);
     if (flushAttempts < setup.maxAttempts()) {
       flushAttempts++;
-      stats.retries++;
+      core.count(Counter.RETRIES);
       stores.tell(inFlight);
       flushDeadline = deadline();
       return Behaviors.same();
     }
-    stats.storesLost += inFlight.pfns().length;
+    core.count(Counter.STORES_LOST, inFlight.pfns().length);
     ctx.getLog()
         .error(
             "vm {} vcpu {}: ApplyStores {} ({} stores) unanswered after {} attempts; the stores are"

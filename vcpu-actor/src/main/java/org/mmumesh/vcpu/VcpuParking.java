@@ -6,6 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
+import org.mmumesh.common.Counts;
 
 /**
  * One node's parked vCPUs: the state a passivated {@link Vcpu} entity keeps until it starts again,
@@ -60,7 +61,7 @@ public final class VcpuParking implements Extension {
   }
 
   /** What one parked vCPU keeps: its counters for readers, the rest opaque to the store. */
-  record Entry(VcpuCounters counters, Object state) {}
+  record Entry(Counts counters, Object state) {}
 
   private final ConcurrentHashMap<String, Entry> parked = new ConcurrentHashMap<>();
 
@@ -89,7 +90,7 @@ public final class VcpuParking implements Extension {
   }
 
   /** Parks {@code state} of entity {@code entityId} (replacing an older one). */
-  void park(String entityId, VcpuCounters counters, Object state) {
+  void park(String entityId, Counts counters, Object state) {
     parked.put(entityId, new Entry(counters, state));
   }
 
@@ -99,7 +100,7 @@ public final class VcpuParking implements Extension {
   }
 
   /** The counters of vCPU {@code entityId} when it is parked on this node. */
-  public Optional<VcpuCounters> counters(String entityId) {
+  public Optional<Counts> counters(String entityId) {
     Entry e = parked.get(entityId);
     return e == null ? Optional.empty() : Optional.of(e.counters());
   }

@@ -15,6 +15,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.mmumesh.common.Counter;
+import org.mmumesh.common.Counts;
 import org.mmumesh.common.FaultBits;
 import org.mmumesh.common.Fingerprint;
 import org.mmumesh.common.HostFlush;
@@ -108,8 +110,8 @@ class ActorFlowsTest {
     m.populate(0, 5, A);
     Vcpu.BatchDone first = m.run(0, load(ea(5, 0x10)));
     assertThat(first.completed()).isEqualTo(1);
-    assertThat(first.counters().hostMapsRo()).isEqualTo(1);
-    assertThat(first.counters().tlbHits()).isZero();
+    assertThat(first.counters().get(Counter.HOST_MAPS_RO)).isEqualTo(1);
+    assertThat(first.counters().get(Counter.TLB_HITS)).isZero();
     assertThat(m.hostBarrier(0)).anyMatch(c -> c instanceof HostMmu.MapPage);
     m.guestBarrier(0);
     m.framesBarrier();
@@ -118,12 +120,12 @@ class ActorFlowsTest {
 
     assertThat(second.completed()).isEqualTo(3);
     assertThat(second.failed()).isZero();
-    VcpuCounters a = first.counters();
-    VcpuCounters b = second.counters();
-    assertThat(b.tlbHits() - a.tlbHits()).isEqualTo(3);
-    assertThat(b.htabHits()).isEqualTo(a.htabHits());
-    assertThat(b.nohpteExits()).isEqualTo(a.nohpteExits());
-    assertThat(b.accesses() - a.accesses()).isEqualTo(3);
+    Counts a = first.counters();
+    Counts b = second.counters();
+    assertThat(b.get(Counter.TLB_HITS) - a.get(Counter.TLB_HITS)).isEqualTo(3);
+    assertThat(b.get(Counter.HTAB_HITS)).isEqualTo(a.get(Counter.HTAB_HITS));
+    assertThat(b.get(Counter.NOHPTE_EXITS)).isEqualTo(a.get(Counter.NOHPTE_EXITS));
+    assertThat(b.get(Counter.ACCESSES) - a.get(Counter.ACCESSES)).isEqualTo(3);
     // nothing reached the host MMU, the guest MMU or the page frames
     assertThat(m.hostBarrier(0)).isEmpty();
     assertThat(m.guestBarrier(0)).isEmpty();
@@ -158,15 +160,15 @@ class ActorFlowsTest {
     Vcpu.BatchDone d = done.expectMessageClass(Vcpu.BatchDone.class);
     assertThat(d.completed()).isEqualTo(1);
     assertThat(d.failed()).isZero();
-    VcpuCounters c = d.counters();
+    Counts c = d.counters();
     // NO_VSID (segment), no guest HPTE (not found, demand map), then the host map
-    assertThat(c.nohpteExits()).isEqualTo(3);
-    assertThat(c.reflectedSegment()).isEqualTo(1);
-    assertThat(c.reflectedNotFound()).isEqualTo(1);
-    assertThat(c.reflectedDsi()).isEqualTo(2);
-    assertThat(c.hostMapsRo()).isEqualTo(1);
-    assertThat(c.hostMapsRw()).isZero();
-    assertThat(c.htabHits()).isEqualTo(1);
+    assertThat(c.get(Counter.NOHPTE_EXITS)).isEqualTo(3);
+    assertThat(c.get(Counter.REFLECTED_SEGMENT)).isEqualTo(1);
+    assertThat(c.get(Counter.REFLECTED_NOT_FOUND)).isEqualTo(1);
+    assertThat(c.get(Counter.REFLECTED_DSI)).isEqualTo(2);
+    assertThat(c.get(Counter.HOST_MAPS_RO)).isEqualTo(1);
+    assertThat(c.get(Counter.HOST_MAPS_RW)).isZero();
+    assertThat(c.get(Counter.HTAB_HITS)).isEqualTo(1);
 
     List<GuestMmu.HandleException> reflected =
         only(m.guestBarrier(0), GuestMmu.HandleException.class);
@@ -201,7 +203,7 @@ class ActorFlowsTest {
     List<ShadowDump.ShadowEntry> e8 = m.shadowOf(0, 8);
     assertThat(e8).hasSize(1);
     assertThat(e8.get(0).writable()).isEqualTo(policy == Policy.FIXED);
-    assertThat(d2.counters().markDirty()).isEqualTo(policy == Policy.FIXED ? 1 : 0);
+    assertThat(d2.counters().get(Counter.MARK_DIRTY)).isEqualTo(policy == Policy.FIXED ? 1 : 0);
   }
 
   // ---- 3. PROTFAULT on a KSM page -------------------------------------------------------------
@@ -234,14 +236,14 @@ class ActorFlowsTest {
     Vcpu.BatchDone stored = m.run(0, store(ea(g, 0x20), value));
     assertThat(stored.completed()).isEqualTo(1);
     assertThat(stored.failed()).isZero();
-    VcpuCounters a = loaded.counters();
-    VcpuCounters b = stored.counters();
-    assertThat(b.protfaultExits() - a.protfaultExits()).isEqualTo(1);
-    assertThat(b.unmaps() - a.unmaps()).isEqualTo(1);
+    Counts a = loaded.counters();
+    Counts b = stored.counters();
+    assertThat(b.get(Counter.PROTFAULT_EXITS) - a.get(Counter.PROTFAULT_EXITS)).isEqualTo(1);
+    assertThat(b.get(Counter.UNMAPS) - a.get(Counter.UNMAPS)).isEqualTo(1);
     // the COW's notifier (Q8, deferred full flush) costs one more NOHPTE round trip (6.3 step 3)
-    assertThat(b.nohpteExits() - a.nohpteExits()).isEqualTo(1);
-    assertThat(b.hostMapsRw() - a.hostMapsRw()).isEqualTo(2);
-    assertThat(b.storesLost()).isZero();
+    assertThat(b.get(Counter.NOHPTE_EXITS) - a.get(Counter.NOHPTE_EXITS)).isEqualTo(1);
+    assertThat(b.get(Counter.HOST_MAPS_RW) - a.get(Counter.HOST_MAPS_RW)).isEqualTo(2);
+    assertThat(b.get(Counter.STORES_LOST)).isZero();
 
     List<HostMmu.Command> toHost = m.hostBarrier(0);
     List<HostMmu.UnmapPage> unmaps = only(toHost, HostMmu.UnmapPage.class);
@@ -287,12 +289,12 @@ class ActorFlowsTest {
 
     // a store with no host HPTE (DSISR NOHPTE|ISSTORE): first "not found" as given, then after
     // the demand map -EPERM: DSISR = (fault & ~NOHPTE) | PROTFAULT (spec 6.2), ISSTORE kept
-    VcpuCounters c1 = first.counters();
-    assertThat(c1.reflectedProtection()).isEqualTo(1);
+    Counts c1 = first.counters();
+    assertThat(c1.get(Counter.REFLECTED_PROTECTION)).isEqualTo(1);
     // a store to the read-only host HPTE of the loaded page: PROTFAULT|ISSTORE exit, -EPERM
-    VcpuCounters c2 = second.counters();
-    assertThat(c2.protfaultExits() - c1.protfaultExits()).isEqualTo(1);
-    assertThat(c2.reflectedProtection()).isEqualTo(2);
+    Counts c2 = second.counters();
+    assertThat(c2.get(Counter.PROTFAULT_EXITS) - c1.get(Counter.PROTFAULT_EXITS)).isEqualTo(1);
+    assertThat(c2.get(Counter.REFLECTED_PROTECTION)).isEqualTo(2);
 
     List<GuestMmu.HandleException> reflected =
         only(m.guestBarrier(0), GuestMmu.HandleException.class);
@@ -348,12 +350,14 @@ class ActorFlowsTest {
 
     assertThat(d.completed()).isEqualTo(3);
     assertThat(d.failed()).isZero();
-    VcpuCounters c = d.counters();
-    assertThat(c.mmioExits()).isEqualTo(3); // never cached: every access exits
-    assertThat(c.tlbHits()).isEqualTo(before.counters().tlbHits());
-    assertThat(c.hostMapsRo() + c.hostMapsRw())
-        .isEqualTo(before.counters().hostMapsRo() + before.counters().hostMapsRw());
-    assertThat(c.storesLost()).isZero();
+    Counts c = d.counters();
+    assertThat(c.get(Counter.MMIO_EXITS)).isEqualTo(3); // never cached: every access exits
+    assertThat(c.get(Counter.TLB_HITS)).isEqualTo(before.counters().get(Counter.TLB_HITS));
+    assertThat(c.get(Counter.HOST_MAPS_RO) + c.get(Counter.HOST_MAPS_RW))
+        .isEqualTo(
+            before.counters().get(Counter.HOST_MAPS_RO)
+                + before.counters().get(Counter.HOST_MAPS_RW));
+    assertThat(c.get(Counter.STORES_LOST)).isZero();
     List<PageFrame.Command> toFrames = m.framesBarrier();
     assertThat(only(toFrames, PageFrame.GfnToPfnProt.class))
         .hasSize(3)
@@ -373,7 +377,7 @@ class ActorFlowsTest {
     m.populate(0, 13, A);
     long ea = ea(13, 0x30);
     Vcpu.BatchDone warm = m.run(0, load(ea), load(ea));
-    assertThat(warm.counters().tlbHits()).isEqualTo(1);
+    assertThat(warm.counters().get(Counter.TLB_HITS)).isEqualTo(1);
     List<ShadowDump.ShadowEntry> entry = m.shadowOf(0, 13);
     assertThat(entry).hasSize(1);
     m.hostBarrier(0);
@@ -396,7 +400,8 @@ class ActorFlowsTest {
     assertThat(m.shadowOf(0, 13)).isEmpty();
     Vcpu.StatusReport after = m.status(0);
     assertThat(after.knownEpoch()).isGreaterThan(before.knownEpoch());
-    assertThat(after.counters().shootdowns() - before.counters().shootdowns()).isEqualTo(1);
+    assertThat(after.counters().get(Counter.SHOOTDOWNS) - before.counters().get(Counter.SHOOTDOWNS))
+        .isEqualTo(1);
     List<HostMmu.Command> toHost = m.hostBarrier(0);
     assertThat(indexOf(toHost, HostMmu.GuestTlbie.class))
         .isLessThan(indexOf(toHost, HostMmu.TlbShootdownAck.class));
@@ -404,11 +409,12 @@ class ActorFlowsTest {
     // the next access misses the TLB and the host HTAB; the guest demand-maps the page again
     Vcpu.BatchDone next = m.run(0, load(ea));
     assertThat(next.completed()).isEqualTo(1);
-    VcpuCounters a = after.counters();
-    VcpuCounters b = next.counters();
-    assertThat(b.tlbHits()).isEqualTo(a.tlbHits());
-    assertThat(b.nohpteExits() - a.nohpteExits()).isEqualTo(2);
-    assertThat(b.reflectedNotFound() - a.reflectedNotFound()).isEqualTo(1);
+    Counts a = after.counters();
+    Counts b = next.counters();
+    assertThat(b.get(Counter.TLB_HITS)).isEqualTo(a.get(Counter.TLB_HITS));
+    assertThat(b.get(Counter.NOHPTE_EXITS) - a.get(Counter.NOHPTE_EXITS)).isEqualTo(2);
+    assertThat(b.get(Counter.REFLECTED_NOT_FOUND) - a.get(Counter.REFLECTED_NOT_FOUND))
+        .isEqualTo(1);
     assertThat(m.shadowOf(0, 13)).hasSize(1);
   }
 
@@ -453,8 +459,8 @@ class ActorFlowsTest {
     Vcpu.BatchDone d = done.expectMessageClass(Vcpu.BatchDone.class);
     assertThat(d.completed()).isEqualTo(1);
     assertThat(d.failed()).isZero();
-    assertThat(d.counters().storesLost()).isZero();
-    assertThat(d.counters().mapsRefused()).isZero();
+    assertThat(d.counters().get(Counter.STORES_LOST)).isZero();
+    assertThat(d.counters().get(Counter.MAPS_REFUSED)).isZero();
     assertThat(m.frameStat("COW_BREAKS")).isZero();
     assertThat(m.leasesHeld(0)).isZero();
     assertThat(m.readFrame(0, g)).isEqualTo(Fingerprint.mix(A, 0x40, value));
@@ -511,9 +517,10 @@ class ActorFlowsTest {
     Vcpu.BatchDone d = done.expectMessageClass(Vcpu.BatchDone.class);
     assertThat(d.completed()).isEqualTo(1);
     assertThat(d.failed()).isZero();
-    assertThat(d.counters().mapsRefused()).isEqualTo(guarded ? 1 : 0);
-    assertThat(d.counters().hostMapsRo() + d.counters().hostMapsRw()).isEqualTo(guarded ? 0 : 1);
-    assertThat(d.counters().mmioExits()).isEqualTo(1);
+    assertThat(d.counters().get(Counter.MAPS_REFUSED)).isEqualTo(guarded ? 1 : 0);
+    assertThat(d.counters().get(Counter.HOST_MAPS_RO) + d.counters().get(Counter.HOST_MAPS_RW))
+        .isEqualTo(guarded ? 0 : 1);
+    assertThat(d.counters().get(Counter.MMIO_EXITS)).isEqualTo(1);
     // the vCPU's lease was released after the removal arrived, and only then was it answered
     List<PageFrame.Command> toFrames = m.framesBarrier();
     int removal = indexOf(toFrames, PageFrame.RemoveSlot.class);
@@ -526,7 +533,7 @@ class ActorFlowsTest {
     // a later access to that gfn is an MMIO exit too
     Vcpu.BatchDone later = m.run(0, load(ea(g, 8)));
     assertThat(later.completed()).isEqualTo(1);
-    assertThat(later.counters().mmioExits()).isEqualTo(2);
+    assertThat(later.counters().get(Counter.MMIO_EXITS)).isEqualTo(2);
   }
 
   // ---- 7b. halt in the deferred-flush window (Q8) ---------------------------------------------
@@ -586,7 +593,8 @@ class ActorFlowsTest {
 
     Vcpu.BatchDone second = m.run(0, load(ea(5, 0x10)));
     assertThat(second.completed()).isEqualTo(1);
-    assertThat(second.counters().tlbHits()).isEqualTo(first.counters().tlbHits());
+    assertThat(second.counters().get(Counter.TLB_HITS))
+        .isEqualTo(first.counters().get(Counter.TLB_HITS));
     // the guest VSID is asked again and the segment, gone from the SLB, reloaded by the guest
     assertThat(m.guestBarrier(0)).anyMatch(c -> c instanceof GuestMmu.EsidToVsid);
     assertThat(m.kernelEvents(0).slbLoads()).isGreaterThan(before.slbLoads());
@@ -669,9 +677,9 @@ class ActorFlowsTest {
     assertThat(hit.rcBefore()).isEqualTo(new AccessTrace.Rc(true, false));
     assertThat(hit.rcAfter()).isEqualTo(new AccessTrace.Rc(true, false));
     // the same request id again: answered from memory, nothing re-run
-    long accesses = m.status(0).counters().accesses();
+    long accesses = m.status(0).counters().get(Counter.ACCESSES);
     assertThat(trace(m, 2, load(ea(5, 0x28)))).isEqualTo(hit);
-    assertThat(m.status(0).counters().accesses()).isEqualTo(accesses);
+    assertThat(m.status(0).counters().get(Counter.ACCESSES)).isEqualTo(accesses);
   }
 
   @Test

@@ -10,6 +10,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestInbox;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.Counter;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.guestmmu.GuestMmu;
@@ -73,23 +74,23 @@ class VcpuBehaviorTest {
     t.runOne();
     Vcpu.BatchDone d = (Vcpu.BatchDone) batches.receiveMessage();
     assertThat(d.completed()).isEqualTo(1);
-    assertThat(d.counters().htabHits()).isEqualTo(1);
+    assertThat(d.counters().get(Counter.HTAB_HITS)).isEqualTo(1);
   }
 
   @Test
   void illegalCommands_getAnExplicitRejection_namingTheState_andNothingElseHappens() {
     BehaviorTestKit<Vcpu.Command> t = started();
-    t.run(new Vcpu.Resume(control.getRef()));
+    t.run(new Vcpu.Halt(control.getRef()));
+    assertThat(control.receiveMessage())
+        .isEqualTo(new Vcpu.Acknowledged("Halt", Vcpu.VcpuState.HALTED));
+    t.run(new Vcpu.Halt(control.getRef()));
     Vcpu.Rejected r = (Vcpu.Rejected) control.receiveMessage();
-    assertThat(r.state()).isEqualTo(Vcpu.VcpuState.IDLE);
-    assertThat(r.reason()).contains("Resume: not allowed in state IDLE").contains("PAUSED");
+    assertThat(r.state()).isEqualTo(Vcpu.VcpuState.HALTED);
+    assertThat(r.reason()).contains("Halt: not allowed in state HALTED");
     assertThat(t.hasEffects()).isFalse();
     assertThat(guest.hasMessages()).isFalse();
     assertThat(host.hasMessages()).isFalse();
 
-    t.run(new Vcpu.Halt(control.getRef()));
-    assertThat(control.receiveMessage())
-        .isEqualTo(new Vcpu.Acknowledged("Halt", Vcpu.VcpuState.HALTED));
     t.run(new Vcpu.RunBatch(1, List.of(new Vcpu.AccessOp(Access.LOAD, EA, 0)), batches.getRef()));
     Vcpu.Rejected rb = (Vcpu.Rejected) batches.receiveMessage();
     assertThat(rb.id()).isEqualTo(1);

@@ -21,7 +21,7 @@ import org.mmumesh.guestmmu.GuestMmu;
 import org.mmumesh.hostmmu.HostMmu;
 import org.mmumesh.hostmmu.Lookup;
 import org.mmumesh.pageframe.PageFrame;
-import org.mmumesh.vcpu.Vcpu.AccessOp;
+import org.mmumesh.vcpu.VcpuProtocol.AccessOp;
 
 /**
  * The Vcpu's event-feed hook: each exit (NOHPTE, PROTFAULT) publishes one FAULT event with the VM,

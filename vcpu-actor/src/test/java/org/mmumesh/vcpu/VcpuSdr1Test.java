@@ -11,6 +11,8 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.mmumesh.common.Counter;
+import org.mmumesh.common.Counts;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.guestmmu.Guest64;
@@ -78,7 +80,8 @@ class VcpuSdr1Test {
     Vcpu.BatchDone first = m.run(0, load(ea(5, 0x10)));
     assertThat(first.completed()).isEqualTo(1);
     Vcpu.BatchDone hit = m.run(0, load(ea(5, 0x18)));
-    assertThat(hit.counters().nohpteExits()).isEqualTo(first.counters().nohpteExits());
+    assertThat(hit.counters().get(Counter.NOHPTE_EXITS))
+        .isEqualTo(first.counters().get(Counter.NOHPTE_EXITS));
     assertThat(m.shadowOf(0, 5)).hasSize(1);
     assertThat(htabWords()).containsExactly(OLD_PTEG, OLD_PTEG + 8);
     GuestMmu.KernelEvents before = m.kernelEvents(0);
@@ -90,12 +93,14 @@ class VcpuSdr1Test {
 
     // the host HPTE is gone: NOHPTE; the new table has no entry: reflected, demand-mapped there
     Vcpu.BatchDone moved = m.run(0, load(ea(5, 0x10)));
-    VcpuCounters a = hit.counters();
-    VcpuCounters b = moved.counters();
+    Counts a = hit.counters();
+    Counts b = moved.counters();
     assertThat(moved.completed()).isEqualTo(1);
-    assertThat(b.tlbHits()).isEqualTo(a.tlbHits());
-    assertThat(b.nohpteExits() - a.nohpteExits()).isEqualTo(2); // before and after the guest map
-    assertThat(b.reflectedNotFound() - a.reflectedNotFound()).isEqualTo(1);
+    assertThat(b.get(Counter.TLB_HITS)).isEqualTo(a.get(Counter.TLB_HITS));
+    assertThat(b.get(Counter.NOHPTE_EXITS) - a.get(Counter.NOHPTE_EXITS))
+        .isEqualTo(2); // before and after the guest map
+    assertThat(b.get(Counter.REFLECTED_NOT_FOUND) - a.get(Counter.REFLECTED_NOT_FOUND))
+        .isEqualTo(1);
     assertThat(m.kernelEvents(0).demandMaps() - before.demandMaps()).isEqualTo(1);
     assertThat(htabWords()).containsExactly(NEW_PTEG, NEW_PTEG + 8, OLD_PTEG, OLD_PTEG + 8);
     assertThat(m.shadowOf(0, 5)).hasSize(1);
@@ -105,10 +110,10 @@ class VcpuSdr1Test {
     setSdr1(2, FlowMesh.SDR1);
     assertThat(m.shadowOf(0, 5)).isEmpty();
     Vcpu.BatchDone back = m.run(0, load(ea(5, 0x10)));
-    VcpuCounters c = back.counters();
+    Counts c = back.counters();
     assertThat(back.completed()).isEqualTo(1);
-    assertThat(c.nohpteExits() - b.nohpteExits()).isEqualTo(1);
-    assertThat(c.reflectedNotFound()).isEqualTo(b.reflectedNotFound());
+    assertThat(c.get(Counter.NOHPTE_EXITS) - b.get(Counter.NOHPTE_EXITS)).isEqualTo(1);
+    assertThat(c.get(Counter.REFLECTED_NOT_FOUND)).isEqualTo(b.get(Counter.REFLECTED_NOT_FOUND));
     assertThat(m.kernelEvents(0).demandMaps() - before.demandMaps()).isEqualTo(1);
   }
 

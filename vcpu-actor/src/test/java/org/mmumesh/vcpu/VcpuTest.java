@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.Counter;
 import org.mmumesh.common.FaultBits;
 import org.mmumesh.common.GuestPte;
 import org.mmumesh.common.MmuOptions;
@@ -27,7 +28,7 @@ import org.mmumesh.hostmmu.Lookup;
 import org.mmumesh.pageframe.PageFrame;
 import org.mmumesh.pageframe.PfnResult;
 import org.mmumesh.pageframe.PfnStatus;
-import org.mmumesh.vcpu.Vcpu.AccessOp;
+import org.mmumesh.vcpu.VcpuProtocol.AccessOp;
 
 /**
  * The Vcpu actor's flows (architecture 4, spec 6.2) against TestProbes standing in for GuestMmu,
@@ -186,15 +187,15 @@ class VcpuTest {
     assertThat(d.batchId()).isEqualTo(1);
     assertThat(d.completed()).isEqualTo(1);
     assertThat(d.failed()).isZero();
-    assertThat(d.counters().nohpteExits()).isEqualTo(1);
-    assertThat(d.counters().hostMapsRo()).isEqualTo(1);
-    assertThat(d.counters().htabHits()).isEqualTo(1);
+    assertThat(d.counters().get(Counter.NOHPTE_EXITS)).isEqualTo(1);
+    assertThat(d.counters().get(Counter.HOST_MAPS_RO)).isEqualTo(1);
+    assertThat(d.counters().get(Counter.HTAB_HITS)).isEqualTo(1);
 
     run(2, load(EA), load(EA + 8), new AccessOp(Access.IFETCH, EA + 4, 0));
     Vcpu.BatchDone d2 = done();
     assertThat(d2.completed()).isEqualTo(3);
-    assertThat(d2.counters().tlbHits()).isEqualTo(3);
-    assertThat(d2.counters().accesses()).isEqualTo(4);
+    assertThat(d2.counters().get(Counter.TLB_HITS)).isEqualTo(3);
+    assertThat(d2.counters().get(Counter.ACCESSES)).isEqualTo(4);
     guest.expectNoMessage(Duration.ofMillis(50));
     host.expectNoMessage(Duration.ofMillis(10));
     frames.expectNoMessage(Duration.ofMillis(10));
@@ -231,11 +232,43 @@ class VcpuTest {
     sb.replyTo().tell(new PageFrame.StoresDone(sb.requestId(), 1, 0));
     Vcpu.BatchDone d = done();
     assertThat(d.completed()).isEqualTo(1);
-    assertThat(d.counters().protfaultExits()).isEqualTo(1);
-    assertThat(d.counters().unmaps()).isEqualTo(1);
-    assertThat(d.counters().hostMapsRw()).isEqualTo(1);
-    assertThat(d.counters().markDirty()).isEqualTo(1);
-    assertThat(d.counters().storeFlushes()).isEqualTo(1);
+    assertThat(d.counters().get(Counter.PROTFAULT_EXITS)).isEqualTo(1);
+    assertThat(d.counters().get(Counter.UNMAPS)).isEqualTo(1);
+    assertThat(d.counters().get(Counter.HOST_MAPS_RW)).isEqualTo(1);
+    assertThat(d.counters().get(Counter.MARK_DIRTY)).isEqualTo(1);
+    assertThat(d.counters().get(Counter.STORE_FLUSHES)).isEqualTo(1);
+  }
+
+  @Test
+  void storeFlushRejected_countsItsStoresLost_andTheBatchStillEnds() {
+    start();
+    run(1, store(EA, 7), store(EA + 8, 9));
+    answerVsid(ESID, GVSID);
+    answerLookup(2, Lookup.HIT_RW, 12, 1); // the second store hits the TLB
+    PageFrame.ApplyStores sb = stores.expectMessageClass(PageFrame.ApplyStores.class);
+    assertThat(sb.pfns()).hasSize(2);
+    // the page frames' Rejected is one type for every request: the flush's id says it is its own
+    sb.replyTo().tell(new PageFrame.Rejected(sb.requestId(), "vm: 0 is not a VM"));
+    Vcpu.BatchDone d = done();
+    assertThat(d.completed()).isEqualTo(2);
+    assertThat(d.counters().get(Counter.STORES_LOST)).isEqualTo(2);
+    assertThat(d.counters().get(Counter.STORE_FLUSHES)).isEqualTo(1);
+  }
+
+  @Test
+  void gfnToPfnRejected_failsTheAccess_althoughItsReplyComesThroughTheStoreAdapter() {
+    start();
+    run(1, load(EA));
+    answerVsid(ESID, GVSID);
+    answerLookup(-1, Lookup.MISS, -1, 1);
+    answerXlate(Access.LOAD, ok(false));
+    PageFrame.GfnToPfnProt g = frames.expectMessageClass(PageFrame.GfnToPfnProt.class);
+    // the same reply type as a refused store flush, sent to the vCPU's store adapter
+    g.replyTo().tell(new PageFrame.Rejected(g.requestId(), "gfn: out of range"));
+    Vcpu.BatchDone d = done();
+    assertThat(d.failed()).isEqualTo(1);
+    assertThat(d.failures().get(0)).endsWith("page frames rejected: gfn: out of range");
+    assertThat(d.counters().get(Counter.STORES_LOST)).isZero();
   }
 
   @Test
@@ -258,8 +291,8 @@ class VcpuTest {
     sb.replyTo().tell(new PageFrame.StoresDone(sb.requestId(), 1, 0));
     Vcpu.BatchDone d = done();
     assertThat(d.completed()).isEqualTo(1);
-    assertThat(d.counters().reflectedDsi()).isEqualTo(1);
-    assertThat(d.counters().reflectedNotFound()).isEqualTo(1);
+    assertThat(d.counters().get(Counter.REFLECTED_DSI)).isEqualTo(1);
+    assertThat(d.counters().get(Counter.REFLECTED_NOT_FOUND)).isEqualTo(1);
   }
 
   @Test
@@ -300,8 +333,8 @@ class VcpuTest {
     Vcpu.BatchDone d = done();
     assertThat(d.failed()).isEqualTo(1);
     assertThat(d.failures().get(0)).contains("timeout: EsidToVsid request " + first.requestId());
-    assertThat(d.counters().timeouts()).isEqualTo(3);
-    assertThat(d.counters().retries()).isEqualTo(2);
+    assertThat(d.counters().get(Counter.TIMEOUTS)).isEqualTo(3);
+    assertThat(d.counters().get(Counter.RETRIES)).isEqualTo(2);
     // a late answer is ignored
     first.replyTo().tell(new GuestMmu.VsidOf(first.requestId(), GVSID));
     host.expectNoMessage(Duration.ofMillis(50));
@@ -382,19 +415,12 @@ class VcpuTest {
   @Test
   void illegalCommands_areRejectedNamingTheState() {
     start();
-    vcpu.tell(new Vcpu.Resume(control.getRef()));
-    Vcpu.Rejected r = control.expectMessageClass(Vcpu.Rejected.class);
-    assertThat(r.state()).isEqualTo(Vcpu.VcpuState.IDLE);
-    assertThat(r.reason()).isEqualTo("Resume: not allowed in state IDLE; allowed in PAUSED");
-    vcpu.tell(new Vcpu.Pause(control.getRef()));
-    control.expectMessage(new Vcpu.Acknowledged("Pause", Vcpu.VcpuState.PAUSED));
-    vcpu.tell(new Vcpu.Pause(control.getRef()));
-    assertThat(control.expectMessageClass(Vcpu.Rejected.class).state())
-        .isEqualTo(Vcpu.VcpuState.PAUSED);
-    run(1, load(EA)); // queued while paused: no message yet
-    guest.expectNoMessage(Duration.ofMillis(50));
-    vcpu.tell(new Vcpu.Resume(control.getRef()));
-    control.expectMessageClass(Vcpu.Acknowledged.class);
+    run(1, load(EA)); // running: waiting for the segment's VSID
+    TestProbe<Vcpu.StateReply> st = kit.createTestProbe();
+    vcpu.tell(new Vcpu.SetState(5, SLBIA_AND_MSR, st.getRef()));
+    Vcpu.Rejected r = st.expectMessageClass(Vcpu.Rejected.class);
+    assertThat(r.state()).isEqualTo(Vcpu.VcpuState.RUNNING);
+    assertThat(r.reason()).isEqualTo("SetState: not allowed in state RUNNING; allowed in IDLE");
     answerVsid(ESID, GVSID);
     vcpu.tell(new Vcpu.Halt(control.getRef()));
     answerLookup(4, Lookup.HIT_RO, 9, 1);
@@ -461,7 +487,8 @@ class VcpuTest {
     assertThat(done().batchId()).isEqualTo(5);
     Vcpu.BatchDone d6 = done();
     assertThat(d6.batchId()).isEqualTo(6);
-    assertThat(d6.counters().accesses()).isEqualTo(2); // the join did not run batch 5 twice
+    assertThat(d6.counters().get(Counter.ACCESSES))
+        .isEqualTo(2); // the join did not run batch 5 twice
     run(6, load(EA)); // the last completed batch is answered from memory
     assertThat(done()).isEqualTo(d6);
   }
@@ -493,8 +520,7 @@ class VcpuTest {
     vcpu.tell(new Vcpu.SetState(41, SLBIA_AND_MSR, st.getRef()));
     Vcpu.Rejected busy = st.expectMessageClass(Vcpu.Rejected.class);
     assertThat(busy.id()).isEqualTo(41);
-    assertThat(busy.reason())
-        .isEqualTo("SetState: not allowed in state RUNNING; allowed in IDLE or PAUSED");
+    assertThat(busy.reason()).isEqualTo("SetState: not allowed in state RUNNING; allowed in IDLE");
     vcpu.tell(new Vcpu.SetState(40, SLBIA_AND_MSR, st.getRef())); // a retry joins
     g.replyTo().tell(new GuestMmu.VcpuStateSet(g.requestId(), MODE));
     HostMmu.FlushVcpu f = host.expectMessageClass(HostMmu.FlushVcpu.class);
@@ -507,7 +533,7 @@ class VcpuTest {
     answerVsid(ESID, GVSID);
     answerLookup(3, Lookup.HIT_RO, 77, 1);
     Vcpu.BatchDone d = done();
-    assertThat(d.counters().tlbHits()).isZero();
+    assertThat(d.counters().get(Counter.TLB_HITS)).isZero();
     // a retry of the completed request is answered from memory, nothing sent
     vcpu.tell(new Vcpu.SetState(40, SLBIA_AND_MSR, st.getRef()));
     st.expectMessage(new Vcpu.StateSet(40, MODE));
@@ -515,11 +541,9 @@ class VcpuTest {
   }
 
   @Test
-  void setState_takesTheNewMode_guestRejectionIsPassedOn_andPausedStaysPaused() {
+  void setState_takesTheNewMode_guestRejectionIsPassedOn_andIdleStaysIdle() {
     start();
     TestProbe<Vcpu.StateReply> st = kit.createTestProbe();
-    vcpu.tell(new Vcpu.Pause(control.getRef()));
-    control.expectMessage(new Vcpu.Acknowledged("Pause", Vcpu.VcpuState.PAUSED));
     List<VcpuStateChange> bad = List.of(new VcpuStateChange.Mtsrin(0, 1));
     vcpu.tell(new Vcpu.SetState(50, bad, st.getRef()));
     GuestMmu.SetVcpuState g = guest.expectMessageClass(GuestMmu.SetVcpuState.class);
@@ -527,7 +551,7 @@ class VcpuTest {
         .tell(new GuestMmu.Rejected(g.requestId(), "changes[0] mtsrin: the guest is 64-bit"));
     Vcpu.Rejected r = st.expectMessageClass(Vcpu.Rejected.class);
     assertThat(r.id()).isEqualTo(50);
-    assertThat(r.state()).isEqualTo(Vcpu.VcpuState.PAUSED);
+    assertThat(r.state()).isEqualTo(Vcpu.VcpuState.IDLE);
     assertThat(r.reason()).isEqualTo("guest MMU rejected: changes[0] mtsrin: the guest is 64-bit");
     host.expectNoMessage(Duration.ofMillis(50)); // nothing changed: no flush
     // empty lists are rejected by the vCPU itself, naming the field and range
@@ -545,10 +569,8 @@ class VcpuTest {
     st.expectMessage(new Vcpu.StateSet(52, 4));
     TestProbe<Vcpu.StatusReport> status = kit.createTestProbe();
     vcpu.tell(new Vcpu.GetCounters(status.getRef()));
-    assertThat(status.receiveMessage().state()).isEqualTo(Vcpu.VcpuState.PAUSED);
+    assertThat(status.receiveMessage().state()).isEqualTo(Vcpu.VcpuState.IDLE);
     // real mode now: a load is a fault with relocation off (Xlate relocated = false)
-    vcpu.tell(new Vcpu.Resume(control.getRef()));
-    control.expectMessageClass(Vcpu.Acknowledged.class);
     run(1, load(EA));
     answerVsid(ESID, GVSID);
     answerLookup(-1, Lookup.MISS, -1, 1);
@@ -567,23 +589,19 @@ class VcpuTest {
     Vcpu.Rejected r = st.expectMessageClass(Vcpu.Rejected.class);
     assertThat(r.state()).isEqualTo(Vcpu.VcpuState.AWAITING_FAULT);
     assertThat(r.reason())
-        .isEqualTo("SetState: not allowed in state AWAITING_FAULT; allowed in IDLE or PAUSED");
+        .isEqualTo("SetState: not allowed in state AWAITING_FAULT; allowed in IDLE");
     guest.expectNoMessage(Duration.ofMillis(50));
   }
 
   @Test
-  void traceAccess_isLegalInIdleOnly_pausedAndAwaitingFaultAreRejectedNamingTheState() {
+  void traceAccess_isLegalInIdleOnly_runningAndAwaitingFaultAreRejectedNamingTheState() {
     start();
     TestProbe<Vcpu.TraceReply> tr = kit.createTestProbe();
-    vcpu.tell(new Vcpu.Pause(control.getRef()));
-    control.expectMessageClass(Vcpu.Acknowledged.class);
+    run(1, load(EA)); // running: waiting for the segment's VSID
     vcpu.tell(new Vcpu.TraceAccess(70, load(EA), tr.getRef()));
     Vcpu.Rejected r = tr.expectMessageClass(Vcpu.Rejected.class);
     assertThat(r.id()).isEqualTo(70);
-    assertThat(r.reason()).isEqualTo("TraceAccess: not allowed in state PAUSED; allowed in IDLE");
-    vcpu.tell(new Vcpu.Resume(control.getRef()));
-    control.expectMessageClass(Vcpu.Acknowledged.class);
-    run(1, load(EA));
+    assertThat(r.reason()).isEqualTo("TraceAccess: not allowed in state RUNNING; allowed in IDLE");
     answerVsid(ESID, GVSID);
     answerLookup(-1, Lookup.MISS, -1, 1);
     guest.expectMessageClass(GuestMmu.Xlate.class);
@@ -621,8 +639,9 @@ class VcpuTest {
     assertThat(t.rcBefore()).isEqualTo(new AccessTrace.Rc(true, false));
     Vcpu.BatchDone d = done();
     assertThat(d.batchId()).isEqualTo(1);
-    assertThat(d.counters().tlbHits()).isEqualTo(1); // the batch hit what the trace filled
-    assertThat(d.counters().accesses()).isEqualTo(2); // the traced access counts
+    assertThat(d.counters().get(Counter.TLB_HITS))
+        .isEqualTo(1); // the batch hit what the trace filled
+    assertThat(d.counters().get(Counter.ACCESSES)).isEqualTo(2); // the traced access counts
   }
 
   @Test
@@ -640,16 +659,17 @@ class VcpuTest {
     control.expectNoMessage(Duration.ofMillis(50));
     f.replyTo().tell(new HostMmu.Flushed(f.requestId(), 1, 2));
     control.expectMessage(new Vcpu.Acknowledged("Halt", Vcpu.VcpuState.HALTED));
-    // halted: a later flush request (shootdown or RequestTlbFlush) is processed at once
+    // halted: a later flush request (a Q8 notifier's shootdown) is processed at once
     shootdowns.tell(new HostMmu.TlbShootdown(3, ack.getRef(), true));
     ack.expectMessage(new HostMmu.TlbShootdownAck(0, 3));
     HostMmu.FlushVcpu f2 = host.expectMessageClass(HostMmu.FlushVcpu.class);
-    vcpu.tell(new Vcpu.RequestTlbFlush("notifier"));
+    shootdowns.tell(new HostMmu.TlbShootdown(4, ack.getRef(), true));
+    ack.expectMessage(new HostMmu.TlbShootdownAck(0, 4));
     host.expectNoMessage(Duration.ofMillis(50)); // one at a time
-    f2.replyTo().tell(new HostMmu.Flushed(f2.requestId(), 0, 3));
+    f2.replyTo().tell(new HostMmu.Flushed(f2.requestId(), 0, 4));
     HostMmu.FlushVcpu f3 = host.expectMessageClass(HostMmu.FlushVcpu.class);
     assertThat(f3.requestId()).isNotEqualTo(f2.requestId());
-    f3.replyTo().tell(new HostMmu.Flushed(f3.requestId(), 0, 3));
+    f3.replyTo().tell(new HostMmu.Flushed(f3.requestId(), 0, 4));
     host.expectNoMessage(Duration.ofMillis(50));
   }
 
@@ -662,9 +682,12 @@ class VcpuTest {
   }
 
   @Test
-  void requestTlbFlush_sendsFlushVcpuBeforeTheNextGuestEntry() {
+  void shootdownRequestingAFlush_sendsFlushVcpuBeforeTheNextGuestEntry_notBefore() {
     start();
-    vcpu.tell(new Vcpu.RequestTlbFlush("notifier, Q8"));
+    TestProbe<HostMmu.TlbShootdownAck> ack = kit.createTestProbe();
+    shootdowns.tell(new HostMmu.TlbShootdown(1, ack.getRef(), true)); // a Q8 notifier
+    ack.expectMessage(new HostMmu.TlbShootdownAck(0, 1));
+    host.expectNoMessage(Duration.ofMillis(50)); // idle: no guest entry yet
     run(1, load(EA));
     HostMmu.FlushVcpu f = host.expectMessageClass(HostMmu.FlushVcpu.class);
     guest.expectNoMessage(Duration.ofMillis(50));
@@ -696,7 +719,7 @@ class VcpuTest {
     assertThat(frames.expectMessageClass(PageFrame.ReleaseLease.class).lease()).isEqualTo(31);
     Vcpu.BatchDone d = done();
     assertThat(d.completed()).isEqualTo(1);
-    assertThat(d.counters().mmioExits()).isEqualTo(1);
+    assertThat(d.counters().get(Counter.MMIO_EXITS)).isEqualTo(1);
     host.expectNoMessage(Duration.ofMillis(50));
   }
 
@@ -722,8 +745,8 @@ class VcpuTest {
     Vcpu.BatchDone d = done();
     assertThat(d.failed()).isEqualTo(1);
     assertThat(d.failures().get(0)).endsWith("livelock: more than 4 faults");
-    assertThat(d.counters().mapFailures()).isEqualTo(4);
-    assertThat(d.counters().nohpteExits()).isEqualTo(4);
+    assertThat(d.counters().get(Counter.MAP_FAILURES)).isEqualTo(4);
+    assertThat(d.counters().get(Counter.NOHPTE_EXITS)).isEqualTo(4);
     guest.expectNoMessage(Duration.ofMillis(50));
   }
 
@@ -740,7 +763,7 @@ class VcpuTest {
     bad.tell(new Vcpu.RunBatch(1, List.of(load(EA)), batches.getRef()));
     assertThat(batches.expectMessageClass(Vcpu.Rejected.class).reason())
         .startsWith("vm-1: entityId: 'vm-1' is not a vCPU entity id");
-    bad.tell(new Vcpu.Pause(control.getRef()));
+    bad.tell(new Vcpu.Halt(control.getRef()));
     control.expectMessageClass(Vcpu.Rejected.class);
   }
 
@@ -786,8 +809,8 @@ class VcpuTest {
     c.replyTo().tell(new PageFrame.StoresDone(c.requestId(), 1, 0));
     Vcpu.BatchDone d = done();
     assertThat(d.completed()).isEqualTo(9);
-    assertThat(d.counters().tlbHits()).isEqualTo(9);
-    assertThat(d.counters().storesLost()).isEqualTo(1);
+    assertThat(d.counters().get(Counter.TLB_HITS)).isEqualTo(9);
+    assertThat(d.counters().get(Counter.STORES_LOST)).isEqualTo(1);
   }
 
   /** Answers a NOHPTE load fault's xlate (C clear), gfn-to-pfn and map with a writable map. */
@@ -840,7 +863,7 @@ class VcpuTest {
     expectRelease(4);
     Vcpu.BatchDone d = done();
     assertThat(d.completed()).isEqualTo(1);
-    assertThat(d.counters().nohpteExits()).isEqualTo(2);
+    assertThat(d.counters().get(Counter.NOHPTE_EXITS)).isEqualTo(2);
     host.expectNoMessage(Duration.ofMillis(20)); // one flush only: the request was served
   }
 
@@ -892,7 +915,7 @@ class VcpuTest {
     Vcpu.BatchDone d = done();
     assertThat(d.failed()).as(d.failures().toString()).isZero();
     assertThat(d.completed()).isEqualTo(1);
-    assertThat(d.counters().nohpteExits()).isEqualTo(9);
+    assertThat(d.counters().get(Counter.NOHPTE_EXITS)).isEqualTo(9);
   }
 
   @Test
@@ -911,13 +934,14 @@ class VcpuTest {
     Vcpu.BatchDone d = done();
     assertThat(d.failed()).isEqualTo(1);
     assertThat(d.failures().get(0)).endsWith("livelock: more than 4 faults");
-    assertThat(d.counters().nohpteExits()).isEqualTo(4);
+    assertThat(d.counters().get(Counter.NOHPTE_EXITS)).isEqualTo(4);
   }
 
   @Test
   void mmioExit_withAPendingFlush_flushesAtTheGuestEntryAfterTheExit() {
     start();
-    vcpu.tell(new Vcpu.RequestTlbFlush("test"));
+    shootdowns.tell(new HostMmu.TlbShootdown(1, host.getRef().narrow(), true));
+    host.expectMessageClass(HostMmu.TlbShootdownAck.class);
     run(1, load(EA));
     HostMmu.FlushVcpu f0 = host.expectMessageClass(HostMmu.FlushVcpu.class); // batch start
     f0.replyTo().tell(new HostMmu.Flushed(f0.requestId(), 0, 1));
@@ -936,7 +960,7 @@ class VcpuTest {
     f.replyTo().tell(new HostMmu.Flushed(f.requestId(), 0, 2));
     Vcpu.BatchDone d = done();
     assertThat(d.completed()).isEqualTo(1);
-    assertThat(d.counters().mmioExits()).isEqualTo(1);
+    assertThat(d.counters().get(Counter.MMIO_EXITS)).isEqualTo(1);
   }
 
   @Test
@@ -956,7 +980,7 @@ class VcpuTest {
     rc.replyTo().tell(new GuestMmu.RcOf(rc.requestId(), true, false));
     PageFrame.ApplyStores a = stores.expectMessageClass(PageFrame.ApplyStores.class);
     vcpu.tell(new Vcpu.StoresApplied(a.requestId(), 1, 0));
-    assertThat(done().counters().missedC()).isEqualTo(1);
+    assertThat(done().counters().get(Counter.MISSED_C)).isEqualTo(1);
 
     run(3, store(EA, 2), store(EA + 8, 3));
     GuestMmu.ReadRc rc2 = guest.expectMessageClass(GuestMmu.ReadRc.class);
@@ -966,8 +990,8 @@ class VcpuTest {
     vcpu.tell(new Vcpu.StoresApplied(a2.requestId(), 2, 0));
     Vcpu.BatchDone d = done();
     assertThat(d.completed()).isEqualTo(2);
-    assertThat(d.counters().missedC()).isEqualTo(1);
-    assertThat(d.counters().tlbHits()).isEqualTo(3);
+    assertThat(d.counters().get(Counter.MISSED_C)).isEqualTo(1);
+    assertThat(d.counters().get(Counter.TLB_HITS)).isEqualTo(3);
     guest.expectNoMessage(Duration.ofMillis(20));
   }
 
@@ -1030,7 +1054,7 @@ class VcpuTest {
     a.replyTo().tell(new PageFrame.StoresDone(a.requestId(), 1, 0));
     Vcpu.BatchDone d = done();
     assertThat(d.completed()).isEqualTo(1);
-    assertThat(d.counters().htabHits()).isEqualTo(1);
+    assertThat(d.counters().get(Counter.HTAB_HITS)).isEqualTo(1);
     host.expectNoMessage(Duration.ofMillis(20)); // one flush only
   }
 
@@ -1063,7 +1087,7 @@ class VcpuTest {
     answerLookup(4, Lookup.HIT_RO, 51, 3); // the TLB was emptied by the shootdown
     Vcpu.BatchDone d = done();
     assertThat(d.completed()).isEqualTo(5);
-    assertThat(d.counters().tlbHits()).isEqualTo(4);
+    assertThat(d.counters().get(Counter.TLB_HITS)).isEqualTo(4);
   }
 
   /**
