@@ -88,7 +88,7 @@ import org.mmumesh.common.MeshEventBus;
  * <h2>MMU notifiers (spec 5.7)</h2>
  *
  * Every invalidation the core emits while serving a request (COW break in {@link GfnToPfnProt} or
- * {@link Populate}, memslot removal or move, KSM write-protect, replace or break) is sent as a
+ * {@link Populate}, memslot removal, a KSM batch's write-protect, replace or break) is sent as a
  * {@link NotifierEvent} to every subscriber of the VM, and the request's reply is sent only when
  * every event was acknowledged with a {@link NotifierAck} of its (vm, sequence): in the kernel the
  * notifier callbacks complete before {@code gfn_to_pfn} returns. With no subscriber the reply goes
@@ -97,9 +97,9 @@ import org.mmumesh.common.MeshEventBus;
  * NOTIFIER_ACKS_MISSING}. One round is in flight at a time: commands that may change state or take
  * leases arriving meanwhile are stashed (bounded by {@link Settings#stashCapacity()}; when full,
  * they are answered {@link Rejected} with a reason starting {@code "stash: full"}) and processed in
- * arrival order afterwards. {@link ReleaseLease}, {@link NotifierAck}, {@link NotifierSeq}, {@link
- * GetStats}, {@link CheckInvariants}, {@link ApplyStores}, {@link ReadFrames}, {@link ReadWord} and
- * {@link GetKsmCounters} are handled at once. Acknowledgements are counted, not attributed to a
+ * arrival order afterwards. {@link ReleaseLease}, {@link NotifierAck}, {@link GetStats}, {@link
+ * CheckInvariants}, {@link ApplyStores}, {@link ReadFrames}, {@link ReadWord} and {@link
+ * GetKsmCounters} are handled at once. Acknowledgements are counted, not attributed to a
  * subscriber: a subscriber must acknowledge each event exactly once; one that stops is dropped from
  * the subscribers, and a round still waiting for it ends at the timeout.
  *
@@ -126,9 +126,8 @@ import org.mmumesh.common.MeshEventBus;
  * {@link GfnToPfnProt}: the last reply per (vm, vCPU); the same requestId again is answered with
  * the remembered reply (same pfn, same lease id) without taking a second lease or breaking COW a
  * second time. The management and KSM commands ({@link CreateVm}, {@link AddSlot}, {@link
- * RemoveSlot}, {@link MoveSlot}, {@link Populate}, {@link WriteProtectPage}, {@link MakeKsmPage},
- * {@link ReplacePage}, {@link BreakKsm}, {@link KsmScan}, {@link KsmSetRun}, {@link KsmMadvise},
- * {@link KsmFullScans}) remember their reply by (kind, vm, requestId), the last {@link
+ * RemoveSlot}, {@link Populate}, {@link KsmScan}, {@link KsmSetRun}, {@link KsmMadvise}, {@link
+ * KsmFullScans}) remember their reply by (kind, vm, requestId), the last {@link
  * Settings#rememberedRequests()} of them; a retry of a memslot update whose reply still waits for
  * leases is answered when it completes. {@link Rejected} is not remembered (nothing changed).
  *
@@ -222,11 +221,6 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
   public record RemoveSlot(long requestId, int vm, int slotId, ActorRef<SlotReply> replyTo)
       implements Command {}
 
-  /** Moves memslot {@code slotId} to {@code newBaseGfn}; answered as {@link RemoveSlot}. */
-  public record MoveSlot(
-      long requestId, int vm, int slotId, long newBaseGfn, ActorRef<SlotReply> replyTo)
-      implements Command {}
-
   /** Boot-image load: gives {@code gfn} a private frame holding {@code fingerprint}. */
   public record Populate(
       long requestId, int vm, long gfn, long fingerprint, ActorRef<PopulateReply> replyTo)
@@ -252,31 +246,6 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
 
   /** A subscriber applied the {@link NotifierEvent} of {@code (vm, notifierSeq)}. */
   public record NotifierAck(int vm, long notifierSeq) implements Command {}
-
-  /** Asks for VM {@code vm}'s current MMU-notifier sequence number. */
-  public record NotifierSeq(int vm, ActorRef<SeqReply> replyTo) implements Command {}
-
-  /** KSM {@code write_protect_page} (spec 7.4 step 1). */
-  public record WriteProtectPage(
-      long requestId, int vm, long hvaPage, int expectedPfn, ActorRef<KsmReply> replyTo)
-      implements Command {}
-
-  /**
-   * KSM: make {@code pfn}, mapped read-only at {@code hvaPage}, a KSM page in place (spec 7.4 step
-   * 2 without a kpage). {@code done=false} if the PTE no longer maps {@code pfn} read-only.
-   */
-  public record MakeKsmPage(
-      long requestId, int vm, long hvaPage, int pfn, ActorRef<KsmReply> replyTo)
-      implements Command {}
-
-  /** KSM {@code replace_page} (spec 7.4 step 2): the core compares the contents first. */
-  public record ReplacePage(
-      long requestId, int vm, long hvaPage, int expectedPfn, int kpfn, ActorRef<KsmReply> replyTo)
-      implements Command {}
-
-  /** KSM {@code break_ksm}: COW-break the KSM page at {@code hvaPage}, if it maps one. */
-  public record BreakKsm(long requestId, int vm, long hvaPage, ActorRef<KsmReply> replyTo)
-      implements Command {}
 
   /**
    * The stores a vCPU made through writable host mappings, in program order: {@code
@@ -445,7 +414,7 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
   /** What a {@link CreateVm} requester receives. */
   public sealed interface VmReply extends Reply {}
 
-  /** What an {@link AddSlot}, {@link RemoveSlot} or {@link MoveSlot} requester receives. */
+  /** What an {@link AddSlot} or {@link RemoveSlot} requester receives. */
   public sealed interface SlotReply extends Reply {}
 
   /** What a {@link Populate} requester receives. */
@@ -453,12 +422,6 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
 
   /** What a {@link GfnToPfnProt} requester receives. */
   public sealed interface PfnReply extends Reply {}
-
-  /** What a KSM-page command's requester receives. */
-  public sealed interface KsmReply extends Reply {}
-
-  /** What a {@link NotifierSeq} requester receives. */
-  public sealed interface SeqReply extends Reply {}
 
   /** What an {@link ApplyStores} requester receives. */
   public sealed interface StoresReply extends Reply {}
@@ -496,9 +459,6 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
    * @param lease the lease to release with {@link ReleaseLease}
    */
   public record PfnAnswered(long requestId, PfnResult result, long lease) implements PfnReply {}
-
-  /** A KSM-page command's outcome: {@code done} as the core's boolean. */
-  public record KsmOpDone(long requestId, boolean done) implements KsmReply {}
 
   /**
    * The answer to {@link ApplyStores}: {@code applied + refused} is the number of stores.
@@ -569,27 +529,22 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
   public record KsmCounters(long requestId, Map<String, Long> counters, List<String> violations)
       implements KsmScannerReply {}
 
-  /** The VM's current notifier sequence. */
-  public record NotifierSeqIs(int vm, long notifierSeq) implements SeqReply {}
-
   /**
    * Bad input; nothing changed, no lease held. {@code reason} names the field and the allowed range
-   * (the core's message). {@code requestId} is -1 for {@link NotifierSeq}.
+   * (the core's message).
    */
   public record Rejected(long requestId, String reason)
       implements VmReply,
           SlotReply,
           PopulateReply,
           PfnReply,
-          KsmReply,
-          SeqReply,
           StoresReply,
           FramesReply,
           KsmScannerReply {}
 
   /** The core failed unexpectedly (logged); no lease held; the state is kept. */
   public record Failed(long requestId, String cause)
-      implements VmReply, SlotReply, PopulateReply, PfnReply, KsmReply, KsmScannerReply {}
+      implements VmReply, SlotReply, PopulateReply, PfnReply, KsmScannerReply {}
 
   /**
    * @param counters the core's counters, then this shell's (non-zero ones)
@@ -998,17 +953,11 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
         .onMessage(CreateVm.class, this::onCreateVm)
         .onMessage(AddSlot.class, this::onAddSlot)
         .onMessage(RemoveSlot.class, this::onRemoveSlot)
-        .onMessage(MoveSlot.class, this::onMoveSlot)
         .onMessage(Populate.class, this::onPopulate)
         .onMessage(GfnToPfnProt.class, this::onGfnToPfnProt)
         .onMessage(ReleaseLease.class, this::onReleaseLease)
         .onMessage(SubscribeNotifier.class, this::onSubscribeNotifier)
         .onMessage(NotifierAck.class, this::onNotifierAck)
-        .onMessage(NotifierSeq.class, this::onNotifierSeq)
-        .onMessage(WriteProtectPage.class, this::onWriteProtectPage)
-        .onMessage(MakeKsmPage.class, this::onMakeKsmPage)
-        .onMessage(ReplacePage.class, this::onReplacePage)
-        .onMessage(BreakKsm.class, this::onBreakKsm)
         .onMessage(ApplyStores.class, this::onApplyStores)
         .onMessage(ReadFrames.class, this::onReadFrames)
         .onMessage(ReadWord.class, this::onReadWord)
@@ -1085,25 +1034,6 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
       return reject(m.replyTo(), m.requestId(), e.getMessage());
     } catch (RuntimeException e) {
       return failed(e, "RemoveSlot", m.vm(), -1, -1, m.replyTo(), m.requestId());
-    }
-    return slotUpdate(key, ticket, m.replyTo());
-  }
-
-  private Behavior<Command> onMoveSlot(MoveSlot m) {
-    if (round != null) {
-      return stashOrReject(m, m.replyTo(), m.requestId());
-    }
-    RequestKey key = new RequestKey("MoveSlot", m.vm(), m.requestId());
-    if (replayed(key, m.replyTo())) {
-      return this;
-    }
-    long ticket;
-    try {
-      ticket = core.beginMoveSlot(m.vm(), m.slotId(), m.newBaseGfn());
-    } catch (IllegalArgumentException e) {
-      return reject(m.replyTo(), m.requestId(), e.getMessage());
-    } catch (RuntimeException e) {
-      return failed(e, "MoveSlot", m.vm(), -1, m.newBaseGfn(), m.replyTo(), m.requestId());
     }
     return slotUpdate(key, ticket, m.replyTo());
   }
@@ -1420,93 +1350,6 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
     return this;
   }
 
-  // ---- KSM page operations --------------------------------------------------------------------
-
-  private Behavior<Command> onWriteProtectPage(WriteProtectPage m) {
-    if (round != null) {
-      return stashOrReject(m, m.replyTo(), m.requestId());
-    }
-    RequestKey key = new RequestKey("WriteProtectPage", m.vm(), m.requestId());
-    if (replayed(key, m.replyTo())) {
-      return this;
-    }
-    boolean done;
-    try {
-      done = core.writeProtectPage(m.vm(), m.hvaPage(), m.expectedPfn());
-    } catch (IllegalArgumentException e) {
-      return reject(m.replyTo(), m.requestId(), e.getMessage());
-    } catch (RuntimeException e) {
-      return failed(e, "WriteProtectPage", m.vm(), -1, -1, m.replyTo(), m.requestId());
-    }
-    return ksmDone(key, done, m.replyTo());
-  }
-
-  private Behavior<Command> onMakeKsmPage(MakeKsmPage m) {
-    if (round != null) {
-      return stashOrReject(m, m.replyTo(), m.requestId());
-    }
-    RequestKey key = new RequestKey("MakeKsmPage", m.vm(), m.requestId());
-    if (replayed(key, m.replyTo())) {
-      return this;
-    }
-    boolean done = true;
-    try {
-      core.makeKsmPage(m.vm(), m.hvaPage(), m.pfn());
-    } catch (IllegalArgumentException e) {
-      return reject(m.replyTo(), m.requestId(), e.getMessage());
-    } catch (IllegalStateException e) {
-      // The core checks before changing anything: the page moved on since KSM looked (COW, unmap).
-      done = false;
-    } catch (RuntimeException e) {
-      return failed(e, "MakeKsmPage", m.vm(), -1, -1, m.replyTo(), m.requestId());
-    }
-    return ksmDone(key, done, m.replyTo());
-  }
-
-  private Behavior<Command> onReplacePage(ReplacePage m) {
-    if (round != null) {
-      return stashOrReject(m, m.replyTo(), m.requestId());
-    }
-    RequestKey key = new RequestKey("ReplacePage", m.vm(), m.requestId());
-    if (replayed(key, m.replyTo())) {
-      return this;
-    }
-    boolean done;
-    try {
-      done = core.replacePage(m.vm(), m.hvaPage(), m.expectedPfn(), m.kpfn());
-    } catch (IllegalArgumentException e) {
-      return reject(m.replyTo(), m.requestId(), e.getMessage());
-    } catch (RuntimeException e) {
-      return failed(e, "ReplacePage", m.vm(), -1, -1, m.replyTo(), m.requestId());
-    }
-    return ksmDone(key, done, m.replyTo());
-  }
-
-  private Behavior<Command> onBreakKsm(BreakKsm m) {
-    if (round != null) {
-      return stashOrReject(m, m.replyTo(), m.requestId());
-    }
-    RequestKey key = new RequestKey("BreakKsm", m.vm(), m.requestId());
-    if (replayed(key, m.replyTo())) {
-      return this;
-    }
-    boolean done;
-    try {
-      done = core.breakKsm(m.vm(), m.hvaPage());
-    } catch (IllegalArgumentException e) {
-      return reject(m.replyTo(), m.requestId(), e.getMessage());
-    } catch (RuntimeException e) {
-      return failed(e, "BreakKsm", m.vm(), -1, -1, m.replyTo(), m.requestId());
-    }
-    return ksmDone(key, done, m.replyTo());
-  }
-
-  private Behavior<Command> ksmDone(RequestKey key, boolean done, ActorRef<KsmReply> replyTo) {
-    KsmOpDone reply = new KsmOpDone(key.requestId(), done);
-    remembered.put(key, reply);
-    return answer(() -> replyTo.tell(reply));
-  }
-
   // ---- KSM scanner (FrameScanner) ------------------------------------------------------------
 
   private Behavior<Command> onKsmScan(KsmScan m) {
@@ -1709,16 +1552,6 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command> {
     for (List<ActorRef<NotifierEvent>> subs : subscribers.values()) {
       subs.remove(t.getRef());
     }
-    return this;
-  }
-
-  private Behavior<Command> onNotifierSeq(NotifierSeq m) {
-    if (!core.hasVm(m.vm())) {
-      count(ShellCounter.REJECTED);
-      m.replyTo().tell(new Rejected(-1, badVm(m.vm())));
-      return this;
-    }
-    m.replyTo().tell(new NotifierSeqIs(m.vm(), core.notifierSeq(m.vm())));
     return this;
   }
 
