@@ -1,7 +1,6 @@
 package org.mmumesh.ksm;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.mmumesh.common.Checks;
 import org.mmumesh.common.Fingerprint;
@@ -24,10 +23,11 @@ import org.mmumesh.pageframe.PageFrames;
  *       ({@code kpfn}) and item count. A node whose frame was freed (checked through the frame
  *       generation, the kernel's "keyhole" {@code get_ksm_page}) is pruned when it is next looked
  *       up or one of its items is next removed.
- *   <li><b>unstable tree</b>: items of not-yet-merged pages keyed by their <em>current</em>
- *       content, emptied at the start of every full pass. Held as an open-addressing table of item
- *       ids whose keys are recomputed from the pages when probed, so it "can become wrong as pages
- *       change" just like the kernel's tree (an entry whose page changed is simply not found).
+ *   <li><b>unstable tree</b> ({@link UnstableTree}): items of not-yet-merged pages keyed by their
+ *       <em>current</em> content, emptied at the start of every full pass. Held as an
+ *       open-addressing table of item ids whose keys are recomputed from the pages when probed, so
+ *       it "can become wrong as pages change" just like the kernel's tree (an entry whose page
+ *       changed is simply not found).
  * </ul>
  *
  * <p><b>Modelling notes.</b> Contents are {@link Fingerprint}s; memcmp order is replaced by
@@ -74,11 +74,6 @@ public final class KsmScanner {
   public static final int RUN_MERGE = 1;
   public static final int RUN_UNMERGE = 2;
 
-  private static final int TOMBSTONE = -1;
-
-  /** The unstable tree's table size between passes and its minimum. */
-  private static final int UNSTABLE_MIN_SLOTS = 1024;
-
   private static final class MmSlot {
     final int vm;
     final List<MergeableRegion> regions = new ArrayList<>();
@@ -96,14 +91,10 @@ public final class KsmScanner {
   private final List<MergeableRegion> regionsById = new ArrayList<>();
   private int nextId;
 
-  // Unstable tree: linear-probing table of item id + 1 (-1 tombstone) with a parallel byte tag per
-  // slot (0 = empty, else 8 bits of the content hash) so probes skip other contents without
-  // touching items or pages: 5 bytes per slot. Sized at the start of each pass for every item that
-  // may be inserted during it (new items cannot be: their checksum is 0; items in the stable tree
-  // are not, unless they leave it), dropped back to the minimum when the pass ends.
-  private int[] unstableIds = new int[UNSTABLE_MIN_SLOTS];
-  private byte[] unstableTags = new byte[UNSTABLE_MIN_SLOTS];
-  private int unstableUsed;
+  // The unstable tree, over this scanner's items and frames (new items cannot be inserted during
+  // the pass that created them: their checksum is 0; items in the stable tree are not, unless they
+  // leave it).
+  private final UnstableTree unstable = new UnstableTree(new UnstablePages());
 
   // Scan cursor (ksm_scan): at the list head, or in mmList[cursorSlot] at cursorRegion/cursorHva.
   private boolean atHead = true;
@@ -117,7 +108,7 @@ public final class KsmScanner {
   private long curHva;
   private int curPfn;
 
-  // The page behind the item unstableSearchInsert returned.
+  // The page behind the item the unstable tree returned (treeVm, treeHva set by treePageOf).
   private int treeVm;
   private long treeHva;
   private int treePfn;
@@ -131,11 +122,7 @@ public final class KsmScanner {
   private long handshakesAbandoned;
 
   // Counters (spec 7.5).
-  private long pagesShared;
-  private long pagesSharing;
-  private long pagesUnshared;
-  private long rmapItems;
-  private long pagesVisited;
+  private final KsmCounters counters = new KsmCounters();
 
   // The incremental counter check, attached by the first counterViolationsIncremental().
   private KsmAudit audit;
@@ -437,7 +424,7 @@ public final class KsmScanner {
       visited++;
     }
     revisiting = false;
-    pagesVisited += visited;
+    counters.pagesVisited += visited;
     return visited;
   }
 
@@ -536,7 +523,7 @@ public final class KsmScanner {
             items.setFlags(id, RmapItems.EXISTS);
             items.setOldChecksum(id, 0);
             items.setNode(id, 0);
-            rmapItems++;
+            counters.rmapItems++;
           }
           curVm = slot.vm;
           curHva = page;
@@ -720,8 +707,8 @@ public final class KsmScanner {
   private void pruneStableNode(int n) {
     int k = stable.items[n];
     if (k > 0) {
-      pagesShared--;
-      pagesSharing -= k - 1;
+      counters.pagesShared--;
+      counters.pagesSharing -= k - 1;
       stable.items[n] = 0;
     }
     stable.erase(n);
@@ -730,9 +717,9 @@ public final class KsmScanner {
   /** {@code stable_tree_append}: first item counts as shared, the others as sharing. */
   private void stableTreeAppend(int id, int n) {
     if (stable.items[n]++ == 0) {
-      pagesShared++;
+      counters.pagesShared++;
     } else {
-      pagesSharing++;
+      counters.pagesSharing++;
     }
     stable.refs[n]++;
     items.setNode(id, n);
@@ -749,9 +736,9 @@ public final class KsmScanner {
       }
       if (stable.inTree[n]) {
         if (--stable.items[n] > 0) {
-          pagesSharing--;
+          counters.pagesSharing--;
         } else {
-          pagesShared--;
+          counters.pagesShared--;
         }
       }
       stable.releaseRef(n);
@@ -764,7 +751,7 @@ public final class KsmScanner {
       if (age == 0) {
         unstableErase(id);
       }
-      pagesUnshared--;
+      counters.pagesUnshared--;
     }
     items.setFlags(id, (byte) (f & RmapItems.EXISTS));
   }
@@ -775,7 +762,7 @@ public final class KsmScanner {
     }
     removeRmapItemFromTree(id);
     items.setFlags(id, (byte) 0);
-    rmapItems--;
+    counters.rmapItems--;
   }
 
   /** The kernel's 32-bit page checksum, derived here from the content fingerprint. */
@@ -787,58 +774,24 @@ public final class KsmScanner {
   // ---------------------------------------------------------------- unstable tree
 
   /**
-   * Empties the unstable tree at the start of a pass, sized for the items that may be inserted
-   * during it: those not in the stable tree now ({@code rmap_items - pages_shared -
-   * pages_sharing}). Items that leave the stable tree during the pass can push it past that; {@link
-   * #growUnstable()} handles it.
+   * Empties the unstable tree at the start of a pass, sized for the items not in the stable tree.
    */
   private void resetUnstableTree() {
-    long candidates = Math.max(0, rmapItems - pagesShared - pagesSharing);
-    long want =
-        Math.min(Integer.MAX_VALUE - 8L, Math.max(UNSTABLE_MIN_SLOTS, candidates * 5 / 4 + 16));
-    if (unstableIds.length < want) {
-      unstableIds = new int[(int) want];
-      unstableTags = new byte[(int) want];
-    } else {
-      Arrays.fill(unstableIds, 0);
-      Arrays.fill(unstableTags, (byte) 0);
-    }
-    unstableUsed = 0;
+    unstable.reset(Math.max(0, counters.rmapItems - counters.pagesShared - counters.pagesSharing));
   }
 
-  /**
-   * At the end of a pass every entry is of an older pass (never looked at again), so the table goes
-   * back to its minimum size: in a merged steady state it held next to nothing.
-   */
   private void dropUnstableTree() {
-    if (unstableIds.length > UNSTABLE_MIN_SLOTS) {
-      unstableIds = new int[UNSTABLE_MIN_SLOTS];
-      unstableTags = new byte[UNSTABLE_MIN_SLOTS];
-    }
-    unstableUsed = 0;
+    unstable.drop();
   }
 
   /** Slots of the unstable tree's table (for tests). */
   int unstableCapacity() {
-    return unstableIds.length;
+    return unstable.capacity();
   }
 
   /** Ids the rmap_item arrays hold (for tests). */
   long rmapCapacity() {
     return items.capacity();
-  }
-
-  private static long hashOf(long content) {
-    return Fingerprint.avalanche(content);
-  }
-
-  private static byte tagOf(long hash) {
-    int t = (int) hash & 0xFF;
-    return (byte) (t == 0 ? 1 : t);
-  }
-
-  private static int home(long hash, int cap) {
-    return (int) (((hash >>> 32) * cap) >>> 32);
   }
 
   private MergeableRegion regionOfId(int id) {
@@ -874,6 +827,24 @@ public final class KsmScanner {
     return (items.flags(t) & RmapItems.UNSTABLE) != 0 && items.seq(t) == (byte) seqnr;
   }
 
+  /** The unstable tree's view of the items and frames. */
+  private final class UnstablePages implements UnstableTree.Pages {
+    @Override
+    public boolean live(int item) {
+      return liveUnstable(item);
+    }
+
+    @Override
+    public int pageOf(int item) {
+      return treePageOf(item);
+    }
+
+    @Override
+    public long content(int pfn) {
+      return pf.frameFingerprint(pfn);
+    }
+  }
+
   /**
    * {@code unstable_tree_search_insert}: an item of this pass whose page currently has equal
    * content (its page in treeVm/treeHva/treePfn), or -1 after inserting this item (flags
@@ -881,47 +852,17 @@ public final class KsmScanner {
    * inserting, as the kernel does.
    */
   private int unstableTreeSearchInsert(int id, int pfn, long content) {
-    if ((unstableUsed + 1) * 5L > unstableIds.length * 4L) {
-      growUnstable();
+    int t = unstable.searchInsert(id, pfn, content);
+    if (t >= 0) {
+      treePfn = unstable.foundPfn();
+      return t;
     }
-    long h = hashOf(content);
-    byte tag = tagOf(h);
-    int[] ids = unstableIds;
-    byte[] tags = unstableTags;
-    int cap = ids.length;
-    int tomb = -1;
-    int i = home(h, cap);
-    while (tags[i] != 0) {
-      if (tags[i] == tag) {
-        int e = ids[i];
-        if (e == TOMBSTONE) {
-          if (tomb < 0) {
-            tomb = i;
-          }
-        } else if (e - 1 != id && liveUnstable(e - 1)) {
-          int t = e - 1;
-          int tp = treePageOf(t);
-          if (tp > 0 && pf.frameFingerprint(tp) == content) {
-            if (tp == pfn) {
-              return -1;
-            }
-            treePfn = tp;
-            return t;
-          }
-        }
-      }
-      i = i + 1 == cap ? 0 : i + 1;
-    }
-    if (tomb >= 0) {
-      ids[tomb] = id + 1;
-    } else {
-      ids[i] = id + 1;
-      tags[i] = tag;
-      unstableUsed++;
+    if (t == UnstableTree.SAME_FRAME) {
+      return -1;
     }
     items.setFlags(id, (byte) (items.flags(id) | RmapItems.UNSTABLE));
     items.setSeq(id, (byte) seqnr);
-    pagesUnshared++;
+    counters.pagesUnshared++;
     return -1;
   }
 
@@ -935,49 +876,7 @@ public final class KsmScanner {
     if (pfn <= 0) {
       return; // page gone: the stale entry is ignored by liveUnstable once the flag is cleared
     }
-    long h = hashOf(pf.frameFingerprint(pfn));
-    int cap = unstableIds.length;
-    for (int i = home(h, cap); unstableTags[i] != 0; i = i + 1 == cap ? 0 : i + 1) {
-      if (unstableIds[i] == id + 1) {
-        unstableIds[i] = TOMBSTONE; // keeps its tag: a tombstone of the same probe sequence
-        return;
-      }
-    }
-  }
-
-  /**
-   * Rebuilds the table at about 1.6 times its live entries (rare: only if more items are inserted
-   * in one pass than existed at its start). Home slots are recomputed from the pages' current
-   * contents; entries whose page is gone or no longer live are dropped.
-   */
-  private void growUnstable() {
-    int[] oldIds = unstableIds;
-    long live = 0;
-    for (int e : oldIds) {
-      if (e > 0 && liveUnstable(e - 1)) {
-        live++;
-      }
-    }
-    int cap = (int) Math.min(Integer.MAX_VALUE - 8L, Math.max(1024L, (live + 1) * 8 / 5 + 16));
-    unstableIds = new int[cap];
-    unstableTags = new byte[cap];
-    unstableUsed = 0;
-    for (int e : oldIds) {
-      if (e > 0 && liveUnstable(e - 1)) {
-        int tp = treePageOf(e - 1);
-        if (tp <= 0) {
-          continue;
-        }
-        long h = hashOf(pf.frameFingerprint(tp));
-        int i = home(h, cap);
-        while (unstableTags[i] != 0) {
-          i = i + 1 == cap ? 0 : i + 1;
-        }
-        unstableIds[i] = e;
-        unstableTags[i] = tagOf(h);
-        unstableUsed++;
-      }
-    }
+    unstable.erase(id, pf.frameFingerprint(pfn));
   }
 
   // ---------------------------------------------------------------- run = 2
@@ -1012,20 +911,22 @@ public final class KsmScanner {
   // ---------------------------------------------------------------- counters (spec 7.5)
 
   public long pagesShared() {
-    return pagesShared;
+    return counters.pagesShared;
   }
 
   public long pagesSharing() {
-    return pagesSharing;
+    return counters.pagesSharing;
   }
 
   public long pagesUnshared() {
-    return pagesUnshared;
+    return counters.pagesUnshared;
   }
 
   /** {@code rmap_items - shared - sharing - unshared}, shown as 0 when negative. */
   public long pagesVolatile() {
-    return Math.max(0, rmapItems - pagesShared - pagesSharing - pagesUnshared);
+    return Math.max(
+        0,
+        counters.rmapItems - counters.pagesShared - counters.pagesSharing - counters.pagesUnshared);
   }
 
   /** Completed full passes (the scan sequence number). */
@@ -1034,7 +935,7 @@ public final class KsmScanner {
   }
 
   public long rmapItems() {
-    return rmapItems;
+    return counters.rmapItems;
   }
 
   /** Copy-on-write breaks of KSM pages (from the page frames). */
@@ -1049,18 +950,18 @@ public final class KsmScanner {
 
   /** Pages visited by all batches so far (the simulated cost). */
   public long pagesVisited() {
-    return pagesVisited;
+    return counters.pagesVisited;
   }
 
   /** All counters at once. */
   public KsmStats stats() {
     return new KsmStats(
-        pagesShared,
-        pagesSharing,
-        pagesUnshared,
+        counters.pagesShared,
+        counters.pagesSharing,
+        counters.pagesUnshared,
         pagesVolatile(),
         seqnr,
-        rmapItems,
+        counters.rmapItems,
         pf.cowKsm(),
         stable.liveNodes());
   }
@@ -1077,62 +978,15 @@ public final class KsmScanner {
     if (audit == null) {
       audit = new KsmAudit(items, stable, nextId);
     }
-    return audit.check(rmapItems, pagesUnshared, pagesShared, pagesSharing);
+    return audit.check(
+        counters.rmapItems, counters.pagesUnshared, counters.pagesShared, counters.pagesSharing);
   }
 
   /**
    * Recounts the counters from the items and the trees and lists disagreements (empty when
-   * consistent): shared = live nodes with items, sharing = their extra items, unshared = items
-   * flagged unstable, rmap_items = items that exist; every live node's item count equals the items
-   * pointing at it.
+   * consistent); see {@link KsmCounters#violations}.
    */
   public List<String> counterViolations() {
-    List<String> out = new ArrayList<>();
-    long exist = 0;
-    long unstableFlagged = 0;
-    int[] perNode = new int[stable.items.length];
-    for (MergeableRegion r : regionsById) {
-      for (int id = r.idBase; id < r.idEnd(); id++) {
-        byte f = items.flags(id);
-        if (f == 0) {
-          continue;
-        }
-        exist++;
-        if ((f & RmapItems.UNSTABLE) != 0) {
-          unstableFlagged++;
-        }
-        if ((f & RmapItems.STABLE) != 0 && stable.inTree[items.node(id)]) {
-          perNode[items.node(id)]++;
-        }
-      }
-    }
-    long[] sharedSharing = new long[2];
-    stable.forEachLive(
-        n -> {
-          if (perNode[n] != stable.items[n]) {
-            out.add("node " + n + " counts " + stable.items[n] + " items but " + perNode[n]);
-          }
-          if (perNode[n] > 0) {
-            sharedSharing[0]++;
-            sharedSharing[1] += perNode[n] - 1;
-          }
-        });
-    if (exist != rmapItems
-        || unstableFlagged != pagesUnshared
-        || sharedSharing[0] != pagesShared
-        || sharedSharing[1] != pagesSharing) {
-      out.add(
-          String.format(
-              "counters kept/recount: rmap_items %d/%d unshared %d/%d shared %d/%d sharing %d/%d",
-              rmapItems,
-              exist,
-              pagesUnshared,
-              unstableFlagged,
-              pagesShared,
-              sharedSharing[0],
-              pagesSharing,
-              sharedSharing[1]));
-    }
-    return out;
+    return counters.violations(items, stable, regionsById);
   }
 }

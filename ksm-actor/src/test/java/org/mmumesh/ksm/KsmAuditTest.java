@@ -80,19 +80,19 @@ class KsmAuditTest {
 
   @Test
   void eachCounterOffByOne_isFoundAtTheNextCheck_andUntilRepaired() throws Exception {
+    Field kept = KsmScanner.class.getDeclaredField("counters");
+    kept.setAccessible(true);
+    KsmCounters counters = (KsmCounters) kept.get(ksm);
     for (String counter : new String[] {"pagesShared", "pagesSharing", "pagesUnshared"}) {
-      Field f = KsmScanner.class.getDeclaredField(counter);
-      f.setAccessible(true);
+      Field f = KsmCounters.class.getDeclaredField(counter);
       ksm.runBatch(); // events since the last check
-      f.setLong(ksm, f.getLong(ksm) + 1);
+      f.setLong(counters, f.getLong(counters) + 1);
       assertThat(ksm.counterViolationsIncremental()).as(counter).hasSize(1);
       assertThat(ksm.counterViolationsIncremental()).as(counter).hasSize(1);
-      f.setLong(ksm, f.getLong(ksm) - 1);
+      f.setLong(counters, f.getLong(counters) - 1);
       assertThat(ksm.counterViolationsIncremental()).as(counter).isEmpty();
     }
-    Field f = KsmScanner.class.getDeclaredField("rmapItems");
-    f.setAccessible(true);
-    f.setLong(ksm, f.getLong(ksm) - 1);
+    counters.rmapItems--;
     assertThat(ksm.counterViolationsIncremental()).anyMatch(v -> v.contains("rmap_items"));
   }
 

@@ -377,9 +377,9 @@ class KsmScannerTest {
     ksm.setRun(KsmScanner.RUN_MERGE);
     ksm.runFullScans(2);
     assertThat(ksm.counterViolations()).isEmpty();
-    java.lang.reflect.Field f = KsmScanner.class.getDeclaredField("pagesSharing");
+    java.lang.reflect.Field f = KsmScanner.class.getDeclaredField("counters");
     f.setAccessible(true);
-    f.setLong(ksm, 5);
+    ((KsmCounters) f.get(ksm)).pagesSharing = 5;
     assertThat(ksm.counterViolations()).anyMatch(v -> v.contains("sharing 5/1"));
   }
 }

@@ -69,7 +69,7 @@ class KsmShardingTest {
   @Test
   void entityIds_andSettingsFromConfig() {
     assertThat(Ksm.hostOf(Ksm.entityId(3))).isEqualTo(3);
-    assertThatThrownBy(() -> Ksm.hostOf("vm-1")).hasMessageStartingWith("entityId: vm-1");
+    assertThatThrownBy(() -> Ksm.hostOf("vm-1")).hasMessageStartingWith("entityId: 'vm-1'");
     Ksm.Settings s = Ksm.Settings.fromConfig(kit.system().settings().config());
     assertThat(s.pagesToScan()).isEqualTo(7);
     assertThat(s.sleepMillisecs()).isEqualTo(20);

@@ -28,7 +28,7 @@ class PageFrameEventsTest {
   private ActorRef<PageFrame.Command> pf;
   private TestProbe<MeshEvent> events;
   private TestProbe<PageFrame.PfnReply> pfn;
-  private TestProbe<PageFrame.KsmReply> ksm;
+  private final ScriptedKsm ksm = new ScriptedKsm();
   private long nextId = 1000;
 
   @AfterAll
@@ -39,10 +39,9 @@ class PageFrameEventsTest {
   /** Host 7, VM 0 with memslot 0: gfn 0x100-0x13f on host pages 0-0x3f. */
   @BeforeEach
   void setUp() {
-    pf = kit.spawn(PageFrame.create(PageFrame.Settings.defaults(), null, HOST));
+    pf = kit.spawn(PageFrame.create(PageFrame.Settings.defaults(), ksm.factory(), HOST));
     events = kit.createTestProbe();
     pfn = kit.createTestProbe();
-    ksm = kit.createTestProbe();
     TestProbe<PageFrame.VmReply> vm = kit.createTestProbe();
     TestProbe<PageFrame.SlotReply> slot = kit.createTestProbe();
     pf.tell(new PageFrame.CreateVm(1, 0, vm.getRef()));
@@ -68,9 +67,9 @@ class PageFrameEventsTest {
     return a;
   }
 
-  private void ksmOp(PageFrame.Command c) {
-    pf.tell(c);
-    assertThat(ksm.expectMessageClass(PageFrame.KsmOpDone.class).done()).isTrue();
+  /** One KSM page operation, through ksmd's real path (a KsmScan batch on the PageFrame). */
+  private void ksmOp(java.util.function.Predicate<PageFrames> step) {
+    assertThat(ksm.run(kit, pf, step)).isTrue();
   }
 
   private void populate(long gfn) {
@@ -85,10 +84,10 @@ class PageFrameEventsTest {
     populate(0x111);
     int p0 = fault(0, 0x110, false).result().pfn();
     int p1 = fault(0, 0x111, false).result().pfn();
-    ksmOp(new PageFrame.WriteProtectPage(nextId++, 0, 0x10, p0, ksm.getRef()));
-    ksmOp(new PageFrame.MakeKsmPage(nextId++, 0, 0x10, p0, ksm.getRef()));
-    ksmOp(new PageFrame.WriteProtectPage(nextId++, 0, 0x11, p1, ksm.getRef()));
-    ksmOp(new PageFrame.ReplacePage(nextId++, 0, 0x11, p1, p0, ksm.getRef()));
+    ksmOp(c -> c.writeProtectPage(0, 0x10, p0));
+    ksmOp(c -> ScriptedKsm.makeKsmPage(c, 0, 0x10, p0));
+    ksmOp(c -> c.writeProtectPage(0, 0x11, p1));
+    ksmOp(c -> c.replacePage(0, 0x11, p1, p0));
     return new int[] {p0, p1};
   }
 

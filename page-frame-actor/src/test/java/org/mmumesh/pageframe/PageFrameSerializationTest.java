@@ -44,8 +44,6 @@ class PageFrameSerializationTest {
     TestProbe<PageFrame.PopulateReply> pop = kit.createTestProbe();
     TestProbe<PageFrame.PfnReply> pfn = kit.createTestProbe();
     TestProbe<PageFrame.NotifierEvent> sub = kit.createTestProbe();
-    TestProbe<PageFrame.SeqReply> seq = kit.createTestProbe();
-    TestProbe<PageFrame.KsmReply> ksm = kit.createTestProbe();
     TestProbe<PageFrame.StatsReply> stats = kit.createTestProbe();
     TestProbe<PageFrame.InvariantsReply> inv = kit.createTestProbe();
     TestProbe<PageFrame.KsmScannerReply> ksmd = kit.createTestProbe();
@@ -54,17 +52,13 @@ class PageFrameSerializationTest {
             new PageFrame.CreateVm(1, 3, vm.getRef()),
             new PageFrame.AddSlot(2, 3, 7, 0x100, 64, 0x4000, true, slot.getRef()),
             new PageFrame.RemoveSlot(3, 3, 7, slot.getRef()),
-            new PageFrame.MoveSlot(4, 3, 7, PageFrames.MAX_GFN - 63, slot.getRef()),
+            new PageFrame.AddSlot(
+                4, 3, 8, PageFrames.MAX_GFN - 63, 64, 0x8000, false, slot.getRef()),
             new PageFrame.Populate(5, 3, 0x105, 0xDEAD_BEEF_0000_0001L, pop.getRef()),
             new PageFrame.GfnToPfnProt(6, 3, 4095, 0x105, true, pfn.getRef()),
             new PageFrame.ReleaseLease(3, 42),
             new PageFrame.SubscribeNotifier(3, sub.getRef()),
             new PageFrame.NotifierAck(3, 17),
-            new PageFrame.NotifierSeq(3, seq.getRef()),
-            new PageFrame.WriteProtectPage(7, 3, 0x4005, 12, ksm.getRef()),
-            new PageFrame.MakeKsmPage(8, 3, 0x4005, 12, ksm.getRef()),
-            new PageFrame.ReplacePage(9, 3, 0x4006, 13, 12, ksm.getRef()),
-            new PageFrame.BreakKsm(10, 3, 0x4006, ksm.getRef()),
             new PageFrame.ApplyStores(
                 11,
                 3,
@@ -110,10 +104,8 @@ class PageFrameSerializationTest {
             new PageFrame.PfnAnswered(6, new PfnResult(PfnStatus.NOSLOT, -1, false, 9), 3),
             new PageFrame.PfnAnswered(6, new PfnResult(PfnStatus.RO_FAULT, -1, false, 9), 4),
             new PageFrame.PfnAnswered(6, new PfnResult(PfnStatus.FAULT, -1, false, 9), 5),
-            new PageFrame.KsmOpDone(7, true),
             new PageFrame.StoresDone(10, 2, 1),
             new PageFrame.FramesRead(11, 3, 0x100, new long[] {Long.MIN_VALUE, 0, 42}),
-            new PageFrame.NotifierSeqIs(3, 18),
             new PageFrame.WordRead(18, 12, Long.MIN_VALUE, -1L),
             new PageFrame.PfnAnswered(6, new PfnResult(PfnStatus.OK, 78, true, 10, true), 6),
             new PageFrame.Rejected(8, "vcpu: 5000 is out of range; allowed 0 to 4095"),

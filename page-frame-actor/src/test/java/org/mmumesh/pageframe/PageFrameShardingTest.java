@@ -74,9 +74,9 @@ class PageFrameShardingTest {
   @Test
   void entityIds_parseAndReject_andSettingsComeFromConfig() {
     assertThat(PageFrame.hostOf(PageFrame.entityId(7))).isEqualTo(7);
-    assertThatThrownBy(() -> PageFrame.hostOf("vm-1")).hasMessageStartingWith("entityId: vm-1");
+    assertThatThrownBy(() -> PageFrame.hostOf("vm-1")).hasMessageStartingWith("entityId: 'vm-1'");
     assertThatThrownBy(() -> PageFrame.hostOf("host-9999999999"))
-        .hasMessageStartingWith("entityId host: 9999999999");
+        .hasMessageStartingWith("entityId: 'host-9999999999' has 9999999999 out of range");
     PageFrame.Settings s = PageFrame.Settings.fromConfig(kit.system().settings().config());
     assertThat(s.leaseTimeout()).isEqualTo(Duration.ofSeconds(30));
     assertThat(s.notifierAckTimeout()).isEqualTo(Duration.ofSeconds(2));

@@ -30,7 +30,7 @@ class PageFrameTest {
   private ActorRef<Command> pf;
   private TestProbe<PageFrame.PfnReply> pfn;
   private TestProbe<PageFrame.SlotReply> slot;
-  private TestProbe<PageFrame.KsmReply> ksm;
+  private final ScriptedKsm ksm = new ScriptedKsm();
   private TestProbe<PageFrame.PopulateReply> pop;
   private TestProbe<PageFrame.StatsReply> stats;
   private long nextId = 1000;
@@ -43,10 +43,9 @@ class PageFrameTest {
   /** VM 0 with memslot 0: gfn 0x100-0x13f on host pages 0-0x3f. */
   @BeforeEach
   void setUp() {
-    pf = kit.spawn(PageFrame.create(PageFrame.Settings.defaults()));
+    pf = kit.spawn(PageFrame.create(PageFrame.Settings.defaults(), ksm.factory()));
     pfn = kit.createTestProbe();
     slot = kit.createTestProbe();
-    ksm = kit.createTestProbe();
     pop = kit.createTestProbe();
     stats = kit.createTestProbe();
     TestProbe<PageFrame.VmReply> vm = kit.createTestProbe();
@@ -75,9 +74,9 @@ class PageFrameTest {
     return stats.receiveMessage();
   }
 
-  private boolean ksmOp(Command c) {
-    pf.tell(c);
-    return ksm.expectMessageClass(PageFrame.KsmOpDone.class).done();
+  /** One KSM page operation, through ksmd's real path (a KsmScan batch on the PageFrame). */
+  private boolean ksmOp(java.util.function.Predicate<PageFrames> step) {
+    return ksm.run(kit, pf, step);
   }
 
   private void populate(long gfn, long fingerprint) {
@@ -125,10 +124,10 @@ class PageFrameTest {
     int p0 = faultAndRelease(0, 0x110, false).result().pfn();
     int p1 = faultAndRelease(0, 0x111, false).result().pfn();
     assertThat(p0).isNotEqualTo(p1);
-    assertThat(ksmOp(new PageFrame.WriteProtectPage(nextId++, 0, 0x10, p0, ksm.getRef()))).isTrue();
-    assertThat(ksmOp(new PageFrame.MakeKsmPage(nextId++, 0, 0x10, p0, ksm.getRef()))).isTrue();
-    assertThat(ksmOp(new PageFrame.WriteProtectPage(nextId++, 0, 0x11, p1, ksm.getRef()))).isTrue();
-    assertThat(ksmOp(new PageFrame.ReplacePage(nextId++, 0, 0x11, p1, p0, ksm.getRef()))).isTrue();
+    assertThat(ksmOp(c -> c.writeProtectPage(0, 0x10, p0))).isTrue();
+    assertThat(ksmOp(c -> ScriptedKsm.makeKsmPage(c, 0, 0x10, p0))).isTrue();
+    assertThat(ksmOp(c -> c.writeProtectPage(0, 0x11, p1))).isTrue();
+    assertThat(ksmOp(c -> c.replacePage(0, 0x11, p1, p0))).isTrue();
     assertThat(stats().counters()).containsEntry("FRAMES_SAVED_BY_KSM", 1L);
 
     PageFrame.PfnAnswered r = faultAndRelease(0, 0x111, false);
@@ -145,8 +144,8 @@ class PageFrameTest {
         .containsEntry("COW_KSM", 1L)
         .containsEntry("COW_BREAKS", 1L)
         .containsEntry("FRAMES_SAVED_BY_KSM", 0L);
-    // a KSM op on a page that moved on is refused, not failed
-    assertThat(ksmOp(new PageFrame.MakeKsmPage(nextId++, 0, 0x11, p1, ksm.getRef()))).isFalse();
+    // a KSM op on a page that moved on is refused by the core, not failed
+    assertThat(ksmOp(c -> ScriptedKsm.makeKsmPage(c, 0, 0x11, p1))).isFalse();
     assertInvariants();
   }
 
@@ -188,9 +187,8 @@ class PageFrameTest {
     assertThat(w.result().notifierSeq()).isEqualTo(ev.notifierSeq() - 1);
     assertThat(pfn.expectMessageClass(PageFrame.PfnAnswered.class).requestId()).isEqualTo(51);
 
-    TestProbe<PageFrame.SeqReply> seq = kit.createTestProbe();
-    pf.tell(new PageFrame.NotifierSeq(0, seq.getRef()));
-    seq.expectMessage(new PageFrame.NotifierSeqIs(0, ev.notifierSeq()));
+    // the next lookup reads the sequence the COW left (the guard value of a later fault)
+    assertThat(faultAndRelease(2, 0x122, false).result().notifierSeq()).isEqualTo(ev.notifierSeq());
     assertThat(stats().counters())
         .containsEntry("ZERO_PAGE_COW", 1L)
         .containsEntry("NOTIFIER_ROUNDS", 1L)
@@ -250,12 +248,15 @@ class PageFrameTest {
   }
 
   @Test
-  void moveSlot_withNoLeaseHeld_completesAtOnce_andRetryIsRemembered() {
-    pf.tell(new PageFrame.MoveSlot(80, 0, 0, 0x1000, slot.getRef()));
+  void removeSlot_withNoLeaseHeld_completesAtOnce_retryIsRemembered_andReAddMovesIt() {
+    pf.tell(new PageFrame.RemoveSlot(80, 0, 0, slot.getRef()));
     PageFrame.SlotUpdateCompleted done =
         slot.expectMessageClass(PageFrame.SlotUpdateCompleted.class);
-    pf.tell(new PageFrame.MoveSlot(80, 0, 0, 0x1000, slot.getRef()));
+    pf.tell(new PageFrame.RemoveSlot(80, 0, 0, slot.getRef()));
     slot.expectMessage(done);
+    // the API's memslot move (KVM_MR_MOVE) is a removal and an add at the new base
+    pf.tell(new PageFrame.AddSlot(81, 0, 0, 0x1000, 64, 0, false, slot.getRef()));
+    slot.expectMessageClass(PageFrame.SlotAdded.class);
     assertThat(fault(0, 0x1000, false).result().status()).isEqualTo(PfnStatus.OK);
     assertThat(fault(1, 0x100, false).result().status()).isEqualTo(PfnStatus.NOSLOT);
   }
@@ -390,9 +391,9 @@ class PageFrameTest {
     pf.tell(new PageFrame.Populate(9, 0, 0x9000, A, pop.getRef()));
     assertThat(pop.expectMessageClass(PageFrame.Rejected.class).reason())
         .contains("not in any memslot");
-    TestProbe<PageFrame.SeqReply> seq = kit.createTestProbe();
-    pf.tell(new PageFrame.NotifierSeq(3, seq.getRef()));
-    assertThat(seq.expectMessageClass(PageFrame.Rejected.class).requestId()).isEqualTo(-1);
+    TestProbe<PageFrame.FramesReply> word = kit.createTestProbe(); // read-only, handled at once
+    pf.tell(new PageFrame.ReadWord(10, 3, 0, 0, word.getRef()));
+    assertThat(word.expectMessageClass(PageFrame.Rejected.class).reason()).startsWith("vm: 3");
 
     PageFrame.StatsReply s = stats();
     assertThat(s.counters())

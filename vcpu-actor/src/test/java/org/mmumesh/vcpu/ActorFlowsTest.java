@@ -216,10 +216,10 @@ class ActorFlowsTest {
     m.populate(1, g, A);
     int k = m.pfnOf(0, g, false).result().pfn();
     int p1 = m.pfnOf(1, g, false).result().pfn();
-    assertThat(m.ksmOp(r -> new PageFrame.WriteProtectPage(m.nextId(), 0, g, k, r))).isTrue();
-    assertThat(m.ksmOp(r -> new PageFrame.MakeKsmPage(m.nextId(), 0, g, k, r))).isTrue();
-    assertThat(m.ksmOp(r -> new PageFrame.WriteProtectPage(m.nextId(), 1, g, p1, r))).isTrue();
-    assertThat(m.ksmOp(r -> new PageFrame.ReplacePage(m.nextId(), 1, g, p1, k, r))).isTrue();
+    assertThat(m.ksmOp(c -> c.writeProtectPage(0, g, k))).isTrue();
+    assertThat(m.ksmOp(c -> ScriptedKsm.makeKsmPage(c, 0, g, k))).isTrue();
+    assertThat(m.ksmOp(c -> c.writeProtectPage(1, g, p1))).isTrue();
+    assertThat(m.ksmOp(c -> c.replacePage(1, g, p1, k))).isTrue();
 
     // TV33: a load maps the KSM frame read-only, no COW
     Vcpu.BatchDone loaded = m.run(0, load(ea(g, 0x20)));
@@ -452,7 +452,7 @@ class ActorFlowsTest {
 
     // ksmd: write_protect_page fails on the referenced frame; nothing is invalidated
     long notifiers = m.frameStat("NOTIFIER_EVENTS");
-    assertThat(m.ksmOp(r -> new PageFrame.WriteProtectPage(m.nextId(), 0, g, k, r))).isFalse();
+    assertThat(m.ksmOp(c -> c.writeProtectPage(0, g, k))).isFalse();
     assertThat(m.frameStat("NOTIFIER_EVENTS")).isEqualTo(notifiers);
 
     m.release(0, HostMmu.MapPage.class);
@@ -469,7 +469,7 @@ class ActorFlowsTest {
     assertThat(e).singleElement().matches(x -> x.pfn() == k && x.writable(), "writable on k");
 
     // the reference dropped with the access: a later pass write-protects the frame
-    assertThat(m.ksmOp(r -> new PageFrame.WriteProtectPage(m.nextId(), 0, g, k, r))).isTrue();
+    assertThat(m.ksmOp(c -> c.writeProtectPage(0, g, k))).isTrue();
     PageFrame.PfnAnswered after = m.pfnOf(0, g, false);
     assertThat(after.result().pfn()).isEqualTo(k);
     assertThat(after.result().writable()).as("the host PTE is read-only now").isFalse();
@@ -554,11 +554,7 @@ class ActorFlowsTest {
     assertThat(before.get(0).writable()).isTrue();
     int k = (int) before.get(0).pfn();
 
-    TestProbe<PageFrame.KsmReply> wp = kit.createTestProbe();
-    long wpId = m.nextId();
-    m.frames.tell(new PageFrame.WriteProtectPage(wpId, 0, g, k, wp.getRef()));
-    assertThat(wp.expectMessageClass(PageFrame.KsmOpDone.class))
-        .isEqualTo(new PageFrame.KsmOpDone(wpId, true));
+    assertThat(m.ksmOp(c -> c.writeProtectPage(0, g, k))).isTrue();
     // the window: the flush is deferred to the next guest entry
     assertThat(m.shadowOf(0, g)).anyMatch(ShadowDump.ShadowEntry::writable);
 

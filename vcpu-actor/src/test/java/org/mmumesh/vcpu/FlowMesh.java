@@ -25,6 +25,7 @@ import org.mmumesh.hostmmu.NotifierAdapter;
 import org.mmumesh.hostmmu.ShadowDump;
 import org.mmumesh.hostmmu.TlbieAdapter;
 import org.mmumesh.pageframe.PageFrame;
+import org.mmumesh.pageframe.PageFrames;
 
 /**
  * A small actor mesh for flow tests, wired as {@code org.mmumesh.mesh.Guardian} wires one node but
@@ -96,6 +97,10 @@ final class FlowMesh {
   final MmuOptions options;
   final ActorRef<PageFrame.Command> frames;
   final TestProbe<PageFrame.Command> framesIn;
+
+  /** ksmd, scripted: KSM page operations go through the frames' KsmScan path. */
+  private final ScriptedKsm ksm = new ScriptedKsm();
+
   final List<Vm> vms = new ArrayList<>();
   private final List<ActorRef<?>> spawned = new ArrayList<>();
   private long nextId = 1;
@@ -142,7 +147,7 @@ final class FlowMesh {
                 PageFrame.Command.class,
                 framesIn.getRef(),
                 PageFrame.create(
-                    new PageFrame.Settings(LONG, LONG, 4096, 1024, 1024), /* scanner */ null)));
+                    new PageFrame.Settings(LONG, LONG, 4096, 1024, 1024), ksm.factory())));
     boolean fullFlush = options.has(Quirk.Q8_NOTIFIER_FULL_FLUSH);
     GuestSetup gs = guestSetup(options, guestPp);
     for (int v = 0; v < vmCount; v++) {
@@ -221,11 +226,13 @@ final class FlowMesh {
     return a;
   }
 
-  /** A KSM page operation's {@code done}. */
-  boolean ksmOp(java.util.function.Function<ActorRef<PageFrame.KsmReply>, PageFrame.Command> c) {
-    TestProbe<PageFrame.KsmReply> r = kit.createTestProbe();
-    frames.tell(c.apply(r.getRef()));
-    return r.expectMessageClass(PageFrame.KsmOpDone.class).done();
+  /**
+   * A KSM page operation on the frames' core ({@code write_protect_page}, {@code replace_page},
+   * ...), run through ksmd's real path (a KsmScan batch, answered after its notifier round); its
+   * result.
+   */
+  boolean ksmOp(Predicate<PageFrames> step) {
+    return ksm.run(kit, frames, step);
   }
 
   // ---- running the vCPU -----------------------------------------------------------------------
