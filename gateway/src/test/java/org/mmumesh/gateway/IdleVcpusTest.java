@@ -19,7 +19,7 @@ import org.mmumesh.proto.v1.GetVmStatsRequest;
 import org.mmumesh.proto.v1.HostServiceGrpc;
 import org.mmumesh.proto.v1.Policy;
 import org.mmumesh.proto.v1.VmServiceGrpc;
-import org.mmumesh.vcpu.Vcpu;
+import org.mmumesh.vcpu.actor.Vcpu;
 
 /**
  * Reading counters never starts a vCPU: after CreateVm with 8 vCPUs of 65,536-entry TLBs and no

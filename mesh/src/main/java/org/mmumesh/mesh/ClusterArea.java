@@ -7,11 +7,11 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.mmumesh.guestmmu.GuestMmu;
-import org.mmumesh.hostmmu.HostMmu;
-import org.mmumesh.ksm.Ksm;
-import org.mmumesh.pageframe.PageFrame;
-import org.mmumesh.vcpu.Vcpu;
+import org.mmumesh.guestmmu.actor.GuestMmu;
+import org.mmumesh.hostmmu.actor.HostMmu;
+import org.mmumesh.ksm.actor.Ksm;
+import org.mmumesh.pageframe.actor.PageFrame;
+import org.mmumesh.vcpu.actor.Vcpu;
 
 /**
  * The cluster area of {@link MeshSimulation} (the gateway's {@code ClusterService}): the invariant

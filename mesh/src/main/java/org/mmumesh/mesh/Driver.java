@@ -15,7 +15,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.mmumesh.common.Counts;
-import org.mmumesh.vcpu.Vcpu;
+import org.mmumesh.vcpu.actor.Vcpu;
 import org.mmumesh.workload.AccessBatch;
 import org.mmumesh.workload.AccessSource;
 

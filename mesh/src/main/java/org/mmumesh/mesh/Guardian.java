@@ -11,12 +11,12 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
-import org.mmumesh.guestmmu.GuestMmu;
-import org.mmumesh.hostmmu.HostMmu;
-import org.mmumesh.ksm.Ksm;
+import org.mmumesh.guestmmu.actor.GuestMmu;
+import org.mmumesh.hostmmu.actor.HostMmu;
 import org.mmumesh.ksm.KsmFrameScanner;
-import org.mmumesh.pageframe.PageFrame;
-import org.mmumesh.vcpu.Vcpu;
+import org.mmumesh.ksm.actor.Ksm;
+import org.mmumesh.pageframe.actor.PageFrame;
+import org.mmumesh.vcpu.actor.Vcpu;
 import org.mmumesh.workload.WorkloadSpec;
 
 /**
@@ -57,9 +57,9 @@ import org.mmumesh.workload.WorkloadSpec;
  * an {@link EntityForwarder} to its {@code PageFrame} and {@code Ksm} (the entity constructors take
  * {@code ActorRef}s, sharding gives {@code EntityRef}s: the forwarder wraps each message in a
  * {@code ShardingEnvelope} for the region); per VM forwarders to its MMUs, a {@link
- * org.mmumesh.hostmmu.TlbieAdapter} (guest tlbie to host flush, given to the {@code GuestMmu}
- * entities of this node) and a {@link org.mmumesh.hostmmu.NotifierAdapter} (MMU notifier to host
- * invalidation; under Q8 a full-flush request the vCPUs serve at their next guest entry). The
+ * org.mmumesh.hostmmu.actor.TlbieAdapter} (guest tlbie to host flush, given to the {@code GuestMmu}
+ * entities of this node) and a {@link org.mmumesh.hostmmu.actor.NotifierAdapter} (MMU notifier to
+ * host invalidation; under Q8 a full-flush request the vCPUs serve at their next guest entry). The
  * notifier adapter is subscribed by whoever creates the VM ({@link MeshVms} subscribes the creating
  * node's, as {@code kvm_create_vm} registers the MMU notifier once); its ref crosses nodes inside
  * {@code PageFrame.SubscribeNotifier} (CBOR). The vCPUs send their stores to the page frames

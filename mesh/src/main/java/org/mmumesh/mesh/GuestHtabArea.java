@@ -2,7 +2,7 @@ package org.mmumesh.mesh;
 
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.mmumesh.guestmmu.GuestMmu;
+import org.mmumesh.guestmmu.actor.GuestMmu;
 
 /**
  * The guest-HTAB area of {@link MeshSimulation} (the HPTE and R/C part of the gateway's {@code

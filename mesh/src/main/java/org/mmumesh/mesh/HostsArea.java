@@ -8,7 +8,7 @@ import java.util.concurrent.CompletionStage;
 import org.mmumesh.common.Counts;
 import org.mmumesh.engine.SimClock;
 import org.mmumesh.engine.SimCosts;
-import org.mmumesh.pageframe.PageFrame;
+import org.mmumesh.pageframe.actor.PageFrame;
 
 /**
  * The hosts area of {@link MeshSimulation} (the gateway's {@code HostService}): creating and

@@ -7,7 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiFunction;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.mmumesh.ksm.Ksm;
+import org.mmumesh.ksm.actor.Ksm;
 
 /**
  * The KSM area of {@link MeshSimulation} (the gateway's {@code KsmService}): a host's ksmd controls

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.mmumesh.pageframe.PageFrame;
+import org.mmumesh.pageframe.actor.PageFrame;
 
 /**
  * The memory area of {@link MeshSimulation} (the memslot and memory part of the gateway's {@code

@@ -11,10 +11,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.mmumesh.common.Quirk;
-import org.mmumesh.hostmmu.HostMmu;
 import org.mmumesh.hostmmu.ShadowDump;
-import org.mmumesh.ksm.Ksm;
-import org.mmumesh.pageframe.PageFrame;
+import org.mmumesh.hostmmu.actor.HostMmu;
+import org.mmumesh.ksm.actor.Ksm;
+import org.mmumesh.pageframe.actor.PageFrame;
 
 /**
  * The mesh's invariant check, the one both a static run ({@link MeshCluster#invariantViolations},

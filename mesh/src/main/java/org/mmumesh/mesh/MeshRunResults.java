@@ -14,12 +14,12 @@ import org.mmumesh.engine.GuestLayout;
 import org.mmumesh.engine.KsmSample;
 import org.mmumesh.engine.RunResult;
 import org.mmumesh.engine.VmStats;
-import org.mmumesh.guestmmu.GuestMmu;
-import org.mmumesh.hostmmu.HostMmu;
+import org.mmumesh.guestmmu.actor.GuestMmu;
 import org.mmumesh.hostmmu.HostMmuStats;
 import org.mmumesh.hostmmu.ShadowDump;
-import org.mmumesh.ksm.Ksm;
-import org.mmumesh.pageframe.PageFrame;
+import org.mmumesh.hostmmu.actor.HostMmu;
+import org.mmumesh.ksm.actor.Ksm;
+import org.mmumesh.pageframe.actor.PageFrame;
 import org.mmumesh.workload.WorkloadSpec;
 
 /**

@@ -17,8 +17,8 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.mmumesh.ksm.Ksm;
-import org.mmumesh.pageframe.PageFrame;
+import org.mmumesh.ksm.actor.Ksm;
+import org.mmumesh.pageframe.actor.PageFrame;
 
 /**
  * The one path that makes hosts and VMs exist on the mesh, for static runs ({@link MeshCluster})
@@ -273,11 +273,11 @@ final class MeshVms {
       return r.reason();
     } else if (reply instanceof Ksm.Rejected r) {
       return r.reason();
-    } else if (reply instanceof org.mmumesh.guestmmu.GuestMmu.Rejected r) {
+    } else if (reply instanceof org.mmumesh.guestmmu.actor.GuestMmu.Rejected r) {
       return r.reason();
-    } else if (reply instanceof org.mmumesh.hostmmu.HostMmu.Rejected r) {
+    } else if (reply instanceof org.mmumesh.hostmmu.actor.HostMmu.Rejected r) {
       return r.reason();
-    } else if (reply instanceof org.mmumesh.vcpu.Vcpu.Rejected r) {
+    } else if (reply instanceof org.mmumesh.vcpu.actor.Vcpu.Rejected r) {
       return r.reason();
     }
     return null;

@@ -7,13 +7,13 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.mmumesh.common.Quirk;
-import org.mmumesh.guestmmu.GuestMmu;
-import org.mmumesh.hostmmu.HostMmu;
-import org.mmumesh.hostmmu.NotifierAdapter;
-import org.mmumesh.hostmmu.TlbieAdapter;
-import org.mmumesh.ksm.Ksm;
-import org.mmumesh.pageframe.PageFrame;
-import org.mmumesh.vcpu.Vcpu;
+import org.mmumesh.guestmmu.actor.GuestMmu;
+import org.mmumesh.hostmmu.actor.HostMmu;
+import org.mmumesh.hostmmu.actor.NotifierAdapter;
+import org.mmumesh.hostmmu.actor.TlbieAdapter;
+import org.mmumesh.ksm.actor.Ksm;
+import org.mmumesh.pageframe.actor.PageFrame;
+import org.mmumesh.vcpu.actor.Vcpu;
 
 /**
  * One node's glue between the sharded entities, created lazily on first use and then kept (ids are

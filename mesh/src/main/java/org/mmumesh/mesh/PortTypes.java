@@ -5,7 +5,7 @@ import java.util.List;
 import org.mmumesh.guestmmu.VcpuStateChange;
 import org.mmumesh.guestmmu.XlateStatus;
 import org.mmumesh.vcpu.AccessTrace;
-import org.mmumesh.vcpu.Vcpu;
+import org.mmumesh.vcpu.actor.Vcpu;
 
 /**
  * The boundary between the {@link Simulation} port's own types and the actors' messages: the port

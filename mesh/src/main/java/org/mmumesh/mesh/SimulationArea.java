@@ -14,8 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.mmumesh.vcpu.Vcpu;
-import org.mmumesh.vcpu.VcpuParking;
+import org.mmumesh.vcpu.actor.Vcpu;
+import org.mmumesh.vcpu.actor.VcpuParking;
 
 /**
  * The plumbing every area of {@link MeshSimulation} shares (one area per gateway service: hosts,

@@ -9,8 +9,8 @@ import java.util.concurrent.CompletionStage;
 import org.mmumesh.common.Counts;
 import org.mmumesh.engine.SimClock;
 import org.mmumesh.engine.SimCosts;
-import org.mmumesh.guestmmu.GuestMmu;
-import org.mmumesh.vcpu.Vcpu;
+import org.mmumesh.guestmmu.actor.GuestMmu;
+import org.mmumesh.vcpu.actor.Vcpu;
 
 /**
  * The VMs area of {@link MeshSimulation} (the lifecycle part of the gateway's {@code VmService}):

@@ -12,7 +12,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import org.mmumesh.vcpu.Vcpu;
+import org.mmumesh.vcpu.actor.Vcpu;
 import org.mmumesh.workload.WorkloadParser;
 import org.mmumesh.workload.WorkloadSpec;
 

@@ -14,11 +14,11 @@ import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.SequentialEngine;
-import org.mmumesh.guestmmu.GuestMmu;
-import org.mmumesh.hostmmu.HostMmu;
-import org.mmumesh.ksm.Ksm;
-import org.mmumesh.pageframe.PageFrame;
-import org.mmumesh.vcpu.Vcpu;
+import org.mmumesh.guestmmu.actor.GuestMmu;
+import org.mmumesh.hostmmu.actor.HostMmu;
+import org.mmumesh.ksm.actor.Ksm;
+import org.mmumesh.pageframe.actor.PageFrame;
+import org.mmumesh.vcpu.actor.Vcpu;
 import org.mmumesh.workload.WorkloadParser;
 import org.mmumesh.workload.WorkloadSpec;
 

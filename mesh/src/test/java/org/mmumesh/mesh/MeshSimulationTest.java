@@ -19,7 +19,7 @@ import org.mmumesh.common.Access;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.engine.EngineConfig;
-import org.mmumesh.pageframe.PageFrame;
+import org.mmumesh.pageframe.actor.PageFrame;
 import org.mmumesh.workload.WorkloadParser;
 import org.mmumesh.workload.WorkloadSpec;
 

@@ -10,7 +10,7 @@ import org.mmumesh.common.Access;
 import org.mmumesh.guestmmu.VcpuStateChange;
 import org.mmumesh.guestmmu.XlateStatus;
 import org.mmumesh.vcpu.AccessTrace;
-import org.mmumesh.vcpu.Vcpu;
+import org.mmumesh.vcpu.actor.Vcpu;
 
 /**
  * The conversions between the {@link Simulation} port's own types and the actors' messages ({@link

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
-import org.mmumesh.vcpu.Vcpu;
+import org.mmumesh.vcpu.actor.Vcpu;
 
 /**
  * An idle vCPU passivates and keeps its state: with {@code mmumesh.vcpu.passivate-after-idle} set
