@@ -1,17 +1,17 @@
 package org.mmumesh.vcpu.actor;
 
+import static org.mmumesh.vcpu.actor.VcpuReplies.refusal;
+import static org.mmumesh.vcpu.actor.VcpuReplies.requestIdOf;
+
 import it.unimi.dsi.fastutil.longs.Long2LongOpenHashMap;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.IntFunction;
 import java.util.function.LongFunction;
 import java.util.function.Supplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -21,10 +21,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.BehaviorBuilder;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.mmumesh.common.Access;
 import org.mmumesh.common.CborSerializable;
@@ -48,6 +45,10 @@ import org.mmumesh.vcpu.StoreBuffer;
 import org.mmumesh.vcpu.Tlb;
 import org.mmumesh.vcpu.VcpuCore;
 import org.mmumesh.vcpu.VcpuSetup;
+import org.mmumesh.vcpu.actor.VcpuWork.Batch;
+import org.mmumesh.vcpu.actor.VcpuWork.StateOp;
+import org.mmumesh.vcpu.actor.VcpuWork.TraceOp;
+import org.mmumesh.vcpu.actor.VcpuWork.TracePhase;
 
 /**
  * One vCPU as an actor (architecture sections 2-4, issue 4): it executes workload batches against
@@ -267,21 +268,15 @@ public final class Vcpu implements VcpuProtocol {
   private record StoresReplied(PageFrame.StoresReply reply)
       implements Internal, NoSerializationVerificationNeeded {}
 
-  /**
-   * The request-id bit of store flushes ({@code ApplyStores}): ids are {@code idBase | n}, other
-   * requests counting {@code n} up from 1 below this bit, flushes {@code FLUSH_IDS | seq}.
-   */
-  private static final long FLUSH_IDS = 1L << 31;
-
   /** The timeout tick (one periodic timer while a request or a store flush is outstanding). */
   private record Tick() implements Internal, NoSerializationVerificationNeeded {}
 
   private static final Tick TICK = new Tick();
 
   /** Sharding's stop message: park (see the class comment), now or once nothing is in flight. */
-  private record Park() implements Internal, NoSerializationVerificationNeeded {}
+  record Park() implements Internal, NoSerializationVerificationNeeded {}
 
-  private static final Park PARK = new Park();
+  static final Park PARK = new Park();
 
   /** What a parked vCPU keeps on its node ({@link VcpuParking}); the TLB compactly. */
   private record Parked(
@@ -315,7 +310,7 @@ public final class Vcpu implements VcpuProtocol {
     return create(setup, guest, host, frames, stores, false);
   }
 
-  private static Behavior<Command> create(
+  static Behavior<Command> create(
       VcpuSetup setup,
       ActorRef<GuestMmu.Command> guest,
       ActorRef<HostMmu.Command> host,
@@ -353,28 +348,13 @@ public final class Vcpu implements VcpuProtocol {
     return "vm-" + vm + "/vcpu-" + vcpu;
   }
 
-  private static final Pattern ENTITY_ID = Pattern.compile("vm-([0-9]{1,10})/vcpu-([0-9]{1,4})");
-
   /**
    * The (vm, vcpu) of an entity id {@code vm-<v>/vcpu-<n>}.
    *
    * @throws IllegalArgumentException naming {@code entityId} and the allowed form
    */
   public static int[] vmAndVcpuOf(String entityId) {
-    Matcher m = entityId == null ? null : ENTITY_ID.matcher(entityId);
-    if (m != null && m.matches()) {
-      long vm = Long.parseLong(m.group(1));
-      int vcpu = Integer.parseInt(m.group(2));
-      if (vm <= Integer.MAX_VALUE && vcpu <= VcpuSetup.MAX_VCPU) {
-        return new int[] {(int) vm, vcpu};
-      }
-    }
-    throw new IllegalArgumentException(
-        "entityId: '"
-            + entityId
-            + "' is not a vCPU entity id; allowed: vm-<v>/vcpu-<n> with v 0 to 2147483647 and n 0"
-            + " to "
-            + VcpuSetup.MAX_VCPU);
+    return VcpuSharding.vmAndVcpuOf(entityId);
   }
 
   /** The setup of vCPU {@code vcpu} of VM {@code vm}, for {@link #initSharding}. */
@@ -384,8 +364,8 @@ public final class Vcpu implements VcpuProtocol {
   }
 
   /**
-   * Registers the {@code Vcpu} entity type with Cluster Sharding; idle vCPUs park after {@value
-   * VcpuParking#PASSIVATE_AFTER_IDLE_KEY} (see the class comment).
+   * Registers the {@code Vcpu} entity type with Cluster Sharding ({@link VcpuSharding}); idle vCPUs
+   * park after {@value VcpuParking#PASSIVATE_AFTER_IDLE_KEY} (see the class comment).
    *
    * @param setupOf the setup of each vCPU
    * @param guestOf the GuestMmu of VM {@code v} (an adapter to its sharded entity)
@@ -400,73 +380,7 @@ public final class Vcpu implements VcpuProtocol {
       IntFunction<ActorRef<HostMmu.Command>> hostOf,
       IntFunction<ActorRef<PageFrame.Command>> framesOf,
       String role) {
-    Objects.requireNonNull(setupOf, "setupOf");
-    Objects.requireNonNull(guestOf, "guestOf");
-    Objects.requireNonNull(hostOf, "hostOf");
-    Objects.requireNonNull(framesOf, "framesOf");
-    ClusterShardingSettings settings = ClusterShardingSettings.create(system);
-    Duration idle = VcpuParking.idleTimeout(system.settings().config());
-    settings =
-        idle == null
-            ? settings.withNoPassivationStrategy()
-            : settings.withPassivationStrategy(
-                settings.passivationStrategySettings().withIdleEntityPassivation(idle));
-    if (role != null) {
-      settings = settings.withRole(role);
-    }
-    Entity<Command, ShardingEnvelope<Command>> entity =
-        Entity.of(
-                ENTITY_KEY, ctx -> forEntity(ctx.getEntityId(), setupOf, guestOf, hostOf, framesOf))
-            .withSettings(settings)
-            .withStopMessage(PARK);
-    if (role != null) {
-      entity = entity.withRole(role);
-    }
-    return ClusterSharding.get(system).init(entity);
-  }
-
-  static Behavior<Command> forEntity(
-      String entityId,
-      SetupOf setupOf,
-      IntFunction<ActorRef<GuestMmu.Command>> guestOf,
-      IntFunction<ActorRef<HostMmu.Command>> hostOf,
-      IntFunction<ActorRef<PageFrame.Command>> framesOf) {
-    try {
-      int[] id = vmAndVcpuOf(entityId);
-      ActorRef<PageFrame.Command> frames = framesOf.apply(id[0]);
-      return create(
-          setupOf.apply(id[0], id[1]),
-          guestOf.apply(id[0]),
-          hostOf.apply(id[0]),
-          frames,
-          frames == null ? null : frames.narrow(),
-          true);
-    } catch (IllegalArgumentException | NullPointerException e) {
-      return rejectingAll(entityId + ": " + e.getMessage());
-    }
-  }
-
-  /** A vCPU that could not be built: every command with a reply channel is rejected. */
-  static Behavior<Command> rejectingAll(String reason) {
-    return Behaviors.receive(Command.class)
-        .onAnyMessage(
-            cmd -> {
-              if (cmd instanceof Park) {
-                return Behaviors.stopped();
-              } else if (cmd instanceof RunBatch m) {
-                m.replyTo().tell(new Rejected(m.batchId(), VcpuState.HALTED, reason));
-              } else if (cmd instanceof Halt m) {
-                m.replyTo().tell(new Rejected(-1, VcpuState.HALTED, reason));
-              } else if (cmd instanceof TraceAccess m) {
-                m.replyTo().tell(new Rejected(m.requestId(), VcpuState.HALTED, reason));
-              } else if (cmd instanceof SetState m) {
-                m.replyTo().tell(new Rejected(m.requestId(), VcpuState.HALTED, reason));
-              } else if (cmd instanceof GetCounters m) {
-                m.replyTo().tell(new StatusReport(VcpuState.HALTED, 0, 0, 0, Counts.zero()));
-              }
-              return Behaviors.same();
-            })
-        .build();
+    return VcpuSharding.initSharding(system, setupOf, guestOf, hostOf, framesOf, role);
   }
 
   // ---- State ----------------------------------------------------------------------------------
@@ -490,73 +404,7 @@ public final class Vcpu implements VcpuProtocol {
   }
 
   private static final Object TICK_TIMER = "tick";
-  private static final long NONE = Long.MIN_VALUE;
-
-  /** An accepted batch and its cursor. */
-  private static final class Batch {
-    final long batchId;
-    final List<AccessOp> ops;
-    final List<ActorRef<BatchReply>> replyTos = new ArrayList<>(1);
-    final List<String> failures = new ArrayList<>();
-    int pos;
-    int completed;
-    int failed;
-
-    /** The one-access batch of a {@link TraceAccess} (no BatchDone). */
-    final boolean trace;
-
-    Batch(long batchId, List<AccessOp> ops, ActorRef<BatchReply> replyTo) {
-      this.batchId = batchId;
-      this.ops = ops;
-      this.trace = replyTo == null;
-      if (replyTo != null) {
-        replyTos.add(replyTo);
-      }
-    }
-  }
-
-  /** Where a {@link TraceAccess} is. */
-  private enum TracePhase {
-    RC_BEFORE,
-    EXECUTING,
-    STORES,
-    RC_AFTER,
-    WORD
-  }
-
-  /** A {@link TraceAccess} in progress. */
-  private static final class TraceOp {
-    final long requestId;
-    final AccessOp op;
-    final List<ActorRef<TraceReply>> replyTos = new ArrayList<>(1);
-    final AccessRecorder rec = new AccessRecorder();
-    final Batch batch;
-    TracePhase phase = TracePhase.RC_BEFORE;
-
-    TraceOp(long requestId, AccessOp op, ActorRef<TraceReply> replyTo) {
-      this.requestId = requestId;
-      this.op = op;
-      this.batch = new Batch(NONE, List.of(op), null);
-      replyTos.add(replyTo);
-    }
-  }
-
-  /** A {@link SetState} in progress (from Idle, to which it returns). */
-  private static final class StateOp {
-    final long requestId;
-    final List<ActorRef<StateReply>> replyTos = new ArrayList<>(1);
-
-    StateOp(long requestId, ActorRef<StateReply> replyTo) {
-      this.requestId = requestId;
-      replyTos.add(replyTo);
-    }
-  }
-
-  /** A finished batch whose BatchDone waits for the store flush {@code seq}. */
-  private record WaitingDone(long seq, Batch batch) {}
-
-  /** A shootdown ack waiting for the store flush {@code seq}. */
-  private record WaitingAck(long seq, long epoch, ActorRef<HostMmu.TlbShootdownAck> ack) {}
+  private static final long NONE = VcpuWork.NONE;
 
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
@@ -640,22 +488,13 @@ public final class Vcpu implements VcpuProtocol {
   private Supplier<Behavior<Command>> afterFlush;
   private boolean pendingFlush;
 
-  // stores
-  private long nextFlushSeq = 1;
-  private long appliedUpTo;
-  private long wantedSeq;
-  private PageFrame.ApplyStores inFlight;
-  private long inFlightSeq;
-  private int flushAttempts;
-  private long flushDeadline;
-  private boolean waitingForRoom;
+  // stores, and the shootdown acks and BatchDones waiting for them
+  private final StoreFlushes flushes;
 
   // the timeout tick
   private long ticks;
   private boolean ticking;
   private boolean inTick;
-  private final ArrayDeque<WaitingAck> acks = new ArrayDeque<>();
-  private final ArrayDeque<WaitingDone> dones = new ArrayDeque<>();
 
   private Vcpu(
       ActorContext<Command> ctx,
@@ -718,6 +557,19 @@ public final class Vcpu implements VcpuProtocol {
     this.events = MeshEventBus.of(ctx.getSystem());
     this.idBase = ((long) (ctx.getSelf().path().uid() & 0x7FFFFFFF)) << 32;
     this.nextRequestId = idBase + 1;
+    this.flushes =
+        new StoreFlushes(
+            vm,
+            vcpu,
+            idBase,
+            setup.maxAttempts(),
+            buffer,
+            stores,
+            storesApplied,
+            core,
+            ctx.getLog(),
+            this::deadline,
+            this::sendDone);
     this.starting = startingState();
     this.idle = idleState();
     this.running = runningState();
@@ -885,11 +737,8 @@ public final class Vcpu implements VcpuProtocol {
         return true;
       }
     }
-    for (WaitingDone w : dones) {
-      if (w.batch().batchId == id) {
-        w.batch().replyTos.add(m.replyTo());
-        return true;
-      }
+    if (flushes.joinWaiting(id, m.replyTo())) {
+      return true;
     }
     if (lastDone != null && lastDone.batchId() == id) {
       m.replyTo().tell(lastDone);
@@ -931,7 +780,7 @@ public final class Vcpu implements VcpuProtocol {
       op = null;
     }
     afterFlush = null;
-    waitingForRoom = false;
+    flushes.stopWaitingForRoom();
     TraceOp t = traceOp;
     traceOp = null;
     if (stateOp != null) {
@@ -955,7 +804,7 @@ public final class Vcpu implements VcpuProtocol {
       }
       finishBatch();
     }
-    storesBarrier();
+    flushes.barrier();
     if (t != null) {
       rec = null;
       t.rec.failed("halted during the traced access");
@@ -1234,10 +1083,7 @@ public final class Vcpu implements VcpuProtocol {
         (state == VcpuState.IDLE || state == VcpuState.HALTED)
             && pendingKind == null
             && op == null
-            && inFlight == null
-            && buffer.isEmpty()
-            && acks.isEmpty()
-            && dones.isEmpty()
+            && flushes.quiet()
             && stateOp == null
             && traceOp == null
             && haltWaiters.isEmpty();
@@ -1303,12 +1149,8 @@ public final class Vcpu implements VcpuProtocol {
         // request is processed at the very next guest entry, before another guest access
         return enterGuest(this::runLoop);
       }
-      if (buffer.isFull()) {
-        if (inFlight != null) {
-          waitingForRoom = true;
-          return become(VcpuState.RUNNING);
-        }
-        startStoreFlush();
+      if (flushes.mustWaitForRoom()) {
+        return become(VcpuState.RUNNING);
       }
       AccessOp a = cur.ops.get(cur.pos);
       int i = core.begin(a.kind(), a.ea(), knownEpoch);
@@ -1412,12 +1254,7 @@ public final class Vcpu implements VcpuProtocol {
       rec = null;
       traceOp.phase = TracePhase.STORES;
     }
-    long seq = storesBarrier();
-    if (seq == 0) {
-      sendDone(b);
-    } else {
-      dones.add(new WaitingDone(seq, b));
-    }
+    flushes.doneAfterStores(b);
   }
 
   /** BatchDone with the counters as they are now (its store flush counted). */
@@ -1584,7 +1421,7 @@ public final class Vcpu implements VcpuProtocol {
 
   @SuppressWarnings("unchecked")
   private void send(Kind kind, ActorRef<?> target, LongFunction<Object> message) {
-    if ((nextRequestId & FLUSH_IDS) != 0) {
+    if ((nextRequestId & StoreFlushes.FLUSH_IDS) != 0) {
       nextRequestId = idBase + 1; // stays below the store flushes' ids (FLUSH_IDS)
     }
     long id = nextRequestId++;
@@ -1631,14 +1468,17 @@ public final class Vcpu implements VcpuProtocol {
         requestTimedOut();
         changed = true;
       }
-      if (inFlight != null && ticks >= flushDeadline) {
-        storeFlushTimedOut();
+      StoreFlushes.Deadline d = flushes.checkDeadline(ticks);
+      if (d != StoreFlushes.Deadline.NOT_DUE) {
+        if (d == StoreFlushes.Deadline.GIVEN_UP) {
+          afterStoreFlush();
+        }
         changed = true;
       }
     } finally {
       inTick = false;
     }
-    if (pendingKind == null && inFlight == null && ticking) {
+    if (pendingKind == null && !flushes.inFlight() && ticking) {
       timers.cancel(TICK_TIMER);
       ticking = false;
     }
@@ -1747,63 +1587,6 @@ public final class Vcpu implements VcpuProtocol {
     }
     ctx.getLog().debug("vm {} vcpu {}: late reply ignored: {}", vm, vcpu, r);
     return Behaviors.same();
-  }
-
-  private static long requestIdOf(Object r) {
-    if (r instanceof GuestMmu.Translated m) {
-      return m.requestId();
-    } else if (r instanceof GuestMmu.ExceptionHandled m) {
-      return m.requestId();
-    } else if (r instanceof GuestMmu.VsidOf m) {
-      return m.requestId();
-    } else if (r instanceof GuestMmu.Rejected m) {
-      return m.requestId();
-    } else if (r instanceof GuestMmu.Failed m) {
-      return m.requestId();
-    } else if (r instanceof GuestMmu.RcOf m) {
-      return m.requestId();
-    } else if (r instanceof GuestMmu.VcpuStateSet m) {
-      return m.requestId();
-    } else if (r instanceof HostMmu.LookedUp m) {
-      return m.requestId();
-    } else if (r instanceof HostMmu.Mapped m) {
-      return m.requestId();
-    } else if (r instanceof HostMmu.Unmapped m) {
-      return m.requestId();
-    } else if (r instanceof HostMmu.Flushed m) {
-      return m.requestId();
-    } else if (r instanceof HostMmu.Rejected m) {
-      return m.requestId();
-    } else if (r instanceof HostMmu.Failed m) {
-      return m.requestId();
-    } else if (r instanceof PageFrame.PfnAnswered m) {
-      return m.requestId();
-    } else if (r instanceof PageFrame.WordRead m) {
-      return m.requestId();
-    } else if (r instanceof PageFrame.Rejected m) {
-      return m.requestId();
-    } else if (r instanceof PageFrame.Failed m) {
-      return m.requestId();
-    }
-    return NONE;
-  }
-
-  /** The reason of a rejection or failure reply, or null when {@code r} is neither. */
-  private static String refusal(Object r) {
-    if (r instanceof GuestMmu.Rejected m) {
-      return "guest MMU rejected: " + m.reason();
-    } else if (r instanceof GuestMmu.Failed m) {
-      return "guest MMU failed: " + m.cause();
-    } else if (r instanceof HostMmu.Rejected m) {
-      return "host MMU rejected: " + m.reason();
-    } else if (r instanceof HostMmu.Failed m) {
-      return "host MMU failed: " + m.cause();
-    } else if (r instanceof PageFrame.Rejected m) {
-      return "page frames rejected: " + m.reason();
-    } else if (r instanceof PageFrame.Failed m) {
-      return "page frames failed: " + m.cause();
-    }
-    return "unexpected reply " + r;
   }
 
   /** Notes the epoch of a HostMmu reply; false when it is below the known one (re-subscribed). */
@@ -1988,12 +1771,7 @@ public final class Vcpu implements VcpuProtocol {
     } else {
       core.count(Counter.SHOOTDOWNS);
     }
-    long seq = storesBarrier();
-    if (seq == 0) {
-      t.ack().tell(new HostMmu.TlbShootdownAck(vcpu, t.epoch()));
-    } else {
-      acks.add(new WaitingAck(seq, t.epoch(), t.ack()));
-    }
+    flushes.ackAfterStores(t.epoch(), t.ack());
     if (t.flushRequested() && state == VcpuState.HALTED) {
       haltedFlush(); // no next guest entry: flush now, after the ack
     }
@@ -2001,112 +1779,30 @@ public final class Vcpu implements VcpuProtocol {
   }
 
   /**
-   * The flush sequence after which every store made so far is applied (0: already), starting a
-   * flush if none is in flight.
-   */
-  private long storesBarrier() {
-    if (!buffer.isEmpty()) {
-      if (inFlight != null) {
-        wantedSeq = Math.max(wantedSeq, nextFlushSeq);
-        return nextFlushSeq;
-      }
-      startStoreFlush();
-    }
-    return inFlight == null ? 0 : inFlightSeq;
-  }
-
-  /**
    * A reply through the store adapter: {@code StoresDone}, or a {@code PageFrame.Rejected}, which
    * is one type for every page-frame request, so the adapter (the most recently registered one
    * matching its class) receives also those of {@code GfnToPfnProt} and {@code ReadWord}. A store
-   * flush's id is in its own range ({@link #FLUSH_IDS}), so the id tells them apart: the store
-   * flush's is a whole batch refused, any other goes the way of every reply.
+   * flush's id is in its own range ({@link StoreFlushes#FLUSH_IDS}), so the id tells them apart:
+   * the store flush's is a whole batch refused, any other goes the way of every reply.
    */
   private Behavior<Command> onStoresReply(StoresReplied m) {
     if (m.reply() instanceof PageFrame.StoresDone d) {
       return onStoresApplied(new StoresApplied(d.requestId(), d.applied(), d.refused()));
     }
-    if (m.reply() instanceof PageFrame.Rejected x && (x.requestId() & FLUSH_IDS) == 0) {
+    if (m.reply() instanceof PageFrame.Rejected x
+        && (x.requestId() & StoreFlushes.FLUSH_IDS) == 0) {
       return onAnswer(new Answer(x));
     }
     long id = m.reply() instanceof PageFrame.Rejected x ? x.requestId() : NONE;
     return onStoresApplied(new StoresApplied(id, 0, -1));
   }
 
-  /** Sends the buffer as one ApplyStores (none may be in flight). */
-  private void startStoreFlush() {
-    long seq = nextFlushSeq++;
-    StoreBuffer.Drained d = buffer.drain();
-    inFlight =
-        new PageFrame.ApplyStores(
-            idBase | FLUSH_IDS | seq, vm, vcpu, d.pfns(), d.offsets(), d.values(), storesApplied);
-    inFlightSeq = seq;
-    flushAttempts = 1;
-    stores.tell(inFlight);
-    flushDeadline = deadline();
-  }
-
   private Behavior<Command> onStoresApplied(StoresApplied m) {
-    if (inFlight == null || m.requestId() != inFlight.requestId()) {
-      return Behaviors.same();
-    }
-    core.count(Counter.STORE_FLUSHES);
-    int refused = m.refused() < 0 ? inFlight.pfns().length : m.refused();
-    if (refused > 0) {
-      core.count(Counter.STORES_LOST, refused);
-      ctx.getLog().warn("vm {} vcpu {}: {} stores refused by the page frames", vm, vcpu, refused);
-    }
-    return flushDone();
+    return flushes.applied(m) ? afterStoreFlush() : Behaviors.same();
   }
 
-  /** The store flush in flight is past its deadline: send it again, or give its stores up. */
-  private Behavior<Command> storeFlushTimedOut() {
-    core.count(Counter.TIMEOUTS);
-    if (flushAttempts < setup.maxAttempts()) {
-      flushAttempts++;
-      core.count(Counter.RETRIES);
-      stores.tell(inFlight);
-      flushDeadline = deadline();
-      return Behaviors.same();
-    }
-    core.count(Counter.STORES_LOST, inFlight.pfns().length);
-    ctx.getLog()
-        .error(
-            "vm {} vcpu {}: ApplyStores {} ({} stores) unanswered after {} attempts; the stores are"
-                + " lost",
-            vm,
-            vcpu,
-            inFlight.requestId(),
-            inFlight.pfns().length,
-            flushAttempts);
-    return flushDone();
-  }
-
-  /** The flush in flight is over: release what waited for it, chain the next flush if wanted. */
-  private Behavior<Command> flushDone() {
-    appliedUpTo = inFlightSeq;
-    inFlight = null;
-    for (Iterator<WaitingAck> it = acks.iterator(); it.hasNext(); ) {
-      WaitingAck w = it.next();
-      if (w.seq() <= appliedUpTo) {
-        w.ack().tell(new HostMmu.TlbShootdownAck(vcpu, w.epoch()));
-        it.remove();
-      }
-    }
-    for (Iterator<WaitingDone> it = dones.iterator(); it.hasNext(); ) {
-      WaitingDone w = it.next();
-      if (w.seq() <= appliedUpTo) {
-        sendDone(w.batch());
-        it.remove();
-      }
-    }
-    if (!buffer.isEmpty() && (wantedSeq > appliedUpTo || waitingForRoom)) {
-      startStoreFlush();
-    }
-    if (waitingForRoom && state == VcpuState.RUNNING) {
-      waitingForRoom = false;
-      return runLoop();
-    }
-    return Behaviors.same();
+  /** A store flush ended: an access loop that waited for room in the buffer runs again. */
+  private Behavior<Command> afterStoreFlush() {
+    return flushes.roomMade(state == VcpuState.RUNNING) ? runLoop() : Behaviors.same();
   }
 }

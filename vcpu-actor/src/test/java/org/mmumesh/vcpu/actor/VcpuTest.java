@@ -756,7 +756,7 @@ class VcpuTest {
   void badEntityId_givesAVcpuThatRejectsEveryCommand() {
     ActorRef<Vcpu.Command> bad =
         kit.spawn(
-            Vcpu.forEntity(
+            VcpuSharding.forEntity(
                 "vm-1",
                 (v, n) -> setup(1),
                 v -> guest.getRef(),
