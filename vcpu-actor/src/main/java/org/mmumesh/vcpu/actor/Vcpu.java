@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.IntFunction;
-import java.util.function.LongFunction;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -45,6 +44,7 @@ import org.mmumesh.vcpu.StoreBuffer;
 import org.mmumesh.vcpu.Tlb;
 import org.mmumesh.vcpu.VcpuCore;
 import org.mmumesh.vcpu.VcpuSetup;
+import org.mmumesh.vcpu.actor.OutstandingRequest.Kind;
 import org.mmumesh.vcpu.actor.VcpuWork.Batch;
 import org.mmumesh.vcpu.actor.VcpuWork.StateOp;
 import org.mmumesh.vcpu.actor.VcpuWork.TraceOp;
@@ -57,7 +57,11 @@ import org.mmumesh.vcpu.actor.VcpuWork.TracePhase;
  * and {@link HostMmu}. All decisions and counts of an access are {@link VcpuCore}'s, the pure core
  * the sequential engine drives too ({@code SequentialEngine.access()} answers its needs by calls,
  * this actor by messages), so both engines count the same things by construction; this class
- * routes, times out, retries and keeps the lifecycle. Its protocol is {@link VcpuProtocol}.
+ * routes, times out, retries and keeps the lifecycle. Its protocol is {@link VcpuProtocol}. Plain
+ * classes hold parts of its state: {@link OutstandingRequest} (the one request to a peer, its
+ * retries and the timeout tick), {@link StoreFlushes} (the store buffer against the page frames and
+ * shootdown acks), {@link VcpuWork} (batches, a trace or state change in progress), {@link
+ * VcpuSharding} (the entity type) and {@link VcpuReplies} (the id and refusal of a peer's reply).
  *
  * <h2>Lifecycle (one method per state)</h2>
  *
@@ -385,25 +389,6 @@ public final class Vcpu implements VcpuProtocol {
 
   // ---- State ----------------------------------------------------------------------------------
 
-  /** What the one outstanding request is. */
-  private enum Kind {
-    MODE,
-    VSID,
-    LOOKUP,
-    FLUSH,
-    XLATE,
-    PFN,
-    UNMAP,
-    MAP,
-    EXCEPTION,
-    RC,
-    SET_STATE,
-    STATE_FLUSH,
-    TRACE_RC,
-    TRACE_WORD
-  }
-
-  private static final Object TICK_TIMER = "tick";
   private static final long NONE = VcpuWork.NONE;
 
   private final ActorContext<Command> ctx;
@@ -412,7 +397,6 @@ public final class Vcpu implements VcpuProtocol {
   private final int vm;
   private final int vcpu;
   private final Duration timeout;
-  private final long ticksPerTimeout;
   private final ActorRef<GuestMmu.Command> guest;
   private final ActorRef<HostMmu.Command> host;
   private final ActorRef<PageFrame.Command> frames;
@@ -478,13 +462,7 @@ public final class Vcpu implements VcpuProtocol {
   private long mapEa;
 
   // the one outstanding request
-  private long nextRequestId;
-  private long pendingId = NONE;
-  private Kind pendingKind;
-  private Object pendingMsg;
-  private ActorRef<?> pendingTarget;
-  private int attempts;
-  private long pendingDeadline;
+  private final OutstandingRequest requests;
   private Supplier<Behavior<Command>> afterFlush;
   private boolean pendingFlush;
 
@@ -492,9 +470,6 @@ public final class Vcpu implements VcpuProtocol {
   private final StoreFlushes flushes;
 
   // the timeout tick
-  private long ticks;
-  private boolean ticking;
-  private boolean inTick;
 
   private Vcpu(
       ActorContext<Command> ctx,
@@ -512,8 +487,6 @@ public final class Vcpu implements VcpuProtocol {
     this.vm = setup.vm();
     this.vcpu = setup.vcpu();
     this.timeout = setup.requestTimeout();
-    long tickNanos = setup.tickInterval().toNanos();
-    this.ticksPerTimeout = (timeout.toNanos() + tickNanos - 1) / tickNanos;
     this.guest = guest;
     this.host = host;
     this.frames = frames;
@@ -556,7 +529,9 @@ public final class Vcpu implements VcpuProtocol {
     this.buffer = new StoreBuffer(setup.storeBufferCapacity());
     this.events = MeshEventBus.of(ctx.getSystem());
     this.idBase = ((long) (ctx.getSelf().path().uid() & 0x7FFFFFFF)) << 32;
-    this.nextRequestId = idBase + 1;
+    this.requests =
+        new OutstandingRequest(
+            timers, TICK, setup.tickInterval(), timeout, setup.maxAttempts(), idBase);
     this.flushes =
         new StoreFlushes(
             vm,
@@ -568,7 +543,7 @@ public final class Vcpu implements VcpuProtocol {
             storesApplied,
             core,
             ctx.getLog(),
-            this::deadline,
+            requests::deadline,
             this::sendDone);
     this.starting = startingState();
     this.idle = idleState();
@@ -587,7 +562,7 @@ public final class Vcpu implements VcpuProtocol {
       restored = null; // the state is taken over: keep no second reference
       return become(parked);
     }
-    send(Kind.MODE, guest, id -> new GuestMmu.GetMode(vcpu, answers.narrow()));
+    requests.send(Kind.MODE, guest, id -> new GuestMmu.GetMode(vcpu, answers.narrow()));
     return starting;
   }
 
@@ -763,13 +738,14 @@ public final class Vcpu implements VcpuProtocol {
 
   /** Any state --Halt--> Halted: every access not executed fails, the stores are flushed. */
   private Behavior<Command> haltNow() {
-    boolean storeDone = pendingKind == Kind.RC; // only its missed-C verdict was outstanding
+    boolean storeDone = requests.kind() == Kind.RC; // only its missed-C verdict was outstanding
     // a KVM_REQ_TLB_FLUSH pending or in flight is not dropped: a halted vCPU never enters the
     // guest again, so its shadow entries are flushed now (else, under Q8, a writable mapping of a
     // just-merged KSM frame would stay in the HostMmu for good)
-    boolean flush = pendingFlush || pendingKind == Kind.FLUSH || pendingKind == Kind.STATE_FLUSH;
-    if (pendingKind != null) {
-      clearPending();
+    boolean flush =
+        pendingFlush || requests.kind() == Kind.FLUSH || requests.kind() == Kind.STATE_FLUSH;
+    if (requests.kind() != null) {
+      requests.clear();
     }
     if (storeDone && op != null) {
       if (rec != null) {
@@ -832,13 +808,13 @@ public final class Vcpu implements VcpuProtocol {
    * there is no next guest entry; one at a time, a request arriving meanwhile is sent after it.
    */
   private void haltedFlush() {
-    if (pendingKind != null) {
+    if (requests.kind() != null) {
       pendingFlush = true; // sent when the one in flight is answered
       return;
     }
     pendingFlush = false;
     afterFlush = this::haltedFlushDone;
-    send(Kind.FLUSH, host, id -> new HostMmu.FlushVcpu(id, vcpu, answers.narrow()));
+    requests.send(Kind.FLUSH, host, id -> new HostMmu.FlushVcpu(id, vcpu, answers.narrow()));
   }
 
   private Behavior<Command> haltedFlushDone() {
@@ -890,7 +866,7 @@ public final class Vcpu implements VcpuProtocol {
     }
     stateOp = new StateOp(m.requestId(), m.replyTo());
     List<VcpuStateChange> changes = List.copyOf(c);
-    send(
+    requests.send(
         Kind.SET_STATE,
         guest,
         id -> new GuestMmu.SetVcpuState(id, vcpu, changes, answers.narrow()));
@@ -930,7 +906,7 @@ public final class Vcpu implements VcpuProtocol {
     }
     traceOp = new TraceOp(m.requestId(), a, m.replyTo());
     long ea = a.ea();
-    send(Kind.TRACE_RC, guest, id -> new GuestMmu.ReadRc(id, vcpu, ea, answers.narrow()));
+    requests.send(Kind.TRACE_RC, guest, id -> new GuestMmu.ReadRc(id, vcpu, ea, answers.narrow()));
     return become(VcpuState.RUNNING);
   }
 
@@ -968,7 +944,7 @@ public final class Vcpu implements VcpuProtocol {
       t.phase = TracePhase.WORD;
       int pfn = (int) t.rec.hostPfn();
       int offset = (int) (t.op.ea() & 0xFFF);
-      send(
+      requests.send(
           Kind.TRACE_WORD,
           frames,
           id -> new PageFrame.ReadWord(id, vm, pfn, offset, answers.narrow()));
@@ -985,7 +961,7 @@ public final class Vcpu implements VcpuProtocol {
     }
     t.phase = TracePhase.RC_AFTER;
     long ea = t.op.ea();
-    send(Kind.TRACE_RC, guest, id -> new GuestMmu.ReadRc(id, vcpu, ea, answers.narrow()));
+    requests.send(Kind.TRACE_RC, guest, id -> new GuestMmu.ReadRc(id, vcpu, ea, answers.narrow()));
   }
 
   private Behavior<Command> onTraceWord(Object r) {
@@ -1027,7 +1003,7 @@ public final class Vcpu implements VcpuProtocol {
     esidToGvsid.clear();
     // kvmppc_mmu_pte_flush(vcpu, 0, 0): also satisfies a pending KVM_REQ_TLB_FLUSH
     pendingFlush = false;
-    send(Kind.STATE_FLUSH, host, id -> new HostMmu.FlushVcpu(id, vcpu, answers.narrow()));
+    requests.send(Kind.STATE_FLUSH, host, id -> new HostMmu.FlushVcpu(id, vcpu, answers.narrow()));
     return Behaviors.same();
   }
 
@@ -1081,7 +1057,7 @@ public final class Vcpu implements VcpuProtocol {
   private Behavior<Command> onPark() {
     boolean quiet =
         (state == VcpuState.IDLE || state == VcpuState.HALTED)
-            && pendingKind == null
+            && requests.kind() == null
             && op == null
             && flushes.quiet()
             && stateOp == null
@@ -1194,14 +1170,16 @@ public final class Vcpu implements VcpuProtocol {
     }
     long esid = op.ea() >>> 28;
     if (!esidToGvsid.containsKey(esid)) {
-      send(Kind.VSID, guest, id -> new GuestMmu.EsidToVsid(id, vcpu, esid, answers.narrow()));
+      requests.send(
+          Kind.VSID, guest, id -> new GuestMmu.EsidToVsid(id, vcpu, esid, answers.narrow()));
       return become(VcpuState.RUNNING);
     }
     long gvsid = esidToGvsid.get(esid);
     if (gvsid == VsidTags.NO_VSID) {
       return fault(core.noHpte());
     }
-    send(Kind.LOOKUP, host, id -> new HostMmu.Lookup(id, vcpu, gvsid, op.ea(), answers.narrow()));
+    requests.send(
+        Kind.LOOKUP, host, id -> new HostMmu.Lookup(id, vcpu, gvsid, op.ea(), answers.narrow()));
     return become(VcpuState.RUNNING);
   }
 
@@ -1276,7 +1254,7 @@ public final class Vcpu implements VcpuProtocol {
     }
     pendingFlush = false;
     afterFlush = next;
-    send(Kind.FLUSH, host, id -> new HostMmu.FlushVcpu(id, vcpu, answers.narrow()));
+    requests.send(Kind.FLUSH, host, id -> new HostMmu.FlushVcpu(id, vcpu, answers.narrow()));
     return become(VcpuState.RUNNING);
   }
 
@@ -1323,27 +1301,27 @@ public final class Vcpu implements VcpuProtocol {
       return abortFault("fault handler failed: " + e);
     }
     if (s instanceof FaultStep.Xlate x) {
-      send(
+      requests.send(
           Kind.XLATE,
           guest,
           id -> new GuestMmu.Xlate(id, vcpu, x.ea(), x.access(), x.relocated(), answers.narrow()));
     } else if (s instanceof FaultStep.GfnToPfn g) {
       pfnGfn = g.gfn();
-      send(
+      requests.send(
           Kind.PFN,
           frames,
           id ->
               new PageFrame.GfnToPfnProt(id, vm, vcpu, g.gfn(), g.writeFault(), answers.narrow()));
     } else if (s instanceof FaultStep.UnmapPage u) {
       unmapVpage = u.pte().vpage();
-      send(
+      requests.send(
           Kind.UNMAP,
           host,
           id -> new HostMmu.UnmapPage(id, vcpu, u.pte(), u.vsid64k(), answers.narrow()));
     } else if (s instanceof FaultStep.MapPage m) {
       mapEa = m.pte().eaddr();
       mapPfn = m.pfn();
-      send(
+      requests.send(
           Kind.MAP,
           host,
           id ->
@@ -1386,7 +1364,7 @@ public final class Vcpu implements VcpuProtocol {
   /** Delivers a reflected interrupt to the guest kernel model. */
   private Behavior<Command> reflect(FaultStep.Reflect r) {
     long ea = op.ea();
-    send(
+    requests.send(
         Kind.EXCEPTION,
         guest,
         id ->
@@ -1419,56 +1397,18 @@ public final class Vcpu implements VcpuProtocol {
 
   // ---- Requests and replies -------------------------------------------------------------------
 
-  @SuppressWarnings("unchecked")
-  private void send(Kind kind, ActorRef<?> target, LongFunction<Object> message) {
-    if ((nextRequestId & StoreFlushes.FLUSH_IDS) != 0) {
-      nextRequestId = idBase + 1; // stays below the store flushes' ids (FLUSH_IDS)
-    }
-    long id = nextRequestId++;
-    pendingId = id;
-    pendingKind = kind;
-    pendingTarget = target;
-    pendingMsg = message.apply(id);
-    attempts = 1;
-    ((ActorRef<Object>) target).tell(pendingMsg);
-    pendingDeadline = deadline();
-  }
-
-  private void clearPending() {
-    pendingId = NONE;
-    pendingKind = null;
-    pendingMsg = null;
-    pendingTarget = null;
-  }
-
-  /**
-   * The tick at which something sent now times out, starting the tick if it is stopped: exact when
-   * the tick starts now or this is the tick itself, one tick later when the tick runs with a phase
-   * unknown here (see the class comment).
-   */
-  private long deadline() {
-    if (!ticking) {
-      ticking = true;
-      timers.startTimerAtFixedRate(TICK_TIMER, TICK, setup.tickInterval());
-      return ticks + ticksPerTimeout;
-    }
-    return ticks + ticksPerTimeout + (inTick ? 0 : 1);
-  }
-
   /**
    * The timeout tick: the outstanding request and the store flush in flight are checked against
    * their deadlines; the tick stops when neither is outstanding.
    */
   private Behavior<Command> onTick(Tick m) {
-    ticks++;
-    inTick = true;
     boolean changed = false;
     try {
-      if (pendingKind != null && ticks >= pendingDeadline) {
+      if (requests.tickStarted()) {
         requestTimedOut();
         changed = true;
       }
-      StoreFlushes.Deadline d = flushes.checkDeadline(ticks);
+      StoreFlushes.Deadline d = flushes.checkDeadline(requests.ticks());
       if (d != StoreFlushes.Deadline.NOT_DUE) {
         if (d == StoreFlushes.Deadline.GIVEN_UP) {
           afterStoreFlush();
@@ -1476,39 +1416,23 @@ public final class Vcpu implements VcpuProtocol {
         changed = true;
       }
     } finally {
-      inTick = false;
+      requests.tickEnded();
     }
-    if (pendingKind == null && !flushes.inFlight() && ticking) {
-      timers.cancel(TICK_TIMER);
-      ticking = false;
-    }
+    requests.stopTickUnless(flushes.inFlight());
     // every transition went through become(), which keeps state and behavior together
     return changed ? become(state) : Behaviors.same();
   }
 
   /** The outstanding request is past its deadline: send it again, or give up. */
-  @SuppressWarnings("unchecked")
   private Behavior<Command> requestTimedOut() {
     core.count(Counter.TIMEOUTS);
-    if (attempts < setup.maxAttempts()) {
-      attempts++;
+    if (requests.retry()) {
       core.count(Counter.RETRIES);
-      ((ActorRef<Object>) pendingTarget).tell(pendingMsg);
-      pendingDeadline = deadline();
       return Behaviors.same();
     }
-    Kind kind = pendingKind;
-    String why =
-        "timeout: "
-            + pendingMsg.getClass().getSimpleName()
-            + " request "
-            + pendingId
-            + " unanswered after "
-            + attempts
-            + " attempts of "
-            + timeout.toMillis()
-            + " ms";
-    clearPending();
+    Kind kind = requests.kind();
+    String why = requests.timeoutReason(timeout);
+    requests.clear();
     ctx.getLog()
         .warn(
             "vm {} vcpu {} at ea 0x{}: {}",
@@ -1554,14 +1478,14 @@ public final class Vcpu implements VcpuProtocol {
     }
     long id = requestIdOf(r);
     boolean matches =
-        pendingKind == Kind.MODE
+        requests.kind() == Kind.MODE
             ? (r instanceof GuestMmu.ModeOf || r instanceof GuestMmu.Rejected)
-            : pendingKind != null && id == pendingId;
+            : requests.kind() != null && id == requests.id();
     if (!matches) {
       return stale(r);
     }
-    Kind kind = pendingKind;
-    clearPending();
+    Kind kind = requests.kind();
+    requests.clear();
     return switch (kind) {
       case MODE -> onMode(r);
       case VSID -> onVsid(r);
@@ -1662,7 +1586,7 @@ public final class Vcpu implements VcpuProtocol {
    */
   private Behavior<Command> readC() {
     long ea = op.ea();
-    send(Kind.RC, guest, id -> new GuestMmu.ReadRc(id, vcpu, ea, answers.narrow()));
+    requests.send(Kind.RC, guest, id -> new GuestMmu.ReadRc(id, vcpu, ea, answers.narrow()));
     return become(VcpuState.RUNNING);
   }
 
