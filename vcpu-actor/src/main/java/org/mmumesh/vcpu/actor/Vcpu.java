@@ -46,7 +46,6 @@ import org.mmumesh.vcpu.VcpuCore;
 import org.mmumesh.vcpu.VcpuSetup;
 import org.mmumesh.vcpu.actor.OutstandingRequest.Kind;
 import org.mmumesh.vcpu.actor.VcpuWork.Batch;
-import org.mmumesh.vcpu.actor.VcpuWork.StateOp;
 import org.mmumesh.vcpu.actor.VcpuWork.TraceOp;
 import org.mmumesh.vcpu.actor.VcpuWork.TracePhase;
 
@@ -441,8 +440,7 @@ public final class Vcpu implements VcpuProtocol {
   private final List<ActorRef<ControlReply>> haltWaiters = new ArrayList<>(1);
 
   // the SetState in progress (null when none) and the last one completed
-  private StateOp stateOp;
-  private StateSet lastStateSet;
+  private final StateChanges states = new StateChanges();
 
   // the TraceAccess in progress (null when none), the last one answered, and the recorder of the
   // access in progress (null unless it is the traced one: the batch path pays one null check)
@@ -521,7 +519,7 @@ public final class Vcpu implements VcpuProtocol {
       pendingFlush = p.pendingFlush();
       lastAcceptedBatchId = p.lastAcceptedBatchId();
       lastDone = p.lastDone();
-      lastStateSet = p.lastStateSet();
+      states.restore(p.lastStateSet());
       lastTraced = p.lastTraced();
       cur = p.cur();
       queue.addAll(p.queue());
@@ -759,12 +757,7 @@ public final class Vcpu implements VcpuProtocol {
     flushes.stopWaitingForRoom();
     TraceOp t = traceOp;
     traceOp = null;
-    if (stateOp != null) {
-      for (ActorRef<StateReply> r : stateOp.replyTos) {
-        r.tell(new Rejected(stateOp.requestId, VcpuState.HALTED, "SetState: the vCPU halted"));
-      }
-      stateOp = null;
-    }
+    states.halted();
     core.resetFault();
     releaseLease();
     if (op != null) {
@@ -841,31 +834,16 @@ public final class Vcpu implements VcpuProtocol {
 
   /** Idle --SetState--&gt; Running: forward the changes to the GuestMmu. */
   private Behavior<Command> onSetState(SetState m) {
-    if (lastStateSet != null && lastStateSet.requestId() == m.requestId()) {
-      m.replyTo().tell(lastStateSet);
+    if (states.replayed(m)) {
       return Behaviors.same();
     }
-    List<VcpuStateChange> c = m.changes();
-    if (c == null || c.isEmpty() || c.size() > MAX_STATE_CHANGES) {
-      m.replyTo()
-          .tell(
-              new Rejected(
-                  m.requestId(),
-                  state,
-                  "changes: "
-                      + (c == null ? "null" : c.size() + " changes")
-                      + " is out of range; allowed 1 to "
-                      + MAX_STATE_CHANGES));
+    String invalid = StateChanges.invalid(m.changes());
+    if (invalid != null) {
+      m.replyTo().tell(new Rejected(m.requestId(), state, invalid));
       return Behaviors.same();
     }
-    for (int i = 0; i < c.size(); i++) {
-      if (c.get(i) == null) {
-        m.replyTo().tell(new Rejected(m.requestId(), state, "changes[" + i + "]: null; required"));
-        return Behaviors.same();
-      }
-    }
-    stateOp = new StateOp(m.requestId(), m.replyTo());
-    List<VcpuStateChange> changes = List.copyOf(c);
+    states.begin(m);
+    List<VcpuStateChange> changes = List.copyOf(m.changes());
     requests.send(
         Kind.SET_STATE,
         guest,
@@ -875,12 +853,7 @@ public final class Vcpu implements VcpuProtocol {
 
   /** SetState outside Idle: a retry of the one in progress joins it, else rejected. */
   private Behavior<Command> onSetStateNotAllowed(SetState m) {
-    if (stateOp != null && stateOp.requestId == m.requestId()) {
-      stateOp.replyTos.add(m.replyTo());
-      return Behaviors.same();
-    }
-    if (lastStateSet != null && lastStateSet.requestId() == m.requestId()) {
-      m.replyTo().tell(lastStateSet);
+    if (states.joined(m) || states.replayed(m)) {
       return Behaviors.same();
     }
     return notAllowed(m.replyTo(), m.requestId(), "SetState", "IDLE");
@@ -994,7 +967,7 @@ public final class Vcpu implements VcpuProtocol {
    */
   private Behavior<Command> onVcpuStateSet(Object r) {
     if (!(r instanceof GuestMmu.VcpuStateSet s)) {
-      return stateOpDone(new Rejected(stateOp.requestId, VcpuState.IDLE, refusal(r)));
+      return stateOpDone(new Rejected(states.requestId(), VcpuState.IDLE, refusal(r)));
     }
     mode = s.mode();
     core.setMode(mode);
@@ -1018,18 +991,14 @@ public final class Vcpu implements VcpuProtocol {
   }
 
   private Behavior<Command> stateSet() {
-    StateSet done = new StateSet(stateOp.requestId, mode);
-    lastStateSet = done;
-    return stateOpDone(done);
+    states.done(mode);
+    // Running --StateSet--> Idle, or on with the batches or Halt received meanwhile
+    return runLoop();
   }
 
   /** Answers the SetState in progress and goes back to Idle (or on, if work waited). */
   private Behavior<Command> stateOpDone(StateReply reply) {
-    StateOp o = stateOp;
-    stateOp = null;
-    for (ActorRef<StateReply> r : o.replyTos) {
-      r.tell(reply);
-    }
+    states.answer(reply);
     // Running --StateSet--> Idle, or on with the batches or Halt received meanwhile
     return runLoop();
   }
@@ -1060,7 +1029,7 @@ public final class Vcpu implements VcpuProtocol {
             && requests.kind() == null
             && op == null
             && flushes.quiet()
-            && stateOp == null
+            && !states.inProgress()
             && traceOp == null
             && haltWaiters.isEmpty();
     if (!sharded) {
@@ -1087,7 +1056,7 @@ public final class Vcpu implements VcpuProtocol {
                 esidToGvsid,
                 lastAcceptedBatchId,
                 lastDone,
-                lastStateSet,
+                states.last(),
                 lastTraced,
                 cur,
                 List.copyOf(queue)));
@@ -1452,7 +1421,7 @@ public final class Vcpu implements VcpuProtocol {
       case SET_STATE ->
           stateOpDone(
               new Rejected(
-                  stateOp.requestId,
+                  states.requestId(),
                   VcpuState.IDLE,
                   why + " (the changes may or may not be applied; retry the same requestId)"));
       case STATE_FLUSH -> {
