@@ -444,8 +444,7 @@ public final class Vcpu implements VcpuProtocol {
 
   // the TraceAccess in progress (null when none), the last one answered, and the recorder of the
   // access in progress (null unless it is the traced one: the batch path pays one null check)
-  private TraceOp traceOp;
-  private AccessTraced lastTraced;
+  private final TracedAccesses traces = new TracedAccesses();
   private AccessRecorder rec;
   private long unmapVpage;
   private int mapPfn;
@@ -520,7 +519,7 @@ public final class Vcpu implements VcpuProtocol {
       lastAcceptedBatchId = p.lastAcceptedBatchId();
       lastDone = p.lastDone();
       states.restore(p.lastStateSet());
-      lastTraced = p.lastTraced();
+      traces.restore(p.lastTraced());
       cur = p.cur();
       queue.addAll(p.queue());
     }
@@ -755,8 +754,7 @@ public final class Vcpu implements VcpuProtocol {
     }
     afterFlush = null;
     flushes.stopWaitingForRoom();
-    TraceOp t = traceOp;
-    traceOp = null;
+    TraceOp t = traces.take();
     states.halted();
     core.resetFault();
     releaseLease();
@@ -777,7 +775,7 @@ public final class Vcpu implements VcpuProtocol {
     if (t != null) {
       rec = null;
       t.rec.failed("halted during the traced access");
-      answerTrace(t);
+      traces.answer(t);
     }
     Behavior<Command> b = become(VcpuState.HALTED);
     if (flush) {
@@ -863,8 +861,7 @@ public final class Vcpu implements VcpuProtocol {
 
   /** Idle --TraceAccess--&gt; Running: read R/C, then run the access with the recorder. */
   private Behavior<Command> onTraceAccess(TraceAccess m) {
-    if (lastTraced != null && lastTraced.requestId() == m.requestId()) {
-      m.replyTo().tell(lastTraced);
+    if (traces.replayed(m)) {
       return Behaviors.same();
     }
     AccessOp a = m.op();
@@ -877,7 +874,7 @@ public final class Vcpu implements VcpuProtocol {
                   "op: " + a + " has no kind; allowed LOAD, STORE or IFETCH"));
       return Behaviors.same();
     }
-    traceOp = new TraceOp(m.requestId(), a, m.replyTo());
+    traces.begin(new TraceOp(m.requestId(), a, m.replyTo()));
     long ea = a.ea();
     requests.send(Kind.TRACE_RC, guest, id -> new GuestMmu.ReadRc(id, vcpu, ea, answers.narrow()));
     return become(VcpuState.RUNNING);
@@ -885,12 +882,10 @@ public final class Vcpu implements VcpuProtocol {
 
   /** TraceAccess outside Idle: a retry of the one in progress joins it, else rejected. */
   private Behavior<Command> onTraceNotAllowed(TraceAccess m) {
-    if (traceOp != null && traceOp.requestId == m.requestId()) {
-      traceOp.replyTos.add(m.replyTo());
+    if (traces.joined(m)) {
       return Behaviors.same();
     }
-    if (lastTraced != null && lastTraced.requestId() == m.requestId()) {
-      m.replyTo().tell(lastTraced);
+    if (traces.replayed(m)) {
       return Behaviors.same();
     }
     return notAllowed(m.replyTo(), m.requestId(), "TraceAccess", "IDLE");
@@ -904,7 +899,7 @@ public final class Vcpu implements VcpuProtocol {
     } else if (r != null && !(r instanceof GuestMmu.Rejected)) {
       ctx.getLog().warn("vm {} vcpu {}: traced R/C not read: {}", vm, vcpu, refusal(r));
     }
-    TraceOp t = traceOp;
+    TraceOp t = traces.current();
     if (t.phase == TracePhase.RC_BEFORE) {
       t.rec.rcBefore(rc);
       t.phase = TracePhase.EXECUTING;
@@ -928,7 +923,7 @@ public final class Vcpu implements VcpuProtocol {
 
   /** The traced access and its store are done: read R/C after it. */
   private void traceStoresApplied() {
-    TraceOp t = traceOp;
+    TraceOp t = traces.current();
     if (t == null) {
       return; // halted meanwhile: already answered
     }
@@ -939,7 +934,7 @@ public final class Vcpu implements VcpuProtocol {
 
   private Behavior<Command> onTraceWord(Object r) {
     if (r instanceof PageFrame.WordRead w) {
-      traceOp.rec.loadedValue(w.value());
+      traces.current().rec.loadedValue(w.value());
     } else if (r != null) {
       ctx.getLog().warn("vm {} vcpu {}: traced load value not read: {}", vm, vcpu, refusal(r));
     }
@@ -948,18 +943,9 @@ public final class Vcpu implements VcpuProtocol {
 
   /** Answers the trace; Running --AccessTraced--&gt; Idle (or on with what was queued). */
   private Behavior<Command> traceDone() {
-    TraceOp t = traceOp;
-    traceOp = null;
-    answerTrace(t);
+    TraceOp t = traces.take();
+    traces.answer(t);
     return runLoop();
-  }
-
-  private void answerTrace(TraceOp t) {
-    AccessTraced reply = new AccessTraced(t.requestId, t.rec.build());
-    lastTraced = reply;
-    for (ActorRef<TraceReply> r : t.replyTos) {
-      r.tell(reply);
-    }
   }
 
   /**
@@ -1030,7 +1016,7 @@ public final class Vcpu implements VcpuProtocol {
             && op == null
             && flushes.quiet()
             && !states.inProgress()
-            && traceOp == null
+            && traces.current() == null
             && haltWaiters.isEmpty();
     if (!sharded) {
       return Behaviors.same();
@@ -1057,7 +1043,7 @@ public final class Vcpu implements VcpuProtocol {
                 lastAcceptedBatchId,
                 lastDone,
                 states.last(),
-                lastTraced,
+                traces.last(),
                 cur,
                 List.copyOf(queue)));
     return Behaviors.stopped();
@@ -1071,7 +1057,7 @@ public final class Vcpu implements VcpuProtocol {
    */
   private Behavior<Command> runLoop() {
     while (true) {
-      if (traceOp != null && traceOp.phase.compareTo(TracePhase.EXECUTING) > 0) {
+      if (traces.current() != null && traces.current().phase.compareTo(TracePhase.EXECUTING) > 0) {
         return become(VcpuState.RUNNING); // the traced access's last reads are in flight
       }
       if (!haltWaiters.isEmpty()) {
@@ -1197,9 +1183,9 @@ public final class Vcpu implements VcpuProtocol {
   private void finishBatch() {
     Batch b = cur;
     cur = null;
-    if (b.trace && traceOp != null) {
+    if (b.trace && traces.current() != null) {
       rec = null;
-      traceOp.phase = TracePhase.STORES;
+      traces.current().phase = TracePhase.STORES;
     }
     flushes.doneAfterStores(b);
   }
