@@ -4,15 +4,35 @@ import java.time.Duration;
 import java.util.function.LongFunction;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.mmumesh.pageframe.actor.PageFrame;
+import org.mmumesh.vcpu.VcpuSetup;
 import org.mmumesh.vcpu.actor.VcpuProtocol.Command;
 
 /**
- * A {@link Vcpu}'s one outstanding request and its timeout tick (see "Timeouts and retries" in
- * {@link Vcpu}): a vCPU is sequential, so at most one request to a peer is unanswered at a time. It
- * gets a fresh id ({@code idBase | n}, below {@link StoreFlushes#FLUSH_IDS}), a kind telling what
- * its reply means, and a deadline in ticks of one periodic timer that runs while a request or a
- * store flush is outstanding; past its deadline it is sent again with the same id. Plain state the
- * actor owns: every method runs on the actor's thread.
+ * A {@link Vcpu}'s one outstanding request and its timeout tick: a vCPU is sequential, so at most
+ * one request to a peer is unanswered at a time. It gets a fresh id ({@code idBase | n}, below
+ * {@link StoreFlushes#FLUSH_IDS}), a kind telling what its reply means, and a deadline in ticks of
+ * one periodic timer that runs while a request or a store flush is outstanding; past its deadline
+ * it is sent again with the same id. Plain state the actor owns: every method runs on the actor's
+ * thread.
+ *
+ * <p>One request is outstanding at a time (a vCPU is sequential). A request not answered within
+ * {@link VcpuSetup#requestTimeout()} is sent again with the <em>same</em> request id (the other
+ * actors answer a repeated id from memory, without applying it twice), at most {@link
+ * VcpuSetup#maxAttempts()} times in all; then the access is reported failed ("timeout"). A reply
+ * that arrives late is recognised by its request id and ignored, except that a late {@link
+ * PageFrame.PfnAnswered} has its lease released at once.
+ *
+ * <p><b>One tick, no timer per request.</b> Timeouts are deadlines in plain fields (the request's,
+ * the store flush's), counted in ticks of one periodic timer ({@link VcpuSetup#tickInterval()},
+ * default a tenth of the timeout) that runs while a request or a store flush is outstanding and
+ * stops at the first tick that finds neither. (A single timer per request, cancelled by its reply,
+ * stays in the scheduler's wheel until its deadline: in the mesh benchmark that was hundreds of
+ * thousands of live tasks, a fifth of the fault time in GC and an eighth in starting and cancelling
+ * timers.) A request sent when the tick starts, or from the tick itself (a retry), times out at the
+ * first tick at or after {@code requestTimeout}; one sent while the tick runs with a phase the
+ * actor cannot know one tick later: never before {@code requestTimeout}, at most {@code
+ * requestTimeout + tickInterval} after it was sent.
  */
 final class OutstandingRequest {
 

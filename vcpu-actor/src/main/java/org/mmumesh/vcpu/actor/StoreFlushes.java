@@ -10,6 +10,7 @@ import org.mmumesh.hostmmu.actor.HostMmu;
 import org.mmumesh.pageframe.actor.PageFrame;
 import org.mmumesh.vcpu.StoreBuffer;
 import org.mmumesh.vcpu.VcpuCore;
+import org.mmumesh.vcpu.actor.VcpuProtocol.BatchDone;
 import org.mmumesh.vcpu.actor.VcpuProtocol.BatchReply;
 import org.mmumesh.vcpu.actor.VcpuProtocol.StoresApplied;
 import org.mmumesh.vcpu.actor.VcpuWork.Batch;
@@ -19,13 +20,23 @@ import org.slf4j.Logger;
 
 /**
  * A {@link Vcpu}'s store buffer against the page frames and its ordering against TLB shootdowns
- * (see "Stores and frame contents" and "TLB shootdowns" in {@link Vcpu}): the buffered stores go
- * out as one {@link PageFrame.ApplyStores} at a time, numbered by a flush sequence; a shootdown's
- * ack and a batch's {@code BatchDone} wait until every store made before them is applied ({@code
- * tlbie; tlbsync} after the stores: the HostMmu, and a KSM write-protect behind it, must see the
- * contents). A flush past its deadline (in the vCPU's ticks) is sent again with the same id, at
- * most {@code maxAttempts} times in all; then its stores are counted lost. Plain state the actor
- * owns: every method runs on the actor's thread.
+ * (see "TLB shootdowns" in {@link Vcpu}): the buffered stores go out as one {@link
+ * PageFrame.ApplyStores} at a time, numbered by a flush sequence; a shootdown's ack and a batch's
+ * {@code BatchDone} wait until every store made before them is applied ({@code tlbie; tlbsync}
+ * after the stores: the HostMmu, and a KSM write-protect behind it, must see the contents). A flush
+ * past its deadline (in the vCPU's ticks) is sent again with the same id, at most {@code
+ * maxAttempts} times in all; then its stores are counted lost. Plain state the actor owns: every
+ * method runs on the actor's thread.
+ *
+ * <p>Loads need no content (they are counted). A store through a writable host mapping is buffered
+ * (pfn, offset, value) in program order and sent as one {@link PageFrame.ApplyStores} when the
+ * buffer is full, at the end of each batch, at Halt, and before any TlbShootdown is acknowledged;
+ * one {@code ApplyStores} is in flight at a time, timed out and retried like any request. {@link
+ * BatchDone} is sent only after every store of the batch was applied ({@link StoresApplied}), so a
+ * client that saw it sees the contents. <b>The page frames must process {@code ApplyStores} at
+ * once, even during a notifier round</b>: a KSM write-protect waits on the HostMmu's shootdown,
+ * which waits on the vCPU's ack, which waits on {@code StoresApplied}. Created without a store
+ * sink, the vCPU counts stores as lost ({@code storesLost}).
  */
 final class StoreFlushes {
 

@@ -145,23 +145,9 @@ import org.mmumesh.vcpu.actor.VcpuWork.TracePhase;
  *
  * <h2>Timeouts and retries</h2>
  *
- * One request is outstanding at a time (a vCPU is sequential). A request not answered within {@link
- * VcpuSetup#requestTimeout()} is sent again with the <em>same</em> request id (the other actors
- * answer a repeated id from memory, without applying it twice), at most {@link
- * VcpuSetup#maxAttempts()} times in all; then the access is reported failed ("timeout"). A reply
- * that arrives late is recognised by its request id and ignored, except that a late {@link
- * PageFrame.PfnAnswered} has its lease released at once.
- *
- * <p><b>One tick, no timer per request.</b> Timeouts are deadlines in plain fields (the request's,
- * the store flush's), counted in ticks of one periodic timer ({@link VcpuSetup#tickInterval()},
- * default a tenth of the timeout) that runs while a request or a store flush is outstanding and
- * stops at the first tick that finds neither. (A single timer per request, cancelled by its reply,
- * stays in the scheduler's wheel until its deadline: in the mesh benchmark that was hundreds of
- * thousands of live tasks, a fifth of the fault time in GC and an eighth in starting and cancelling
- * timers.) A request sent when the tick starts, or from the tick itself (a retry), times out at the
- * first tick at or after {@code requestTimeout}; one sent while the tick runs with a phase this
- * actor cannot know one tick later: never before {@code requestTimeout}, at most {@code
- * requestTimeout + tickInterval} after it was sent.
+ * One request is outstanding at a time, sent again with the same id when unanswered and given up
+ * after {@link VcpuSetup#maxAttempts()} attempts; timeouts count in ticks of one periodic timer
+ * (see {@link OutstandingRequest}).
  *
  * <h2>TLB shootdowns (KVM_REQ_TLB_FLUSH semantics)</h2>
  *
@@ -204,15 +190,8 @@ import org.mmumesh.vcpu.actor.VcpuWork.TracePhase;
  *
  * <h2>Stores and frame contents</h2>
  *
- * Loads need no content (they are counted). A store through a writable host mapping is buffered
- * (pfn, offset, value) in program order and sent as one {@link PageFrame.ApplyStores} when the
- * buffer is full, at the end of each batch, at Halt, and before any TlbShootdown is acknowledged;
- * one {@code ApplyStores} is in flight at a time, timed out and retried like any request. {@link
- * BatchDone} is sent only after every store of the batch was applied ({@link StoresApplied}), so a
- * client that saw it sees the contents. <b>The page frames must process {@code ApplyStores} at
- * once, even during a notifier round</b>: a KSM write-protect waits on the HostMmu's shootdown,
- * which waits on this vCPU's ack, which waits on {@code StoresApplied}. Created without a store
- * sink, the vCPU counts stores as lost ({@code storesLost}).
+ * Stores are buffered and applied by the page frames before the batch's {@link BatchDone} and
+ * before any TlbShootdown is acknowledged (see {@link StoreFlushes}).
  *
  * <h2>Bounded work</h2>
  *
