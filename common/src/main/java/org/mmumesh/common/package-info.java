@@ -8,9 +8,12 @@
  * 5.2 ({@link org.mmumesh.common.VsidTags}), the exception vectors and DSISR/SRR1 bits of spec 6.1
  * ({@link org.mmumesh.common.FaultBits}) and the host flush a guest {@code tlbie} asks for (spec
  * 5.6, {@link org.mmumesh.common.HostFlush}). Page contents are 64-bit {@link
- * org.mmumesh.common.Fingerprint}s (architecture section 1). Plus the bad-input checks every module
- * uses ({@link org.mmumesh.common.Checks}), the event shape and per-node bus of the event feed
- * ({@link org.mmumesh.common.MeshEvent}, {@link org.mmumesh.common.MeshEventBus}) and the marker
- * for messages that cross nodes ({@link org.mmumesh.common.CborSerializable}). No Pekko.
+ * org.mmumesh.common.Fingerprint}s (architecture section 1). The one counter vocabulary, from the
+ * cores to the results, the gRPC responses, Prometheus and the report: {@link
+ * org.mmumesh.common.Counter}, counted in a {@link org.mmumesh.common.Counts}. Plus the bad-input
+ * checks every module uses ({@link org.mmumesh.common.Checks}), the event shape and per-node bus of
+ * the event feed ({@link org.mmumesh.common.MeshEvent}, {@link org.mmumesh.common.MeshEventBus})
+ * and the marker for messages that cross nodes ({@link org.mmumesh.common.CborSerializable}). No
+ * Pekko.
  */
 package org.mmumesh.common;

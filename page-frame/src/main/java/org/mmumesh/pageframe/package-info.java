@@ -1,26 +1,26 @@
 /**
- * The host side of guest memory for one simulated host: page frames, each VM's host address space
- * and memslots, {@code gfn_to_pfn_prot} with its {@code writable} answer (spec 5.1), copy-on-write
- * ({@code do_wp_page}, spec 7.6), MMU-notifier invalidations (spec 5.7), the SRCU-like memslot
- * leases (spec 8.8 TV61) and the page operations KSM performs (spec 7.4); design: docs/design.md.
+ * The host side of guest memory for one simulated host, as pure cores (no Pekko): page frames, each
+ * VM's host address space and memslots, {@code gfn_to_pfn_prot} with its {@code writable} answer
+ * (spec 5.1), copy-on-write ({@code do_wp_page}, spec 7.6), MMU-notifier invalidations (spec 5.7),
+ * the SRCU-like memslot leases (spec 8.8 TV61) and the page operations KSM performs (spec 7.4);
+ * design: docs/design.md.
  *
  * <ul>
- *   <li>Cores (no Pekko): {@link org.mmumesh.pageframe.PageFrames} over {@link
- *       org.mmumesh.pageframe.FrameTable} (frames as primitive arrays), {@link
- *       org.mmumesh.pageframe.HostMm} (a VM's host PTEs) and {@link
- *       org.mmumesh.pageframe.Memslots}; {@link org.mmumesh.pageframe.FaultPageRefs} (the page
- *       references faults in flight hold); {@link org.mmumesh.pageframe.FrameAudit} (incremental
- *       invariant checks).
- *   <li>Shell: {@link org.mmumesh.pageframe.actor.PageFrame}, the per-host actor (leases, notifier
- *       rounds that wait for every host MMU's acknowledgement, {@link
- *       org.mmumesh.pageframe.NotifierRound}); it runs ksmd's scan work through the {@link
- *       org.mmumesh.pageframe.FrameScanner} plug-in. Planned to move to {@code
- *       org.mmumesh.pageframe.actor}.
+ *   <li>{@link org.mmumesh.pageframe.PageFrames} over {@link org.mmumesh.pageframe.FrameTable}
+ *       (frames as primitive arrays), {@link org.mmumesh.pageframe.HostMm} (a VM's host PTEs) and
+ *       {@link org.mmumesh.pageframe.Memslots};
+ *   <li>{@link org.mmumesh.pageframe.FaultPageRefs} (the page references faults in flight hold);
+ *       {@link org.mmumesh.pageframe.NotifierRound} (one invalidation's outstanding
+ *       acknowledgements); {@link org.mmumesh.pageframe.FrameAudit} (incremental invariant checks);
+ *   <li>the {@link org.mmumesh.pageframe.FrameScanner} plug-in through which ksmd's scan runs on
+ *       the frames.
  * </ul>
  *
- * <p>Page frames name nothing of the host MMU (an architecture test checks it): they report
- * invalidations through the listener types defined here ({@link
- * org.mmumesh.pageframe.MmuNotifierListener}, {@link org.mmumesh.pageframe.SlotUpdateListener},
- * {@link org.mmumesh.pageframe.FrameEventListener}).
+ * <p>The sequential engine calls these cores directly; on the mesh the per-host actor {@code
+ * PageFrame} of {@code org.mmumesh.pageframe.actor} (module page-frame-actor) owns them. Page
+ * frames name nothing of the host MMU (an architecture test checks it): they report invalidations
+ * through the listener types defined here ({@link org.mmumesh.pageframe.MmuNotifierListener},
+ * {@link org.mmumesh.pageframe.SlotUpdateListener}, {@link
+ * org.mmumesh.pageframe.FrameEventListener}).
  */
 package org.mmumesh.pageframe;
