@@ -38,7 +38,11 @@ public final class FatalAwareExecutor extends ExecutorServiceConfigurator {
         new ForkJoinExecutorConfigurator(config.getConfig("fork-join-executor"), prerequisites);
   }
 
-  /** Selects this executor for Pekko's default and internal dispatchers (unless already set). */
+  /**
+   * Selects this executor for Pekko's fork-join dispatchers (default, internal, remoting) and
+   * {@link Pinned} / {@link Standard} for its thread-pool ones (I/O selector, blocking I/O), unless
+   * set.
+   */
   static void install() {
     for (String d :
         new String[] {
