@@ -2,13 +2,21 @@ package org.mmumesh.cli;
 
 import com.typesafe.config.Config;
 import java.util.concurrent.ThreadFactory;
+import org.apache.pekko.actor.ActorSystem;
+import org.apache.pekko.actor.DynamicAccess;
 import org.apache.pekko.actor.LightArrayRevolverScheduler;
+import org.apache.pekko.dispatch.DispatcherConfigurator;
 import org.apache.pekko.dispatch.DispatcherPrerequisites;
 import org.apache.pekko.dispatch.ExecutorServiceConfigurator;
 import org.apache.pekko.dispatch.ExecutorServiceFactory;
 import org.apache.pekko.dispatch.ForkJoinExecutorConfigurator;
+import org.apache.pekko.dispatch.Mailboxes;
 import org.apache.pekko.dispatch.MonitorableThreadFactory;
+import org.apache.pekko.dispatch.PinnedDispatcherConfigurator;
+import org.apache.pekko.event.EventStream;
 import org.apache.pekko.event.LoggingAdapter;
+import scala.Option;
+import scala.concurrent.ExecutionContext;
 
 /**
  * Pekko's fork-join executor whose threads report an environment failure (out of memory, a stack
@@ -16,7 +24,9 @@ import org.apache.pekko.event.LoggingAdapter;
  * trace and exit code 255 ({@code jvm-exit-on-fatal-error}). Every other failure goes to Pekko's
  * own handler as before. The CLI selects it for the default, internal and remoting dispatchers (all
  * fork-join) through system properties ({@link #install}); the dispatchers' {@code
- * fork-join-executor} settings apply unchanged.
+ * fork-join-executor} settings apply unchanged. Pekko's thread-pool dispatchers (the I/O selector's
+ * {@code pekko.io.pinned-dispatcher}, the blocking-I/O dispatcher) get the same threads through
+ * their {@code type} instead: {@link Pinned} and {@link Standard}.
  */
 public final class FatalAwareExecutor extends ExecutorServiceConfigurator {
   private final ForkJoinExecutorConfigurator forkJoin;
@@ -28,7 +38,11 @@ public final class FatalAwareExecutor extends ExecutorServiceConfigurator {
         new ForkJoinExecutorConfigurator(config.getConfig("fork-join-executor"), prerequisites);
   }
 
-  /** Selects this executor for Pekko's default and internal dispatchers (unless already set). */
+  /**
+   * Selects this executor for Pekko's fork-join dispatchers (default, internal, remoting) and
+   * {@link Pinned} / {@link Standard} for its thread-pool ones (I/O selector, blocking I/O), unless
+   * set.
+   */
   static void install() {
     for (String d :
         new String[] {
@@ -41,8 +55,18 @@ public final class FatalAwareExecutor extends ExecutorServiceConfigurator {
         System.setProperty(key, FatalAwareExecutor.class.getName());
       }
     }
+    // Thread-pool dispatchers keep their executor; their type wraps the threads (an OOM on the
+    // TCP selector's pinned thread was Pekko's "Uncaught error from thread" and stack trace).
+    setIfAbsent("pekko.io.pinned-dispatcher.type", Pinned.class.getName());
+    setIfAbsent("pekko.actor.default-blocking-io-dispatcher.type", Standard.class.getName());
     if (System.getProperty("pekko.scheduler.implementation") == null) {
       System.setProperty("pekko.scheduler.implementation", Scheduler.class.getName());
+    }
+  }
+
+  private static void setIfAbsent(String key, String value) {
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, value);
     }
   }
 
@@ -79,6 +103,62 @@ public final class FatalAwareExecutor extends ExecutorServiceConfigurator {
     /** Called by Pekko ({@code pekko.scheduler.implementation}). */
     public Scheduler(Config config, LoggingAdapter log, ThreadFactory threadFactory) {
       super(config, log, wrap(threadFactory));
+    }
+  }
+
+  /**
+   * Pekko's {@code PinnedDispatcher} type whose thread reports environment failures in one line.
+   */
+  public static final class Pinned extends PinnedDispatcherConfigurator {
+    /** Called by Pekko ({@code type} of a dispatcher). */
+    public Pinned(Config config, DispatcherPrerequisites prerequisites) {
+      super(config, new Wrapped(prerequisites));
+    }
+  }
+
+  /** Pekko's {@code Dispatcher} type whose threads report environment failures in one line. */
+  public static final class Standard extends DispatcherConfigurator {
+    /** Called by Pekko ({@code type} of a dispatcher). */
+    public Standard(Config config, DispatcherPrerequisites prerequisites) {
+      super(config, new Wrapped(prerequisites));
+    }
+  }
+
+  /** {@code p} with its thread factory {@link #wrap wrapped}; everything else unchanged. */
+  private record Wrapped(DispatcherPrerequisites p, ThreadFactory threadFactory)
+      implements DispatcherPrerequisites {
+    Wrapped(DispatcherPrerequisites p) {
+      this(p, wrap(p.threadFactory()));
+    }
+
+    @Override
+    public EventStream eventStream() {
+      return p.eventStream();
+    }
+
+    @Override
+    public org.apache.pekko.actor.Scheduler scheduler() {
+      return p.scheduler();
+    }
+
+    @Override
+    public DynamicAccess dynamicAccess() {
+      return p.dynamicAccess();
+    }
+
+    @Override
+    public ActorSystem.Settings settings() {
+      return p.settings();
+    }
+
+    @Override
+    public Mailboxes mailboxes() {
+      return p.mailboxes();
+    }
+
+    @Override
+    public Option<ExecutionContext> defaultExecutionContext() {
+      return p.defaultExecutionContext();
     }
   }
 }

@@ -20,12 +20,17 @@ class FatalErrorsTest {
 
   /** Runs bin/mmumesh's main class in a child JVM with {@code -Xmx<xmx>}. */
   private static Child child(String xmx, String... args) throws Exception {
+    return child(Main.class, xmx, args);
+  }
+
+  /** Runs {@code main} in a child JVM with {@code -Xmx<xmx>}. */
+  private static Child child(Class<?> main, String xmx, String... args) throws Exception {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx" + xmx);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
-    cmd.add(Main.class.getName());
+    cmd.add(main.getName());
     cmd.addAll(List.of(args));
     Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     byte[] err = p.getErrorStream().readAllBytes(); // until the child ends
@@ -99,6 +104,32 @@ class FatalErrorsTest {
         .contains("MMUMESH_JAVA_OPTS")
         .doesNotContain("at org.", "at scala.", "java.lang.OutOfMemoryError", "Uncaught error");
     assertThat(c.lines().stream().filter(l -> l.startsWith("mmumesh:"))).hasSize(1);
+  }
+
+  @Test
+  void outOfMemory_onPekkosPinnedIoDispatcher_isTheSameOneLine_notPekkosStackTrace()
+      throws Exception {
+    // Under load the mesh's OOM once surfaced first on the TCP selector's pinned thread, whose
+    // thread-pool dispatcher FatalAwareExecutor did not cover: Pekko's line and trace, exit 255.
+    Child c = child(FatalOnDispatcher.class, "64m", "pekko.io.pinned-dispatcher");
+    assertThat(c.exit()).as(c.err()).isEqualTo(3);
+    assertThat(c.lines()).as(c.err()).hasSize(2);
+    assertThat(c.lines().get(0)).startsWith("thrown on mmumesh-fatal-pekko.io.pinned-dispatcher-");
+    assertThat(c.lines().get(1))
+        .isEqualTo(
+            "mmumesh: out of memory: the Java heap is full (-Xmx 64 MiB); raise it through"
+                + " MMUMESH_JAVA_OPTS, e.g. MMUMESH_JAVA_OPTS=-Xmx1g bin/mmumesh ..., or run a"
+                + " smaller workload");
+  }
+
+  @Test
+  void outOfMemory_onPekkosBlockingIoDispatcher_isTheSameOneLine() throws Exception {
+    Child c = child(FatalOnDispatcher.class, "64m", "pekko.actor.default-blocking-io-dispatcher");
+    assertThat(c.exit()).as(c.err()).isEqualTo(3);
+    assertThat(c.lines()).as(c.err()).hasSize(2);
+    assertThat(c.lines().get(0))
+        .startsWith("thrown on mmumesh-fatal-pekko.actor.default-blocking-io-dispatcher-");
+    assertThat(c.lines().get(1)).startsWith("mmumesh: out of memory: the Java heap is full");
   }
 
   @Test
