@@ -17,14 +17,15 @@ import org.mmumesh.pageframe.PageFrames;
  * replace_page}, ...) reach the frames only through the PageFrame's real KSM path, a {@link
  * PageFrame.KsmScan} batch run by its {@link FrameScanner} on its own core, answered after the
  * notifier round of what the batch invalidated. Each batch runs the next scripted step on the core;
- * {@link PageFrame.KsmScanned#visited()} is 1 when the step returned true, else 0.
+ * {@link PageFrame.KsmScanned#visited()} is 1 when the step returned true, else 0. Shared with
+ * vcpu-actor's tests through this module's test-jar.
  */
-final class ScriptedKsm {
+public final class ScriptedKsm {
   private final ConcurrentLinkedQueue<Predicate<PageFrames>> steps = new ConcurrentLinkedQueue<>();
   private long nextId = 1L << 40;
 
   /** The factory to give {@link PageFrame#create(PageFrame.Settings, Function, int)}. */
-  Function<PageFrames, FrameScanner> factory() {
+  public Function<PageFrames, FrameScanner> factory() {
     return Scanner::new;
   }
 
@@ -32,7 +33,8 @@ final class ScriptedKsm {
    * Runs {@code step} on {@code pageFrame}'s core as one KSM batch and returns its result, once the
    * batch's notifier round (if any) was acknowledged.
    */
-  boolean run(ActorTestKit kit, ActorRef<PageFrame.Command> pageFrame, Predicate<PageFrames> step) {
+  public boolean run(
+      ActorTestKit kit, ActorRef<PageFrame.Command> pageFrame, Predicate<PageFrames> step) {
     steps.add(Objects.requireNonNull(step, "step"));
     TestProbe<PageFrame.KsmScannerReply> reply = kit.createTestProbe();
     long id = nextId++;
@@ -45,7 +47,7 @@ final class ScriptedKsm {
   }
 
   /** {@link PageFrames#makeKsmPage}: false when the core refused a page that moved on. */
-  static boolean makeKsmPage(PageFrames pf, int vm, long hvaPage, int pfn) {
+  public static boolean makeKsmPage(PageFrames pf, int vm, long hvaPage, int pfn) {
     try {
       pf.makeKsmPage(vm, hvaPage, pfn);
       return true;

@@ -30,6 +30,7 @@ import org.mmumesh.hostmmu.actor.HostMmu;
 import org.mmumesh.pageframe.PageFrames;
 import org.mmumesh.pageframe.PfnStatus;
 import org.mmumesh.pageframe.actor.PageFrame;
+import org.mmumesh.pageframe.actor.ScriptedKsm;
 import org.mmumesh.vcpu.AccessTrace;
 
 /**

@@ -26,6 +26,7 @@ import org.mmumesh.hostmmu.actor.NotifierAdapter;
 import org.mmumesh.hostmmu.actor.TlbieAdapter;
 import org.mmumesh.pageframe.PageFrames;
 import org.mmumesh.pageframe.actor.PageFrame;
+import org.mmumesh.pageframe.actor.ScriptedKsm;
 import org.mmumesh.vcpu.VcpuSetup;
 
 /**
