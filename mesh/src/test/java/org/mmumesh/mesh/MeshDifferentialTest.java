@@ -2,7 +2,6 @@ package org.mmumesh.mesh;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -16,10 +15,7 @@ import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.GuestLayout;
 import org.mmumesh.engine.RunResult;
 import org.mmumesh.engine.SequentialEngine;
-import org.mmumesh.guestmmu.GuestHtab;
 import org.mmumesh.ksm.KsmScanner;
-import org.mmumesh.pageframe.MemSlot;
-import org.mmumesh.pageframe.PageFrames;
 import org.mmumesh.workload.WorkloadParser;
 import org.mmumesh.workload.WorkloadSpec;
 
@@ -104,12 +100,12 @@ class MeshDifferentialTest {
     GuestLayout layout = GuestLayout.of(spec.mmu(), spec.pagesPerVm());
     for (int vm = 0; vm < spec.vms(); vm++) {
       // (a) guest HTAB words
-      List<long[]> htab = nonZeroWords(seq.guestHtab(vm));
+      List<long[]> htab = EngineEndState.nonZeroWords(seq.guestHtab(vm));
       assertThat(htab.get(0)).as("vm %d guest HTAB", vm).isNotEmpty();
       assertThat(mesh.htabAddrs().get(vm)).as("vm %d HTAB addrs", vm).containsExactly(htab.get(0));
       assertThat(mesh.htabWords().get(vm)).as("vm %d HTAB words", vm).containsExactly(htab.get(1));
       // (b) frames
-      long[] want = framesOf(seq.frames(), vm, layout.memoryPages());
+      long[] want = EngineEndState.framesOf(seq.frames(), vm, layout.memoryPages());
       assertThat(mesh.frames().get(vm)).as("vm %d frames", vm).containsExactly(want);
       assertThat(Arrays.stream(want).filter(f -> f != Fingerprint.ZERO).count()).isPositive();
       // (c) shadow caches (entries and the core's counters), without host pfns
@@ -144,30 +140,5 @@ class MeshDifferentialTest {
     assertThat(got.simNanos()).isEqualTo(ref.simNanos());
     assertThat(got.samples()).isEqualTo(ref.samples());
     assertThat(got.samples()).hasSizeGreaterThan(2);
-  }
-
-  private static long[] framesOf(PageFrames frames, int vm, long pages) {
-    long[] fps = new long[(int) pages];
-    for (int g = 0; g < fps.length; g++) {
-      MemSlot slot = frames.slotOf(vm, g);
-      int pfn = slot == null ? -1 : frames.ptePfn(vm, slot.hvaOf(g));
-      fps[g] = pfn < 0 ? Fingerprint.ZERO : frames.frameFingerprint(pfn);
-    }
-    return fps;
-  }
-
-  private static List<long[]> nonZeroWords(GuestHtab h) {
-    List<Long> a = new ArrayList<>();
-    List<Long> w = new ArrayList<>();
-    for (long addr = h.origin(); addr < h.origin() + h.sizeBytes(); addr += h.wordBytes()) {
-      long v = h.word(addr);
-      if (v != 0) {
-        a.add(addr);
-        w.add(v);
-      }
-    }
-    return List.of(
-        a.stream().mapToLong(Long::longValue).toArray(),
-        w.stream().mapToLong(Long::longValue).toArray());
   }
 }

@@ -2,22 +2,17 @@ package org.mmumesh.mesh;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.mmumesh.common.Counter;
-import org.mmumesh.common.Fingerprint;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.GuestLayout;
 import org.mmumesh.engine.RunResult;
 import org.mmumesh.engine.SequentialEngine;
-import org.mmumesh.guestmmu.GuestHtab;
 import org.mmumesh.hostmmu.ShadowDump;
-import org.mmumesh.pageframe.MemSlot;
-import org.mmumesh.pageframe.PageFrames;
 import org.mmumesh.workload.WorkloadParser;
 import org.mmumesh.workload.WorkloadSpec;
 
@@ -84,7 +79,7 @@ class MultiVcpuDeterminismTest {
         assertThat(got.perVm().get(vm).toMap())
             .as("vm %d stats", vm)
             .isEqualTo(ref.perVm().get(vm).toMap());
-        List<long[]> htab = nonZeroWords(seq.guestHtab(vm));
+        List<long[]> htab = EngineEndState.nonZeroWords(seq.guestHtab(vm));
         assertThat(mesh.htabAddrs().get(vm))
             .as("vm %d HTAB addrs", vm)
             .containsExactly(htab.get(0));
@@ -93,7 +88,9 @@ class MultiVcpuDeterminismTest {
             .containsExactly(htab.get(1));
         assertThat(mesh.frames().get(vm))
             .as("vm %d frames", vm)
-            .containsExactly(framesOf(seq, vm, spec));
+            .containsExactly(
+                EngineEndState.framesOf(
+                    seq.frames(), vm, GuestLayout.of(spec.mmu(), spec.pagesPerVm()).memoryPages()));
         ShadowDump want = seq.shadowDump(vm);
         assertThat(want.vcpus()).hasSize(vcpus);
         assertThat(mesh.shadows().get(vm).withoutPfns())
@@ -106,31 +103,5 @@ class MultiVcpuDeterminismTest {
       assertThat(got.samples()).as("KSM series").isEqualTo(ref.samples());
     }
     assertThat(ref.samples()).hasSizeGreaterThan(2);
-  }
-
-  private static long[] framesOf(SequentialEngine seq, int vm, WorkloadSpec spec) {
-    PageFrames frames = seq.frames();
-    long[] fps = new long[(int) GuestLayout.of(spec.mmu(), spec.pagesPerVm()).memoryPages()];
-    for (int g = 0; g < fps.length; g++) {
-      MemSlot slot = frames.slotOf(vm, g);
-      int pfn = slot == null ? -1 : frames.ptePfn(vm, slot.hvaOf(g));
-      fps[g] = pfn < 0 ? Fingerprint.ZERO : frames.frameFingerprint(pfn);
-    }
-    return fps;
-  }
-
-  private static List<long[]> nonZeroWords(GuestHtab h) {
-    List<Long> a = new ArrayList<>();
-    List<Long> w = new ArrayList<>();
-    for (long addr = h.origin(); addr < h.origin() + h.sizeBytes(); addr += h.wordBytes()) {
-      long v = h.word(addr);
-      if (v != 0) {
-        a.add(addr);
-        w.add(v);
-      }
-    }
-    return List.of(
-        a.stream().mapToLong(Long::longValue).toArray(),
-        w.stream().mapToLong(Long::longValue).toArray());
   }
 }
