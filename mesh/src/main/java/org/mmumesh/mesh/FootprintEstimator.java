@@ -136,8 +136,8 @@ public final class FootprintEstimator {
   /**
    * Bytes per access of a workload batch while the gateway holds it: the decoded request (a {@code
    * WorkloadAccess} message, about 40 bytes, or its share of the packed arrays), the {@code
-   * Vcpu.AccessOp} record it becomes (12-byte header, a reference, two longs: 32) and the list slot
-   * (4), rounded up.
+   * AccessOp} record it becomes (12-byte header, a reference, two longs: 32) and the list slot (4),
+   * rounded up.
    */
   public static final long BATCH_ACCESS_BYTES = 80;
 

@@ -13,6 +13,7 @@ import java.util.function.IntConsumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.KsmSample;
 import org.mmumesh.engine.LockstepSchedule;
@@ -163,14 +164,14 @@ final class MeshRunDriver {
     }
 
     /** The next batch's accesses, or null when the source is exhausted. */
-    List<Vcpu.AccessOp> next() {
+    List<AccessOp> next() {
       int n = source.fill(batch);
       if (n == 0) {
         return null;
       }
-      List<Vcpu.AccessOp> ops = new ArrayList<>(n);
+      List<AccessOp> ops = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
-        ops.add(new Vcpu.AccessOp(batch.kind(i), batch.ea(i), batch.value(i)));
+        ops.add(new AccessOp(batch.kind(i), batch.ea(i), batch.value(i)));
       }
       batchId++;
       return List.copyOf(ops);
@@ -199,11 +200,11 @@ final class MeshRunDriver {
       int ran = 0;
       for (List<LockstepSchedule.Lane> step : schedule.steps()) {
         List<Lane> running = new ArrayList<>();
-        List<List<Vcpu.AccessOp>> sent = new ArrayList<>();
+        List<List<AccessOp>> sent = new ArrayList<>();
         List<CompletableFuture<Vcpu.BatchReply>> replies = new ArrayList<>();
         for (LockstepSchedule.Lane at : step) {
           Lane l = lanes[at.vm()][at.vcpu()];
-          List<Vcpu.AccessOp> ops = l.next();
+          List<AccessOp> ops = l.next();
           if (ops == null) {
             schedule.finished(at);
           } else {
@@ -241,7 +242,7 @@ final class MeshRunDriver {
     t.samples.add(results.sample(t.clock));
   }
 
-  private CompletableFuture<Vcpu.BatchReply> sendBatch(Lane l, List<Vcpu.AccessOp> ops) {
+  private CompletableFuture<Vcpu.BatchReply> sendBatch(Lane l, List<AccessOp> ops) {
     long batchId = l.batchId;
     return AskPattern.<Vcpu.Command, Vcpu.BatchReply>ask(
             l.ref,
@@ -257,7 +258,7 @@ final class MeshRunDriver {
    * none came.
    */
   private Vcpu.BatchReply awaitBatch(
-      Lane l, List<Vcpu.AccessOp> ops, CompletableFuture<Vcpu.BatchReply> first) {
+      Lane l, List<AccessOp> ops, CompletableFuture<Vcpu.BatchReply> first) {
     CompletableFuture<Vcpu.BatchReply> f = first;
     for (int attempt = 1; ; attempt++) {
       try {
@@ -275,7 +276,7 @@ final class MeshRunDriver {
   }
 
   /** Counts a batch's accesses once: as the vCPU reports them, or all failed. */
-  private static void count(Tally t, Lane l, List<Vcpu.AccessOp> ops, Vcpu.BatchReply reply) {
+  private static void count(Tally t, Lane l, List<AccessOp> ops, Vcpu.BatchReply reply) {
     if (reply instanceof Vcpu.BatchDone d) {
       t.completed += d.completed();
       t.failed += d.failed();

@@ -10,6 +10,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestInbox;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.common.Counter;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
@@ -55,7 +56,7 @@ class VcpuBehaviorTest {
   @Test
   void runBatchInIdle_withATlbMiss_asksTheGuestVsid_thenTheHostLookup_withoutATimerPerRequest() {
     BehaviorTestKit<Vcpu.Command> t = started();
-    t.run(new Vcpu.RunBatch(1, List.of(new Vcpu.AccessOp(Access.LOAD, EA, 0)), batches.getRef()));
+    t.run(new Vcpu.RunBatch(1, List.of(new AccessOp(Access.LOAD, EA, 0)), batches.getRef()));
     GuestMmu.EsidToVsid e = (GuestMmu.EsidToVsid) guest.receiveMessage();
     assertThat(e.esid()).isEqualTo(EA >>> 28);
     // the tick started at GetMode still runs: no timer is started or cancelled per request
@@ -92,7 +93,7 @@ class VcpuBehaviorTest {
     assertThat(guest.hasMessages()).isFalse();
     assertThat(host.hasMessages()).isFalse();
 
-    t.run(new Vcpu.RunBatch(1, List.of(new Vcpu.AccessOp(Access.LOAD, EA, 0)), batches.getRef()));
+    t.run(new Vcpu.RunBatch(1, List.of(new AccessOp(Access.LOAD, EA, 0)), batches.getRef()));
     Vcpu.Rejected rb = (Vcpu.Rejected) batches.receiveMessage();
     assertThat(rb.id()).isEqualTo(1);
     assertThat(rb.reason()).contains("HALTED");
@@ -107,7 +108,7 @@ class VcpuBehaviorTest {
     assertThat(acks.receiveMessage()).isEqualTo(new HostMmu.TlbShootdownAck(0, 7));
     assertThat(host.hasMessages()).isFalse(); // nothing flushed before the guest entry
 
-    t.run(new Vcpu.RunBatch(1, List.of(new Vcpu.AccessOp(Access.LOAD, EA, 0)), batches.getRef()));
+    t.run(new Vcpu.RunBatch(1, List.of(new AccessOp(Access.LOAD, EA, 0)), batches.getRef()));
     HostMmu.FlushVcpu f = (HostMmu.FlushVcpu) host.receiveMessage();
     assertThat(f.vcpu()).isZero();
     assertThat(guest.hasMessages()).isFalse(); // no access before the flush

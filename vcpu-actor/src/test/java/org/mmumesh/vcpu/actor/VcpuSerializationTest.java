@@ -12,13 +12,14 @@ import org.apache.pekko.serialization.SerializationExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.AccessOp;
+import org.mmumesh.common.AccessTrace;
+import org.mmumesh.common.AccessTrace.XlateStatus;
 import org.mmumesh.common.Counter;
 import org.mmumesh.common.Counts;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.guestmmu.VcpuStateChange;
-import org.mmumesh.guestmmu.XlateStatus;
-import org.mmumesh.vcpu.AccessTrace;
 import org.mmumesh.vcpu.VcpuSetup;
 
 /** Every command and reply of the Vcpu protocol round-trips through Jackson CBOR. */
@@ -58,9 +59,9 @@ class VcpuSerializationTest {
             new Vcpu.RunBatch(
                 1,
                 List.of(
-                    new Vcpu.AccessOp(Access.LOAD, 0x1000, 0),
-                    new Vcpu.AccessOp(Access.STORE, -1L, Long.MIN_VALUE),
-                    new Vcpu.AccessOp(Access.IFETCH, 0xC000000000000000L, 0)),
+                    new AccessOp(Access.LOAD, 0x1000, 0),
+                    new AccessOp(Access.STORE, -1L, Long.MIN_VALUE),
+                    new AccessOp(Access.IFETCH, 0xC000000000000000L, 0)),
                 batch.getRef()),
             new Vcpu.Halt(control.getRef()),
             new Vcpu.GetCounters(status.getRef()),
@@ -74,7 +75,7 @@ class VcpuSerializationTest {
                     new VcpuStateChange.SetMsr(true, false, true)),
                 stateReply.getRef()),
             new Vcpu.StateSet(9, 5),
-            new Vcpu.TraceAccess(10, new Vcpu.AccessOp(Access.STORE, -2L, 7), traceReply.getRef()),
+            new Vcpu.TraceAccess(10, new AccessOp(Access.STORE, -2L, 7), traceReply.getRef()),
             new Vcpu.AccessTraced(
                 10,
                 new AccessTrace(

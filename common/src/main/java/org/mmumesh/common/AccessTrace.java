@@ -1,13 +1,13 @@
-package org.mmumesh.vcpu;
+package org.mmumesh.common;
 
 import java.util.List;
-import org.mmumesh.common.CborSerializable;
-import org.mmumesh.guestmmu.XlateStatus;
 
 /**
  * What one traced access did, step by step (issue 5, the gateway's {@code Access} RPC; its fields
- * are those of {@code mmumesh.v1.AccessTrace}). Built by {@link AccessRecorder} from the steps the
- * {@link Vcpu}'s one fault path took (spec 6.1, 6.2): nothing here is inferred after the fact.
+ * are those of {@code mmumesh.v1.AccessTrace}). Built by the vCPU core's {@code AccessRecorder}
+ * from the steps the vCPU's one fault path took (spec 6.1, 6.2): nothing here is inferred after the
+ * fact. One type from the vCPU to the {@code Simulation} port: the vCPU actor replies with it and
+ * the port answers it as is (no per-field copy between layers).
  *
  * @param tlbHit the access hit the vCPU's TLB (no exit)
  * @param hostHpteHit the TLB missed but a host HPTE translated it with no exit in this access
@@ -45,6 +45,21 @@ public record AccessTrace(
 
   /** A guest HPTE's referenced and changed bits. */
   public record Rc(boolean referenced, boolean changed) {}
+
+  /**
+   * The return codes of the kernel's xlate (spec section 4), as a trace reports them (the guest MMU
+   * core's own {@code XlateStatus}, with its errno, maps onto these one for one).
+   */
+  public enum XlateStatus {
+    /** Translation found and the access is permitted. */
+    OK,
+    /** No BAT and no matching PTE in either PTEG (or, with Q2, a hidden primary -EPERM). */
+    ENOENT,
+    /** Matching PTE found but the access is not permitted. */
+    EPERM,
+    /** 64-bit only: no SLB entry for the effective address (a segment interrupt). */
+    EINVAL
+  }
 
   /** The kinds of exit {@code kvmppc_handle_pagefault} sees (spec 6.1). */
   public enum FaultKind {
