@@ -12,6 +12,7 @@ import org.mmumesh.common.Counts;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.GuestLayout;
 import org.mmumesh.engine.KsmSample;
+import org.mmumesh.engine.RunFailures;
 import org.mmumesh.engine.RunResult;
 import org.mmumesh.engine.VmStats;
 import org.mmumesh.guestmmu.actor.GuestMmu;
@@ -29,8 +30,6 @@ import org.mmumesh.workload.WorkloadSpec;
  * {@link MeshResult} with the sequential engine's {@link RunResult} inside.
  */
 final class MeshRunResults {
-  private static final int MAX_FAILURES_KEPT = org.mmumesh.vcpu.VcpuCore.MAX_FAILURES_KEPT;
-
   private final MeshAsks asks;
   private final Guardian.Wiring w;
   private final WorkloadSpec spec;
@@ -46,7 +45,7 @@ final class MeshRunResults {
   /** Every vCPU's counters so far, and the accesses counted (each access once). */
   static final class Tally {
     final Counts[][] counters;
-    final List<String> failures = new ArrayList<>();
+    final RunFailures failures = new RunFailures();
     final List<KsmSample> samples = new ArrayList<>();
     long completed;
     long failed;
@@ -57,11 +56,7 @@ final class MeshRunResults {
     }
 
     void failures(List<String> more) {
-      for (String f : more) {
-        if (failures.size() < MAX_FAILURES_KEPT) {
-          failures.add(f);
-        }
-      }
+      failures.addAll(more);
     }
 
     Counts sum(int vmOrAll) {
@@ -84,15 +79,8 @@ final class MeshRunResults {
   KsmSample sample(long clock) {
     Map<String, Long> k = ksmCounters().counters();
     Map<String, Long> f = frameStats();
-    return new KsmSample(
-        clock,
-        k.getOrDefault("pages_shared", 0L),
-        k.getOrDefault("pages_sharing", 0L),
-        k.getOrDefault("pages_unshared", 0L),
-        k.getOrDefault("pages_volatile", 0L),
-        k.getOrDefault("full_scans", 0L),
-        f.getOrDefault("FRAMES_SAVED_BY_KSM", 0L),
-        f.getOrDefault("FRAMES_SAVED", 0L));
+    return KsmSample.of(
+        clock, k, f.getOrDefault("FRAMES_SAVED_BY_KSM", 0L), f.getOrDefault("FRAMES_SAVED", 0L));
   }
 
   /** The KSM counters and the scanner's own violations. */
@@ -167,7 +155,7 @@ final class MeshRunResults {
     for (VmStats s : perVm) {
       totals.addAll(s);
     }
-    List<String> failures = List.copyOf(t.failures);
+    List<String> failures = t.failures.kept();
     RunResult rr =
         new RunResult(
             cfg.options(),
