@@ -1,34 +1,14 @@
 package org.mmumesh.ksm.actor;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import com.typesafe.config.ConfigFactory;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.serialization.SerializationExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.mmumesh.shell.CborRoundTripTest;
 
 /** Every command and reply of the Ksm protocol round-trips through Jackson CBOR. */
-class KsmSerializationTest {
-  private static final ActorTestKit kit = ActorTestKit.create(ConfigFactory.load());
-
-  @AfterAll
-  static void shutdown() {
-    kit.shutdownTestKit();
-  }
-
-  private static void roundTrip(Object msg) {
-    Object back = kit.serializationTestKit().verifySerialization(msg, true);
-    assertThat(back).isEqualTo(msg);
-    assertThat(SerializationExtension.get(kit.system().classicSystem()).findSerializerFor(msg))
-        .extracting(s -> s.getClass().getSimpleName())
-        .isEqualTo("JacksonCborSerializer");
-  }
-
+class KsmSerializationTest extends CborRoundTripTest {
   @Test
   void everyCommandAndReply_roundTrips() {
     TestProbe<Ksm.ControlReply> control = kit.createTestProbe();

@@ -1,45 +1,18 @@
 package org.mmumesh.pageframe.actor;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import com.typesafe.config.ConfigFactory;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.serialization.SerializationExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.pageframe.PageFrames;
 import org.mmumesh.pageframe.PfnResult;
 import org.mmumesh.pageframe.PfnStatus;
 import org.mmumesh.pageframe.actor.PageFrame.Command;
+import org.mmumesh.shell.CborRoundTripTest;
 
 /** Every command, reply and event of the PageFrame protocol round-trips through Jackson CBOR. */
-class PageFrameSerializationTest {
-  private static final ActorTestKit kit = ActorTestKit.create(ConfigFactory.load());
-
-  @AfterAll
-  static void shutdown() {
-    kit.shutdownTestKit();
-  }
-
-  private static void roundTrip(Object msg) {
-    Object back = kit.serializationTestKit().verifySerialization(msg, true);
-    assertThat(back).isEqualTo(msg);
-    assertThat(SerializationExtension.get(kit.system().classicSystem()).findSerializerFor(msg))
-        .extracting(s -> s.getClass().getSimpleName())
-        .isEqualTo("JacksonCborSerializer");
-  }
-
-  @Test
-  void testConfig_serializesEveryMessage_andForbidsJavaSerialization() {
-    var config = kit.system().settings().config();
-    assertThat(config.getBoolean("pekko.actor.serialize-messages")).isTrue();
-    assertThat(config.getString("pekko.actor.allow-java-serialization")).isEqualTo("off");
-  }
-
+class PageFrameSerializationTest extends CborRoundTripTest {
   @Test
   void everyCommand_roundTrips() {
     TestProbe<PageFrame.VmReply> vm = kit.createTestProbe();
