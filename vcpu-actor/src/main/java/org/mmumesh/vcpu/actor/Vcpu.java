@@ -1,8 +1,5 @@
 package org.mmumesh.vcpu.actor;
 
-import static org.mmumesh.vcpu.actor.VcpuReplies.refusal;
-import static org.mmumesh.vcpu.actor.VcpuReplies.requestIdOf;
-
 import it.unimi.dsi.fastutil.longs.Long2LongOpenHashMap;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -23,7 +20,6 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.mmumesh.common.Access;
-import org.mmumesh.common.CborSerializable;
 import org.mmumesh.common.Counter;
 import org.mmumesh.common.Counts;
 import org.mmumesh.common.MeshEvent;
@@ -60,7 +56,8 @@ import org.mmumesh.vcpu.actor.VcpuWork.TracePhase;
  * classes hold parts of its state: {@link OutstandingRequest} (the one request to a peer, its
  * retries and the timeout tick), {@link StoreFlushes} (the store buffer against the page frames and
  * shootdown acks), {@link VcpuWork} (batches, a trace or state change in progress), {@link
- * VcpuSharding} (the entity type) and {@link VcpuReplies} (the id and refusal of a peer's reply).
+ * VcpuSharding} (the entity type) and {@link PeerReplies} (one typed adapter per peer reply
+ * family).
  *
  * <h2>Lifecycle (one method per state)</h2>
  *
@@ -243,13 +240,6 @@ public final class Vcpu implements VcpuProtocol {
   /** Segments whose guest VSID is cached; the cache is emptied when it would grow beyond. */
   static final int ESID_CACHE_MAX = 4096;
 
-  /** Any reply of another actor (and TLB shootdowns), through the one message adapter. */
-  private record Answer(Object reply) implements Internal, NoSerializationVerificationNeeded {}
-
-  /** A page-frame store reply, through the store adapter (see {@link #onStoresReply}). */
-  private record StoresReplied(PageFrame.StoresReply reply)
-      implements Internal, NoSerializationVerificationNeeded {}
-
   /** The timeout tick (one periodic timer while a request or a store flush is outstanding). */
   private record Tick() implements Internal, NoSerializationVerificationNeeded {}
 
@@ -379,8 +369,7 @@ public final class Vcpu implements VcpuProtocol {
   private final ActorRef<HostMmu.Command> host;
   private final ActorRef<PageFrame.Command> frames;
   private final ActorRef<PageFrame.ApplyStores> stores;
-  private final ActorRef<CborSerializable> answers;
-  private final ActorRef<PageFrame.StoresReply> storesApplied;
+  private final PeerReplies replies;
   private final VcpuCore core;
   private final Tlb tlb;
   private final Cpu64State cpu = new Cpu64State();
@@ -467,10 +456,7 @@ public final class Vcpu implements VcpuProtocol {
     this.host = host;
     this.frames = frames;
     this.stores = stores;
-    this.answers = ctx.messageAdapter(CborSerializable.class, Answer::new);
-    // registered after `answers`: the page frames' store replies (and every PageFrame.Rejected,
-    // one type for several requests) come through here; see onStoresReply
-    this.storesApplied = ctx.messageAdapter(PageFrame.StoresReply.class, StoresReplied::new);
+    this.replies = new PeerReplies(ctx);
     this.sharded = sharded;
     Parked p =
         sharded
@@ -516,7 +502,7 @@ public final class Vcpu implements VcpuProtocol {
             setup.maxAttempts(),
             buffer,
             stores,
-            storesApplied,
+            replies.stores,
             core,
             ctx.getLog(),
             requests::deadline,
@@ -538,7 +524,7 @@ public final class Vcpu implements VcpuProtocol {
       restored = null; // the state is taken over: keep no second reference
       return become(parked);
     }
-    requests.send(Kind.MODE, guest, id -> new GuestMmu.GetMode(vcpu, answers.narrow()));
+    requests.send(Kind.MODE, guest, id -> new GuestMmu.GetMode(vcpu, replies.mode));
     return starting;
   }
 
@@ -603,10 +589,23 @@ public final class Vcpu implements VcpuProtocol {
   private Behavior<Command> common(BehaviorBuilder<Command> b) {
     return b.onMessage(GetCounters.class, this::onGetCounters)
         .onMessage(Park.class, m -> onPark())
-        .onMessage(Answer.class, this::onAnswer)
         .onMessage(Tick.class, this::onTick)
         .onMessage(StoresApplied.class, this::onStoresApplied)
-        .onMessage(StoresReplied.class, this::onStoresReply)
+        .onMessage(PeerReplies.ModeReplied.class, this::onModeReplied)
+        .onMessage(PeerReplies.VsidReplied.class, this::onVsidReplied)
+        .onMessage(PeerReplies.LookupReplied.class, this::onLookupReplied)
+        .onMessage(PeerReplies.FlushReplied.class, this::onFlushReplied)
+        .onMessage(PeerReplies.XlateReplied.class, this::onXlateReplied)
+        .onMessage(PeerReplies.PfnReplied.class, this::onPfnReplied)
+        .onMessage(PeerReplies.UnmapReplied.class, this::onUnmapReplied)
+        .onMessage(PeerReplies.MapReplied.class, this::onMapReplied)
+        .onMessage(PeerReplies.ExceptionReplied.class, this::onExceptionReplied)
+        .onMessage(PeerReplies.RcReplied.class, this::onRcReplied)
+        .onMessage(PeerReplies.GuestStateReplied.class, this::onGuestStateReplied)
+        .onMessage(PeerReplies.FramesReplied.class, this::onFramesReplied)
+        .onMessage(PeerReplies.StoresReplied.class, this::onStoresReplied)
+        .onMessage(PeerReplies.ShootdownReceived.class, m -> onShootdown(m.shootdown()))
+        .onMessage(PeerReplies.Refused.class, this::onRefused)
         .build();
   }
 
@@ -784,7 +783,7 @@ public final class Vcpu implements VcpuProtocol {
     }
     pendingFlush = false;
     afterFlush = this::haltedFlushDone;
-    requests.send(Kind.FLUSH, host, id -> new HostMmu.FlushVcpu(id, vcpu, answers.narrow()));
+    requests.send(Kind.FLUSH, host, id -> new HostMmu.FlushVcpu(id, vcpu, replies.flush));
   }
 
   private Behavior<Command> haltedFlushDone() {
@@ -824,7 +823,7 @@ public final class Vcpu implements VcpuProtocol {
     requests.send(
         Kind.SET_STATE,
         guest,
-        id -> new GuestMmu.SetVcpuState(id, vcpu, changes, answers.narrow()));
+        id -> new GuestMmu.SetVcpuState(id, vcpu, changes, replies.guestState));
     return become(VcpuState.RUNNING);
   }
 
@@ -855,7 +854,7 @@ public final class Vcpu implements VcpuProtocol {
     }
     traces.begin(new TraceOp(m.requestId(), a, m.replyTo()));
     long ea = a.ea();
-    requests.send(Kind.TRACE_RC, guest, id -> new GuestMmu.ReadRc(id, vcpu, ea, answers.narrow()));
+    requests.send(Kind.TRACE_RC, guest, id -> new GuestMmu.ReadRc(id, vcpu, ea, replies.rc));
     return become(VcpuState.RUNNING);
   }
 
@@ -870,14 +869,11 @@ public final class Vcpu implements VcpuProtocol {
     return notAllowed(m.replyTo(), m.requestId(), "TraceAccess", "IDLE");
   }
 
-  /** R/C before (then run the access) or after (then read the loaded word); null: timed out. */
-  private Behavior<Command> onTraceRc(Object r) {
-    AccessTrace.Rc rc = null;
-    if (r instanceof GuestMmu.RcOf o) {
-      rc = new AccessTrace.Rc(o.r(), o.c());
-    } else if (r != null && !(r instanceof GuestMmu.Rejected)) {
-      ctx.getLog().warn("vm {} vcpu {}: traced R/C not read: {}", vm, vcpu, refusal(r));
-    }
+  /**
+   * R/C before (then run the access) or after (then read the loaded word); null: not read (no guest
+   * HPTE, refused or timed out).
+   */
+  private Behavior<Command> onTraceRc(AccessTrace.Rc rc) {
     TraceOp t = traces.current();
     if (t.phase == TracePhase.RC_BEFORE) {
       t.rec.rcBefore(rc);
@@ -894,7 +890,7 @@ public final class Vcpu implements VcpuProtocol {
       requests.send(
           Kind.TRACE_WORD,
           frames,
-          id -> new PageFrame.ReadWord(id, vm, pfn, offset, answers.narrow()));
+          id -> new PageFrame.ReadWord(id, vm, pfn, offset, replies.words));
       return Behaviors.same();
     }
     return traceDone();
@@ -908,14 +904,13 @@ public final class Vcpu implements VcpuProtocol {
     }
     t.phase = TracePhase.RC_AFTER;
     long ea = t.op.ea();
-    requests.send(Kind.TRACE_RC, guest, id -> new GuestMmu.ReadRc(id, vcpu, ea, answers.narrow()));
+    requests.send(Kind.TRACE_RC, guest, id -> new GuestMmu.ReadRc(id, vcpu, ea, replies.rc));
   }
 
-  private Behavior<Command> onTraceWord(Object r) {
-    if (r instanceof PageFrame.WordRead w) {
+  /** The traced load's word; null: not read (refused or timed out). */
+  private Behavior<Command> onTraceWord(PageFrame.WordRead w) {
+    if (w != null) {
       traces.current().rec.loadedValue(w.value());
-    } else if (r != null) {
-      ctx.getLog().warn("vm {} vcpu {}: traced load value not read: {}", vm, vcpu, refusal(r));
     }
     return traceDone();
   }
@@ -930,10 +925,7 @@ public final class Vcpu implements VcpuProtocol {
   /**
    * The GuestMmu's answer: on success drop the TLB and the VSIDs, take the mode, flush the host.
    */
-  private Behavior<Command> onVcpuStateSet(Object r) {
-    if (!(r instanceof GuestMmu.VcpuStateSet s)) {
-      return stateOpDone(new Rejected(states.requestId(), VcpuState.IDLE, refusal(r)));
-    }
+  private Behavior<Command> onVcpuStateSet(GuestMmu.VcpuStateSet s) {
     mode = s.mode();
     core.setMode(mode);
     cpu.setMsr((mode & 4) != 0, (mode & 2) != 0, (mode & 1) != 0);
@@ -941,15 +933,15 @@ public final class Vcpu implements VcpuProtocol {
     esidToGvsid.clear();
     // kvmppc_mmu_pte_flush(vcpu, 0, 0): also satisfies a pending KVM_REQ_TLB_FLUSH
     pendingFlush = false;
-    requests.send(Kind.STATE_FLUSH, host, id -> new HostMmu.FlushVcpu(id, vcpu, answers.narrow()));
+    requests.send(Kind.STATE_FLUSH, host, id -> new HostMmu.FlushVcpu(id, vcpu, replies.flush));
     return Behaviors.same();
   }
 
-  private Behavior<Command> onStateFlushed(Object r) {
-    if (r instanceof HostMmu.Flushed f) {
+  /** The host flushed after a SetState; null: refused (then the next guest entry flushes). */
+  private Behavior<Command> onStateFlushed(HostMmu.Flushed f) {
+    if (f != null) {
       noteEpoch(f.epoch());
     } else {
-      ctx.getLog().warn("vm {} vcpu {}: FlushVcpu after SetState not done: {}", vm, vcpu, r);
       pendingFlush = true; // flushed at the next guest entry
     }
     return stateSet();
@@ -984,7 +976,7 @@ public final class Vcpu implements VcpuProtocol {
   /** {@link HostMmu.SubscribeTlb} with {@code epoch}; its answer is not counted in SHOOTDOWNS. */
   private void subscribe(long epoch) {
     subscribing = true;
-    host.tell(new HostMmu.SubscribeTlb(vcpu, epoch, answers.narrow()));
+    host.tell(new HostMmu.SubscribeTlb(vcpu, epoch, replies.shootdowns));
   }
 
   /** Parks now when nothing is in flight (see the class comment), else checks again later. */
@@ -1104,8 +1096,7 @@ public final class Vcpu implements VcpuProtocol {
     }
     long esid = op.ea() >>> 28;
     if (!esidToGvsid.containsKey(esid)) {
-      requests.send(
-          Kind.VSID, guest, id -> new GuestMmu.EsidToVsid(id, vcpu, esid, answers.narrow()));
+      requests.send(Kind.VSID, guest, id -> new GuestMmu.EsidToVsid(id, vcpu, esid, replies.vsid));
       return become(VcpuState.RUNNING);
     }
     long gvsid = esidToGvsid.get(esid);
@@ -1113,7 +1104,7 @@ public final class Vcpu implements VcpuProtocol {
       return fault(core.noHpte());
     }
     requests.send(
-        Kind.LOOKUP, host, id -> new HostMmu.Lookup(id, vcpu, gvsid, op.ea(), answers.narrow()));
+        Kind.LOOKUP, host, id -> new HostMmu.Lookup(id, vcpu, gvsid, op.ea(), replies.lookup));
     return become(VcpuState.RUNNING);
   }
 
@@ -1188,7 +1179,7 @@ public final class Vcpu implements VcpuProtocol {
     }
     pendingFlush = false;
     afterFlush = next;
-    requests.send(Kind.FLUSH, host, id -> new HostMmu.FlushVcpu(id, vcpu, answers.narrow()));
+    requests.send(Kind.FLUSH, host, id -> new HostMmu.FlushVcpu(id, vcpu, replies.flush));
     return become(VcpuState.RUNNING);
   }
 
@@ -1238,20 +1229,19 @@ public final class Vcpu implements VcpuProtocol {
       requests.send(
           Kind.XLATE,
           guest,
-          id -> new GuestMmu.Xlate(id, vcpu, x.ea(), x.access(), x.relocated(), answers.narrow()));
+          id -> new GuestMmu.Xlate(id, vcpu, x.ea(), x.access(), x.relocated(), replies.xlate));
     } else if (s instanceof FaultStep.GfnToPfn g) {
       pfnGfn = g.gfn();
       requests.send(
           Kind.PFN,
           frames,
-          id ->
-              new PageFrame.GfnToPfnProt(id, vm, vcpu, g.gfn(), g.writeFault(), answers.narrow()));
+          id -> new PageFrame.GfnToPfnProt(id, vm, vcpu, g.gfn(), g.writeFault(), replies.pfn));
     } else if (s instanceof FaultStep.UnmapPage u) {
       unmapVpage = u.pte().vpage();
       requests.send(
           Kind.UNMAP,
           host,
-          id -> new HostMmu.UnmapPage(id, vcpu, u.pte(), u.vsid64k(), answers.narrow()));
+          id -> new HostMmu.UnmapPage(id, vcpu, u.pte(), u.vsid64k(), replies.unmap));
     } else if (s instanceof FaultStep.MapPage m) {
       mapEa = m.pte().eaddr();
       mapPfn = m.pfn();
@@ -1260,14 +1250,7 @@ public final class Vcpu implements VcpuProtocol {
           host,
           id ->
               new HostMmu.MapPage(
-                  id,
-                  vcpu,
-                  m.pte(),
-                  m.gvsid(),
-                  m.pfn(),
-                  m.writable(),
-                  m.guardSeq(),
-                  answers.narrow()));
+                  id, vcpu, m.pte(), m.gvsid(), m.pfn(), m.writable(), m.guardSeq(), replies.map));
     } else if (s instanceof FaultStep.Reflect r) {
       releaseLease();
       if (rec != null) {
@@ -1303,7 +1286,7 @@ public final class Vcpu implements VcpuProtocol {
         guest,
         id ->
             new GuestMmu.HandleException(
-                id, vcpu, r.vector(), r.dsisr(), r.msrBits(), ea, answers.narrow()));
+                id, vcpu, r.vector(), r.dsisr(), r.msrBits(), ea, replies.exception));
     return become(VcpuState.AWAITING_FAULT);
   }
 
@@ -1404,40 +1387,6 @@ public final class Vcpu implements VcpuProtocol {
     };
   }
 
-  /** Dispatches a reply of another actor by the outstanding request's kind and id. */
-  private Behavior<Command> onAnswer(Answer a) {
-    Object r = a.reply();
-    if (r instanceof HostMmu.TlbShootdown t) {
-      return onShootdown(t);
-    }
-    long id = requestIdOf(r);
-    boolean matches =
-        requests.kind() == Kind.MODE
-            ? (r instanceof GuestMmu.ModeOf || r instanceof GuestMmu.Rejected)
-            : requests.kind() != null && id == requests.id();
-    if (!matches) {
-      return stale(r);
-    }
-    Kind kind = requests.kind();
-    requests.clear();
-    return switch (kind) {
-      case MODE -> onMode(r);
-      case VSID -> onVsid(r);
-      case LOOKUP -> onLookedUp(r);
-      case FLUSH -> onFlushed(r);
-      case XLATE -> onTranslated(r);
-      case PFN -> onPfnAnswered(r);
-      case UNMAP -> onUnmapped(r);
-      case MAP -> onMapped(r);
-      case EXCEPTION -> onExceptionHandled(r);
-      case RC -> onRcRead(r);
-      case SET_STATE -> onVcpuStateSet(r);
-      case STATE_FLUSH -> onStateFlushed(r);
-      case TRACE_RC -> onTraceRc(r);
-      case TRACE_WORD -> onTraceWord(r);
-    };
-  }
-
   /** A late or duplicate reply: ignored, but a lease it carries is released. */
   private Behavior<Command> stale(Object r) {
     if (r instanceof PageFrame.PfnAnswered p && p.lease() != lease) {
@@ -1445,6 +1394,59 @@ public final class Vcpu implements VcpuProtocol {
     }
     ctx.getLog().debug("vm {} vcpu {}: late reply ignored: {}", vm, vcpu, r);
     return Behaviors.same();
+  }
+
+  /**
+   * A peer refused a request ({@link PeerReplies.Refused}): a store flush's is a whole batch
+   * refused; any other answers the outstanding request of its id, and what it means depends on the
+   * request's kind.
+   */
+  private Behavior<Command> onRefused(PeerReplies.Refused m) {
+    if (m.peer() == PeerReplies.Peer.FRAMES && (m.requestId() & StoreFlushes.FLUSH_IDS) != 0) {
+      return onStoresApplied(new StoresApplied(m.requestId(), 0, -1));
+    }
+    Kind kind = requests.kind();
+    boolean matches =
+        kind == Kind.MODE
+            ? m.peer() == PeerReplies.Peer.GUEST && m.rejected()
+            : kind != null && m.requestId() == requests.id();
+    if (!matches) {
+      return stale(m);
+    }
+    requests.clear();
+    String why = m.reason();
+    return switch (kind) {
+      case MODE -> noMode(why);
+      case VSID, LOOKUP, EXCEPTION -> failAccess(why);
+      case XLATE, PFN, UNMAP, MAP -> abortFault(why);
+      case FLUSH -> {
+        ctx.getLog().warn("vm {} vcpu {}: FlushVcpu not done: {}", vm, vcpu, why);
+        yield afterFlush();
+      }
+      case RC -> {
+        if (m.rejected()) {
+          core.onCRead(false, false, knownEpoch); // no guest HPTE translates ea now
+        } else {
+          ctx.getLog().warn("vm {} vcpu {}: C bit not read: {}", vm, vcpu, why);
+        }
+        yield accessCompleted();
+      }
+      case SET_STATE -> stateOpDone(new Rejected(states.requestId(), VcpuState.IDLE, why));
+      case STATE_FLUSH -> {
+        ctx.getLog().warn("vm {} vcpu {}: FlushVcpu after SetState not done: {}", vm, vcpu, why);
+        yield onStateFlushed(null);
+      }
+      case TRACE_RC -> {
+        if (!m.rejected()) {
+          ctx.getLog().warn("vm {} vcpu {}: traced R/C not read: {}", vm, vcpu, why);
+        }
+        yield onTraceRc(null);
+      }
+      case TRACE_WORD -> {
+        ctx.getLog().warn("vm {} vcpu {}: traced load value not read: {}", vm, vcpu, why);
+        yield onTraceWord(null);
+      }
+    };
   }
 
   /** Notes the epoch of a HostMmu reply; false when it is below the known one (re-subscribed). */
@@ -1460,31 +1462,40 @@ public final class Vcpu implements VcpuProtocol {
     return true;
   }
 
-  private Behavior<Command> onMode(Object r) {
-    if (r instanceof GuestMmu.ModeOf m) {
-      mode = m.mode();
-      core.setMode(mode);
-      cpu.setMsr((mode & 4) != 0, (mode & 2) != 0, (mode & 1) != 0);
-      // Starting --ModeOf--> Idle (or Running with queued batches)
-      become(VcpuState.IDLE);
-      return runLoop();
+  // Each handler takes its family's success record; a refusal arrives as PeerReplies.Refused.
+
+  private Behavior<Command> onModeReplied(PeerReplies.ModeReplied r) {
+    if (!(r.reply() instanceof GuestMmu.ModeOf m) || requests.kind() != Kind.MODE) {
+      return stale(r.reply());
     }
-    ctx.getLog().error("vm {} vcpu {}: no mode, halting: {}", vm, vcpu, refusal(r));
+    requests.clear();
+    mode = m.mode();
+    core.setMode(mode);
+    cpu.setMsr((mode & 4) != 0, (mode & 2) != 0, (mode & 1) != 0);
+    // Starting --ModeOf--> Idle (or Running with queued batches)
+    become(VcpuState.IDLE);
+    return runLoop();
+  }
+
+  private Behavior<Command> noMode(String why) {
+    ctx.getLog().error("vm {} vcpu {}: no mode, halting: {}", vm, vcpu, why);
     haltWaiters.add(ctx.getSystem().ignoreRef());
     return haltNow();
   }
 
-  private Behavior<Command> onVsid(Object r) {
-    if (r instanceof GuestMmu.VsidOf v) {
-      cacheGvsid(op.ea() >>> 28, v.gvsid());
-      return missPath();
+  private Behavior<Command> onVsidReplied(PeerReplies.VsidReplied r) {
+    if (!(r.reply() instanceof GuestMmu.VsidOf v)
+        || !requests.answeredBy(Kind.VSID, v.requestId())) {
+      return stale(r.reply());
     }
-    return failAccess(refusal(r));
+    cacheGvsid(op.ea() >>> 28, v.gvsid());
+    return missPath();
   }
 
-  private Behavior<Command> onLookedUp(Object r) {
-    if (!(r instanceof HostMmu.LookedUp l)) {
-      return failAccess(refusal(r));
+  private Behavior<Command> onLookupReplied(PeerReplies.LookupReplied r) {
+    if (!(r.reply() instanceof HostMmu.LookedUp l)
+        || !requests.answeredBy(Kind.LOOKUP, l.requestId())) {
+      return stale(r.reply());
     }
     if (pendingFlush) {
       // a flush was requested after the lookup went out: the HostMmu keeps this vCPU's old HPTEs
@@ -1520,35 +1531,67 @@ public final class Vcpu implements VcpuProtocol {
    */
   private Behavior<Command> readC() {
     long ea = op.ea();
-    requests.send(Kind.RC, guest, id -> new GuestMmu.ReadRc(id, vcpu, ea, answers.narrow()));
+    requests.send(Kind.RC, guest, id -> new GuestMmu.ReadRc(id, vcpu, ea, replies.rc));
     return become(VcpuState.RUNNING);
   }
 
-  private Behavior<Command> onRcRead(Object r) {
-    if (r instanceof GuestMmu.RcOf rc) {
-      core.onCRead(true, rc.c(), knownEpoch);
-    } else if (r instanceof GuestMmu.Rejected) {
-      core.onCRead(false, false, knownEpoch); // no guest HPTE translates ea now
-    } else {
-      ctx.getLog().warn("vm {} vcpu {}: C bit not read: {}", vm, vcpu, refusal(r));
+  /** The guest R/C: of a watched store ({@code RC}) or of a traced access ({@code TRACE_RC}). */
+  private Behavior<Command> onRcReplied(PeerReplies.RcReplied r) {
+    if (!(r.reply() instanceof GuestMmu.RcOf rc)) {
+      return stale(r.reply());
     }
+    if (requests.answeredBy(Kind.TRACE_RC, rc.requestId())) {
+      return onTraceRc(new AccessTrace.Rc(rc.r(), rc.c()));
+    }
+    if (!requests.answeredBy(Kind.RC, rc.requestId())) {
+      return stale(rc);
+    }
+    core.onCRead(true, rc.c(), knownEpoch);
     return accessCompleted();
   }
 
-  private Behavior<Command> onFlushed(Object r) {
-    if (r instanceof HostMmu.Flushed f) {
-      noteEpoch(f.epoch());
-    } else {
-      ctx.getLog().warn("vm {} vcpu {}: FlushVcpu not done: {}", vm, vcpu, refusal(r));
+  /** The host flushed this vCPU: at a guest entry ({@code FLUSH}) or after a SetState. */
+  private Behavior<Command> onFlushReplied(PeerReplies.FlushReplied r) {
+    if (!(r.reply() instanceof HostMmu.Flushed f)) {
+      return stale(r.reply());
     }
+    if (requests.answeredBy(Kind.STATE_FLUSH, f.requestId())) {
+      return onStateFlushed(f);
+    }
+    if (!requests.answeredBy(Kind.FLUSH, f.requestId())) {
+      return stale(f);
+    }
+    noteEpoch(f.epoch());
+    return afterFlush();
+  }
+
+  /** What waited for the guest entry's flush (done or not). */
+  private Behavior<Command> afterFlush() {
     Supplier<Behavior<Command>> next = afterFlush;
     afterFlush = null;
     return next.get();
   }
 
-  private Behavior<Command> onTranslated(Object r) {
-    if (!(r instanceof GuestMmu.Translated t)) {
-      return abortFault(refusal(r));
+  private Behavior<Command> onGuestStateReplied(PeerReplies.GuestStateReplied r) {
+    if (!(r.reply() instanceof GuestMmu.VcpuStateSet s)
+        || !requests.answeredBy(Kind.SET_STATE, s.requestId())) {
+      return stale(r.reply());
+    }
+    return onVcpuStateSet(s);
+  }
+
+  private Behavior<Command> onFramesReplied(PeerReplies.FramesReplied r) {
+    if (!(r.reply() instanceof PageFrame.WordRead w)
+        || !requests.answeredBy(Kind.TRACE_WORD, w.requestId())) {
+      return stale(r.reply());
+    }
+    return onTraceWord(w);
+  }
+
+  private Behavior<Command> onXlateReplied(PeerReplies.XlateReplied r) {
+    if (!(r.reply() instanceof GuestMmu.Translated t)
+        || !requests.answeredBy(Kind.XLATE, t.requestId())) {
+      return stale(r.reply());
     }
     cacheGvsid(op.ea() >>> 28, t.gvsid());
     if (rec != null) {
@@ -1557,9 +1600,10 @@ public final class Vcpu implements VcpuProtocol {
     return step(() -> core.onXlated(t.result(), t.gvsid()));
   }
 
-  private Behavior<Command> onPfnAnswered(Object r) {
-    if (!(r instanceof PageFrame.PfnAnswered p)) {
-      return abortFault(refusal(r));
+  private Behavior<Command> onPfnReplied(PeerReplies.PfnReplied r) {
+    if (!(r.reply() instanceof PageFrame.PfnAnswered p)
+        || !requests.answeredBy(Kind.PFN, p.requestId())) {
+      return stale(r.reply());
     }
     releaseLease(); // the previous fault's of this access, kept through its retry
     lease = p.lease();
@@ -1570,9 +1614,10 @@ public final class Vcpu implements VcpuProtocol {
     return step(() -> core.onPfn(p.result()));
   }
 
-  private Behavior<Command> onUnmapped(Object r) {
-    if (!(r instanceof HostMmu.Unmapped u)) {
-      return abortFault(refusal(r));
+  private Behavior<Command> onUnmapReplied(PeerReplies.UnmapReplied r) {
+    if (!(r.reply() instanceof HostMmu.Unmapped u)
+        || !requests.answeredBy(Kind.UNMAP, u.requestId())) {
+      return stale(r.reply());
     }
     noteEpoch(u.epoch());
     if (rec != null) {
@@ -1581,9 +1626,9 @@ public final class Vcpu implements VcpuProtocol {
     return step(core::onUnmapped);
   }
 
-  private Behavior<Command> onMapped(Object r) {
-    if (!(r instanceof HostMmu.Mapped m)) {
-      return abortFault(refusal(r));
+  private Behavior<Command> onMapReplied(PeerReplies.MapReplied r) {
+    if (!(r.reply() instanceof HostMmu.Mapped m) || !requests.answeredBy(Kind.MAP, m.requestId())) {
+      return stale(r.reply());
     }
     noteEpoch(m.epoch());
     if (rec != null) {
@@ -1592,9 +1637,10 @@ public final class Vcpu implements VcpuProtocol {
     return step(() -> core.onMapped(m.installed(), m.readOnly(), m.markDirty(), mapEa));
   }
 
-  private Behavior<Command> onExceptionHandled(Object r) {
-    if (!(r instanceof GuestMmu.ExceptionHandled e)) {
-      return failAccess(refusal(r));
+  private Behavior<Command> onExceptionReplied(PeerReplies.ExceptionReplied r) {
+    if (!(r.reply() instanceof GuestMmu.ExceptionHandled e)
+        || !requests.answeredBy(Kind.EXCEPTION, e.requestId())) {
+      return stale(r.reply());
     }
     if (e.segmentsChanged()) {
       esidToGvsid.clear();
@@ -1636,23 +1682,12 @@ public final class Vcpu implements VcpuProtocol {
     return Behaviors.same();
   }
 
-  /**
-   * A reply through the store adapter: {@code StoresDone}, or a {@code PageFrame.Rejected}, which
-   * is one type for every page-frame request, so the adapter (the most recently registered one
-   * matching its class) receives also those of {@code GfnToPfnProt} and {@code ReadWord}. A store
-   * flush's id is in its own range ({@link StoreFlushes#FLUSH_IDS}), so the id tells them apart:
-   * the store flush's is a whole batch refused, any other goes the way of every reply.
-   */
-  private Behavior<Command> onStoresReply(StoresReplied m) {
+  /** The page frames applied a store flush (a refused one arrives as a Refused). */
+  private Behavior<Command> onStoresReplied(PeerReplies.StoresReplied m) {
     if (m.reply() instanceof PageFrame.StoresDone d) {
       return onStoresApplied(new StoresApplied(d.requestId(), d.applied(), d.refused()));
     }
-    if (m.reply() instanceof PageFrame.Rejected x
-        && (x.requestId() & StoreFlushes.FLUSH_IDS) == 0) {
-      return onAnswer(new Answer(x));
-    }
-    long id = m.reply() instanceof PageFrame.Rejected x ? x.requestId() : NONE;
-    return onStoresApplied(new StoresApplied(id, 0, -1));
+    return stale(m.reply());
   }
 
   private Behavior<Command> onStoresApplied(StoresApplied m) {
