@@ -113,4 +113,24 @@ class VcpuBehaviorTest {
     assertThat(f.vcpu()).isZero();
     assertThat(guest.hasMessages()).isFalse(); // no access before the flush
   }
+
+  @Test
+  void refusals_reachTheRequestOfTheirId_whateverReplyFamilyTheyBelongTo_andOthersAreIgnored() {
+    BehaviorTestKit<Vcpu.Command> t = started();
+    t.run(new Vcpu.RunBatch(1, List.of(new AccessOp(Access.LOAD, EA, 0)), batches.getRef()));
+    GuestMmu.EsidToVsid e = (GuestMmu.EsidToVsid) guest.receiveMessage();
+    // a refusal of some other request (a late one): ignored, the access still waits for its VSID
+    e.replyTo().tell(new GuestMmu.Rejected(e.requestId() + 1, "esid: late"));
+    t.runOne();
+    assertThat(batches.hasMessages()).isFalse();
+    e.replyTo().tell(new GuestMmu.VsidOf(e.requestId(), 0x1234L));
+    t.runOne();
+    HostMmu.Lookup l = (HostMmu.Lookup) host.receiveMessage();
+    // the host MMU's Failed (one record for all its reply families) fails the access it answers
+    l.replyTo().tell(new HostMmu.Failed(l.requestId(), "core threw"));
+    t.runOne();
+    Vcpu.BatchDone d = (Vcpu.BatchDone) batches.receiveMessage();
+    assertThat(d.failed()).isEqualTo(1);
+    assertThat(d.failures()).singleElement().asString().endsWith("host MMU failed: core threw");
+  }
 }
