@@ -18,8 +18,9 @@
  *   <li>{@link org.mmumesh.ksm.KsmAudit} (incremental counter checks).
  * </ul>
  *
- * <p>On the mesh the scan runs inside the host's {@code PageFrame} actor through {@link
- * org.mmumesh.ksm.KsmFrameScanner}; ksmd's schedule and controls are the per-host actor {@code Ksm}
- * of {@code org.mmumesh.ksm.actor} (module ksm-actor).
+ * <p>On the mesh ksmd runs whole inside the host's {@code PageFrame} entity (module
+ * page-frame-actor): the scan, the trees and the controls through {@link
+ * org.mmumesh.ksm.KsmFrameScanner}, the timer and the one KSM protocol ({@code KsmProtocol}) in its
+ * shell; design: docs/design.md, section 3a.
  */
 package org.mmumesh.ksm;

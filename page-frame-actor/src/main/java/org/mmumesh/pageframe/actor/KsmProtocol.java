@@ -21,8 +21,9 @@ import org.apache.pekko.actor.typed.ActorRef;
  * is still the same. A round that ends by its ack timeout counts as complete (with the warning and
  * counters of {@link FaultProtocol}). Meanwhile other commands wait in the stash, so every reply
  * (counters included) describes ksmd between wake-ups. Without a scanner every command is answered
- * {@link PageFrame.Rejected} with {@link PageFrame#NO_SCANNER}. Bad values are rejected naming the
- * field and its range, before anything changes. {@link KsmSetRun}, {@link KsmMadvise}, {@link
+ * {@link PageFrame.Rejected} with {@link PageFrame#NO_SCANNER}. Bad values (and {@link KsmScan} or
+ * {@link KsmFullScans} while {@code run} is not 1) are rejected naming the field and its range;
+ * nothing changes then, not even a counter. {@link KsmSetRun}, {@link KsmMadvise}, {@link
  * KsmFullScans} and {@link KsmScan} remember their reply: a retry with the same requestId is
  * answered from memory without running again.
  */

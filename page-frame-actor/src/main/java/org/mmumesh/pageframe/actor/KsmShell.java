@@ -92,7 +92,7 @@ final class KsmShell {
       return shell;
     }
     if (scanner == null) {
-      return shell.reject(m, PageFrame.NO_SCANNER);
+      return reject(m, PageFrame.NO_SCANNER);
     }
     int old = scanner.run();
     return Attempt.run(() -> scanner.setRun(m.run()))
@@ -101,7 +101,7 @@ final class KsmShell {
               followRun(old);
               return controlDone(key, m.replyTo());
             },
-            why -> shell.reject(m, why),
+            why -> reject(m, why),
             e -> failed(e, "KsmSetRun", -1, m.requestId(), m.replyTo()));
   }
 
@@ -121,18 +121,18 @@ final class KsmShell {
 
   Behavior<PageFrame.Command> onSetPagesToScan(KsmSetPagesToScan m) {
     if (scanner == null) {
-      return shell.reject(m, PageFrame.NO_SCANNER);
+      return reject(m, PageFrame.NO_SCANNER);
     }
     return Attempt.run(() -> scanner.setPagesToScan(m.pages()))
         .fold(
             ok -> reply(m.replyTo(), new KsmControlDone(m.requestId())),
-            why -> shell.reject(m, why),
+            why -> reject(m, why),
             e -> failed(e, "KsmSetPagesToScan", -1, m.requestId(), m.replyTo()));
   }
 
   Behavior<PageFrame.Command> onSetSleepMillisecs(KsmSetSleepMillisecs m) {
     if (scanner == null) {
-      return shell.reject(m, PageFrame.NO_SCANNER);
+      return reject(m, PageFrame.NO_SCANNER);
     }
     return Attempt.run(() -> scanner.setSleepMillisecs(m.millis()))
         .fold(
@@ -142,7 +142,7 @@ final class KsmShell {
               }
               return reply(m.replyTo(), new KsmControlDone(m.requestId()));
             },
-            why -> shell.reject(m, why),
+            why -> reject(m, why),
             e -> failed(e, "KsmSetSleepMillisecs", -1, m.requestId(), m.replyTo()));
   }
 
@@ -152,12 +152,12 @@ final class KsmShell {
       return shell;
     }
     if (scanner == null) {
-      return shell.reject(m, PageFrame.NO_SCANNER);
+      return reject(m, PageFrame.NO_SCANNER);
     }
     return Attempt.run(() -> scanner.madvise(m.vm(), m.hvaPage(), m.pages(), m.mergeable()))
         .fold(
             ok -> controlDone(key, m.replyTo()),
-            why -> shell.reject(m, why),
+            why -> reject(m, why),
             e -> failed(e, "KsmMadvise", m.vm(), m.requestId(), m.replyTo()));
   }
 
@@ -214,14 +214,14 @@ final class KsmShell {
       return shell;
     }
     if (scanner == null) {
-      return shell.reject(m, PageFrame.NO_SCANNER);
+      return reject(m, PageFrame.NO_SCANNER);
     }
     if (m.pages() < 1 || m.pages() > PageFrame.UINT_MAX) {
-      return shell.reject(
+      return reject(
           m, "pages: " + m.pages() + " is out of range; allowed 1 to " + PageFrame.UINT_MAX);
     }
     if (scanner.run() != 1) {
-      return shell.reject(
+      return reject(
           m,
           "run: " + scanner.run() + " is not allowed for KsmScan; allowed 1 (KsmSetRun 1 first)");
     }
@@ -240,7 +240,7 @@ final class KsmShell {
 
           @Override
           public Behavior<PageFrame.Command> rejected(String why) {
-            return shell.reject(m, why);
+            return reject(m, why);
           }
 
           @Override
@@ -283,10 +283,10 @@ final class KsmShell {
       return shell;
     }
     if (scanner == null) {
-      return shell.reject(m, PageFrame.NO_SCANNER);
+      return reject(m, PageFrame.NO_SCANNER);
     }
     if (m.passes() < 0) {
-      return shell.reject(
+      return reject(
           m, "passes: " + m.passes() + " is out of range; allowed 0 to " + Integer.MAX_VALUE);
     }
     return continueFullScans(key, m, m.passes(), 0);
@@ -313,7 +313,7 @@ final class KsmShell {
               shell.remember(key, reply);
               return reply(m.replyTo(), reply);
             },
-            why -> shell.reject(m, why),
+            why -> reject(m, why),
             e -> failed(e, "KsmFullScans", -1, m.requestId(), m.replyTo()));
   }
 
@@ -322,7 +322,6 @@ final class KsmShell {
   /** Read-only: waits in the stash while a round is in flight, so a wake-up is never half seen. */
   Behavior<PageFrame.Command> onGetCounters(GetKsmCounters m) {
     if (scanner == null) {
-      shell.count(ShellCounter.REJECTED);
       m.replyTo().tell(new PageFrame.Rejected(m.requestId(), PageFrame.NO_SCANNER));
       return shell;
     }
@@ -353,6 +352,15 @@ final class KsmShell {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Bad input or a wrong state: answered, and nothing changes, no counter either (a refused KSM
+   * command leaves every statistic as it was, as the gateway's malformed-request table checks).
+   */
+  private Behavior<PageFrame.Command> reject(PageFrame.Request m, String reason) {
+    PageFrame.Rejected r = new PageFrame.Rejected(m.requestId(), reason);
+    return shell.answer(() -> m.replyTo().tell(r));
   }
 
   private Behavior<PageFrame.Command> reply(ActorRef<KsmReply> to, KsmReply reply) {

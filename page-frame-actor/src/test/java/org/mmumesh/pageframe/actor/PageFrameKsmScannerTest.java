@@ -160,7 +160,7 @@ class PageFrameKsmScannerTest {
   }
 
   @Test
-  void badInput_rejectedNamingTheField() {
+  void badInput_rejectedNamingTheField_changingNothing() {
     ActorRef<PageFrame.Command> pf = hostWithScanner(kit);
     TestProbe<PageFrame.KsmReply> r = kit.createTestProbe();
     pf.tell(new PageFrame.KsmScan(1, 0, r.getRef()));
@@ -188,6 +188,16 @@ class PageFrameKsmScannerTest {
         .isEqualTo("passes: -2 is out of range; allowed 0 to 2147483647");
     pf.tell(new PageFrame.KsmFullScans(5, 1, r.getRef())); // run is 0
     assertThat(r.expectMessageClass(PageFrame.Rejected.class).reason()).startsWith("run: 0");
+    // a refused KSM command changes nothing, no statistic either (the gateway checks it)
+    TestProbe<PageFrame.StatsReply> stats = kit.createTestProbe();
+    pf.tell(new PageFrame.GetStats(stats.getRef()));
+    assertThat(stats.receiveMessage().counters()).doesNotContainKey("REJECTED");
+    pf.tell(new PageFrame.GetKsmCounters(6, r.getRef()));
+    assertThat(r.expectMessageClass(PageFrame.KsmCounters.class).counters())
+        .containsEntry("run", 0L)
+        .containsEntry("pages_to_scan", 100L)
+        .containsEntry("request_failures", 0L)
+        .containsEntry("scans", 0L);
   }
 
   @Test
