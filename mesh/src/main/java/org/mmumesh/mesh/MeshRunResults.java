@@ -19,7 +19,6 @@ import org.mmumesh.guestmmu.actor.GuestMmu;
 import org.mmumesh.hostmmu.HostMmuStats;
 import org.mmumesh.hostmmu.ShadowDump;
 import org.mmumesh.hostmmu.actor.HostMmu;
-import org.mmumesh.ksm.actor.Ksm;
 import org.mmumesh.pageframe.actor.PageFrame;
 import org.mmumesh.workload.WorkloadSpec;
 
@@ -84,11 +83,11 @@ final class MeshRunResults {
   }
 
   /** The KSM counters and the scanner's own violations. */
-  Ksm.Counters ksmCounters() {
+  PageFrame.KsmCounters ksmCounters() {
     return asks.call(
-        w.ksm(),
-        (Long id, ActorRef<Ksm.CountersReply> r) -> new Ksm.GetCounters(id, r),
-        Ksm.Counters.class);
+        w.frames(),
+        (Long id, ActorRef<PageFrame.KsmReply> r) -> new PageFrame.GetKsmCounters(id, r),
+        PageFrame.KsmCounters.class);
   }
 
   /** The page frames' counters. */
@@ -137,7 +136,7 @@ final class MeshRunResults {
                   Counter.GUEST_MISREPORTED, ke.misreportedNotFound())));
       perVm.add(c);
     }
-    Ksm.Counters kc = ksmCounters();
+    PageFrame.KsmCounters kc = ksmCounters();
     Map<String, Long> fs = frameStats();
     Map<String, Long> host = new LinkedHashMap<>();
     host.put("cow_breaks", fs.getOrDefault("COW_BREAKS", 0L));

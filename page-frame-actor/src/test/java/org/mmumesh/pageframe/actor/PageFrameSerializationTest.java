@@ -22,7 +22,7 @@ class PageFrameSerializationTest extends CborRoundTripTest {
     TestProbe<PageFrame.NotifierEvent> sub = kit.createTestProbe();
     TestProbe<PageFrame.StatsReply> stats = kit.createTestProbe();
     TestProbe<PageFrame.InvariantsReply> inv = kit.createTestProbe();
-    TestProbe<PageFrame.KsmScannerReply> ksmd = kit.createTestProbe();
+    TestProbe<PageFrame.KsmReply> ksmd = kit.createTestProbe();
     List<Command> all =
         List.of(
             new PageFrame.CreateVm(1, 3, vm.getRef()),
@@ -51,6 +51,8 @@ class PageFrameSerializationTest extends CborRoundTripTest {
             new PageFrame.CheckInvariants(inv.getRef()),
             new PageFrame.KsmScan(13, 4294967295L, ksmd.getRef()),
             new PageFrame.KsmSetRun(14, 2, ksmd.getRef()),
+            new PageFrame.KsmSetPagesToScan(19, 4294967295L, ksmd.getRef()),
+            new PageFrame.KsmSetSleepMillisecs(20, 1, ksmd.getRef()),
             new PageFrame.KsmMadvise(15, 3, 0x4000, 64, false, ksmd.getRef()),
             new PageFrame.KsmFullScans(16, 3, ksmd.getRef()),
             new PageFrame.GetKsmCounters(17, ksmd.getRef()));
@@ -88,7 +90,7 @@ class PageFrameSerializationTest extends CborRoundTripTest {
             new PageFrame.Failed(9, "GfnToPfnProt: java.lang.IllegalStateException: x"),
             new PageFrame.StatsReply(counters, leases),
             new PageFrame.InvariantsReply(List.of("pfn 3 map count 2 but 1")),
-            new PageFrame.KsmScanned(13, 99, true),
+            new PageFrame.KsmScanned(13, 99, 2),
             new PageFrame.KsmControlDone(14),
             new PageFrame.KsmFullScansDone(16, 3, 7),
             new PageFrame.KsmCounters(17, counters, List.of("node 3 counts 2 items but 1")),

@@ -1,10 +1,11 @@
-package org.mmumesh.ksm.actor;
+package org.mmumesh.pageframe.actor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.BiFunction;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -16,13 +17,13 @@ import org.junit.jupiter.api.Test;
 import org.mmumesh.ksm.KsmFrameScanner;
 import org.mmumesh.ksm.KsmScanner;
 import org.mmumesh.pageframe.PageFrames;
-import org.mmumesh.pageframe.actor.PageFrame;
 
 /**
- * The real PageFrame (with {@link KsmFrameScanner}) and Ksm actors merging guest pages: the same
- * counters as the sequential {@link KsmScanner} on an equal core, the handshake holding merges back
- * until the host MMUs acknowledge, a store before the acknowledgement preventing the merge, and
- * {@code run=2} unmerging.
+ * ksmd in the real PageFrame (with {@link KsmFrameScanner}) merging guest pages through the one KSM
+ * protocol: the same counters as the sequential {@link KsmScanner} on an equal core (lockstep
+ * passes, single wake-ups and the timer), the handshake holding merges back until the host MMUs
+ * acknowledge, a store before the acknowledgement preventing the merge, and {@code run=2}
+ * unmerging.
  */
 class KsmMergeFlowTest {
   private static final ActorTestKit kit =
@@ -89,36 +90,20 @@ class KsmMergeFlowTest {
   }
 
   private void control(
-      ActorRef<Ksm.Command> ksm, java.util.function.Function<Long, Ksm.Command> c) {
-    TestProbe<Ksm.ControlReply> r = kit.createTestProbe();
+      ActorRef<PageFrame.Command> pf,
+      BiFunction<Long, ActorRef<PageFrame.KsmReply>, PageFrame.Command> c) {
+    TestProbe<PageFrame.KsmReply> r = kit.createTestProbe();
     long id = nextId++;
-    ksm.tell(withReply(c.apply(id), r.getRef()));
-    r.expectMessage(new Ksm.ControlDone(id));
+    pf.tell(c.apply(id, r.getRef()));
+    r.expectMessage(new PageFrame.KsmControlDone(id));
   }
 
-  private static Ksm.Command withReply(Ksm.Command c, ActorRef<Ksm.ControlReply> to) {
-    if (c instanceof Ksm.SetRun s) {
-      return new Ksm.SetRun(s.requestId(), s.run(), to);
-    } else if (c instanceof Ksm.SetPagesToScan s) {
-      return new Ksm.SetPagesToScan(s.requestId(), s.pages(), to);
-    } else if (c instanceof Ksm.Madvise m) {
-      return new Ksm.Madvise(m.requestId(), m.vm(), m.startPage(), m.pages(), m.mergeable(), to);
-    }
-    throw new IllegalArgumentException("not a control: " + c);
-  }
-
-  private Map<String, Long> counters(ActorRef<Ksm.Command> ksm) {
-    TestProbe<Ksm.CountersReply> r = kit.createTestProbe();
-    ksm.tell(new Ksm.GetCounters(nextId++, r.getRef()));
-    Ksm.Counters c = r.expectMessageClass(Ksm.Counters.class);
+  private Map<String, Long> counters(ActorRef<PageFrame.Command> pf) {
+    TestProbe<PageFrame.KsmReply> r = kit.createTestProbe();
+    pf.tell(new PageFrame.GetKsmCounters(nextId++, r.getRef()));
+    PageFrame.KsmCounters c = r.expectMessageClass(PageFrame.KsmCounters.class);
     assertThat(c.violations()).isEmpty();
     return c.counters();
-  }
-
-  private Map<String, Long> pageFrameCounters(ActorRef<PageFrame.Command> pf) {
-    TestProbe<PageFrame.KsmScannerReply> r = kit.createTestProbe();
-    pf.tell(new PageFrame.GetKsmCounters(nextId++, r.getRef()));
-    return r.expectMessageClass(PageFrame.KsmCounters.class).counters();
   }
 
   private long stat(ActorRef<PageFrame.Command> pf, String name) {
@@ -142,13 +127,20 @@ class KsmMergeFlowTest {
     return k;
   }
 
-  private ActorRef<Ksm.Command> ksmOn(ActorRef<PageFrame.Command> pf, int vms, int pages) {
-    ActorRef<Ksm.Command> ksm = kit.spawn(Ksm.create(pf, Ksm.Settings.defaults()));
+  /** Marks the VMs' pages mergeable (MADV_MERGEABLE). */
+  private void madvise(ActorRef<PageFrame.Command> pf, int vms, int pages) {
     for (int v = 0; v < vms; v++) {
       int vm = v;
-      control(ksm, id -> new Ksm.Madvise(id, vm, 0, pages, true, null));
+      control(pf, (id, r) -> new PageFrame.KsmMadvise(id, vm, 0, pages, true, r));
     }
-    return ksm;
+  }
+
+  private static BiFunction<Long, ActorRef<PageFrame.KsmReply>, PageFrame.Command> run(int run) {
+    return (id, r) -> new PageFrame.KsmSetRun(id, run, r);
+  }
+
+  private static BiFunction<Long, ActorRef<PageFrame.KsmReply>, PageFrame.Command> pages(long n) {
+    return (id, r) -> new PageFrame.KsmSetPagesToScan(id, n, r);
   }
 
   @Test
@@ -159,16 +151,19 @@ class KsmMergeFlowTest {
     for (int v = 0; v < vms; v++) {
       pf.tell(new PageFrame.SubscribeNotifier(v, mmu));
     }
-    ActorRef<Ksm.Command> ksm = ksmOn(pf, vms, PAGES);
-    control(ksm, id -> new Ksm.SetPagesToScan(id, 0, null)); // no wake-up batch: pure lockstep
-    control(ksm, id -> new Ksm.SetRun(id, 1, null));
-    TestProbe<Ksm.FullScansReply> r = kit.createTestProbe();
-    ksm.tell(new Ksm.FullScans(77, 2, r.getRef()));
-    r.expectMessage(new Ksm.FullScansDone(77, 2));
+    madvise(pf, vms, PAGES);
+    control(pf, pages(0)); // no wake-up batch: pure lockstep
+    control(pf, run(1));
+    TestProbe<PageFrame.KsmReply> r = kit.createTestProbe();
+    pf.tell(new PageFrame.KsmFullScans(77, 2, r.getRef()));
+    PageFrame.KsmFullScansDone done = r.expectMessageClass(PageFrame.KsmFullScansDone.class);
+    assertThat(done.requestId()).isEqualTo(77);
+    assertThat(done.passes()).isEqualTo(2);
+    assertThat(done.handshakes()).isPositive();
 
     KsmScanner seq = sequential(vms, PAGES);
     seq.runFullScans(2);
-    Map<String, Long> c = counters(ksm);
+    Map<String, Long> c = counters(pf);
     assertThat(c).containsEntry("pages_sharing", (long) (vms - 1) * PAGES);
     assertThat(c).containsEntry("pages_shared", (long) PAGES);
     assertThat(kernelCounters(c)).isEqualTo(KsmFrameScanner.countersOf(seq));
@@ -185,28 +180,31 @@ class KsmMergeFlowTest {
     for (int v = 0; v < vms; v++) {
       pf.tell(new PageFrame.SubscribeNotifier(v, mmu));
     }
-    ActorRef<Ksm.Command> ksm = ksmOn(pf, vms, PAGES);
-    control(ksm, id -> new Ksm.SetPagesToScan(id, 0, null)); // the timer scans nothing
-    control(ksm, id -> new Ksm.SetRun(id, 1, null));
+    madvise(pf, vms, PAGES);
+    control(pf, pages(0)); // the timer scans nothing
+    control(pf, run(1));
     KsmScanner seq = sequential(vms, PAGES);
     seq.setPagesToScan(PAGES); // one batch = a third of a pass
-    TestProbe<Ksm.ScanBatchReply> r = kit.createTestProbe();
+    TestProbe<PageFrame.KsmReply> r = kit.createTestProbe();
     for (int b = 0; b < 6; b++) {
-      ksm.tell(new Ksm.ScanBatch(100 + b, PAGES, r.getRef()));
+      long id = 100 + b;
+      pf.tell(new PageFrame.KsmScan(id, PAGES, r.getRef()));
       long visited = seq.runBatch();
-      r.expectMessage(new Ksm.ScanBatchDone(100 + b, visited));
-      assertThat(kernelCounters(counters(ksm))).isEqualTo(KsmFrameScanner.countersOf(seq));
+      PageFrame.KsmScanned done = r.expectMessageClass(PageFrame.KsmScanned.class);
+      assertThat(done.requestId()).isEqualTo(id);
+      assertThat(done.visited()).isEqualTo(visited);
+      assertThat(kernelCounters(counters(pf))).isEqualTo(KsmFrameScanner.countersOf(seq));
     }
     time.timePasses(Duration.ofMillis(100)); // ticks with pages_to_scan 0 change nothing
-    Map<String, Long> c = counters(ksm);
+    Map<String, Long> c = counters(pf);
     assertThat(kernelCounters(c)).isEqualTo(KsmFrameScanner.countersOf(seq));
     assertThat(c.get("pages_sharing")).isPositive(); // merges happened, through handshakes
     assertThat(c.get("handshakes_waited")).isPositive();
     // a retry of an answered batch is answered from memory, not scanned again
-    ksm.tell(new Ksm.ScanBatch(104, PAGES, r.getRef()));
-    Ksm.ScanBatchReply again = r.receiveMessage();
-    assertThat(again).isInstanceOf(Ksm.ScanBatchDone.class);
-    assertThat(counters(ksm).get("pages_visited")).isEqualTo(c.get("pages_visited"));
+    pf.tell(new PageFrame.KsmScan(104, PAGES, r.getRef()));
+    PageFrame.KsmReply again = r.receiveMessage();
+    assertThat(again).isInstanceOf(PageFrame.KsmScanned.class);
+    assertThat(counters(pf).get("pages_visited")).isEqualTo(c.get("pages_visited"));
     assertInvariants(pf);
   }
 
@@ -218,11 +216,11 @@ class KsmMergeFlowTest {
     for (int v = 0; v < vms; v++) {
       pf.tell(new PageFrame.SubscribeNotifier(v, mmu));
     }
-    ActorRef<Ksm.Command> ksm = ksmOn(pf, vms, PAGES);
-    control(ksm, id -> new Ksm.SetRun(id, 1, null)); // wakes at once: pass 1 (checksums)
-    counters(ksm); // queued behind the wake-up batch: returns once it is done
+    madvise(pf, vms, PAGES);
+    control(pf, run(1)); // wakes at once: pass 1 (checksums)
+    counters(pf); // queued behind the wake-up batch: returns once it is done
     time.timePasses(Duration.ofMillis(20)); // pass 2: merges, through handshakes
-    Map<String, Long> c = counters(ksm);
+    Map<String, Long> c = counters(pf);
 
     KsmScanner seq = sequential(vms, PAGES);
     seq.runBatch();
@@ -236,9 +234,8 @@ class KsmMergeFlowTest {
   /** Two VMs with one page of content A each, a host MMU probe subscribed to both. */
   private record Pair(
       ActorRef<PageFrame.Command> pf,
-      ActorRef<Ksm.Command> ksm,
       TestProbe<PageFrame.NotifierEvent> mmu,
-      TestProbe<Ksm.FullScansReply> done,
+      TestProbe<PageFrame.KsmReply> done,
       java.util.List<PageFrame.NotifierEvent> held,
       int pfn0) {}
 
@@ -249,22 +246,22 @@ class KsmMergeFlowTest {
     pf.tell(new PageFrame.SubscribeNotifier(0, mmu.getRef()));
     pf.tell(new PageFrame.SubscribeNotifier(1, mmu.getRef()));
     int pfn0 = pfnOf(pf, 0);
-    ActorRef<Ksm.Command> ksm = ksmOn(pf, 2, 1);
-    control(ksm, id -> new Ksm.SetPagesToScan(id, 0, null));
-    control(ksm, id -> new Ksm.SetRun(id, 1, null));
-    TestProbe<Ksm.FullScansReply> done = kit.createTestProbe();
-    ksm.tell(new Ksm.FullScans(88, 2, done.getRef()));
+    madvise(pf, 2, 1);
+    control(pf, pages(0));
+    control(pf, run(1));
+    TestProbe<PageFrame.KsmReply> done = kit.createTestProbe();
+    pf.tell(new PageFrame.KsmFullScans(88, 2, done.getRef()));
     // pass 2: VM 1's page finds VM 0's in the unstable tree: both are write-protected first
     PageFrame.NotifierEvent e1 = mmu.expectMessageClass(PageFrame.NotifierEvent.class);
     PageFrame.NotifierEvent e0 = mmu.expectMessageClass(PageFrame.NotifierEvent.class);
     assertThat(java.util.List.of(e1.vm(), e0.vm())).containsExactly(1, 0);
     done.expectNoMessage(QUIET);
-    // nothing merged while the acks are outstanding
-    assertThat(pageFrameCounters(pf)).containsEntry("pages_sharing", 0L);
+    // nothing merged while the acks are outstanding (ksmd's counters wait for the round: the
+    // frames, read at once, show it)
     assertThat(stat(pf, "FRAMES_SAVED_BY_KSM")).isZero();
     assertThat(stat(pf, "FRAMES_IN_USE")).isEqualTo(2);
     mmu.expectNoMessage(Duration.ZERO);
-    return new Pair(pf, ksm, mmu, done, java.util.List.of(e1, e0), pfn0);
+    return new Pair(pf, mmu, done, java.util.List.of(e1, e0), pfn0);
   }
 
   private static void ack(PageFrame.NotifierEvent ev) {
@@ -283,8 +280,8 @@ class KsmMergeFlowTest {
     assertThat(replace.vm()).isZero();
     p.done().expectNoMessage(QUIET);
     ack(replace);
-    p.done().expectMessage(new Ksm.FullScansDone(88, 2));
-    assertThat(pageFrameCounters(p.pf()))
+    p.done().expectMessage(new PageFrame.KsmFullScansDone(88, 2, 1));
+    assertThat(counters(p.pf()))
         .containsEntry("pages_shared", 1L)
         .containsEntry("pages_sharing", 1L)
         .containsEntry("handshake_rewinds", 1L)
@@ -311,9 +308,9 @@ class KsmMergeFlowTest {
     st.expectMessageClass(PageFrame.StoresDone.class);
     ack(p.held().get(0));
     ack(p.held().get(1));
-    p.done().expectMessage(new Ksm.FullScansDone(88, 2));
+    p.done().expectMessage(new PageFrame.KsmFullScansDone(88, 2, 1));
     p.mmu().expectNoMessage(QUIET); // no replace
-    assertThat(pageFrameCounters(p.pf())).containsEntry("pages_sharing", 0L);
+    assertThat(counters(p.pf())).containsEntry("pages_sharing", 0L);
     assertThat(stat(p.pf(), "FRAMES_SAVED_BY_KSM")).isZero();
     assertThat(stat(p.pf(), "FRAMES_IN_USE")).isEqualTo(2);
     assertInvariants(p.pf());
@@ -336,16 +333,16 @@ class KsmMergeFlowTest {
     for (int v = 0; v < vms; v++) {
       pf.tell(new PageFrame.SubscribeNotifier(v, mmu));
     }
-    ActorRef<Ksm.Command> ksm = ksmOn(pf, vms, PAGES);
-    control(ksm, id -> new Ksm.SetPagesToScan(id, 0, null));
-    control(ksm, id -> new Ksm.SetRun(id, 1, null));
-    TestProbe<Ksm.FullScansReply> r = kit.createTestProbe();
-    ksm.tell(new Ksm.FullScans(nextId++, 2, r.getRef()));
-    r.expectMessageClass(Ksm.FullScansDone.class);
+    madvise(pf, vms, PAGES);
+    control(pf, pages(0));
+    control(pf, run(1));
+    TestProbe<PageFrame.KsmReply> r = kit.createTestProbe();
+    pf.tell(new PageFrame.KsmFullScans(nextId++, 2, r.getRef()));
+    r.expectMessageClass(PageFrame.KsmFullScansDone.class);
     assertThat(stat(pf, "FRAMES_SAVED_BY_KSM")).isEqualTo(PAGES);
 
-    control(ksm, id -> new Ksm.SetRun(id, 2, null));
-    Map<String, Long> c = counters(ksm);
+    control(pf, run(2));
+    Map<String, Long> c = counters(pf);
     assertThat(c)
         .containsEntry("pages_shared", 0L)
         .containsEntry("pages_sharing", 0L)
@@ -356,6 +353,6 @@ class KsmMergeFlowTest {
     assertThat(stat(pf, "COW_KSM")).isEqualTo((long) vms * PAGES);
     assertInvariants(pf);
     time.timePasses(Duration.ofMillis(100));
-    assertThat(counters(ksm)).containsEntry("pages_visited", 0L + c.get("pages_visited"));
+    assertThat(counters(pf)).containsEntry("pages_visited", 0L + c.get("pages_visited"));
   }
 }
