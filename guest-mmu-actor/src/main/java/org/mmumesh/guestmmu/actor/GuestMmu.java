@@ -190,11 +190,27 @@ public final class GuestMmu extends AbstractBehavior<GuestMmuProtocol.Command>
       IntFunction<GuestSetup> setupOf,
       IntFunction<ActorRef<HostTlbie>> hostOf,
       String role) {
+    return initSharding(system, setupOf, hostOf, role, null);
+  }
+
+  /**
+   * As {@link #initSharding(ActorSystem, IntFunction, IntFunction, String)}, shards placed by
+   * {@code allocation} (null: Pekko's default, which rebalances and so restarts entities empty).
+   */
+  public static ActorRef<ShardingEnvelope<Command>> initSharding(
+      ActorSystem<?> system,
+      IntFunction<GuestSetup> setupOf,
+      IntFunction<ActorRef<HostTlbie>> hostOf,
+      String role,
+      org.apache.pekko.cluster.sharding.ShardCoordinator.ShardAllocationStrategy allocation) {
     Entity<Command, ShardingEnvelope<Command>> entity =
         Entity.of(ENTITY_KEY, ctx -> forEntity(ctx.getEntityId(), setupOf, hostOf))
             .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy());
     if (role != null) {
       entity = entity.withRole(role);
+    }
+    if (allocation != null) {
+      entity = entity.withAllocationStrategy(allocation);
     }
     return ClusterSharding.get(system).init(entity);
   }

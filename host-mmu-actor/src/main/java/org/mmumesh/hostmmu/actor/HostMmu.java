@@ -211,6 +211,19 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
       IntFunction<HostMmuConfig> configForVm,
       Settings settings,
       String role) {
+    return initSharding(system, configForVm, settings, role, null);
+  }
+
+  /**
+   * As {@link #initSharding(ActorSystem, IntFunction, Settings, String)}, shards placed by {@code
+   * allocation} (null: Pekko's default, which rebalances and so restarts entities empty).
+   */
+  public static ActorRef<ShardingEnvelope<Command>> initSharding(
+      ActorSystem<?> system,
+      IntFunction<HostMmuConfig> configForVm,
+      Settings settings,
+      String role,
+      org.apache.pekko.cluster.sharding.ShardCoordinator.ShardAllocationStrategy allocation) {
     Objects.requireNonNull(configForVm, "configForVm");
     ClusterShardingSettings shardingSettings =
         ClusterShardingSettings.create(system).withNoPassivationStrategy();
@@ -228,6 +241,9 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
             .withSettings(shardingSettings);
     if (role != null) {
       entity = entity.withRole(role);
+    }
+    if (allocation != null) {
+      entity = entity.withAllocationStrategy(allocation);
     }
     return ClusterSharding.get(system).init(entity);
   }

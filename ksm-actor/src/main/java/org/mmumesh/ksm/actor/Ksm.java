@@ -339,6 +339,19 @@ public final class Ksm extends AbstractBehavior<Ksm.Command> {
       Settings settings,
       String role,
       ActorRef<ShardingEnvelope<PageFrame.Command>> pageFrames) {
+    return initSharding(system, settings, role, pageFrames, null);
+  }
+
+  /**
+   * As {@link #initSharding(ActorSystem, Settings, String, ActorRef)}, shards placed by {@code
+   * allocation} (null: Pekko's default, which rebalances and so restarts entities empty).
+   */
+  public static ActorRef<ShardingEnvelope<Command>> initSharding(
+      ActorSystem<?> system,
+      Settings settings,
+      String role,
+      ActorRef<ShardingEnvelope<PageFrame.Command>> pageFrames,
+      org.apache.pekko.cluster.sharding.ShardCoordinator.ShardAllocationStrategy allocation) {
     Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(pageFrames, "pageFrames");
     ClusterShardingSettings shardingSettings =
@@ -360,6 +373,9 @@ public final class Ksm extends AbstractBehavior<Ksm.Command> {
             .withSettings(shardingSettings);
     if (role != null) {
       entity = entity.withRole(role);
+    }
+    if (allocation != null) {
+      entity = entity.withAllocationStrategy(allocation);
     }
     return ClusterSharding.get(system).init(entity);
   }
