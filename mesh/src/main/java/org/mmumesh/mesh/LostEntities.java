@@ -187,7 +187,8 @@ final class LostEntities {
           int[] id = org.mmumesh.vcpu.actor.Vcpu.vmAndVcpuOf(p.entityId());
           vcpus.computeIfAbsent(id[0], v -> new TreeSet<>()).add(id[1]);
         }
-        case "PageFrame" -> part(hostParts, hostOf(p), "page frames");
+        case "PageFrame" ->
+            hostParts.computeIfAbsent(hostOf(p), h -> new ArrayList<>()).add(0, "page frames");
         case "Ksm" -> part(hostParts, hostOf(p), "ksmd");
         default -> {
           // an entity type this version does not know holds nothing of ours

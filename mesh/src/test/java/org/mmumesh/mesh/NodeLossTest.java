@@ -35,18 +35,17 @@ import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.guestmmu.actor.GuestMmu;
 import org.mmumesh.hostmmu.actor.HostMmu;
-import org.mmumesh.vcpu.actor.Vcpu;
 
 /**
  * Losing a node never loses state silently (issue 12 item 8). Node 0 (frames, the driving facade)
- * and node 1 (MMUs, vCPUs) are a {@link MeshCluster}; a third node with the MMU and vCPU roles
- * joins and takes half of the VMs' entities (least-loaded allocation), then its actor system stops
- * abruptly (no leaving: as a SIGKILL) and is downed (as the split-brain resolver would). Then: a
- * batch that was waiting for the dead node ends ABORTED ({@link SimulationException.Kind#LOST})
- * naming the VM, the node and what was lost; every later call on a lost VM is refused (WRONG_STATE)
- * with the same words; a lost entity restarted on a survivor refuses to serve instead of serving
- * empty state; every other VM reads back exactly its state and runs on; a new VM is created and
- * runs at once; a lost VM can be deleted.
+ * and node 1 (MMUs, vCPUs) are a {@link MeshCluster}; a third node with the MMU role joins and
+ * takes the guest and host MMUs of half of the VMs (least-loaded allocation), then its actor system
+ * stops abruptly (no leaving: as a SIGKILL) and is downed (as the split-brain resolver would).
+ * Then: a batch whose faults wait for the dead node ends ABORTED ({@link
+ * SimulationException.Kind#LOST}) naming the VM, the node and what was lost; every later call on a
+ * lost VM is refused (WRONG_STATE) with the same words; a lost entity restarted on a survivor
+ * refuses to serve instead of serving empty state; every other VM reads back exactly its state and
+ * runs on; a new VM is created and runs at once; a lost VM can be deleted.
  */
 class NodeLossTest {
   private static final Duration WAIT = Duration.ofSeconds(90);
@@ -143,8 +142,7 @@ class NodeLossTest {
                       .withValue("mmumesh.mesh.port", ConfigValueFactory.fromAnyRef(0))
                       .withValue(
                           "mmumesh.mesh.roles",
-                          ConfigValueFactory.fromIterable(
-                              List.of(MeshEngine.ROLE_MMU, MeshEngine.ROLE_VCPU)))
+                          ConfigValueFactory.fromIterable(List.of(MeshEngine.ROLE_MMU)))
                       .withValue(
                           "pekko.cluster.min-nr-of-members", ConfigValueFactory.fromAnyRef(1))
                       // stopping it below is abrupt: no leaving, no shard hand-off
@@ -156,8 +154,7 @@ class NodeLossTest {
         await()
             .atMost(WAIT)
             .until(() -> Cluster.get(doomed).selfMember().status() == MemberStatus.up());
-        for (EntityTypeKey<?> k :
-            List.of(GuestMmu.ENTITY_KEY, HostMmu.ENTITY_KEY, Vcpu.ENTITY_KEY)) {
+        for (EntityTypeKey<?> k : List.of(GuestMmu.ENTITY_KEY, HostMmu.ENTITY_KEY)) {
           await().atMost(WAIT).until(() -> regions(doomed, k).contains(doomed.address()));
         }
         MeshSimulation sim = c.simulation(0);
@@ -167,9 +164,12 @@ class NodeLossTest {
         }
         String dead = doomed.address().toString();
         Set<String> there = new TreeSet<>();
-        for (EntityTypeKey<?> k :
-            List.of(GuestMmu.ENTITY_KEY, HostMmu.ENTITY_KEY, Vcpu.ENTITY_KEY)) {
-          there.addAll(entities(doomed, k));
+        Set<MeshDirectory.Placement> placedThere = new java.util.HashSet<>();
+        for (EntityTypeKey<?> k : List.of(GuestMmu.ENTITY_KEY, HostMmu.ENTITY_KEY)) {
+          for (String e : entities(doomed, k)) {
+            there.add(e);
+            placedThere.add(new MeshDirectory.Placement(k.name(), e, dead));
+          }
         }
         List<Integer> lost = new ArrayList<>();
         List<Integer> kept = new ArrayList<>();
@@ -181,11 +181,7 @@ class NodeLossTest {
         // least-loaded allocation spread the VMs over both MMU/vCPU nodes
         assertThat(lost).isNotEmpty();
         assertThat(kept).isNotEmpty();
-        Integer hangingVm =
-            lost.stream()
-                .filter(vm -> there.contains(Vcpu.entityId(vm, 0)))
-                .findFirst()
-                .orElseThrow();
+        int hangingVm = lost.get(0);
         Map<Integer, VmState> before = new HashMap<>();
         for (int vm : kept) {
           before.put(vm, read(sim, vm));
@@ -197,24 +193,28 @@ class NodeLossTest {
               .atMost(WAIT)
               .until(
                   () ->
-                      d.lost().placement("Vcpu", Vcpu.entityId(hangingVm, 0)).isPresent()
-                          && d.lost().placements().stream()
-                                  .filter(p -> p.node().equals(dead))
-                                  .count()
-                              == there.size());
+                      d.lost().placements().stream()
+                          .filter(p -> p.node().equals(dead))
+                          .collect(java.util.stream.Collectors.toSet())
+                          .equals(placedThere));
         }
 
         doomed.terminate();
         doomed.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
-        // sent to the dead node's vCPU: unanswered until the loss is known
+        // untouched pages: the vCPU faults and asks the dead node's guest MMU, unanswered until the
+        // loss is known
+        List<Simulation.AccessOp> fresh = new ArrayList<>();
+        for (int p = 0; p < TOUCHED; p++) {
+          fresh.add(new Simulation.AccessOp(Access.LOAD, BASE + (20 + p) * 4096L, 0));
+        }
         CompletableFuture<Simulation.BatchResult> hanging =
-            sim.runBatch(hangingVm, 0, ops(hangingVm, 0)).toCompletableFuture();
+            sim.runBatch(hangingVm, 0, fresh).toCompletableFuture();
         Cluster.get(c.system(0)).manager().tell(new Down(doomed.address()));
 
         SimulationException aborted = failure(hanging);
         assertThat(aborted.kind()).isEqualTo(SimulationException.Kind.LOST);
         assertThat(aborted.getMessage())
-            .contains("vm " + hangingVm + " is lost", dead, "vCPU")
+            .contains("vm " + hangingVm + " is lost", dead, "guest MMU, host MMU")
             .contains("the call was running");
 
         for (int vm : lost) {
@@ -231,23 +231,30 @@ class NodeLossTest {
           }
           // every node's directory knows it
           for (int n = 0; n < c.size(); n++) {
-            assertThat(c.glue(n).directory().vmLost(vm)).as("node " + n).isPresent();
+            MeshDirectory d = c.glue(n).directory();
+            await().atMost(WAIT).until(() -> d.vmLost(vm).isPresent());
           }
         }
-        // a lost vCPU addressed directly restarts on the survivor and refuses to serve
+        // a lost guest MMU addressed directly restarts on the survivor (once the dead member is
+        // removed and its shards are freed) and refuses to serve
         ActorSystem<Guardian.Command> node0 = c.system(0);
-        Vcpu.TraceReply reply =
-            AskPattern.<Vcpu.Command, Vcpu.TraceReply>ask(
-                    c.glue(0).vcpu(hangingVm, 0),
-                    r ->
-                        new Vcpu.TraceAccess(
-                            1, PortTypes.toVcpu(new Simulation.AccessOp(Access.LOAD, BASE, 0)), r),
+        await()
+            .atMost(WAIT)
+            .until(
+                () ->
+                    java.util.stream.StreamSupport.stream(
+                            Cluster.get(node0).state().getMembers().spliterator(), false)
+                        .noneMatch(m -> m.address().equals(doomed.address())));
+        GuestMmu.RcReply reply =
+            AskPattern.<GuestMmu.Command, GuestMmu.RcReply>ask(
+                    c.glue(0).vm(hangingVm).guest(),
+                    r -> new GuestMmu.ReadRc(1, 0, BASE, r),
                     WAIT,
                     node0.scheduler())
                 .toCompletableFuture()
                 .get(WAIT.toSeconds(), TimeUnit.SECONDS);
-        assertThat(reply).isInstanceOf(Vcpu.Rejected.class);
-        assertThat(((Vcpu.Rejected) reply).reason())
+        assertThat(reply).isInstanceOf(GuestMmu.Rejected.class);
+        assertThat(((GuestMmu.Rejected) reply).reason())
             .contains("its state was on node " + dead, "refuses to serve");
 
         for (int vm : kept) {
@@ -256,7 +263,7 @@ class NodeLossTest {
           assertThat(r.completed()).isEqualTo(2L * TOUCHED);
         }
         createAndRun(sim, VMS);
-        assertThat(join(sim.locate("Vcpu", Vcpu.entityId(VMS, 0))).nodeAddress())
+        assertThat(join(sim.locate("GuestMmu", GuestMmu.entityId(VMS))).nodeAddress())
             .isEqualTo(c.address(1).toString());
         join(sim.deleteVm(hangingVm));
         assertThat(failure(sim.getVm(hangingVm)).kind())
