@@ -41,7 +41,9 @@ import org.mmumesh.proto.v1.XlateTrace;
  * at most one stream in this gateway (a second is FAILED_PRECONDITION). A malformed batch, a
  * non-increasing batch id or a simulation failure ends the stream with its status; accesses that
  * fail inside a batch are results, not errors. Cancelling the call frees the vCPU for a new stream
- * (a batch already handed to the vCPU still runs).
+ * (a batch already handed to the vCPU still runs; one still waiting in the server does not). A VM
+ * lost with a node while its batch runs ends the stream ABORTED, naming the VM, the node and what
+ * was lost.
  *
  * <p>A batch comes in either encoding ({@code accesses} or {@code packed}, see {@link
  * AccessRequests}) and is decoded straight into the vCPU's ops on arrival. An effective address
@@ -281,6 +283,12 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
               .thenCompose(x -> width)
               .thenCompose(
                   wide -> {
+                    if (ended()) {
+                      // the stream ended (a failure, a cancel) while this batch waited for the one
+                      // before: it is not handed to the vCPU
+                      return CompletableFuture.<Simulation.BatchResult>failedFuture(
+                          new java.util.concurrent.CancellationException("the stream ended"));
+                    }
                     if (wide != null) {
                       AccessRequests.checkEffectiveAddrs(b, wide);
                     }
@@ -288,6 +296,10 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
                   });
       tail = run;
       run.whenComplete((res, err) -> done(p, res, err));
+    }
+
+    private synchronized boolean ended() {
+      return finished;
     }
 
     private synchronized void done(Pending p, Simulation.BatchResult res, Throwable err) {

@@ -42,8 +42,10 @@ import org.mmumesh.workload.WorkloadSpec;
  *
  * A node with every role (the embedded default) runs every entity; spreading the roles over nodes
  * places the page frames, the MMUs and the vCPUs on different nodes. Passivation is off for every
- * type (their state is guest memory or caches the vCPUs rely on); a rebalance or node loss restarts
- * an entity empty, as each entity's class comment says.
+ * type but the vCPU (their state is guest memory or caches the vCPUs rely on). Every type places
+ * its shards with {@link StatefulShardAllocation}: new shards on the least-loaded node of the role,
+ * live shards never rebalanced (an entity's state is in memory only, so a moved entity would
+ * restart empty).
  *
  * <p><b>Configuration</b> comes from the node's {@link MeshDirectory}: every entity factory reads
  * its host's or VM's entry when the entity starts, so hosts and VMs can be created at run time
@@ -120,6 +122,9 @@ final class Guardian {
   private static Behavior<Command> wire(ActorContext<Command> ctx, MeshDirectory directory) {
     ActorSystem<Void> system = ctx.getSystem();
     NodeGlue glue = new NodeGlue(system, directory);
+    ActorRef<DirectoryActor.Command> directoryActor =
+        ctx.spawn(DirectoryActor.create(directory), "directory");
+    Placements placed = new Placements(system, directory, directoryActor);
 
     // PageFrame, per host, role frames.
     // The PageFrame entities carry ksmd: the KSM scanner (KsmFrameScanner), its controls and timer.
@@ -128,35 +133,42 @@ final class Guardian {
             system,
             PageFrame.Settings.fromConfig(system.settings().config()),
             MeshEngine.ROLE_FRAMES,
-            KsmFrameScanner.factory());
+            KsmFrameScanner.factory(),
+            new StatefulShardAllocation());
 
     // HostMmu, per VM, role mmu.
     ActorRef<ShardingEnvelope<HostMmu.Command>> hostRegion =
         HostMmu.initSharding(
             system,
-            vm -> directory.require(vm).hostMmu(),
+            vm -> placed.started("HostMmu", HostMmu.entityId(vm), directory.require(vm).hostMmu()),
             HostMmu.Settings.defaults(),
-            MeshEngine.ROLE_MMU);
+            MeshEngine.ROLE_MMU,
+            new StatefulShardAllocation());
 
     // GuestMmu, per VM, role mmu; its guest tlbies go to this node's tlbie adapter of the VM.
     ActorRef<ShardingEnvelope<GuestMmu.Command>> guestRegion =
         GuestMmu.initSharding(
             system,
-            vm -> directory.require(vm).guest(),
+            vm ->
+                placed.refuseRestart(
+                    "GuestMmu", GuestMmu.entityId(vm), directory.require(vm).guest()),
             vm -> glue.vm(vm).tlbie(),
-            MeshEngine.ROLE_MMU);
+            MeshEngine.ROLE_MMU,
+            new StatefulShardAllocation());
 
     // Vcpu, per vCPU, role vcpu.
     ActorRef<ShardingEnvelope<Vcpu.Command>> vcpuRegion =
         Vcpu.initSharding(
             system,
-            (vm, v) -> directory.require(vm).vcpuSetup(v),
+            (vm, v) ->
+                placed.refuseRestart(
+                    "Vcpu", Vcpu.entityId(vm, v), directory.require(vm).vcpuSetup(v)),
             vm -> glue.vm(vm).guest(),
             vm -> glue.vm(vm).host(),
             glue::framesOfVm,
-            MeshEngine.ROLE_VCPU);
+            MeshEngine.ROLE_VCPU,
+            new StatefulShardAllocation());
     glue.bind(new NodeGlue.Regions(frameRegion, hostRegion, guestRegion, vcpuRegion));
-    ctx.spawn(DirectoryActor.create(directory), "directory");
 
     return Behaviors.receive(Command.class)
         .onMessage(GetWiring.class, m -> onGetWiring(glue, m))

@@ -69,8 +69,11 @@ final class MeshInvariants {
    */
   CompletionStage<Simulation.InvariantReport> check(boolean incremental, int round) {
     MeshDirectory dir = glue.directory();
-    List<MeshDirectory.HostEntry> hosts = dir.hosts();
-    List<MeshDirectory.VmEntry> all = dir.vms();
+    // Lost hosts and VMs are left out: their entities would be empty restarts that refuse.
+    List<MeshDirectory.HostEntry> hosts =
+        dir.hosts().stream().filter(h -> dir.hostLost(h.hostId()).isEmpty()).toList();
+    List<MeshDirectory.VmEntry> all =
+        dir.vms().stream().filter(v -> dir.vmLost(v.vmId()).isEmpty()).toList();
     boolean shadowRound = !incremental || Integer.bitCount(round) == 1;
     List<CompletableFuture<List<String>>> parts = new ArrayList<>();
     for (MeshDirectory.HostEntry h : hosts) {

@@ -10,6 +10,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.RecipientRef;
@@ -142,18 +143,18 @@ final class MeshVms {
               for (ActorRef<DirectoryActor.Command> d : refs) {
                 long rid = ids.incrementAndGet();
                 all.add(
-                    ask(
-                            d,
-                            (ActorRef<DirectoryActor.Located> r) ->
-                                new DirectoryActor.Locate(rid, type, id, r))
-                        .toCompletableFuture());
+                    askUnlessGone(
+                        d,
+                        (ActorRef<DirectoryActor.Located> r) ->
+                            new DirectoryActor.Locate(rid, type, id, r)));
               }
               return CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]))
                   .thenApply(
                       x -> {
                         for (CompletableFuture<DirectoryActor.Located> f : all) {
-                          if (!f.join().shardId().isEmpty()) {
-                            return f.join();
+                          DirectoryActor.Located l = f.join();
+                          if (l != null && !l.shardId().isEmpty()) {
+                            return l;
                           }
                         }
                         return null;
@@ -178,29 +179,32 @@ final class MeshVms {
               for (ActorRef<DirectoryActor.Command> d : refs) {
                 long id = ids.incrementAndGet();
                 all.add(
-                    ask(d, (ActorRef<DirectoryActor.Done> r) -> message.apply(id, r))
-                        .toCompletableFuture());
+                    askUnlessGone(d, (ActorRef<DirectoryActor.Done> r) -> message.apply(id, r)));
               }
               return CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]));
             });
   }
 
-  /** Every node's directory actor, once the listing has one per Up member. */
+  /**
+   * Every healthy node's directory actor (on a member that is Up and reachable), once the listing
+   * has one per healthy member. A member that is unreachable, downed or leaving is passed over: its
+   * directory does not matter any more (if it comes back, its peers send it their snapshots).
+   */
   private CompletionStage<Set<ActorRef<DirectoryActor.Command>>> directories(long deadline) {
-    long up = 0;
-    for (org.apache.pekko.cluster.Member m : Cluster.get(system).state().getMembers()) {
-      if (m.status() == MemberStatus.up()) {
-        up++;
-      }
-    }
-    long expected = Math.max(1, up);
+    Set<Address> healthy = healthy();
+    long expected = Math.max(1, healthy.size());
     return ask(
             system.receptionist(),
             (ActorRef<Receptionist.Listing> r) -> Receptionist.find(DirectoryActor.KEY, r))
         .thenCompose(
             listing -> {
-              Set<ActorRef<DirectoryActor.Command>> refs =
-                  listing.getServiceInstances(DirectoryActor.KEY);
+              Set<ActorRef<DirectoryActor.Command>> refs = new java.util.HashSet<>();
+              for (ActorRef<DirectoryActor.Command> d :
+                  listing.getServiceInstances(DirectoryActor.KEY)) {
+                if (healthy.contains(addressOf(d))) {
+                  refs.add(d);
+                }
+              }
               if (refs.size() >= expected) {
                 return CompletableFuture.completedFuture(refs);
               }
@@ -223,6 +227,62 @@ final class MeshVms {
                       system.executionContext());
               return later.thenCompose(x -> directories(deadline));
             });
+  }
+
+  /** The members that are Up (or WeaklyUp) and reachable from this node. */
+  private Set<Address> healthy() {
+    Set<Address> out = new java.util.HashSet<>();
+    org.apache.pekko.cluster.ClusterEvent.CurrentClusterState state = Cluster.get(system).state();
+    Set<org.apache.pekko.cluster.Member> unreachable = state.getUnreachable();
+    for (org.apache.pekko.cluster.Member m : state.getMembers()) {
+      if ((m.status() == MemberStatus.up() || m.status() == MemberStatus.weaklyUp())
+          && !unreachable.contains(m)) {
+        out.add(m.address());
+      }
+    }
+    return out;
+  }
+
+  private Address addressOf(ActorRef<?> ref) {
+    Address a = ref.path().address();
+    return a.hasLocalScope() ? Cluster.get(system).selfMember().address() : a;
+  }
+
+  /**
+   * An ask to a directory actor that completes with null as soon as its node is no longer healthy
+   * (checked every {@value #FIND_RETRY_MILLIS} ms): a lost node's directory never holds a create or
+   * a delete for the ask's timeout.
+   */
+  private <R> CompletableFuture<R> askUnlessGone(
+      ActorRef<DirectoryActor.Command> d, Function<ActorRef<R>, DirectoryActor.Command> message) {
+    CompletableFuture<R> f = this.<DirectoryActor.Command, R>ask(d, message).toCompletableFuture();
+    CompletableFuture<R> out = new CompletableFuture<>();
+    f.whenComplete(
+        (v, e) -> {
+          if (e == null) {
+            out.complete(v);
+          } else {
+            out.completeExceptionally(e);
+          }
+        });
+    untilGone(out, addressOf(d));
+    return out;
+  }
+
+  private void untilGone(CompletableFuture<?> f, Address node) {
+    if (f.isDone()) {
+      return;
+    }
+    if (!healthy().contains(node)) {
+      f.complete(null);
+      return;
+    }
+    system
+        .scheduler()
+        .scheduleOnce(
+            Duration.ofMillis(FIND_RETRY_MILLIS),
+            () -> untilGone(f, node),
+            system.executionContext());
   }
 
   /** An ask within the timeout; a timeout fails with {@link SimulationException.Kind#TIMEOUT}. */

@@ -54,7 +54,22 @@ class MeshSimulationTest {
               new DirectoryActor.Done(5),
               new DirectoryActor.Locate(
                   6, "Vcpu", "vm-1/vcpu-0", kit.<DirectoryActor.Located>createTestProbe().ref()),
-              new DirectoryActor.Located(7, "pekko://mmumesh-mesh@127.0.0.1:1", "12"));
+              new DirectoryActor.Located(7, "pekko://mmumesh-mesh@127.0.0.1:1", "12"),
+              new DirectoryActor.Sync(
+                  new MeshDirectory.Snapshot(
+                      List.of(host),
+                      List.of(4),
+                      List.of(vm),
+                      List.of(5),
+                      List.of(
+                          new MeshDirectory.Placement(
+                              "Vcpu", "vm-1/vcpu-0", "pekko://mmumesh-mesh@127.0.0.1:2")),
+                      List.of(
+                          new MeshDirectory.Loss(
+                              MeshDirectory.VM,
+                              1,
+                              "pekko://mmumesh-mesh@127.0.0.1:2",
+                              "guest MMU, vCPUs 0-1")))));
       for (Object m : msgs) {
         assertThat(ser.verifySerialization(m, false)).isEqualTo(m);
       }

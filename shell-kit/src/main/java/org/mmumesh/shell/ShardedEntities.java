@@ -4,6 +4,7 @@ import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.cluster.sharding.ShardCoordinator.ShardAllocationStrategy;
 import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -31,11 +32,28 @@ public final class ShardedEntities {
       EntityTypeKey<M> key,
       Function<String, Behavior<M>> byEntityId,
       String role) {
+    return initWithoutPassivation(system, key, byEntityId, role, null);
+  }
+
+  /**
+   * As {@link #initWithoutPassivation(ActorSystem, EntityTypeKey, Function, String)}, shards placed
+   * by {@code allocation} (null: Pekko's default strategy, which rebalances live shards and so
+   * restarts their entities empty: see docs/design.md section 7).
+   */
+  public static <M> ActorRef<ShardingEnvelope<M>> initWithoutPassivation(
+      ActorSystem<?> system,
+      EntityTypeKey<M> key,
+      Function<String, Behavior<M>> byEntityId,
+      String role,
+      ShardAllocationStrategy allocation) {
     Entity<M, ShardingEnvelope<M>> entity =
         Entity.of(key, ctx -> byEntityId.apply(ctx.getEntityId()))
             .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy());
     if (role != null) {
       entity = entity.withRole(role);
+    }
+    if (allocation != null) {
+      entity = entity.withAllocationStrategy(allocation);
     }
     return ClusterSharding.get(system).init(entity);
   }

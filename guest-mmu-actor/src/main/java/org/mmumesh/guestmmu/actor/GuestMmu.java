@@ -188,8 +188,21 @@ public final class GuestMmu extends AbstractBehavior<GuestMmuProtocol.Command>
       IntFunction<GuestSetup> setupOf,
       IntFunction<ActorRef<HostTlbie>> hostOf,
       String role) {
+    return initSharding(system, setupOf, hostOf, role, null);
+  }
+
+  /**
+   * As {@link #initSharding(ActorSystem, IntFunction, IntFunction, String)}, shards placed by
+   * {@code allocation} (null: Pekko's default, which rebalances and so restarts entities empty).
+   */
+  public static ActorRef<ShardingEnvelope<Command>> initSharding(
+      ActorSystem<?> system,
+      IntFunction<GuestSetup> setupOf,
+      IntFunction<ActorRef<HostTlbie>> hostOf,
+      String role,
+      org.apache.pekko.cluster.sharding.ShardCoordinator.ShardAllocationStrategy allocation) {
     return ShardedEntities.initWithoutPassivation(
-        system, ENTITY_KEY, id -> forEntity(id, setupOf, hostOf), role);
+        system, ENTITY_KEY, id -> forEntity(id, setupOf, hostOf), role, allocation);
   }
 
   static Behavior<Command> forEntity(

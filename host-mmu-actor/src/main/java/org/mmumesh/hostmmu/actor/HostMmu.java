@@ -209,6 +209,19 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
       IntFunction<HostMmuConfig> configForVm,
       Settings settings,
       String role) {
+    return initSharding(system, configForVm, settings, role, null);
+  }
+
+  /**
+   * As {@link #initSharding(ActorSystem, IntFunction, Settings, String)}, shards placed by {@code
+   * allocation} (null: Pekko's default, which rebalances and so restarts entities empty).
+   */
+  public static ActorRef<ShardingEnvelope<Command>> initSharding(
+      ActorSystem<?> system,
+      IntFunction<HostMmuConfig> configForVm,
+      Settings settings,
+      String role,
+      org.apache.pekko.cluster.sharding.ShardCoordinator.ShardAllocationStrategy allocation) {
     Objects.requireNonNull(configForVm, "configForVm");
     return ShardedEntities.initWithoutPassivation(
         system,
@@ -218,7 +231,8 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
           HostMmuConfig config = configForVm.apply(vm);
           return create(config, settings, () -> new HostMmuCore(config), vm);
         },
-        role);
+        role,
+        allocation);
   }
 
   /** {@link #initSharding(ActorSystem, IntFunction, Settings, String)} with defaults, any node. */

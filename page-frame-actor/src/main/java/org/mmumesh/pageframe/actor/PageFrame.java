@@ -269,6 +269,19 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command>
       Settings settings,
       String role,
       Function<PageFrames, FrameScanner> scannerFactory) {
+    return initSharding(system, settings, role, scannerFactory, null);
+  }
+
+  /**
+   * As {@link #initSharding(ActorSystem, Settings, String, Function)}, shards placed by {@code
+   * allocation} (null: Pekko's default, which rebalances and so restarts entities empty).
+   */
+  public static ActorRef<ShardingEnvelope<Command>> initSharding(
+      ActorSystem<?> system,
+      Settings settings,
+      String role,
+      Function<PageFrames, FrameScanner> scannerFactory,
+      org.apache.pekko.cluster.sharding.ShardCoordinator.ShardAllocationStrategy allocation) {
     Objects.requireNonNull(settings, "settings");
     ClusterShardingSettings shardingSettings =
         ClusterShardingSettings.create(system).withNoPassivationStrategy();
@@ -281,6 +294,9 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command>
             .withSettings(shardingSettings);
     if (role != null) {
       entity = entity.withRole(role);
+    }
+    if (allocation != null) {
+      entity = entity.withAllocationStrategy(allocation);
     }
     return ClusterSharding.get(system).init(entity);
   }

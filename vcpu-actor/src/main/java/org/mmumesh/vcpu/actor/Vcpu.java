@@ -155,7 +155,23 @@ public final class Vcpu implements VcpuProtocol {
       IntFunction<ActorRef<HostMmu.Command>> hostOf,
       IntFunction<ActorRef<PageFrame.Command>> framesOf,
       String role) {
-    return VcpuSharding.initSharding(system, setupOf, guestOf, hostOf, framesOf, role);
+    return VcpuSharding.initSharding(system, setupOf, guestOf, hostOf, framesOf, role, null);
+  }
+
+  /**
+   * As {@link #initSharding(ActorSystem, SetupOf, IntFunction, IntFunction, IntFunction, String)},
+   * shards placed by {@code allocation} (null: Pekko's default, which rebalances and so restarts
+   * vCPUs empty on their new node).
+   */
+  public static ActorRef<ShardingEnvelope<Command>> initSharding(
+      ActorSystem<?> system,
+      SetupOf setupOf,
+      IntFunction<ActorRef<GuestMmu.Command>> guestOf,
+      IntFunction<ActorRef<HostMmu.Command>> hostOf,
+      IntFunction<ActorRef<PageFrame.Command>> framesOf,
+      String role,
+      org.apache.pekko.cluster.sharding.ShardCoordinator.ShardAllocationStrategy allocation) {
+    return VcpuSharding.initSharding(system, setupOf, guestOf, hostOf, framesOf, role, allocation);
   }
 
   // ---- State ----------------------------------------------------------------------------------
