@@ -2,10 +2,13 @@ package org.mmumesh.mesh;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.IntConsumer;
 import org.apache.pekko.actor.Address;
@@ -82,6 +85,21 @@ public final class MeshCluster implements AutoCloseable {
   }
 
   /**
+   * The one node of a node process ({@code mmumesh node}, {@link NodeSettings}), without a
+   * workload: the embedded single-node cluster when there are no seed nodes, else a node joining
+   * the cluster of its seed nodes; with Pekko Management ({@code /alive}, {@code /ready}, {@code
+   * /cluster/members}) when {@code management}. Hosts and VMs are created at run time through
+   * {@link #simulation}.
+   *
+   * @throws IllegalArgumentException when no seed node answers in time (naming them) or management
+   *     cannot listen (nothing is left running)
+   */
+  public static MeshCluster node(NodeSettings settings, boolean management) {
+    Objects.requireNonNull(settings, "settings");
+    return new MeshCluster(null, null, MeshNodes.join(settings, management));
+  }
+
+  /**
    * {@code nodeRoles.size()} nodes in this JVM, each on a free loopback port with the given roles
    * (a subset of {@link MeshEngine#ALL_ROLES}); node 0 drives.
    *
@@ -138,6 +156,19 @@ public final class MeshCluster implements AutoCloseable {
    */
   public void onServiceUnbind(int node, String name, Runnable task) {
     nodes.onServiceUnbind(node, name, task);
+  }
+
+  /**
+   * Every {@code every}, tells {@code listener} whether node 0 is ready by its readiness checks
+   * (Pekko Management's {@code /ready}: empty when ready, else why not), until it terminates.
+   */
+  public void watchReadiness(Duration every, Consumer<Optional<String>> listener) {
+    NodeReadiness.watch(nodes.node(0), every, listener);
+  }
+
+  /** Node {@code node}'s actor system, classic view (for Pekko extensions). */
+  public org.apache.pekko.actor.ActorSystem classicSystem(int node) {
+    return org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(nodes.node(node));
   }
 
   /** Blocks until node 0's actor system terminated (after CoordinatedShutdown). */
