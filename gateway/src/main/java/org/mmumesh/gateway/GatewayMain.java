@@ -192,7 +192,13 @@ public final class GatewayMain {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     List<BindableService> services = services(sim);
     GatewayServer server =
-        GatewayServer.netty(s.host(), s.port(), services, List.of(new GrpcMetrics(registry)))
+        GatewayServer.netty(
+                s.host(),
+                s.port(),
+                services,
+                List.of(
+                    new DrivingGateway(() -> cluster.otherDrivingGateway(0).map(Object::toString)),
+                    new GrpcMetrics(registry)))
             .start();
     SimulationMetrics simMetrics = new SimulationMetrics(sim, registry);
     MetricsEndpoint metrics =

@@ -166,6 +166,29 @@ public final class MeshCluster implements AutoCloseable {
     NodeReadiness.watch(nodes.node(0), every, listener);
   }
 
+  /**
+   * The gateway that drives workloads, if it is not node {@code node}: the oldest Up member with
+   * the {@value NodeSettings#ROLE_GATEWAY} role. Only one gateway per cluster drives (each facade
+   * numbers the batches it sends to a vCPU and keeps the memslot tables it changed), so the others
+   * refuse driving calls and name it. Empty when node {@code node} is that gateway, or when no
+   * member has the role (the embedded node and in-JVM clusters: node 0's facade drives).
+   */
+  public Optional<Address> otherDrivingGateway(int node) {
+    org.apache.pekko.cluster.Cluster c = org.apache.pekko.cluster.Cluster.get(classicSystem(node));
+    org.apache.pekko.cluster.Member oldest = null;
+    for (org.apache.pekko.cluster.Member m : c.state().getMembers()) {
+      if (m.status() == org.apache.pekko.cluster.MemberStatus.up()
+          && m.hasRole(NodeSettings.ROLE_GATEWAY)
+          && (oldest == null || m.isOlderThan(oldest))) {
+        oldest = m;
+      }
+    }
+    if (oldest == null || oldest.address().equals(c.selfAddress())) {
+      return Optional.empty();
+    }
+    return Optional.of(oldest.address());
+  }
+
   /** Node {@code node}'s actor system, classic view (for Pekko extensions). */
   public org.apache.pekko.actor.ActorSystem classicSystem(int node) {
     return org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(nodes.node(node));
