@@ -117,7 +117,7 @@ final class NodeCommand implements Callable<Integer> {
         r.cluster().address(0),
         String.join(",", new java.util.TreeSet<>(node.roles())),
         node.hostname(),
-        node.managementPort());
+        r.cluster().managementPort());
     if (r.server() != null) {
       out.printf(
           "; gateway on %s:%d, metrics on http://%s:%d/metrics",

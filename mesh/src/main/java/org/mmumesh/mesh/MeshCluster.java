@@ -189,6 +189,11 @@ public final class MeshCluster implements AutoCloseable {
     return Optional.of(oldest.address());
   }
 
+  /** The port Pekko Management listens on ({@link #node} with management), else -1. */
+  public int managementPort() {
+    return nodes.managementPort();
+  }
+
   /** Node {@code node}'s actor system, classic view (for Pekko extensions). */
   public org.apache.pekko.actor.ActorSystem classicSystem(int node) {
     return org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(nodes.node(node));

@@ -34,6 +34,7 @@ import org.apache.pekko.cluster.typed.Join;
 final class MeshNodes implements AutoCloseable {
   private final List<ActorSystem<Guardian.Command>> nodes;
   private final Duration shutdownTimeout;
+  private volatile int managementPort = -1;
 
   private MeshNodes(List<ActorSystem<Guardian.Command>> nodes, Duration shutdownTimeout) {
     this.nodes = nodes;
@@ -169,10 +170,12 @@ final class MeshNodes implements AutoCloseable {
       }
       if (management) {
         try {
-          org.apache.pekko.management.javadsl.PekkoManagement.get(Adapter.toClassic(node))
-              .start()
-              .toCompletableFuture()
-              .get(startup.toMillis(), TimeUnit.MILLISECONDS);
+          cluster.managementPort =
+              org.apache.pekko.management.javadsl.PekkoManagement.get(Adapter.toClassic(node))
+                  .start()
+                  .toCompletableFuture()
+                  .get(startup.toMillis(), TimeUnit.MILLISECONDS)
+                  .port();
         } catch (ExecutionException | TimeoutException e) {
           Throwable cause = e.getCause() == null ? e : e.getCause();
           throw new IllegalArgumentException(
@@ -194,6 +197,11 @@ final class MeshNodes implements AutoCloseable {
       cluster.close();
       throw e;
     }
+  }
+
+  /** The port Pekko Management listens on (a free one when asked for 0), -1 without it. */
+  int managementPort() {
+    return managementPort;
   }
 
   /** Node {@code node}'s actor system. */

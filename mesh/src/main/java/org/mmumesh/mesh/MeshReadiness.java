@@ -37,7 +37,7 @@ import org.mmumesh.vcpu.actor.Vcpu;
  * </ol>
  *
  * A failure fails the returned stage with a message saying which condition does not hold: Pekko
- * Management then answers 500 with {@code Check [mmumesh-mesh] failed: <message>}.
+ * Management then answers 500 with {@code Health Check Failed: Check [...] failed: <message>}.
  */
 public final class MeshReadiness implements Supplier<CompletionStage<Boolean>> {
   /** The entity types by name, each with the role whose nodes host it (see {@link Guardian}). */

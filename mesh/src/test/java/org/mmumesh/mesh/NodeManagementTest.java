@@ -66,6 +66,7 @@ class NodeManagementTest {
           .atMost(Duration.ofSeconds(60))
           .untilAsserted(() -> assertThat(get(mgmt, "/ready").statusCode()).isEqualTo(200));
       assertThat(get(mgmt, "/alive").statusCode()).isEqualTo(200);
+      assertThat(node.managementPort()).isEqualTo(mgmt);
       HttpResponse<String> members = get(mgmt, "/cluster/members");
       assertThat(members.statusCode()).isEqualTo(200);
       assertThat(members.body())
