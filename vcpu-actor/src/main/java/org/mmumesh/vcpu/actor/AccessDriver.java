@@ -31,7 +31,7 @@ import org.slf4j.Logger;
  * sequential engine answers the same needs by calls), holding the access in progress, its fault's
  * lease and the segment-VSID cache. A plain class the actor owns (every method runs on the actor's
  * thread); it tells the actor which lifecycle state to be in by a {@link Next}. What it models,
- * step by step, is docs/design.md's vCPU section ("An access", "A fault", "Guest entries").
+ * step by step, is docs/design.md section 6 ("An access", "A fault", "TLB shootdowns").
  *
  * <p>In short: a TLB hit that permits the access completes with no message. On a miss the guest
  * VSID of the segment comes from the cache or {@link GuestMmu.EsidToVsid}; then {@link
