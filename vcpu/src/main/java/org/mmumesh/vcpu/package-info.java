@@ -5,8 +5,9 @@
  *
  * <ul>
  *   <li>{@link org.mmumesh.vcpu.VcpuCore}: one vCPU's access path, sans I/O (exit classification,
- *       permission checks, the C-bit watch, the livelock bound, the failure record, the counters);
- *       both engines drive it, so they take the same decisions by construction.
+ *       permission checks, the C-bit watch, the livelock bound, the failure record, the counters),
+ *       answering what an access needs next as a {@link org.mmumesh.vcpu.Need}; both engines drive
+ *       it, so they take the same decisions by construction.
  *   <li>{@link org.mmumesh.vcpu.PageFaultHandler}, the fault handler as a state machine that says
  *       what it needs next ({@link org.mmumesh.vcpu.FaultStep}) for a {@link
  *       org.mmumesh.vcpu.HostFault}.

@@ -9,7 +9,6 @@ import org.mmumesh.common.Access;
 import org.mmumesh.common.AccessOp;
 import org.mmumesh.common.MeshEvent;
 import org.mmumesh.common.MeshEventBus;
-import org.mmumesh.common.VsidTags;
 import org.mmumesh.guestmmu.Cpu64State;
 import org.mmumesh.guestmmu.actor.GuestMmu;
 import org.mmumesh.hostmmu.actor.HostMmu;
@@ -17,8 +16,8 @@ import org.mmumesh.pageframe.actor.PageFrame;
 import org.mmumesh.vcpu.AccessRecorder;
 import org.mmumesh.vcpu.FaultStep;
 import org.mmumesh.vcpu.HostFault;
+import org.mmumesh.vcpu.Need;
 import org.mmumesh.vcpu.StoreBuffer;
-import org.mmumesh.vcpu.Tlb;
 import org.mmumesh.vcpu.VcpuCore;
 import org.mmumesh.vcpu.actor.OutstandingRequest.Kind;
 import org.mmumesh.vcpu.actor.VcpuWork.Batch;
@@ -32,7 +31,7 @@ import org.slf4j.Logger;
  * sequential engine answers the same needs by calls), holding the access in progress, its fault's
  * lease and the segment-VSID cache. A plain class the actor owns (every method runs on the actor's
  * thread); it tells the actor which lifecycle state to be in by a {@link Next}. What it models,
- * step by step, is docs/design.md's vCPU section ("An access", "A fault", "Guest entries").
+ * step by step, is docs/design.md section 6 ("An access", "A fault", "TLB shootdowns").
  *
  * <p>In short: a TLB hit that permits the access completes with no message. On a miss the guest
  * VSID of the segment comes from the cache or {@link GuestMmu.EsidToVsid}; then {@link
@@ -68,7 +67,6 @@ final class AccessDriver {
   private final int vcpu;
   private final int maxAttempts;
   private final VcpuCore core;
-  private final Tlb tlb;
   private final Cpu64State cpu;
   private final StoreBuffer buffer;
   private final Long2LongOpenHashMap esidToGvsid;
@@ -118,7 +116,6 @@ final class AccessDriver {
     this.vcpu = vcpu;
     this.maxAttempts = maxAttempts;
     this.core = parts.core;
-    this.tlb = parts.tlb;
     this.cpu = parts.cpu;
     this.buffer = parts.buffer;
     this.esidToGvsid = parts.esidToGvsid;
@@ -180,13 +177,13 @@ final class AccessDriver {
         return Next.RUNNING;
       }
       AccessOp a = cur.ops.get(cur.pos);
-      int i = core.begin(a.kind(), a.ea(), link.knownEpoch());
-      if (i >= 0) {
+      Need need = core.begin(a.kind(), a.ea(), link.knownEpoch());
+      if (need instanceof Need.Hit h) {
         if (rec != null) {
-          rec.tlbHit(tlb.pfn(i));
+          rec.tlbHit(h.pfn());
         }
-        store(a, tlb.pfn(i));
-        if (core.watchedStore(tlb.prot(i))) {
+        store(a, h.pfn());
+        if (h.readC()) {
           op = a;
           return readC();
         }
@@ -201,7 +198,7 @@ final class AccessDriver {
       forcedByFlush = false;
       pfnCow = false;
       staleLookups = 0;
-      return missPath();
+      return answer(need);
     }
   }
 
@@ -218,26 +215,39 @@ final class AccessDriver {
     }
   }
 
-  /** The host HTAB search for the access in progress (the hardware, after a TLB miss). */
-  private Next missPath() {
-    if (link.pendingFlush) {
-      // a flush requested while this access was under way (the guest VSID asked, a lookup
-      // dropped): the vCPU was kicked out of the guest; it re-enters before the HTAB search
-      forcedByFlush = !pfnCow;
-      return enterGuest(this::missPath);
-    }
-    long esid = op.ea() >>> 28;
-    if (!esidToGvsid.containsKey(esid)) {
-      requests.send(Kind.VSID, guest, id -> new GuestMmu.EsidToVsid(id, vcpu, esid, replies.vsid));
+  /**
+   * Answers what the core needs next for the access in progress: the segment's guest VSID from the
+   * cache or by {@link GuestMmu.EsidToVsid}, the HTAB search by {@link HostMmu.Lookup}; a hit
+   * completes the access (after the C bit of a watched store), an exit runs the fault handler.
+   */
+  private Next answer(Need need) {
+    if (need instanceof Need.SegmentVsid s) {
+      if (link.pendingFlush) {
+        // a flush requested while this access was under way (the guest VSID asked, a lookup
+        // dropped): the vCPU was kicked out of the guest; it re-enters before the HTAB search
+        forcedByFlush = !pfnCow;
+        return enterGuest(() -> answer(s));
+      }
+      if (!esidToGvsid.containsKey(s.esid())) {
+        requests.send(
+            Kind.VSID, guest, id -> new GuestMmu.EsidToVsid(id, vcpu, s.esid(), replies.vsid));
+        return Next.RUNNING;
+      }
+      return answer(core.onVsid(esidToGvsid.get(s.esid())));
+    } else if (need instanceof Need.HostLookup l) {
+      requests.send(
+          Kind.LOOKUP, host, id -> new HostMmu.Lookup(id, vcpu, l.gvsid(), l.ea(), replies.lookup));
       return Next.RUNNING;
+    } else if (need instanceof Need.Hit h) {
+      if (rec != null) {
+        rec.hostHpteHit(h.pfn());
+      }
+      store(op, h.pfn());
+      return h.readC() ? readC() : accessCompleted();
+    } else if (need instanceof Need.Fault f) {
+      return fault(f.fault());
     }
-    long gvsid = esidToGvsid.get(esid);
-    if (gvsid == VsidTags.NO_VSID) {
-      return fault(core.noHpte());
-    }
-    long ea = op.ea();
-    requests.send(Kind.LOOKUP, host, id -> new HostMmu.Lookup(id, vcpu, gvsid, ea, replies.lookup));
-    return Next.RUNNING;
+    throw new IllegalStateException("unknown need " + need);
   }
 
   private void cacheGvsid(long esid, long gvsid) {
@@ -443,7 +453,7 @@ final class AccessDriver {
       // AwaitingFault --Resume--> Running (retry the access); a flush served at this entry that
       // the fault did not request itself (no COW break) forces the retry to fault again
       forcedByFlush = link.pendingFlush && !pfnCow;
-      return enterGuest(this::missPath);
+      return enterGuest(() -> answer(core.miss()));
     } else if (s instanceof FaultStep.Failed f) {
       releaseLease();
       return enterGuest(() -> failAccess(f.cause()));
@@ -503,7 +513,7 @@ final class AccessDriver {
       return stale(r.reply());
     }
     cacheGvsid(op.ea() >>> 28, v.gvsid());
-    return missPath();
+    return answer(core.miss());
   }
 
   Next onLookedUp(PeerReplies.LookupReplied r) {
@@ -514,29 +524,18 @@ final class AccessDriver {
     if (link.pendingFlush) {
       // a flush was requested after the lookup went out: the HostMmu keeps this vCPU's old HPTEs
       // until its FlushVcpu (Q8), so the reply may name a frame since merged and freed; it is
-      // dropped, and the access looks up again after the guest entry (missPath flushes first)
+      // dropped, and the access looks up again after the guest entry (its VSID need flushes first)
       link.noteEpoch(l.epoch());
-      return missPath();
+      return answer(core.miss());
     }
     if (!link.noteEpoch(l.epoch())) {
       if (++staleLookups > maxAttempts) {
         return failAccess(
             "lookup: " + staleLookups + " replies older than epoch " + link.knownEpoch());
       }
-      return missPath();
+      return answer(core.miss());
     }
-    int prot = core.onLookup(l.slot(), l.protection(), l.pfn(), link.knownEpoch());
-    if (prot >= 0) {
-      if (rec != null) {
-        rec.hostHpteHit(l.pfn());
-      }
-      store(op, l.pfn());
-      if (core.watchedStore(prot)) {
-        return readC();
-      }
-      return accessCompleted();
-    }
-    return fault(core.pendingFault());
+    return answer(core.onLookup(l.slot(), l.protection(), l.pfn(), link.knownEpoch()));
   }
 
   /** The guest C bit of a watched store. */
@@ -605,7 +604,7 @@ final class AccessDriver {
     if (e.retry()) {
       // AwaitingFault --ExceptionHandled(retry)--> Running (the guest was entered before the
       // interrupt was delivered; a flush requested since is processed here)
-      return enterGuest(this::missPath);
+      return enterGuest(() -> answer(core.miss()));
     }
     return failAccess(e.failure() == null ? "the guest kernel gave up" : e.failure());
   }

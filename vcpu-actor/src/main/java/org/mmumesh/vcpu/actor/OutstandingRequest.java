@@ -145,7 +145,7 @@ final class OutstandingRequest {
   /**
    * The tick at which something sent now times out, starting the tick if it is stopped: exact when
    * the tick starts now or this is the tick itself, one tick later when the tick runs with a phase
-   * unknown here (see the class comment of {@link Vcpu}).
+   * unknown here (see the class comment).
    */
   long deadline() {
     if (!ticking) {

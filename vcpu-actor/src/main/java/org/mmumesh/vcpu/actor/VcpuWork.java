@@ -14,7 +14,7 @@ import org.mmumesh.vcpu.actor.VcpuProtocol.TraceReply;
  * The units of work a {@link Vcpu} holds (plain state it owns, no behaviour): an accepted batch
  * with its cursor, a {@code TraceAccess} or {@code SetState} in progress, and what waits for a
  * store flush (a batch's {@code BatchDone}, a shootdown's ack; see "Stores and frame contents" in
- * {@link Vcpu}).
+ * docs/design.md section 6).
  */
 final class VcpuWork {
 
