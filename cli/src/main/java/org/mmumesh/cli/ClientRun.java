@@ -17,14 +17,12 @@ import org.mmumesh.proto.v1.AccessServiceGrpc;
 import org.mmumesh.proto.v1.Counter;
 import org.mmumesh.proto.v1.CreateHostRequest;
 import org.mmumesh.proto.v1.CreateVmRequest;
-import org.mmumesh.proto.v1.Fingerprints;
 import org.mmumesh.proto.v1.GetHostStatsRequest;
 import org.mmumesh.proto.v1.GetVmStatsRequest;
 import org.mmumesh.proto.v1.HostMmuKind;
 import org.mmumesh.proto.v1.HostServiceGrpc;
 import org.mmumesh.proto.v1.KsmRun;
 import org.mmumesh.proto.v1.KsmServiceGrpc;
-import org.mmumesh.proto.v1.LoadMemoryRequest;
 import org.mmumesh.proto.v1.MmuKind;
 import org.mmumesh.proto.v1.MmuOptions;
 import org.mmumesh.proto.v1.RunKsmPassesRequest;
@@ -36,7 +34,6 @@ import org.mmumesh.proto.v1.VmRef;
 import org.mmumesh.proto.v1.VmServiceGrpc;
 import org.mmumesh.workload.AccessBatch;
 import org.mmumesh.workload.AccessSource;
-import org.mmumesh.workload.GuestImage;
 import org.mmumesh.workload.WorkloadParser;
 import org.mmumesh.workload.WorkloadSpec;
 import picocli.CommandLine.Command;
@@ -177,7 +174,7 @@ final class ClientRun implements Callable<Integer> {
             }
             int vm = vmIds[i];
             if (w.image().isPresent()) {
-              load(vms, vm, w.image().get());
+              LockstepClient.loadImage(vms, vm, w.image().get());
             }
           }
           out.printf(
@@ -234,24 +231,6 @@ final class ClientRun implements Callable<Integer> {
           out.flush();
           return 0;
         });
-  }
-
-  private void load(VmServiceGrpc.VmServiceBlockingStub vms, int vm, GuestImage image) {
-    for (int from = 0; from < image.pages(); from += 4096) {
-      int n = Math.min(4096, image.pages() - from);
-      long[] fps = new long[n];
-      image.copyTo(from, fps, 0, n);
-      Fingerprints.Builder f = Fingerprints.newBuilder();
-      for (long x : fps) {
-        f.addValues(x);
-      }
-      vms.loadMemory(
-          LoadMemoryRequest.newBuilder()
-              .setVm(VmRef.newBuilder().setVmId(vm))
-              .setGuestFrameStart(from)
-              .setFingerprints(f)
-              .build());
-    }
   }
 
   /** Streams vCPU {@code v} of VM {@code i}'s accesses, one batch in flight. */

@@ -220,7 +220,7 @@ final class LockstepClient {
     }
     if (spec.image().isPresent()) {
       for (int vm = 0; vm < spec.vms(); vm++) {
-        load(vm, spec.image().get());
+        loadImage(vms, vm, spec.image().get());
       }
     }
     if (cfg.ksmWarmupPasses() > 0) {
@@ -232,7 +232,11 @@ final class LockstepClient {
     }
   }
 
-  private void load(int vm, GuestImage image) {
+  /**
+   * Loads {@code image} into VM {@code vm}'s memory from guest frame 0 through {@code LoadMemory},
+   * {@value #LOAD_CHUNK} pages per call (the clients' one way to load a workload image).
+   */
+  static void loadImage(VmServiceGrpc.VmServiceBlockingStub vms, int vm, GuestImage image) {
     for (int from = 0; from < image.pages(); from += LOAD_CHUNK) {
       int n = Math.min(LOAD_CHUNK, image.pages() - from);
       long[] fps = new long[n];
