@@ -10,7 +10,6 @@ import org.mmumesh.common.Counts;
 import org.mmumesh.common.Fingerprint;
 import org.mmumesh.common.HostFlush;
 import org.mmumesh.common.Quirk;
-import org.mmumesh.common.VsidTags;
 import org.mmumesh.guestmmu.Guest32;
 import org.mmumesh.guestmmu.Guest64;
 import org.mmumesh.guestmmu.GuestHtab;
@@ -29,6 +28,7 @@ import org.mmumesh.pageframe.PageFrames;
 import org.mmumesh.pageframe.PfnResult;
 import org.mmumesh.vcpu.FaultStep;
 import org.mmumesh.vcpu.HostFault;
+import org.mmumesh.vcpu.Need;
 import org.mmumesh.vcpu.PageFaultHandler;
 import org.mmumesh.vcpu.Tlb;
 import org.mmumesh.vcpu.VcpuCore;
@@ -335,74 +335,83 @@ public final class SequentialEngine {
     Counter.GUEST_MISREPORTED
   };
 
-  /** One access, driven through the vCPU's core; each of its needs answered by the cores here. */
+  /**
+   * One access, driven through the vCPU's core: each {@link Need} it answers is met by a call to
+   * the core of the component asked, until the access completes or fails.
+   */
   private void access(VcpuRuntime v, int kindOrdinal, long ea, long value) {
     VmRuntime vm = v.vm;
     VcpuCore core = v.core;
     Access kind = KINDS[kindOrdinal];
-    Tlb tlb = core.tlb();
-    int t = core.begin(kind, ea, vm.epoch);
-    if (t >= 0) {
-      complete(v, kind, ea, value, tlb.pfn(t), tlb.prot(t));
-      return;
-    }
+    Need need = core.begin(kind, ea, vm.epoch);
     while (true) {
-      long gvsid = vm.guest.esidToVsid(v.index, ea >>> 28);
-      HostFault fault;
-      if (gvsid == VsidTags.NO_VSID) {
-        fault = core.noHpte();
-      } else {
-        int slot = vm.host.lookupSlot(v.index, gvsid, ea);
-        int pfn = slot >= 0 ? (int) vm.host.pfnOf(slot) : -1;
-        int prot =
-            core.onLookup(slot, slot >= 0 ? vm.host.protectionOf(slot) : null, pfn, vm.epoch);
-        if (prot >= 0) {
-          complete(v, kind, ea, value, pfn, prot);
+      if (need instanceof Need.Hit h) {
+        complete(v, kind, ea, value, h);
+        return;
+      } else if (need instanceof Need.SegmentVsid s) {
+        need = core.onVsid(vm.guest.esidToVsid(v.index, s.esid()));
+      } else if (need instanceof Need.HostLookup l) {
+        int slot = vm.host.lookupSlot(v.index, l.gvsid(), l.ea());
+        need =
+            slot >= 0
+                ? core.onLookup(
+                    slot, vm.host.protectionOf(slot), (int) vm.host.pfnOf(slot), vm.epoch)
+                : core.onLookup(slot, null, -1, vm.epoch);
+      } else if (need instanceof Need.Fault f) {
+        if (!exit(v, f.fault(), ea)) {
           return;
         }
-        fault = core.pendingFault();
-      }
-      String livelocked = core.admit(false); // each access runs to its end: none forced
-      if (livelocked != null) {
-        fail(v, livelocked);
-        return;
-      }
-      FaultStep end = handleFault(v, fault);
-      if (checker != null) {
-        checker.check(simNanos());
-      }
-      // Every exit ends with a guest entry (kvmppc_handle_exit -> kvmppc_prepare_to_enter ->
-      // kvmppc_core_check_requests, spec 5.7), also after an MMIO exit (the next KVM_RUN) and
-      // before a reflected interrupt is delivered to the guest kernel.
-      enterGuest(v);
-      if (end instanceof FaultStep.MmioExit) {
-        return;
-      }
-      if (end instanceof FaultStep.Failed f) {
-        fail(v, f.cause());
-        return;
-      }
-      if (end instanceof FaultStep.Reflect r
-          && vm.kernel.handle(v.index, r.vector(), r.dsisr(), r.msrBits(), ea)
-              == GuestKernel.Outcome.FAIL) {
-        fail(v, vm.kernel.lastFailure());
-        return;
+        need = core.miss(); // the guest retries the access
+      } else {
+        throw new IllegalStateException("unknown need " + need);
       }
     }
   }
 
-  private void complete(VcpuRuntime v, Access kind, long ea, long value, int pfn, int prot) {
+  /** An exit of the access at {@code ea}: false when the access is over (failed or MMIO). */
+  private boolean exit(VcpuRuntime v, HostFault fault, long ea) {
+    VmRuntime vm = v.vm;
+    String livelocked = v.core.admit(false); // each access runs to its end: none forced
+    if (livelocked != null) {
+      fail(v, livelocked);
+      return false;
+    }
+    FaultStep end = handleFault(v, fault);
+    if (checker != null) {
+      checker.check(simNanos());
+    }
+    // Every exit ends with a guest entry (kvmppc_handle_exit -> kvmppc_prepare_to_enter ->
+    // kvmppc_core_check_requests, spec 5.7), also after an MMIO exit (the next KVM_RUN) and
+    // before a reflected interrupt is delivered to the guest kernel.
+    enterGuest(v);
+    if (end instanceof FaultStep.MmioExit) {
+      return false;
+    }
+    if (end instanceof FaultStep.Failed f) {
+      fail(v, f.cause());
+      return false;
+    }
+    if (end instanceof FaultStep.Reflect r
+        && vm.kernel.handle(v.index, r.vector(), r.dsisr(), r.msrBits(), ea)
+            == GuestKernel.Outcome.FAIL) {
+      fail(v, vm.kernel.lastFailure());
+      return false;
+    }
+    return true;
+  }
+
+  private void complete(VcpuRuntime v, Access kind, long ea, long value, Need.Hit hit) {
     int offset = (int) (ea & 0xFFF);
     if (kind == Access.LOAD) {
-      v.loadDigest = Fingerprint.avalanche(v.loadDigest ^ frames.loadFrame(pfn, offset));
+      v.loadDigest = Fingerprint.avalanche(v.loadDigest ^ frames.loadFrame(hit.pfn(), offset));
     } else if (kind == Access.STORE) {
-      if (v.core.watchedStore(prot)) {
+      if (hit.readC()) {
         // a store through a watched page's entry (Q4, CBitWatch): the guest C bit, read now
         long pte = v.vm.guest.findPte(v.index, ea);
         boolean found = pte >= 0;
         v.core.onCRead(found, found && v.vm.guest.cBit(pte), v.vm.epoch);
       }
-      frames.storeFrame(pfn, offset, value);
+      frames.storeFrame(hit.pfn(), offset, value);
     }
   }
 

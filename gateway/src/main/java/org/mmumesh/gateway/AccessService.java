@@ -7,6 +7,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.mesh.FootprintEstimator;
 import org.mmumesh.mesh.MemoryBudget;
 import org.mmumesh.mesh.Simulation;
@@ -40,7 +41,9 @@ import org.mmumesh.proto.v1.XlateTrace;
  * at most one stream in this gateway (a second is FAILED_PRECONDITION). A malformed batch, a
  * non-increasing batch id or a simulation failure ends the stream with its status; accesses that
  * fail inside a batch are results, not errors. Cancelling the call frees the vCPU for a new stream
- * (a batch already handed to the vCPU still runs).
+ * (a batch already handed to the vCPU still runs; one still waiting in the server does not). A VM
+ * lost with a node while its batch runs ends the stream ABORTED, naming the VM, the node and what
+ * was lost.
  *
  * <p>A batch comes in either encoding ({@code accesses} or {@code packed}, see {@link
  * AccessRequests}) and is decoded straight into the vCPU's ops on arrival. An effective address
@@ -50,7 +53,8 @@ import org.mmumesh.proto.v1.XlateTrace;
  * that batch does not run.
  *
  * <p><b>Access</b> asks {@link Simulation#traceAccess} (the vCPU's own trace, in the port's {@link
- * Simulation.AccessTrace}) and maps it field for field; refused while a stream runs on the vCPU.
+ * org.mmumesh.common.AccessTrace}) and maps it field for field; refused while a stream runs on the
+ * vCPU.
  */
 public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase {
   /** Batches per stream in the server at once (received and not yet answered to the client). */
@@ -90,14 +94,13 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
         () -> {
           AccessRequests.Single a = AccessRequests.single(request);
           streams.checkFree(a.vmId(), a.vcpu());
-          return sim.traceAccess(
-              a.vmId(), a.vcpu(), new Simulation.AccessOp(a.kind(), a.ea(), a.value()));
+          return sim.traceAccess(a.vmId(), a.vcpu(), new AccessOp(a.kind(), a.ea(), a.value()));
         },
         t -> AccessResponse.newBuilder().setTrace(trace(t)).build());
   }
 
   /** The API's form of a vCPU's access trace (field for field). */
-  static AccessTrace trace(Simulation.AccessTrace t) {
+  static AccessTrace trace(org.mmumesh.common.AccessTrace t) {
     AccessTrace.Builder b =
         AccessTrace.newBuilder()
             .setTlbHit(t.tlbHit())
@@ -117,7 +120,7 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
     if (t.rcAfter() != null) {
       b.setRcAfter(rc(t.rcAfter()));
     }
-    for (Simulation.AccessTrace.FaultTrace f : t.faults()) {
+    for (org.mmumesh.common.AccessTrace.FaultTrace f : t.faults()) {
       FaultTrace.Builder fb =
           FaultTrace.newBuilder()
               .setKind(
@@ -127,7 +130,7 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
                     case NOEXEC -> FaultKind.FAULT_KIND_NOEXEC;
                   });
       if (f.xlate() != null) {
-        Simulation.AccessTrace.XlateTrace x = f.xlate();
+        org.mmumesh.common.AccessTrace.XlateTrace x = f.xlate();
         fb.setXlate(
             XlateTrace.newBuilder()
                 .setStatus(
@@ -145,7 +148,7 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
                 .setPageSizeBytes((int) x.pageSizeBytes()));
       }
       if (f.gfnToPfn() != null) {
-        Simulation.AccessTrace.GfnToPfnTrace g = f.gfnToPfn();
+        org.mmumesh.common.AccessTrace.GfnToPfnTrace g = f.gfnToPfn();
         fb.setGfnToPfn(
             GfnToPfnTrace.newBuilder()
                 .setGuestFrame(g.guestFrame())
@@ -166,7 +169,7 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
                 .setRefusedRetry(f.map().refusedRetry()));
       }
       if (f.reflected() != null) {
-        Simulation.AccessTrace.ReflectTrace r = f.reflected();
+        org.mmumesh.common.AccessTrace.ReflectTrace r = f.reflected();
         fb.setReflected(
             ReflectTrace.newBuilder()
                 .setVector(r.vector())
@@ -183,7 +186,7 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
     return b.build();
   }
 
-  private static RcBits rc(Simulation.Rc rc) {
+  private static RcBits rc(org.mmumesh.common.AccessTrace.Rc rc) {
     return RcBits.newBuilder().setReferenced(rc.referenced()).setChanged(rc.changed()).build();
   }
 
@@ -280,6 +283,12 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
               .thenCompose(x -> width)
               .thenCompose(
                   wide -> {
+                    if (ended()) {
+                      // the stream ended (a failure, a cancel) while this batch waited for the one
+                      // before: it is not handed to the vCPU
+                      return CompletableFuture.<Simulation.BatchResult>failedFuture(
+                          new java.util.concurrent.CancellationException("the stream ended"));
+                    }
                     if (wide != null) {
                       AccessRequests.checkEffectiveAddrs(b, wide);
                     }
@@ -287,6 +296,10 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
                   });
       tail = run;
       run.whenComplete((res, err) -> done(p, res, err));
+    }
+
+    private synchronized boolean ended() {
+      return finished;
     }
 
     private synchronized void done(Pending p, Simulation.BatchResult res, Throwable err) {

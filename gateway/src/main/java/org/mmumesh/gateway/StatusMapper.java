@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@link GatewayException}: by its kind (INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS,
- *       FAILED_PRECONDITION, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, UNAVAILABLE, UNIMPLEMENTED);
+ *       FAILED_PRECONDITION, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, UNAVAILABLE, UNIMPLEMENTED,
+ *       ABORTED: a lost VM's call that was running);
  *   <li>{@link SimulationException} (the simulation's caller-visible failures): by its kind, the
  *       same mapping;
  *   <li>{@link IllegalArgumentException}: INVALID_ARGUMENT with its message (the cores' checks name
@@ -79,6 +80,7 @@ public final class StatusMapper {
       case TIMEOUT -> Status.DEADLINE_EXCEEDED;
       case UNAVAILABLE -> Status.UNAVAILABLE;
       case NOT_IMPLEMENTED -> Status.UNIMPLEMENTED;
+      case LOST -> Status.ABORTED;
     };
   }
 

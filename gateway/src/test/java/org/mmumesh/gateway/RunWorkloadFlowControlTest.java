@@ -179,4 +179,38 @@ class RunWorkloadFlowControlTest {
     Status s = (Status) answers.next();
     assertThat(s.getCode()).isEqualTo(Status.Code.NOT_FOUND);
   }
+
+  @Test
+  void vmLostWhileItsBatchRan_endsTheStreamAborted_namingTheLoss_andFreesTheVcpu()
+      throws Exception {
+    Mesh.Answers answers = new Mesh.Answers();
+    StreamObserver<RunWorkloadRequest> req =
+        AccessServiceGrpc.newStub(channel).runWorkload(answers);
+    req.onNext(batch(1, true));
+    req.onNext(batch(2, false));
+    StubSimulation.Call c = stub.batches.poll(10, TimeUnit.SECONDS);
+    assertThat(c).isNotNull();
+    String why =
+        "vm 3 is lost: node pekko://mmumesh-mesh@127.0.0.1:25521 left the cluster with its guest"
+            + " MMU, host MMU, vCPUs 0-1 (entity state lives in memory only and is not handed over"
+            + " to another node); delete the vm and create it anew; the call was running";
+    c.result()
+        .completeExceptionally(
+            new org.mmumesh.mesh.SimulationException(
+                org.mmumesh.mesh.SimulationException.Kind.LOST, why));
+    Status s = (Status) answers.next();
+    assertThat(s.getCode()).isEqualTo(Status.Code.ABORTED);
+    assertThat(s.getDescription()).isEqualTo(why);
+    // the stream's second batch never ran; the vCPU takes a new stream
+    assertThat(stub.batches).isEmpty();
+    Mesh.Answers next = new Mesh.Answers();
+    StreamObserver<RunWorkloadRequest> again = AccessServiceGrpc.newStub(channel).runWorkload(next);
+    again.onNext(batch(3, true));
+    StubSimulation.Call c2 = stub.batches.poll(10, TimeUnit.SECONDS);
+    assertThat(c2).isNotNull();
+    c2.result().complete(StubSimulation.result(2));
+    again.onCompleted();
+    assertThat(((RunWorkloadResponse) next.next()).getBatchId()).isEqualTo(3);
+    assertThat(next.next()).isEqualTo("completed");
+  }
 }

@@ -13,6 +13,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.sharding.ShardRegion;
 import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -73,6 +74,18 @@ public final class DirectoryActor extends AbstractBehavior<DirectoryActor.Comman
    */
   public record Sync(MeshDirectory.Snapshot snapshot) implements Command {}
 
+  /**
+   * An entity of this node started (the entity factory records it in this node's directory at once,
+   * {@link Placements}), or the facade located one: record it and send it to every peer. Local
+   * only.
+   */
+  public record Placed(MeshDirectory.Placement placement)
+      implements Command, org.apache.pekko.actor.NoSerializationVerificationNeeded {}
+
+  /** A member left the cluster (downed, or removed): record what was lost with it. */
+  private record MemberGone(org.apache.pekko.cluster.Member member, String how)
+      implements Command, org.apache.pekko.actor.NoSerializationVerificationNeeded {}
+
   /** The change of {@code requestId} is in this node's directory. */
   public record Done(long requestId) implements CborSerializable {}
 
@@ -91,11 +104,16 @@ public final class DirectoryActor extends AbstractBehavior<DirectoryActor.Comman
   /** The entity types {@link Locate} knows, by name. */
   public static final java.util.Map<String, EntityTypeKey<?>> ENTITY_TYPES =
       java.util.Map.of(
-          "PageFrame", org.mmumesh.pageframe.actor.PageFrame.ENTITY_KEY,
-          "Ksm", org.mmumesh.ksm.actor.Ksm.ENTITY_KEY,
-          "GuestMmu", org.mmumesh.guestmmu.actor.GuestMmu.ENTITY_KEY,
-          "HostMmu", org.mmumesh.hostmmu.actor.HostMmu.ENTITY_KEY,
-          "Vcpu", org.mmumesh.vcpu.actor.Vcpu.ENTITY_KEY);
+          "PageFrame",
+          org.mmumesh.pageframe.actor.PageFrame.ENTITY_KEY,
+          "Ksm", // ksmd lives in its host's PageFrame entity
+          org.mmumesh.pageframe.actor.PageFrame.ENTITY_KEY,
+          "GuestMmu",
+          org.mmumesh.guestmmu.actor.GuestMmu.ENTITY_KEY,
+          "HostMmu",
+          org.mmumesh.hostmmu.actor.HostMmu.ENTITY_KEY,
+          "Vcpu",
+          org.mmumesh.vcpu.actor.Vcpu.ENTITY_KEY);
 
   /** This node's shard region state for a {@link Locate}. */
   private record RegionState(
@@ -127,6 +145,22 @@ public final class DirectoryActor extends AbstractBehavior<DirectoryActor.Comman
               ctx.messageAdapter(
                   Receptionist.Listing.class, l -> new PeersChanged(l.getServiceInstances(KEY)));
           ctx.getSystem().receptionist().tell(Receptionist.subscribe(KEY, listings));
+          org.apache.pekko.cluster.typed.Cluster.get(ctx.getSystem())
+              .subscriptions()
+              .tell(
+                  org.apache.pekko.cluster.typed.Subscribe.create(
+                      ctx.messageAdapter(
+                          ClusterEvent.MemberDowned.class,
+                          e -> new MemberGone(e.member(), "downed")),
+                      ClusterEvent.MemberDowned.class));
+          org.apache.pekko.cluster.typed.Cluster.get(ctx.getSystem())
+              .subscriptions()
+              .tell(
+                  org.apache.pekko.cluster.typed.Subscribe.create(
+                      ctx.messageAdapter(
+                          ClusterEvent.MemberRemoved.class,
+                          e -> new MemberGone(e.member(), "removed")),
+                      ClusterEvent.MemberRemoved.class));
           return new DirectoryActor(ctx, directory);
         });
   }
@@ -144,6 +178,8 @@ public final class DirectoryActor extends AbstractBehavior<DirectoryActor.Comman
         .onMessage(PutVm.class, this::onPutVm)
         .onMessage(RemoveVm.class, this::onRemoveVm)
         .onMessage(Sync.class, this::onSync)
+        .onMessage(Placed.class, this::onPlaced)
+        .onMessage(MemberGone.class, this::onMemberGone)
         .onMessage(PeersChanged.class, this::onPeersChanged)
         .onMessage(Locate.class, this::onLocate)
         .onMessage(RegionState.class, this::onRegionState)
@@ -153,7 +189,7 @@ public final class DirectoryActor extends AbstractBehavior<DirectoryActor.Comman
   private Behavior<Command> onPutHost(PutHost m) {
     MeshDirectory.HostEntry h = m.host();
     if (directory.putHost(h)) {
-      forward(new MeshDirectory.Snapshot(List.of(h), List.of(), List.of(), List.of()));
+      forward(MeshDirectory.Snapshot.of(List.of(h), List.of(), List.of(), List.of()));
     } else if (directory.hostDeleted(h.hostId())) {
       getContext().getLog().warn("host {} was deleted; its id is not reused: {}", h.hostId(), m);
     }
@@ -163,7 +199,7 @@ public final class DirectoryActor extends AbstractBehavior<DirectoryActor.Comman
 
   private Behavior<Command> onRemoveHost(RemoveHost m) {
     if (directory.removeHost(m.hostId())) {
-      forward(new MeshDirectory.Snapshot(List.of(), List.of(m.hostId()), List.of(), List.of()));
+      forward(MeshDirectory.Snapshot.of(List.of(), List.of(m.hostId()), List.of(), List.of()));
     }
     m.replyTo().tell(new Done(m.requestId()));
     return this;
@@ -172,7 +208,7 @@ public final class DirectoryActor extends AbstractBehavior<DirectoryActor.Comman
   private Behavior<Command> onPutVm(PutVm m) {
     MeshDirectory.VmEntry v = m.vm();
     if (directory.putVm(v)) {
-      forward(new MeshDirectory.Snapshot(List.of(), List.of(), List.of(v), List.of()));
+      forward(MeshDirectory.Snapshot.of(List.of(), List.of(), List.of(v), List.of()));
     } else if (directory.vmDeleted(v.vmId())) {
       getContext().getLog().warn("vm {} was deleted; its id is not reused: {}", v.vmId(), m);
     }
@@ -182,7 +218,7 @@ public final class DirectoryActor extends AbstractBehavior<DirectoryActor.Comman
 
   private Behavior<Command> onRemoveVm(RemoveVm m) {
     if (directory.removeVm(m.vmId())) {
-      forward(new MeshDirectory.Snapshot(List.of(), List.of(), List.of(), List.of(m.vmId())));
+      forward(MeshDirectory.Snapshot.of(List.of(), List.of(), List.of(), List.of(m.vmId())));
     }
     m.replyTo().tell(new Done(m.requestId()));
     return this;
@@ -211,6 +247,40 @@ public final class DirectoryActor extends AbstractBehavior<DirectoryActor.Comman
     }
     peers.clear();
     peers.addAll(now);
+    return this;
+  }
+
+  private Behavior<Command> onPlaced(Placed m) {
+    directory.lost().place(m.placement());
+    forward(MeshDirectory.Snapshot.of(m.placement()));
+    return this;
+  }
+
+  /**
+   * A member was downed or removed: every VM and host with state there is lost (computed here from
+   * the placements, and sent to the peers too, for a peer that missed a placement).
+   */
+  private Behavior<Command> onMemberGone(MemberGone m) {
+    String node = m.member().address().toString();
+    org.apache.pekko.cluster.MemberStatus self =
+        org.apache.pekko.cluster.typed.Cluster.get(getContext().getSystem()).selfMember().status();
+    if (node.equals(address())
+        || !(self == org.apache.pekko.cluster.MemberStatus.up()
+            || self == org.apache.pekko.cluster.MemberStatus.weaklyUp())) {
+      return this; // this node is leaving too: whatever it would record goes with it
+    }
+    List<MeshDirectory.Loss> fresh = new java.util.ArrayList<>();
+    for (MeshDirectory.Loss l : directory.lossesOf(node)) {
+      if (directory.lost().add(l)) {
+        fresh.add(l);
+      }
+    }
+    if (!fresh.isEmpty()) {
+      getContext()
+          .getLog()
+          .warn("node {} {}: state lost with it, refused from now on: {}", node, m.how(), fresh);
+      forward(MeshDirectory.Snapshot.ofLosses(fresh));
+    }
     return this;
   }
 

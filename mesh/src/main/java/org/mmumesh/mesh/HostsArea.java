@@ -41,7 +41,7 @@ final class HostsArea extends SimulationArea {
   CompletionStage<Void> deleteHost(int hostId) {
     return guarded(
         () -> {
-          host(hostId);
+          hostEvenLost(hostId);
           List<Integer> on = creations.vmsOn(hostId);
           if (!on.isEmpty()) {
             throw SimulationException.wrongState(
@@ -74,8 +74,8 @@ final class HostsArea extends SimulationArea {
           host(hostId);
           List<CompletableFuture<Counts>> reports = new ArrayList<>();
           for (MeshDirectory.VmEntry e : dir.vms()) {
-            if (e.hostId() != hostId) {
-              continue;
+            if (e.hostId() != hostId || dir.vmLost(e.vmId()).isPresent()) {
+              continue; // a lost VM's counters are gone with its node
             }
             for (int v = 0; v < e.vcpus(); v++) {
               reports.add(vcpuCounters(e.vmId(), v));

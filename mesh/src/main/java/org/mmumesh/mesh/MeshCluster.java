@@ -132,6 +132,11 @@ public final class MeshCluster implements AutoCloseable {
     return new MeshCluster(spec, cfg, MeshNodes.start(configs));
   }
 
+  /** Node {@code node}'s actor system (tests: downing a member from it). */
+  ActorSystem<Guardian.Command> system(int node) {
+    return nodes.node(node);
+  }
+
   /** Node {@code node}'s glue (its directory, forwarders and adapters). */
   NodeGlue glue(int node) {
     return nodes.glue(node);

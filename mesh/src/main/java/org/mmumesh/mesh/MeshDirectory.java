@@ -112,14 +112,37 @@ public final class MeshDirectory {
   }
 
   /**
+   * Where an entity started first: its type (a name of {@link DirectoryActor#ENTITY_TYPES}), its
+   * id, and the address of the node it runs on. Its state lives there, in memory only ({@link
+   * LostEntities}).
+   */
+  public record Placement(String entityType, String entityId, String node)
+      implements CborSerializable {}
+
+  /**
+   * A loss: host or VM {@code id} ({@code kind} {@value #VM} or {@value #HOST}) had state on node
+   * {@code node}, which left the cluster; {@code what} says which state ("guest MMU, vCPUs 0-1").
+   */
+  public record Loss(String kind, int id, String node, String what) implements CborSerializable {}
+
+  /** {@link Loss#kind} of a VM. */
+  public static final String VM = "vm";
+
+  /** {@link Loss#kind} of a host. */
+  public static final String HOST = "host";
+
+  /**
    * A directory's content as one node sends it to another ({@link DirectoryActor.Sync}): entries
-   * and tombstones (the ids deleted), each list possibly a part of the whole (merging is per id).
+   * and tombstones (the ids deleted), placements and losses, each list possibly a part of the whole
+   * (merging is per id).
    */
   public record Snapshot(
       List<HostEntry> hosts,
       List<Integer> deletedHosts,
       List<VmEntry> vms,
-      List<Integer> deletedVms)
+      List<Integer> deletedVms,
+      List<Placement> placements,
+      List<Loss> losses)
       implements CborSerializable {
     /** Copies the lists (null as empty). */
     public Snapshot {
@@ -127,11 +150,37 @@ public final class MeshDirectory {
       deletedHosts = deletedHosts == null ? List.of() : List.copyOf(deletedHosts);
       vms = vms == null ? List.of() : List.copyOf(vms);
       deletedVms = deletedVms == null ? List.of() : List.copyOf(deletedVms);
+      placements = placements == null ? List.of() : List.copyOf(placements);
+      losses = losses == null ? List.of() : List.copyOf(losses);
     }
 
-    /** The number of entries and tombstones. */
+    /** Entries and tombstones only. */
+    public static Snapshot of(
+        List<HostEntry> hosts,
+        List<Integer> deletedHosts,
+        List<VmEntry> vms,
+        List<Integer> deletedVms) {
+      return new Snapshot(hosts, deletedHosts, vms, deletedVms, null, null);
+    }
+
+    /** One placement. */
+    public static Snapshot of(Placement p) {
+      return new Snapshot(null, null, null, null, List.of(p), null);
+    }
+
+    /** Losses. */
+    public static Snapshot ofLosses(List<Loss> losses) {
+      return new Snapshot(null, null, null, null, null, losses);
+    }
+
+    /** The number of entries, tombstones, placements and losses. */
     public int size() {
-      return hosts.size() + deletedHosts.size() + vms.size() + deletedVms.size();
+      return hosts.size()
+          + deletedHosts.size()
+          + vms.size()
+          + deletedVms.size()
+          + placements.size()
+          + losses.size();
     }
 
     /**
@@ -146,6 +195,8 @@ public final class MeshDirectory {
       deletedVms.forEach(c::deletedVm);
       hosts.forEach(c::host);
       vms.forEach(c::vm);
+      placements.forEach(c::placement);
+      losses.forEach(c::loss);
       c.flush();
       return out;
     }
@@ -159,6 +210,8 @@ public final class MeshDirectory {
     private final List<Integer> deletedHosts = new ArrayList<>();
     private final List<VmEntry> vms = new ArrayList<>();
     private final List<Integer> deletedVms = new ArrayList<>();
+    private final List<Placement> placements = new ArrayList<>();
+    private final List<Loss> losses = new ArrayList<>();
     private int n;
 
     Chunker(int max, List<Snapshot> out) {
@@ -186,6 +239,16 @@ public final class MeshDirectory {
       added();
     }
 
+    void placement(Placement p) {
+      placements.add(p);
+      added();
+    }
+
+    void loss(Loss l) {
+      losses.add(l);
+      added();
+    }
+
     private void added() {
       if (++n == max) {
         flush();
@@ -194,11 +257,13 @@ public final class MeshDirectory {
 
     void flush() {
       if (n > 0) {
-        out.add(new Snapshot(hosts, deletedHosts, vms, deletedVms));
+        out.add(new Snapshot(hosts, deletedHosts, vms, deletedVms, placements, losses));
         hosts.clear();
         deletedHosts.clear();
         vms.clear();
         deletedVms.clear();
+        placements.clear();
+        losses.clear();
         n = 0;
       }
     }
@@ -208,6 +273,7 @@ public final class MeshDirectory {
   private final ConcurrentHashMap<Integer, VmEntry> vms = new ConcurrentHashMap<>();
   private final Set<Integer> deletedHosts = ConcurrentHashMap.newKeySet();
   private final Set<Integer> deletedVms = ConcurrentHashMap.newKeySet();
+  private final LostEntities lost = new LostEntities();
 
   /**
    * Adds or replaces a host (idempotent), unless the id was deleted (a tombstone: ignored).
@@ -278,16 +344,58 @@ public final class MeshDirectory {
         changed |= vms.putIfAbsent(v.vmId(), v) == null;
       }
     }
+    for (Placement p : snapshot.placements()) {
+      changed |= lost.place(p);
+    }
+    for (Loss l : snapshot.losses()) {
+      changed |= lost.add(l);
+    }
     return changed;
   }
 
-  /** This node's directory as a snapshot: entries and tombstones, by id. */
+  /** This node's directory as a snapshot: entries and tombstones by id, placements, losses. */
   public Snapshot snapshot() {
     return new Snapshot(
         hosts(),
         new TreeSet<>(deletedHosts).stream().toList(),
         vms(),
-        new TreeSet<>(deletedVms).stream().toList());
+        new TreeSet<>(deletedVms).stream().toList(),
+        lost.placements(),
+        lost.losses());
+  }
+
+  /** What this node knows of where entities started and what was lost ({@link LostEntities}). */
+  LostEntities lost() {
+    return lost;
+  }
+
+  /**
+   * The losses a departure of node {@code node} causes, as {@link LostEntities#lossesOf} with this
+   * directory's VMs (a host's loss loses the memory of every VM on it); deleted ones left out.
+   */
+  List<Loss> lossesOf(String node) {
+    java.util.Map<Integer, List<Integer>> vmsByHost = new TreeMap<>();
+    for (VmEntry v : vms.values()) {
+      vmsByHost.computeIfAbsent(v.hostId(), h -> new ArrayList<>()).add(v.vmId());
+    }
+    List<Loss> out = new ArrayList<>();
+    for (Loss l : lost.lossesOf(node, vmsByHost)) {
+      boolean deleted = VM.equals(l.kind()) ? vmDeleted(l.id()) : hostDeleted(l.id());
+      if (!deleted) {
+        out.add(l);
+      }
+    }
+    return out;
+  }
+
+  /** Why VM {@code vmId} cannot serve, when it was lost; empty otherwise. */
+  public Optional<String> vmLost(int vmId) {
+    return lost.why(VM, vmId);
+  }
+
+  /** Why host {@code hostId} cannot serve, when it was lost; empty otherwise. */
+  public Optional<String> hostLost(int hostId) {
+    return lost.why(HOST, hostId);
   }
 
   /** Whether host {@code hostId} was deleted (a tombstone: its id must not be reused). */

@@ -18,7 +18,6 @@ import org.apache.pekko.cluster.sharding.ShardRegion;
 import org.apache.pekko.pattern.Patterns;
 import org.mmumesh.guestmmu.actor.GuestMmu;
 import org.mmumesh.hostmmu.actor.HostMmu;
-import org.mmumesh.ksm.actor.Ksm;
 import org.mmumesh.pageframe.actor.PageFrame;
 import org.mmumesh.vcpu.actor.Vcpu;
 
@@ -44,7 +43,6 @@ public final class MeshReadiness implements Supplier<CompletionStage<Boolean>> {
   static final Map<String, String> ENTITY_ROLES =
       Map.of(
           PageFrame.ENTITY_KEY.name(), MeshEngine.ROLE_FRAMES,
-          Ksm.ENTITY_KEY.name(), MeshEngine.ROLE_FRAMES,
           GuestMmu.ENTITY_KEY.name(), MeshEngine.ROLE_MMU,
           HostMmu.ENTITY_KEY.name(), MeshEngine.ROLE_MMU,
           Vcpu.ENTITY_KEY.name(), MeshEngine.ROLE_VCPU);

@@ -4,10 +4,14 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.mmumesh.common.AccessOp;
+import org.mmumesh.common.AccessTrace;
 
 /**
  * The {@link Simulation} over the actor mesh, driven from one node: hosts and VMs are registered on
@@ -47,6 +51,7 @@ public final class MeshSimulation implements Simulation {
   private final AccessArea access;
   private final KsmArea ksm;
   private final ClusterArea cluster;
+  private final LostEntities lost;
 
   /**
    * A facade asking from {@code system} (whose glue is {@code glue}), each ask within {@code
@@ -79,6 +84,48 @@ public final class MeshSimulation implements Simulation {
     this.access = new AccessArea(shared);
     this.ksm = new KsmArea(shared);
     this.cluster = new ClusterArea(shared, ksm);
+    this.lost = glue.directory().lost();
+  }
+
+  /**
+   * {@code call} on VM {@code vmId}, ended with {@link SimulationException.Kind#LOST} (ABORTED) as
+   * soon as the VM is marked lost while it runs ({@link LostEntities#watch}): a batch or an ask
+   * waiting for a lost node does not wait out its timeouts. (A call made after the loss is refused
+   * before anything is sent: WRONG_STATE, see {@link SimulationArea#vm}.)
+   */
+  private <T> CompletionStage<T> onVm(int vmId, Supplier<CompletionStage<T>> call) {
+    return lossAware(MeshDirectory.VM, vmId, call);
+  }
+
+  /** {@link #onVm} for a call on host {@code hostId}. */
+  private <T> CompletionStage<T> onHost(int hostId, Supplier<CompletionStage<T>> call) {
+    return lossAware(MeshDirectory.HOST, hostId, call);
+  }
+
+  private <T> CompletionStage<T> lossAware(String kind, int id, Supplier<CompletionStage<T>> call) {
+    CompletableFuture<T> running = call.get().toCompletableFuture();
+    if (running.isDone()) {
+      return running;
+    }
+    CompletableFuture<T> out = new CompletableFuture<>();
+    Runnable stop =
+        lost.watch(
+            kind,
+            id,
+            why ->
+                out.completeExceptionally(
+                    new SimulationException(
+                        SimulationException.Kind.LOST, why + "; the call was running")));
+    running.whenComplete(
+        (v, e) -> {
+          stop.run();
+          if (e == null) {
+            out.complete(v);
+          } else {
+            out.completeExceptionally(SimulationArea.cause(e));
+          }
+        });
+    return out;
   }
 
   @Override
@@ -105,7 +152,7 @@ public final class MeshSimulation implements Simulation {
 
   @Override
   public CompletionStage<Map<String, Long>> hostStats(int hostId) {
-    return hosts.hostStats(hostId);
+    return onHost(hostId, () -> hosts.hostStats(hostId));
   }
 
   // ---- VMs -------------------------------------------------------------------------------------
@@ -127,64 +174,65 @@ public final class MeshSimulation implements Simulation {
 
   @Override
   public CompletionStage<VmStats> vmStats(int vmId) {
-    return vmsArea.vmStats(vmId);
+    return onVm(vmId, () -> vmsArea.vmStats(vmId));
   }
 
   @Override
   public CompletionStage<Void> setVcpuState(int vmId, int vcpu, List<StateChange> changes) {
-    return vmsArea.setVcpuState(vmId, vcpu, changes);
+    return onVm(vmId, () -> vmsArea.setVcpuState(vmId, vcpu, changes));
   }
 
   @Override
   public CompletionStage<Long> addSlot(int vmId, Slot slot) {
-    return memory.addSlot(vmId, slot);
+    return onVm(vmId, () -> memory.addSlot(vmId, slot));
   }
 
   @Override
   public CompletionStage<Long> removeSlot(int vmId, int slotId) {
-    return memory.removeSlot(vmId, slotId);
+    return onVm(vmId, () -> memory.removeSlot(vmId, slotId));
   }
 
   @Override
   public CompletionStage<Long> loadMemory(int vmId, long gfnStart, long[] fingerprints) {
-    return memory.loadMemory(vmId, gfnStart, fingerprints);
+    return onVm(vmId, () -> memory.loadMemory(vmId, gfnStart, fingerprints));
   }
 
   @Override
   public CompletionStage<long[]> readMemory(int vmId, long gfnStart, int pages) {
-    return memory.readMemory(vmId, gfnStart, pages);
+    return onVm(vmId, () -> memory.readMemory(vmId, gfnStart, pages));
   }
 
   @Override
   public CompletionStage<Long> insertHpte(int vmId, int vcpu, long ea, long gfn, int pp) {
-    return htab.insertHpte(vmId, vcpu, ea, gfn, pp);
+    return onVm(vmId, () -> htab.insertHpte(vmId, vcpu, ea, gfn, pp));
   }
 
   @Override
   public CompletionStage<Void> removeHpte(int vmId, int vcpu, long ea) {
-    return htab.removeHpte(vmId, vcpu, ea);
+    return onVm(vmId, () -> htab.removeHpte(vmId, vcpu, ea));
   }
 
   @Override
-  public CompletionStage<Rc> readRc(int vmId, int vcpu, long ea) {
-    return htab.readRc(vmId, vcpu, ea);
+  public CompletionStage<AccessTrace.Rc> readRc(int vmId, int vcpu, long ea) {
+    return onVm(vmId, () -> htab.readRc(vmId, vcpu, ea));
   }
 
   @Override
-  public CompletionStage<Rc> clearRc(int vmId, int vcpu, long ea, boolean clearR, boolean clearC) {
-    return htab.clearRc(vmId, vcpu, ea, clearR, clearC);
+  public CompletionStage<AccessTrace.Rc> clearRc(
+      int vmId, int vcpu, long ea, boolean clearR, boolean clearC) {
+    return onVm(vmId, () -> htab.clearRc(vmId, vcpu, ea, clearR, clearC));
   }
 
   // ---- accesses --------------------------------------------------------------------------------
 
   @Override
   public CompletionStage<BatchResult> runBatch(int vmId, int vcpu, List<AccessOp> ops) {
-    return access.runBatch(vmId, vcpu, ops);
+    return onVm(vmId, () -> access.runBatch(vmId, vcpu, ops));
   }
 
   @Override
   public CompletionStage<AccessTrace> traceAccess(int vmId, int vcpu, AccessOp op) {
-    return access.traceAccess(vmId, vcpu, op);
+    return onVm(vmId, () -> access.traceAccess(vmId, vcpu, op));
   }
 
   // ---- KSM -------------------------------------------------------------------------------------
@@ -192,22 +240,22 @@ public final class MeshSimulation implements Simulation {
   @Override
   public CompletionStage<KsmControl> ksmControl(
       int hostId, Integer run, Long pagesToScan, Long sleep) {
-    return ksm.ksmControl(hostId, run, pagesToScan, sleep);
+    return onHost(hostId, () -> ksm.ksmControl(hostId, run, pagesToScan, sleep));
   }
 
   @Override
   public CompletionStage<Map<String, Long>> ksmPasses(int hostId, int passes) {
-    return ksm.ksmPasses(hostId, passes);
+    return onHost(hostId, () -> ksm.ksmPasses(hostId, passes));
   }
 
   @Override
   public CompletionStage<Map<String, Long>> ksmBatch(int hostId, long pages) {
-    return ksm.ksmBatch(hostId, pages);
+    return onHost(hostId, () -> ksm.ksmBatch(hostId, pages));
   }
 
   @Override
   public CompletionStage<Map<String, Long>> ksmCounters(int hostId) {
-    return ksm.ksmCounters(hostId);
+    return onHost(hostId, () -> ksm.ksmCounters(hostId));
   }
 
   // ---- cluster ---------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.RecipientRef;
@@ -17,7 +18,6 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.mmumesh.ksm.actor.Ksm;
 import org.mmumesh.pageframe.actor.PageFrame;
 
 /**
@@ -33,7 +33,7 @@ import org.mmumesh.pageframe.actor.PageFrame;
  * <p><b>Creating a VM</b> ({@link #create}) then does what {@code kvm_create_vm} and QEMU do, on
  * the VM's host's {@code PageFrame} through this node's glue: subscribes this node's notifier
  * adapter of the VM ({@code SubscribeNotifier}), {@code CreateVm}, memslot 0 over {@code [0,
- * memoryPages)} at host page 0 ({@code AddSlot}), and, for a mergeable VM, {@code Ksm.Madvise} of
+ * memoryPages)} at host page 0 ({@code AddSlot}), and, for a mergeable VM, {@code KsmMadvise} of
  * that range. Each step is asked with a fresh request id and must answer its success reply; a
  * {@code Rejected} fails the stage with {@link SimulationException.Kind#WRONG_STATE} naming the
  * reason, anything else with an {@link IllegalStateException}.
@@ -126,10 +126,10 @@ final class MeshVms {
             added ->
                 v.mergeable()
                     ? call(
-                            glue.ksm(v.hostId()),
-                            (Long id, ActorRef<Ksm.ControlReply> r) ->
-                                new Ksm.Madvise(id, vm, 0, v.memoryPages(), true, r),
-                            Ksm.ControlDone.class)
+                            glue.frames(v.hostId()),
+                            (Long id, ActorRef<PageFrame.KsmReply> r) ->
+                                new PageFrame.KsmMadvise(id, vm, 0, v.memoryPages(), true, r),
+                            PageFrame.KsmControlDone.class)
                         .thenApply(d -> added.generation())
                     : CompletableFuture.completedFuture(added.generation()));
   }
@@ -143,18 +143,18 @@ final class MeshVms {
               for (ActorRef<DirectoryActor.Command> d : refs) {
                 long rid = ids.incrementAndGet();
                 all.add(
-                    ask(
-                            d,
-                            (ActorRef<DirectoryActor.Located> r) ->
-                                new DirectoryActor.Locate(rid, type, id, r))
-                        .toCompletableFuture());
+                    askUnlessGone(
+                        d,
+                        (ActorRef<DirectoryActor.Located> r) ->
+                            new DirectoryActor.Locate(rid, type, id, r)));
               }
               return CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]))
                   .thenApply(
                       x -> {
                         for (CompletableFuture<DirectoryActor.Located> f : all) {
-                          if (!f.join().shardId().isEmpty()) {
-                            return f.join();
+                          DirectoryActor.Located l = f.join();
+                          if (l != null && !l.shardId().isEmpty()) {
+                            return l;
                           }
                         }
                         return null;
@@ -179,29 +179,32 @@ final class MeshVms {
               for (ActorRef<DirectoryActor.Command> d : refs) {
                 long id = ids.incrementAndGet();
                 all.add(
-                    ask(d, (ActorRef<DirectoryActor.Done> r) -> message.apply(id, r))
-                        .toCompletableFuture());
+                    askUnlessGone(d, (ActorRef<DirectoryActor.Done> r) -> message.apply(id, r)));
               }
               return CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]));
             });
   }
 
-  /** Every node's directory actor, once the listing has one per Up member. */
+  /**
+   * Every healthy node's directory actor (on a member that is Up and reachable), once the listing
+   * has one per healthy member. A member that is unreachable, downed or leaving is passed over: its
+   * directory does not matter any more (if it comes back, its peers send it their snapshots).
+   */
   private CompletionStage<Set<ActorRef<DirectoryActor.Command>>> directories(long deadline) {
-    long up = 0;
-    for (org.apache.pekko.cluster.Member m : Cluster.get(system).state().getMembers()) {
-      if (m.status() == MemberStatus.up()) {
-        up++;
-      }
-    }
-    long expected = Math.max(1, up);
+    Set<Address> healthy = healthy();
+    long expected = Math.max(1, healthy.size());
     return ask(
             system.receptionist(),
             (ActorRef<Receptionist.Listing> r) -> Receptionist.find(DirectoryActor.KEY, r))
         .thenCompose(
             listing -> {
-              Set<ActorRef<DirectoryActor.Command>> refs =
-                  listing.getServiceInstances(DirectoryActor.KEY);
+              Set<ActorRef<DirectoryActor.Command>> refs = new java.util.HashSet<>();
+              for (ActorRef<DirectoryActor.Command> d :
+                  listing.getServiceInstances(DirectoryActor.KEY)) {
+                if (healthy.contains(addressOf(d))) {
+                  refs.add(d);
+                }
+              }
               if (refs.size() >= expected) {
                 return CompletableFuture.completedFuture(refs);
               }
@@ -224,6 +227,62 @@ final class MeshVms {
                       system.executionContext());
               return later.thenCompose(x -> directories(deadline));
             });
+  }
+
+  /** The members that are Up (or WeaklyUp) and reachable from this node. */
+  private Set<Address> healthy() {
+    Set<Address> out = new java.util.HashSet<>();
+    org.apache.pekko.cluster.ClusterEvent.CurrentClusterState state = Cluster.get(system).state();
+    Set<org.apache.pekko.cluster.Member> unreachable = state.getUnreachable();
+    for (org.apache.pekko.cluster.Member m : state.getMembers()) {
+      if ((m.status() == MemberStatus.up() || m.status() == MemberStatus.weaklyUp())
+          && !unreachable.contains(m)) {
+        out.add(m.address());
+      }
+    }
+    return out;
+  }
+
+  private Address addressOf(ActorRef<?> ref) {
+    Address a = ref.path().address();
+    return a.hasLocalScope() ? Cluster.get(system).selfMember().address() : a;
+  }
+
+  /**
+   * An ask to a directory actor that completes with null as soon as its node is no longer healthy
+   * (checked every {@value #FIND_RETRY_MILLIS} ms): a lost node's directory never holds a create or
+   * a delete for the ask's timeout.
+   */
+  private <R> CompletableFuture<R> askUnlessGone(
+      ActorRef<DirectoryActor.Command> d, Function<ActorRef<R>, DirectoryActor.Command> message) {
+    CompletableFuture<R> f = this.<DirectoryActor.Command, R>ask(d, message).toCompletableFuture();
+    CompletableFuture<R> out = new CompletableFuture<>();
+    f.whenComplete(
+        (v, e) -> {
+          if (e == null) {
+            out.complete(v);
+          } else {
+            out.completeExceptionally(e);
+          }
+        });
+    untilGone(out, addressOf(d));
+    return out;
+  }
+
+  private void untilGone(CompletableFuture<?> f, Address node) {
+    if (f.isDone()) {
+      return;
+    }
+    if (!healthy().contains(node)) {
+      f.complete(null);
+      return;
+    }
+    system
+        .scheduler()
+        .scheduleOnce(
+            Duration.ofMillis(FIND_RETRY_MILLIS),
+            () -> untilGone(f, node),
+            system.executionContext());
   }
 
   /** An ask within the timeout; a timeout fails with {@link SimulationException.Kind#TIMEOUT}. */
@@ -270,8 +329,6 @@ final class MeshVms {
   /** The reason of any actor's {@code Rejected} reply, or null. */
   static String rejectedReason(Object reply) {
     if (reply instanceof PageFrame.Rejected r) {
-      return r.reason();
-    } else if (reply instanceof Ksm.Rejected r) {
       return r.reason();
     } else if (reply instanceof org.mmumesh.guestmmu.actor.GuestMmu.Rejected r) {
       return r.reason();

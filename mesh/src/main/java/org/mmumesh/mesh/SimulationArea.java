@@ -58,11 +58,36 @@ abstract class SimulationArea {
 
   // ---- checks ----------------------------------------------------------------------------------
 
+  /** The host; NOT_FOUND when unknown, WRONG_STATE naming the loss when it was lost. */
   MeshDirectory.HostEntry host(int hostId) {
+    MeshDirectory.HostEntry h = hostEvenLost(hostId);
+    Optional<String> lost = dir.hostLost(hostId);
+    if (lost.isPresent()) {
+      throw SimulationException.wrongState(lost.get());
+    }
+    return h;
+  }
+
+  /** The host, lost or not (deleting a lost host); NOT_FOUND when unknown. */
+  MeshDirectory.HostEntry hostEvenLost(int hostId) {
     return dir.host(hostId).orElseThrow(() -> SimulationException.notFound("host " + hostId));
   }
 
+  /**
+   * The VM; NOT_FOUND when unknown, WRONG_STATE naming the lost node and what was lost when its
+   * state was lost ({@link LostEntities}): never a call served by an empty restart.
+   */
   MeshDirectory.VmEntry vm(int vmId) {
+    MeshDirectory.VmEntry e = vmEvenLost(vmId);
+    Optional<String> lost = dir.vmLost(vmId);
+    if (lost.isPresent()) {
+      throw SimulationException.wrongState(lost.get());
+    }
+    return e;
+  }
+
+  /** The VM, lost or not (deleting a lost VM); NOT_FOUND when unknown. */
+  MeshDirectory.VmEntry vmEvenLost(int vmId) {
     return dir.vm(vmId).orElseThrow(() -> SimulationException.notFound("vm " + vmId));
   }
 

@@ -27,7 +27,12 @@ public final class SimulationException extends RuntimeException {
     /** The simulation is shutting down or unreachable: UNAVAILABLE. */
     UNAVAILABLE,
     /** The simulation cannot do this yet: UNIMPLEMENTED. */
-    NOT_IMPLEMENTED
+    NOT_IMPLEMENTED,
+    /**
+     * The VM's or host's state was lost with a node while the call ran (a stream in progress, a
+     * call waiting on the lost node): ABORTED. A call made after the loss is WRONG_STATE.
+     */
+    LOST
   }
 
   private final Kind kind;

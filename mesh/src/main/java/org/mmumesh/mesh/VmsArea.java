@@ -90,7 +90,19 @@ final class VmsArea extends SimulationArea {
   CompletionStage<Void> deleteVm(int vmId) {
     return guarded(
         () -> {
-          MeshDirectory.VmEntry e = vm(vmId);
+          MeshDirectory.VmEntry e = vmEvenLost(vmId);
+          if (dir.vmLost(vmId).isPresent()) {
+            // Its state is gone with a node: nothing to unmap or halt (an ask could wait for the
+            // lost node); forgetting it frees its id's admission.
+            return vms.removeVm(vmId)
+                .whenComplete(
+                    (x, err) -> {
+                      if (err == null) {
+                        slots.deleted(vmId);
+                        creations.admission().vmDeleted(vmId);
+                      }
+                    });
+          }
           CompletableFuture<?> all = CompletableFuture.completedFuture(null);
           for (int slot : slots.ids(vmId)) {
             all = all.thenCompose(x -> memory.removeSlot(vmId, slot).toCompletableFuture());

@@ -60,7 +60,7 @@ class MeshDirectorySyncTest {
     MeshDirectory.HostEntry h = new MeshDirectory.HostEntry(3, false, 100);
     MeshDirectory.HostEntry other = new MeshDirectory.HostEntry(3, true, 200);
     d.putHost(h);
-    assertThat(d.merge(new MeshDirectory.Snapshot(List.of(other), null, null, null))).isFalse();
+    assertThat(d.merge(MeshDirectory.Snapshot.of(List.of(other), null, null, null))).isFalse();
     assertThat(d.host(3)).contains(h);
     assertThat(d.putHost(other)).isTrue();
     assertThat(d.host(3)).contains(other);

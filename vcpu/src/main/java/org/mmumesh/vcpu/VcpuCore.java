@@ -4,6 +4,7 @@ import org.mmumesh.common.Access;
 import org.mmumesh.common.Counter;
 import org.mmumesh.common.Counts;
 import org.mmumesh.common.FaultBits;
+import org.mmumesh.common.VsidTags;
 import org.mmumesh.guestmmu.CpuState;
 import org.mmumesh.guestmmu.XlateResult;
 import org.mmumesh.hostmmu.Lookup;
@@ -19,12 +20,14 @@ import org.mmumesh.pageframe.PfnResult;
  * <p><b>An access</b> (spec 5.1, 8.4):
  *
  * <ol>
- *   <li>{@link #begin}: counted; a TLB hit that {@linkplain #permits permits} it completes at once
- *       (the driver stores or loads through the entry; {@link #watchedStore} says whether a store
- *       must read the guest C bit first, see below);
- *   <li>otherwise the driver needs the segment's guest VSID ({@code esid_to_vsid}) and, if there is
- *       one, the host HTAB search; {@link #onLookup} fills the TLB when the host HPTE permits the
- *       access (an HTAB hit), else classifies the exit ({@link #noHpte} when there is no VSID);
+ *   <li>{@link #begin}: counted; it answers what the access needs next as a {@link Need}: a TLB hit
+ *       that {@linkplain #permits permits} it is a {@link Need.Hit} (the driver stores or loads
+ *       through the frame; {@link Need.Hit#readC} says whether a store must read the guest C bit,
+ *       see below); a miss needs the segment's guest VSID ({@link Need.SegmentVsid}, {@code
+ *       esid_to_vsid}), answered by {@link #onVsid}, which needs the host HTAB search ({@link
+ *       Need.HostLookup}) or, without a VSID, is a NOHPTE exit ({@link Need.Fault}); {@link
+ *       #onLookup} fills the TLB when the host HPTE permits the access (an HTAB hit, {@link
+ *       Need.Hit}), else classifies the exit; a retried access starts again at {@link #miss};
  *   <li>an exit is first {@linkplain #admit admitted} under the {@link LivelockBound}, then {@link
  *       #onFault} counts it (NOHPTE / PROTFAULT / NOEXEC, from SRR1 or DSISR as the hardware sets
  *       them) and answers the fault handler's first step; the driver answers each non-terminal
@@ -104,12 +107,12 @@ public final class VcpuCore {
   // ---- The access ------------------------------------------------------------------------------
 
   /**
-   * Starts an access (counted). Returns the TLB entry that completes it (a TLB hit, counted), or -1
-   * when it misses: the driver then needs the guest VSID of {@code ea}'s segment.
+   * Starts an access (counted): a TLB hit that permits it ({@link Need.Hit}, counted), or, on a
+   * miss, the {@linkplain #miss first need of a miss}.
    *
    * @param epoch the host HPTE epoch the TLB entries must carry (older ones are dead)
    */
-  public int begin(Access kind, long ea, long epoch) {
+  public Need begin(Access kind, long ea, long epoch) {
     this.kind = kind;
     this.ea = ea;
     counts[Counter.ACCESSES.ordinal()]++;
@@ -122,10 +125,30 @@ public final class VcpuCore {
     int t = tlb.lookup(tag, epoch);
     if (t >= 0 && permits(tlb.prot(t), kind)) {
       counts[Counter.TLB_HITS.ordinal()]++;
-      return t;
+      return new Need.Hit(tlb.pfn(t), true, watchedStore(tlb.prot(t)));
     }
     livelock.startAccess();
-    return -1;
+    return miss();
+  }
+
+  /**
+   * The first need of a TLB miss, and of the access's retry after an exit (the guest resumes and
+   * the hardware searches again): the guest VSID of the access's segment. Changes nothing.
+   */
+  public Need miss() {
+    return new Need.SegmentVsid(ea >>> 28);
+  }
+
+  /**
+   * The segment's guest VSID ({@link VsidTags#NO_VSID} when none): without one the hardware finds
+   * no HPTE (a NOHPTE exit), else the host HTAB is searched.
+   */
+  public Need onVsid(long gvsid) {
+    if (gvsid == VsidTags.NO_VSID) {
+      fault = HostFault.noHpte(kind, ea);
+      return new Need.Fault(fault);
+    }
+    return new Need.HostLookup(gvsid, ea);
   }
 
   /** Whether TLB protection {@code prot} permits {@code kind} (loads always; spec 5.1). */
@@ -148,17 +171,17 @@ public final class VcpuCore {
   }
 
   /**
-   * The host HTAB search's answer for the access in progress. When the host HPTE permits it the TLB
-   * is filled (with the C-bit watch's bit where due) and the entry's protection returned (an HTAB
-   * hit, counted); otherwise -1, and {@link #pendingFault()} is the exit: NOHPTE without an HPTE,
-   * PROTFAULT for a store, NOEXEC for a fetch.
+   * The host HTAB search's answer for the access in progress. When the host HPTE permits the access
+   * the TLB is filled (with the C-bit watch's bit where due): a {@link Need.Hit} (an HTAB hit,
+   * counted); otherwise the exit: NOHPTE without an HPTE, PROTFAULT for a store, NOEXEC for a
+   * fetch.
    *
    * @param slot the host HPTE's slot, or negative when there is none
    * @param protection its protection (ignored without one)
    * @param pfn the frame it maps
    * @param epoch the epoch to stamp the TLB entry with
    */
-  public int onLookup(int slot, Lookup protection, int pfn, long epoch) {
+  public Need onLookup(int slot, Lookup protection, int pfn, long epoch) {
     if (slot >= 0 && protection.permits(kind)) {
       int prot =
           cWatch.tlbProt(
@@ -167,25 +190,14 @@ public final class VcpuCore {
                   | (protection.isExecutable() ? Tlb.PROT_EXEC : 0));
       tlb.fill(tag, epoch, slot, pfn, prot);
       counts[Counter.HTAB_HITS.ordinal()]++;
-      return prot;
+      return new Need.Hit(pfn, false, watchedStore(prot));
     }
     if (slot < 0) {
       fault = HostFault.noHpte(kind, ea);
     } else {
       fault = kind == Access.STORE ? HostFault.protection(ea) : HostFault.noExecute(ea);
     }
-    return -1;
-  }
-
-  /** The segment has no guest VSID: the hardware finds no HPTE (a NOHPTE exit). */
-  public HostFault noHpte() {
-    fault = HostFault.noHpte(kind, ea);
-    return fault;
-  }
-
-  /** The exit {@link #onLookup} or {@link #noHpte} classified last. */
-  public HostFault pendingFault() {
-    return fault;
+    return new Need.Fault(fault);
   }
 
   /**
@@ -296,12 +308,12 @@ public final class VcpuCore {
   // ---- Completion ------------------------------------------------------------------------------
 
   /** Whether the access, completing through TLB protection {@code prot}, must read the C bit. */
-  public boolean watchedStore(int prot) {
+  private boolean watchedStore(int prot) {
     return kind == Access.STORE && (prot & CBitWatch.PROT_WATCH_C) != 0;
   }
 
   /**
-   * The guest C bit read for a watched store ({@link #watchedStore}): a missed C is counted, else
+   * The guest C bit read for a watched store ({@link Need.Hit#readC}): a missed C is counted, else
    * the watch ends and the TLB entry loses its watch bit.
    *
    * @param guestPteFound a guest HPTE translates the access's address now

@@ -5,15 +5,16 @@
  *
  * <ul>
  *   <li>{@link org.mmumesh.vcpu.VcpuCore}: one vCPU's access path, sans I/O (exit classification,
- *       permission checks, the C-bit watch, the livelock bound, the failure record, the counters);
- *       both engines drive it, so they take the same decisions by construction.
+ *       permission checks, the C-bit watch, the livelock bound, the failure record, the counters),
+ *       answering what an access needs next as a {@link org.mmumesh.vcpu.Need}; both engines drive
+ *       it, so they take the same decisions by construction.
  *   <li>{@link org.mmumesh.vcpu.PageFaultHandler}, the fault handler as a state machine that says
  *       what it needs next ({@link org.mmumesh.vcpu.FaultStep}) for a {@link
  *       org.mmumesh.vcpu.HostFault}.
  *   <li>{@link org.mmumesh.vcpu.Tlb}; {@link org.mmumesh.vcpu.CBitWatch} (quirk Q4's missed C bits,
  *       spec 1.3); {@link org.mmumesh.vcpu.LivelockBound} (spec 10); {@link
  *       org.mmumesh.vcpu.StoreBuffer}; {@link org.mmumesh.vcpu.AccessRecorder} and {@link
- *       org.mmumesh.vcpu.AccessTrace} for traced accesses; {@link org.mmumesh.vcpu.VcpuSetup}.
+ *       org.mmumesh.common.AccessTrace} for traced accesses; {@link org.mmumesh.vcpu.VcpuSetup}.
  * </ul>
  *
  * <p>The sequential engine drives these cores directly; on the mesh the per-vCPU actor {@code Vcpu}

@@ -9,6 +9,7 @@ import org.mmumesh.common.Counts;
 import org.mmumesh.common.FaultBits;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
+import org.mmumesh.common.VsidTags;
 import org.mmumesh.guestmmu.Cpu64State;
 import org.mmumesh.hostmmu.Lookup;
 
@@ -30,12 +31,20 @@ class VcpuCoreTest {
     return new Cpu64State().setMsr(true, true, true);
   }
 
+  private static final Need MISS = new Need.SegmentVsid(EA >>> 28);
+
+  /** The exit a need names (it must be one). */
+  private static HostFault exitOf(Need n) {
+    assertThat(n).isInstanceOf(Need.Fault.class);
+    return ((Need.Fault) n).fault();
+  }
+
   @Test
-  void begin_countsTheAccessByKind_andAMissReturnsMinusOne() {
+  void begin_countsTheAccessByKind_andAMissNeedsTheSegmentsGuestVsid() {
     VcpuCore c = core(Policy.STRICT);
-    assertThat(c.begin(Access.LOAD, EA, 0)).isEqualTo(-1);
-    assertThat(c.begin(Access.STORE, EA, 0)).isEqualTo(-1);
-    assertThat(c.begin(Access.IFETCH, EA, 0)).isEqualTo(-1);
+    assertThat(c.begin(Access.LOAD, EA, 0)).isEqualTo(MISS);
+    assertThat(c.begin(Access.STORE, EA, 0)).isEqualTo(MISS);
+    assertThat(c.begin(Access.IFETCH, EA, 0)).isEqualTo(MISS);
     Counts n = c.counts();
     assertThat(n.get(Counter.ACCESSES)).isEqualTo(3);
     assertThat(n.get(Counter.LOADS)).isEqualTo(1);
@@ -45,14 +54,28 @@ class VcpuCoreTest {
   }
 
   @Test
+  void onVsid_needsTheHostLookup_orWithoutAVsidIsANohpteExit_andMissIsTheRetrysFirstNeed() {
+    VcpuCore c = core(Policy.STRICT);
+    c.begin(Access.STORE, EA, 0);
+    assertThat(c.onVsid(0x77)).isEqualTo(new Need.HostLookup(0x77, EA));
+    HostFault f = exitOf(c.onVsid(VsidTags.NO_VSID));
+    assertThat(VcpuCore.exitName(f)).isEqualTo("NOHPTE");
+    assertThat(f.isData()).isTrue();
+    assertThat(c.miss()).isEqualTo(MISS);
+    c.begin(Access.IFETCH, EA, 0);
+    assertThat(exitOf(c.onVsid(VsidTags.NO_VSID)).isData()).isFalse();
+    assertThat(c.get(Counter.ACCESSES)).isEqualTo(2); // needs are not counted
+  }
+
+  @Test
   void onLookup_permittingHpte_fillsTheTlb_soTheNextAccessHits_inTheSameEpochOnly() {
     VcpuCore c = core(Policy.STRICT);
     c.begin(Access.STORE, EA, 3);
-    assertThat(c.onLookup(9, Lookup.HIT_RW, 77, 3)).isEqualTo(Tlb.PROT_WRITE | Tlb.PROT_EXEC);
-    int t = c.begin(Access.STORE, EA + 8, 3);
-    assertThat(t).isNotNegative();
-    assertThat(c.tlb().pfn(t)).isEqualTo(77);
-    assertThat(c.begin(Access.LOAD, EA, 4)).as("a newer epoch kills the entry").isEqualTo(-1);
+    assertThat(c.onLookup(9, Lookup.HIT_RW, 77, 3)).isEqualTo(new Need.Hit(77, false, false));
+    assertThat(c.begin(Access.STORE, EA + 8, 3)).isEqualTo(new Need.Hit(77, true, false));
+    int t = c.tlb().lookup(Tlb.tag(EA, 7), 3);
+    assertThat(c.tlb().prot(t)).isEqualTo(Tlb.PROT_WRITE | Tlb.PROT_EXEC);
+    assertThat(c.begin(Access.LOAD, EA, 4)).as("a newer epoch kills the entry").isEqualTo(MISS);
     assertThat(c.get(Counter.HTAB_HITS)).isEqualTo(1);
     assertThat(c.get(Counter.TLB_HITS)).isEqualTo(1);
   }
@@ -61,9 +84,10 @@ class VcpuCoreTest {
   void tlbEntryThatDoesNotPermit_isAMiss_notAHit() {
     VcpuCore c = core(Policy.STRICT);
     c.begin(Access.LOAD, EA, 0);
-    assertThat(c.onLookup(1, Lookup.HIT_RO_NOEXEC, 5, 0)).isZero(); // a load: permitted
-    assertThat(c.begin(Access.STORE, EA, 0)).isEqualTo(-1);
-    assertThat(c.begin(Access.IFETCH, EA, 0)).isEqualTo(-1);
+    assertThat(c.onLookup(1, Lookup.HIT_RO_NOEXEC, 5, 0)) // a load: permitted
+        .isEqualTo(new Need.Hit(5, false, false));
+    assertThat(c.begin(Access.STORE, EA, 0)).isEqualTo(MISS);
+    assertThat(c.begin(Access.IFETCH, EA, 0)).isEqualTo(MISS);
     assertThat(c.get(Counter.TLB_HITS)).isZero();
   }
 
@@ -71,17 +95,13 @@ class VcpuCoreTest {
   void onLookup_classifiesTheExit_noHpte_protfault_noexec() {
     VcpuCore c = core(Policy.STRICT);
     c.begin(Access.STORE, EA, 0);
-    assertThat(c.onLookup(-1, null, -1, 0)).isEqualTo(-1);
-    assertThat(VcpuCore.exitName(c.pendingFault())).isEqualTo("NOHPTE");
+    assertThat(VcpuCore.exitName(exitOf(c.onLookup(-1, null, -1, 0)))).isEqualTo("NOHPTE");
     c.begin(Access.STORE, EA, 0);
-    assertThat(c.onLookup(2, Lookup.HIT_RO, 5, 0)).isEqualTo(-1);
-    assertThat(VcpuCore.exitName(c.pendingFault())).isEqualTo("PROTFAULT");
+    assertThat(VcpuCore.exitName(exitOf(c.onLookup(2, Lookup.HIT_RO, 5, 0))))
+        .isEqualTo("PROTFAULT");
     c.begin(Access.IFETCH, EA, 0);
-    assertThat(c.onLookup(2, Lookup.HIT_RW_NOEXEC, 5, 0)).isEqualTo(-1);
-    assertThat(VcpuCore.exitName(c.pendingFault())).isEqualTo("NOEXEC");
-    c.begin(Access.IFETCH, EA, 0);
-    assertThat(VcpuCore.exitName(c.noHpte())).isEqualTo("NOHPTE");
-    assertThat(c.noHpte().isData()).isFalse();
+    assertThat(VcpuCore.exitName(exitOf(c.onLookup(2, Lookup.HIT_RW_NOEXEC, 5, 0))))
+        .isEqualTo("NOEXEC");
     assertThat(c.get(Counter.HTAB_HITS)).isZero();
   }
 
@@ -89,8 +109,7 @@ class VcpuCoreTest {
   void onFault_countsTheExit_andLegacyReflectsAProtfaultRaw_countedAsDsiAndRaw() {
     VcpuCore c = core(Policy.LEGACY);
     c.begin(Access.STORE, EA, 0);
-    c.onLookup(2, Lookup.HIT_RO, 5, 0);
-    FaultStep s = c.onFault(c.pendingFault(), cpu());
+    FaultStep s = c.onFault(exitOf(c.onLookup(2, Lookup.HIT_RO, 5, 0)), cpu());
     assertThat(s).isInstanceOf(FaultStep.Reflect.class);
     assertThat(((FaultStep.Reflect) s).vector()).isEqualTo(FaultBits.VEC_DSI);
     Counts n = c.counts();
@@ -104,13 +123,12 @@ class VcpuCoreTest {
   void onFault_noexec_isReflectedAsAnIsi_andFixedHandlesAProtfault() {
     VcpuCore c = core(Policy.FIXED);
     c.begin(Access.IFETCH, EA, 0);
-    c.onLookup(2, Lookup.HIT_RW_NOEXEC, 5, 0);
-    assertThat(c.onFault(c.pendingFault(), cpu())).isInstanceOf(FaultStep.Reflect.class);
+    assertThat(c.onFault(exitOf(c.onLookup(2, Lookup.HIT_RW_NOEXEC, 5, 0)), cpu()))
+        .isInstanceOf(FaultStep.Reflect.class);
     assertThat(c.get(Counter.NOEXEC_EXITS)).isEqualTo(1);
     assertThat(c.get(Counter.REFLECTED_ISI)).isEqualTo(1);
     c.begin(Access.STORE, EA, 0);
-    c.onLookup(2, Lookup.HIT_RO, 5, 0);
-    FaultStep s = c.onFault(c.pendingFault(), cpu());
+    FaultStep s = c.onFault(exitOf(c.onLookup(2, Lookup.HIT_RO, 5, 0)), cpu());
     assertThat(s).isEqualTo(new FaultStep.Xlate(EA, Access.STORE, true));
     assertThat(c.get(Counter.PROTFAULT_EXITS)).isEqualTo(1);
     assertThat(c.get(Counter.REFLECTED_DSI)).isZero();
@@ -121,17 +139,17 @@ class VcpuCoreTest {
     VcpuCore c = core(Policy.LEGACY);
     watch.onMapped(EA, false, false, Access.LOAD); // Q4: writable while C was clear
     c.begin(Access.STORE, EA, 0);
-    int prot = c.onLookup(1, Lookup.HIT_RW, 5, 0);
-    assertThat(prot & CBitWatch.PROT_WATCH_C).isNotZero();
-    assertThat(c.watchedStore(prot)).isTrue();
+    assertThat(c.onLookup(1, Lookup.HIT_RW, 5, 0)).isEqualTo(new Need.Hit(5, false, true));
+    int t = c.tlb().lookup(Tlb.tag(EA, 7), 0);
+    assertThat(c.tlb().prot(t) & CBitWatch.PROT_WATCH_C).isNotZero();
     c.onCRead(true, false, 0);
     assertThat(c.get(Counter.MISSED_C)).isEqualTo(1);
-    int t = c.begin(Access.STORE, EA, 0);
-    assertThat(c.watchedStore(c.tlb().prot(t))).as("still watched").isTrue();
+    assertThat(c.begin(Access.STORE, EA, 0))
+        .as("still watched")
+        .isEqualTo(new Need.Hit(5, true, true));
     c.onCRead(true, true, 0); // C set now: the watch ends, the entry loses its bit
     assertThat(c.get(Counter.MISSED_C)).isEqualTo(1);
-    t = c.begin(Access.STORE, EA, 0);
-    assertThat(c.watchedStore(c.tlb().prot(t))).isFalse();
+    assertThat(c.begin(Access.STORE, EA, 0)).isEqualTo(new Need.Hit(5, true, false));
     assertThat(watch.watches(EA)).isFalse();
   }
 
@@ -140,8 +158,7 @@ class VcpuCoreTest {
     VcpuCore c = core(Policy.LEGACY);
     watch.onMapped(EA, false, false, Access.LOAD);
     c.begin(Access.LOAD, EA, 0);
-    int prot = c.onLookup(1, Lookup.HIT_RW, 5, 0);
-    assertThat(c.watchedStore(prot)).isFalse();
+    assertThat(c.onLookup(1, Lookup.HIT_RW, 5, 0)).isEqualTo(new Need.Hit(5, false, false));
   }
 
   @Test

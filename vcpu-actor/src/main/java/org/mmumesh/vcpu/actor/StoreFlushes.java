@@ -20,7 +20,7 @@ import org.slf4j.Logger;
 
 /**
  * A {@link Vcpu}'s store buffer against the page frames and its ordering against TLB shootdowns
- * (see "TLB shootdowns" in {@link Vcpu}): the buffered stores go out as one {@link
+ * ("TLB shootdowns" in docs/design.md section 6): the buffered stores go out as one {@link
  * PageFrame.ApplyStores} at a time, numbered by a flush sequence; a shootdown's ack and a batch's
  * {@code BatchDone} wait until every store made before them is applied ({@code tlbie; tlbsync}
  * after the stores: the HostMmu, and a KSM write-protect behind it, must see the contents). A flush

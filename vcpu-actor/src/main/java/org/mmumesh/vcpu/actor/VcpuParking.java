@@ -14,8 +14,8 @@ import org.mmumesh.common.Counts;
  * #PASSIVATE_AFTER_IDLE_KEY} (its biggest allocation, the TLB, goes with it, but for the entries
  * still valid, kept compactly); its counters, translation mode, known epoch, missed-C watch, cached
  * segment VSIDs, batch numbering and remembered replies are parked here, and the next incarnation
- * on this node takes them back ({@link #take}) and continues as if it had never stopped (see {@link
- * Vcpu}'s class comment for the one counter that differs, {@code SHOOTDOWNS}).
+ * on this node takes them back ({@link #take}) and continues as if it had never stopped (see
+ * docs/design.md section 6, "Passivation", for the one counter that differs, {@code SHOOTDOWNS}).
  *
  * <p>Readers of counters (metrics, host and VM stats) read a parked vCPU's counters here ({@link
  * #counters}) instead of asking the entity, which would start it again.

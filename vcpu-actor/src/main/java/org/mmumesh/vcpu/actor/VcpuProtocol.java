@@ -2,18 +2,19 @@ package org.mmumesh.vcpu.actor;
 
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.mmumesh.common.Access;
+import org.mmumesh.common.AccessOp;
+import org.mmumesh.common.AccessTrace;
 import org.mmumesh.common.CborSerializable;
 import org.mmumesh.common.Counts;
 import org.mmumesh.guestmmu.VcpuStateChange;
-import org.mmumesh.vcpu.AccessTrace;
 import org.mmumesh.vcpu.VcpuCore;
 
 /**
  * The {@link Vcpu} actor's protocol, on one screen: its commands, their replies and limits. {@link
  * Vcpu} implements this interface only to name them, so call sites read {@code Vcpu.RunBatch},
  * {@code Vcpu.BatchDone}. Every message crosses nodes as CBOR ({@link CborSerializable}); the
- * lifecycle each command is legal in, and what it does, is {@link Vcpu}'s class comment.
+ * lifecycle each command is legal in is {@link Vcpu}'s class comment; what it does, docs/design.md
+ * section 6.
  */
 public interface VcpuProtocol {
 
@@ -45,12 +46,10 @@ public interface VcpuProtocol {
     HALTED
   }
 
-  /** One guest access: {@code value} is the stored word (ignored for loads and fetches). */
-  public record AccessOp(Access kind, long ea, long value) implements CborSerializable {}
-
   /**
-   * Execute {@code accesses} in order. Answered {@link BatchDone} once every access completed or
-   * failed, or {@link Rejected} (bad input, too many outstanding batches, halted).
+   * Execute {@code accesses} in order ({@link AccessOp}, the port's own type: {@code value} is the
+   * stored word, ignored for loads and fetches). Answered {@link BatchDone} once every access
+   * completed or failed, or {@link Rejected} (bad input, too many outstanding batches, halted).
    */
   public record RunBatch(long batchId, List<AccessOp> accesses, ActorRef<BatchReply> replyTo)
       implements Command {}
@@ -67,8 +66,8 @@ public interface VcpuProtocol {
   /**
    * Set this vCPU's MSR bits, segment state and SDR1 (issue 5): legal in Idle; answered {@link
    * StateSet} once the GuestMmu applied every change and the HostMmu flushed this vCPU's shadow
-   * entries, or {@link Rejected} (the state, a bad list, or the GuestMmu's rejection). See the
-   * class comment.
+   * entries, or {@link Rejected} (the state, a bad list, or the GuestMmu's rejection). See
+   * docs/design.md section 6.
    *
    * @param changes 1 to {@link #MAX_STATE_CHANGES} changes, applied all or nothing, in order
    */
@@ -89,7 +88,7 @@ public interface VcpuProtocol {
   /**
    * Run one access with the full trace of what happened: legal in Idle; answered {@link
    * AccessTraced} (also when the access failed: the trace says why) or {@link Rejected} (the state
-   * or a bad op). See the class comment.
+   * or a bad op). See docs/design.md section 6.
    */
   public record TraceAccess(long requestId, AccessOp op, ActorRef<TraceReply> replyTo)
       implements Command {}

@@ -65,7 +65,8 @@ final class VcpuSharding {
       IntFunction<ActorRef<GuestMmu.Command>> guestOf,
       IntFunction<ActorRef<HostMmu.Command>> hostOf,
       IntFunction<ActorRef<PageFrame.Command>> framesOf,
-      String role) {
+      String role,
+      org.apache.pekko.cluster.sharding.ShardCoordinator.ShardAllocationStrategy allocation) {
     Objects.requireNonNull(setupOf, "setupOf");
     Objects.requireNonNull(guestOf, "guestOf");
     Objects.requireNonNull(hostOf, "hostOf");
@@ -88,6 +89,9 @@ final class VcpuSharding {
             .withStopMessage(Vcpu.PARK);
     if (role != null) {
       entity = entity.withRole(role);
+    }
+    if (allocation != null) {
+      entity = entity.withAllocationStrategy(allocation);
     }
     return ClusterSharding.get(system).init(entity);
   }

@@ -3,9 +3,9 @@ package org.mmumesh.vcpu.actor;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.hostmmu.actor.HostMmu;
 import org.mmumesh.vcpu.AccessRecorder;
-import org.mmumesh.vcpu.actor.VcpuProtocol.AccessOp;
 import org.mmumesh.vcpu.actor.VcpuProtocol.BatchReply;
 import org.mmumesh.vcpu.actor.VcpuProtocol.StateReply;
 import org.mmumesh.vcpu.actor.VcpuProtocol.TraceReply;
@@ -14,7 +14,7 @@ import org.mmumesh.vcpu.actor.VcpuProtocol.TraceReply;
  * The units of work a {@link Vcpu} holds (plain state it owns, no behaviour): an accepted batch
  * with its cursor, a {@code TraceAccess} or {@code SetState} in progress, and what waits for a
  * store flush (a batch's {@code BatchDone}, a shootdown's ack; see "Stores and frame contents" in
- * {@link Vcpu}).
+ * docs/design.md section 6).
  */
 final class VcpuWork {
 
