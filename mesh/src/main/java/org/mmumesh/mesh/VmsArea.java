@@ -80,10 +80,36 @@ final class VmsArea extends SimulationArea {
                   (gen, err) -> {
                     if (err == null) {
                       slots.created(c.vmId(), e.memoryPages(), gen);
+                      placeHost(c.hostId());
                     }
                   })
               .thenApply(gen -> info(e));
         });
+  }
+
+  /**
+   * Records where host {@code hostId}'s {@code PageFrame} and {@code Ksm} run, once each is found
+   * (their actors take no part in {@link Placements}, so the facade locates them after a VM
+   * creation has started them): a lost node then takes its hosts' losses along ({@link
+   * LostEntities#lossesOf}). Fire and forget: a failed locate is tried again at the next create.
+   */
+  private void placeHost(int hostId) {
+    for (String type : List.of("PageFrame", "Ksm")) {
+      String id = "host-" + hostId;
+      if (dir.lost().placement(type, id).isPresent()) {
+        continue;
+      }
+      vms.locate(type, id)
+          .thenAccept(
+              l -> {
+                if (l != null) {
+                  glue.directoryActor()
+                      .tell(
+                          new DirectoryActor.Placed(
+                              new MeshDirectory.Placement(type, id, l.nodeAddress())));
+                }
+              });
+    }
   }
 
   /** See {@link Simulation#deleteVm}. */

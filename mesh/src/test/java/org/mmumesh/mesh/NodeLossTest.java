@@ -186,6 +186,17 @@ class NodeLossTest {
         for (int vm : kept) {
           before.put(vm, read(sim, vm));
         }
+        // the facade located the host's page frames and recorded them (node 0, frames)
+        await()
+            .atMost(WAIT)
+            .until(
+                () ->
+                    c.glue(1)
+                        .directory()
+                        .lost()
+                        .placement("PageFrame", "host-0")
+                        .map(p -> p.node().equals(c.address(0).toString()))
+                        .orElse(false));
         // every node heard where the doomed node's entities started
         for (int n = 0; n < c.size(); n++) {
           MeshDirectory d = c.glue(n).directory();
