@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.hostmmu.HostMmuConfig;
@@ -124,7 +125,7 @@ public final class AdmissionFootprint {
           sim.createVm(
               new Simulation.VmConfig(
                   v, host, true, pages, vcpus, MmuOptions.defaults(Policy.FIXED), tlb, false)));
-      await(sim.traceAccess(v, 0, new Simulation.AccessOp(Access.STORE, 0x1000_0000L, 1)));
+      await(sim.traceAccess(v, 0, new AccessOp(Access.STORE, 0x1000_0000L, 1)));
       all.add(sim.vmStats(v).toCompletableFuture());
     }
     for (CompletableFuture<?> f : all) {

@@ -12,9 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.gateway.GatewayMain;
 import org.mmumesh.mesh.EventFeed;
-import org.mmumesh.mesh.Simulation;
 import org.mmumesh.proto.v1.CreateHostRequest;
 import org.mmumesh.proto.v1.CreateVmRequest;
 import org.mmumesh.proto.v1.EventServiceGrpc;
@@ -186,12 +186,11 @@ public final class EventFanoutBenchmark {
                 .setVcpuCount(1)
                 .setOptions(MmuOptions.newBuilder().setPolicy(Policy.POLICY_STRICT))
                 .build());
-    List<List<Simulation.AccessOp>> batches = new ArrayList<>();
+    List<List<AccessOp>> batches = new ArrayList<>();
     for (int first = 0; first < pages; first += 4096) {
-      List<Simulation.AccessOp> ops = new ArrayList<>();
+      List<AccessOp> ops = new ArrayList<>();
       for (int p = first; p < Math.min(pages, first + 4096); p++) {
-        ops.add(
-            new Simulation.AccessOp(Access.LOAD, GatewayBenchmark.WINDOW + ((long) p << 12), 0));
+        ops.add(new AccessOp(Access.LOAD, GatewayBenchmark.WINDOW + ((long) p << 12), 0));
       }
       batches.add(List.copyOf(ops));
     }
@@ -200,7 +199,7 @@ public final class EventFanoutBenchmark {
     long c0 = os.getProcessCpuTime();
     long t0 = System.nanoTime();
     long done = 0;
-    for (List<Simulation.AccessOp> b : batches) {
+    for (List<AccessOp> b : batches) {
       var result =
           server.simulation().runBatch(id, 0, b).toCompletableFuture().get(10, TimeUnit.MINUTES);
       done += result.completed() + result.failed();

@@ -10,9 +10,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.gateway.AccessService;
 import org.mmumesh.gateway.GatewayMain;
-import org.mmumesh.mesh.Simulation;
 import org.mmumesh.proto.v1.AccessKind;
 import org.mmumesh.proto.v1.AccessRequest;
 import org.mmumesh.proto.v1.AccessServiceGrpc;
@@ -311,11 +311,11 @@ public final class GatewayBenchmark {
 
   /** The same batches, one after the other, through the in-JVM {@code Simulation}. */
   static double inJvm(GatewayMain.Running server, int vm, int batch) throws Exception {
-    List<Simulation.AccessOp> ops = new ArrayList<>(batch);
+    List<AccessOp> ops = new ArrayList<>(batch);
     for (int i = 0; i < batch; i++) {
-      ops.add(new Simulation.AccessOp(Access.LOAD, ea(i), 0));
+      ops.add(new AccessOp(Access.LOAD, ea(i), 0));
     }
-    List<Simulation.AccessOp> list = List.copyOf(ops);
+    List<AccessOp> list = List.copyOf(ops);
     long t0 = System.nanoTime();
     long n = 0;
     for (int k = 0; k < BATCHES; k++) {

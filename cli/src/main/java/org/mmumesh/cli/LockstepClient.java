@@ -18,6 +18,7 @@ import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.GuestLayout;
 import org.mmumesh.engine.KsmSample;
 import org.mmumesh.engine.LockstepSchedule;
+import org.mmumesh.engine.RunFailures;
 import org.mmumesh.engine.RunResult;
 import org.mmumesh.engine.VmStats;
 import org.mmumesh.gateway.ProtoMapping;
@@ -120,7 +121,7 @@ final class LockstepClient {
     }
     long clock = 0;
     long answered = 0;
-    List<String> failures = new ArrayList<>();
+    RunFailures failures = new RunFailures();
     try {
       while (schedule.active()) {
         int ran = 0;
@@ -138,9 +139,7 @@ final class LockstepClient {
             RunWorkloadResponse r = l.await();
             answered += r.getCompleted() + r.getFailed();
             for (String f : r.getFailuresList()) {
-              if (failures.size() < org.mmumesh.vcpu.VcpuCore.MAX_FAILURES_KEPT) {
-                failures.add("vm " + l.vm + " vcpu " + l.vcpu + ": " + f);
-              }
+              failures.add("vm " + l.vm + " vcpu " + l.vcpu + ": " + f);
             }
           }
           ran += running.size();
@@ -175,7 +174,7 @@ final class LockstepClient {
       }
     }
     samples.add(sample(clock));
-    return collect(samples, clock, failures);
+    return collect(samples, clock, failures.kept());
   }
 
   /** Accesses the whole run makes. */
@@ -267,15 +266,8 @@ final class LockstepClient {
   private KsmSample sample(long clock) {
     Map<String, Long> k = ksmCounters();
     Map<String, Long> f = hostCounters();
-    return new KsmSample(
-        clock,
-        k.getOrDefault("pages_shared", 0L),
-        k.getOrDefault("pages_sharing", 0L),
-        k.getOrDefault("pages_unshared", 0L),
-        k.getOrDefault("pages_volatile", 0L),
-        k.getOrDefault("full_scans", 0L),
-        f.getOrDefault("frames_saved_by_ksm", 0L),
-        f.getOrDefault("frames_saved", 0L));
+    return KsmSample.of(
+        clock, k, f.getOrDefault("frames_saved_by_ksm", 0L), f.getOrDefault("frames_saved", 0L));
   }
 
   /** The end state as the sequential engine reports a run. */

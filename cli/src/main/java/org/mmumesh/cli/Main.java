@@ -23,6 +23,7 @@ import picocli.CommandLine.ScopeType;
       DemoCommand.class,
       TranslateCommand.class,
       ServeCommand.class,
+      NodeCommand.class,
       ClientCommand.class
     })
 public final class Main implements Runnable {

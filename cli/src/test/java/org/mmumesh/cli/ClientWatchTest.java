@@ -10,6 +10,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.common.MeshEventBus;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
@@ -60,9 +61,9 @@ class ClientWatchTest {
     // the watch attaches asynchronously: wait until the server's event bus holds its watcher
     // (filter vm 5), then fault on four pages once: every fault after the attachment is delivered
     awaitWatcherOfVm(5, watch);
-    List<Simulation.AccessOp> ops = new ArrayList<>();
+    List<AccessOp> ops = new ArrayList<>();
     for (int p = 0; p < 4; p++) {
-      ops.add(new Simulation.AccessOp(Access.LOAD, 0x1000_0000L + p * 4096L, 0));
+      ops.add(new AccessOp(Access.LOAD, 0x1000_0000L + p * 4096L, 0));
     }
     Simulation.BatchResult faults =
         server.simulation().runBatch(5, 0, ops).toCompletableFuture().join();

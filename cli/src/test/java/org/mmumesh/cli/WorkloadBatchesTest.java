@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.gateway.AccessRequests;
-import org.mmumesh.mesh.Simulation;
 import org.mmumesh.proto.v1.RunWorkloadRequest;
 import org.mmumesh.proto.v1.VcpuRef;
 import org.mmumesh.workload.AccessBatch;
@@ -36,7 +36,7 @@ class WorkloadBatchesTest {
     assertThat(d.vcpu()).isEqualTo(1);
     assertThat(d.ops()).hasSize(2500);
     for (int i = 0; i < 2500; i++) {
-      assertThat(d.ops().get(i)).isEqualTo(new Simulation.AccessOp(b.kind(i), b.ea(i), b.value(i)));
+      assertThat(d.ops().get(i)).isEqualTo(new AccessOp(b.kind(i), b.ea(i), b.value(i)));
     }
   }
 

@@ -1,5 +1,7 @@
 package org.mmumesh.engine;
 
+import java.util.Map;
+
 /**
  * One point of the KSM time series: the kernel's counters (spec 7.5) beside the frames actually
  * saved (spec section 10), at a simulated time.
@@ -22,4 +24,24 @@ public record KsmSample(
     long pagesVolatile,
     long fullScans,
     long framesSavedByKsm,
-    long framesSaved) {}
+    long framesSaved) {
+
+  /**
+   * A sample from KSM's counters by their sysfs names ({@code pages_shared}, {@code pages_sharing},
+   * {@code pages_unshared}, {@code pages_volatile}, {@code full_scans}; a missing one reads 0) and
+   * the page frames' two savings figures, as a driver that reads them by name (the mesh, a gRPC
+   * client) takes it.
+   */
+  public static KsmSample of(
+      long simNanos, Map<String, Long> ksmCounters, long framesSavedByKsm, long framesSaved) {
+    return new KsmSample(
+        simNanos,
+        ksmCounters.getOrDefault("pages_shared", 0L),
+        ksmCounters.getOrDefault("pages_sharing", 0L),
+        ksmCounters.getOrDefault("pages_unshared", 0L),
+        ksmCounters.getOrDefault("pages_volatile", 0L),
+        ksmCounters.getOrDefault("full_scans", 0L),
+        framesSavedByKsm,
+        framesSaved);
+  }
+}

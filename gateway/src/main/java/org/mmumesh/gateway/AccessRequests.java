@@ -3,7 +3,7 @@ package org.mmumesh.gateway;
 import com.google.protobuf.ByteString;
 import java.util.List;
 import org.mmumesh.common.Access;
-import org.mmumesh.mesh.Simulation;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.proto.v1.AccessKind;
 import org.mmumesh.proto.v1.AccessRequest;
 import org.mmumesh.proto.v1.PackedAccesses;
@@ -16,12 +16,12 @@ import org.mmumesh.proto.v1.WorkloadAccess;
  * <p>A workload batch comes in one of two encodings ({@code RunWorkloadRequest}): {@code accesses},
  * a {@code WorkloadAccess} message per access, or {@code packed}, parallel arrays ({@code kinds} a
  * byte per access, {@code effective_addrs}, {@code store_values} empty or one per access). Exactly
- * one is set. Both decode straight into the simulation's {@link Simulation.AccessOp}s (no
- * intermediate arrays); the packed form without a proto object per access. The effective-address
- * width (32 bits on a 32-bit guest) needs the VM's MMU kind and is checked by {@link
- * #checkEffectiveAddrs} when a batch has an address beyond 32 bits (the stream then asks the VM's
- * kind once); every refusal names the field in the encoding the client used ({@code
- * accesses[i].effective_addr} or {@code packed.effective_addrs[i]}).
+ * one is set. Both decode straight into the simulation's {@link AccessOp}s (no intermediate
+ * arrays); the packed form without a proto object per access. The effective-address width (32 bits
+ * on a 32-bit guest) needs the VM's MMU kind and is checked by {@link #checkEffectiveAddrs} when a
+ * batch has an address beyond 32 bits (the stream then asks the VM's kind once); every refusal
+ * names the field in the encoding the client used ({@code accesses[i].effective_addr} or {@code
+ * packed.effective_addrs[i]}).
  */
 public final class AccessRequests {
   private AccessRequests() {}
@@ -48,12 +48,7 @@ public final class AccessRequests {
    * 32 bits (only then does the VM's width matter).
    */
   public record Batch(
-      int vmId,
-      int vcpu,
-      long batchId,
-      List<Simulation.AccessOp> ops,
-      boolean packed,
-      boolean beyond32Bits) {
+      int vmId, int vcpu, long batchId, List<AccessOp> ops, boolean packed, boolean beyond32Bits) {
     /** The request's name for access {@code i}'s effective address. */
     public String eaField(int i) {
       return packed ? "packed.effective_addrs[" + i + "]" : "accesses[" + i + "].effective_addr";
@@ -106,16 +101,16 @@ public final class AccessRequests {
     return batch(v, r.getBatchId(), classic(r), false);
   }
 
-  private static Batch batch(int[] v, long batchId, Simulation.AccessOp[] ops, boolean packed) {
+  private static Batch batch(int[] v, long batchId, AccessOp[] ops, boolean packed) {
     long high = 0;
-    for (Simulation.AccessOp op : ops) {
+    for (AccessOp op : ops) {
       high |= op.ea();
     }
     return new Batch(v[0], v[1], batchId, List.of(ops), packed, (high >>> 32) != 0);
   }
 
   /** The {@code accesses} encoding: a message per access. */
-  private static Simulation.AccessOp[] classic(RunWorkloadRequest r) {
+  private static AccessOp[] classic(RunWorkloadRequest r) {
     int n = r.getAccessesCount();
     if (n < 1 || n > Limits.MAX_BATCH_ACCESSES) {
       throw GatewayException.badField(
@@ -125,7 +120,7 @@ public final class AccessRequests {
               + Limits.MAX_BATCH_ACCESSES
               + " (or send the batch as packed)");
     }
-    Simulation.AccessOp[] ops = new Simulation.AccessOp[n];
+    AccessOp[] ops = new AccessOp[n];
     for (int i = 0; i < n; i++) {
       WorkloadAccess a = r.getAccesses(i);
       int k = a.getKindValue();
@@ -133,13 +128,13 @@ public final class AccessRequests {
       if (kind == null) { // the field's name is built only for a refusal
         kind = ProtoMapping.access("accesses[" + i + "].kind", k);
       }
-      ops[i] = new Simulation.AccessOp(kind, a.getEffectiveAddr(), a.getStoreValue());
+      ops[i] = new AccessOp(kind, a.getEffectiveAddr(), a.getStoreValue());
     }
     return ops;
   }
 
   /** The {@code packed} encoding: parallel arrays, lengths checked before anything is decoded. */
-  private static Simulation.AccessOp[] packed(PackedAccesses p) {
+  private static AccessOp[] packed(PackedAccesses p) {
     ByteString kinds = p.getKinds();
     int n = Fields.count("packed.kinds", kinds.size(), 1, Limits.MAX_BATCH_ACCESSES);
     if (p.getEffectiveAddrsCount() != n) {
@@ -159,7 +154,7 @@ public final class AccessRequests {
               + n
               + " (one per access, as packed.kinds)");
     }
-    Simulation.AccessOp[] ops = new Simulation.AccessOp[n];
+    AccessOp[] ops = new AccessOp[n];
     for (int i = 0; i < n; i++) {
       int k = kinds.byteAt(i) & 0xFF;
       Access kind = k < BY_KIND_NUMBER.length ? BY_KIND_NUMBER[k] : null;
@@ -170,9 +165,7 @@ public final class AccessRequests {
                 + " is not allowed; use an AccessKind number: 1 (ACCESS_KIND_LOAD), 2"
                 + " (ACCESS_KIND_STORE) or 3 (ACCESS_KIND_IFETCH)");
       }
-      ops[i] =
-          new Simulation.AccessOp(
-              kind, p.getEffectiveAddrs(i), values == 0 ? 0 : p.getStoreValues(i));
+      ops[i] = new AccessOp(kind, p.getEffectiveAddrs(i), values == 0 ? 0 : p.getStoreValues(i));
     }
     return ops;
   }
@@ -186,7 +179,7 @@ public final class AccessRequests {
     if (is64 || !b.beyond32Bits()) {
       return;
     }
-    List<Simulation.AccessOp> ops = b.ops();
+    List<AccessOp> ops = b.ops();
     for (int i = 0; i < ops.size(); i++) {
       long ea = ops.get(i).ea();
       if (Long.compareUnsigned(ea, EA32) > 0) {

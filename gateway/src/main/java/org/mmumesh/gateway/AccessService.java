@@ -7,6 +7,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.mesh.FootprintEstimator;
 import org.mmumesh.mesh.MemoryBudget;
 import org.mmumesh.mesh.Simulation;
@@ -52,7 +53,8 @@ import org.mmumesh.proto.v1.XlateTrace;
  * that batch does not run.
  *
  * <p><b>Access</b> asks {@link Simulation#traceAccess} (the vCPU's own trace, in the port's {@link
- * Simulation.AccessTrace}) and maps it field for field; refused while a stream runs on the vCPU.
+ * org.mmumesh.common.AccessTrace}) and maps it field for field; refused while a stream runs on the
+ * vCPU.
  */
 public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase {
   /** Batches per stream in the server at once (received and not yet answered to the client). */
@@ -92,14 +94,13 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
         () -> {
           AccessRequests.Single a = AccessRequests.single(request);
           streams.checkFree(a.vmId(), a.vcpu());
-          return sim.traceAccess(
-              a.vmId(), a.vcpu(), new Simulation.AccessOp(a.kind(), a.ea(), a.value()));
+          return sim.traceAccess(a.vmId(), a.vcpu(), new AccessOp(a.kind(), a.ea(), a.value()));
         },
         t -> AccessResponse.newBuilder().setTrace(trace(t)).build());
   }
 
   /** The API's form of a vCPU's access trace (field for field). */
-  static AccessTrace trace(Simulation.AccessTrace t) {
+  static AccessTrace trace(org.mmumesh.common.AccessTrace t) {
     AccessTrace.Builder b =
         AccessTrace.newBuilder()
             .setTlbHit(t.tlbHit())
@@ -119,7 +120,7 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
     if (t.rcAfter() != null) {
       b.setRcAfter(rc(t.rcAfter()));
     }
-    for (Simulation.AccessTrace.FaultTrace f : t.faults()) {
+    for (org.mmumesh.common.AccessTrace.FaultTrace f : t.faults()) {
       FaultTrace.Builder fb =
           FaultTrace.newBuilder()
               .setKind(
@@ -129,7 +130,7 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
                     case NOEXEC -> FaultKind.FAULT_KIND_NOEXEC;
                   });
       if (f.xlate() != null) {
-        Simulation.AccessTrace.XlateTrace x = f.xlate();
+        org.mmumesh.common.AccessTrace.XlateTrace x = f.xlate();
         fb.setXlate(
             XlateTrace.newBuilder()
                 .setStatus(
@@ -147,7 +148,7 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
                 .setPageSizeBytes((int) x.pageSizeBytes()));
       }
       if (f.gfnToPfn() != null) {
-        Simulation.AccessTrace.GfnToPfnTrace g = f.gfnToPfn();
+        org.mmumesh.common.AccessTrace.GfnToPfnTrace g = f.gfnToPfn();
         fb.setGfnToPfn(
             GfnToPfnTrace.newBuilder()
                 .setGuestFrame(g.guestFrame())
@@ -168,7 +169,7 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
                 .setRefusedRetry(f.map().refusedRetry()));
       }
       if (f.reflected() != null) {
-        Simulation.AccessTrace.ReflectTrace r = f.reflected();
+        org.mmumesh.common.AccessTrace.ReflectTrace r = f.reflected();
         fb.setReflected(
             ReflectTrace.newBuilder()
                 .setVector(r.vector())
@@ -185,7 +186,7 @@ public final class AccessService extends AccessServiceGrpc.AccessServiceImplBase
     return b.build();
   }
 
-  private static RcBits rc(Simulation.Rc rc) {
+  private static RcBits rc(org.mmumesh.common.AccessTrace.Rc rc) {
     return RcBits.newBuilder().setReferenced(rc.referenced()).setChanged(rc.changed()).build();
   }
 

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.mmumesh.mesh.MeshCluster;
+import org.mmumesh.mesh.NodeSettings;
 import org.mmumesh.mesh.Simulation;
 
 /**
@@ -46,7 +47,7 @@ public final class GatewayMain {
    * shutdown timeout ({@code mmumesh.mesh.shutdown-timeout}) 30 s beyond that; both unless {@code
    * mesh} sets them.
    */
-  static Config meshConfig(Config mesh, Duration drain) {
+  public static Config meshConfig(Config mesh, Duration drain) {
     Duration unbind = drain.plus(UNBIND_MARGIN);
     return mesh.withFallback(
         ConfigFactory.parseMap(
@@ -90,9 +91,9 @@ public final class GatewayMain {
       MetricsEndpoint metrics,
       PrometheusMeterRegistry registry)
       implements AutoCloseable {
-    /** The gRPC port. */
+    /** The gRPC port (-1 on a node without the gateway role). */
     public int port() {
-      return server.port();
+      return server == null ? -1 : server.port();
     }
 
     /** Shuts the node down (the gateway first, in service-unbind) and waits for it. */
@@ -122,39 +123,106 @@ public final class GatewayMain {
   public static Running start(Settings s) {
     MeshCluster cluster = MeshCluster.embeddedSimulation(meshConfig(s.mesh(), s.drain()));
     try {
-      Simulation sim = cluster.simulation(0);
-      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      List<BindableService> services = services(sim);
-      GatewayServer server =
-          GatewayServer.netty(s.host(), s.port(), services, List.of(new GrpcMetrics(registry)))
-              .start();
-      SimulationMetrics simMetrics = new SimulationMetrics(sim, registry);
-      MetricsEndpoint metrics =
-          MetricsEndpoint.start(
-              s.host(), s.metricsPort(), registry, () -> simMetrics.refresh(Duration.ofSeconds(5)));
-      cluster.onServiceUnbind(
-          0,
-          "mmumesh-gateway-unbind",
-          () -> {
-            // event feeds never end by themselves: they are ended once no new call starts; the
-            // other calls drain, and workload streams still open at the deadline are ended
-            server.shutdown(
-                s.drain(),
-                () ->
-                    services.stream()
-                        .filter(EventService.class::isInstance)
-                        .forEach(e -> ((EventService) e).endWatches()),
-                () ->
-                    services.stream()
-                        .filter(AccessService.class::isInstance)
-                        .forEach(a -> ((AccessService) a).endStreams()));
-            metrics.close();
-          });
-      return new Running(cluster, sim, server, metrics, registry);
+      return serveOn(cluster, s);
     } catch (RuntimeException e) {
       cluster.close();
       throw e;
     }
+  }
+
+  /**
+   * A node process ({@code mmumesh node}): the node of {@code node} (the embedded single-node
+   * cluster without seed nodes, else a member of its seed nodes' cluster) with Pekko Management,
+   * and, where it has the gateway role, the gRPC gateway and metrics on it, whose readiness joins
+   * the node's ({@link GatewayReadiness}) and whose {@code grpc.health.v1} status follows the
+   * node's readiness (checked every second). {@code node}'s configuration should come from {@link
+   * #meshConfig} (the drain's shutdown timeouts).
+   *
+   * @return the running gateway, or a {@link Running} without server on a node without the role
+   * @throws IllegalArgumentException when a port is taken or no seed node answers in time (naming
+   *     the option); nothing is left running
+   */
+  public static Running startNode(NodeSettings node, Duration drain) {
+    node.checkPortsFree(true);
+    NodeSettings withGateway = node;
+    if (node.gateway()) {
+      withGateway =
+          new NodeSettings(
+              node.roles(),
+              node.seedNodes(),
+              node.hostname(),
+              node.port(),
+              node.grpcPort(),
+              node.metricsPort(),
+              node.managementPort(),
+              ConfigFactory.parseMap(
+                      Map.of(
+                          "pekko.management.health-checks.readiness-checks."
+                              + GatewayReadiness.CHECK,
+                          GatewayReadiness.class.getName()))
+                  .withFallback(node.config()));
+    }
+    MeshCluster cluster = MeshCluster.node(withGateway, true);
+    try {
+      if (!node.gateway()) {
+        return new Running(cluster, null, null, null, null);
+      }
+      Running r =
+          serveOn(
+              cluster,
+              new Settings(
+                  node.hostname(),
+                  node.grpcPort(),
+                  node.metricsPort(),
+                  drain,
+                  ConfigFactory.empty()));
+      r.server().setHealth(false);
+      GatewayReadiness.SERVING.get(cluster.classicSystem(0)).server = r.server();
+      cluster.watchReadiness(
+          Duration.ofSeconds(1), notReady -> r.server().setHealth(notReady.isEmpty()));
+      return r;
+    } catch (RuntimeException e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  private static Running serveOn(MeshCluster cluster, Settings s) {
+    Simulation sim = cluster.simulation(0);
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    List<BindableService> services = services(sim);
+    GatewayServer server =
+        GatewayServer.netty(
+                s.host(),
+                s.port(),
+                services,
+                List.of(
+                    new DrivingGateway(() -> cluster.otherDrivingGateway(0).map(Object::toString)),
+                    new GrpcMetrics(registry)))
+            .start();
+    SimulationMetrics simMetrics = new SimulationMetrics(sim, registry);
+    MetricsEndpoint metrics =
+        MetricsEndpoint.start(
+            s.host(), s.metricsPort(), registry, () -> simMetrics.refresh(Duration.ofSeconds(5)));
+    cluster.onServiceUnbind(
+        0,
+        "mmumesh-gateway-unbind",
+        () -> {
+          // event feeds never end by themselves: they are ended once no new call starts; the
+          // other calls drain, and workload streams still open at the deadline are ended
+          server.shutdown(
+              s.drain(),
+              () ->
+                  services.stream()
+                      .filter(EventService.class::isInstance)
+                      .forEach(e -> ((EventService) e).endWatches()),
+              () ->
+                  services.stream()
+                      .filter(AccessService.class::isInstance)
+                      .forEach(a -> ((AccessService) a).endStreams()));
+          metrics.close();
+        });
+    return new Running(cluster, sim, server, metrics, registry);
   }
 
   /**

@@ -51,6 +51,7 @@ public final class GatewayServer implements AutoCloseable {
   private final HealthStatusManager health;
   private final DrainGate gate = new DrainGate();
   private final List<ServerServiceDefinition> services;
+  private volatile boolean serving;
 
   private GatewayServer(
       ServerBuilder<?> builder, List<BindableService> services, List<ServerInterceptor> ics) {
@@ -102,11 +103,27 @@ public final class GatewayServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("gateway: cannot listen: " + e.getMessage(), e);
     }
-    health.setStatus("", ServingStatus.SERVING);
-    for (ServerServiceDefinition d : services) {
-      health.setStatus(d.getServiceDescriptor().getName(), ServingStatus.SERVING);
-    }
+    serving = true;
+    setHealth(true);
     return this;
+  }
+
+  /**
+   * Sets {@code grpc.health.v1} (the server and each service) to SERVING or NOT_SERVING: on a node
+   * process it follows the node's readiness ({@link GatewayMain#startNode}). No effect once the
+   * shutdown began (health stays NOT_SERVING).
+   */
+  public void setHealth(boolean ready) {
+    ServingStatus status = ready ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+    health.setStatus("", status);
+    for (ServerServiceDefinition d : services) {
+      health.setStatus(d.getServiceDescriptor().getName(), status);
+    }
+  }
+
+  /** True from {@link #start} until the graceful shutdown begins. */
+  public boolean isServing() {
+    return serving;
   }
 
   /** The bound port (Netty), or -1 in process. */
@@ -128,6 +145,7 @@ public final class GatewayServer implements AutoCloseable {
    * server stops, and what is left after {@link #STOP_GRACE} is cancelled.
    */
   public void shutdown(Duration drain, Runnable endFeeds, Runnable endStreams) {
+    serving = false;
     health.enterTerminalState();
     gate.close(); // from here no new call starts: endFeeds ends every watch there will be
     endFeeds.run();

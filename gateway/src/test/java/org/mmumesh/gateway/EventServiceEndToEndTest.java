@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.common.MeshEvent;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
@@ -63,9 +64,9 @@ class EventServiceEndToEndTest {
    * Loads of {@code pages} distinct pages from page {@code first} (one NOHPTE fault + map each).
    */
   private static void touch(int vm, int first, int pages) {
-    List<Simulation.AccessOp> ops = new ArrayList<>();
+    List<AccessOp> ops = new ArrayList<>();
     for (int p = first; p < first + pages; p++) {
-      ops.add(new Simulation.AccessOp(Access.LOAD, 0x1000_0000L + p * 4096L, 0));
+      ops.add(new AccessOp(Access.LOAD, 0x1000_0000L + p * 4096L, 0));
     }
     Simulation.BatchResult r = join(mesh.sim.runBatch(vm, 0, ops));
     assertThat(r.completed()).as(r.failures().toString()).isEqualTo(pages);

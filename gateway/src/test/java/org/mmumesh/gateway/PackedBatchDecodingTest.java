@@ -7,7 +7,7 @@ import com.google.protobuf.ByteString;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
-import org.mmumesh.mesh.Simulation;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.proto.v1.AccessKind;
 import org.mmumesh.proto.v1.PackedAccesses;
 import org.mmumesh.proto.v1.RunWorkloadRequest;
@@ -61,9 +61,9 @@ class PackedBatchDecodingTest {
             .build();
     assertThat(AccessRequests.batch(r, null).ops())
         .containsExactly(
-            new Simulation.AccessOp(Access.STORE, 0x10, 0),
-            new Simulation.AccessOp(Access.LOAD, 0x20, 0),
-            new Simulation.AccessOp(Access.IFETCH, 0x30, 0));
+            new AccessOp(Access.STORE, 0x10, 0),
+            new AccessOp(Access.LOAD, 0x20, 0),
+            new AccessOp(Access.IFETCH, 0x30, 0));
   }
 
   @Test

@@ -9,6 +9,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.mesh.Simulation;
 import org.mmumesh.proto.v1.AccessRequest;
 import org.mmumesh.proto.v1.AddMemslotRequest;
@@ -61,7 +62,7 @@ class RequestValidationTest {
                 .addAccesses(MalformedRequests.load(0x10000000L))
                 .build(),
             null);
-    assertThat(b.ops()).extracting(Simulation.AccessOp::ea).containsExactly(0x10000000L);
+    assertThat(b.ops()).extracting(AccessOp::ea).containsExactly(0x10000000L);
   }
 
   @Test

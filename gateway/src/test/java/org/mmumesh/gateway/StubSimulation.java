@@ -4,6 +4,7 @@ import java.lang.reflect.Proxy;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.mesh.Simulation;
 
 /**
@@ -14,10 +15,7 @@ import org.mmumesh.mesh.Simulation;
 final class StubSimulation {
   /** A batch handed to the simulation, answered by completing {@code result}. */
   record Call(
-      int vm,
-      int vcpu,
-      List<Simulation.AccessOp> ops,
-      CompletableFuture<Simulation.BatchResult> result) {}
+      int vm, int vcpu, List<AccessOp> ops, CompletableFuture<Simulation.BatchResult> result) {}
 
   final LinkedBlockingQueue<Call> batches = new LinkedBlockingQueue<>();
   final LinkedBlockingQueue<String> otherCalls = new LinkedBlockingQueue<>();
@@ -37,7 +35,7 @@ final class StubSimulation {
               }
               if (method.getName().equals("runBatch")) {
                 @SuppressWarnings("unchecked")
-                List<Simulation.AccessOp> ops = (List<Simulation.AccessOp>) args[2];
+                List<AccessOp> ops = (List<AccessOp>) args[2];
                 Call c = new Call((int) args[0], (int) args[1], ops, new CompletableFuture<>());
                 batches.add(c);
                 return c.result();

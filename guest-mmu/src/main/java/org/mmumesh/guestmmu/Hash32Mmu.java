@@ -1,6 +1,5 @@
 package org.mmumesh.guestmmu;
 
-import static org.mmumesh.common.VsidTags.KVM_PAM;
 import static org.mmumesh.common.VsidTags.VSID_BAT;
 import static org.mmumesh.common.VsidTags.VSID_PR;
 import static org.mmumesh.common.VsidTags.VSID_REAL;
@@ -74,31 +73,20 @@ public final class Hash32Mmu implements HashMmu<Cpu32State> {
     return options;
   }
 
-  /** {@link #xlate(Cpu32State, long, Access, boolean, XlateTrace)} without a trace. */
-  public XlateResult xlate(Cpu32State cpu, long ea, Access access, boolean guestVisible) {
-    return xlate(cpu, ea, access, guestVisible, null);
-  }
-
   /**
    * Translates {@code ea} for {@code access} (spec 2.8). With {@code guestVisible=false} (debug and
    * inspection paths) no R/C bit is written.
    *
    * @throws IllegalArgumentException when {@code ea} does not fit 32 bits
    */
+  @Override
   public XlateResult xlate(
       Cpu32State cpu, long ea, Access access, boolean guestVisible, XlateTrace trace) {
     Checks.unsignedAtMost("ea", ea, MAX_EA);
     boolean data = access.isData();
     boolean iswrite = access.isWrite();
-    long mpEa = cpu.magicPageEa();
-    if (mpEa != 0 && (ea & ~0xFFFL) == (mpEa & ~0xFFFL) && !cpu.msrPr()) {
-      long raddr = (cpu.magicPagePa() | (ea & 0xFFF)) & KVM_PAM;
-      if (trace != null) {
-        trace.step("magic page hit: raddr 0x" + Long.toHexString(raddr) + ", RWX");
-      }
-      return XlateResult.withoutHpte(
-          XlateStatus.OK,
-          new GuestPte(ea, eaToVp(cpu, ea), raddr, true, true, true, PageSize.SIZE_4K));
+    if (MagicPage.hits(cpu, ea)) {
+      return MagicPage.xlate(cpu, ea, eaToVp(cpu, ea), trace);
     }
     XlateResult r = xlateBat(cpu, ea, data, iswrite, trace);
     if (r.status() != XlateStatus.OK) {
@@ -293,6 +281,7 @@ public final class Hash32Mmu implements HashMmu<Cpu32State> {
   }
 
   /** {@code ea_to_vp}: {@code ((ea >>> 12) & 0xFFFF) | (gvsid << 16)}, wrapping at 64 bits. */
+  @Override
   public long eaToVp(Cpu32State cpu, long ea) {
     return ((ea >>> 12) & 0xFFFF) | (esidToVsid(cpu, ea >>> 28) << 16);
   }

@@ -1,6 +1,5 @@
 package org.mmumesh.guestmmu;
 
-import static org.mmumesh.common.VsidTags.KVM_PAM;
 import static org.mmumesh.common.VsidTags.NO_VSID;
 import static org.mmumesh.common.VsidTags.VSID_1T;
 import static org.mmumesh.common.VsidTags.VSID_64K;
@@ -93,25 +92,16 @@ public final class Hash64Mmu implements HashMmu<Cpu64State> {
     return options;
   }
 
-  /** {@link #xlate(Cpu64State, long, Access, boolean, XlateTrace)} without a trace. */
-  public XlateResult xlate(Cpu64State cpu, long ea, Access access, boolean guestVisible) {
-    return xlate(cpu, ea, access, guestVisible, null);
-  }
-
   /**
    * Translates {@code ea} for {@code access} (spec 3.2-3.6). With {@code guestVisible=false} no R/C
    * bit is written.
    */
+  @Override
   public XlateResult xlate(
       Cpu64State cpu, long ea, Access access, boolean guestVisible, XlateTrace t) {
     boolean iswrite = access.isWrite();
-    long mpEa = cpu.magicPageEa();
-    if (mpEa != 0 && (ea & ~0xFFFL) == (mpEa & ~0xFFFL) && !cpu.msrPr()) {
-      long raddr = (cpu.magicPagePa() | (ea & 0xFFF)) & KVM_PAM;
-      Traces.step(t, "magic page hit: raddr 0x" + Long.toHexString(raddr) + ", RWX");
-      return XlateResult.withoutHpte(
-          XlateStatus.OK,
-          new GuestPte(ea, eaToVp(cpu, ea), raddr, true, true, true, PageSize.SIZE_4K));
+    if (MagicPage.hits(cpu, ea)) {
+      return MagicPage.xlate(cpu, ea, eaToVp(cpu, ea), t);
     }
     SlbEntry slbe = cpu.findSlbe(ea);
     if (slbe == null) {
@@ -267,6 +257,7 @@ public final class Hash64Mmu implements HashMmu<Cpu64State> {
   }
 
   /** {@code ea_to_vp}: the VPN through the SLB, 0 when no entry translates {@code ea}. */
+  @Override
   public long eaToVp(Cpu64State cpu, long ea) {
     SlbEntry slbe = cpu.findSlbe(ea);
     return slbe == null ? 0 : vpn(slbe, ea);

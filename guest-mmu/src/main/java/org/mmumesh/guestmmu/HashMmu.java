@@ -13,8 +13,20 @@ interface HashMmu<C extends CpuState> {
   /** The HTAB this MMU searches. */
   GuestHtab htab();
 
-  /** The kernel's xlate ({@code guestVisible}: R/C updated, faults reported). */
-  XlateResult xlate(C cpu, long ea, Access access, boolean guestVisible);
+  /**
+   * The kernel's xlate ({@code guestVisible}: R/C updated, faults reported; {@code guestVisible =
+   * false}, the debug and inspection paths: no R/C written), each step described to {@code trace}
+   * when it is not null.
+   */
+  XlateResult xlate(C cpu, long ea, Access access, boolean guestVisible, XlateTrace trace);
+
+  /** {@link #xlate(CpuState, long, Access, boolean, XlateTrace)} without a trace. */
+  default XlateResult xlate(C cpu, long ea, Access access, boolean guestVisible) {
+    return xlate(cpu, ea, access, guestVisible, null);
+  }
+
+  /** {@code ea_to_vp}: the virtual page number of {@code ea} under {@code cpu}'s segments. */
+  long eaToVp(C cpu, long ea);
 
   /** {@code esid_to_vsid}: the tagged guest VSID of segment {@code esid}. */
   long esidToVsid(C cpu, long esid);

@@ -15,11 +15,9 @@ import org.mmumesh.pageframe.PageFrames;
  * ({@link PageFrames#invalidationPending}, see {@link WriteProtectGate}), so that a merge waits
  * until the host MMUs acknowledged the write-protect of its pages.
  *
- * <p>Why it runs inside the PageFrame actor rather than in the {@code Ksm} actor (a deliberate
- * deviation from architecture.md's ownership table) is explained in {@link FrameScanner}: the trees
- * and rmap items live beside the frames they read synchronously; {@link Ksm} keeps ksmd's schedule,
- * controls and the handshake's continuation. {@code pages_to_scan} and {@code sleep_millisecs} are
- * {@link Ksm}'s, so this scanner's own ones are unused; every batch size comes with the request.
+ * <p>Why it runs inside the PageFrame actor is explained in {@link FrameScanner}: the trees and
+ * rmap items live beside the frames they read synchronously. The controls ({@code run}, {@code
+ * pages_to_scan}, {@code sleep_millisecs}) are the wrapped scanner's; the actor's timer reads them.
  *
  * <p>State: the wrapped scanner (cursor, trees, rmap items, counters of spec 7.5). Not thread-safe;
  * only the owning actor calls it.
@@ -64,6 +62,26 @@ public final class KsmFrameScanner implements FrameScanner {
   @Override
   public int run() {
     return scanner.run();
+  }
+
+  @Override
+  public void setPagesToScan(long pages) {
+    scanner.setPagesToScan(pages);
+  }
+
+  @Override
+  public long pagesToScan() {
+    return scanner.pagesToScan();
+  }
+
+  @Override
+  public void setSleepMillisecs(long millis) {
+    scanner.setSleepMillisecs(millis);
+  }
+
+  @Override
+  public long sleepMillisecs() {
+    return scanner.sleepMillisecs();
   }
 
   @Override

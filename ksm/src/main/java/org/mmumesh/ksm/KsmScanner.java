@@ -1,6 +1,5 @@
 package org.mmumesh.ksm;
 
-import java.util.ArrayList;
 import java.util.List;
 import org.mmumesh.common.Checks;
 import org.mmumesh.common.Fingerprint;
@@ -13,21 +12,19 @@ import org.mmumesh.pageframe.PageFrames;
  * <h2>Data structures (spec 7.2)</h2>
  *
  * <ul>
- *   <li><b>mm_slots</b>: one per VM that has a mergeable region, on a circular list with a head;
- *       each holds its {@link MergeableRegion}s in address order. A VM registered while a pass is
- *       under way is inserted just before the cursor, as {@code __ksm_enter} does.
+ *   <li><b>mm_slots and the scan cursor</b> ({@link MmList}): the VMs with mergeable regions, in
+ *       the order ksmd visits them, and where the current pass stands ({@code ksm_scan}).
  *   <li><b>rmap_items</b>: one per scanned (mm, address), in primitive arrays ({@link RmapItems},
  *       10 bytes per mergeable page), created when ksmd first finds a present anonymous page at the
  *       address and freed when it passes the address and finds none.
- *   <li><b>stable tree</b> ({@link StableTree}): nodes keyed by content, each with its KSM frame
- *       ({@code kpfn}) and item count. A node whose frame was freed (checked through the frame
- *       generation, the kernel's "keyhole" {@code get_ksm_page}) is pruned when it is next looked
- *       up or one of its items is next removed.
- *   <li><b>unstable tree</b> ({@link UnstableTree}): items of not-yet-merged pages keyed by their
- *       <em>current</em> content, emptied at the start of every full pass. Held as an
- *       open-addressing table of item ids whose keys are recomputed from the pages when probed, so
+ *   <li><b>stable tree</b> ({@link StableTree}, its kernel functions in {@link StableNodes}): nodes
+ *       keyed by content, each with its KSM frame ({@code kpfn}) and item count; a node whose frame
+ *       was freed is pruned when it is next looked up or one of its items is next removed.
+ *   <li><b>unstable tree</b> ({@link UnstableTree}, {@link UnstableNodes}): items of not-yet-merged
+ *       pages keyed by their <em>current</em> content, emptied at the start of every full pass, so
  *       it "can become wrong as pages change" just like the kernel's tree (an entry whose page
- *       changed is simply not found).
+ *       changed is not found).
+ *   <li><b>counters</b> ({@link KsmCounters}, spec 7.5), kept at the kernel's points.
  * </ul>
  *
  * <p><b>Modelling notes.</b> Contents are {@link Fingerprint}s; memcmp order is replaced by
@@ -74,44 +71,19 @@ public final class KsmScanner {
   public static final int RUN_MERGE = 1;
   public static final int RUN_UNMERGE = 2;
 
-  private static final class MmSlot {
-    final int vm;
-    final List<MergeableRegion> regions = new ArrayList<>();
-
-    MmSlot(int vm) {
-      this.vm = vm;
-    }
-  }
-
   private final PageFrames pf;
   private final WriteProtectGate gate;
   private final RmapItems items = new RmapItems();
   private final StableTree stable = new StableTree();
-  private final List<MmSlot> mmList = new ArrayList<>();
-  private final List<MergeableRegion> regionsById = new ArrayList<>();
-  private int nextId;
+  private final KsmCounters counters = new KsmCounters();
+  private final StableNodes stableNodes;
+  private final MmList mm = new MmList();
+  private final ScanWalk walk = new ScanWalk();
 
-  // The unstable tree, over this scanner's items and frames (new items cannot be inserted during
-  // the pass that created them: their checksum is 0; items in the stable tree are not, unless they
-  // leave it).
-  private final UnstableTree unstable = new UnstableTree(new UnstablePages());
+  private final UnstableNodes unstable;
 
-  // Scan cursor (ksm_scan): at the list head, or in mmList[cursorSlot] at cursorRegion/cursorHva.
-  private boolean atHead = true;
-  private int cursorSlot;
-  private int cursorRegion;
-  private long cursorHva;
-  private long seqnr;
-
-  // The page returned by the last scanGetNextRmapItem.
-  private int curVm;
-  private long curHva;
+  // The page returned by the last scanGetNextRmapItem (its vm and hva: mm.currentVm/Hva).
   private int curPfn;
-
-  // The page behind the item the unstable tree returned (treeVm, treeHva set by treePageOf).
-  private int treeVm;
-  private long treeHva;
-  private int treePfn;
 
   // The merge handshake: cmpAndMergePage asks the batch to stop and rewind; the item rewound last.
   private boolean rewind;
@@ -120,9 +92,6 @@ public final class KsmScanner {
   private boolean handshakePending;
   private long handshakeRewinds;
   private long handshakesAbandoned;
-
-  // Counters (spec 7.5).
-  private final KsmCounters counters = new KsmCounters();
 
   // The incremental counter check, attached by the first counterViolationsIncremental().
   private KsmAudit audit;
@@ -149,6 +118,8 @@ public final class KsmScanner {
   public KsmScanner(PageFrames pageFrames, WriteProtectGate gate) {
     this.pf = java.util.Objects.requireNonNull(pageFrames, "pageFrames");
     this.gate = java.util.Objects.requireNonNull(gate, "gate");
+    this.stableNodes = new StableNodes(stable, items, counters, pf);
+    this.unstable = new UnstableNodes(items, mm, counters, pf);
   }
 
   // ---------------------------------------------------------------- controls (spec 7.1)
@@ -213,46 +184,8 @@ public final class KsmScanner {
    */
   public void madviseMergeable(int vm, long hvaPage, long pages) {
     checkRange(vm, hvaPage, pages);
-    MmSlot slot = slotOf(vm);
-    long end = hvaPage + pages;
-    List<long[]> gaps = new ArrayList<>();
-    long at = hvaPage;
-    if (slot != null) {
-      for (MergeableRegion r : slot.regions) {
-        if (r.end <= at || r.start >= end) {
-          continue;
-        }
-        if (r.start > at) {
-          gaps.add(new long[] {at, r.start});
-        }
-        at = Math.max(at, r.end);
-      }
-    }
-    if (at < end) {
-      gaps.add(new long[] {at, end});
-    }
-    long newIds = gaps.stream().mapToLong(g -> g[1] - g[0]).sum();
-    if (nextId + newIds > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException(
-          "pages: "
-              + pages
-              + " is out of range; at most "
-              + (Integer.MAX_VALUE - 8L - nextId)
-              + " more mergeable pages fit");
-    }
-    if (slot == null) {
-      slot = new MmSlot(vm);
-      ksmEnter(slot);
-    }
-    for (long[] g : gaps) {
-      MergeableRegion r = new MergeableRegion(vm, g[0], g[1], nextId);
-      nextId = r.idEnd();
-      slot.regions.add(r);
-      regionsById.add(r);
-    }
-    slot.regions.sort((a, b) -> Long.compare(a.start, b.start));
-    items.ensure(nextId);
-    resyncCursor(slot);
+    mm.addMergeable(vm, hvaPage, pages);
+    items.ensure(mm.idLimit());
   }
 
   /**
@@ -261,42 +194,17 @@ public final class KsmScanner {
    */
   public void madviseUnmergeable(int vm, long hvaPage, long pages) {
     checkRange(vm, hvaPage, pages);
-    MmSlot slot = slotOf(vm);
-    if (slot == null) {
-      return;
-    }
-    long end = hvaPage + pages;
-    List<MergeableRegion> next = new ArrayList<>();
-    for (MergeableRegion r : slot.regions) {
-      long lo = Math.max(r.start, hvaPage);
-      long hi = Math.min(r.end, end);
-      if (lo >= hi) {
-        next.add(r);
-        continue;
-      }
-      for (long h = lo; h < hi; h++) {
-        int pfn = pf.ptePfn(vm, h);
-        if (pfn > 0 && pf.isKsmPage(pfn)) {
-          pf.breakKsm(vm, h);
-        }
-        freeItem(r.idOf(h));
-      }
-      int at = regionsById.indexOf(r);
-      regionsById.remove(at);
-      if (r.start < lo) {
-        MergeableRegion left = new MergeableRegion(vm, r.start, lo, r.idBase);
-        next.add(left);
-        regionsById.add(at++, left);
-      }
-      if (hi < r.end) {
-        MergeableRegion right = new MergeableRegion(vm, hi, r.end, r.idOf(hi));
-        next.add(right);
-        regionsById.add(at, right);
-      }
-    }
-    slot.regions.clear();
-    slot.regions.addAll(next);
-    resyncCursor(slot);
+    mm.removeMergeable(
+        vm,
+        hvaPage,
+        pages,
+        (v, h, id) -> {
+          int pfn = pf.ptePfn(v, h);
+          if (pfn > 0 && pf.isKsmPage(pfn)) {
+            pf.breakKsm(v, h);
+          }
+          freeItem(id);
+        });
   }
 
   private void checkRange(int vm, long hvaPage, long pages) {
@@ -306,40 +214,6 @@ public final class KsmScanner {
     }
     Checks.inRange("hvaPage", hvaPage, 0, PageFrames.MAX_HVA_PAGE);
     Checks.inRange("pages", pages, 1, PageFrames.MAX_HVA_PAGE + 1 - hvaPage);
-  }
-
-  private MmSlot slotOf(int vm) {
-    for (MmSlot s : mmList) {
-      if (s.vm == vm) {
-        return s;
-      }
-    }
-    return null;
-  }
-
-  /** {@code __ksm_enter}: list_add_tail before the cursor's mm_slot (or at the end at the head). */
-  private void ksmEnter(MmSlot slot) {
-    if (atHead) {
-      mmList.add(slot);
-    } else {
-      mmList.add(cursorSlot, slot);
-      cursorSlot++;
-    }
-  }
-
-  /** After the cursor slot's regions changed: find the region that holds or follows the hva. */
-  private void resyncCursor(MmSlot changed) {
-    if (atHead || mmList.get(cursorSlot) != changed) {
-      return;
-    }
-    int i = 0;
-    while (i < changed.regions.size() && changed.regions.get(i).end <= cursorHva) {
-      i++;
-    }
-    cursorRegion = i;
-    if (i < changed.regions.size() && cursorHva < changed.regions.get(i).start) {
-      cursorHva = changed.regions.get(i).start;
-    }
   }
 
   // ---------------------------------------------------------------- time and batches (spec 7.3)
@@ -411,10 +285,10 @@ public final class KsmScanner {
       revisiting = id == rewoundItem;
       rewoundItem = -1;
       if (!pf.isKsmPage(curPfn) || !inStableTree(id)) {
-        cmpAndMergePage(curVm, curHva, curPfn, id);
+        cmpAndMergePage(mm.currentVm(), mm.currentHva(), curPfn, id);
         if (rewind) {
           rewind = false;
-          cursorHva = curHva; // scan_get_next_rmap_item returns this page again
+          mm.rewindTo(mm.currentHva()); // scan_get_next_rmap_item returns this page again
           rewoundItem = id;
           handshakePending = true;
           handshakeRewinds++;
@@ -462,15 +336,15 @@ public final class KsmScanner {
           "run: " + run + " is not allowed for full scans; allowed " + RUN_MERGE);
     }
     handshakePending = false;
-    long start = seqnr;
-    long target = seqnr + passes;
-    while (seqnr < target && !mmList.isEmpty()) {
+    long start = mm.seqnr();
+    long target = start + passes;
+    while (mm.seqnr() < target && !mm.isEmpty()) {
       scanBatch(Long.MAX_VALUE);
       if (handshakePending) {
         break;
       }
     }
-    return (int) (seqnr - start);
+    return (int) (mm.seqnr() - start);
   }
 
   /** Runs batches until {@code passes} more full scans have completed (for lockstep tests). */
@@ -479,9 +353,9 @@ public final class KsmScanner {
     if (run != RUN_MERGE) {
       throw new IllegalStateException("run is " + run + ", not 1");
     }
-    long target = seqnr + passes;
-    while (seqnr < target) {
-      if (mmList.isEmpty() || pagesToScan == 0) {
+    long target = mm.seqnr() + passes;
+    while (mm.seqnr() < target) {
+      if (mm.isEmpty() || pagesToScan == 0) {
         return;
       }
       runBatch();
@@ -494,67 +368,51 @@ public final class KsmScanner {
    * full pass (seqnr++) or if no mm is registered.
    */
   private int scanGetNextRmapItem() {
-    if (mmList.isEmpty()) {
+    int id = mm.next(walk);
+    if (id < 0) {
       return -1;
     }
-    if (atHead) {
-      resetUnstableTree();
-      atHead = false;
-      cursorSlot = 0;
-      startMm();
+    if (items.flags(id) == 0) {
+      items.setFlags(id, RmapItems.EXISTS);
+      items.setOldChecksum(id, 0);
+      items.setNode(id, 0);
+      counters.rmapItems++;
     }
-    while (true) {
-      MmSlot slot = mmList.get(cursorSlot);
-      while (cursorRegion < slot.regions.size()) {
-        MergeableRegion r = slot.regions.get(cursorRegion);
-        if (cursorHva < r.start) {
-          cursorHva = r.start;
-        }
-        long page = cursorHva < r.end ? pf.nextAnonPage(slot.vm, cursorHva, r.end) : -1;
-        long stop = page < 0 ? r.end : page;
-        for (int id = r.idOf(cursorHva), e = r.idOf(stop); id < e; id++) {
-          if (items.flags(id) != 0) {
-            freeItem(id);
-          }
-        }
-        if (page >= 0) {
-          int id = r.idOf(page);
-          if (items.flags(id) == 0) {
-            items.setFlags(id, RmapItems.EXISTS);
-            items.setOldChecksum(id, 0);
-            items.setNode(id, 0);
-            counters.rmapItems++;
-          }
-          curVm = slot.vm;
-          curHva = page;
-          curPfn = pf.ptePfn(slot.vm, page);
-          cursorHva = page + 1;
-          return id;
-        }
-        cursorRegion++;
-      }
-      // end of this mm (trailing items were freed above); on to the next
-      cursorSlot++;
-      if (cursorSlot == mmList.size()) {
-        atHead = true;
-        seqnr++;
-        dropUnstableTree();
-        return -1;
-      }
-      startMm();
-    }
+    curPfn = pf.ptePfn(mm.currentVm(), mm.currentHva());
+    return id;
   }
 
-  private void startMm() {
-    cursorRegion = 0;
-    List<MergeableRegion> rs = mmList.get(cursorSlot).regions;
-    cursorHva = rs.isEmpty() ? 0 : rs.get(0).start;
+  /** What the cursor's walk does to the rmap_items and the unstable tree. */
+  private final class ScanWalk implements MmList.Walk {
+    @Override
+    public void passStarted() {
+      unstable.reset();
+    }
+
+    @Override
+    public long nextAnonPage(int vm, long from, long end) {
+      return pf.nextAnonPage(vm, from, end);
+    }
+
+    @Override
+    public void passed(int from, int to) {
+      for (int id = from; id < to; id++) {
+        if (items.flags(id) != 0) {
+          freeItem(id);
+        }
+      }
+    }
+
+    @Override
+    public void passEnded() {
+      unstable.drop();
+    }
   }
 
   // ---------------------------------------------------------------- cmp_and_merge_page (7.4)
 
   private boolean inStableTree(int id) {
-    return (items.flags(id) & RmapItems.STABLE) != 0 && stable.inTree[items.node(id)];
+    return stableNodes.holds(id);
   }
 
   private void cmpAndMergePage(int vm, long hva, int pfn, int id) {
@@ -562,16 +420,13 @@ public final class KsmScanner {
     // page_stable_node(page): the node of a KSM page is the one keyed by its (immutable) content
     int pageNode = 0;
     if (pf.isKsmPage(pfn)) {
-      int n = stable.find(content);
-      if (n != 0 && stable.kpfn[n] == pfn && !isStale(n)) {
-        pageNode = n;
-      }
+      pageNode = stableNodes.nodeOfKsmPage(pfn, content);
       if (pageNode != 0 && itemNode(id) == pageNode) {
         return;
       }
     }
-    int node = stableTreeSearch(content);
-    int kpfn = node == 0 ? -1 : stable.kpfn[node];
+    int node = stableNodes.search(content);
+    int kpfn = node == 0 ? -1 : stableNodes.kpfn(node);
     if (kpfn == pfn && itemNode(id) == node) {
       return;
     }
@@ -581,7 +436,7 @@ public final class KsmScanner {
         return;
       }
       if (tryToMergeOnePage(vm, hva, pfn, kpfn)) {
-        stableTreeAppend(id, node);
+        stableNodes.append(id, node);
       }
       return;
     }
@@ -590,10 +445,13 @@ public final class KsmScanner {
       items.setOldChecksum(id, cs);
       return;
     }
-    int treeItem = unstableTreeSearchInsert(id, pfn, content);
+    int treeItem = unstable.searchInsert(id, pfn, content);
     if (treeItem < 0) {
       return;
     }
+    int treeVm = unstable.foundVm();
+    long treeHva = unstable.foundHva();
+    int treePfn = unstable.foundPfn();
     if (awaitHandshake(vm, hva, pfn, treeVm, treeHva, treePfn)) {
       return;
     }
@@ -610,10 +468,10 @@ public final class KsmScanner {
     if (!ok) {
       return;
     }
-    int newNode = stableTreeInsert(pfn, content);
+    int newNode = stableNodes.insert(pfn, content);
     if (newNode != 0) {
-      stableTreeAppend(treeItem, newNode);
-      stableTreeAppend(id, newNode);
+      stableNodes.append(treeItem, newNode);
+      stableNodes.append(id, newNode);
     } else {
       breakCow(treeVm, treeHva);
       breakCow(vm, hva);
@@ -675,81 +533,18 @@ public final class KsmScanner {
     pf.breakKsm(vm, hva);
   }
 
-  /** {@code stable_tree_search}: the live node holding this content, pruning a stale one. */
-  private int stableTreeSearch(long content) {
-    int n = stable.find(content);
-    if (n != 0 && isStale(n)) {
-      pruneStableNode(n);
-      return 0;
-    }
-    return n;
-  }
-
-  /** {@code stable_tree_insert}: 0 if a live node with equal content exists already. */
-  private int stableTreeInsert(int kpfn, long content) {
-    int n = stable.find(content);
-    if (n != 0) {
-      if (!isStale(n)) {
-        return 0;
-      }
-      pruneStableNode(n);
-    }
-    return stable.insert(content, kpfn, pf.frameGeneration(kpfn));
-  }
-
-  /** {@code get_ksm_page} failing: the KSM frame was freed (or freed and reused). */
-  private boolean isStale(int n) {
-    int kpfn = stable.kpfn[n];
-    return !pf.isKsmPage(kpfn) || pf.frameGeneration(kpfn) != stable.kgen[n];
-  }
-
-  /** {@code remove_node_from_stable_tree}: every item leaves the node, counters follow 7.5. */
-  private void pruneStableNode(int n) {
-    int k = stable.items[n];
-    if (k > 0) {
-      counters.pagesShared--;
-      counters.pagesSharing -= k - 1;
-      stable.items[n] = 0;
-    }
-    stable.erase(n);
-  }
-
-  /** {@code stable_tree_append}: first item counts as shared, the others as sharing. */
-  private void stableTreeAppend(int id, int n) {
-    if (stable.items[n]++ == 0) {
-      counters.pagesShared++;
-    } else {
-      counters.pagesSharing++;
-    }
-    stable.refs[n]++;
-    items.setNode(id, n);
-    items.setFlags(id, (byte) ((items.flags(id) & ~RmapItems.UNSTABLE) | RmapItems.STABLE));
-  }
-
   /** {@code remove_rmap_item_from_tree} with the counter rules of spec 7.5. */
   private void removeRmapItemFromTree(int id) {
     byte f = items.flags(id);
     if ((f & RmapItems.STABLE) != 0) {
-      int n = items.node(id);
-      if (stable.inTree[n] && isStale(n)) {
-        pruneStableNode(n);
-      }
-      if (stable.inTree[n]) {
-        if (--stable.items[n] > 0) {
-          counters.pagesSharing--;
-        } else {
-          counters.pagesShared--;
-        }
-      }
-      stable.releaseRef(n);
-      items.setNode(id, 0);
+      stableNodes.removeItem(id);
     } else if ((f & RmapItems.UNSTABLE) != 0) {
-      int age = (int) ((seqnr - items.seq(id)) & 0xFF);
+      int age = (int) ((mm.seqnr() - items.seq(id)) & 0xFF);
       if (age > 1) {
         throw new IllegalStateException("rmap_item " + id + " unstable age " + age);
       }
       if (age == 0) {
-        unstableErase(id);
+        unstable.erase(id);
       }
       counters.pagesUnshared--;
     }
@@ -771,19 +566,6 @@ public final class KsmScanner {
     return (int) (h ^ (h >>> 32));
   }
 
-  // ---------------------------------------------------------------- unstable tree
-
-  /**
-   * Empties the unstable tree at the start of a pass, sized for the items not in the stable tree.
-   */
-  private void resetUnstableTree() {
-    unstable.reset(Math.max(0, counters.rmapItems - counters.pagesShared - counters.pagesSharing));
-  }
-
-  private void dropUnstableTree() {
-    unstable.drop();
-  }
-
   /** Slots of the unstable tree's table (for tests). */
   int unstableCapacity() {
     return unstable.capacity();
@@ -794,95 +576,10 @@ public final class KsmScanner {
     return items.capacity();
   }
 
-  private MergeableRegion regionOfId(int id) {
-    int lo = 0;
-    int hi = regionsById.size() - 1;
-    while (lo <= hi) {
-      int mid = (lo + hi) >>> 1;
-      MergeableRegion r = regionsById.get(mid);
-      if (id < r.idBase) {
-        hi = mid - 1;
-      } else if (id >= r.idEnd()) {
-        lo = mid + 1;
-      } else {
-        return r;
-      }
-    }
-    return null;
-  }
-
-  /** The pfn of the anonymous page behind a live unstable item (or -1), setting treeVm/Hva. */
-  private int treePageOf(int t) {
-    MergeableRegion r = regionOfId(t);
-    if (r == null) {
-      return -1;
-    }
-    treeVm = r.vm;
-    treeHva = r.hvaOf(t);
-    int pfn = pf.ptePfn(treeVm, treeHva);
-    return pfn <= 0 ? -1 : pfn; // get_mergeable_page: present and anonymous
-  }
-
-  private boolean liveUnstable(int t) {
-    return (items.flags(t) & RmapItems.UNSTABLE) != 0 && items.seq(t) == (byte) seqnr;
-  }
-
-  /** The unstable tree's view of the items and frames. */
-  private final class UnstablePages implements UnstableTree.Pages {
-    @Override
-    public boolean live(int item) {
-      return liveUnstable(item);
-    }
-
-    @Override
-    public int pageOf(int item) {
-      return treePageOf(item);
-    }
-
-    @Override
-    public long content(int pfn) {
-      return pf.frameFingerprint(pfn);
-    }
-  }
-
-  /**
-   * {@code unstable_tree_search_insert}: an item of this pass whose page currently has equal
-   * content (its page in treeVm/treeHva/treePfn), or -1 after inserting this item (flags
-   * UNSTABLE|seqnr, pages_unshared++). Finding this very frame (a forked page) returns -1 without
-   * inserting, as the kernel does.
-   */
-  private int unstableTreeSearchInsert(int id, int pfn, long content) {
-    int t = unstable.searchInsert(id, pfn, content);
-    if (t >= 0) {
-      treePfn = unstable.foundPfn();
-      return t;
-    }
-    if (t == UnstableTree.SAME_FRAME) {
-      return -1;
-    }
-    items.setFlags(id, (byte) (items.flags(id) | RmapItems.UNSTABLE));
-    items.setSeq(id, (byte) seqnr);
-    counters.pagesUnshared++;
-    return -1;
-  }
-
-  /** rb_erase of an item inserted this pass: found by its page's current content, if unchanged. */
-  private void unstableErase(int id) {
-    MergeableRegion r = regionOfId(id);
-    if (r == null) {
-      return;
-    }
-    int pfn = pf.ptePfn(r.vm, r.hvaOf(id));
-    if (pfn <= 0) {
-      return; // page gone: the stale entry is ignored by liveUnstable once the flag is cleared
-    }
-    unstable.erase(id, pf.frameFingerprint(pfn));
-  }
-
   // ---------------------------------------------------------------- run = 2
 
   private void unmergeAndRemoveAllRmapItems() {
-    for (MmSlot slot : mmList) {
+    for (MmList.MmSlot slot : mm.slots()) {
       for (MergeableRegion r : slot.regions) {
         for (long h = r.start; h < r.end; h++) {
           int pfn = pf.ptePfn(slot.vm, h);
@@ -896,15 +593,9 @@ public final class KsmScanner {
       }
     }
     // remove_all_stable_nodes: nodes whose pages are gone
-    stable.forEachLive(
-        n -> {
-          if (isStale(n)) {
-            pruneStableNode(n);
-          }
-        });
-    dropUnstableTree();
-    atHead = true;
-    seqnr = 0;
+    stableNodes.pruneStale();
+    unstable.drop();
+    mm.resetCursor();
     rewoundItem = -1;
   }
 
@@ -931,7 +622,7 @@ public final class KsmScanner {
 
   /** Completed full passes (the scan sequence number). */
   public long fullScans() {
-    return seqnr;
+    return mm.seqnr();
   }
 
   public long rmapItems() {
@@ -960,7 +651,7 @@ public final class KsmScanner {
         counters.pagesSharing,
         counters.pagesUnshared,
         pagesVolatile(),
-        seqnr,
+        mm.seqnr(),
         counters.rmapItems,
         pf.cowKsm(),
         stable.liveNodes());
@@ -976,7 +667,7 @@ public final class KsmScanner {
    */
   public List<String> counterViolationsIncremental() {
     if (audit == null) {
-      audit = new KsmAudit(items, stable, nextId);
+      audit = new KsmAudit(items, stable, mm.idLimit());
     }
     return audit.check(
         counters.rmapItems, counters.pagesUnshared, counters.pagesShared, counters.pagesSharing);
@@ -987,6 +678,6 @@ public final class KsmScanner {
    * consistent); see {@link KsmCounters#violations}.
    */
   public List<String> counterViolations() {
-    return counters.violations(items, stable, regionsById);
+    return counters.violations(items, stable, mm.regionsById());
   }
 }

@@ -5,9 +5,11 @@
  * and their lag behind COW breaks (spec 7.6); design: docs/design.md.
  *
  * <ul>
- *   <li>{@link org.mmumesh.ksm.KsmScanner} (the scan loop, spec 7.3 and 7.4) over {@link
- *       org.mmumesh.ksm.StableTree}, {@link org.mmumesh.ksm.UnstableTree}, {@link
- *       org.mmumesh.ksm.RmapItems} and {@link org.mmumesh.ksm.MergeableRegion}s, with {@link
+ *   <li>{@link org.mmumesh.ksm.KsmScanner} (the scan loop and {@code cmp_and_merge_page}, spec 7.3
+ *       and 7.4), split by structure: {@link org.mmumesh.ksm.MmList} (the mm_slots, their {@link
+ *       org.mmumesh.ksm.MergeableRegion}s and the scan cursor), {@link org.mmumesh.ksm.StableNodes}
+ *       over {@link org.mmumesh.ksm.StableTree}, {@link org.mmumesh.ksm.UnstableNodes} over {@link
+ *       org.mmumesh.ksm.UnstableTree}, {@link org.mmumesh.ksm.RmapItems} and {@link
  *       org.mmumesh.ksm.KsmCounters};
  *   <li>{@link org.mmumesh.ksm.WriteProtectGate}, the hook that makes a merge wait until the host
  *       MMUs acknowledged its write-protect;
@@ -16,8 +18,9 @@
  *   <li>{@link org.mmumesh.ksm.KsmAudit} (incremental counter checks).
  * </ul>
  *
- * <p>On the mesh the scan runs inside the host's {@code PageFrame} actor through {@link
- * org.mmumesh.ksm.KsmFrameScanner}; ksmd's schedule and controls are the per-host actor {@code Ksm}
- * of {@code org.mmumesh.ksm.actor} (module ksm-actor).
+ * <p>On the mesh ksmd runs whole inside the host's {@code PageFrame} entity (module
+ * page-frame-actor): the scan, the trees and the controls through {@link
+ * org.mmumesh.ksm.KsmFrameScanner}, the timer and the one KSM protocol ({@code KsmProtocol}) in its
+ * shell; design: docs/design.md, section 3a.
  */
 package org.mmumesh.ksm;

@@ -6,13 +6,16 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.mmumesh.common.AccessOp;
+import org.mmumesh.common.AccessTrace;
 import org.mmumesh.vcpu.actor.Vcpu;
 
 /**
  * The accesses area of {@link MeshSimulation} (the gateway's {@code AccessService}): workload
  * batches on a vCPU ({@code Vcpu.RunBatch}) and single traced accesses ({@code Vcpu.TraceAccess},
- * which needs the vCPU idle), the port's accesses and traces converted at this boundary ({@link
- * PortTypes}).
+ * which needs the vCPU idle). Accesses and traces are the port's and the vCPU's one type each
+ * ({@link AccessOp}, {@link AccessTrace}): a batch goes to the vCPU as it came (an immutable list,
+ * copied only if the caller's was not), with no record made per access.
  *
  * <p>The {@code Vcpu} requires increasing batch ids: this area numbers each vCPU's batches itself
  * (a workload stream's own ids are echoed by the gateway) and resends an unanswered batch with the
@@ -31,8 +34,7 @@ final class AccessArea extends SimulationArea {
   }
 
   /** See {@link Simulation#runBatch}. */
-  CompletionStage<Simulation.BatchResult> runBatch(
-      int vmId, int vcpu, List<Simulation.AccessOp> ops) {
+  CompletionStage<Simulation.BatchResult> runBatch(int vmId, int vcpu, List<AccessOp> ops) {
     return guarded(
         () -> {
           MeshDirectory.VmEntry e = vcpu(vmId, vcpu);
@@ -47,7 +49,7 @@ final class AccessArea extends SimulationArea {
               batchIds
                   .computeIfAbsent(((long) vmId << 32) | vcpu, k -> new AtomicLong())
                   .incrementAndGet();
-          return sendBatch(startVcpu(vmId, vcpu), batchId, PortTypes.toVcpu(ops), 1)
+          return sendBatch(startVcpu(vmId, vcpu), batchId, List.copyOf(ops), 1)
               .thenApply(
                   reply -> {
                     if (reply instanceof Vcpu.BatchDone d) {
@@ -70,7 +72,7 @@ final class AccessArea extends SimulationArea {
 
   /** Sends a batch, again with the same id while unanswered (the vCPU joins or re-answers it). */
   private CompletionStage<Vcpu.BatchReply> sendBatch(
-      ActorRef<Vcpu.Command> to, long batchId, List<Vcpu.AccessOp> ops, int attempt) {
+      ActorRef<Vcpu.Command> to, long batchId, List<AccessOp> ops, int attempt) {
     return AskPattern.<Vcpu.Command, Vcpu.BatchReply>ask(
             to,
             r -> new Vcpu.RunBatch(batchId, ops, r),
@@ -94,7 +96,7 @@ final class AccessArea extends SimulationArea {
   }
 
   /** See {@link Simulation#traceAccess}. */
-  CompletionStage<Simulation.AccessTrace> traceAccess(int vmId, int vcpu, Simulation.AccessOp op) {
+  CompletionStage<AccessTrace> traceAccess(int vmId, int vcpu, AccessOp op) {
     return guarded(
         () -> {
           ea(vcpu(vmId, vcpu), "effective_addr", op.ea());
@@ -102,13 +104,12 @@ final class AccessArea extends SimulationArea {
                   () ->
                       vms.<Vcpu.Command, Vcpu.TraceReply>ask(
                           startVcpu(vmId, vcpu),
-                          r ->
-                              new Vcpu.TraceAccess(ids.incrementAndGet(), PortTypes.toVcpu(op), r)),
+                          r -> new Vcpu.TraceAccess(ids.incrementAndGet(), op, r)),
                   1)
               .thenApply(
                   reply -> {
                     if (reply instanceof Vcpu.AccessTraced t) {
-                      return PortTypes.fromVcpu(t.trace());
+                      return t.trace();
                     }
                     throw vcpuRejected((Vcpu.Rejected) reply, null);
                   });

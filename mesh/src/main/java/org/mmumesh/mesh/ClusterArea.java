@@ -9,7 +9,6 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.mmumesh.guestmmu.actor.GuestMmu;
 import org.mmumesh.hostmmu.actor.HostMmu;
-import org.mmumesh.ksm.actor.Ksm;
 import org.mmumesh.pageframe.actor.PageFrame;
 import org.mmumesh.vcpu.actor.Vcpu;
 
@@ -62,7 +61,7 @@ final class ClusterArea extends SimulationArea {
                         glue.frames(h), PageFrame.GetStats::new);
               }
               case "Ksm" -> {
-                int h = Ksm.hostOf(id);
+                int h = PageFrame.hostOf(id); // ksmd: in the host's PageFrame
                 host(h);
                 poke = ksm.ksmCounters(h);
               }

@@ -104,11 +104,16 @@ public final class DirectoryActor extends AbstractBehavior<DirectoryActor.Comman
   /** The entity types {@link Locate} knows, by name. */
   public static final java.util.Map<String, EntityTypeKey<?>> ENTITY_TYPES =
       java.util.Map.of(
-          "PageFrame", org.mmumesh.pageframe.actor.PageFrame.ENTITY_KEY,
-          "Ksm", org.mmumesh.ksm.actor.Ksm.ENTITY_KEY,
-          "GuestMmu", org.mmumesh.guestmmu.actor.GuestMmu.ENTITY_KEY,
-          "HostMmu", org.mmumesh.hostmmu.actor.HostMmu.ENTITY_KEY,
-          "Vcpu", org.mmumesh.vcpu.actor.Vcpu.ENTITY_KEY);
+          "PageFrame",
+          org.mmumesh.pageframe.actor.PageFrame.ENTITY_KEY,
+          "Ksm", // ksmd lives in its host's PageFrame entity
+          org.mmumesh.pageframe.actor.PageFrame.ENTITY_KEY,
+          "GuestMmu",
+          org.mmumesh.guestmmu.actor.GuestMmu.ENTITY_KEY,
+          "HostMmu",
+          org.mmumesh.hostmmu.actor.HostMmu.ENTITY_KEY,
+          "Vcpu",
+          org.mmumesh.vcpu.actor.Vcpu.ENTITY_KEY);
 
   /** This node's shard region state for a {@link Locate}. */
   private record RegionState(

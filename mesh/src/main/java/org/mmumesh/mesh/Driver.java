@@ -14,6 +14,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.common.Counts;
 import org.mmumesh.vcpu.actor.Vcpu;
 import org.mmumesh.workload.AccessBatch;
@@ -152,9 +153,9 @@ final class Driver extends AbstractBehavior<Object> {
         exhausted = true;
         break;
       }
-      List<Vcpu.AccessOp> ops = new ArrayList<>(n);
+      List<AccessOp> ops = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
-        ops.add(new Vcpu.AccessOp(batch.kind(i), batch.ea(i), batch.value(i)));
+        ops.add(new AccessOp(batch.kind(i), batch.ea(i), batch.value(i)));
       }
       Vcpu.RunBatch rb = new Vcpu.RunBatch(++lastBatchId, List.copyOf(ops), self);
       outstanding.put(rb.batchId(), rb);

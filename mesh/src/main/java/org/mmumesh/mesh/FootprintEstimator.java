@@ -120,10 +120,10 @@ public final class FootprintEstimator {
   public static final long VM_FIXED_BYTES = 1024L * 1024;
 
   /**
-   * Fixed bytes per host: its {@code PageFrame} and {@code Ksm} entities with their first frame
-   * chunk (1024 frames x 17 bytes), the zero page, KSM's trees at their initial sizes. Measured by
-   * {@code AdmissionFootprint}: 44,207 bytes per started host; the bound leaves room for the frame
-   * table's first chunk growing to its full 32,768 frames (557 KB, partly counted with the pages).
+   * Fixed bytes per host: its {@code PageFrame} entity (ksmd included) with its first frame chunk
+   * (1024 frames x 17 bytes), the zero page, KSM's trees at their initial sizes. Measured by {@code
+   * AdmissionFootprint}: 44,207 bytes per started host; the bound leaves room for the frame table's
+   * first chunk growing to its full 32,768 frames (557 KB, partly counted with the pages).
    */
   public static final long HOST_FIXED_BYTES = 256L * 1024;
 
@@ -136,8 +136,8 @@ public final class FootprintEstimator {
   /**
    * Bytes per access of a workload batch while the gateway holds it: the decoded request (a {@code
    * WorkloadAccess} message, about 40 bytes, or its share of the packed arrays), the {@code
-   * Vcpu.AccessOp} record it becomes (12-byte header, a reference, two longs: 32) and the list slot
-   * (4), rounded up.
+   * AccessOp} record it becomes (12-byte header, a reference, two longs: 32) and the list slot (4),
+   * rounded up.
    */
   public static final long BATCH_ACCESS_BYTES = 80;
 

@@ -14,7 +14,6 @@ import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.mmumesh.guestmmu.actor.GuestMmu;
 import org.mmumesh.hostmmu.actor.HostMmu;
 import org.mmumesh.ksm.KsmFrameScanner;
-import org.mmumesh.ksm.actor.Ksm;
 import org.mmumesh.pageframe.actor.PageFrame;
 import org.mmumesh.vcpu.actor.Vcpu;
 import org.mmumesh.workload.WorkloadSpec;
@@ -31,10 +30,8 @@ import org.mmumesh.workload.WorkloadSpec;
  *   <caption>entities, ids and roles</caption>
  *   <tr><th>type</th><th>entity id</th><th>role</th><th>one per</th></tr>
  *   <tr><td>{@link PageFrame}</td><td>{@code host-<h>}</td><td>{@value MeshEngine#ROLE_FRAMES}
- *       </td><td>host (one host, {@code host-0}, in this model)</td></tr>
- *   <tr><td>{@link Ksm}</td><td>{@code host-<h>}</td><td>{@value MeshEngine#ROLE_FRAMES}</td>
- *       <td>host; drives the KSM scanner ({@link KsmFrameScanner}) inside its host's {@link
- *       PageFrame} entity</td></tr>
+ *       </td><td>host (one host, {@code host-0}, in this model); ksmd included: its KSM scanner
+ *       ({@link KsmFrameScanner}), controls and timer</td></tr>
  *   <tr><td>{@link GuestMmu}</td><td>{@code vm-<v>}</td><td>{@value MeshEngine#ROLE_MMU}</td>
  *       <td>VM</td></tr>
  *   <tr><td>{@link HostMmu}</td><td>{@code vm-<v>}</td><td>{@value MeshEngine#ROLE_MMU}</td>
@@ -56,9 +53,9 @@ import org.mmumesh.workload.WorkloadSpec;
  * the same way. The guardian spawns the node's {@link DirectoryActor} (Receptionist-registered).
  *
  * <p><b>Node-local glue</b> ({@link NodeGlue}, created lazily on first use, thread-safe): per host
- * an {@link EntityForwarder} to its {@code PageFrame} and {@code Ksm} (the entity constructors take
- * {@code ActorRef}s, sharding gives {@code EntityRef}s: the forwarder wraps each message in a
- * {@code ShardingEnvelope} for the region); per VM forwarders to its MMUs, a {@link
+ * an {@link EntityForwarder} to its {@code PageFrame} (the entity constructors take {@code
+ * ActorRef}s, sharding gives {@code EntityRef}s: the forwarder wraps each message in a {@code
+ * ShardingEnvelope} for the region); per VM forwarders to its MMUs, a {@link
  * org.mmumesh.hostmmu.actor.TlbieAdapter} (guest tlbie to host flush, given to the {@code GuestMmu}
  * entities of this node) and a {@link org.mmumesh.hostmmu.actor.NotifierAdapter} (MMU notifier to
  * host invalidation; under Q8 a full-flush request the vCPUs serve at their next guest entry). The
@@ -104,7 +101,6 @@ final class Guardian {
    * This node's refs to the mesh: forwarders to the sharded entities and the notifier adapters.
    *
    * @param frames the {@code PageFrame} of {@link #HOST}
-   * @param ksm the {@code Ksm} of {@link #HOST}
    * @param guests per VM, its {@code GuestMmu}
    * @param hosts per VM, its {@code HostMmu}
    * @param vcpus per VM and vCPU, its {@code Vcpu}
@@ -112,7 +108,6 @@ final class Guardian {
    */
   record Wiring(
       ActorRef<PageFrame.Command> frames,
-      ActorRef<Ksm.Command> ksm,
       List<ActorRef<GuestMmu.Command>> guests,
       List<ActorRef<HostMmu.Command>> hosts,
       List<List<ActorRef<Vcpu.Command>>> vcpus,
@@ -133,7 +128,7 @@ final class Guardian {
     Placements placed = new Placements(system, directory, directoryActor);
 
     // PageFrame, per host, role frames.
-    // The PageFrame entities carry the KSM scanner (KsmFrameScanner) that the Ksm entity drives.
+    // The PageFrame entities carry ksmd: the KSM scanner (KsmFrameScanner), its controls and timer.
     ActorRef<ShardingEnvelope<PageFrame.Command>> frameRegion =
         PageFrame.initSharding(
             system,
@@ -149,15 +144,6 @@ final class Guardian {
             vm -> placed.started("HostMmu", HostMmu.entityId(vm), directory.require(vm).hostMmu()),
             HostMmu.Settings.defaults(),
             MeshEngine.ROLE_MMU,
-            new StatefulShardAllocation());
-
-    // Ksm, per host, role frames: ksmd's controls, driving the PageFrame entity of its host.
-    ActorRef<ShardingEnvelope<Ksm.Command>> ksmRegion =
-        Ksm.initSharding(
-            system,
-            Ksm.Settings.fromConfig(system.settings().config()),
-            MeshEngine.ROLE_FRAMES,
-            frameRegion,
             new StatefulShardAllocation());
 
     // GuestMmu, per VM, role mmu; its guest tlbies go to this node's tlbie adapter of the VM.
@@ -183,7 +169,7 @@ final class Guardian {
             glue::framesOfVm,
             MeshEngine.ROLE_VCPU,
             new StatefulShardAllocation());
-    glue.bind(new NodeGlue.Regions(frameRegion, ksmRegion, hostRegion, guestRegion, vcpuRegion));
+    glue.bind(new NodeGlue.Regions(frameRegion, hostRegion, guestRegion, vcpuRegion));
 
     return Behaviors.receive(Command.class)
         .onMessage(GetWiring.class, m -> onGetWiring(glue, m))
@@ -217,7 +203,6 @@ final class Guardian {
         .tell(
             new Wiring(
                 glue.frames(HOST),
-                glue.ksm(HOST),
                 List.copyOf(guests),
                 List.copyOf(hosts),
                 List.copyOf(vcpus),

@@ -2,6 +2,7 @@ package org.mmumesh.mesh;
 
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.mmumesh.common.AccessTrace;
 import org.mmumesh.guestmmu.actor.GuestMmu;
 
 /**
@@ -79,7 +80,7 @@ final class GuestHtabArea extends SimulationArea {
   }
 
   /** See {@link Simulation#readRc}. */
-  CompletionStage<Simulation.Rc> readRc(int vmId, int vcpu, long ea) {
+  CompletionStage<AccessTrace.Rc> readRc(int vmId, int vcpu, long ea) {
     return rc(
         vmId,
         vcpu,
@@ -88,7 +89,7 @@ final class GuestHtabArea extends SimulationArea {
   }
 
   /** See {@link Simulation#clearRc}. */
-  CompletionStage<Simulation.Rc> clearRc(
+  CompletionStage<AccessTrace.Rc> clearRc(
       int vmId, int vcpu, long ea, boolean clearR, boolean clearC) {
     return rc(
         vmId,
@@ -99,7 +100,7 @@ final class GuestHtabArea extends SimulationArea {
   }
 
   /** An R/C command to the VM's guest MMU; its rejection (no HPTE) is NOT_FOUND. */
-  private CompletionStage<Simulation.Rc> rc(
+  private CompletionStage<AccessTrace.Rc> rc(
       int vmId,
       int vcpu,
       long ea,
@@ -110,7 +111,7 @@ final class GuestHtabArea extends SimulationArea {
           return rejectedAs(
                   vms.call(glue.vm(vmId).guest(), command, GuestMmu.RcOf.class),
                   SimulationException.Kind.NOT_FOUND)
-              .thenApply(rc -> new Simulation.Rc(rc.r(), rc.c()));
+              .thenApply(rc -> new AccessTrace.Rc(rc.r(), rc.c()));
         });
   }
 }

@@ -7,12 +7,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiFunction;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.mmumesh.ksm.actor.Ksm;
+import org.mmumesh.pageframe.actor.PageFrame;
 
 /**
  * The KSM area of {@link MeshSimulation} (the gateway's {@code KsmService}): a host's ksmd controls
  * ({@code run}, {@code pages_to_scan}, {@code sleep_millisecs}), full passes and single wake-ups
- * now, and its counters, each through the host's {@code Ksm} entity.
+ * now, and its counters, each through the host's {@code PageFrame} entity, where ksmd lives (its
+ * one KSM protocol, {@code KsmProtocol}).
  */
 final class KsmArea extends SimulationArea {
 
@@ -26,21 +27,22 @@ final class KsmArea extends SimulationArea {
     return guarded(
         () -> {
           host(hostId);
-          ActorRef<Ksm.Command> k = glue.ksm(hostId);
-          // pages_to_scan, sleep_millisecs, then run: each one Ksm control, in order
-          List<BiFunction<Long, ActorRef<Ksm.ControlReply>, Ksm.Command>> steps = new ArrayList<>();
+          ActorRef<PageFrame.Command> k = glue.frames(hostId);
+          // pages_to_scan, sleep_millisecs, then run: each one ksmd control, in order
+          List<BiFunction<Long, ActorRef<PageFrame.KsmReply>, PageFrame.Command>> steps =
+              new ArrayList<>();
           if (pagesToScan != null) {
-            steps.add((id, r) -> new Ksm.SetPagesToScan(id, pagesToScan, r));
+            steps.add((id, r) -> new PageFrame.KsmSetPagesToScan(id, pagesToScan, r));
           }
           if (sleep != null) {
-            steps.add((id, r) -> new Ksm.SetSleepMillisecs(id, sleep, r));
+            steps.add((id, r) -> new PageFrame.KsmSetSleepMillisecs(id, sleep, r));
           }
           if (run != null) {
-            steps.add((id, r) -> new Ksm.SetRun(id, run, r));
+            steps.add((id, r) -> new PageFrame.KsmSetRun(id, run, r));
           }
           CompletionStage<?> s = CompletableFuture.completedFuture(null);
           for (var step : steps) {
-            s = s.thenCompose(x -> vms.call(k, step, Ksm.ControlDone.class));
+            s = s.thenCompose(x -> vms.call(k, step, PageFrame.KsmControlDone.class));
           }
           // the controls as ksmd now has them (another gateway may have set the others)
           return rejectedAs(s, SimulationException.Kind.BAD_FIELD)
@@ -58,25 +60,27 @@ final class KsmArea extends SimulationArea {
   CompletionStage<Map<String, Long>> ksmPasses(int hostId, int passes) {
     return ksmStep(
         hostId,
-        (Long id, ActorRef<Ksm.FullScansReply> r) -> new Ksm.FullScans(id, passes, r),
-        Ksm.FullScansDone.class);
+        (Long id, ActorRef<PageFrame.KsmReply> r) -> new PageFrame.KsmFullScans(id, passes, r),
+        PageFrame.KsmFullScansDone.class);
   }
 
   /** See {@link Simulation#ksmBatch}. */
   CompletionStage<Map<String, Long>> ksmBatch(int hostId, long pages) {
     return ksmStep(
         hostId,
-        (Long id, ActorRef<Ksm.ScanBatchReply> r) -> new Ksm.ScanBatch(id, pages, r),
-        Ksm.ScanBatchDone.class);
+        (Long id, ActorRef<PageFrame.KsmReply> r) -> new PageFrame.KsmScan(id, pages, r),
+        PageFrame.KsmScanned.class);
   }
 
   /** A KSM step of the host's ksmd (passes or one batch), then its counters. */
-  private <R> CompletionStage<Map<String, Long>> ksmStep(
-      int hostId, BiFunction<Long, ActorRef<R>, Ksm.Command> step, Class<?> done) {
+  private CompletionStage<Map<String, Long>> ksmStep(
+      int hostId,
+      BiFunction<Long, ActorRef<PageFrame.KsmReply>, PageFrame.Command> step,
+      Class<?> done) {
     return guarded(
         () -> {
           host(hostId);
-          return vms.call(glue.ksm(hostId), step, done).thenCompose(d -> ksmCounters(hostId));
+          return vms.call(glue.frames(hostId), step, done).thenCompose(d -> ksmCounters(hostId));
         });
   }
 
@@ -89,11 +93,11 @@ final class KsmArea extends SimulationArea {
         });
   }
 
-  /** The host's {@code Ksm.Counters} as ksmd has them. */
-  private CompletionStage<Ksm.Counters> counters(int hostId) {
+  /** The host's {@code KsmCounters} as ksmd has them. */
+  private CompletionStage<PageFrame.KsmCounters> counters(int hostId) {
     return vms.call(
-        glue.ksm(hostId),
-        (Long id, ActorRef<Ksm.CountersReply> r) -> new Ksm.GetCounters(id, r),
-        Ksm.Counters.class);
+        glue.frames(hostId),
+        (Long id, ActorRef<PageFrame.KsmReply> r) -> new PageFrame.GetKsmCounters(id, r),
+        PageFrame.KsmCounters.class);
   }
 }

@@ -2,10 +2,13 @@ package org.mmumesh.mesh;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.IntConsumer;
 import org.apache.pekko.actor.Address;
@@ -82,6 +85,21 @@ public final class MeshCluster implements AutoCloseable {
   }
 
   /**
+   * The one node of a node process ({@code mmumesh node}, {@link NodeSettings}), without a
+   * workload: the embedded single-node cluster when there are no seed nodes, else a node joining
+   * the cluster of its seed nodes; with Pekko Management ({@code /alive}, {@code /ready}, {@code
+   * /cluster/members}) when {@code management}. Hosts and VMs are created at run time through
+   * {@link #simulation}.
+   *
+   * @throws IllegalArgumentException when no seed node answers in time (naming them) or management
+   *     cannot listen (nothing is left running)
+   */
+  public static MeshCluster node(NodeSettings settings, boolean management) {
+    Objects.requireNonNull(settings, "settings");
+    return new MeshCluster(null, null, MeshNodes.join(settings, management));
+  }
+
+  /**
    * {@code nodeRoles.size()} nodes in this JVM, each on a free loopback port with the given roles
    * (a subset of {@link MeshEngine#ALL_ROLES}); node 0 drives.
    *
@@ -143,6 +161,47 @@ public final class MeshCluster implements AutoCloseable {
    */
   public void onServiceUnbind(int node, String name, Runnable task) {
     nodes.onServiceUnbind(node, name, task);
+  }
+
+  /**
+   * Every {@code every}, tells {@code listener} whether node 0 is ready by its readiness checks
+   * (Pekko Management's {@code /ready}: empty when ready, else why not), until it terminates.
+   */
+  public void watchReadiness(Duration every, Consumer<Optional<String>> listener) {
+    NodeReadiness.watch(nodes.node(0), every, listener);
+  }
+
+  /**
+   * The gateway that drives workloads, if it is not node {@code node}: the oldest Up member with
+   * the {@value NodeSettings#ROLE_GATEWAY} role. Only one gateway per cluster drives (each facade
+   * numbers the batches it sends to a vCPU and keeps the memslot tables it changed), so the others
+   * refuse driving calls and name it. Empty when node {@code node} is that gateway, or when no
+   * member has the role (the embedded node and in-JVM clusters: node 0's facade drives).
+   */
+  public Optional<Address> otherDrivingGateway(int node) {
+    org.apache.pekko.cluster.Cluster c = org.apache.pekko.cluster.Cluster.get(classicSystem(node));
+    org.apache.pekko.cluster.Member oldest = null;
+    for (org.apache.pekko.cluster.Member m : c.state().getMembers()) {
+      if (m.status() == org.apache.pekko.cluster.MemberStatus.up()
+          && m.hasRole(NodeSettings.ROLE_GATEWAY)
+          && (oldest == null || m.isOlderThan(oldest))) {
+        oldest = m;
+      }
+    }
+    if (oldest == null || oldest.address().equals(c.selfAddress())) {
+      return Optional.empty();
+    }
+    return Optional.of(oldest.address());
+  }
+
+  /** The port Pekko Management listens on ({@link #node} with management), else -1. */
+  public int managementPort() {
+    return nodes.managementPort();
+  }
+
+  /** Node {@code node}'s actor system, classic view (for Pekko extensions). */
+  public org.apache.pekko.actor.ActorSystem classicSystem(int node) {
+    return org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(nodes.node(node));
   }
 
   /** Blocks until node 0's actor system terminated (after CoordinatedShutdown). */

@@ -39,18 +39,18 @@ import org.mmumesh.workload.WorkloadSpec;
  *       pekko.cluster.min-nr-of-members} (raised by {@link MeshCluster} to its node count).
  * </ul>
  *
- * <p><b>A run</b> ({@link MeshCluster#run(Pacing)}) sets ksmd up through the {@code Ksm} entity
- * ({@code run} 1 from the start, as the sequential engine's scanner), creates each VM on the page
- * frames as {@code SequentialEngine.createVm} does ({@code CreateVm}, memslot 0 over {@code [0,
- * layout.memoryPages)} at host page 0, {@code Ksm.Madvise} of that range mergeable, the boot
- * image's pages populated), runs {@code ksmWarmupPasses} full KSM passes ({@code Ksm.FullScans})
- * before any vCPU starts, then runs the vCPUs with one of two {@link Pacing}s, and collects the
- * vCPUs' counters, the guest kernels' events, the final frame contents of every gfn ({@code
- * ReadFrames}), the guest HTAB words ({@code DumpHtab}), every VM's shadow cache ({@code
- * HostMmu.DumpShadow}) and the KSM and page-frame counters, into a {@link MeshResult} whose {@link
- * MeshResult#runResult()} is the engine's {@code RunResult}. Every access is counted once,
- * completed or failed (invariant 6): each batch's first answer only, unanswered batches resent with
- * the same id after {@link #RESEND_AFTER}.
+ * <p><b>A run</b> ({@link MeshCluster#run(Pacing)}) sets ksmd up through the host's {@code
+ * PageFrame} entity, where ksmd lives ({@code run} 1 from the start, as the sequential engine's
+ * scanner), creates each VM on the page frames as {@code SequentialEngine.createVm} does ({@code
+ * CreateVm}, memslot 0 over {@code [0, layout.memoryPages)} at host page 0, {@code KsmMadvise} of
+ * that range mergeable, the boot image's pages populated), runs {@code ksmWarmupPasses} full KSM
+ * passes ({@code KsmFullScans}) before any vCPU starts, then runs the vCPUs with one of two {@link
+ * Pacing}s, and collects the vCPUs' counters, the guest kernels' events, the final frame contents
+ * of every gfn ({@code ReadFrames}), the guest HTAB words ({@code DumpHtab}), every VM's shadow
+ * cache ({@code HostMmu.DumpShadow}) and the KSM and page-frame counters, into a {@link MeshResult}
+ * whose {@link MeshResult#runResult()} is the engine's {@code RunResult}. Every access is counted
+ * once, completed or failed (invariant 6): each batch's first answer only, unanswered batches
+ * resent with the same id after {@link #RESEND_AFTER}.
  *
  * <p><b>{@link Pacing#LOCKSTEP}</b> (the default) gives the sequential engine's answers: rounds of
  * the engine's {@link org.mmumesh.engine.LockstepSchedule}, in which every vCPU runs one {@code
@@ -61,10 +61,10 @@ import org.mmumesh.workload.WorkloadSpec;
  * org.mmumesh.engine.SimClock}, both engines' clock), ksmd runs every batch of {@code
  * ksmPagesToScan} pages due by that clock (one per {@code ksmSleepMillisecs} of simulated time from
  * time 0, as the schedule says; sent as {@code PageFrame.KsmScan} and continued after each merge
- * handshake, as the {@code Ksm} entity does), and the KSM series is sampled where the engine
- * samples it (at 0, whenever the clock passed a multiple of {@code sampleIntervalNanos}, and at the
- * end). KSM's notifier events therefore reach the host MMUs only while every vCPU is idle. The
- * {@code Ksm} entity's own wall-clock timer scans nothing in this mode ({@code pages_to_scan} 0).
+ * handshake, as ksmd's timer batches are), and the KSM series is sampled where the engine samples
+ * it (at 0, whenever the clock passed a multiple of {@code sampleIntervalNanos}, and at the end).
+ * KSM's notifier events therefore reach the host MMUs only while every vCPU is idle. ksmd's own
+ * wall-clock timer scans nothing in this mode ({@code pages_to_scan} 0).
  *
  * <p><b>How close to the sequential engine.</b> The engine runs the vCPUs one after the other in
  * one thread and adds each event's cost to one clock; the mesh runs different VMs' vCPUs
@@ -82,17 +82,17 @@ import org.mmumesh.workload.WorkloadSpec;
  * engine flushed.
  *
  * <p><b>{@link Pacing#FREE}</b> is the actor mesh unpaced: {@link Driver}s keep up to {@link
- * #MAX_OUTSTANDING} batches of {@link #BATCH} accesses outstanding per vCPU, and ksmd scans on the
- * {@code Ksm} entity's wall-clock timer ({@code pages_to_scan} and {@code sleep_millisecs} from the
- * configuration, merges concurrent with faults) until every driver is done, then stops ({@code run}
- * 0, merges kept). Frame contents stay each guest's own (KSM never changes content); counts and
- * timings are not reproducible. The simulated clock is computed once, at the end. Under quirk Q8
- * (LEGACY and FIXED) a flush request that reaches a {@code Vcpu} in the middle of a batch is served
- * before its next guest access (a lookup answered meanwhile is dropped and repeated), as the
- * kernel's IPI kicks the vCPU out of the guest. With ksmd merging every millisecond of wall clock,
- * each merge flushes every vCPU of the VM, so a fault can be flushed at every retry's guest entry
- * for a while: the default livelock bound (16 faults per access) can then fail an access; {@code
- * MeshRandomizedTest} raises it for these runs.
+ * #MAX_OUTSTANDING} batches of {@link #BATCH} accesses outstanding per vCPU, and ksmd scans on its
+ * wall-clock timer (in the host's {@code PageFrame}) ({@code pages_to_scan} and {@code
+ * sleep_millisecs} from the configuration, merges concurrent with faults) until every driver is
+ * done, then stops ({@code run} 0, merges kept). Frame contents stay each guest's own (KSM never
+ * changes content); counts and timings are not reproducible. The simulated clock is computed once,
+ * at the end. Under quirk Q8 (LEGACY and FIXED) a flush request that reaches a {@code Vcpu} in the
+ * middle of a batch is served before its next guest access (a lookup answered meanwhile is dropped
+ * and repeated), as the kernel's IPI kicks the vCPU out of the guest. With ksmd merging every
+ * millisecond of wall clock, each merge flushes every vCPU of the VM, so a fault can be flushed at
+ * every retry's guest entry for a while: the default livelock bound (16 faults per access) can then
+ * fail an access; {@code MeshRandomizedTest} raises it for these runs.
  *
  * <p>The host MMU defers Q8 full flushes to each vCPU's next guest entry ({@code
  * HostMmu.TlbShootdown.flushRequested}), as the engine does. Each VM has its own SID-map toggle
@@ -106,7 +106,7 @@ public final class MeshEngine {
   /** The class-path resource holding the mesh's configuration defaults. */
   public static final String CONFIG_RESOURCE = "mmumesh-mesh.conf";
 
-  /** The role of nodes hosting the per-host entities: {@code PageFrame} (and {@code Ksm}). */
+  /** The role of nodes hosting the per-host entities: {@code PageFrame} (ksmd included). */
   public static final String ROLE_FRAMES = "frames";
 
   /** The role of nodes hosting the per-VM entities {@code GuestMmu} and {@code HostMmu}. */

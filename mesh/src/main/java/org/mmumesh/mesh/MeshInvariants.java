@@ -13,7 +13,6 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.mmumesh.common.Quirk;
 import org.mmumesh.hostmmu.ShadowDump;
 import org.mmumesh.hostmmu.actor.HostMmu;
-import org.mmumesh.ksm.actor.Ksm;
 import org.mmumesh.pageframe.actor.PageFrame;
 
 /**
@@ -28,7 +27,7 @@ import org.mmumesh.pageframe.actor.PageFrame;
  *       memslots; incrementally also the KSM scanner's counters), one line each {@code host H
  *       page-frame: ...} (or {@code host H ksm: ...});
  *   <li>per host, in the full check, the KSM scanner's counters against a recount ({@code
- *       Ksm.GetCounters}), {@code host H ksm: ...};
+ *       PageFrame.GetKsmCounters}), {@code host H ksm: ...};
  *   <li>per VM, its host MMU ({@code HostMmu.CheckInvariants}), {@code vm V host-mmu: ...};
  *   <li>per host, across its VMs' shadow caches, since no actor answers which host frame is shared:
  *       a present writable shadow entry's frame is mapped by no other (vm, gfn) (architecture
@@ -120,9 +119,9 @@ final class MeshInvariants {
 
   private CompletableFuture<List<String>> ksmCounters(int hostId) {
     return vms.call(
-            glue.ksm(hostId),
-            (Long id, ActorRef<Ksm.CountersReply> r) -> new Ksm.GetCounters(id, r),
-            Ksm.Counters.class)
+            glue.frames(hostId),
+            (Long id, ActorRef<PageFrame.KsmReply> r) -> new PageFrame.GetKsmCounters(id, r),
+            PageFrame.KsmCounters.class)
         .thenApply(c -> prefixed("host " + hostId + " ksm: ", c.violations()))
         .toCompletableFuture();
   }

@@ -34,6 +34,7 @@ import org.apache.pekko.cluster.typed.Join;
 final class MeshNodes implements AutoCloseable {
   private final List<ActorSystem<Guardian.Command>> nodes;
   private final Duration shutdownTimeout;
+  private volatile int managementPort = -1;
 
   private MeshNodes(List<ActorSystem<Guardian.Command>> nodes, Duration shutdownTimeout) {
     this.nodes = nodes;
@@ -125,6 +126,82 @@ final class MeshNodes implements AutoCloseable {
       cluster.close();
       throw e;
     }
+  }
+
+  /**
+   * Starts the one node of a node process ({@link NodeSettings}): the embedded single-node cluster
+   * that joins itself when there are no seed nodes, otherwise a node that joins the cluster through
+   * {@code pekko.cluster.seed-nodes} (the first seed forms it if it finds none); waits until it is
+   * Up, then starts Pekko Management when {@code management}.
+   *
+   * @throws IllegalArgumentException when no seed node answered within {@code
+   *     mmumesh.mesh.startup-timeout} (naming them), or management cannot bind; the node is shut
+   *     down first, so nothing stays half-started
+   */
+  static MeshNodes join(NodeSettings settings, boolean management) {
+    Config c = settings.config();
+    Duration startup = c.getDuration("mmumesh.mesh.startup-timeout");
+    List<ActorSystem<Guardian.Command>> nodes = new ArrayList<>();
+    MeshNodes cluster = new MeshNodes(nodes, c.getDuration("mmumesh.mesh.shutdown-timeout"));
+    try {
+      ActorSystem<Guardian.Command> node =
+          ActorSystem.create(Guardian.create(new MeshDirectory()), MeshEngine.SYSTEM_NAME, c);
+      nodes.add(node);
+      CompletableFuture<Void> up = new CompletableFuture<>();
+      org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(node))
+          .registerOnMemberUp(() -> up.complete(null));
+      if (settings.embedded()) {
+        Cluster.get(node).manager().tell(Join.create(cluster.address(0)));
+      }
+      try {
+        MeshAsks.await(up, startup, "this node Up in the cluster");
+      } catch (IllegalStateException e) {
+        if (settings.embedded()) {
+          throw e;
+        }
+        throw new IllegalArgumentException(
+            NodeSettings.Setting.SEED_NODES.option
+                + ": no seed node let this node join within "
+                + startup.toSeconds()
+                + " s ("
+                + String.join(",", settings.seedNodes())
+                + "); start the first seed node first and check each host:port and that it runs"
+                + " mmumesh");
+      }
+      if (management) {
+        try {
+          cluster.managementPort =
+              org.apache.pekko.management.javadsl.PekkoManagement.get(Adapter.toClassic(node))
+                  .start()
+                  .toCompletableFuture()
+                  .get(startup.toMillis(), TimeUnit.MILLISECONDS)
+                  .port();
+        } catch (ExecutionException | TimeoutException e) {
+          Throwable cause = e.getCause() == null ? e : e.getCause();
+          throw new IllegalArgumentException(
+              NodeSettings.Setting.MANAGEMENT_PORT.option
+                  + ": management cannot listen on "
+                  + settings.hostname()
+                  + ":"
+                  + settings.managementPort()
+                  + " ("
+                  + cause.getMessage()
+                  + "); choose a free port");
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("mesh: interrupted starting management", e);
+        }
+      }
+      return cluster;
+    } catch (RuntimeException e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  /** The port Pekko Management listens on (a free one when asked for 0), -1 without it. */
+  int managementPort() {
+    return managementPort;
   }
 
   /** Node {@code node}'s actor system. */

@@ -22,7 +22,7 @@ import org.mmumesh.hostmmu.ShadowDump;
  * @param perVm per VM, every {@link Counter}: its vCPUs' counters summed and the guest kernel's
  *     events ({@code GuestMmu.GetKernelEvents})
  * @param shadows per VM, the {@code HostMmu}'s {@code DumpShadow} at the end
- * @param ksm the {@code Ksm} entity's counters at the end ({@code Ksm.GetCounters})
+ * @param ksm ksmd's counters at the end ({@code PageFrame.GetKsmCounters})
  * @param ksmViolations the KSM scanner's counter violations at the end (empty when consistent)
  * @param frameStats the {@code PageFrame}'s counters at the end ({@code PageFrame.GetStats})
  * @param runResult the run as the sequential engine reports one (see {@link MeshEngine} for what

@@ -13,12 +13,12 @@ import java.util.function.IntConsumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.KsmSample;
 import org.mmumesh.engine.LockstepSchedule;
 import org.mmumesh.engine.SimClock;
 import org.mmumesh.ksm.KsmScanner;
-import org.mmumesh.ksm.actor.Ksm;
 import org.mmumesh.mesh.MeshRunResults.Tally;
 import org.mmumesh.pageframe.actor.PageFrame;
 import org.mmumesh.vcpu.actor.Vcpu;
@@ -70,21 +70,12 @@ final class MeshRunDriver {
     // through the same path as VMs created at run time.
     MeshVms vms = new MeshVms(system, glue, MeshAsks.ASK, nextId);
     // ksmd's controls: run 1 (the sequential engine's scanner runs from the start), but with
-    // pages_to_scan 0 the Ksm entity's own wall-clock timer scans nothing; this run paces ksmd.
-    ActorRef<Ksm.Command> ksm = glue.ksm(Guardian.HOST);
-    asks.call(
-        ksm,
-        (Long id, ActorRef<Ksm.ControlReply> r) -> new Ksm.SetPagesToScan(id, 0, r),
-        Ksm.ControlDone.class);
-    asks.call(
-        ksm,
-        (Long id, ActorRef<Ksm.ControlReply> r) ->
-            new Ksm.SetSleepMillisecs(id, cfg.ksmSleepMillisecs(), r),
-        Ksm.ControlDone.class);
-    asks.call(
-        ksm,
-        (Long id, ActorRef<Ksm.ControlReply> r) -> new Ksm.SetRun(id, KsmScanner.RUN_MERGE, r),
-        Ksm.ControlDone.class);
+    // pages_to_scan 0 ksmd's own wall-clock timer (in the host's PageFrame) scans nothing; this
+    // run paces ksmd.
+    ActorRef<PageFrame.Command> ksm = glue.frames(Guardian.HOST);
+    control(ksm, (id, r) -> new PageFrame.KsmSetPagesToScan(id, 0, r));
+    control(ksm, (id, r) -> new PageFrame.KsmSetSleepMillisecs(id, cfg.ksmSleepMillisecs(), r));
+    control(ksm, (id, r) -> new PageFrame.KsmSetRun(id, KsmScanner.RUN_MERGE, r));
     MeshAsks.await(
         vms.putHost(new MeshDirectory.HostEntry(Guardian.HOST, cfg.host32(), Integer.MAX_VALUE))
             .toCompletableFuture(),
@@ -119,10 +110,10 @@ final class MeshRunDriver {
     }
     if (cfg.ksmWarmupPasses() > 0) {
       asks.call(
-          w.ksm(),
-          (Long id, ActorRef<Ksm.FullScansReply> r) ->
-              new Ksm.FullScans(id, cfg.ksmWarmupPasses(), r),
-          Ksm.FullScansDone.class);
+          w.frames(),
+          (Long id, ActorRef<PageFrame.KsmReply> r) ->
+              new PageFrame.KsmFullScans(id, cfg.ksmWarmupPasses(), r),
+          PageFrame.KsmFullScansDone.class);
     }
     return w;
   }
@@ -163,14 +154,14 @@ final class MeshRunDriver {
     }
 
     /** The next batch's accesses, or null when the source is exhausted. */
-    List<Vcpu.AccessOp> next() {
+    List<AccessOp> next() {
       int n = source.fill(batch);
       if (n == 0) {
         return null;
       }
-      List<Vcpu.AccessOp> ops = new ArrayList<>(n);
+      List<AccessOp> ops = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
-        ops.add(new Vcpu.AccessOp(batch.kind(i), batch.ea(i), batch.value(i)));
+        ops.add(new AccessOp(batch.kind(i), batch.ea(i), batch.value(i)));
       }
       batchId++;
       return List.copyOf(ops);
@@ -199,11 +190,11 @@ final class MeshRunDriver {
       int ran = 0;
       for (List<LockstepSchedule.Lane> step : schedule.steps()) {
         List<Lane> running = new ArrayList<>();
-        List<List<Vcpu.AccessOp>> sent = new ArrayList<>();
+        List<List<AccessOp>> sent = new ArrayList<>();
         List<CompletableFuture<Vcpu.BatchReply>> replies = new ArrayList<>();
         for (LockstepSchedule.Lane at : step) {
           Lane l = lanes[at.vm()][at.vcpu()];
-          List<Vcpu.AccessOp> ops = l.next();
+          List<AccessOp> ops = l.next();
           if (ops == null) {
             schedule.finished(at);
           } else {
@@ -241,7 +232,7 @@ final class MeshRunDriver {
     t.samples.add(results.sample(t.clock));
   }
 
-  private CompletableFuture<Vcpu.BatchReply> sendBatch(Lane l, List<Vcpu.AccessOp> ops) {
+  private CompletableFuture<Vcpu.BatchReply> sendBatch(Lane l, List<AccessOp> ops) {
     long batchId = l.batchId;
     return AskPattern.<Vcpu.Command, Vcpu.BatchReply>ask(
             l.ref,
@@ -257,7 +248,7 @@ final class MeshRunDriver {
    * none came.
    */
   private Vcpu.BatchReply awaitBatch(
-      Lane l, List<Vcpu.AccessOp> ops, CompletableFuture<Vcpu.BatchReply> first) {
+      Lane l, List<AccessOp> ops, CompletableFuture<Vcpu.BatchReply> first) {
     CompletableFuture<Vcpu.BatchReply> f = first;
     for (int attempt = 1; ; attempt++) {
       try {
@@ -275,7 +266,7 @@ final class MeshRunDriver {
   }
 
   /** Counts a batch's accesses once: as the vCPU reports them, or all failed. */
-  private static void count(Tally t, Lane l, List<Vcpu.AccessOp> ops, Vcpu.BatchReply reply) {
+  private static void count(Tally t, Lane l, List<AccessOp> ops, Vcpu.BatchReply reply) {
     if (reply instanceof Vcpu.BatchDone d) {
       t.completed += d.completed();
       t.failed += d.failed();
@@ -292,19 +283,19 @@ final class MeshRunDriver {
   }
 
   /**
-   * One ksmd batch of {@code pages_to_scan} pages ({@code ksm_do_scan}) through the {@code Ksm}
-   * entity ({@code Ksm.ScanBatch}: continued past each merge handshake with the remaining budget,
-   * as the entity continues its timer's batches); the same step the API's {@code RunKsmBatch}
-   * takes.
+   * One ksmd batch of {@code pages_to_scan} pages ({@code ksm_do_scan}) through the host's {@code
+   * PageFrame} ({@code KsmScan}: continued past each merge handshake with the remaining budget, as
+   * ksmd's timer batches are); the same step the API's {@code RunKsmBatch} takes.
    */
   private void ksmBatch(Guardian.Wiring w) {
     if (cfg.ksmPagesToScan() == 0) {
       return; // ksm_do_scan(0)
     }
     asks.call(
-        w.ksm(),
-        (Long id, ActorRef<Ksm.ScanBatchReply> r) -> new Ksm.ScanBatch(id, cfg.ksmPagesToScan(), r),
-        Ksm.ScanBatchDone.class);
+        w.frames(),
+        (Long id, ActorRef<PageFrame.KsmReply> r) ->
+            new PageFrame.KsmScan(id, cfg.ksmPagesToScan(), r),
+        PageFrame.KsmScanned.class);
   }
 
   /**
@@ -314,7 +305,7 @@ final class MeshRunDriver {
    * merges kept) once every driver is done.
    */
   private void runFree(Guardian.Wiring w, MeshRunResults results, Tally t, long cowStart) {
-    control(w, (id, r) -> new Ksm.SetPagesToScan(id, cfg.ksmPagesToScan(), r));
+    control(w.frames(), (id, r) -> new PageFrame.KsmSetPagesToScan(id, cfg.ksmPagesToScan(), r));
     List<List<CompletableFuture<Driver.Outcome>>> done = new ArrayList<>();
     List<CompletableFuture<Driver.Outcome>> all = new ArrayList<>();
     for (int vm = 0; vm < spec.vms(); vm++) {
@@ -340,15 +331,16 @@ final class MeshRunDriver {
       t.failures(o.failures());
       t.counters[o.vm()][o.vcpu()] = o.counters();
     }
-    control(w, (id, r) -> new Ksm.SetRun(id, KsmScanner.RUN_STOP, r));
+    control(w.frames(), (id, r) -> new PageFrame.KsmSetRun(id, KsmScanner.RUN_STOP, r));
     long cow = results.frameStats().getOrDefault("COW_BREAKS", 0L) - cowStart;
     t.clock = SimClock.nanos(cfg.costs(), t.sum(-1), cow);
     t.samples.add(results.sample(t.clock));
   }
 
-  /** Sends a {@code Ksm} control and expects {@link Ksm.ControlDone}. */
+  /** Sends a ksmd control to the host's PageFrame and expects {@code KsmControlDone}. */
   private void control(
-      Guardian.Wiring w, BiFunction<Long, ActorRef<Ksm.ControlReply>, Ksm.Command> m) {
-    asks.call(w.ksm(), m, Ksm.ControlDone.class);
+      ActorRef<PageFrame.Command> frames,
+      BiFunction<Long, ActorRef<PageFrame.KsmReply>, PageFrame.Command> m) {
+    asks.call(frames, m, PageFrame.KsmControlDone.class);
   }
 }

@@ -12,13 +12,13 @@ import org.mmumesh.common.Counts;
 import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.GuestLayout;
 import org.mmumesh.engine.KsmSample;
+import org.mmumesh.engine.RunFailures;
 import org.mmumesh.engine.RunResult;
 import org.mmumesh.engine.VmStats;
 import org.mmumesh.guestmmu.actor.GuestMmu;
 import org.mmumesh.hostmmu.HostMmuStats;
 import org.mmumesh.hostmmu.ShadowDump;
 import org.mmumesh.hostmmu.actor.HostMmu;
-import org.mmumesh.ksm.actor.Ksm;
 import org.mmumesh.pageframe.actor.PageFrame;
 import org.mmumesh.workload.WorkloadSpec;
 
@@ -29,8 +29,6 @@ import org.mmumesh.workload.WorkloadSpec;
  * {@link MeshResult} with the sequential engine's {@link RunResult} inside.
  */
 final class MeshRunResults {
-  private static final int MAX_FAILURES_KEPT = org.mmumesh.vcpu.VcpuCore.MAX_FAILURES_KEPT;
-
   private final MeshAsks asks;
   private final Guardian.Wiring w;
   private final WorkloadSpec spec;
@@ -46,7 +44,7 @@ final class MeshRunResults {
   /** Every vCPU's counters so far, and the accesses counted (each access once). */
   static final class Tally {
     final Counts[][] counters;
-    final List<String> failures = new ArrayList<>();
+    final RunFailures failures = new RunFailures();
     final List<KsmSample> samples = new ArrayList<>();
     long completed;
     long failed;
@@ -57,11 +55,7 @@ final class MeshRunResults {
     }
 
     void failures(List<String> more) {
-      for (String f : more) {
-        if (failures.size() < MAX_FAILURES_KEPT) {
-          failures.add(f);
-        }
-      }
+      failures.addAll(more);
     }
 
     Counts sum(int vmOrAll) {
@@ -84,23 +78,16 @@ final class MeshRunResults {
   KsmSample sample(long clock) {
     Map<String, Long> k = ksmCounters().counters();
     Map<String, Long> f = frameStats();
-    return new KsmSample(
-        clock,
-        k.getOrDefault("pages_shared", 0L),
-        k.getOrDefault("pages_sharing", 0L),
-        k.getOrDefault("pages_unshared", 0L),
-        k.getOrDefault("pages_volatile", 0L),
-        k.getOrDefault("full_scans", 0L),
-        f.getOrDefault("FRAMES_SAVED_BY_KSM", 0L),
-        f.getOrDefault("FRAMES_SAVED", 0L));
+    return KsmSample.of(
+        clock, k, f.getOrDefault("FRAMES_SAVED_BY_KSM", 0L), f.getOrDefault("FRAMES_SAVED", 0L));
   }
 
   /** The KSM counters and the scanner's own violations. */
-  Ksm.Counters ksmCounters() {
+  PageFrame.KsmCounters ksmCounters() {
     return asks.call(
-        w.ksm(),
-        (Long id, ActorRef<Ksm.CountersReply> r) -> new Ksm.GetCounters(id, r),
-        Ksm.Counters.class);
+        w.frames(),
+        (Long id, ActorRef<PageFrame.KsmReply> r) -> new PageFrame.GetKsmCounters(id, r),
+        PageFrame.KsmCounters.class);
   }
 
   /** The page frames' counters. */
@@ -149,7 +136,7 @@ final class MeshRunResults {
                   Counter.GUEST_MISREPORTED, ke.misreportedNotFound())));
       perVm.add(c);
     }
-    Ksm.Counters kc = ksmCounters();
+    PageFrame.KsmCounters kc = ksmCounters();
     Map<String, Long> fs = frameStats();
     Map<String, Long> host = new LinkedHashMap<>();
     host.put("cow_breaks", fs.getOrDefault("COW_BREAKS", 0L));
@@ -167,7 +154,7 @@ final class MeshRunResults {
     for (VmStats s : perVm) {
       totals.addAll(s);
     }
-    List<String> failures = List.copyOf(t.failures);
+    List<String> failures = t.failures.kept();
     RunResult rr =
         new RunResult(
             cfg.options(),

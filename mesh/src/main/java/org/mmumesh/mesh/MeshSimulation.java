@@ -10,6 +10,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.mmumesh.common.AccessOp;
+import org.mmumesh.common.AccessTrace;
 
 /**
  * The {@link Simulation} over the actor mesh, driven from one node: hosts and VMs are registered on
@@ -216,12 +218,13 @@ public final class MeshSimulation implements Simulation {
   }
 
   @Override
-  public CompletionStage<Rc> readRc(int vmId, int vcpu, long ea) {
+  public CompletionStage<AccessTrace.Rc> readRc(int vmId, int vcpu, long ea) {
     return onVm(vmId, () -> htab.readRc(vmId, vcpu, ea));
   }
 
   @Override
-  public CompletionStage<Rc> clearRc(int vmId, int vcpu, long ea, boolean clearR, boolean clearC) {
+  public CompletionStage<AccessTrace.Rc> clearRc(
+      int vmId, int vcpu, long ea, boolean clearR, boolean clearC) {
     return onVm(vmId, () -> htab.clearRc(vmId, vcpu, ea, clearR, clearC));
   }
 

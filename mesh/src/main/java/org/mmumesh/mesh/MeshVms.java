@@ -18,7 +18,6 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.mmumesh.ksm.actor.Ksm;
 import org.mmumesh.pageframe.actor.PageFrame;
 
 /**
@@ -34,7 +33,7 @@ import org.mmumesh.pageframe.actor.PageFrame;
  * <p><b>Creating a VM</b> ({@link #create}) then does what {@code kvm_create_vm} and QEMU do, on
  * the VM's host's {@code PageFrame} through this node's glue: subscribes this node's notifier
  * adapter of the VM ({@code SubscribeNotifier}), {@code CreateVm}, memslot 0 over {@code [0,
- * memoryPages)} at host page 0 ({@code AddSlot}), and, for a mergeable VM, {@code Ksm.Madvise} of
+ * memoryPages)} at host page 0 ({@code AddSlot}), and, for a mergeable VM, {@code KsmMadvise} of
  * that range. Each step is asked with a fresh request id and must answer its success reply; a
  * {@code Rejected} fails the stage with {@link SimulationException.Kind#WRONG_STATE} naming the
  * reason, anything else with an {@link IllegalStateException}.
@@ -127,10 +126,10 @@ final class MeshVms {
             added ->
                 v.mergeable()
                     ? call(
-                            glue.ksm(v.hostId()),
-                            (Long id, ActorRef<Ksm.ControlReply> r) ->
-                                new Ksm.Madvise(id, vm, 0, v.memoryPages(), true, r),
-                            Ksm.ControlDone.class)
+                            glue.frames(v.hostId()),
+                            (Long id, ActorRef<PageFrame.KsmReply> r) ->
+                                new PageFrame.KsmMadvise(id, vm, 0, v.memoryPages(), true, r),
+                            PageFrame.KsmControlDone.class)
                         .thenApply(d -> added.generation())
                     : CompletableFuture.completedFuture(added.generation()));
   }
@@ -330,8 +329,6 @@ final class MeshVms {
   /** The reason of any actor's {@code Rejected} reply, or null. */
   static String rejectedReason(Object reply) {
     if (reply instanceof PageFrame.Rejected r) {
-      return r.reason();
-    } else if (reply instanceof Ksm.Rejected r) {
       return r.reason();
     } else if (reply instanceof org.mmumesh.guestmmu.actor.GuestMmu.Rejected r) {
       return r.reason();

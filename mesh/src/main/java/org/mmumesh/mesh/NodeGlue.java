@@ -11,26 +11,24 @@ import org.mmumesh.guestmmu.actor.GuestMmu;
 import org.mmumesh.hostmmu.actor.HostMmu;
 import org.mmumesh.hostmmu.actor.NotifierAdapter;
 import org.mmumesh.hostmmu.actor.TlbieAdapter;
-import org.mmumesh.ksm.actor.Ksm;
 import org.mmumesh.pageframe.actor.PageFrame;
 import org.mmumesh.vcpu.actor.Vcpu;
 
 /**
  * One node's glue between the sharded entities, created lazily on first use and then kept (ids are
- * never reused): per host an {@link EntityForwarder} to its {@code PageFrame} and one to its {@code
- * Ksm}; per VM forwarders to its {@code HostMmu} and {@code GuestMmu}, its {@link TlbieAdapter}
- * (given to the VM's {@code GuestMmu} entities on this node) and its {@link NotifierAdapter} (Q8 or
- * not from the VM's options); per vCPU a forwarder (for the drivers). The entity factories call it
- * from the threads entities start on, so every lookup is a {@code computeIfAbsent} on a concurrent
- * map whose function spawns with {@link ActorSystem#systemActorOf} (thread-safe), at most once per
- * key. A VM's glue needs the VM in this node's {@link MeshDirectory} (else {@link
+ * never reused): per host an {@link EntityForwarder} to its {@code PageFrame} (ksmd included); per
+ * VM forwarders to its {@code HostMmu} and {@code GuestMmu}, its {@link TlbieAdapter} (given to the
+ * VM's {@code GuestMmu} entities on this node) and its {@link NotifierAdapter} (Q8 or not from the
+ * VM's options); per vCPU a forwarder (for the drivers). The entity factories call it from the
+ * threads entities start on, so every lookup is a {@code computeIfAbsent} on a concurrent map whose
+ * function spawns with {@link ActorSystem#systemActorOf} (thread-safe), at most once per key. A
+ * VM's glue needs the VM in this node's {@link MeshDirectory} (else {@link
  * IllegalArgumentException}, and nothing is spawned).
  */
 final class NodeGlue {
   /** This node's shard regions (or proxies), one per entity type. */
   record Regions(
       ActorRef<ShardingEnvelope<PageFrame.Command>> frames,
-      ActorRef<ShardingEnvelope<Ksm.Command>> ksm,
       ActorRef<ShardingEnvelope<HostMmu.Command>> hosts,
       ActorRef<ShardingEnvelope<GuestMmu.Command>> guests,
       ActorRef<ShardingEnvelope<Vcpu.Command>> vcpus) {}
@@ -48,7 +46,6 @@ final class NodeGlue {
   private volatile ActorRef<DirectoryActor.Command> directoryActor;
   private final ConcurrentHashMap<Integer, ActorRef<PageFrame.Command>> frames =
       new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<Integer, ActorRef<Ksm.Command>> ksms = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Integer, VmGlue> vms = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Long, ActorRef<Vcpu.Command>> vcpus = new ConcurrentHashMap<>();
 
@@ -97,17 +94,6 @@ final class NodeGlue {
             system.systemActorOf(
                 EntityForwarder.create(regions().frames(), PageFrame.entityId(h)),
                 "mesh-to-page-frame-host-" + h,
-                Props.empty()));
-  }
-
-  /** The {@code Ksm} of host {@code host}. */
-  ActorRef<Ksm.Command> ksm(int host) {
-    return ksms.computeIfAbsent(
-        host,
-        h ->
-            system.systemActorOf(
-                EntityForwarder.create(regions().ksm(), Ksm.entityId(h)),
-                "mesh-to-ksm-host-" + h,
                 Props.empty()));
   }
 

@@ -4,17 +4,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
-import org.mmumesh.common.Access;
+import org.mmumesh.common.AccessOp;
+import org.mmumesh.common.AccessTrace;
 import org.mmumesh.common.MmuOptions;
 
 /**
  * The simulation as an external API sees it (the gateway's services, style item 11: each RPC
  * validates, calls one method here, maps the answer back): hosts and VMs created at run time, their
  * vCPUs' state, memslots, guest memory, the guest hashed page table, workload batches, KSM and the
- * cluster. In domain terms only: no proto types, and no actor message types either (the port has
- * its own records, {@link AccessOp}, {@link StateChange}, {@link AccessTrace}, which the mesh
- * converts to and from its actors' messages at its side of the boundary, {@link PortTypes}); {@link
- * MeshSimulation} implements it over the actor mesh.
+ * cluster. In domain terms only: no proto types, and no actor message types either. An access
+ * ({@link AccessOp}) and its trace ({@link AccessTrace}, with the HPTE's {@link AccessTrace.Rc})
+ * are plain values of module common that the vCPU speaks too, so a batch and a trace cross the port
+ * without a copy per access; the port's own {@link StateChange} is converted to the guest MMU's at
+ * the mesh's side of the boundary ({@link PortTypes}). {@link MeshSimulation} implements it over
+ * the actor mesh.
  *
  * <p><b>Failures.</b> Every stage fails, never throws, with a {@link SimulationException} of the
  * kind the API documents ({@link SimulationException.Kind#NOT_FOUND} for an unknown
@@ -59,17 +62,8 @@ public interface Simulation {
   /** A VM's statistics summed over its vCPUs, and its simulated time. */
   record VmStats(MmuOptions options, Map<String, Long> counters, long simulatedNanos) {}
 
-  /** A guest HPTE's referenced and changed bits. */
-  record Rc(boolean referenced, boolean changed) {}
-
   /** The most changes one {@link #setVcpuState} call may carry (the vCPU's own bound). */
   int MAX_STATE_CHANGES = 4096;
-
-  /**
-   * One guest access: a load, a store of {@code value}, or an instruction fetch, at effective
-   * address {@code ea}.
-   */
-  record AccessOp(Access kind, long ea, long value) {}
 
   /**
    * One change of a vCPU's translation state, as the guest's own instruction makes it (spec
@@ -92,117 +86,6 @@ public interface Simulation {
 
     /** The MSR's PR, IR and DR bits. */
     record SetMsr(boolean pr, boolean ir, boolean dr) implements StateChange {}
-  }
-
-  /**
-   * What one traced access did, step by step, as the vCPU's one fault path took it (spec 6.1, 6.2;
-   * the fields of {@code mmumesh.v1.AccessTrace}).
-   *
-   * @param tlbHit the access hit the vCPU's TLB (no exit)
-   * @param hostHpteHit the TLB missed but a host HPTE translated it with no exit in this access
-   * @param faults the exits taken, in order (a store to a read-only page may take NOHPTE, then
-   *     PROTFAULT)
-   * @param completed the access completed; false: reported failed ({@code failure})
-   * @param failure why it failed, or null
-   * @param guestRealAddr the guest-real address of the access's last xlate (or MMIO exit); -1 when
-   *     no xlate ran (a TLB or host HPTE hit)
-   * @param hostPfn the host frame the access finally used; -1 for none (MMIO, failed)
-   * @param loadedValue the word a completed load or fetch returned; 0 for stores, MMIO and failed
-   *     accesses
-   * @param rcBefore the guest HPTE's R and C before the access, or null (no HPTE translates it)
-   * @param rcAfter R and C after the access, or null
-   */
-  record AccessTrace(
-      boolean tlbHit,
-      boolean hostHpteHit,
-      List<FaultTrace> faults,
-      boolean completed,
-      String failure,
-      long guestRealAddr,
-      long hostPfn,
-      long loadedValue,
-      Rc rcBefore,
-      Rc rcAfter) {
-
-    /** Defensive copy of the faults. */
-    public AccessTrace {
-      faults = List.copyOf(faults);
-    }
-
-    /** The kinds of exit {@code kvmppc_handle_pagefault} sees (spec 6.1). */
-    public enum FaultKind {
-      /** No host HPTE (DSISR / SRR1 "not found"). */
-      NOHPTE,
-      /** A store hit a read-only host HPTE (DSISR "protection"). */
-      PROTFAULT,
-      /** An instruction fetch hit a no-execute host HPTE. */
-      NOEXEC
-    }
-
-    /** The return codes of the kernel's xlate (spec section 4). */
-    public enum XlateStatus {
-      /** Translation found and the access is permitted. */
-      OK,
-      /** No BAT and no matching PTE in either PTEG (or, with Q2, a hidden primary -EPERM). */
-      ENOENT,
-      /** Matching PTE found but the access is not permitted. */
-      EPERM,
-      /** 64-bit only: no SLB entry for the effective address (a segment interrupt). */
-      EINVAL
-    }
-
-    /**
-     * One exit and what its handling did; the optional parts are null when the step did not happen.
-     *
-     * @param unmappedVpage the vpage {@code pte_vflush}ed before the map, or null
-     * @param mmioAddr the guest-real address of an MMIO exit, or null
-     */
-    public record FaultTrace(
-        FaultKind kind,
-        XlateTrace xlate,
-        GfnToPfnTrace gfnToPfn,
-        Long unmappedVpage,
-        MapTrace map,
-        ReflectTrace reflected,
-        Long mmioAddr) {}
-
-    /** The guest xlate's result; address fields are 0 and permissions false when none matched. */
-    public record XlateTrace(
-        XlateStatus status,
-        long guestRealAddr,
-        long vpage,
-        boolean mayRead,
-        boolean mayWrite,
-        boolean mayExecute,
-        long pageSizeBytes) {}
-
-    /**
-     * The answer of {@code gfn_to_pfn_prot} (spec 5.1).
-     *
-     * @param hostPfn -1 when no frame was returned
-     * @param mmio no memslot covers the gfn (an MMIO exit follows)
-     * @param cow a copy-on-write break gave the writable frame
-     * @param notifierSeq the notifier sequence the answer was taken at
-     */
-    public record GfnToPfnTrace(
-        long guestFrame,
-        long hostPfn,
-        boolean writable,
-        boolean mmio,
-        boolean cow,
-        long notifierSeq) {}
-
-    /**
-     * A {@code map_page}: {@code writable} is the host HPTE's protection when installed; {@code
-     * refusedRetry}: the {@code mmu_notifier_retry} guard refused it and the vCPU re-faulted.
-     */
-    public record MapTrace(long hostPfn, boolean writable, boolean refusedRetry) {}
-
-    /**
-     * A reflected interrupt: vector 0x300 DSI, 0x380 DSLB, 0x400 ISI, 0x480 ISLB; {@code kind} one
-     * of {@code not_found}, {@code protection}, {@code segment}, {@code raw}.
-     */
-    public record ReflectTrace(int vector, long dar, long dsisr, long srr1Bits, String kind) {}
   }
 
   /** A workload batch's outcome and the vCPU's cumulative counters after it. */
@@ -307,10 +190,11 @@ public interface Simulation {
   CompletionStage<Void> removeHpte(int vmId, int vcpu, long ea);
 
   /** R and C of the HPTE translating {@code ea}; NOT_FOUND when none. */
-  CompletionStage<Rc> readRc(int vmId, int vcpu, long ea);
+  CompletionStage<AccessTrace.Rc> readRc(int vmId, int vcpu, long ea);
 
   /** Clears R and/or C (then the guest tlbie); answers the bits before. NOT_FOUND when none. */
-  CompletionStage<Rc> clearRc(int vmId, int vcpu, long ea, boolean clearR, boolean clearC);
+  CompletionStage<AccessTrace.Rc> clearRc(
+      int vmId, int vcpu, long ea, boolean clearR, boolean clearC);
 
   // ---- accesses ------------------------------------------------------------------------------
 

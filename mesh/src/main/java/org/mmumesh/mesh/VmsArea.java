@@ -10,6 +10,7 @@ import org.mmumesh.common.Counts;
 import org.mmumesh.engine.SimClock;
 import org.mmumesh.engine.SimCosts;
 import org.mmumesh.guestmmu.actor.GuestMmu;
+import org.mmumesh.pageframe.actor.PageFrame;
 import org.mmumesh.vcpu.actor.Vcpu;
 
 /**
@@ -88,28 +89,26 @@ final class VmsArea extends SimulationArea {
   }
 
   /**
-   * Records where host {@code hostId}'s {@code PageFrame} and {@code Ksm} run, once each is found
-   * (their actors take no part in {@link Placements}, so the facade locates them after a VM
-   * creation has started them): a lost node then takes its hosts' losses along ({@link
-   * LostEntities#lossesOf}). Fire and forget: a failed locate is tried again at the next create.
+   * Records where host {@code hostId}'s {@code PageFrame} (ksmd included) runs, once found (its
+   * actor takes no part in {@link Placements}, so the facade locates it after a VM creation has
+   * started it): a lost node then takes its hosts' losses along ({@link LostEntities#lossesOf}).
+   * Fire and forget: a failed locate is tried again at the next create.
    */
   private void placeHost(int hostId) {
-    for (String type : List.of("PageFrame", "Ksm")) {
-      String id = "host-" + hostId;
-      if (dir.lost().placement(type, id).isPresent()) {
-        continue;
-      }
-      vms.locate(type, id)
-          .thenAccept(
-              l -> {
-                if (l != null) {
-                  glue.directoryActor()
-                      .tell(
-                          new DirectoryActor.Placed(
-                              new MeshDirectory.Placement(type, id, l.nodeAddress())));
-                }
-              });
+    String id = PageFrame.entityId(hostId);
+    if (dir.lost().placement("PageFrame", id).isPresent()) {
+      return;
     }
+    vms.locate("PageFrame", id)
+        .thenAccept(
+            l -> {
+              if (l != null) {
+                glue.directoryActor()
+                    .tell(
+                        new DirectoryActor.Placed(
+                            new MeshDirectory.Placement("PageFrame", id, l.nodeAddress())));
+              }
+            });
   }
 
   /** See {@link Simulation#deleteVm}. */

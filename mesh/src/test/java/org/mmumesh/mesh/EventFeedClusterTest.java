@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.common.MeshEvent;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
@@ -59,8 +60,8 @@ class EventFeedClusterTest {
                   7,
                   0,
                   List.of(
-                      new Simulation.AccessOp(Access.LOAD, 0x1000_2000L, 0),
-                      new Simulation.AccessOp(Access.LOAD, 0x1000_3000L, 0))));
+                      new AccessOp(Access.LOAD, 0x1000_2000L, 0),
+                      new AccessOp(Access.LOAD, 0x1000_3000L, 0))));
       assertThat(r.completed()).as(r.failures().toString()).isEqualTo(2);
       // The loads' faults hold KVM's page reference (their lease) until their retried access has
       // executed; the vCPU then sends ReleaseLease through node 2's entity forwarder and shard
@@ -78,7 +79,7 @@ class EventFeedClusterTest {
       // are read: the store's COW break is the last change
       join(sim.ksmControl(0, 0, null, null));
       Simulation.BatchResult w =
-          join(sim.runBatch(7, 0, List.of(new Simulation.AccessOp(Access.STORE, 0x1000_3008L, 9))));
+          join(sim.runBatch(7, 0, List.of(new AccessOp(Access.STORE, 0x1000_3008L, 9))));
       assertThat(w.completed()).as(w.failures().toString()).isEqualTo(1);
 
       Map<MeshEvent.Kind, MeshEvent> first = new EnumMap<>(MeshEvent.Kind.class);

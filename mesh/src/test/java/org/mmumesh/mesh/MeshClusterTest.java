@@ -16,7 +16,6 @@ import org.mmumesh.engine.EngineConfig;
 import org.mmumesh.engine.SequentialEngine;
 import org.mmumesh.guestmmu.actor.GuestMmu;
 import org.mmumesh.hostmmu.actor.HostMmu;
-import org.mmumesh.ksm.actor.Ksm;
 import org.mmumesh.pageframe.actor.PageFrame;
 import org.mmumesh.vcpu.actor.Vcpu;
 import org.mmumesh.workload.WorkloadParser;
@@ -72,14 +71,13 @@ class MeshClusterTest {
       }
       assertThat(addresses).as("three distinct nodes").hasSize(3);
       three = c.run();
+      // ksmd lives in the host's PageFrame entity, on the frames node
       assertThat(c.entityIds(0, PageFrame.ENTITY_KEY)).containsExactly("host-0");
-      assertThat(c.entityIds(0, Ksm.ENTITY_KEY)).containsExactly("host-0");
       assertThat(c.entityIds(1, GuestMmu.ENTITY_KEY)).isEqualTo(vms);
       assertThat(c.entityIds(1, HostMmu.ENTITY_KEY)).isEqualTo(vms);
       assertThat(c.entityIds(2, Vcpu.ENTITY_KEY)).isEqualTo(vcpus);
       for (int n : new int[] {1, 2}) {
         assertThat(c.entityIds(n, PageFrame.ENTITY_KEY)).as("frames on node %d", n).isEmpty();
-        assertThat(c.entityIds(n, Ksm.ENTITY_KEY)).as("ksm on node %d", n).isEmpty();
       }
       for (int n : new int[] {0, 2}) {
         assertThat(c.entityIds(n, GuestMmu.ENTITY_KEY)).as("guest MMUs on node %d", n).isEmpty();

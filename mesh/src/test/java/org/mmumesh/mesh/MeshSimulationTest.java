@@ -16,6 +16,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.SerializationTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.engine.EngineConfig;
@@ -111,9 +112,9 @@ class MeshSimulationTest {
       for (int n = 0; n < c.size(); n++) {
         assertThat(c.glue(n).directory().vm(7)).isPresent();
       }
-      List<Simulation.AccessOp> ops = new ArrayList<>();
+      List<AccessOp> ops = new ArrayList<>();
       for (int p = 0; p < 8; p++) {
-        ops.add(new Simulation.AccessOp(Access.STORE, 0x1000_0000L + p * 4096L, p + 1));
+        ops.add(new AccessOp(Access.STORE, 0x1000_0000L + p * 4096L, p + 1));
       }
       Simulation.BatchResult r = join(sim.runBatch(7, 0, ops));
       assertThat(r.completed()).as(r.failures().toString()).isEqualTo(8);

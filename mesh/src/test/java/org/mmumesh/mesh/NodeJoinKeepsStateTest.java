@@ -26,11 +26,12 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.AccessOp;
+import org.mmumesh.common.AccessTrace;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.guestmmu.actor.GuestMmu;
 import org.mmumesh.hostmmu.actor.HostMmu;
-import org.mmumesh.ksm.actor.Ksm;
 import org.mmumesh.pageframe.actor.PageFrame;
 import org.mmumesh.vcpu.actor.Vcpu;
 
@@ -48,26 +49,21 @@ class NodeJoinKeepsStateTest {
   private static final int TOUCHED = 8;
   private static final long BASE = 0x1000_0000L;
   private static final List<EntityTypeKey<?>> TYPES =
-      List.of(
-          PageFrame.ENTITY_KEY,
-          Ksm.ENTITY_KEY,
-          GuestMmu.ENTITY_KEY,
-          HostMmu.ENTITY_KEY,
-          Vcpu.ENTITY_KEY);
+      List.of(PageFrame.ENTITY_KEY, GuestMmu.ENTITY_KEY, HostMmu.ENTITY_KEY, Vcpu.ENTITY_KEY);
 
   private static <T> T join(CompletionStage<T> s) {
     return s.toCompletableFuture().join();
   }
 
   /** One VM's state as the API reads it. */
-  private record VmState(List<Long> memory, List<Simulation.Rc> rc, Map<String, Long> counters) {}
+  private record VmState(List<Long> memory, List<AccessTrace.Rc> rc, Map<String, Long> counters) {}
 
   private static VmState read(Simulation sim, int vm) {
     List<Long> mem = new ArrayList<>();
     for (long fp : join(sim.readMemory(vm, 0, PAGES))) {
       mem.add(fp);
     }
-    List<Simulation.Rc> rc = new ArrayList<>();
+    List<AccessTrace.Rc> rc = new ArrayList<>();
     for (int p = 0; p < TOUCHED; p++) {
       rc.add(join(sim.readRc(vm, 0, BASE + p * 4096L)));
     }
@@ -116,11 +112,11 @@ class NodeJoinKeepsStateTest {
       fps[i] = 0x5eed_0000_0000L + vm * 1_000_003L + i;
     }
     join(sim.loadMemory(vm, 0, fps));
-    List<Simulation.AccessOp> ops = new ArrayList<>();
+    List<AccessOp> ops = new ArrayList<>();
     for (int p = 0; p < TOUCHED; p++) {
-      ops.add(new Simulation.AccessOp(Access.LOAD, BASE + p * 4096L, 0));
+      ops.add(new AccessOp(Access.LOAD, BASE + p * 4096L, 0));
       if (p % 2 == 0) {
-        ops.add(new Simulation.AccessOp(Access.STORE, BASE + p * 4096L, vm * 100 + p));
+        ops.add(new AccessOp(Access.STORE, BASE + p * 4096L, vm * 100 + p));
       }
     }
     Simulation.BatchResult r = join(sim.runBatch(vm, 0, ops));

@@ -31,10 +31,13 @@ import org.apache.pekko.cluster.typed.Down;
 import org.apache.pekko.cluster.typed.Join;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.AccessOp;
+import org.mmumesh.common.AccessTrace;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.guestmmu.actor.GuestMmu;
 import org.mmumesh.hostmmu.actor.HostMmu;
+import org.mmumesh.vcpu.actor.Vcpu;
 
 /**
  * Losing a node never loses state silently (issue 12 item 8). Node 0 (frames, the driving facade)
@@ -43,9 +46,9 @@ import org.mmumesh.hostmmu.actor.HostMmu;
  * stops abruptly (no leaving: as a SIGKILL) and is downed (as the split-brain resolver would).
  * Then: a batch whose faults wait for the dead node ends ABORTED ({@link
  * SimulationException.Kind#LOST}) naming the VM, the node and what was lost; every later call on a
- * lost VM is refused (WRONG_STATE) with the same words; a lost entity restarted on a survivor
- * refuses to serve instead of serving empty state; every other VM reads back exactly its state and
- * runs on; a new VM is created and runs at once; a lost VM can be deleted.
+ * lost VM is refused (WRONG_STATE) with the same words; every other VM reads back exactly its state
+ * and runs on; a new VM is created and runs at once; a lost VM can be deleted. An entity that
+ * starts away from its placement refuses to serve (the second test, with the placement given).
  */
 class NodeLossTest {
   private static final Duration WAIT = Duration.ofSeconds(90);
@@ -65,25 +68,25 @@ class NodeLossTest {
     return (SimulationException) t.getCause();
   }
 
-  private record VmState(List<Long> memory, List<Simulation.Rc> rc, Map<String, Long> counters) {}
+  private record VmState(List<Long> memory, List<AccessTrace.Rc> rc, Map<String, Long> counters) {}
 
   private static VmState read(Simulation sim, int vm) {
     List<Long> mem = new ArrayList<>();
     for (long fp : join(sim.readMemory(vm, 0, PAGES))) {
       mem.add(fp);
     }
-    List<Simulation.Rc> rc = new ArrayList<>();
+    List<AccessTrace.Rc> rc = new ArrayList<>();
     for (int p = 0; p < TOUCHED; p++) {
       rc.add(join(sim.readRc(vm, 0, BASE + p * 4096L)));
     }
     return new VmState(mem, rc, join(sim.vmStats(vm)).counters());
   }
 
-  private static List<Simulation.AccessOp> ops(int vm, int vcpu) {
-    List<Simulation.AccessOp> ops = new ArrayList<>();
+  private static List<AccessOp> ops(int vm, int vcpu) {
+    List<AccessOp> ops = new ArrayList<>();
     for (int p = 0; p < TOUCHED; p++) {
-      ops.add(new Simulation.AccessOp(Access.STORE, BASE + p * 4096L, vm * 100 + vcpu * 10 + p));
-      ops.add(new Simulation.AccessOp(Access.LOAD, BASE + p * 4096L, 0));
+      ops.add(new AccessOp(Access.STORE, BASE + p * 4096L, vm * 100 + vcpu * 10 + p));
+      ops.add(new AccessOp(Access.LOAD, BASE + p * 4096L, 0));
     }
     return ops;
   }
@@ -124,6 +127,51 @@ class NodeLossTest {
             (ActorRef<ShardRegion.ClusterShardingStats> r) ->
                 new GetClusterShardingStats(key, Duration.ofSeconds(5), r));
     return new java.util.HashSet<>(stats.getRegions().keySet());
+  }
+
+  /**
+   * An entity that starts on a node other than the one its placement names (its shard allocated
+   * again after a loss) refuses to serve, with the reason, instead of serving empty state: the
+   * placements are given to the node's directory as a peer's {@code Sync} would bring them.
+   */
+  @Test
+  void entityStartingAwayFromItsPlacement_refusesToServe() throws Exception {
+    try (MeshCluster c = MeshCluster.startSimulation(List.of(MeshEngine.ALL_ROLES))) {
+      MeshSimulation sim = c.simulation(0);
+      join(sim.createHost(0, false, 1 << 16));
+      join(
+          sim.createVm(
+              new Simulation.VmConfig(
+                  1, 0, true, PAGES, 1, MmuOptions.defaults(Policy.STRICT), 64, false)));
+      String elsewhere = "pekko://mmumesh-mesh@192.0.2.1:25520";
+      c.glue(0)
+          .directory()
+          .merge(
+              new MeshDirectory.Snapshot(
+                  null,
+                  null,
+                  null,
+                  null,
+                  List.of(
+                      new MeshDirectory.Placement("GuestMmu", GuestMmu.entityId(1), elsewhere),
+                      new MeshDirectory.Placement("Vcpu", Vcpu.entityId(1, 0), elsewhere)),
+                  null));
+      GuestMmu.RcReply reply =
+          AskPattern.<GuestMmu.Command, GuestMmu.RcReply>ask(
+                  c.glue(0).vm(1).guest(),
+                  r -> new GuestMmu.ReadRc(1, 0, BASE, r),
+                  WAIT,
+                  c.system(0).scheduler())
+              .toCompletableFuture()
+              .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      assertThat(reply).isInstanceOf(GuestMmu.Rejected.class);
+      assertThat(((GuestMmu.Rejected) reply).reason())
+          .contains("its state was on node " + elsewhere, "refuses to serve");
+      // the vCPU's refusal reaches the caller with its reason
+      SimulationException e = failure(sim.traceAccess(1, 0, new AccessOp(Access.LOAD, BASE, 0)));
+      assertThat(e.kind()).isEqualTo(SimulationException.Kind.WRONG_STATE);
+      assertThat(e.getMessage()).contains("its state was on node " + elsewhere);
+    }
   }
 
   @Test
@@ -214,9 +262,9 @@ class NodeLossTest {
         doomed.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
         // untouched pages: the vCPU faults and asks the dead node's guest MMU, unanswered until the
         // loss is known
-        List<Simulation.AccessOp> fresh = new ArrayList<>();
+        List<AccessOp> fresh = new ArrayList<>();
         for (int p = 0; p < TOUCHED; p++) {
-          fresh.add(new Simulation.AccessOp(Access.LOAD, BASE + (20 + p) * 4096L, 0));
+          fresh.add(new AccessOp(Access.LOAD, BASE + (20 + p) * 4096L, 0));
         }
         CompletableFuture<Simulation.BatchResult> hanging =
             sim.runBatch(hangingVm, 0, fresh).toCompletableFuture();
@@ -246,28 +294,6 @@ class NodeLossTest {
             await().atMost(WAIT).until(() -> d.vmLost(vm).isPresent());
           }
         }
-        // a lost guest MMU addressed directly restarts on the survivor (once the dead member is
-        // removed and its shards are freed) and refuses to serve
-        ActorSystem<Guardian.Command> node0 = c.system(0);
-        await()
-            .atMost(WAIT)
-            .until(
-                () ->
-                    java.util.stream.StreamSupport.stream(
-                            Cluster.get(node0).state().getMembers().spliterator(), false)
-                        .noneMatch(m -> m.address().equals(doomed.address())));
-        GuestMmu.RcReply reply =
-            AskPattern.<GuestMmu.Command, GuestMmu.RcReply>ask(
-                    c.glue(0).vm(hangingVm).guest(),
-                    r -> new GuestMmu.ReadRc(1, 0, BASE, r),
-                    WAIT,
-                    node0.scheduler())
-                .toCompletableFuture()
-                .get(WAIT.toSeconds(), TimeUnit.SECONDS);
-        assertThat(reply).isInstanceOf(GuestMmu.Rejected.class);
-        assertThat(((GuestMmu.Rejected) reply).reason())
-            .contains("its state was on node " + dead, "refuses to serve");
-
         for (int vm : kept) {
           assertThat(read(sim, vm)).as("vm " + vm).isEqualTo(before.get(vm));
           Simulation.BatchResult r = join(sim.runBatch(vm, 1, ops(vm, 1)));

@@ -13,6 +13,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.vcpu.actor.Vcpu;
@@ -33,12 +34,12 @@ class VcpuPassivationTest {
   }
 
   /** Stores then loads over 8 pages (first), then the same pages again (second: TLB hits). */
-  private static List<Simulation.AccessOp> ops(boolean first) {
-    List<Simulation.AccessOp> ops = new ArrayList<>();
+  private static List<AccessOp> ops(boolean first) {
+    List<AccessOp> ops = new ArrayList<>();
     for (int round = 0; round < 2; round++) {
       Access kind = (round == 0) == first ? Access.STORE : Access.LOAD;
       for (int p = 0; p < 8; p++) {
-        ops.add(new Simulation.AccessOp(kind, 0x1000_0000L + p * 4096L + 8 * round, p + 1));
+        ops.add(new AccessOp(kind, 0x1000_0000L + p * 4096L + 8 * round, p + 1));
       }
     }
     return ops;

@@ -105,22 +105,16 @@ final class FrameAudit {
   /**
    * Brings the ledger up to date and lists the violations it finds (see the class comment), each
    * changed PTE and re-evaluated frame also given to {@code touched} (if not null). The counters
-   * are {@link PageFrames}'.
+   * are {@link PageFrames}' ({@code kept}).
    */
-  List<String> check(
-      long mappedPtes,
-      long framesInUse,
-      long zeroPtes,
-      long ksmPtesKept,
-      long ksmFramesInUseKept,
-      PageFrames.AuditListener touched) {
+  List<String> check(FrameRefs kept, PageFrames.AuditListener touched) {
     if (changedPtes.isEmpty()
         && dirtyPfns.size() == 0
-        && ptesTotal == mappedPtes
-        && inUse == framesInUse
-        && (ptes.length > 0 ? ptes[PageFrames.ZERO_PFN] : 0) == zeroPtes
-        && ksmPtes == ksmPtesKept
-        && ksmInUse == ksmFramesInUseKept) {
+        && ptesTotal == kept.mappedPtes
+        && inUse == kept.framesInUse
+        && (ptes.length > 0 ? ptes[PageFrames.ZERO_PFN] : 0) == kept.zeroPtes
+        && ksmPtes == kept.ksmPtes
+        && ksmInUse == kept.ksmFramesInUse) {
       return List.of(); // nothing changed, and the counters agree
     }
     List<String> out = new ArrayList<>();
@@ -154,18 +148,7 @@ final class FrameAudit {
       }
     }
     long zero = ptes.length > 0 ? ptes[PageFrames.ZERO_PFN] : 0;
-    if (ptesTotal != mappedPtes || inUse != framesInUse || zero != zeroPtes) {
-      out.add(
-          String.format(
-              "accounting: mappedPtes %d/%d framesInUse %d/%d zeroPtes %d/%d (kept/recount)",
-              mappedPtes, ptesTotal, framesInUse, inUse, zeroPtes, zero));
-    }
-    if (ksmPtes != ksmPtesKept || ksmInUse != ksmFramesInUseKept) {
-      out.add(
-          String.format(
-              "ksm accounting: ksmPtes %d/%d ksmFramesInUse %d/%d (kept/recount)",
-              ksmPtesKept, ksmPtes, ksmFramesInUseKept, ksmInUse));
-    }
+    kept.accountingViolations(out, ptesTotal, inUse, zero, ksmPtes, ksmInUse);
     return out;
   }
 

@@ -7,19 +7,17 @@ import java.util.Map;
  * A KSM scanner (ksmd's scan work, spec section 7) plugged into the {@link PageFrame} actor of a
  * host and run by it on its own {@link PageFrames} core, inside its own message handling.
  *
- * <h2>Why a plug-in (a deliberate deviation from architecture.md section 2)</h2>
+ * <h2>Why a plug-in</h2>
  *
- * The architecture's ownership table gives the scan cursor, the stable and unstable trees and the
- * rmap items to the {@code Ksm} actor. But ksmd reads page tables and frame contents synchronously
- * at every step ({@code follow_page}, the checksum, the memcmp walks of both trees, {@code
- * get_ksm_page}), and in the mesh those are the PageFrame actor's state: copying them into another
- * actor or sharing the object across actors is not acceptable. So the trees and rmap items live
- * beside the frames, in the PageFrame entity of the host (an implementation of this interface,
- * created by the factory given to {@link PageFrame#create(PageFrame.Settings,
- * java.util.function.Function)}); the {@code Ksm} entity of the host keeps ksmd's schedule ({@code
- * sleep_millisecs}, {@code pages_to_scan}), its controls and the merge handshake, and drives the
- * scanner with {@link PageFrame.KsmScan} and friends. {@code page-frame-actor} must not depend on
- * {@code ksm-actor} (the dependency points the other way), hence this interface; {@code
+ * ksmd reads page tables and frame contents synchronously at every step ({@code follow_page}, the
+ * checksum, the memcmp walks of both trees, {@code get_ksm_page}), and in the mesh those are the
+ * PageFrame actor's state: copying them into another actor or sharing the object across actors is
+ * not acceptable. So ksmd lives in the PageFrame entity of the host: its trees, rmap items and
+ * controls in an implementation of this interface (created by the factory given to {@link
+ * PageFrame#create(PageFrame.Settings, java.util.function.Function)}), its schedule and the merge
+ * handshake in the actor's {@code KsmShell}, which answers the one KSM protocol ({@code
+ * KsmProtocol}; design: docs/design.md, "KSM"). {@code page-frame-actor} must not depend on the
+ * {@code ksm} module (the dependency points the other way), hence this interface; {@code
  * org.mmumesh.ksm.KsmFrameScanner} implements it.
  *
  * <h2>The merge handshake</h2>
@@ -75,6 +73,18 @@ public interface FrameScanner {
 
   /** The current {@code run}. */
   int run();
+
+  /** Sets {@code pages_to_scan}, ksmd's batch size: 0 to {@code UINT_MAX} (spec 7.1). */
+  void setPagesToScan(long pages);
+
+  /** The current {@code pages_to_scan}. */
+  long pagesToScan();
+
+  /** Sets {@code sleep_millisecs}, ksmd's period between batches: 1 to {@code UINT_MAX}. */
+  void setSleepMillisecs(long millis);
+
+  /** The current {@code sleep_millisecs}. */
+  long sleepMillisecs();
 
   /**
    * {@code madvise(MADV_MERGEABLE)} or {@code madvise(MADV_UNMERGEABLE)} of host pages {@code

@@ -1,10 +1,7 @@
 package org.mmumesh.pageframe;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.function.IntPredicate;
 import org.mmumesh.common.Checks;
 import org.mmumesh.common.Fingerprint;
@@ -39,6 +36,15 @@ import org.mmumesh.common.Fingerprint;
  * itself; {@link #framesSavedByKsm()} counts only PTEs mapping KSM frames minus the KSM frames in
  * use. All three are kept incrementally and read in O(1); {@link #checkInvariants()} recounts them.
  *
+ * <h2>Parts</h2>
+ *
+ * <p>This class is the one entry point (it resolves VM ids and checks arguments); the work is done
+ * by package-private parts, one per concern: {@link HostFaults} (gfn_to_pfn_prot, copy-on-write,
+ * the zero page), {@link KsmPageOps} (the page operations KSM performs), {@link FrameRefs} (PTE
+ * install/remove with map counts, the savings accounting and its recount), {@link HostNotifiers}
+ * (MMU-notifier invalidations, the merge handshake's pending invalidations, the frame event feed)
+ * and {@link SlotUpdates} (two-phase memslot updates and their tickets).
+ *
  * <p>Bad arguments (out-of-range ids, gfns, offsets) throw {@link IllegalArgumentException} before
  * any state changes; calls that would break the model (a store without a writable host PTE) throw
  * {@link IllegalStateException}: that is a bug in the caller. Single-threaded: one engine or one
@@ -63,41 +69,16 @@ public final class PageFrames {
   /** Largest byte offset inside a page. */
   public static final int MAX_OFFSET = Fingerprint.PAGE_BYTES - 1;
 
-  private static final class Vm {
-    final HostMm mm = new HostMm();
-    final Memslots slots = new Memslots();
-    long notifierSeq;
-  }
-
   private final FrameTable frames;
-  private Vm[] vms = new Vm[4];
-  private final List<MmuNotifierListener> notifierListeners = new ArrayList<>();
-  private final List<SlotUpdateListener> slotListeners = new ArrayList<>();
-  private FrameEventListener frameEvents;
-  private final Set<Long> pendingTickets = new HashSet<>();
-  private long nextTicket = 1;
-
-  // Invalidation tracking for the KSM merge handshake (null: off, as in the sequential engine).
-  private IntPredicate trackedVms;
-  private final List<long[]> pendingInvalidations = new ArrayList<>();
-
-  // Accounting (spec 10), maintained on every PTE install/remove.
-  private long mappedPtes;
-  private long framesInUse;
-  private long zeroPtes;
-  private long ksmPtes;
-  private long ksmFramesInUse;
+  private HostVm[] vms = new HostVm[4];
+  private final HostNotifiers notifiers = new HostNotifiers();
+  private final SlotUpdates slotUpdates = new SlotUpdates(notifiers);
+  private final FrameRefs refs;
+  private final HostFaults faults;
+  private final KsmPageOps ksmOps;
 
   // The incremental invariant check, attached by the first invariantViolationsIncremental().
   private FrameAudit audit;
-
-  // Fault statistics.
-  private long cowBreaks;
-  private long cowKsm;
-  private long zeroPageCow;
-  private long zeroPageMaps;
-  private long freshAllocations;
-  private long notifierEvents;
 
   /** A host with a small initial frame capacity (the frame table grows as needed). */
   public PageFrames() {
@@ -113,6 +94,9 @@ public final class PageFrames {
   public PageFrames(int initialFrames) {
     Checks.inRange("initialFrames", initialFrames, 1, FrameTable.MAX_PFN);
     this.frames = new FrameTable(initialFrames);
+    this.refs = new FrameRefs(frames);
+    this.faults = new HostFaults(frames, refs, notifiers);
+    this.ksmOps = new KsmPageOps(frames, refs, notifiers, faults);
   }
 
   // ---------------------------------------------------------------- VMs, listeners
@@ -126,7 +110,7 @@ public final class PageFrames {
     if (vm >= vms.length) {
       vms = Arrays.copyOf(vms, Math.max(vm + 1, vms.length * 2));
     }
-    vms[vm] = new Vm();
+    vms[vm] = new HostVm();
     if (audit != null) {
       audit.attach(vms[vm].mm, vm);
     }
@@ -137,7 +121,7 @@ public final class PageFrames {
     return vm >= 0 && vm < vms.length && vms[vm] != null;
   }
 
-  private Vm vm(int vm) {
+  private HostVm vm(int vm) {
     if (!hasVm(vm)) {
       Checks.inRange("vm", vm, 0, MAX_VM);
       throw new IllegalArgumentException("vm: " + vm + " does not exist; create it first");
@@ -147,17 +131,17 @@ public final class PageFrames {
 
   /** Registers an MMU-notifier listener (spec 5.7). */
   public void addNotifierListener(MmuNotifierListener listener) {
-    notifierListeners.add(listener);
+    notifiers.addListener(listener);
   }
 
   /** Sets the listener told of COW breaks and KSM merges (the event feed); null: none. */
   public void setFrameEventListener(FrameEventListener listener) {
-    frameEvents = listener;
+    notifiers.setFrameEventListener(listener);
   }
 
   /** Registers a listener told when memslot updates complete (spec 8.8 TV61). */
   public void addSlotUpdateListener(SlotUpdateListener listener) {
-    slotListeners.add(listener);
+    slotUpdates.addListener(listener);
   }
 
   /**
@@ -170,8 +154,7 @@ public final class PageFrames {
    * listeners run synchronously, so nothing is ever outstanding there.
    */
   public void trackInvalidations(IntPredicate needsAck) {
-    trackedVms = needsAck;
-    pendingInvalidations.clear();
+    notifiers.track(needsAck);
   }
 
   /**
@@ -180,23 +163,17 @@ public final class PageFrames {
    * old PTE, writable perhaps, until it acknowledges.
    */
   public boolean invalidationPending(int vm, long hvaPage) {
-    for (int i = pendingInvalidations.size() - 1; i >= 0; i--) {
-      long[] e = pendingInvalidations.get(i);
-      if (e[0] == vm && e[1] <= hvaPage && hvaPage < e[2]) {
-        return true;
-      }
-    }
-    return false;
+    return notifiers.pending(vm, hvaPage);
   }
 
   /** Every recorded invalidation was acknowledged: nothing is pending any more. */
   public void completeInvalidations() {
-    pendingInvalidations.clear();
+    notifiers.completeAll();
   }
 
   /** Invalidations recorded and not yet completed (ranges, not pages). */
   public int pendingInvalidations() {
-    return pendingInvalidations.size();
+    return notifiers.pendingCount();
   }
 
   /** The VM's MMU-notifier sequence number: bumped by every invalidation (spec 5.7). */
@@ -215,15 +192,7 @@ public final class PageFrames {
    */
   public long addSlot(
       int vm, int slotId, long baseGfn, long npages, long hvaPage, boolean readOnly) {
-    Vm v = vm(vm);
-    checkSlotArgs(slotId, baseGfn, npages, hvaPage);
-    if (v.slots.byId(slotId) != null) {
-      throw new IllegalArgumentException("slotId: " + slotId + " already exists in vm " + vm);
-    }
-    rejectOverlap(v, vm, slotId, baseGfn, npages);
-    MemSlot slot = new MemSlot(slotId, baseGfn, npages, hvaPage, readOnly);
-    v.slots.publish(-1, slot);
-    return newTicket(vm, v);
+    return slotUpdates.addSlot(vm, vm(vm), slotId, baseGfn, npages, hvaPage, readOnly);
   }
 
   /**
@@ -233,15 +202,7 @@ public final class PageFrames {
    * host memory behind the slot stays mapped in the VM's address space (QEMU keeps it).
    */
   public long beginRemoveSlot(int vm, int slotId) {
-    Vm v = vm(vm);
-    Checks.inRange("slotId", slotId, 0, MAX_SLOT_ID);
-    MemSlot old = v.slots.byId(slotId);
-    if (old == null) {
-      throw new IllegalArgumentException("slotId: " + slotId + " does not exist in vm " + vm);
-    }
-    v.slots.publish(slotId, null);
-    invalidateGfns(vm, v, old.baseGfn(), old.endGfn());
-    return newTicket(vm, v);
+    return slotUpdates.beginRemoveSlot(vm, vm(vm), slotId);
   }
 
   /**
@@ -249,65 +210,12 @@ public final class PageFrames {
    * phases as {@link #beginRemoveSlot}; the old gfn range is invalidated.
    */
   public long beginMoveSlot(int vm, int slotId, long newBaseGfn) {
-    Vm v = vm(vm);
-    Checks.inRange("slotId", slotId, 0, MAX_SLOT_ID);
-    MemSlot old = v.slots.byId(slotId);
-    if (old == null) {
-      throw new IllegalArgumentException("slotId: " + slotId + " does not exist in vm " + vm);
-    }
-    checkSlotArgs(slotId, newBaseGfn, old.npages(), old.hvaPage());
-    rejectOverlap(v, vm, slotId, newBaseGfn, old.npages());
-    v.slots.publish(
-        slotId, new MemSlot(slotId, newBaseGfn, old.npages(), old.hvaPage(), old.readOnly()));
-    invalidateGfns(vm, v, old.baseGfn(), old.endGfn());
-    return newTicket(vm, v);
-  }
-
-  private static void checkSlotArgs(int slotId, long baseGfn, long npages, long hvaPage) {
-    Checks.inRange("slotId", slotId, 0, MAX_SLOT_ID);
-    Checks.inRange("baseGfn", baseGfn, 0, MAX_GFN);
-    Checks.inRange("npages", npages, 1, MAX_GFN + 1 - baseGfn);
-    Checks.inRange("hvaPage", hvaPage, 0, MAX_HVA_PAGE);
-    Checks.inRange("npages", npages, 1, MAX_HVA_PAGE + 1 - hvaPage);
-  }
-
-  private static void rejectOverlap(Vm v, int vm, int slotId, long baseGfn, long npages) {
-    MemSlot clash = v.slots.overlapping(baseGfn, npages, slotId);
-    if (clash != null) {
-      throw new IllegalArgumentException(
-          String.format(
-              "memslot %d (gfn 0x%x-0x%x) overlaps memslot %d (gfn 0x%x-0x%x) in vm %d",
-              slotId,
-              baseGfn,
-              baseGfn + npages - 1,
-              clash.id(),
-              clash.baseGfn(),
-              clash.endGfn() - 1,
-              vm));
-    }
-  }
-
-  private long newTicket(int vm, Vm v) {
-    long ticket = nextTicket++;
-    v.slots.addPending(ticket, v.slots.generation());
-    pendingTickets.add(ticket);
-    completeTickets(vm, v);
-    return ticket;
-  }
-
-  private void completeTickets(int vm, Vm v) {
-    for (long t : v.slots.takeCompleted()) {
-      pendingTickets.remove(t);
-      for (SlotUpdateListener l : slotListeners) {
-        l.slotUpdateCompleted(vm, t);
-      }
-    }
+    return slotUpdates.beginMoveSlot(vm, vm(vm), slotId, newBaseGfn);
   }
 
   /** True once the memslot update named by {@code ticket} has completed. */
   public boolean isComplete(long ticket) {
-    Checks.inRange("ticket", ticket, 1, nextTicket - 1);
-    return !pendingTickets.contains(ticket);
+    return slotUpdates.isComplete(ticket);
   }
 
   /** The current memslot generation of {@code vm} (bumped by every add/remove/move). */
@@ -341,12 +249,7 @@ public final class PageFrames {
    * @throws IllegalArgumentException if no lease {@code lease} is held
    */
   public void leaseRelease(int vm, long lease) {
-    Vm v = vm(vm);
-    if (!v.slots.isHeld(lease)) {
-      throw new IllegalArgumentException("lease: " + lease + " is not held on vm " + vm);
-    }
-    v.slots.leaseRelease(lease);
-    completeTickets(vm, v);
+    slotUpdates.leaseRelease(vm, vm(vm), lease);
   }
 
   /** Number of read leases currently held on {@code vm}. */
@@ -374,75 +277,7 @@ public final class PageFrames {
    * caller's choice. The magic page is the caller's concern.
    */
   public PfnResult gfnToPfnProt(int vm, long gfn, boolean writeFault) {
-    Vm v = vm(vm);
-    Checks.inRange("gfn", gfn, 0, MAX_GFN);
-    long seq = v.notifierSeq;
-    MemSlot slot = v.slots.lookup(gfn);
-    if (slot == null) {
-      return PfnResult.error(PfnStatus.NOSLOT, seq);
-    }
-    if (slot.readOnly() && writeFault) {
-      return PfnResult.error(PfnStatus.RO_FAULT, seq);
-    }
-    long hva = slot.hvaOf(gfn);
-    if (writeFault) {
-      if (v.mm.isProtRead(hva)) {
-        return PfnResult.error(PfnStatus.FAULT, seq);
-      }
-      long breaksBefore = cowBreaks;
-      int pfn = handleWriteFault(vm, v, hva);
-      return new PfnResult(PfnStatus.OK, pfn, true, seq, cowBreaks != breaksBefore);
-    }
-    int pte = v.mm.get(hva);
-    if (pte == HostMm.NONE) {
-      installPte(v, hva, ZERO_PFN, false);
-      zeroPageMaps++;
-      return new PfnResult(PfnStatus.OK, ZERO_PFN, false, seq);
-    }
-    boolean writable = HostMm.isWritable(pte) && !slot.readOnly();
-    return new PfnResult(PfnStatus.OK, HostMm.pfnOf(pte), writable, seq);
-  }
-
-  /** The host's write-fault path (handle_mm_fault with FAULT_FLAG_WRITE, do_wp_page). */
-  private int handleWriteFault(int vmId, Vm v, long hva) {
-    int pte = v.mm.get(hva);
-    if (pte == HostMm.NONE) {
-      int pfn = frames.alloc(Fingerprint.ZERO);
-      installPte(v, hva, pfn, true);
-      freshAllocations++;
-      return pfn;
-    }
-    int pfn = HostMm.pfnOf(pte);
-    if (HostMm.isWritable(pte)) {
-      return pfn;
-    }
-    if (frames.mustCopyOnWrite(pfn)) {
-      return copyOnWrite(vmId, v, hva, pfn);
-    }
-    v.mm.set(hva, HostMm.encode(pfn, true)); // exclusive: reuse in place, no invalidation
-    return pfn;
-  }
-
-  private int copyOnWrite(int vmId, Vm v, long hva, int oldPfn) {
-    cowBreaks++;
-    if (frames.isKsm(oldPfn)) {
-      cowKsm++;
-    } else if (frames.isZero(oldPfn)) {
-      zeroPageCow++;
-    }
-    boolean ksm = frames.isKsm(oldPfn);
-    int copy = frames.alloc(frames.fingerprint(oldPfn));
-    removePte(v, hva);
-    installPte(v, hva, copy, true);
-    invalidateHva(vmId, v, hva, hva + 1);
-    if (frameEvents != null) {
-      for (MemSlot s : v.slots.slots()) {
-        if (hva >= s.hvaPage() && hva < s.hvaPage() + s.npages()) {
-          frameEvents.cowBreak(vmId, s.baseGfn() + (hva - s.hvaPage()), oldPfn, copy, ksm);
-        }
-      }
-    }
-    return copy;
+    return faults.gfnToPfnProt(vm, vm(vm), gfn, writeFault);
   }
 
   // ---------------------------------------------------------------- contents
@@ -452,9 +287,9 @@ public final class PageFrames {
    * the frame behind it (zero-page content if not present). Host side: no fault is taken.
    */
   public long load(int vm, long gfn, int offset) {
-    Vm v = vm(vm);
+    HostVm v = vm(vm);
     Checks.inRange("offset", offset, 0, MAX_OFFSET);
-    long hva = hvaOrThrow(vm, v, gfn);
+    long hva = v.hvaOrThrow(vm, gfn);
     int pte = v.mm.get(hva);
     long content = pte == HostMm.NONE ? Fingerprint.ZERO : frames.fingerprint(HostMm.pfnOf(pte));
     return Fingerprint.loadWord(content, offset);
@@ -467,9 +302,9 @@ public final class PageFrames {
    * @throws IllegalStateException if the host PTE is missing or read-only
    */
   public void store(int vm, long gfn, int offset, long value) {
-    Vm v = vm(vm);
+    HostVm v = vm(vm);
     Checks.inRange("offset", offset, 0, MAX_OFFSET);
-    MemSlot slot = slotOrThrow(vm, v, gfn);
+    MemSlot slot = v.slotOrThrow(vm, gfn);
     int pte = v.mm.get(slot.hvaOf(gfn));
     if (slot.readOnly() || !HostMm.isWritable(pte)) {
       throw new IllegalStateException(
@@ -534,40 +369,7 @@ public final class PageFrames {
    * @throws IllegalArgumentException if no memslot covers {@code gfn}
    */
   public void populate(int vm, long gfn, long fingerprint) {
-    Vm v = vm(vm);
-    long hva = hvaOrThrow(vm, v, gfn);
-    boolean protRead = v.mm.isProtRead(hva);
-    int pte = v.mm.get(hva);
-    int pfn;
-    if (pte == HostMm.NONE) {
-      pfn = frames.alloc(fingerprint);
-      installPte(v, hva, pfn, !protRead);
-      return;
-    }
-    pfn = HostMm.pfnOf(pte);
-    if (frames.mustCopyOnWrite(pfn)) {
-      pfn = copyOnWrite(vm, v, hva, pfn);
-      if (protRead) {
-        v.mm.set(hva, HostMm.encode(pfn, false));
-      }
-    } else if (!protRead) {
-      v.mm.set(hva, HostMm.encode(pfn, true));
-    }
-    frames.setFingerprint(pfn, fingerprint);
-  }
-
-  private MemSlot slotOrThrow(int vmId, Vm v, long gfn) {
-    Checks.inRange("gfn", gfn, 0, MAX_GFN);
-    MemSlot slot = v.slots.lookup(gfn);
-    if (slot == null) {
-      throw new IllegalArgumentException(
-          String.format("gfn: 0x%x is not in any memslot of vm %d", gfn, vmId));
-    }
-    return slot;
-  }
-
-  private long hvaOrThrow(int vmId, Vm v, long gfn) {
-    return slotOrThrow(vmId, v, gfn).hvaOf(gfn);
+    faults.populate(vm, vm(vm), gfn, fingerprint);
   }
 
   private static String describe(int pte) {
@@ -581,7 +383,7 @@ public final class PageFrames {
    * become read-only (one notifier event) and later write faults return FAULT (spec 5.1).
    */
   public void protectReadOnly(int vm, long hvaPage, long pages) {
-    Vm v = vm(vm);
+    HostVm v = vm(vm);
     checkHvaRange(hvaPage, pages);
     v.mm.addProtRead(hvaPage, hvaPage + pages);
     boolean changed = false;
@@ -596,7 +398,7 @@ public final class PageFrames {
       }
     }
     if (changed) {
-      invalidateHva(vm, v, hvaPage, hvaPage + pages);
+      notifiers.invalidateHva(vm, v, hvaPage, hvaPage + pages);
     }
   }
 
@@ -605,18 +407,18 @@ public final class PageFrames {
    * away, frames whose last mapping this was are freed, one notifier event if anything changed.
    */
   public void zapPages(int vm, long hvaPage, long pages) {
-    Vm v = vm(vm);
+    HostVm v = vm(vm);
     checkHvaRange(hvaPage, pages);
     boolean changed = false;
     long end = hvaPage + pages;
     for (long h = v.mm.nextPresent(hvaPage, end, -1);
         h >= 0;
         h = v.mm.nextPresent(h + 1, end, -1)) {
-      removePte(v, h);
+      refs.remove(v.mm, h);
       changed = true;
     }
     if (changed) {
-      invalidateHva(vm, v, hvaPage, hvaPage + pages);
+      notifiers.invalidateHva(vm, v, hvaPage, hvaPage + pages);
     }
   }
 
@@ -626,29 +428,7 @@ public final class PageFrames {
    * in if needed; both PTEs end read-only; notifier events for every present PTE that changed.
    */
   public void cowShare(int srcVm, long srcGfn, int dstVm, long dstGfn) {
-    Vm s = vm(srcVm);
-    Vm d = vm(dstVm);
-    long srcHva = hvaOrThrow(srcVm, s, srcGfn);
-    long dstHva = hvaOrThrow(dstVm, d, dstGfn);
-    if (s == d && srcHva == dstHva) {
-      throw new IllegalArgumentException("dstGfn: must not name the same host page as srcGfn");
-    }
-    int pte = s.mm.get(srcHva);
-    if (pte == HostMm.NONE) {
-      installPte(s, srcHva, frames.alloc(Fingerprint.ZERO), false);
-      pte = s.mm.get(srcHva);
-    } else if (HostMm.isWritable(pte)) {
-      s.mm.set(srcHva, HostMm.encode(HostMm.pfnOf(pte), false));
-      invalidateHva(srcVm, s, srcHva, srcHva + 1);
-    }
-    int pfn = HostMm.pfnOf(pte);
-    if (d.mm.get(dstHva) != HostMm.NONE) {
-      removePte(d, dstHva);
-      installPte(d, dstHva, pfn, false);
-      invalidateHva(dstVm, d, dstHva, dstHva + 1);
-    } else {
-      installPte(d, dstHva, pfn, false);
-    }
+    faults.cowShare(srcVm, vm(srcVm), srcGfn, dstVm, vm(dstVm), dstGfn);
   }
 
   private static void checkHvaRange(long hvaPage, long pages) {
@@ -686,7 +466,7 @@ public final class PageFrames {
 
   /** True if {@code pfn} is a live KSM page. */
   public boolean isKsmPage(int pfn) {
-    return frames.isLive(pfn) && frames.isKsm(pfn);
+    return ksmOps.isKsmPage(pfn);
   }
 
   /** True if {@code pfn} is the shared zero page. */
@@ -726,9 +506,7 @@ public final class PageFrames {
     if (frames.pinCount(pfn) == 0) {
       throw new IllegalArgumentException("pfn: " + pfn + " is not pinned");
     }
-    if (frames.unpin(pfn) == 0 && frames.mapCount(pfn) == 0 && pfn != ZERO_PFN) {
-      freeFrame(pfn);
-    }
+    refs.unpin(pfn);
   }
 
   /** Number of pins on {@code pfn}. */
@@ -744,20 +522,7 @@ public final class PageFrames {
    * event. An already read-only PTE succeeds without an event.
    */
   public boolean writeProtectPage(int vm, long hvaPage, int expectedPfn) {
-    Vm v = vm(vm);
-    int pte = v.mm.get(hvaPage);
-    if (pte == HostMm.NONE || HostMm.pfnOf(pte) != expectedPfn) {
-      return false;
-    }
-    if (!HostMm.isWritable(pte)) {
-      return true;
-    }
-    if (frames.pinCount(expectedPfn) > 0) {
-      return false; // mapcount + 1 != page_count: restore the PTE and fail
-    }
-    v.mm.set(hvaPage, HostMm.encode(expectedPfn, false));
-    invalidateHva(vm, v, hvaPage, hvaPage + 1);
-    return true;
+    return ksmOps.writeProtectPage(vm, vm(vm), hvaPage, expectedPfn);
   }
 
   /**
@@ -768,23 +533,7 @@ public final class PageFrames {
    *     page
    */
   public void makeKsmPage(int vm, long hvaPage, int pfn) {
-    Vm v = vm(vm);
-    int pte = v.mm.get(hvaPage);
-    if (pte == HostMm.NONE || HostMm.pfnOf(pte) != pfn || HostMm.isWritable(pte)) {
-      throw new IllegalStateException(
-          "makeKsmPage: hva page " + hvaPage + " does not map pfn " + pfn + " read-only");
-    }
-    if (pfn == ZERO_PFN) {
-      throw new IllegalStateException("makeKsmPage: the zero page cannot become a KSM page");
-    }
-    if (!frames.isKsm(pfn)) {
-      frames.setKsm(pfn);
-      int maps = frames.mapCount(pfn);
-      ksmPtes += maps;
-      if (maps > 0) {
-        ksmFramesInUse++;
-      }
-    }
+    ksmOps.makeKsmPage(vm(vm), hvaPage, pfn);
   }
 
   /**
@@ -794,27 +543,7 @@ public final class PageFrames {
    * read-only, {@code kpfn} is a live KSM page and the contents are equal (the full memcmp).
    */
   public boolean replacePage(int vm, long hvaPage, int expectedPfn, int kpfn) {
-    Vm v = vm(vm);
-    int pte = v.mm.get(hvaPage);
-    if (pte == HostMm.NONE || HostMm.pfnOf(pte) != expectedPfn || HostMm.isWritable(pte)) {
-      return false;
-    }
-    if (!isKsmPage(kpfn) || expectedPfn == kpfn) {
-      return false;
-    }
-    if (frames.fingerprint(expectedPfn) != frames.fingerprint(kpfn)) {
-      return false;
-    }
-    installOver(v, hvaPage, kpfn);
-    invalidateHva(vm, v, hvaPage, hvaPage + 1);
-    if (frameEvents != null) {
-      for (MemSlot s : v.slots.slots()) {
-        if (hvaPage >= s.hvaPage() && hvaPage < s.hvaPage() + s.npages()) {
-          frameEvents.merged(vm, s.baseGfn() + (hvaPage - s.hvaPage()), expectedPfn, kpfn);
-        }
-      }
-    }
-    return true;
+    return ksmOps.replacePage(vm, vm(vm), hvaPage, expectedPfn, kpfn);
   }
 
   /**
@@ -825,13 +554,7 @@ public final class PageFrames {
    * @return true if a KSM page was broken
    */
   public boolean breakKsm(int vm, long hvaPage) {
-    Vm v = vm(vm);
-    int pte = v.mm.get(hvaPage);
-    if (pte == HostMm.NONE || !frames.isKsm(HostMm.pfnOf(pte))) {
-      return false;
-    }
-    copyOnWrite(vm, v, hvaPage, HostMm.pfnOf(pte));
-    return true;
+    return ksmOps.breakKsm(vm, vm(vm), hvaPage);
   }
 
   private void checkLivePfn(int pfn) {
@@ -841,115 +564,31 @@ public final class PageFrames {
     }
   }
 
-  // ---------------------------------------------------------------- PTE bookkeeping
-
-  private void installPte(Vm v, long hva, int pfn, boolean writable) {
-    v.mm.set(hva, HostMm.encode(pfn, writable));
-    int maps = frames.incMap(pfn);
-    mappedPtes++;
-    if (maps == 1) {
-      framesInUse++;
-    }
-    if (pfn == ZERO_PFN) {
-      zeroPtes++;
-    } else if (frames.isKsm(pfn)) {
-      ksmPtes++;
-      if (maps == 1) {
-        ksmFramesInUse++;
-      }
-    }
-  }
-
-  /** Points a present PTE at {@code pfn} read-only, dropping the old frame. */
-  private void installOver(Vm v, long hva, int pfn) {
-    removePte(v, hva);
-    installPte(v, hva, pfn, false);
-  }
-
-  private void removePte(Vm v, long hva) {
-    int pfn = HostMm.pfnOf(v.mm.get(hva));
-    v.mm.set(hva, HostMm.NONE);
-    int maps = frames.decMap(pfn);
-    mappedPtes--;
-    if (maps == 0) {
-      framesInUse--;
-    }
-    if (pfn == ZERO_PFN) {
-      zeroPtes--;
-    } else {
-      if (frames.isKsm(pfn)) {
-        ksmPtes--;
-        if (maps == 0) {
-          ksmFramesInUse--;
-        }
-      }
-      if (maps == 0 && frames.pinCount(pfn) == 0) {
-        freeFrame(pfn);
-      }
-    }
-  }
-
-  private void freeFrame(int pfn) {
-    frames.free(pfn);
-  }
-
-  // ---------------------------------------------------------------- notifiers
-
-  private void invalidateHva(int vmId, Vm v, long hvaStart, long hvaEnd) {
-    v.notifierSeq++;
-    notifierEvents++;
-    if (trackedVms != null && trackedVms.test(vmId)) {
-      pendingInvalidations.add(new long[] {vmId, hvaStart, hvaEnd});
-    }
-    if (notifierListeners.isEmpty()) {
-      return;
-    }
-    for (MemSlot s : v.slots.slots()) {
-      long lo = Math.max(hvaStart, s.hvaPage());
-      long hi = Math.min(hvaEnd, s.hvaPage() + s.npages());
-      if (lo < hi) {
-        long g0 = s.baseGfn() + (lo - s.hvaPage());
-        long g1 = s.baseGfn() + (hi - s.hvaPage());
-        for (MmuNotifierListener l : notifierListeners) {
-          l.invalidateRange(vmId, g0, g1);
-        }
-      }
-    }
-  }
-
-  private void invalidateGfns(int vmId, Vm v, long gfnStart, long gfnEnd) {
-    v.notifierSeq++;
-    notifierEvents++;
-    for (MmuNotifierListener l : notifierListeners) {
-      l.invalidateRange(vmId, gfnStart, gfnEnd);
-    }
-  }
-
   // ---------------------------------------------------------------- accounting
 
   /** Guest pages backed by a frame (present host PTEs) minus distinct frames backing them. */
   public long framesSaved() {
-    return mappedPtes - framesInUse;
+    return refs.mappedPtes - refs.framesInUse;
   }
 
   /** {@link #framesSaved()} leaving out zero-page mappings and the zero page itself. */
   public long framesSavedExcludingZeroPage() {
-    return (mappedPtes - zeroPtes) - (framesInUse - (zeroPtes > 0 ? 1 : 0));
+    return (refs.mappedPtes - refs.zeroPtes) - (refs.framesInUse - (refs.zeroPtes > 0 ? 1 : 0));
   }
 
   /** PTEs mapping KSM pages minus KSM pages mapped: what KSM merging really saves now. */
   public long framesSavedByKsm() {
-    return ksmPtes - ksmFramesInUse;
+    return refs.ksmPtes - refs.ksmFramesInUse;
   }
 
   /** Present host PTEs over all VMs (guest pages backed by a frame). */
   public long mappedPages() {
-    return mappedPtes;
+    return refs.mappedPtes;
   }
 
   /** Distinct frames mapped by at least one host PTE (the zero page included if mapped). */
   public long framesInUse() {
-    return framesInUse;
+    return refs.framesInUse;
   }
 
   /** Frames allocated (not free), the zero page included; pinned unmapped frames count. */
@@ -968,37 +607,37 @@ public final class PageFrames {
 
   /** Host PTEs mapping the zero page. */
   public long zeroPageMappings() {
-    return zeroPtes;
+    return refs.zeroPtes;
   }
 
   /** Write faults that copied a shared frame (KSM page, zero page, COW-shared frame). */
   public long cowBreaks() {
-    return cowBreaks;
+    return faults.cowBreaks;
   }
 
   /** COW breaks of KSM pages (the kernel's later {@code cow_ksm} event). */
   public long cowKsm() {
-    return cowKsm;
+    return faults.cowKsm;
   }
 
   /** COW breaks of the zero page (zero page to private). */
   public long zeroPageCow() {
-    return zeroPageCow;
+    return faults.zeroPageCow;
   }
 
   /** Read faults on never-touched pages that mapped the shared zero page. */
   public long zeroPageMaps() {
-    return zeroPageMaps;
+    return faults.zeroPageMaps;
   }
 
   /** Write faults on never-touched pages that allocated a new zeroed private frame. */
   public long freshAllocations() {
-    return freshAllocations;
+    return faults.freshAllocations;
   }
 
   /** MMU-notifier invalidations sent so far, all VMs. */
   public long notifierEvents() {
-    return notifierEvents;
+    return notifiers.notifierEvents();
   }
 
   // ---------------------------------------------------------------- invariants
@@ -1010,86 +649,7 @@ public final class PageFrames {
    * equal a recount.
    */
   public List<String> invariantViolations() {
-    List<String> out = new ArrayList<>();
-    int top = frames.top();
-    int[] count = new int[top];
-    long ptes = 0;
-    long zero = 0;
-    long ksm = 0;
-    for (int vmId = 0; vmId < vms.length; vmId++) {
-      Vm v = vms[vmId];
-      if (v == null) {
-        continue;
-      }
-      for (long h = v.mm.nextPresent(0, Long.MAX_VALUE, -1);
-          h >= 0;
-          h = v.mm.nextPresent(h + 1, Long.MAX_VALUE, -1)) {
-        int pte = v.mm.get(h);
-        int pfn = HostMm.pfnOf(pte);
-        if (pfn >= top || frames.isFree(pfn)) {
-          out.add("vm " + vmId + " hva " + h + " maps free/unknown pfn " + pfn);
-          continue;
-        }
-        count[pfn]++;
-        ptes++;
-        if (pfn == ZERO_PFN) {
-          zero++;
-        } else if (frames.isKsm(pfn)) {
-          ksm++;
-        }
-      }
-    }
-    long inUse = 0;
-    long ksmInUse = 0;
-    for (int pfn = 0; pfn < top; pfn++) {
-      if (frames.isFree(pfn)) {
-        if (frames.mapCount(pfn) != 0) {
-          out.add("free pfn " + pfn + " has map count " + frames.mapCount(pfn));
-        }
-        continue;
-      }
-      if (count[pfn] != frames.mapCount(pfn)) {
-        out.add("pfn " + pfn + " map count " + frames.mapCount(pfn) + " but " + count[pfn]);
-      }
-      if (count[pfn] > 0) {
-        inUse++;
-        if (frames.isKsm(pfn)) {
-          ksmInUse++;
-        }
-      } else if (pfn != ZERO_PFN && frames.pinCount(pfn) == 0) {
-        out.add("pfn " + pfn + " is allocated but neither mapped nor pinned (leak)");
-      }
-    }
-    for (int vmId = 0; vmId < vms.length; vmId++) {
-      Vm v = vms[vmId];
-      if (v == null) {
-        continue;
-      }
-      for (long h = v.mm.nextPresent(0, Long.MAX_VALUE, -1);
-          h >= 0;
-          h = v.mm.nextPresent(h + 1, Long.MAX_VALUE, -1)) {
-        int pte = v.mm.get(h);
-        if (HostMm.isWritable(pte)) {
-          int pfn = HostMm.pfnOf(pte);
-          if (pfn < top && !frames.isFree(pfn) && frames.mustCopyOnWrite(pfn)) {
-            out.add("vm " + vmId + " hva " + h + " maps shared pfn " + pfn + " writable");
-          }
-        }
-      }
-    }
-    if (ptes != mappedPtes || inUse != framesInUse || zero != zeroPtes) {
-      out.add(
-          String.format(
-              "accounting: mappedPtes %d/%d framesInUse %d/%d zeroPtes %d/%d (kept/recount)",
-              mappedPtes, ptes, framesInUse, inUse, zeroPtes, zero));
-    }
-    if (ksm != ksmPtes || ksmInUse != ksmFramesInUse) {
-      out.add(
-          String.format(
-              "ksm accounting: ksmPtes %d/%d ksmFramesInUse %d/%d (kept/recount)",
-              ksmPtes, ksm, ksmFramesInUse, ksmInUse));
-    }
-    return out;
+    return refs.invariantViolations(vms);
   }
 
   /** What {@link #invariantViolationsIncremental(AuditListener)} re-checked. */
@@ -1119,7 +679,7 @@ public final class PageFrames {
     if (audit == null) {
       audit = new FrameAudit(frames, vm -> hasVm(vm) ? vms[vm].mm : null, vms.length);
     }
-    return audit.check(mappedPtes, framesInUse, zeroPtes, ksmPtes, ksmFramesInUse, touched);
+    return audit.check(refs, touched);
   }
 
   /** {@link #invariantViolationsIncremental(AuditListener)} without a listener. */

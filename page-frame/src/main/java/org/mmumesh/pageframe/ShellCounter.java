@@ -35,7 +35,8 @@ public enum ShellCounter {
   /** Stores refused by the core (isolation) in {@link FrameContentsProtocol.ApplyStores}. */
   STORES_REFUSED,
   /**
-   * KSM batches run ({@link KsmScanProtocol.KsmScan}, not counting retries answered from memory).
+   * ksmd wake-ups completed (timer ticks and {@code KsmProtocol.KsmScan}s, each counted once
+   * however many handshakes it waited for; retries answered from memory not counted).
    */
   KSM_BATCHES,
   /** KSM merge handshakes: batches or full-scan steps that stopped to wait for acks. */

@@ -8,7 +8,12 @@
  * <ul>
  *   <li>{@link org.mmumesh.pageframe.PageFrames} over {@link org.mmumesh.pageframe.FrameTable}
  *       (frames as primitive arrays), {@link org.mmumesh.pageframe.HostMm} (a VM's host PTEs) and
- *       {@link org.mmumesh.pageframe.Memslots};
+ *       {@link org.mmumesh.pageframe.Memslots}; its parts, one per concern: {@link
+ *       org.mmumesh.pageframe.HostFaults} (faults, copy-on-write, zero page), {@link
+ *       org.mmumesh.pageframe.KsmPageOps} (KSM's page operations), {@link
+ *       org.mmumesh.pageframe.FrameRefs} (map counts and savings accounting), {@link
+ *       org.mmumesh.pageframe.HostNotifiers} (MMU notifiers, frame events) and {@link
+ *       org.mmumesh.pageframe.SlotUpdates} (memslot updates);
  *   <li>{@link org.mmumesh.pageframe.FaultPageRefs} (the page references faults in flight hold);
  *       {@link org.mmumesh.pageframe.NotifierRound} (one invalidation's outstanding
  *       acknowledgements); {@link org.mmumesh.pageframe.FrameAudit} (incremental invariant checks);

@@ -3,9 +3,11 @@ package org.mmumesh.vcpu;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.mmumesh.common.AccessTrace;
 import org.mmumesh.common.FaultBits;
 import org.mmumesh.common.GuestPte;
 import org.mmumesh.guestmmu.XlateResult;
+import org.mmumesh.guestmmu.XlateStatus;
 import org.mmumesh.pageframe.PfnResult;
 import org.mmumesh.pageframe.PfnStatus;
 
@@ -89,9 +91,9 @@ public final class AccessRecorder {
     GuestPte p = r.pte();
     current.xlate =
         p == null
-            ? new AccessTrace.XlateTrace(r.status(), 0, 0, false, false, false, 0)
+            ? new AccessTrace.XlateTrace(status(r.status()), 0, 0, false, false, false, 0)
             : new AccessTrace.XlateTrace(
-                r.status(),
+                status(r.status()),
                 p.raddr(),
                 p.vpage(),
                 p.mayRead(),
@@ -209,5 +211,15 @@ public final class AccessRecorder {
         loadedValue,
         rcBefore,
         rcAfter);
+  }
+
+  /** The guest MMU's xlate status as a trace reports it (constant for constant, by name). */
+  static AccessTrace.XlateStatus status(XlateStatus s) {
+    return switch (s) {
+      case OK -> AccessTrace.XlateStatus.OK;
+      case ENOENT -> AccessTrace.XlateStatus.ENOENT;
+      case EPERM -> AccessTrace.XlateStatus.EPERM;
+      case EINVAL -> AccessTrace.XlateStatus.EINVAL;
+    };
   }
 }

@@ -13,7 +13,7 @@
  *   <li>{@link org.mmumesh.vcpu.Tlb}; {@link org.mmumesh.vcpu.CBitWatch} (quirk Q4's missed C bits,
  *       spec 1.3); {@link org.mmumesh.vcpu.LivelockBound} (spec 10); {@link
  *       org.mmumesh.vcpu.StoreBuffer}; {@link org.mmumesh.vcpu.AccessRecorder} and {@link
- *       org.mmumesh.vcpu.AccessTrace} for traced accesses; {@link org.mmumesh.vcpu.VcpuSetup}.
+ *       org.mmumesh.common.AccessTrace} for traced accesses; {@link org.mmumesh.vcpu.VcpuSetup}.
  * </ul>
  *
  * <p>The sequential engine drives these cores directly; on the mesh the per-vCPU actor {@code Vcpu}

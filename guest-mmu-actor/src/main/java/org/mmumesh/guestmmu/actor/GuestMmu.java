@@ -14,10 +14,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.mmumesh.guestmmu.GuestKernel;
 import org.mmumesh.guestmmu.GuestMmuPort;
@@ -25,6 +22,7 @@ import org.mmumesh.guestmmu.GuestSetup;
 import org.mmumesh.guestmmu.VcpuStateChange;
 import org.mmumesh.shell.Attempt;
 import org.mmumesh.shell.EntityIds;
+import org.mmumesh.shell.ShardedEntities;
 
 /**
  * One VM's guest MMU as an actor (architecture 2, 4): a thin shell around {@link GuestMmuPort}
@@ -203,16 +201,8 @@ public final class GuestMmu extends AbstractBehavior<GuestMmuProtocol.Command>
       IntFunction<ActorRef<HostTlbie>> hostOf,
       String role,
       org.apache.pekko.cluster.sharding.ShardCoordinator.ShardAllocationStrategy allocation) {
-    Entity<Command, ShardingEnvelope<Command>> entity =
-        Entity.of(ENTITY_KEY, ctx -> forEntity(ctx.getEntityId(), setupOf, hostOf))
-            .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy());
-    if (role != null) {
-      entity = entity.withRole(role);
-    }
-    if (allocation != null) {
-      entity = entity.withAllocationStrategy(allocation);
-    }
-    return ClusterSharding.get(system).init(entity);
+    return ShardedEntities.initWithoutPassivation(
+        system, ENTITY_KEY, id -> forEntity(id, setupOf, hostOf), role, allocation);
   }
 
   static Behavior<Command> forEntity(

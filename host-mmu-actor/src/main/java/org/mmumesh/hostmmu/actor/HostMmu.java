@@ -17,10 +17,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.StashBuffer;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.mmumesh.common.Checks;
 import org.mmumesh.common.GuestPte;
@@ -37,6 +34,7 @@ import org.mmumesh.shell.Attempt;
 import org.mmumesh.shell.EntityIds;
 import org.mmumesh.shell.HeldReplies;
 import org.mmumesh.shell.LastReplies;
+import org.mmumesh.shell.ShardedEntities;
 
 /**
  * The host MMU of one VM as an actor (architecture sections 2 and 4; spec 5.2-5.7): a thin shell
@@ -225,27 +223,16 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
       String role,
       org.apache.pekko.cluster.sharding.ShardCoordinator.ShardAllocationStrategy allocation) {
     Objects.requireNonNull(configForVm, "configForVm");
-    ClusterShardingSettings shardingSettings =
-        ClusterShardingSettings.create(system).withNoPassivationStrategy();
-    if (role != null) {
-      shardingSettings = shardingSettings.withRole(role);
-    }
-    Entity<Command, ShardingEnvelope<Command>> entity =
-        Entity.of(
-                ENTITY_KEY,
-                ctx -> {
-                  int vm = vmOf(ctx.getEntityId());
-                  HostMmuConfig config = configForVm.apply(vm);
-                  return create(config, settings, () -> new HostMmuCore(config), vm);
-                })
-            .withSettings(shardingSettings);
-    if (role != null) {
-      entity = entity.withRole(role);
-    }
-    if (allocation != null) {
-      entity = entity.withAllocationStrategy(allocation);
-    }
-    return ClusterSharding.get(system).init(entity);
+    return ShardedEntities.initWithoutPassivation(
+        system,
+        ENTITY_KEY,
+        id -> {
+          int vm = vmOf(id);
+          HostMmuConfig config = configForVm.apply(vm);
+          return create(config, settings, () -> new HostMmuCore(config), vm);
+        },
+        role,
+        allocation);
   }
 
   /** {@link #initSharding(ActorSystem, IntFunction, Settings, String)} with defaults, any node. */

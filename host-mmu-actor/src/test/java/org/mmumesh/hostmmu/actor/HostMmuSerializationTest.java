@@ -1,48 +1,22 @@
 package org.mmumesh.hostmmu.actor;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.mmumesh.hostmmu.actor.HostMmuFixtures.GVSID1;
 import static org.mmumesh.hostmmu.actor.HostMmuFixtures.pte;
 
-import com.typesafe.config.ConfigFactory;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.serialization.SerializationExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.HostFlush;
 import org.mmumesh.common.PageSize;
 import org.mmumesh.hostmmu.Lookup;
 import org.mmumesh.hostmmu.ShadowDump;
 import org.mmumesh.hostmmu.actor.HostMmuProtocol.Command;
+import org.mmumesh.shell.CborRoundTripTest;
 
 /** Every command, reply and event of the HostMmu protocol round-trips through Jackson CBOR. */
-class HostMmuSerializationTest {
-  private static final ActorTestKit kit = ActorTestKit.create(ConfigFactory.load());
-
-  @AfterAll
-  static void shutdown() {
-    kit.shutdownTestKit();
-  }
-
-  private static void roundTrip(Object msg) {
-    Object back = kit.serializationTestKit().verifySerialization(msg, true);
-    assertThat(back).isEqualTo(msg);
-    assertThat(SerializationExtension.get(kit.system().classicSystem()).findSerializerFor(msg))
-        .extracting(s -> s.getClass().getSimpleName())
-        .isEqualTo("JacksonCborSerializer");
-  }
-
-  @Test
-  void testConfig_serializesEveryMessage_andForbidsJavaSerialization() {
-    var config = kit.system().settings().config();
-    assertThat(config.getBoolean("pekko.actor.serialize-messages")).isTrue();
-    assertThat(config.getString("pekko.actor.allow-java-serialization")).isEqualTo("off");
-  }
-
+class HostMmuSerializationTest extends CborRoundTripTest {
   @Test
   void everyCommand_roundTrips() {
     TestProbe<HostMmu.LookupReply> lookup = kit.createTestProbe();

@@ -66,6 +66,11 @@ final class NotifierRounds {
   }
 
   /** Whether VM {@code vm} has a subscriber (its invalidations must be acknowledged). */
+  /** Whether a round is in flight. */
+  boolean inFlight() {
+    return round != null;
+  }
+
   boolean hasSubscribers(int vm) {
     List<ActorRef<NotifierEvent>> subs = subscribers.get(vm);
     return subs != null && !subs.isEmpty();

@@ -48,13 +48,13 @@ import org.mmumesh.shell.RecentReplies;
  * Every decision about frames is the core's; this class routes messages, hands out memslot read
  * leases ({@link Leases}), forwards MMU-notifier invalidations and holds replies until they are
  * acknowledged ({@link FaultProtocol}), holds memslot replies back until their update completed
- * ({@link MemslotProtocol}), runs the host's KSM scanner ({@link KsmScanProtocol}) and remembers
+ * ({@link MemslotProtocol}), runs the host's KSM scanner ({@link KsmProtocol}) and remembers
  * replies for retries.
  *
  * <p>The protocol is split by area, one screen each: {@link MemslotProtocol}, {@link
- * FaultProtocol}, {@link FrameContentsProtocol}, {@link KsmScanProtocol}; this class implements
- * them so that every message keeps its name {@code PageFrame.Xxx}. The roots ({@link Command},
- * {@link Reply}) and the one {@link Rejected} and {@link Failed} of every reply family are here.
+ * FaultProtocol}, {@link FrameContentsProtocol}, {@link KsmProtocol}; this class implements them so
+ * that every message keeps its name {@code PageFrame.Xxx}. The roots ({@link Command}, {@link
+ * Reply}) and the one {@link Rejected} and {@link Failed} of every reply family are here.
  *
  * <h2>State</h2>
  *
@@ -93,11 +93,7 @@ import org.mmumesh.shell.RecentReplies;
  * FrameEventFeed}).
  */
 public final class PageFrame extends AbstractBehavior<PageFrame.Command>
-    implements MemslotProtocol,
-        FaultProtocol,
-        FrameContentsProtocol,
-        KsmScanProtocol,
-        PageFrameConfig {
+    implements MemslotProtocol, FaultProtocol, FrameContentsProtocol, KsmProtocol, PageFrameConfig {
 
   /** The sharding entity type; entity ids are {@code host-<h>}. */
   public static final EntityTypeKey<Command> ENTITY_KEY =
@@ -152,9 +148,12 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command>
           CheckInvariants,
           KsmScan,
           KsmSetRun,
+          KsmSetPagesToScan,
+          KsmSetSleepMillisecs,
           KsmMadvise,
           KsmFullScans,
           GetKsmCounters,
+          KsmShell.Tick,
           AckTimedOut,
           LeaseTick {}
 
@@ -167,30 +166,18 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command>
 
   /** Every reply. */
   public sealed interface Reply extends CborSerializable
-      permits VmReply,
-          SlotReply,
-          PopulateReply,
-          PfnReply,
-          StoresReply,
-          FramesReply,
-          KsmScannerReply {}
+      permits VmReply, SlotReply, PopulateReply, PfnReply, StoresReply, FramesReply, KsmReply {}
 
   /**
    * Bad input; nothing changed, no lease held. {@code reason} names the field and the allowed range
    * (the core's message).
    */
   public record Rejected(long requestId, String reason)
-      implements VmReply,
-          SlotReply,
-          PopulateReply,
-          PfnReply,
-          StoresReply,
-          FramesReply,
-          KsmScannerReply {}
+      implements VmReply, SlotReply, PopulateReply, PfnReply, StoresReply, FramesReply, KsmReply {}
 
   /** The core failed unexpectedly (logged); no lease held; the state is kept. */
   public record Failed(long requestId, String cause)
-      implements VmReply, SlotReply, PopulateReply, PfnReply, KsmScannerReply {}
+      implements VmReply, SlotReply, PopulateReply, PfnReply, KsmReply {}
 
   // ---- internal messages (local only) ---------------------------------------------------------
 
@@ -342,7 +329,7 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command>
   private final PageFrames core;
   private final Leases leases;
   private final FrameContents contents;
-  private final KsmScanShell ksm;
+  private final KsmShell ksm;
   private final FrameEventFeed feed;
   private final NotifierRounds notifier;
 
@@ -392,7 +379,7 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command>
       core.trackInvalidations(notifier::hasSubscribers);
       scanner = Objects.requireNonNull(scannerFactory.apply(core), "scannerFactory result");
     }
-    this.ksm = new KsmScanShell(this, scanner);
+    this.ksm = new KsmShell(this, scanner, timers, ctx.getSelf(), ctx.getLog());
   }
 
   /**
@@ -409,7 +396,7 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command>
         || m instanceof ReadWord
         || m instanceof GetStats
         || m instanceof CheckInvariants
-        || m instanceof GetKsmCounters;
+        || m instanceof KsmShell.Tick;
   }
 
   @Override
@@ -426,11 +413,14 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command>
         .onMessage(ApplyStores.class, this::onApplyStores)
         .onMessage(ReadFrames.class, this::onReadFrames)
         .onMessage(ReadWord.class, this::onReadWord)
-        .onMessage(KsmScan.class, ksm::onKsmScan)
-        .onMessage(KsmSetRun.class, ksm::onKsmSetRun)
-        .onMessage(KsmMadvise.class, ksm::onKsmMadvise)
-        .onMessage(KsmFullScans.class, ksm::onKsmFullScans)
-        .onMessage(GetKsmCounters.class, ksm::onGetKsmCounters)
+        .onMessage(KsmScan.class, ksm::onScan)
+        .onMessage(KsmSetRun.class, ksm::onSetRun)
+        .onMessage(KsmSetPagesToScan.class, ksm::onSetPagesToScan)
+        .onMessage(KsmSetSleepMillisecs.class, ksm::onSetSleepMillisecs)
+        .onMessage(KsmMadvise.class, ksm::onMadvise)
+        .onMessage(KsmFullScans.class, ksm::onFullScans)
+        .onMessage(GetKsmCounters.class, ksm::onGetCounters)
+        .onMessage(KsmShell.Tick.class, ksm::onTick)
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(CheckInvariants.class, this::onCheckInvariants)
         .onMessage(AckTimedOut.class, this::onAckTimedOut)
@@ -685,6 +675,15 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command>
 
   void count(ShellCounter c) {
     shellCounters[c.ordinal()]++;
+  }
+
+  long counter(ShellCounter c) {
+    return shellCounters[c.ordinal()];
+  }
+
+  /** Whether a notifier round is in flight (the shell is waiting for its acks). */
+  boolean roundInFlight() {
+    return notifier.inFlight();
   }
 
   void add(ShellCounter c, long n) {

@@ -9,13 +9,13 @@
  *       gfn_to_pfn_prot}, leases, notifier events and acknowledgements), {@link
  *       org.mmumesh.pageframe.actor.MemslotProtocol}, {@link
  *       org.mmumesh.pageframe.actor.FrameContentsProtocol} (stores and reads of frame contents),
- *       {@link org.mmumesh.pageframe.actor.KsmScanProtocol} (ksmd's batches and controls).
+ *       {@link org.mmumesh.pageframe.actor.KsmProtocol} (ksmd: its controls, schedule, batches and
+ *       counters; the one KSM protocol).
  *   <li>Sub-shells: {@link org.mmumesh.pageframe.actor.NotifierRounds} (a reply held until every
  *       host MMU acknowledged an invalidation), {@link org.mmumesh.pageframe.actor.Leases} (the
  *       SRCU-like memslot leases and page references), {@link
- *       org.mmumesh.pageframe.actor.FrameContents}, {@link
- *       org.mmumesh.pageframe.actor.KsmScanShell}; settings in {@link
- *       org.mmumesh.pageframe.actor.PageFrameConfig}.
+ *       org.mmumesh.pageframe.actor.FrameContents}, {@link org.mmumesh.pageframe.actor.KsmShell};
+ *       settings in {@link org.mmumesh.pageframe.actor.PageFrameConfig}.
  * </ul>
  *
  * <p>Design: docs/design.md.

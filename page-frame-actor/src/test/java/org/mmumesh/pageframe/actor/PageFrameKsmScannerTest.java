@@ -40,6 +40,8 @@ class PageFrameKsmScannerTest {
   static final class StandInScanner implements FrameScanner {
     final PageFrames pf;
     int run;
+    long pagesToScan = 100;
+    long sleepMillisecs = 20;
     long scans;
     long visited;
 
@@ -85,6 +87,26 @@ class PageFrameKsmScannerTest {
     }
 
     @Override
+    public void setPagesToScan(long pages) {
+      pagesToScan = Checks.inRange("pages_to_scan", pages, 0, 0xFFFF_FFFFL);
+    }
+
+    @Override
+    public long pagesToScan() {
+      return pagesToScan;
+    }
+
+    @Override
+    public void setSleepMillisecs(long millis) {
+      sleepMillisecs = Checks.inRange("sleep_millisecs", millis, 1, 0xFFFF_FFFFL);
+    }
+
+    @Override
+    public long sleepMillisecs() {
+      return sleepMillisecs;
+    }
+
+    @Override
     public void madvise(int vm, long hvaPage, long pages, boolean mergeable) {
       if (!pf.hasVm(vm)) {
         throw new IllegalArgumentException("vm: " + vm + " does not exist in the page frames");
@@ -106,7 +128,7 @@ class PageFrameKsmScannerTest {
   }
 
   /** A PageFrame with the stand-in, VM 0 with gfn 0x100.. on host pages 0.., page 3 populated. */
-  private ActorRef<PageFrame.Command> hostWithScanner() {
+  static ActorRef<PageFrame.Command> hostWithScanner(ActorTestKit kit) {
     ActorRef<PageFrame.Command> pf =
         kit.spawn(PageFrame.create(PageFrame.Settings.defaults(), StandInScanner::new));
     TestProbe<PageFrame.VmReply> vm = kit.createTestProbe();
@@ -124,24 +146,38 @@ class PageFrameKsmScannerTest {
   @Test
   void withoutScanner_everyKsmScannerCommandIsRejectedWithTheReason() {
     ActorRef<PageFrame.Command> pf = kit.spawn(PageFrame.create(PageFrame.Settings.defaults()));
-    TestProbe<PageFrame.KsmScannerReply> r = kit.createTestProbe();
+    TestProbe<PageFrame.KsmReply> r = kit.createTestProbe();
     pf.tell(new PageFrame.KsmScan(1, 10, r.getRef()));
     pf.tell(new PageFrame.KsmSetRun(2, 1, r.getRef()));
     pf.tell(new PageFrame.KsmMadvise(3, 0, 0, 4, true, r.getRef()));
     pf.tell(new PageFrame.KsmFullScans(4, 1, r.getRef()));
     pf.tell(new PageFrame.GetKsmCounters(5, r.getRef()));
-    for (long id = 1; id <= 5; id++) {
+    pf.tell(new PageFrame.KsmSetPagesToScan(6, 10, r.getRef()));
+    pf.tell(new PageFrame.KsmSetSleepMillisecs(7, 10, r.getRef()));
+    for (long id = 1; id <= 7; id++) {
       r.expectMessage(new PageFrame.Rejected(id, PageFrame.NO_SCANNER));
     }
   }
 
   @Test
-  void badInput_rejectedNamingTheField() {
-    ActorRef<PageFrame.Command> pf = hostWithScanner();
-    TestProbe<PageFrame.KsmScannerReply> r = kit.createTestProbe();
-    pf.tell(new PageFrame.KsmScan(1, -1, r.getRef()));
+  void badInput_rejectedNamingTheField_changingNothing() {
+    ActorRef<PageFrame.Command> pf = hostWithScanner(kit);
+    TestProbe<PageFrame.KsmReply> r = kit.createTestProbe();
+    pf.tell(new PageFrame.KsmScan(1, 0, r.getRef()));
     assertThat(r.expectMessageClass(PageFrame.Rejected.class).reason())
-        .isEqualTo("pages: -1 is out of range; allowed 0 to 4294967295");
+        .isEqualTo("pages: 0 is out of range; allowed 1 to 4294967295");
+    pf.tell(new PageFrame.KsmScan(1, 1L << 32, r.getRef()));
+    assertThat(r.expectMessageClass(PageFrame.Rejected.class).reason())
+        .isEqualTo("pages: 4294967296 is out of range; allowed 1 to 4294967295");
+    pf.tell(new PageFrame.KsmScan(1, 10, r.getRef())); // run is 0
+    assertThat(r.expectMessageClass(PageFrame.Rejected.class).reason())
+        .isEqualTo("run: 0 is not allowed for KsmScan; allowed 1 (KsmSetRun 1 first)");
+    pf.tell(new PageFrame.KsmSetPagesToScan(1, -1, r.getRef()));
+    assertThat(r.expectMessageClass(PageFrame.Rejected.class).reason())
+        .isEqualTo("pages_to_scan: -1 is out of range; allowed 0 to 4294967295");
+    pf.tell(new PageFrame.KsmSetSleepMillisecs(1, 0, r.getRef()));
+    assertThat(r.expectMessageClass(PageFrame.Rejected.class).reason())
+        .isEqualTo("sleep_millisecs: 0 is out of range; allowed 1 to 4294967295");
     pf.tell(new PageFrame.KsmSetRun(2, 3, r.getRef()));
     assertThat(r.expectMessageClass(PageFrame.Rejected.class).reason())
         .isEqualTo("run: 3 is out of range; allowed 0 to 2");
@@ -152,14 +188,28 @@ class PageFrameKsmScannerTest {
         .isEqualTo("passes: -2 is out of range; allowed 0 to 2147483647");
     pf.tell(new PageFrame.KsmFullScans(5, 1, r.getRef())); // run is 0
     assertThat(r.expectMessageClass(PageFrame.Rejected.class).reason()).startsWith("run: 0");
+    // a refused KSM command changes nothing, no statistic either (the gateway checks it)
+    TestProbe<PageFrame.StatsReply> stats = kit.createTestProbe();
+    pf.tell(new PageFrame.GetStats(stats.getRef()));
+    assertThat(stats.receiveMessage().counters()).doesNotContainKey("REJECTED");
+    pf.tell(new PageFrame.GetKsmCounters(6, r.getRef()));
+    assertThat(r.expectMessageClass(PageFrame.KsmCounters.class).counters())
+        .containsEntry("run", 0L)
+        .containsEntry("pages_to_scan", 100L)
+        .containsEntry("request_failures", 0L)
+        .containsEntry("scans", 0L);
   }
 
   @Test
   void batchWithHandshake_replyHeldUntilAcked_retryAnsweredFromMemory_otherCommandsWait() {
-    ActorRef<PageFrame.Command> pf = hostWithScanner();
+    ActorRef<PageFrame.Command> pf = hostWithScanner(kit);
     TestProbe<PageFrame.NotifierEvent> host = kit.createTestProbe();
     pf.tell(new PageFrame.SubscribeNotifier(0, host.getRef()));
-    TestProbe<PageFrame.KsmScannerReply> r = kit.createTestProbe();
+    TestProbe<PageFrame.KsmReply> r = kit.createTestProbe();
+    pf.tell(new PageFrame.KsmSetPagesToScan(8, 0, r.getRef())); // lockstep: the timer scans nothing
+    r.expectMessage(new PageFrame.KsmControlDone(8));
+    pf.tell(new PageFrame.KsmSetRun(9, 1, r.getRef()));
+    r.expectMessage(new PageFrame.KsmControlDone(9));
     pf.tell(new PageFrame.KsmScan(10, 50, r.getRef()));
     PageFrame.NotifierEvent ev = host.expectMessageClass(PageFrame.NotifierEvent.class);
     assertThat(ev.gfnStart()).isEqualTo(0x103);
@@ -170,24 +220,35 @@ class PageFrameKsmScannerTest {
     vcpu.expectNoMessage(Duration.ZERO);
 
     ev.replyTo().tell(new PageFrame.NotifierAck(0, ev.notifierSeq()));
-    r.expectMessage(new PageFrame.KsmScanned(10, 0, true));
-    r.expectMessage(new PageFrame.KsmScanned(10, 0, true)); // the retry, from memory
+    // acked: the wake-up goes on with its budget, the page read-only now
+    r.expectMessage(new PageFrame.KsmScanned(10, 50, 1));
+    r.expectMessage(new PageFrame.KsmScanned(10, 50, 1)); // the retry, from memory
     vcpu.expectMessageClass(PageFrame.PfnAnswered.class);
 
-    pf.tell(new PageFrame.KsmScan(12, 50, r.getRef())); // the page is read-only now: no event
-    r.expectMessage(new PageFrame.KsmScanned(12, 50, false));
+    pf.tell(new PageFrame.KsmScan(12, 50, r.getRef())); // no write-protect: no event
+    r.expectMessage(new PageFrame.KsmScanned(12, 50, 0));
     host.expectNoMessage(Duration.ZERO);
     pf.tell(new PageFrame.GetKsmCounters(13, r.getRef()));
     PageFrame.KsmCounters c = r.expectMessageClass(PageFrame.KsmCounters.class);
-    assertThat(c.counters()).containsEntry("scans", 2L).containsEntry("pages_visited", 50L);
+    assertThat(c.counters())
+        .containsEntry("scans", 3L)
+        .containsEntry("pages_visited", 100L)
+        .containsEntry("batches", 2L)
+        .containsEntry("handshakes_waited", 1L)
+        .containsEntry("retries", 1L)
+        .containsEntry("run", 1L)
+        .containsEntry("pages_to_scan", 0L)
+        .containsEntry("sleep_millisecs", 20L);
   }
 
   @Test
   void fullScans_goOnThroughTheHandshakeRound_thenReply() {
-    ActorRef<PageFrame.Command> pf = hostWithScanner();
+    ActorRef<PageFrame.Command> pf = hostWithScanner(kit);
     TestProbe<PageFrame.NotifierEvent> host = kit.createTestProbe();
     pf.tell(new PageFrame.SubscribeNotifier(0, host.getRef()));
-    TestProbe<PageFrame.KsmScannerReply> r = kit.createTestProbe();
+    TestProbe<PageFrame.KsmReply> r = kit.createTestProbe();
+    pf.tell(new PageFrame.KsmSetPagesToScan(19, 0, r.getRef())); // no wake-up batch
+    r.expectMessage(new PageFrame.KsmControlDone(19));
     pf.tell(new PageFrame.KsmSetRun(20, 1, r.getRef()));
     r.expectMessage(new PageFrame.KsmControlDone(20));
     pf.tell(new PageFrame.KsmFullScans(21, 3, r.getRef()));

@@ -1,45 +1,18 @@
 package org.mmumesh.pageframe.actor;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import com.typesafe.config.ConfigFactory;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.serialization.SerializationExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.pageframe.PageFrames;
 import org.mmumesh.pageframe.PfnResult;
 import org.mmumesh.pageframe.PfnStatus;
 import org.mmumesh.pageframe.actor.PageFrame.Command;
+import org.mmumesh.shell.CborRoundTripTest;
 
 /** Every command, reply and event of the PageFrame protocol round-trips through Jackson CBOR. */
-class PageFrameSerializationTest {
-  private static final ActorTestKit kit = ActorTestKit.create(ConfigFactory.load());
-
-  @AfterAll
-  static void shutdown() {
-    kit.shutdownTestKit();
-  }
-
-  private static void roundTrip(Object msg) {
-    Object back = kit.serializationTestKit().verifySerialization(msg, true);
-    assertThat(back).isEqualTo(msg);
-    assertThat(SerializationExtension.get(kit.system().classicSystem()).findSerializerFor(msg))
-        .extracting(s -> s.getClass().getSimpleName())
-        .isEqualTo("JacksonCborSerializer");
-  }
-
-  @Test
-  void testConfig_serializesEveryMessage_andForbidsJavaSerialization() {
-    var config = kit.system().settings().config();
-    assertThat(config.getBoolean("pekko.actor.serialize-messages")).isTrue();
-    assertThat(config.getString("pekko.actor.allow-java-serialization")).isEqualTo("off");
-  }
-
+class PageFrameSerializationTest extends CborRoundTripTest {
   @Test
   void everyCommand_roundTrips() {
     TestProbe<PageFrame.VmReply> vm = kit.createTestProbe();
@@ -49,7 +22,7 @@ class PageFrameSerializationTest {
     TestProbe<PageFrame.NotifierEvent> sub = kit.createTestProbe();
     TestProbe<PageFrame.StatsReply> stats = kit.createTestProbe();
     TestProbe<PageFrame.InvariantsReply> inv = kit.createTestProbe();
-    TestProbe<PageFrame.KsmScannerReply> ksmd = kit.createTestProbe();
+    TestProbe<PageFrame.KsmReply> ksmd = kit.createTestProbe();
     List<Command> all =
         List.of(
             new PageFrame.CreateVm(1, 3, vm.getRef()),
@@ -78,6 +51,8 @@ class PageFrameSerializationTest {
             new PageFrame.CheckInvariants(inv.getRef()),
             new PageFrame.KsmScan(13, 4294967295L, ksmd.getRef()),
             new PageFrame.KsmSetRun(14, 2, ksmd.getRef()),
+            new PageFrame.KsmSetPagesToScan(19, 4294967295L, ksmd.getRef()),
+            new PageFrame.KsmSetSleepMillisecs(20, 1, ksmd.getRef()),
             new PageFrame.KsmMadvise(15, 3, 0x4000, 64, false, ksmd.getRef()),
             new PageFrame.KsmFullScans(16, 3, ksmd.getRef()),
             new PageFrame.GetKsmCounters(17, ksmd.getRef()));
@@ -115,7 +90,7 @@ class PageFrameSerializationTest {
             new PageFrame.Failed(9, "GfnToPfnProt: java.lang.IllegalStateException: x"),
             new PageFrame.StatsReply(counters, leases),
             new PageFrame.InvariantsReply(List.of("pfn 3 map count 2 but 1")),
-            new PageFrame.KsmScanned(13, 99, true),
+            new PageFrame.KsmScanned(13, 99, 2),
             new PageFrame.KsmControlDone(14),
             new PageFrame.KsmFullScansDone(16, 3, 7),
             new PageFrame.KsmCounters(17, counters, List.of("node 3 counts 2 items but 1")),

@@ -36,7 +36,7 @@ public final class ScriptedKsm {
   public boolean run(
       ActorTestKit kit, ActorRef<PageFrame.Command> pageFrame, Predicate<PageFrames> step) {
     steps.add(Objects.requireNonNull(step, "step"));
-    TestProbe<PageFrame.KsmScannerReply> reply = kit.createTestProbe();
+    TestProbe<PageFrame.KsmReply> reply = kit.createTestProbe();
     long id = nextId++;
     pageFrame.tell(new PageFrame.KsmScan(id, 1, reply.getRef()));
     PageFrame.KsmScanned done = reply.expectMessageClass(PageFrame.KsmScanned.class);
@@ -85,6 +85,26 @@ public final class ScriptedKsm {
     @Override
     public int run() {
       return 1;
+    }
+
+    @Override
+    public void setPagesToScan(long pages) {
+      throw new UnsupportedOperationException("scripted: batches only");
+    }
+
+    @Override
+    public long pagesToScan() {
+      return 0; // the timer scans nothing
+    }
+
+    @Override
+    public void setSleepMillisecs(long millis) {
+      throw new UnsupportedOperationException("scripted: batches only");
+    }
+
+    @Override
+    public long sleepMillisecs() {
+      return 20;
     }
 
     @Override

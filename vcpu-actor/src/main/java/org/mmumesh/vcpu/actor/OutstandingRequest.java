@@ -120,6 +120,18 @@ final class OutstandingRequest {
     pendingTarget = null;
   }
 
+  /**
+   * Whether a reply with request id {@code id} answers the outstanding request, of kind {@code
+   * kind}; if so, none is outstanding any more. False for a late or duplicate reply.
+   */
+  boolean answeredBy(Kind kind, long id) {
+    if (pendingKind != kind || pendingId != id) {
+      return false;
+    }
+    clear();
+    return true;
+  }
+
   /** The kind of the outstanding request, or null when none is. */
   Kind kind() {
     return pendingKind;

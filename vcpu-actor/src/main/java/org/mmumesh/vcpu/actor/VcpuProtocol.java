@@ -2,11 +2,11 @@ package org.mmumesh.vcpu.actor;
 
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.mmumesh.common.Access;
+import org.mmumesh.common.AccessOp;
+import org.mmumesh.common.AccessTrace;
 import org.mmumesh.common.CborSerializable;
 import org.mmumesh.common.Counts;
 import org.mmumesh.guestmmu.VcpuStateChange;
-import org.mmumesh.vcpu.AccessTrace;
 import org.mmumesh.vcpu.VcpuCore;
 
 /**
@@ -45,12 +45,10 @@ public interface VcpuProtocol {
     HALTED
   }
 
-  /** One guest access: {@code value} is the stored word (ignored for loads and fetches). */
-  public record AccessOp(Access kind, long ea, long value) implements CborSerializable {}
-
   /**
-   * Execute {@code accesses} in order. Answered {@link BatchDone} once every access completed or
-   * failed, or {@link Rejected} (bad input, too many outstanding batches, halted).
+   * Execute {@code accesses} in order ({@link AccessOp}, the port's own type: {@code value} is the
+   * stored word, ignored for loads and fetches). Answered {@link BatchDone} once every access
+   * completed or failed, or {@link Rejected} (bad input, too many outstanding batches, halted).
    */
   public record RunBatch(long batchId, List<AccessOp> accesses, ActorRef<BatchReply> replyTo)
       implements Command {}

@@ -15,6 +15,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.mmumesh.common.AccessOp;
+import org.mmumesh.common.AccessTrace;
+import org.mmumesh.common.AccessTrace.XlateStatus;
 import org.mmumesh.common.Counter;
 import org.mmumesh.common.Counts;
 import org.mmumesh.common.FaultBits;
@@ -23,7 +26,6 @@ import org.mmumesh.common.HostFlush;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.guestmmu.VcpuStateChange;
-import org.mmumesh.guestmmu.XlateStatus;
 import org.mmumesh.guestmmu.actor.GuestMmu;
 import org.mmumesh.hostmmu.ShadowDump;
 import org.mmumesh.hostmmu.actor.HostMmu;
@@ -31,7 +33,6 @@ import org.mmumesh.pageframe.PageFrames;
 import org.mmumesh.pageframe.PfnStatus;
 import org.mmumesh.pageframe.actor.PageFrame;
 import org.mmumesh.pageframe.actor.ScriptedKsm;
-import org.mmumesh.vcpu.AccessTrace;
 
 /**
  * Issue 4's protocol flows across the real actors: a {@link Vcpu} talking to a real {@code
@@ -609,7 +610,7 @@ class ActorFlowsTest {
 
   // ---- 10. TraceAccess (issue 5) --------------------------------------------------------------
 
-  private AccessTrace trace(FlowMesh m, long id, Vcpu.AccessOp op) {
+  private AccessTrace trace(FlowMesh m, long id, AccessOp op) {
     TestProbe<Vcpu.TraceReply> r = kit.createTestProbe();
     m.vm(0).vcpu.tell(new Vcpu.TraceAccess(id, op, r.getRef()));
     Vcpu.AccessTraced t = r.expectMessageClass(Vcpu.AccessTraced.class);

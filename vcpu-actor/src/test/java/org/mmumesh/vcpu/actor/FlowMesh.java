@@ -13,6 +13,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Quirk;
 import org.mmumesh.guestmmu.GuestMmuKind;
@@ -113,12 +114,12 @@ final class FlowMesh {
     return BASE + (page << 12) + offset;
   }
 
-  static Vcpu.AccessOp load(long ea) {
-    return new Vcpu.AccessOp(Access.LOAD, ea, 0);
+  static AccessOp load(long ea) {
+    return new AccessOp(Access.LOAD, ea, 0);
   }
 
-  static Vcpu.AccessOp store(long ea, long value) {
-    return new Vcpu.AccessOp(Access.STORE, ea, value);
+  static AccessOp store(long ea, long value) {
+    return new AccessOp(Access.STORE, ea, value);
   }
 
   /** The guest setup of {@code Guardian.guestSetup} for this layout. */
@@ -240,7 +241,7 @@ final class FlowMesh {
   // ---- running the vCPU -----------------------------------------------------------------------
 
   /** Runs one batch on VM {@code vm}'s vCPU and waits for its BatchDone. */
-  Vcpu.BatchDone run(int vm, Vcpu.AccessOp... ops) {
+  Vcpu.BatchDone run(int vm, AccessOp... ops) {
     TestProbe<Vcpu.BatchReply> r = kit.createTestProbe();
     long id = nextBatch++;
     vm(vm).vcpu.tell(new Vcpu.RunBatch(id, List.of(ops), r.getRef()));
@@ -250,7 +251,7 @@ final class FlowMesh {
   }
 
   /** Starts one batch; the caller waits on {@code replyTo}. */
-  void start(int vm, TestProbe<Vcpu.BatchReply> replyTo, Vcpu.AccessOp... ops) {
+  void start(int vm, TestProbe<Vcpu.BatchReply> replyTo, AccessOp... ops) {
     vm(vm).vcpu.tell(new Vcpu.RunBatch(nextBatch++, List.of(ops), replyTo.getRef()));
   }
 

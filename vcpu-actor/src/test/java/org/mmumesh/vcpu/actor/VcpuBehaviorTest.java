@@ -10,6 +10,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestInbox;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.common.Counter;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
@@ -55,7 +56,7 @@ class VcpuBehaviorTest {
   @Test
   void runBatchInIdle_withATlbMiss_asksTheGuestVsid_thenTheHostLookup_withoutATimerPerRequest() {
     BehaviorTestKit<Vcpu.Command> t = started();
-    t.run(new Vcpu.RunBatch(1, List.of(new Vcpu.AccessOp(Access.LOAD, EA, 0)), batches.getRef()));
+    t.run(new Vcpu.RunBatch(1, List.of(new AccessOp(Access.LOAD, EA, 0)), batches.getRef()));
     GuestMmu.EsidToVsid e = (GuestMmu.EsidToVsid) guest.receiveMessage();
     assertThat(e.esid()).isEqualTo(EA >>> 28);
     // the tick started at GetMode still runs: no timer is started or cancelled per request
@@ -92,7 +93,7 @@ class VcpuBehaviorTest {
     assertThat(guest.hasMessages()).isFalse();
     assertThat(host.hasMessages()).isFalse();
 
-    t.run(new Vcpu.RunBatch(1, List.of(new Vcpu.AccessOp(Access.LOAD, EA, 0)), batches.getRef()));
+    t.run(new Vcpu.RunBatch(1, List.of(new AccessOp(Access.LOAD, EA, 0)), batches.getRef()));
     Vcpu.Rejected rb = (Vcpu.Rejected) batches.receiveMessage();
     assertThat(rb.id()).isEqualTo(1);
     assertThat(rb.reason()).contains("HALTED");
@@ -107,9 +108,29 @@ class VcpuBehaviorTest {
     assertThat(acks.receiveMessage()).isEqualTo(new HostMmu.TlbShootdownAck(0, 7));
     assertThat(host.hasMessages()).isFalse(); // nothing flushed before the guest entry
 
-    t.run(new Vcpu.RunBatch(1, List.of(new Vcpu.AccessOp(Access.LOAD, EA, 0)), batches.getRef()));
+    t.run(new Vcpu.RunBatch(1, List.of(new AccessOp(Access.LOAD, EA, 0)), batches.getRef()));
     HostMmu.FlushVcpu f = (HostMmu.FlushVcpu) host.receiveMessage();
     assertThat(f.vcpu()).isZero();
     assertThat(guest.hasMessages()).isFalse(); // no access before the flush
+  }
+
+  @Test
+  void refusals_reachTheRequestOfTheirId_whateverReplyFamilyTheyBelongTo_andOthersAreIgnored() {
+    BehaviorTestKit<Vcpu.Command> t = started();
+    t.run(new Vcpu.RunBatch(1, List.of(new AccessOp(Access.LOAD, EA, 0)), batches.getRef()));
+    GuestMmu.EsidToVsid e = (GuestMmu.EsidToVsid) guest.receiveMessage();
+    // a refusal of some other request (a late one): ignored, the access still waits for its VSID
+    e.replyTo().tell(new GuestMmu.Rejected(e.requestId() + 1, "esid: late"));
+    t.runOne();
+    assertThat(batches.hasMessages()).isFalse();
+    e.replyTo().tell(new GuestMmu.VsidOf(e.requestId(), 0x1234L));
+    t.runOne();
+    HostMmu.Lookup l = (HostMmu.Lookup) host.receiveMessage();
+    // the host MMU's Failed (one record for all its reply families) fails the access it answers
+    l.replyTo().tell(new HostMmu.Failed(l.requestId(), "core threw"));
+    t.runOne();
+    Vcpu.BatchDone d = (Vcpu.BatchDone) batches.receiveMessage();
+    assertThat(d.failed()).isEqualTo(1);
+    assertThat(d.failures()).singleElement().asString().endsWith("host MMU failed: core threw");
   }
 }

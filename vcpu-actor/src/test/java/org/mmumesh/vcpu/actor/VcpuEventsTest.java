@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.AccessOp;
 import org.mmumesh.common.MeshEvent;
 import org.mmumesh.common.MeshEventBus;
 import org.mmumesh.common.MmuOptions;
@@ -22,7 +23,6 @@ import org.mmumesh.hostmmu.Lookup;
 import org.mmumesh.hostmmu.actor.HostMmu;
 import org.mmumesh.pageframe.actor.PageFrame;
 import org.mmumesh.vcpu.VcpuSetup;
-import org.mmumesh.vcpu.actor.VcpuProtocol.AccessOp;
 
 /**
  * The Vcpu's event-feed hook: each exit (NOHPTE, PROTFAULT) publishes one FAULT event with the VM,

@@ -3,41 +3,24 @@ package org.mmumesh.vcpu.actor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import java.util.List;
-import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.serialization.SerializationExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.AccessOp;
+import org.mmumesh.common.AccessTrace;
+import org.mmumesh.common.AccessTrace.XlateStatus;
 import org.mmumesh.common.Counter;
 import org.mmumesh.common.Counts;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.guestmmu.VcpuStateChange;
-import org.mmumesh.guestmmu.XlateStatus;
-import org.mmumesh.vcpu.AccessTrace;
+import org.mmumesh.shell.CborRoundTripTest;
 import org.mmumesh.vcpu.VcpuSetup;
 
 /** Every command and reply of the Vcpu protocol round-trips through Jackson CBOR. */
-class VcpuSerializationTest {
-  private static final ActorTestKit kit = ActorTestKit.create(ConfigFactory.load());
-
-  @AfterAll
-  static void shutdown() {
-    kit.shutdownTestKit();
-  }
-
-  private static void roundTrip(Object msg) {
-    Object back = kit.serializationTestKit().verifySerialization(msg, true);
-    assertThat(back).isEqualTo(msg);
-    assertThat(SerializationExtension.get(kit.system().classicSystem()).findSerializerFor(msg))
-        .extracting(s -> s.getClass().getSimpleName())
-        .isEqualTo("JacksonCborSerializer");
-  }
-
+class VcpuSerializationTest extends CborRoundTripTest {
   private static Counts counters() {
     long[] c = new long[Counter.COUNT];
     for (int i = 0; i < c.length; i++) {
@@ -58,9 +41,9 @@ class VcpuSerializationTest {
             new Vcpu.RunBatch(
                 1,
                 List.of(
-                    new Vcpu.AccessOp(Access.LOAD, 0x1000, 0),
-                    new Vcpu.AccessOp(Access.STORE, -1L, Long.MIN_VALUE),
-                    new Vcpu.AccessOp(Access.IFETCH, 0xC000000000000000L, 0)),
+                    new AccessOp(Access.LOAD, 0x1000, 0),
+                    new AccessOp(Access.STORE, -1L, Long.MIN_VALUE),
+                    new AccessOp(Access.IFETCH, 0xC000000000000000L, 0)),
                 batch.getRef()),
             new Vcpu.Halt(control.getRef()),
             new Vcpu.GetCounters(status.getRef()),
@@ -74,7 +57,7 @@ class VcpuSerializationTest {
                     new VcpuStateChange.SetMsr(true, false, true)),
                 stateReply.getRef()),
             new Vcpu.StateSet(9, 5),
-            new Vcpu.TraceAccess(10, new Vcpu.AccessOp(Access.STORE, -2L, 7), traceReply.getRef()),
+            new Vcpu.TraceAccess(10, new AccessOp(Access.STORE, -2L, 7), traceReply.getRef()),
             new Vcpu.AccessTraced(
                 10,
                 new AccessTrace(
@@ -120,7 +103,7 @@ class VcpuSerializationTest {
             VcpuSetup.defaults(3, 1, MmuOptions.defaults(Policy.STRICT)),
             new VcpuSetup(
                 0, 0, MmuOptions.defaults(Policy.LEGACY), 1, 1, Duration.ofMillis(1), 1, 1, 1));
-    all.forEach(VcpuSerializationTest::roundTrip);
+    all.forEach(this::roundTrip);
     for (Vcpu.VcpuState s : Vcpu.VcpuState.values()) {
       roundTrip(new Vcpu.Acknowledged("x", s));
     }

@@ -13,6 +13,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
+import org.mmumesh.common.AccessOp;
+import org.mmumesh.common.AccessTrace;
 import org.mmumesh.common.Counter;
 import org.mmumesh.common.FaultBits;
 import org.mmumesh.common.GuestPte;
@@ -28,9 +30,7 @@ import org.mmumesh.hostmmu.actor.HostMmu;
 import org.mmumesh.pageframe.PfnResult;
 import org.mmumesh.pageframe.PfnStatus;
 import org.mmumesh.pageframe.actor.PageFrame;
-import org.mmumesh.vcpu.AccessTrace;
 import org.mmumesh.vcpu.VcpuSetup;
-import org.mmumesh.vcpu.actor.VcpuProtocol.AccessOp;
 
 /**
  * The Vcpu actor's flows (architecture 4, spec 6.2) against TestProbes standing in for GuestMmu,

@@ -1,0 +1,137 @@
+package org.mmumesh.cli;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.mmumesh.gateway.GatewayMain;
+import org.mmumesh.mesh.NodeSettings;
+import org.mmumesh.mesh.NodeSettings.Setting;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code mmumesh node}: one node of a cluster in this process (architecture section 6,
+ * "Processes"). Its roles, seed nodes, hostname and ports come from the options, else the
+ * environment ({@code MMUMESH_ROLES}, ...), else HOCON ({@code mmumesh.mesh.*}), else the defaults
+ * ({@link NodeSettings} has the table). Without seed nodes it is the embedded single-node cluster
+ * that {@code serve} runs, plus Pekko Management. It serves until SIGTERM / Ctrl-C (graceful, exit
+ * 0) or until the cluster downs it (it then leaves and exits 0); configuration mistakes (an unknown
+ * role, a malformed seed node, a port in use, seed nodes that never answer) print one line naming
+ * the option and exit 2 with nothing left running.
+ */
+@Command(
+    name = "node",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs one node of a cluster: the entities of its roles, Pekko Management (/alive, /ready,",
+      "/cluster/members) and, with the gateway role, the gRPC gateway and metrics. Each option",
+      "can also be set by an environment variable (MMUMESH_ROLES, MMUMESH_SEED_NODES, ...) or a",
+      "HOCON key under mmumesh.mesh; an option wins over the variable, the variable over HOCON."
+    })
+final class NodeCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--roles",
+      paramLabel = "ROLE,...",
+      description = "frames, mmu, vcpu, gateway (default frames,mmu,vcpu; with no seed nodes all).")
+  String roles;
+
+  @Option(
+      names = "--seed-nodes",
+      paramLabel = "HOST:PORT,...",
+      description = "Artery addresses of the cluster's seed nodes; none: a single-node cluster.")
+  String seedNodes;
+
+  @Option(
+      names = "--hostname",
+      description =
+          "Address bound and advertised by Artery, gRPC, metrics, management"
+              + " (default 127.0.0.1).")
+  String hostname;
+
+  @Option(names = "--port", description = "Artery (cluster) port, 0 for a free one (default 0).")
+  String port;
+
+  @Option(names = "--grpc-port", description = "gRPC port of a gateway node (default 50051).")
+  String grpcPort;
+
+  @Option(
+      names = "--metrics-port",
+      description = "Prometheus port of a gateway node (default 9464).")
+  String metricsPort;
+
+  @Option(names = "--management-port", description = "Pekko Management port (default 7626).")
+  String managementPort;
+
+  @Option(
+      names = "--drain-seconds",
+      description = "How long in-flight calls may finish at shutdown (default ${DEFAULT-VALUE}).",
+      defaultValue = "10")
+  int drainSeconds;
+
+  @Option(
+      names = "--memory-budget",
+      description = "As serve's --memory-budget (default ${DEFAULT-VALUE}).",
+      defaultValue = "auto")
+  String memoryBudget;
+
+  /** The environment the settings are read from (tests give their own). */
+  Map<String, String> env = System.getenv();
+
+  /**
+   * Whether SIGTERM and Ctrl-C stop the node gracefully (as {@link ServeCommand#stopOnSignals}).
+   */
+  boolean stopOnSignals = true;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    if (drainSeconds < 0 || drainSeconds > 3600) {
+      throw new IllegalArgumentException(
+          "--drain-seconds: " + drainSeconds + " is out of range; allowed 0 to 3600");
+    }
+    Duration drain = Duration.ofSeconds(drainSeconds);
+    Map<Setting, String> options = new EnumMap<>(Setting.class);
+    put(options, Setting.ROLES, roles);
+    put(options, Setting.SEED_NODES, seedNodes);
+    put(options, Setting.HOSTNAME, hostname);
+    put(options, Setting.PORT, port);
+    put(options, Setting.GRPC_PORT, grpcPort);
+    put(options, Setting.METRICS_PORT, metricsPort);
+    put(options, Setting.MANAGEMENT_PORT, managementPort);
+    NodeSettings node =
+        NodeSettings.resolve(
+            options, env, GatewayMain.meshConfig(ServeCommand.meshConfig(memoryBudget), drain));
+    org.slf4j.LoggerFactory.getILoggerFactory();
+    GatewayMain.Running r = GatewayMain.startNode(node, drain);
+    if (stopOnSignals) {
+      GatewayMain.stopOnSignals(r::close);
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    out.printf(
+        "mmumesh node %s roles %s; management on http://%s:%d (/alive, /ready, /cluster/members)",
+        r.cluster().address(0),
+        String.join(",", new java.util.TreeSet<>(node.roles())),
+        node.hostname(),
+        r.cluster().managementPort());
+    if (r.server() != null) {
+      out.printf(
+          "; gateway on %s:%d, metrics on http://%s:%d/metrics",
+          node.hostname(), r.port(), node.hostname(), r.metrics().port());
+    }
+    out.printf("; Ctrl-C stops it%n");
+    out.flush();
+    r.cluster().awaitTermination();
+    return 0;
+  }
+
+  private static void put(Map<Setting, String> options, Setting s, String value) {
+    if (value != null) {
+      options.put(s, value);
+    }
+  }
+}
