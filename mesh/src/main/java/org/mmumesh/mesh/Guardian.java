@@ -124,6 +124,7 @@ final class Guardian {
     NodeGlue glue = new NodeGlue(system, directory);
     ActorRef<DirectoryActor.Command> directoryActor =
         ctx.spawn(DirectoryActor.create(directory), "directory");
+    glue.bindDirectory(directoryActor);
     Placements placed = new Placements(system, directory, directoryActor);
 
     // PageFrame, per host, role frames.

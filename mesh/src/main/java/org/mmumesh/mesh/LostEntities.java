@@ -169,8 +169,8 @@ final class LostEntities {
 
   /**
    * The losses of node {@code node} leaving: for each VM, its guest MMU, host MMU and vCPUs that
-   * started there; for each host, its page frames and ksmd; and, when a host's page frames were
-   * there, every VM of {@code vmsByHost} on that host loses its memory too.
+   * started there; for each host, its page frames (with ksmd, which lives in them), and then every
+   * VM of {@code vmsByHost} on that host loses its memory too.
    */
   List<Loss> lossesOf(String node, Map<Integer, List<Integer>> vmsByHost) {
     Map<Integer, List<String>> vmParts = new TreeMap<>();
@@ -187,9 +187,7 @@ final class LostEntities {
           int[] id = org.mmumesh.vcpu.actor.Vcpu.vmAndVcpuOf(p.entityId());
           vcpus.computeIfAbsent(id[0], v -> new TreeSet<>()).add(id[1]);
         }
-        case "PageFrame" ->
-            hostParts.computeIfAbsent(hostOf(p), h -> new ArrayList<>()).add(0, "page frames");
-        case "Ksm" -> part(hostParts, hostOf(p), "ksmd");
+        case "PageFrame" -> part(hostParts, hostOf(p), "page frames and ksmd");
         default -> {
           // an entity type this version does not know holds nothing of ours
         }
@@ -201,7 +199,7 @@ final class LostEntities {
     hostParts.forEach(
         (h, parts) -> {
           out.add(new Loss(MeshDirectory.HOST, h, node, String.join(", ", parts)));
-          if (parts.contains("page frames")) {
+          if (parts.contains("page frames and ksmd")) {
             for (int vm : vmsByHost.getOrDefault(h, List.of())) {
               part(vmParts, vm, "memory (host " + h + "'s page frames)");
             }

@@ -32,6 +32,11 @@ import org.mmumesh.common.AccessTrace;
  *       ClusterService}).
  * </ul>
  *
+ * <p><b>Lost VMs and hosts</b> ({@link LostEntities}): a call on a VM or host whose state was lost
+ * with a node is refused before anything is sent (WRONG_STATE naming the VM, the node and what was
+ * lost), and a call still running when the loss is recorded ends at once with {@link
+ * SimulationException.Kind#LOST} instead of waiting out its asks.
+ *
  * <p>State of the facade's own: the ids ever used and the admission ({@link Creations}), each VM's
  * memslots ({@link Memslots}), each vCPU's batch numbering ({@link AccessArea}). One facade per
  * cluster: two facades on different nodes would not see each other's memslot tables.

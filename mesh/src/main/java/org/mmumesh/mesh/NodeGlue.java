@@ -43,6 +43,7 @@ final class NodeGlue {
   private final ActorSystem<?> system;
   private final MeshDirectory directory;
   private volatile Regions regions;
+  private volatile ActorRef<DirectoryActor.Command> directoryActor;
   private final ConcurrentHashMap<Integer, ActorRef<PageFrame.Command>> frames =
       new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Integer, VmGlue> vms = new ConcurrentHashMap<>();
@@ -51,6 +52,20 @@ final class NodeGlue {
   NodeGlue(ActorSystem<?> system, MeshDirectory directory) {
     this.system = Objects.requireNonNull(system, "system");
     this.directory = Objects.requireNonNull(directory, "directory");
+  }
+
+  /** Binds this node's directory actor (once, when the guardian spawned it). */
+  void bindDirectory(ActorRef<DirectoryActor.Command> d) {
+    directoryActor = Objects.requireNonNull(d, "directoryActor");
+  }
+
+  /** This node's directory actor. */
+  ActorRef<DirectoryActor.Command> directoryActor() {
+    ActorRef<DirectoryActor.Command> d = directoryActor;
+    if (d == null) {
+      throw new IllegalStateException("mesh: the directory actor is not started yet");
+    }
+    return d;
   }
 
   /** Binds the regions (once, right after every entity type is registered). */

@@ -10,6 +10,7 @@ import org.mmumesh.common.Counts;
 import org.mmumesh.engine.SimClock;
 import org.mmumesh.engine.SimCosts;
 import org.mmumesh.guestmmu.actor.GuestMmu;
+import org.mmumesh.pageframe.actor.PageFrame;
 import org.mmumesh.vcpu.actor.Vcpu;
 
 /**
@@ -80,10 +81,34 @@ final class VmsArea extends SimulationArea {
                   (gen, err) -> {
                     if (err == null) {
                       slots.created(c.vmId(), e.memoryPages(), gen);
+                      placeHost(c.hostId());
                     }
                   })
               .thenApply(gen -> info(e));
         });
+  }
+
+  /**
+   * Records where host {@code hostId}'s {@code PageFrame} (ksmd included) runs, once found (its
+   * actor takes no part in {@link Placements}, so the facade locates it after a VM creation has
+   * started it): a lost node then takes its hosts' losses along ({@link LostEntities#lossesOf}).
+   * Fire and forget: a failed locate is tried again at the next create.
+   */
+  private void placeHost(int hostId) {
+    String id = PageFrame.entityId(hostId);
+    if (dir.lost().placement("PageFrame", id).isPresent()) {
+      return;
+    }
+    vms.locate("PageFrame", id)
+        .thenAccept(
+            l -> {
+              if (l != null) {
+                glue.directoryActor()
+                    .tell(
+                        new DirectoryActor.Placed(
+                            new MeshDirectory.Placement("PageFrame", id, l.nodeAddress())));
+              }
+            });
   }
 
   /** See {@link Simulation#deleteVm}. */

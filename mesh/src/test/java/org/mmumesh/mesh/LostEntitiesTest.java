@@ -39,14 +39,13 @@ class LostEntitiesTest {
     l.place(new Placement("Vcpu", "vm-2/vcpu-0", A));
     l.place(new Placement("GuestMmu", "vm-2", B));
     l.place(new Placement("PageFrame", "host-0", B));
-    l.place(new Placement("Ksm", "host-0", B));
     assertThat(l.lossesOf(A, Map.of(0, List.of(1, 2))))
         .containsExactly(
             new Loss(MeshDirectory.VM, 1, A, "guest MMU, host MMU, vCPUs 0-1, 3"),
             new Loss(MeshDirectory.VM, 2, A, "vCPU 0"));
     assertThat(l.lossesOf(B, Map.of(0, List.of(1, 2))))
         .containsExactly(
-            new Loss(MeshDirectory.HOST, 0, B, "page frames, ksmd"),
+            new Loss(MeshDirectory.HOST, 0, B, "page frames and ksmd"),
             new Loss(MeshDirectory.VM, 1, B, "memory (host 0's page frames)"),
             new Loss(MeshDirectory.VM, 2, B, "guest MMU, memory (host 0's page frames)"));
   }

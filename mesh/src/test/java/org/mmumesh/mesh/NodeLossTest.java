@@ -37,6 +37,7 @@ import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.guestmmu.actor.GuestMmu;
 import org.mmumesh.hostmmu.actor.HostMmu;
+import org.mmumesh.vcpu.actor.Vcpu;
 
 /**
  * Losing a node never loses state silently (issue 12 item 8). Node 0 (frames, the driving facade)
@@ -45,9 +46,9 @@ import org.mmumesh.hostmmu.actor.HostMmu;
  * stops abruptly (no leaving: as a SIGKILL) and is downed (as the split-brain resolver would).
  * Then: a batch whose faults wait for the dead node ends ABORTED ({@link
  * SimulationException.Kind#LOST}) naming the VM, the node and what was lost; every later call on a
- * lost VM is refused (WRONG_STATE) with the same words; a lost entity restarted on a survivor
- * refuses to serve instead of serving empty state; every other VM reads back exactly its state and
- * runs on; a new VM is created and runs at once; a lost VM can be deleted.
+ * lost VM is refused (WRONG_STATE) with the same words; every other VM reads back exactly its state
+ * and runs on; a new VM is created and runs at once; a lost VM can be deleted. An entity that
+ * starts away from its placement refuses to serve (the second test, with the placement given).
  */
 class NodeLossTest {
   private static final Duration WAIT = Duration.ofSeconds(90);
@@ -128,6 +129,51 @@ class NodeLossTest {
     return new java.util.HashSet<>(stats.getRegions().keySet());
   }
 
+  /**
+   * An entity that starts on a node other than the one its placement names (its shard allocated
+   * again after a loss) refuses to serve, with the reason, instead of serving empty state: the
+   * placements are given to the node's directory as a peer's {@code Sync} would bring them.
+   */
+  @Test
+  void entityStartingAwayFromItsPlacement_refusesToServe() throws Exception {
+    try (MeshCluster c = MeshCluster.startSimulation(List.of(MeshEngine.ALL_ROLES))) {
+      MeshSimulation sim = c.simulation(0);
+      join(sim.createHost(0, false, 1 << 16));
+      join(
+          sim.createVm(
+              new Simulation.VmConfig(
+                  1, 0, true, PAGES, 1, MmuOptions.defaults(Policy.STRICT), 64, false)));
+      String elsewhere = "pekko://mmumesh-mesh@192.0.2.1:25520";
+      c.glue(0)
+          .directory()
+          .merge(
+              new MeshDirectory.Snapshot(
+                  null,
+                  null,
+                  null,
+                  null,
+                  List.of(
+                      new MeshDirectory.Placement("GuestMmu", GuestMmu.entityId(1), elsewhere),
+                      new MeshDirectory.Placement("Vcpu", Vcpu.entityId(1, 0), elsewhere)),
+                  null));
+      GuestMmu.RcReply reply =
+          AskPattern.<GuestMmu.Command, GuestMmu.RcReply>ask(
+                  c.glue(0).vm(1).guest(),
+                  r -> new GuestMmu.ReadRc(1, 0, BASE, r),
+                  WAIT,
+                  c.system(0).scheduler())
+              .toCompletableFuture()
+              .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      assertThat(reply).isInstanceOf(GuestMmu.Rejected.class);
+      assertThat(((GuestMmu.Rejected) reply).reason())
+          .contains("its state was on node " + elsewhere, "refuses to serve");
+      // the vCPU's refusal reaches the caller with its reason
+      SimulationException e = failure(sim.traceAccess(1, 0, new AccessOp(Access.LOAD, BASE, 0)));
+      assertThat(e.kind()).isEqualTo(SimulationException.Kind.WRONG_STATE);
+      assertThat(e.getMessage()).contains("its state was on node " + elsewhere);
+    }
+  }
+
   @Test
   void lostNode_itsVmsSaySo_theOthersKeepTheirState_andANewVmRunsAtOnce() throws Exception {
     try (MeshCluster c =
@@ -188,6 +234,17 @@ class NodeLossTest {
         for (int vm : kept) {
           before.put(vm, read(sim, vm));
         }
+        // the facade located the host's page frames and recorded them (node 0, frames)
+        await()
+            .atMost(WAIT)
+            .until(
+                () ->
+                    c.glue(1)
+                        .directory()
+                        .lost()
+                        .placement("PageFrame", "host-0")
+                        .map(p -> p.node().equals(c.address(0).toString()))
+                        .orElse(false));
         // every node heard where the doomed node's entities started
         for (int n = 0; n < c.size(); n++) {
           MeshDirectory d = c.glue(n).directory();
@@ -237,28 +294,6 @@ class NodeLossTest {
             await().atMost(WAIT).until(() -> d.vmLost(vm).isPresent());
           }
         }
-        // a lost guest MMU addressed directly restarts on the survivor (once the dead member is
-        // removed and its shards are freed) and refuses to serve
-        ActorSystem<Guardian.Command> node0 = c.system(0);
-        await()
-            .atMost(WAIT)
-            .until(
-                () ->
-                    java.util.stream.StreamSupport.stream(
-                            Cluster.get(node0).state().getMembers().spliterator(), false)
-                        .noneMatch(m -> m.address().equals(doomed.address())));
-        GuestMmu.RcReply reply =
-            AskPattern.<GuestMmu.Command, GuestMmu.RcReply>ask(
-                    c.glue(0).vm(hangingVm).guest(),
-                    r -> new GuestMmu.ReadRc(1, 0, BASE, r),
-                    WAIT,
-                    node0.scheduler())
-                .toCompletableFuture()
-                .get(WAIT.toSeconds(), TimeUnit.SECONDS);
-        assertThat(reply).isInstanceOf(GuestMmu.Rejected.class);
-        assertThat(((GuestMmu.Rejected) reply).reason())
-            .contains("its state was on node " + dead, "refuses to serve");
-
         for (int vm : kept) {
           assertThat(read(sim, vm)).as("vm " + vm).isEqualTo(before.get(vm));
           Simulation.BatchResult r = join(sim.runBatch(vm, 1, ops(vm, 1)));
