@@ -63,11 +63,24 @@ class DirectoryLateJoinTest {
     node.getWhenTerminated().toCompletableFuture().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  private static void awaitUp(ActorSystem<?> node, TestProbe<?> probe) {
+  /**
+   * Waits until {@code node} is Up in its own view and in the view of every node of {@code c}: the
+   * writer counts only the members it sees Up (MeshVms), so a node Up only in its own view may be
+   * passed over by a create and get it a moment later through its peers.
+   */
+  private static void awaitUp(MeshCluster c, ActorSystem<?> node, TestProbe<?> probe) {
     probe.awaitAssert(
         WAIT,
         () -> {
           assertThat(Cluster.get(node).selfMember().status()).isEqualTo(MemberStatus.up());
+          for (int i = 0; i < c.size(); i++) {
+            assertThat(Cluster.get(c.system(i)).state().getMembers())
+                .anySatisfy(
+                    m -> {
+                      assertThat(m.address()).isEqualTo(Cluster.get(node).selfMember().address());
+                      assertThat(m.status()).isEqualTo(MemberStatus.up());
+                    });
+          }
           return null;
         });
   }
@@ -82,7 +95,7 @@ class DirectoryLateJoinTest {
       ActorSystem<Guardian.Command> node = lateNode(c, late);
       try {
         TestProbe<Object> probe = TestProbe.create(node);
-        awaitUp(node, probe);
+        awaitUp(c, node, probe);
         probe.awaitAssert(
             WAIT,
             () -> {
@@ -115,7 +128,7 @@ class DirectoryLateJoinTest {
       ActorSystem<Guardian.Command> node = lateNode(c, late);
       try {
         TestProbe<Object> probe = TestProbe.create(node);
-        awaitUp(node, probe);
+        awaitUp(c, node, probe);
         probe.awaitAssert(
             WAIT,
             () -> {
