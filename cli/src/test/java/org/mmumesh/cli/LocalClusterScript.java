@@ -38,20 +38,9 @@ final class LocalClusterScript {
 
   /** Runs the script with {@code args} after {@code --run-dir}, waiting up to {@code minutes}. */
   Ran run(int minutes, String... args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of(SCRIPT.toString(), "--run-dir", runDir.toString()));
-    cmd.addAll(List.of(args));
     Path out = Files.createTempFile(scratch, "out", ".txt");
     Path err = Files.createTempFile(scratch, "err", ".txt");
-    ProcessBuilder pb =
-        new ProcessBuilder(cmd)
-            .directory(scratch.toFile())
-            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-            .redirectOutput(out.toFile())
-            .redirectError(err.toFile());
-    Map<String, String> env = pb.environment();
-    env.keySet().removeIf(k -> k.startsWith("MMUMESH_"));
-    env.put("MMUMESH_LAUNCHER", launcher.toString());
-    Process p = pb.start();
+    Process p = start(out, err, args);
     if (!p.waitFor(minutes, TimeUnit.MINUTES)) {
       p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
       throw new AssertionError(
@@ -63,6 +52,22 @@ final class LocalClusterScript {
     }
     return new Ran(
         p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err));
+  }
+
+  /** Starts the script with {@code args} after {@code --run-dir}, its output into two files. */
+  Process start(Path out, Path err, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(SCRIPT.toString(), "--run-dir", runDir.toString()));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .directory(scratch.toFile())
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile());
+    Map<String, String> env = pb.environment();
+    env.keySet().removeIf(k -> k.startsWith("MMUMESH_"));
+    env.put("MMUMESH_LAUNCHER", launcher.toString());
+    return pb.start();
   }
 
   /** The pids the state file lists (none before a start). */
@@ -90,8 +95,9 @@ final class LocalClusterScript {
     if (Files.isDirectory(Path.of("/proc", "self"))) {
       try {
         String s = Files.readString(stat);
-        // pid (comm) STATE ...: the state follows the last ')'
-        return s.charAt(s.lastIndexOf(')') + 2) != 'Z';
+        // pid (comm) STATE ...: the state follows the last ')'; a process whose memory is gone
+        // (being torn down after SIGKILL) has an empty command line: dead, as the script says
+        return s.charAt(s.lastIndexOf(')') + 2) != 'Z' && !commandLine(pid).isEmpty();
       } catch (IOException e) {
         return false;
       }
@@ -99,14 +105,18 @@ final class LocalClusterScript {
     return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
   }
 
-  /** SIGKILL to every listed node still running (the test's cleanup, whatever happened). */
+  /**
+   * SIGKILL to every listed node still running (the test's cleanup, whatever happened). A pid
+   * counts as a node if its command line names mmumesh: read from {@code /proc}, as in full ({@code
+   * ProcessHandle.Info#commandLine} gives only the executable for a command line as long as a test
+   * class path, so it cannot tell).
+   */
   void killAll() throws IOException {
     for (long pid : pids()) {
-      if (!alive(pid)) {
+      if (!alive(pid) || !commandLine(pid).contains("mmumesh")) {
         continue;
       }
       ProcessHandle.of(pid)
-          .filter(h -> h.info().commandLine().map(c -> c.contains("mmumesh")).orElse(true))
           .ifPresent(
               h -> {
                 h.destroyForcibly();
@@ -116,6 +126,19 @@ final class LocalClusterScript {
                       TimeUnit.MILLISECONDS.toNanos(50));
                 }
               });
+    }
+  }
+
+  /** The command line of {@code pid} from /proc (NUL as space); "mmumesh" where /proc is absent. */
+  static String commandLine(long pid) {
+    Path cmdline = Path.of("/proc", Long.toString(pid), "cmdline");
+    if (!Files.isDirectory(Path.of("/proc", "self"))) {
+      return "mmumesh";
+    }
+    try {
+      return new String(Files.readAllBytes(cmdline), StandardCharsets.UTF_8).replace('\0', ' ');
+    } catch (IOException e) {
+      return "";
     }
   }
 

@@ -1,6 +1,7 @@
 package org.mmumesh.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -178,6 +179,35 @@ class LocalClusterScriptTest {
         .contains("node2 (roles mmu,vcpu) not ready after 5 s: ")
         .contains("last lines of " + tmp.resolve("run/node2.log"));
     assertThat(cluster.pids()).hasSize(2).noneMatch(LocalClusterScript::alive);
+  }
+
+  /**
+   * The cleanup every test relies on: nodes left behind by a script that died mid-start (SIGKILL,
+   * so its own trap never ran) are killed by {@link LocalClusterScript#killAll}. A bug found: it
+   * used to pick nodes by {@code ProcessHandle.Info#commandLine}, which shows the executable, not
+   * {@code argv[0]}, and stops at 4096 characters (before the main class, after a test class path),
+   * so it left the node JVMs of a failed test running.
+   */
+  @Test
+  void killAll_killsTheNodesOfAScriptKilledMidStart() throws Exception {
+    LocalClusterScript cluster = script(fakeLauncher("nothing-fails"));
+    Process p =
+        cluster.start(
+            tmp.resolve("start.out"), tmp.resolve("start.err"), "start", "2", "--timeout", "600");
+    try {
+      await()
+          .atMost(Duration.ofMinutes(2))
+          .until(
+              () ->
+                  cluster.pids().size() == 2
+                      && cluster.pids().stream().allMatch(LocalClusterScript::alive));
+    } finally {
+      p.destroyForcibly().waitFor();
+    }
+    List<Long> pids = cluster.pids();
+    assertThat(pids).allMatch(LocalClusterScript::alive);
+    cluster.killAll();
+    assertThat(pids).noneMatch(LocalClusterScript::alive);
   }
 
   @Test
