@@ -612,6 +612,13 @@ class ActorFlowsTest {
 
   private AccessTrace trace(FlowMesh m, long id, AccessOp op) {
     TestProbe<Vcpu.TraceReply> r = kit.createTestProbe();
+    // a vCPU traces only when IDLE, and it is STARTING until its guest MMU has told it the mode
+    r.awaitAssert(
+        Duration.ofSeconds(30),
+        () -> {
+          assertThat(m.status(0).state()).isEqualTo(Vcpu.VcpuState.IDLE);
+          return null;
+        });
     m.vm(0).vcpu.tell(new Vcpu.TraceAccess(id, op, r.getRef()));
     Vcpu.AccessTraced t = r.expectMessageClass(Vcpu.AccessTraced.class);
     assertThat(t.requestId()).isEqualTo(id);
