@@ -9,6 +9,7 @@ import org.mmumesh.gateway.GatewayMain;
 import org.mmumesh.mesh.NodeSettings;
 import org.mmumesh.mesh.NodeSettings.Setting;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -68,17 +69,7 @@ final class NodeCommand implements Callable<Integer> {
   @Option(names = "--management-port", description = "Pekko Management port (default 7626).")
   String managementPort;
 
-  @Option(
-      names = "--drain-seconds",
-      description = "How long in-flight calls may finish at shutdown (default ${DEFAULT-VALUE}).",
-      defaultValue = "10")
-  int drainSeconds;
-
-  @Option(
-      names = "--memory-budget",
-      description = "As serve's --memory-budget (default ${DEFAULT-VALUE}).",
-      defaultValue = "auto")
-  String memoryBudget;
+  @Mixin ServingOptions serving = new ServingOptions();
 
   /** The environment the settings are read from (tests give their own). */
   Map<String, String> env = System.getenv();
@@ -90,11 +81,7 @@ final class NodeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    if (drainSeconds < 0 || drainSeconds > 3600) {
-      throw new IllegalArgumentException(
-          "--drain-seconds: " + drainSeconds + " is out of range; allowed 0 to 3600");
-    }
-    Duration drain = Duration.ofSeconds(drainSeconds);
+    Duration drain = serving.drain();
     Map<Setting, String> options = new EnumMap<>(Setting.class);
     put(options, Setting.ROLES, roles);
     put(options, Setting.SEED_NODES, seedNodes);
@@ -105,7 +92,9 @@ final class NodeCommand implements Callable<Integer> {
     put(options, Setting.MANAGEMENT_PORT, managementPort);
     NodeSettings node =
         NodeSettings.resolve(
-            options, env, GatewayMain.meshConfig(ServeCommand.meshConfig(memoryBudget), drain));
+            options,
+            env,
+            GatewayMain.meshConfig(ServeCommand.meshConfig(serving.memoryBudget), drain));
     org.slf4j.LoggerFactory.getILoggerFactory();
     GatewayMain.Running r = GatewayMain.startNode(node, drain);
     if (stopOnSignals) {

@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import org.mmumesh.gateway.GatewayMain;
 import org.mmumesh.mesh.MemoryBudget;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -48,21 +49,7 @@ final class ServeCommand implements Callable<Integer> {
       defaultValue = "9464")
   int metricsPort;
 
-  @Option(
-      names = "--drain-seconds",
-      description = "How long in-flight calls may finish at shutdown (default ${DEFAULT-VALUE}).",
-      defaultValue = "10")
-  int drainSeconds;
-
-  @Option(
-      names = "--memory-budget",
-      description = {
-        "Heap the hosts, VMs, loads, event watchers and workload batches may take, projected",
-        "before anything is allocated; what does not fit gets RESOURCE_EXHAUSTED: auto (75%% of",
-        "-Xmx minus the heap in use at start) or a size like 512m, 4g (default ${DEFAULT-VALUE})."
-      },
-      defaultValue = "auto")
-  String memoryBudget;
+  @Mixin ServingOptions serving = new ServingOptions();
 
   /**
    * Whether SIGTERM and Ctrl-C stop the gateway gracefully with exit code 0 ({@link
@@ -102,17 +89,12 @@ final class ServeCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--metrics-port: " + metricsPort + " is out of range; allowed 0 to 65535");
     }
-    if (drainSeconds < 0 || drainSeconds > 3600) {
-      throw new IllegalArgumentException(
-          "--drain-seconds: " + drainSeconds + " is out of range; allowed 0 to 3600");
-    }
-    Config mesh = meshConfig(memoryBudget);
+    Duration drain = serving.drain();
+    Config mesh = meshConfig(serving.memoryBudget);
     // Initialise logging before the actor system's threads log, so SLF4J has nothing to replay.
     org.slf4j.LoggerFactory.getILoggerFactory();
     GatewayMain.Running r =
-        GatewayMain.start(
-            new GatewayMain.Settings(
-                host, port, metricsPort, Duration.ofSeconds(drainSeconds), mesh));
+        GatewayMain.start(new GatewayMain.Settings(host, port, metricsPort, drain, mesh));
     if (stopOnSignals) {
       // before the line that says it serves: a SIGTERM after it is a clean stop, exit 0 not 143
       GatewayMain.stopOnSignals(r::close);
