@@ -2,6 +2,9 @@ package org.mmumesh.mesh;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.mmumesh.mesh.NodeStates.entities;
+import static org.mmumesh.mesh.NodeStates.join;
+import static org.mmumesh.mesh.NodeStates.regions;
 
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
@@ -11,27 +14,20 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.sharding.ShardRegion;
-import org.apache.pekko.cluster.sharding.typed.GetClusterShardingStats;
-import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
 import org.mmumesh.common.AccessOp;
-import org.mmumesh.common.AccessTrace;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.guestmmu.actor.GuestMmu;
 import org.mmumesh.hostmmu.actor.HostMmu;
+import org.mmumesh.mesh.NodeStates.VmState;
 import org.mmumesh.pageframe.actor.PageFrame;
 import org.mmumesh.vcpu.actor.Vcpu;
 
@@ -51,23 +47,8 @@ class NodeJoinKeepsStateTest {
   private static final List<EntityTypeKey<?>> TYPES =
       List.of(PageFrame.ENTITY_KEY, GuestMmu.ENTITY_KEY, HostMmu.ENTITY_KEY, Vcpu.ENTITY_KEY);
 
-  private static <T> T join(CompletionStage<T> s) {
-    return s.toCompletableFuture().join();
-  }
-
-  /** One VM's state as the API reads it. */
-  private record VmState(List<Long> memory, List<AccessTrace.Rc> rc, Map<String, Long> counters) {}
-
   private static VmState read(Simulation sim, int vm) {
-    List<Long> mem = new ArrayList<>();
-    for (long fp : join(sim.readMemory(vm, 0, PAGES))) {
-      mem.add(fp);
-    }
-    List<AccessTrace.Rc> rc = new ArrayList<>();
-    for (int p = 0; p < TOUCHED; p++) {
-      rc.add(join(sim.readRc(vm, 0, BASE + p * 4096L)));
-    }
-    return new VmState(mem, rc, join(sim.vmStats(vm)).counters());
+    return VmState.read(sim, vm, PAGES, TOUCHED, BASE);
   }
 
   private static boolean sameAsBefore(Simulation sim, Map<Integer, VmState> before) {
@@ -81,29 +62,6 @@ class NodeJoinKeepsStateTest {
     } catch (RuntimeException lost) {
       return false;
     }
-  }
-
-  private static Set<String> entities(ActorSystem<?> node, EntityTypeKey<?> key) {
-    ShardRegion.CurrentShardRegionState state =
-        MeshAsks.ask(
-            node,
-            ClusterSharding.get(node).shardState(),
-            (ActorRef<ShardRegion.CurrentShardRegionState> r) -> new GetShardRegionState(key, r));
-    Set<String> ids = new TreeSet<>();
-    state.getShards().forEach(s -> ids.addAll(s.getEntityIds()));
-    return ids;
-  }
-
-  /** The nodes whose region of {@code key} the coordinator knows (with or without shards). */
-  private static Set<org.apache.pekko.actor.Address> regions(
-      ActorSystem<?> node, EntityTypeKey<?> key) {
-    ShardRegion.ClusterShardingStats stats =
-        MeshAsks.ask(
-            node,
-            ClusterSharding.get(node).shardState(),
-            (ActorRef<ShardRegion.ClusterShardingStats> r) ->
-                new GetClusterShardingStats(key, Duration.ofSeconds(5), r));
-    return new java.util.HashSet<>(stats.getRegions().keySet());
   }
 
   private static void loadAndRun(Simulation sim, int vm) {

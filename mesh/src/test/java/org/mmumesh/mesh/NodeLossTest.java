@@ -3,6 +3,9 @@ package org.mmumesh.mesh;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
+import static org.mmumesh.mesh.NodeStates.entities;
+import static org.mmumesh.mesh.NodeStates.join;
+import static org.mmumesh.mesh.NodeStates.regions;
 
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
@@ -17,14 +20,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.sharding.ShardRegion;
-import org.apache.pekko.cluster.sharding.typed.GetClusterShardingStats;
-import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Down;
@@ -32,11 +30,11 @@ import org.apache.pekko.cluster.typed.Join;
 import org.junit.jupiter.api.Test;
 import org.mmumesh.common.Access;
 import org.mmumesh.common.AccessOp;
-import org.mmumesh.common.AccessTrace;
 import org.mmumesh.common.MmuOptions;
 import org.mmumesh.common.Policy;
 import org.mmumesh.guestmmu.actor.GuestMmu;
 import org.mmumesh.hostmmu.actor.HostMmu;
+import org.mmumesh.mesh.NodeStates.VmState;
 import org.mmumesh.vcpu.actor.Vcpu;
 
 /**
@@ -57,10 +55,6 @@ class NodeLossTest {
   private static final int TOUCHED = 6;
   private static final long BASE = 0x1000_0000L;
 
-  private static <T> T join(CompletionStage<T> s) {
-    return s.toCompletableFuture().join();
-  }
-
   private static SimulationException failure(CompletionStage<?> s) {
     Throwable t = catchThrowable(() -> join(s));
     assertThat(t).isInstanceOf(CompletionException.class);
@@ -68,18 +62,8 @@ class NodeLossTest {
     return (SimulationException) t.getCause();
   }
 
-  private record VmState(List<Long> memory, List<AccessTrace.Rc> rc, Map<String, Long> counters) {}
-
   private static VmState read(Simulation sim, int vm) {
-    List<Long> mem = new ArrayList<>();
-    for (long fp : join(sim.readMemory(vm, 0, PAGES))) {
-      mem.add(fp);
-    }
-    List<AccessTrace.Rc> rc = new ArrayList<>();
-    for (int p = 0; p < TOUCHED; p++) {
-      rc.add(join(sim.readRc(vm, 0, BASE + p * 4096L)));
-    }
-    return new VmState(mem, rc, join(sim.vmStats(vm)).counters());
+    return VmState.read(sim, vm, PAGES, TOUCHED, BASE);
   }
 
   private static List<AccessOp> ops(int vm, int vcpu) {
@@ -105,28 +89,6 @@ class NodeLossTest {
       Simulation.BatchResult r = join(sim.runBatch(vm, v, ops(vm, v)));
       assertThat(r.completed()).as(r.failures().toString()).isEqualTo(2L * TOUCHED);
     }
-  }
-
-  private static Set<String> entities(ActorSystem<?> node, EntityTypeKey<?> key) {
-    ShardRegion.CurrentShardRegionState state =
-        MeshAsks.ask(
-            node,
-            ClusterSharding.get(node).shardState(),
-            (ActorRef<ShardRegion.CurrentShardRegionState> r) -> new GetShardRegionState(key, r));
-    Set<String> ids = new TreeSet<>();
-    state.getShards().forEach(s -> ids.addAll(s.getEntityIds()));
-    return ids;
-  }
-
-  private static Set<org.apache.pekko.actor.Address> regions(
-      ActorSystem<?> node, EntityTypeKey<?> key) {
-    ShardRegion.ClusterShardingStats stats =
-        MeshAsks.ask(
-            node,
-            ClusterSharding.get(node).shardState(),
-            (ActorRef<ShardRegion.ClusterShardingStats> r) ->
-                new GetClusterShardingStats(key, Duration.ofSeconds(5), r));
-    return new java.util.HashSet<>(stats.getRegions().keySet());
   }
 
   /**
