@@ -59,6 +59,17 @@ public final class VcpuCore {
   private final CBitWatch cWatch;
   private final LivelockBound livelock;
   private final PageFaultHandler handler;
+
+  /**
+   * The needs this core answers with, one of each kind, refilled (a hit or a miss allocates no
+   * need; {@link Need.Hit}): a need is valid until the driver's next call on this core.
+   */
+  private final Need.Hit hit = new Need.Hit(-1, false, false);
+
+  private final Need.SegmentVsid segmentVsid = new Need.SegmentVsid(-1);
+  private final Need.HostLookup hostLookup = new Need.HostLookup(-1, -1);
+  private final Need.Fault faultNeed = new Need.Fault(null);
+
   private int mode;
 
   // the access in progress
@@ -125,7 +136,7 @@ public final class VcpuCore {
     int t = tlb.lookup(tag, epoch);
     if (t >= 0 && permits(tlb.prot(t), kind)) {
       counts[Counter.TLB_HITS.ordinal()]++;
-      return new Need.Hit(tlb.pfn(t), true, watchedStore(tlb.prot(t)));
+      return hit.set(tlb.pfn(t), true, watchedStore(tlb.prot(t)));
     }
     livelock.startAccess();
     return miss();
@@ -136,7 +147,7 @@ public final class VcpuCore {
    * the hardware searches again): the guest VSID of the access's segment. Changes nothing.
    */
   public Need miss() {
-    return new Need.SegmentVsid(ea >>> 28);
+    return segmentVsid.set(ea >>> 28);
   }
 
   /**
@@ -146,9 +157,9 @@ public final class VcpuCore {
   public Need onVsid(long gvsid) {
     if (gvsid == VsidTags.NO_VSID) {
       fault = HostFault.noHpte(kind, ea);
-      return new Need.Fault(fault);
+      return faultNeed.set(fault);
     }
-    return new Need.HostLookup(gvsid, ea);
+    return hostLookup.set(gvsid, ea);
   }
 
   /** Whether TLB protection {@code prot} permits {@code kind} (loads always; spec 5.1). */
@@ -190,14 +201,14 @@ public final class VcpuCore {
                   | (protection.isExecutable() ? Tlb.PROT_EXEC : 0));
       tlb.fill(tag, epoch, slot, pfn, prot);
       counts[Counter.HTAB_HITS.ordinal()]++;
-      return new Need.Hit(pfn, false, watchedStore(prot));
+      return hit.set(pfn, false, watchedStore(prot));
     }
     if (slot < 0) {
       fault = HostFault.noHpte(kind, ea);
     } else {
       fault = kind == Access.STORE ? HostFault.protection(ea) : HostFault.noExecute(ea);
     }
-    return new Need.Fault(fault);
+    return faultNeed.set(fault);
   }
 
   /**

@@ -226,7 +226,7 @@ final class AccessDriver {
         // a flush requested while this access was under way (the guest VSID asked, a lookup
         // dropped): the vCPU was kicked out of the guest; it re-enters before the HTAB search
         forcedByFlush = !pfnCow;
-        return enterGuest(() -> answer(s));
+        return enterGuest(() -> answer(core.miss())); // the same need, asked again
       }
       if (!esidToGvsid.containsKey(s.esid())) {
         requests.send(
