@@ -1,6 +1,5 @@
 package org.mmumesh.pageframe.actor;
 
-import it.unimi.dsi.fastutil.longs.Long2ObjectOpenHashMap;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,8 +47,8 @@ import org.mmumesh.shell.RecentReplies;
  * Every decision about frames is the core's; this class routes messages, hands out memslot read
  * leases ({@link Leases}), forwards MMU-notifier invalidations and holds replies until they are
  * acknowledged ({@link FaultProtocol}), holds memslot replies back until their update completed
- * ({@link MemslotProtocol}), runs the host's KSM scanner ({@link KsmProtocol}) and remembers
- * replies for retries.
+ * ({@link MemslotProtocol}, {@link MemslotShell}), runs the host's KSM scanner ({@link
+ * KsmProtocol}) and remembers replies for retries.
  *
  * <p>The protocol is split by area, one screen each: {@link MemslotProtocol}, {@link
  * FaultProtocol}, {@link FrameContentsProtocol}, {@link KsmProtocol}; this class implements them so
@@ -311,19 +310,6 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command>
   /** The key a management or KSM reply is remembered by. */
   record RequestKey(String kind, int vm, long requestId) {}
 
-  /** A memslot update whose reply waits for its ticket; retries add their replyTo. */
-  private static final class SlotWaiter {
-    final RequestKey key;
-    final long ticket;
-    final List<ActorRef<SlotReply>> replyTos = new ArrayList<>(1);
-
-    SlotWaiter(RequestKey key, long ticket, ActorRef<SlotReply> replyTo) {
-      this.key = key;
-      this.ticket = ticket;
-      replyTos.add(replyTo);
-    }
-  }
-
   private final ActorContext<Command> ctx;
   private final Settings settings;
   private final PageFrames core;
@@ -332,11 +318,11 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command>
   private final KsmShell ksm;
   private final FrameEventFeed feed;
   private final NotifierRounds notifier;
+  private final MemslotShell memslots;
 
   private final TreeSet<Integer> vms = new TreeSet<>();
   private final LastReplies<PfnAnswered> lastPfn = new LastReplies<>();
   private final RecentReplies<RequestKey, Object> remembered;
-  private final Long2ObjectOpenHashMap<SlotWaiter> waitingTickets = new Long2ObjectOpenHashMap<>();
   private final long[] shellCounters = new long[ShellCounter.values().length];
 
   private PageFrame(
@@ -370,7 +356,7 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command>
             new HeldReplies<>(stash, PageFrame::atOnce, this::stashFull),
             settings.notifierAckTimeout(),
             AckTimedOut::new);
-    core.addSlotUpdateListener((vm, ticket) -> onTicketCompleted(ticket));
+    this.memslots = new MemslotShell(this, core);
     this.feed = new FrameEventFeed(MeshEventBus.of(ctx.getSystem()), hostId);
     core.setFrameEventListener(feed);
     FrameScanner scanner = null;
@@ -403,8 +389,8 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command>
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(CreateVm.class, this::onCreateVm)
-        .onMessage(AddSlot.class, this::onAddSlot)
-        .onMessage(RemoveSlot.class, this::onRemoveSlot)
+        .onMessage(AddSlot.class, memslots::onAddSlot)
+        .onMessage(RemoveSlot.class, memslots::onRemoveSlot)
         .onMessage(Populate.class, this::onPopulate)
         .onMessage(GfnToPfnProt.class, this::onGfnToPfnProt)
         .onMessage(ReleaseLease.class, this::onReleaseLease)
@@ -447,68 +433,6 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command>
             },
             why -> reject(m, why),
             e -> failed(e, "CreateVm", m.vm(), -1, -1, m.requestId(), m.replyTo()));
-  }
-
-  private Behavior<Command> onAddSlot(AddSlot m) {
-    RequestKey key = new RequestKey("AddSlot", m.vm(), m.requestId());
-    if (replayed(key, m.replyTo())) {
-      return this;
-    }
-    return Attempt.of(
-            () ->
-                core.addSlot(
-                    m.vm(), m.slotId(), m.baseGfn(), m.npages(), m.hvaPage(), m.readOnly()))
-        .fold(
-            ticket -> {
-              SlotAdded reply = new SlotAdded(m.requestId(), ticket, core.slotGeneration(m.vm()));
-              remembered.remember(key, reply);
-              return answer(() -> m.replyTo().tell(reply));
-            },
-            why -> reject(m, why),
-            e -> failed(e, "AddSlot", m.vm(), -1, m.baseGfn(), m.requestId(), m.replyTo()));
-  }
-
-  private Behavior<Command> onRemoveSlot(RemoveSlot m) {
-    RequestKey key = new RequestKey("RemoveSlot", m.vm(), m.requestId());
-    if (replayed(key, m.replyTo())) {
-      return this;
-    }
-    return Attempt.of(() -> core.beginRemoveSlot(m.vm(), m.slotId()))
-        .fold(
-            ticket -> slotUpdate(key, ticket, m.replyTo()),
-            why -> reject(m, why),
-            e -> failed(e, "RemoveSlot", m.vm(), -1, -1, m.requestId(), m.replyTo()));
-  }
-
-  /** A removal was published: its reply waits for the notifier acks, then for the ticket. */
-  private Behavior<Command> slotUpdate(RequestKey key, long ticket, ActorRef<SlotReply> replyTo) {
-    SlotWaiter w = new SlotWaiter(key, ticket, replyTo);
-    remembered.remember(key, w);
-    return answer(
-        () -> {
-          if (core.isComplete(ticket)) {
-            completeSlotWaiter(w);
-          } else {
-            count(ShellCounter.SLOT_UPDATES_WAITED);
-            waitingTickets.put(ticket, w);
-          }
-        });
-  }
-
-  /** Called by the core (inside a lease release) when a memslot update completed. */
-  private void onTicketCompleted(long ticket) {
-    SlotWaiter w = waitingTickets.remove(ticket);
-    if (w != null) {
-      completeSlotWaiter(w);
-    }
-  }
-
-  private void completeSlotWaiter(SlotWaiter w) {
-    SlotUpdateCompleted reply = new SlotUpdateCompleted(w.key.requestId(), w.ticket);
-    remembered.replace(w.key, reply);
-    for (ActorRef<SlotReply> r : w.replyTos) {
-      r.tell(reply);
-    }
   }
 
   private Behavior<Command> onPopulate(Populate m) {
@@ -694,6 +618,10 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command>
     remembered.remember(key, reply);
   }
 
+  void replaceRemembered(RequestKey key, Object reply) {
+    remembered.replace(key, reply);
+  }
+
   /** Answers a retry from memory: a remembered reply, or joins a slot update still waiting. */
   @SuppressWarnings("unchecked")
   boolean replayed(RequestKey key, ActorRef<? extends Reply> replyTo) {
@@ -702,8 +630,8 @@ public final class PageFrame extends AbstractBehavior<PageFrame.Command>
       return false;
     }
     count(ShellCounter.RETRIES_ANSWERED);
-    if (prior instanceof SlotWaiter w) {
-      w.replyTos.add((ActorRef<SlotReply>) (ActorRef<?>) replyTo);
+    if (prior instanceof MemslotShell.SlotWaiter w) {
+      w.join((ActorRef<SlotReply>) (ActorRef<?>) replyTo);
     } else {
       ((ActorRef<Object>) (ActorRef<?>) replyTo).tell(prior);
     }

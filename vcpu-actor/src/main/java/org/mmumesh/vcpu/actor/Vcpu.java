@@ -11,6 +11,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.BehaviorBuilder;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.ShardCoordinator.ShardAllocationStrategy;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.mmumesh.common.AccessOp;
@@ -106,16 +107,6 @@ public final class Vcpu implements VcpuProtocol {
     return Behaviors.supervise(b).onFailure(SupervisorStrategy.resume());
   }
 
-  /** Builds a vCPU whose stores go to {@code frames}. */
-  public static Behavior<Command> create(
-      VcpuSetup setup,
-      ActorRef<GuestMmu.Command> guest,
-      ActorRef<HostMmu.Command> host,
-      ActorRef<PageFrame.Command> frames) {
-    Objects.requireNonNull(frames, "frames");
-    return create(setup, guest, host, frames, frames.narrow());
-  }
-
   /** The entity id of vCPU {@code vcpu} of VM {@code vm}: {@code vm-<v>/vcpu-<n>}. */
   public static String entityId(int vm, int vcpu) {
     org.mmumesh.common.Checks.inRange("vm", vm, 0, Integer.MAX_VALUE);
@@ -147,21 +138,8 @@ public final class Vcpu implements VcpuProtocol {
    * @param hostOf the HostMmu of VM {@code v}
    * @param framesOf the PageFrame of the host running VM {@code v}
    * @param role the cluster role hosting vCPUs, or null for every node
-   */
-  public static ActorRef<ShardingEnvelope<Command>> initSharding(
-      ActorSystem<?> system,
-      SetupOf setupOf,
-      IntFunction<ActorRef<GuestMmu.Command>> guestOf,
-      IntFunction<ActorRef<HostMmu.Command>> hostOf,
-      IntFunction<ActorRef<PageFrame.Command>> framesOf,
-      String role) {
-    return VcpuSharding.initSharding(system, setupOf, guestOf, hostOf, framesOf, role, null);
-  }
-
-  /**
-   * As {@link #initSharding(ActorSystem, SetupOf, IntFunction, IntFunction, IntFunction, String)},
-   * shards placed by {@code allocation} (null: Pekko's default, which rebalances and so restarts
-   * vCPUs empty on their new node).
+   * @param allocation where shards go (null: Pekko's default, which rebalances and so restarts
+   *     vCPUs empty on their new node)
    */
   public static ActorRef<ShardingEnvelope<Command>> initSharding(
       ActorSystem<?> system,
@@ -170,7 +148,7 @@ public final class Vcpu implements VcpuProtocol {
       IntFunction<ActorRef<HostMmu.Command>> hostOf,
       IntFunction<ActorRef<PageFrame.Command>> framesOf,
       String role,
-      org.apache.pekko.cluster.sharding.ShardCoordinator.ShardAllocationStrategy allocation) {
+      ShardAllocationStrategy allocation) {
     return VcpuSharding.initSharding(system, setupOf, guestOf, hostOf, framesOf, role, allocation);
   }
 

@@ -175,7 +175,8 @@ final class FlowMesh {
                   guestIn.getRef(),
                   GuestMmu.create(gs, tlbie.narrow(), LONG)));
       VcpuSetup setup = new VcpuSetup(v, 0, options, 64, 16, LONG, 3, 4, 16);
-      ActorRef<Vcpu.Command> vcpu = spawn(Vcpu.create(setup, guest, gated, frames));
+      ActorRef<Vcpu.Command> vcpu =
+          spawn(Vcpu.create(setup, guest, gated, frames, frames.narrow()));
       frames.tell(new PageFrame.SubscribeNotifier(v, notifier.narrow()));
       TestProbe<PageFrame.VmReply> vr = kit.createTestProbe();
       long id = nextId++;

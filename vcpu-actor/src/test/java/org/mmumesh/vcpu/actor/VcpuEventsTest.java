@@ -58,7 +58,10 @@ class VcpuEventsTest {
     VcpuSetup setup =
         new VcpuSetup(
             VM, VCPU, MmuOptions.defaults(Policy.FIXED), 64, 4, Duration.ofSeconds(30), 3, 2, 4);
-    vcpu = kit.spawn(Vcpu.create(setup, guest.getRef(), host.getRef(), frames.getRef()));
+    vcpu =
+        kit.spawn(
+            Vcpu.create(
+                setup, guest.getRef(), host.getRef(), frames.getRef(), frames.getRef().narrow()));
     HostMmu.SubscribeTlb sub = host.expectMessageClass(HostMmu.SubscribeTlb.class);
     sub.vcpuRef().tell(new HostMmu.TlbShootdown(1, host.getRef().narrow()));
     host.expectMessageClass(HostMmu.TlbShootdownAck.class);
