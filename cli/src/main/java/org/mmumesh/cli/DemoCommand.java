@@ -37,6 +37,10 @@ import picocli.CommandLine.Spec;
  * <p>Each policy gets a fresh cluster so every run starts from the same state with VMs {@code 0 ..
  * n-1} (VM ids are never reused on a server); the numbers are then exactly those of {@code mmumesh
  * run} (either engine) for the same workload and options.
+ *
+ * <p>With {@code --nodes N} (N > 1) each policy's cluster is N node JVMs on loopback instead
+ * ({@link LocalCluster}, the roles of {@code deploy/local/cluster start N}), stopped after its run,
+ * and on Ctrl-C or a failure; the numbers are the same.
  */
 @Command(
     name = "demo",
@@ -100,6 +104,17 @@ final class DemoCommand implements Callable<Integer> {
   String memoryBudget = "auto";
 
   @Option(
+      names = "--nodes",
+      paramLabel = "N",
+      description = {
+        "Run each policy on a cluster of N node JVMs on loopback, started as `deploy/local/cluster",
+        "start N` does (3: gateway+frames, mmu, vcpu) and stopped at the end; 1 (default) is the",
+        "embedded single-node cluster in this JVM. The numbers do not depend on it (1 to 16)."
+      },
+      defaultValue = "1")
+  int nodes = 1;
+
+  @Option(
       names = "--progress",
       paramLabel = "auto|on|off",
       description =
@@ -127,13 +142,17 @@ final class DemoCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     boolean showProgress = ProgressBar.enabled(progress);
     WorkloadSpec w = WorkloadParser.parse(workload);
+    List<String> plan = LocalCluster.plan(nodes);
     GatewayMain.Settings d = GatewayMain.Settings.defaults();
     List<EngineConfig> configs = new ArrayList<>();
     for (MmuOptions o : policyOptions.resolve()) {
       configs.add(ksmOptions.apply(EngineConfig.defaults(o)));
     }
+    // several JVMs per policy already share the cores: one policy at a time unless asked
     int parallel =
-        jobs != null ? jobs : Math.min(configs.size(), Runtime.getRuntime().availableProcessors());
+        jobs != null
+            ? jobs
+            : nodes > 1 ? 1 : Math.min(configs.size(), Runtime.getRuntime().availableProcessors());
     if (parallel < 1 || parallel > 16) {
       throw new IllegalArgumentException(
           "--jobs: " + parallel + " is out of range; allowed 1 to 16");
@@ -148,7 +167,14 @@ final class DemoCommand implements Callable<Integer> {
     // Initialise logging before the actor systems' threads log, so SLF4J has nothing to replay.
     org.slf4j.LoggerFactory.getILoggerFactory();
     String setup =
-        "gRPC client against an embedded single-node cluster's gateway (a fresh one per policy),"
+        (nodes == 1
+                ? "gRPC client against an embedded single-node cluster's gateway (a fresh one per"
+                    + " policy),"
+                : "gRPC client against the gateway of a "
+                    + nodes
+                    + "-node cluster of separate JVMs on loopback (roles "
+                    + String.join(" | ", plan)
+                    + "; a fresh one per policy),")
             + " KSM stepped by simulated time over gRPC, "
             + ksmOptions.describe();
     out.println("mmumesh demo: " + w.name());
@@ -160,7 +186,13 @@ final class DemoCommand implements Callable<Integer> {
     List<Future<RunResult>> runs = new ArrayList<>();
     try {
       for (EngineConfig c : configs) {
-        runs.add(pool.submit(() -> runOne(gateway, w, c, showProgress ? err : null, interactive)));
+        PrintWriter bars = showProgress ? err : null;
+        runs.add(
+            pool.submit(
+                () ->
+                    nodes == 1
+                        ? runOne(gateway, w, c, bars, interactive)
+                        : runOnNodes(nodeOptions(), w, c, bars, interactive)));
       }
       List<RunResult> results = new ArrayList<>();
       for (Future<RunResult> f : runs) {
@@ -198,6 +230,17 @@ final class DemoCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** The options each node JVM of {@code --nodes} gets beyond the cluster's own. */
+  private List<String> nodeOptions() {
+    // auto: each node works out its own budget from its own heap
+    return "auto".equalsIgnoreCase(memoryBudget.trim())
+        ? List.of()
+        : List.of("--memory-budget", memoryBudget);
+  }
+
+  /** How long the node JVMs of one policy may take to be ready. */
+  private static final java.time.Duration NODES_READY = java.time.Duration.ofMinutes(5);
+
   /** One policy on a fresh embedded cluster with its gateway, driven over gRPC. */
   private static RunResult runOne(
       GatewayMain.Settings settings,
@@ -207,38 +250,74 @@ final class DemoCommand implements Callable<Integer> {
       boolean interactive) {
     String label = c.options().describe();
     try (GatewayMain.Running gw = GatewayMain.start(settings)) {
-      if (progress != null) {
-        synchronized (progress) {
-          progress.println(label + ": gateway on 127.0.0.1:" + gw.port());
-          progress.flush();
-        }
+      say(progress, label + ": gateway on 127.0.0.1:" + gw.port());
+      return drive(gw.port(), w, c, progress, interactive);
+    }
+  }
+
+  /**
+   * One policy on a fresh cluster of {@code nodes} node JVMs ({@link LocalCluster}), driven over
+   * gRPC through its gateway; the nodes are stopped afterwards, whatever happened.
+   */
+  private RunResult runOnNodes(
+      List<String> nodeOptions,
+      WorkloadSpec w,
+      EngineConfig c,
+      PrintWriter progress,
+      boolean interactive) {
+    String label = c.options().describe();
+    say(progress, label + ": starting " + nodes + " node JVMs");
+    try (LocalCluster cluster = LocalCluster.start(nodes, nodeOptions, NODES_READY)) {
+      say(
+          progress,
+          label
+              + ": "
+              + nodes
+              + " nodes ready, gateway on 127.0.0.1:"
+              + cluster.grpcPort()
+              + ", logs in "
+              + cluster.runDir());
+      return drive(cluster.grpcPort(), w, c, progress, interactive);
+    }
+  }
+
+  private static void say(PrintWriter progress, String line) {
+    if (progress != null) {
+      synchronized (progress) {
+        progress.println(line);
+        progress.flush();
       }
-      ManagedChannel ch =
-          NettyChannelBuilder.forAddress("127.0.0.1", gw.port()).usePlaintext().build();
+    }
+  }
+
+  /** Drives {@code w} under {@code c} through the gateway on 127.0.0.1:{@code port}. */
+  private static RunResult drive(
+      int port, WorkloadSpec w, EngineConfig c, PrintWriter progress, boolean interactive) {
+    String label = c.options().describe();
+    ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    try {
+      LockstepClient client = new LockstepClient(ch, w, c, 0);
+      long total = client.expectedAccesses();
+      ProgressBar bar = progress == null ? null : new ProgressBar(progress, label, interactive);
+      RunResult r =
+          client.run(
+              bar == null
+                  ? null
+                  : done -> {
+                    synchronized (progress) {
+                      bar.update(done, total);
+                    }
+                  });
+      if (bar != null) {
+        bar.finish();
+      }
+      return r;
+    } finally {
+      ch.shutdownNow();
       try {
-        LockstepClient client = new LockstepClient(ch, w, c, 0);
-        long total = client.expectedAccesses();
-        ProgressBar bar = progress == null ? null : new ProgressBar(progress, label, interactive);
-        RunResult r =
-            client.run(
-                bar == null
-                    ? null
-                    : done -> {
-                      synchronized (progress) {
-                        bar.update(done, total);
-                      }
-                    });
-        if (bar != null) {
-          bar.finish();
-        }
-        return r;
-      } finally {
-        ch.shutdownNow();
-        try {
-          ch.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
+        ch.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
   }

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.mmumesh.gateway.GatewayMain;
 import org.mmumesh.mesh.NodeSettings;
 import org.mmumesh.mesh.NodeSettings.Setting;
@@ -115,7 +116,35 @@ final class NodeCommand implements Callable<Integer> {
     out.printf("; Ctrl-C stops it%n");
     out.flush();
     r.cluster().awaitTermination();
+    String ended =
+        endedBy(
+            CoordinatedShutdown.get(r.cluster().classicSystem(0)).getShutdownReason().orElse(null));
+    if (ended != null) {
+      PrintWriter err = spec.commandLine().getErr();
+      err.println(ended);
+      err.flush();
+    }
     return 0;
+  }
+
+  /**
+   * The line a node prints when something other than its own stop (SIGTERM, Ctrl-C) ended it, for
+   * the CoordinatedShutdown {@code reason}; null for its own stop. Downed by the cluster (the
+   * split- brain resolver on the majority's side after it was unreachable, e.g. a long GC pause or
+   * SIGSTOP; or its own, finding itself in the minority): it does not serve the state it held,
+   * which the others have marked lost, but leaves and stops (Pekko's {@code
+   * run-coordinated-shutdown-when-down}).
+   */
+  static String endedBy(CoordinatedShutdown.Reason reason) {
+    if (reason == null || reason == CoordinatedShutdown.actorSystemTerminateReason()) {
+      return null;
+    }
+    if (reason == CoordinatedShutdown.clusterDowningReason()) {
+      return "mmumesh node: this node was downed by the cluster (unreachable for the others, or"
+          + " on the minority side of a partition); it shut down rather than serve state the"
+          + " cluster has marked lost";
+    }
+    return "mmumesh node: shut down: " + reason.getClass().getSimpleName().replace("$", "");
   }
 
   private static void put(Map<Setting, String> options, Setting s, String value) {

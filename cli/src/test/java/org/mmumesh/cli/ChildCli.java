@@ -83,6 +83,11 @@ final class ChildCli implements AutoCloseable {
     return process.exitValue();
   }
 
+  /** The child JVM's own processes: the ones it started and theirs. */
+  List<ProcessHandle> descendants() {
+    return process.descendants().toList();
+  }
+
   /** Everything the process printed so far. */
   String output() {
     synchronized (out) {

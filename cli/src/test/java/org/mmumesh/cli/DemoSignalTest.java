@@ -46,4 +46,39 @@ class DemoSignalTest {
       assertThat(exit).as(all).isNotZero();
     }
   }
+
+  /**
+   * {@code demo --nodes 3} stopped by a signal while its nodes run: the node JVMs it started are
+   * stopped before it exits (its shutdown hook), none is left running.
+   */
+  @Test
+  void demoOnNodes_stoppedBySignal_leavesNoNodeRunning(@TempDir Path dir) throws Exception {
+    try (ChildCli demo =
+        ChildCli.start(
+            line -> line.contains(" nodes ready, gateway on 127.0.0.1:"),
+            "demo",
+            "--nodes",
+            "3",
+            "--policy",
+            "legacy",
+            "--progress",
+            "on",
+            "--workload",
+            "identical:vms=2,vcpus=1,pages=64,ws=48,accesses=2000000000",
+            "--html",
+            dir.resolve("r.html").toString())) {
+      demo.awaitUp();
+      // the demo starts no process but its node JVMs
+      List<ProcessHandle> nodes = demo.descendants();
+      assertThat(nodes).as(demo.output()).hasSize(3);
+
+      int exit = demo.sigtermAndWait();
+
+      assertThat(exit).as(demo.output()).isNotZero();
+      assertThat(demo.output()).doesNotContain("Exception").doesNotContain("\tat ");
+      for (ProcessHandle n : nodes) {
+        assertThat(n.isAlive()).as("node JVM %d after the demo exited", n.pid()).isFalse();
+      }
+    }
+  }
 }
