@@ -81,6 +81,7 @@ public final class CheckpointStoreBenchmark {
             + " chunks of %d bytes, compression %s%n",
         pages, bytes / (1L << 30), zero * 100, parts, partPages, chunk, compress ? "on" : "off");
 
+    cpuStart = cpuNanos();
     long t0 = System.nanoTime();
     byte[] sink = new byte[1 << 20];
     for (int p = 0; p < parts; p++) {
@@ -149,6 +150,7 @@ public final class CheckpointStoreBenchmark {
       throws Exception {
     CheckpointHeader header =
         HostFacts.header(ClusterShape.newBuilder().setNodeCount(1).build(), 0, 0);
+    cpuStart = cpuNanos();
     long t0 = System.nanoTime();
     try (CheckpointWriter w = store.begin("bench", header)) {
       for (int p = 0; p < parts; p++) {
@@ -158,10 +160,10 @@ public final class CheckpointStoreBenchmark {
       }
       w.commit();
     }
-    long written = System.nanoTime() - t0;
+    report(name + " write", System.nanoTime() - t0, pages, parts);
     long onDisk = size.bytes();
-    report(name + " write", written, pages, parts);
     byte[] sink = new byte[1 << 20];
+    cpuStart = cpuNanos();
     long t1 = System.nanoTime();
     long read = 0;
     try (CheckpointReader r = store.open("bench")) {
@@ -188,11 +190,22 @@ public final class CheckpointStoreBenchmark {
     return Math.min(partPages, pages - (long) part * partPages);
   }
 
+  private static long cpuStart;
+
+  /** This JVM's CPU time in ns (all threads; a PostgreSQL server's own CPU is not in it). */
+  private static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
   private static void report(String what, long nanos, long pages, int parts) {
     double s = nanos / 1e9;
+    long cpu = cpuNanos();
     System.out.printf(
-        "%-18s %7.2f s  %10.0f guest pages/s  %8.1f MB/s  %7.1f parts/s%n",
-        what, s, pages / s, pages * (double) PAGE / 1e6 / s, parts / s);
+        "%-18s %7.2f s (JVM CPU %6.2f s)  %10.0f guest pages/s  %8.1f MB/s  %7.1f parts/s%n",
+        what, s, (cpu - cpuStart) / 1e9, pages / s, pages * (double) PAGE / 1e6 / s, parts / s);
+    cpuStart = cpuNanos();
   }
 
   private static long folderBytes(Path dir) throws IOException {
