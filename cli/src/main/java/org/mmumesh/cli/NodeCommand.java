@@ -6,6 +6,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.mmumesh.gateway.GatewayMain;
+import org.mmumesh.gateway.GatewayTls;
 import org.mmumesh.mesh.NodeSettings;
 import org.mmumesh.mesh.NodeSettings.Setting;
 import picocli.CommandLine.Command;
@@ -71,6 +72,8 @@ final class NodeCommand implements Callable<Integer> {
 
   @Mixin ServingOptions serving = new ServingOptions();
 
+  @Mixin GatewayTlsOptions tls = new GatewayTlsOptions();
+
   /** The environment the settings are read from (tests give their own). */
   Map<String, String> env = System.getenv();
 
@@ -95,8 +98,9 @@ final class NodeCommand implements Callable<Integer> {
             options,
             env,
             GatewayMain.meshConfig(ServeCommand.meshConfig(serving.memoryBudget), drain));
+    GatewayTls gatewayTls = tls.resolve(env, node.config());
     org.slf4j.LoggerFactory.getILoggerFactory();
-    GatewayMain.Running r = GatewayMain.startNode(node, drain);
+    GatewayMain.Running r = GatewayMain.startNode(node, drain, gatewayTls);
     if (stopOnSignals) {
       GatewayMain.stopOnSignals(r::close);
     }
@@ -109,8 +113,12 @@ final class NodeCommand implements Callable<Integer> {
         r.cluster().managementPort());
     if (r.server() != null) {
       out.printf(
-          "; gateway on %s:%d, metrics on http://%s:%d/metrics",
-          node.hostname(), r.port(), node.hostname(), r.metrics().port());
+          "; gateway on %s:%d%s, metrics on http://%s:%d/metrics",
+          node.hostname(),
+          r.port(),
+          gatewayTls == null ? "" : " over " + gatewayTls.describe(),
+          node.hostname(),
+          r.metrics().port());
     }
     out.printf("; Ctrl-C stops it%n");
     out.flush();
