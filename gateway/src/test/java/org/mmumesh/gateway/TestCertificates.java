@@ -80,6 +80,55 @@ public record TestCertificates(Path dir) {
     return dir.resolve("stray.key");
   }
 
+  /**
+   * A PKCS#12 key store at {@code file} holding {@code cert}'s key and chain (with {@link #ca} if
+   * it signed it), under the alias {@code node}, for Pekko's {@code config-ssl-engine.key-store}.
+   */
+  public Path keyStore(Path cert, Path key, Path file, String password) {
+    try {
+      java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+      ks.load(null, null);
+      java.util.List<java.security.cert.Certificate> chain =
+          new java.util.ArrayList<>(TlsFiles.certificates("cert", cert));
+      java.security.cert.X509Certificate caCert = TlsFiles.certificates("ca", ca()).get(0);
+      if (((java.security.cert.X509Certificate) chain.get(0))
+          .getIssuerX500Principal()
+          .equals(caCert.getSubjectX500Principal())) {
+        chain.add(caCert);
+      }
+      ks.setKeyEntry(
+          "node",
+          TlsFiles.privateKey("key", key),
+          password.toCharArray(),
+          chain.toArray(java.security.cert.Certificate[]::new));
+      try (var out = Files.newOutputStream(file)) {
+        ks.store(out, password.toCharArray());
+      }
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A PKCS#12 trust store at {@code file} holding {@code caCert} (Pekko's {@code trust-store}). */
+  public static Path trustStore(Path caCert, Path file, String password) {
+    try {
+      java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+      ks.load(null, null);
+      ks.setCertificateEntry("ca", TlsFiles.certificates("ca", caCert).get(0));
+      try (var out = Files.newOutputStream(file)) {
+        ks.store(out, password.toCharArray());
+      }
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Makes every file in {@code dir}, valid from an hour ago for a day. */
   public static TestCertificates make(Path dir) {
     try {
