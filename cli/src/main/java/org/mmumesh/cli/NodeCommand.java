@@ -70,6 +70,13 @@ final class NodeCommand implements Callable<Integer> {
   @Option(names = "--management-port", description = "Pekko Management port (default 7626).")
   String managementPort;
 
+  @Option(
+      names = "--cluster-name",
+      description =
+          "The cluster this node belongs to; it joins only seed nodes of the same name and"
+              + " mmumesh version (default mmumesh).")
+  String clusterName;
+
   @Mixin ServingOptions serving = new ServingOptions();
 
   @Mixin GatewayTlsOptions tls = new GatewayTlsOptions();
@@ -93,6 +100,7 @@ final class NodeCommand implements Callable<Integer> {
     put(options, Setting.GRPC_PORT, grpcPort);
     put(options, Setting.METRICS_PORT, metricsPort);
     put(options, Setting.MANAGEMENT_PORT, managementPort);
+    put(options, Setting.CLUSTER_NAME, clusterName);
     NodeSettings node =
         NodeSettings.resolve(
             options,
