@@ -35,7 +35,9 @@ final class ClientCommand {
       scope = picocli.CommandLine.ScopeType.INHERIT)
   String target;
 
-  /** A plaintext channel to {@code target}. */
+  @picocli.CommandLine.Mixin ClientTlsOptions tls = new ClientTlsOptions();
+
+  /** A channel to {@code target}: TLS if a {@code --tls-*} option is given, else plaintext. */
   ManagedChannel channel() {
     int colon = target.lastIndexOf(':');
     if (colon <= 0) {
@@ -51,7 +53,8 @@ final class ClientCommand {
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("--target: port " + port + " is out of range 1 to 65535");
     }
-    return NettyChannelBuilder.forAddress(target.substring(0, colon), port).usePlaintext().build();
+    return NettyChannelBuilder.forAddress(target.substring(0, colon), port, tls.credentials())
+        .build();
   }
 
   /**
@@ -93,7 +96,36 @@ final class ClientCommand {
           + port
           + "` (on that machine), or point --target at a running gateway.";
     }
+    if (e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
+      Throwable handshake = tlsFailure(e);
+      if (tls.enabled() && handshake != null) {
+        return "the TLS handshake with "
+            + target
+            + " failed ("
+            + handshake.getMessage()
+            + "); check that --tls-ca names the CA that signed the gateway's certificate, that the"
+            + " certificate names the host in --target, and, if the gateway asks for client"
+            + " certificates, --tls-cert and --tls-key";
+      }
+      if (!tls.enabled()) {
+        return status
+            + " (if the gateway at "
+            + target
+            + " serves TLS, connect with --tls-ca FILE, the CA that signed its certificate)";
+      }
+    }
     return status;
+  }
+
+  /** The TLS failure in {@code t}'s cause chain, or null. */
+  private static Throwable tlsFailure(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof javax.net.ssl.SSLException
+          || c instanceof java.security.cert.CertificateException) {
+        return c;
+      }
+    }
+    return null;
   }
 
   /** True if the cause is a refused or failed connection (not a gateway that answered). */

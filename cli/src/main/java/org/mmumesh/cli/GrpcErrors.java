@@ -8,8 +8,11 @@ import io.grpc.StatusRuntimeException;
  * trace (unless {@code --debug}), and an exit code by whose mistake it was (README "Exit codes"): 2
  * for a request the caller got wrong ({@code INVALID_ARGUMENT}, {@code NOT_FOUND}, {@code
  * ALREADY_EXISTS}, {@code FAILED_PRECONDITION}, {@code OUT_OF_RANGE}), 3 for the environment
- * ({@code UNAVAILABLE}, {@code DEADLINE_EXCEEDED}, {@code RESOURCE_EXHAUSTED}), 1 for anything else
- * (a bug on one side or the other).
+ * ({@code UNAVAILABLE}, {@code DEADLINE_EXCEEDED}, {@code RESOURCE_EXHAUSTED}, and {@code ABORTED}:
+ * a call or workload stream that was running when its VM was lost with a node, which the caller did
+ * not get wrong and which a new run on new VMs can pass), 1 for anything else (a bug on one side or
+ * the other). A call made on a VM already lost answers {@code FAILED_PRECONDITION} (exit 2): the
+ * VM's state is the precondition, and the caller must delete it and create it anew.
  */
 final class GrpcErrors {
   private GrpcErrors() {}
@@ -18,7 +21,7 @@ final class GrpcErrors {
   static int exitCode(Status.Code code) {
     return switch (code) {
       case INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION, OUT_OF_RANGE -> 2;
-      case UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED -> FatalErrors.EXIT_CODE;
+      case UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED -> FatalErrors.EXIT_CODE;
       default -> 1;
     };
   }

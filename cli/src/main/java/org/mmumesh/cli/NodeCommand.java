@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.mmumesh.gateway.GatewayMain;
+import org.mmumesh.gateway.GatewayTls;
 import org.mmumesh.mesh.NodeSettings;
 import org.mmumesh.mesh.NodeSettings.Setting;
 import picocli.CommandLine.Command;
@@ -70,7 +71,16 @@ final class NodeCommand implements Callable<Integer> {
   @Option(names = "--management-port", description = "Pekko Management port (default 7626).")
   String managementPort;
 
+  @Option(
+      names = "--cluster-name",
+      description =
+          "The cluster this node belongs to; it joins only seed nodes of the same name and"
+              + " mmumesh version (default mmumesh).")
+  String clusterName;
+
   @Mixin ServingOptions serving = new ServingOptions();
+
+  @Mixin GatewayTlsOptions tls = new GatewayTlsOptions();
 
   /** The environment the settings are read from (tests give their own). */
   Map<String, String> env = System.getenv();
@@ -91,13 +101,15 @@ final class NodeCommand implements Callable<Integer> {
     put(options, Setting.GRPC_PORT, grpcPort);
     put(options, Setting.METRICS_PORT, metricsPort);
     put(options, Setting.MANAGEMENT_PORT, managementPort);
+    put(options, Setting.CLUSTER_NAME, clusterName);
     NodeSettings node =
         NodeSettings.resolve(
             options,
             env,
             GatewayMain.meshConfig(ServeCommand.meshConfig(serving.memoryBudget), drain));
+    GatewayTls gatewayTls = tls.resolve(env, node.config());
     org.slf4j.LoggerFactory.getILoggerFactory();
-    GatewayMain.Running r = GatewayMain.startNode(node, drain);
+    GatewayMain.Running r = GatewayMain.startNode(node, drain, gatewayTls);
     if (stopOnSignals) {
       GatewayMain.stopOnSignals(r::close);
     }
@@ -110,8 +122,12 @@ final class NodeCommand implements Callable<Integer> {
         r.cluster().managementPort());
     if (r.server() != null) {
       out.printf(
-          "; gateway on %s:%d, metrics on http://%s:%d/metrics",
-          node.hostname(), r.port(), node.hostname(), r.metrics().port());
+          "; gateway on %s:%d%s, metrics on http://%s:%d/metrics",
+          node.hostname(),
+          r.port(),
+          gatewayTls == null ? "" : " over " + gatewayTls.describe(),
+          node.hostname(),
+          r.metrics().port());
     }
     out.printf("; Ctrl-C stops it%n");
     out.flush();

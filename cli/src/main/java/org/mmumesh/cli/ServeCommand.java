@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import org.mmumesh.gateway.GatewayMain;
+import org.mmumesh.gateway.GatewayTls;
 import org.mmumesh.mesh.MemoryBudget;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -51,6 +52,8 @@ final class ServeCommand implements Callable<Integer> {
 
   @Mixin ServingOptions serving = new ServingOptions();
 
+  @Mixin GatewayTlsOptions tls = new GatewayTlsOptions();
+
   /**
    * Whether SIGTERM and Ctrl-C stop the gateway gracefully with exit code 0 ({@link
    * GatewayMain#stopOnSignals}); in-process tests turn it off so as not to take the signals of
@@ -91,19 +94,26 @@ final class ServeCommand implements Callable<Integer> {
     }
     Duration drain = serving.drain();
     Config mesh = meshConfig(serving.memoryBudget);
+    GatewayTls gatewayTls =
+        tls.resolve(System.getenv(), org.mmumesh.mesh.MeshEngine.config(ConfigFactory.empty()));
     // Initialise logging before the actor system's threads log, so SLF4J has nothing to replay.
     org.slf4j.LoggerFactory.getILoggerFactory();
     GatewayMain.Running r =
-        GatewayMain.start(new GatewayMain.Settings(host, port, metricsPort, drain, mesh));
+        GatewayMain.start(
+            new GatewayMain.Settings(host, port, metricsPort, drain, mesh, gatewayTls));
     if (stopOnSignals) {
       // before the line that says it serves: a SIGTERM after it is a clean stop, exit 0 not 143
       GatewayMain.stopOnSignals(r::close);
     }
     PrintWriter out = spec.commandLine().getOut();
     out.printf(
-        "mmumesh gateway on %s:%d (mmumesh.v1, grpc.health.v1, reflection), metrics on"
+        "mmumesh gateway on %s:%d%s (mmumesh.v1, grpc.health.v1, reflection), metrics on"
             + " http://%s:%d/metrics; Ctrl-C stops it%n",
-        host, r.port(), host, r.metrics().port());
+        host,
+        r.port(),
+        gatewayTls == null ? "" : " over " + gatewayTls.describe(),
+        host,
+        r.metrics().port());
     out.flush();
     started.complete(r);
     r.cluster().awaitTermination();

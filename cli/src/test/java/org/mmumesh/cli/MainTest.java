@@ -67,7 +67,8 @@ class MainTest {
         List.of(
             Status.Code.UNAVAILABLE,
             Status.Code.DEADLINE_EXCEEDED,
-            Status.Code.RESOURCE_EXHAUSTED)) {
+            Status.Code.RESOURCE_EXHAUSTED,
+            Status.Code.ABORTED)) {
       assertThat(GrpcErrors.exitCode(c)).as("%s", c).isEqualTo(3);
     }
     for (Status.Code c :

@@ -66,8 +66,10 @@ public final class GatewayMain {
    * @param metricsPort the Prometheus port (0: a free one)
    * @param drain how long in-flight calls may finish at shutdown
    * @param mesh overrides of the mesh configuration ({@code mmumesh.mesh.*}, {@code pekko.*})
+   * @param tls the gateway's TLS files, or null for plaintext
    */
-  public record Settings(String host, int port, int metricsPort, Duration drain, Config mesh) {
+  public record Settings(
+      String host, int port, int metricsPort, Duration drain, Config mesh, GatewayTls tls) {
     /** Checks the ranges. */
     public Settings {
       Objects.requireNonNull(host, "host");
@@ -75,6 +77,11 @@ public final class GatewayMain {
       Fields.uint32("metrics_port", metricsPort, 0, 65535);
       Objects.requireNonNull(drain, "drain");
       Objects.requireNonNull(mesh, "mesh");
+    }
+
+    /** Plaintext. */
+    public Settings(String host, int port, int metricsPort, Duration drain, Config mesh) {
+      this(host, port, metricsPort, drain, mesh, null);
     }
 
     /** Loopback, free ports, 10 s drain, the mesh's defaults. */
@@ -143,6 +150,14 @@ public final class GatewayMain {
    *     the option); nothing is left running
    */
   public static Running startNode(NodeSettings node, Duration drain) {
+    return startNode(node, drain, null);
+  }
+
+  /**
+   * {@link #startNode(NodeSettings, Duration)} with the gateway (where the node has the role)
+   * serving TLS with {@code tls}, or plaintext where it is null.
+   */
+  public static Running startNode(NodeSettings node, Duration drain, GatewayTls tls) {
     node.checkPortsFree(true);
     NodeSettings withGateway = node;
     if (node.gateway()) {
@@ -175,7 +190,8 @@ public final class GatewayMain {
                   node.grpcPort(),
                   node.metricsPort(),
                   drain,
-                  ConfigFactory.empty()));
+                  ConfigFactory.empty(),
+                  tls));
       r.server().setHealth(false);
       GatewayReadiness.SERVING.get(cluster.classicSystem(0)).server = r.server();
       cluster.watchReadiness(
@@ -195,6 +211,7 @@ public final class GatewayMain {
         GatewayServer.netty(
                 s.host(),
                 s.port(),
+                s.tls(),
                 services,
                 List.of(
                     new DrivingGateway(() -> cluster.otherDrivingGateway(0).map(Object::toString)),

@@ -81,9 +81,26 @@ public final class GatewayServer implements AutoCloseable {
    */
   public static GatewayServer netty(
       String host, int port, List<BindableService> services, List<ServerInterceptor> ics) {
+    return netty(host, port, null, services, ics);
+  }
+
+  /**
+   * {@link #netty(String, int, List, List)} serving TLS with {@code tls}'s credentials ({@link
+   * GatewayTls#serverCredentials}), or plaintext where {@code tls} is null.
+   */
+  public static GatewayServer netty(
+      String host,
+      int port,
+      GatewayTls tls,
+      List<BindableService> services,
+      List<ServerInterceptor> ics) {
     Fields.uint32("port", port, 0, 65535);
+    InetSocketAddress address = new InetSocketAddress(host, port);
     NettyServerBuilder b =
-        NettyServerBuilder.forAddress(new InetSocketAddress(host, port)).directExecutor();
+        (tls == null
+                ? NettyServerBuilder.forAddress(address)
+                : NettyServerBuilder.forAddress(address, tls.serverCredentials()))
+            .directExecutor();
     return new GatewayServer(b, services, ics);
   }
 

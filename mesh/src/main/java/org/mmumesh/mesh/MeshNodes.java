@@ -129,29 +129,58 @@ final class MeshNodes implements AutoCloseable {
   }
 
   /**
+   * How long a joining node waits for its seed nodes to say which cluster and version they are
+   * ({@link ClusterIdentity}); a seed that has not answered by then gives no verdict.
+   */
+  static final Duration IDENTITY_WAIT = Duration.ofSeconds(3);
+
+  /**
    * Starts the one node of a node process ({@link NodeSettings}): the embedded single-node cluster
    * that joins itself when there are no seed nodes, otherwise a node that joins the cluster through
-   * {@code pekko.cluster.seed-nodes} (the first seed forms it if it finds none); waits until it is
-   * Up, then starts Pekko Management when {@code management}.
+   * {@code pekko.cluster.seed-nodes} (the first seed forms it if it finds none) once the seed nodes
+   * that answer have said they are of this node's cluster name and mmumesh version ({@link
+   * ClusterIdentity}); waits until it is Up, then starts Pekko Management when {@code management}.
    *
-   * @throws IllegalArgumentException when no seed node answered within {@code
-   *     mmumesh.mesh.startup-timeout} (naming them), or management cannot bind; the node is shut
-   *     down first, so nothing stays half-started
+   * @throws IllegalArgumentException when a seed node is of another cluster or version (naming
+   *     both), no seed node answered within {@code mmumesh.mesh.startup-timeout} (naming them), or
+   *     management cannot bind; the node is shut down first, so nothing stays half-started
    */
   static MeshNodes join(NodeSettings settings, boolean management) {
     Config c = settings.config();
     Duration startup = c.getDuration("mmumesh.mesh.startup-timeout");
     List<ActorSystem<Guardian.Command>> nodes = new ArrayList<>();
     MeshNodes cluster = new MeshNodes(nodes, c.getDuration("mmumesh.mesh.shutdown-timeout"));
+    ClusterIdentity.Identity own = ClusterIdentity.of(c);
+    List<Address> seeds = new ArrayList<>();
+    for (String s : c.getStringList("pekko.cluster.seed-nodes")) {
+      seeds.add(org.apache.pekko.actor.AddressFromURIString.parse(s));
+    }
     try {
+      // the seed nodes are joined below, once they have said they are this node's cluster
       ActorSystem<Guardian.Command> node =
-          ActorSystem.create(Guardian.create(new MeshDirectory()), MeshEngine.SYSTEM_NAME, c);
+          ActorSystem.create(
+              Guardian.create(new MeshDirectory()),
+              MeshEngine.SYSTEM_NAME,
+              ConfigFactory.parseMap(
+                      java.util.Map.of(
+                          "pekko.cluster.seed-nodes", List.of(),
+                          "pekko.cluster.app-version", own.version()))
+                  .withFallback(c));
       nodes.add(node);
+      org.apache.pekko.actor.ActorSystem classic = Adapter.toClassic(node);
+      ClusterIdentity.start(classic, own);
       CompletableFuture<Void> up = new CompletableFuture<>();
-      org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(node))
-          .registerOnMemberUp(() -> up.complete(null));
+      org.apache.pekko.cluster.Cluster.get(classic).registerOnMemberUp(() -> up.complete(null));
       if (settings.embedded()) {
         Cluster.get(node).manager().tell(Join.create(cluster.address(0)));
+      } else {
+        Duration ask = startup.compareTo(IDENTITY_WAIT) < 0 ? startup : IDENTITY_WAIT;
+        java.util.Optional<String> refusal =
+            ClusterIdentity.mismatch(classic, cluster.address(0), seeds, own, ask);
+        if (refusal.isPresent()) {
+          throw new IllegalArgumentException(refusal.get());
+        }
+        org.apache.pekko.cluster.Cluster.get(classic).joinSeedNodes(seeds);
       }
       try {
         MeshAsks.await(up, startup, "this node Up in the cluster");

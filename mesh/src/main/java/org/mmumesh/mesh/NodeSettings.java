@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -34,6 +35,8 @@ import java.util.regex.Pattern;
  *       <td>9464</td>
  *   <tr><td>--management-port</td><td>MMUMESH_MANAGEMENT_PORT</td>
  *       <td>mmumesh.mesh.management-port</td><td>7626</td>
+ *   <tr><td>--cluster-name</td><td>MMUMESH_CLUSTER_NAME</td><td>mmumesh.mesh.cluster-name</td>
+ *       <td>mmumesh</td>
  * </table>
  *
  * Lists (roles, seed nodes) are comma-separated in options and the environment. Roles are {@value
@@ -73,6 +76,8 @@ public record NodeSettings(
 
   private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._-]+|\\[[0-9A-Fa-f:.]+\\]");
 
+  private static final Pattern CLUSTER_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+
   /** One setting: its option, environment variable and HOCON key. */
   public enum Setting {
     ROLES("--roles", "MMUMESH_ROLES", "roles"),
@@ -81,7 +86,8 @@ public record NodeSettings(
     PORT("--port", "MMUMESH_PORT", "port"),
     GRPC_PORT("--grpc-port", "MMUMESH_GRPC_PORT", "grpc-port"),
     METRICS_PORT("--metrics-port", "MMUMESH_METRICS_PORT", "metrics-port"),
-    MANAGEMENT_PORT("--management-port", "MMUMESH_MANAGEMENT_PORT", "management-port");
+    MANAGEMENT_PORT("--management-port", "MMUMESH_MANAGEMENT_PORT", "management-port"),
+    CLUSTER_NAME("--cluster-name", "MMUMESH_CLUSTER_NAME", "cluster-name");
 
     /** The command-line option. */
     public final String option;
@@ -153,6 +159,16 @@ public record NodeSettings(
     int grpcPort = port(chosen.get(Setting.GRPC_PORT));
     int metricsPort = port(chosen.get(Setting.METRICS_PORT));
     int managementPort = port(chosen.get(Setting.MANAGEMENT_PORT));
+    Source nameSource = chosen.get(Setting.CLUSTER_NAME);
+    String clusterName = nameSource.value().trim();
+    if (!CLUSTER_NAME.matcher(clusterName).matches()) {
+      throw new IllegalArgumentException(
+          nameSource.name()
+              + ": '"
+              + clusterName
+              + "' is not a cluster name; allowed: 1 to 63 letters, digits, '.', '_' or '-',"
+              + " starting with a letter or digit");
+    }
     Set<String> entityRoles = new TreeSet<>(roles);
     entityRoles.remove(ROLE_GATEWAY);
     if (seeds.isEmpty()) {
@@ -177,6 +193,7 @@ public record NodeSettings(
     keys.put(Setting.GRPC_PORT.key, grpcPort);
     keys.put(Setting.METRICS_PORT.key, metricsPort);
     keys.put(Setting.MANAGEMENT_PORT.key, managementPort);
+    keys.put(Setting.CLUSTER_NAME.key, clusterName);
     List<String> seedAddresses = new ArrayList<>();
     for (String s : seeds) {
       seedAddresses.add("pekko://" + MeshEngine.SYSTEM_NAME + "@" + s);
@@ -187,6 +204,9 @@ public record NodeSettings(
       node = node.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
     }
     Config config = MeshEngine.config(node.withFallback(overrides));
+    checkDuration(config, STARTUP_TIMEOUT, Duration.ofHours(1));
+    // the gateway's drain (up to an hour) plus its margins lengthen the shutdown
+    checkDuration(config, SHUTDOWN_TIMEOUT, Duration.ofHours(3));
     return new NodeSettings(
         roles, seeds, hostname, port, grpcPort, metricsPort, managementPort, config);
   }
@@ -239,6 +259,25 @@ public record NodeSettings(
   }
 
   private record Source(String name, String value) {}
+
+  private static final String STARTUP_TIMEOUT = "mmumesh.mesh.startup-timeout";
+  private static final String SHUTDOWN_TIMEOUT = "mmumesh.mesh.shutdown-timeout";
+
+  /** Checks that HOCON {@code key} is a duration from 1 s to {@code max}. */
+  private static void checkDuration(Config c, String key, Duration max) {
+    String allowed = "allowed 1s to " + max.toHours() + "h (e.g. 30s, 3m)";
+    Duration d;
+    try {
+      d = c.getDuration(key);
+    } catch (ConfigException e) {
+      String raw = c.hasPath(key) ? String.valueOf(c.getValue(key).unwrapped()) : "(missing)";
+      throw new IllegalArgumentException(key + ": '" + raw + "' is not a duration; " + allowed);
+    }
+    if (d.compareTo(Duration.ofSeconds(1)) < 0 || d.compareTo(max) > 0) {
+      throw new IllegalArgumentException(
+          key + ": " + d.toMillis() + " ms is out of range; " + allowed);
+    }
+  }
 
   private static String hoconString(Config hocon, String key) {
     try {
