@@ -23,6 +23,18 @@ public final class CheckpointMismatchException extends IllegalArgumentException 
         field + ": the checkpoint has " + inCheckpoint + " but the restoring core has " + given);
   }
 
+  /**
+   * Requires {@code min <= value <= max} for element {@code index} of the repeated field {@code
+   * field}; the name {@code field[index]} is built only on failure (bulk loops call this per
+   * element).
+   */
+  public static long checkRange(String field, int index, long value, long min, long max) {
+    if (value < min || value > max) {
+      checkRange(field + "[" + index + "]", value, min, max);
+    }
+    return value;
+  }
+
   /** Requires {@code min <= value <= max} for a checkpoint field. */
   public static long checkRange(String field, long value, long min, long max) {
     if (value < min || value > max) {

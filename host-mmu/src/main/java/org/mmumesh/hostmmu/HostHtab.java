@@ -506,7 +506,7 @@ public final class HostHtab {
       int slot =
           (int)
               CheckpointMismatchException.checkRange(
-                  "htab.slots[" + i + "]", s.getSlots(i), last + 1L, word0.length - 1L);
+                  "htab.slots", i, s.getSlots(i), last + 1L, word0.length - 1L);
       last = slot;
       word0[slot] = w0[i];
       word1[slot] = w1[i];

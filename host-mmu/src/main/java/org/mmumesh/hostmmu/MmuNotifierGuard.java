@@ -40,4 +40,24 @@ public final class MmuNotifierGuard {
   public long latestSeq() {
     return latestSeq;
   }
+
+  /** The guard's state (checkpoint; pure). */
+  public org.mmumesh.checkpoint.v1.MmuNotifierGuardState checkpoint() {
+    return org.mmumesh.checkpoint.v1.MmuNotifierGuardState.newBuilder()
+        .setLatestSeq(latestSeq)
+        .build();
+  }
+
+  /**
+   * A guard in the state {@code s}.
+   *
+   * @throws org.mmumesh.checkpoint.CheckpointMismatchException if latest_seq is below -1
+   */
+  public static MmuNotifierGuard restore(org.mmumesh.checkpoint.v1.MmuNotifierGuardState s) {
+    MmuNotifierGuard g = new MmuNotifierGuard();
+    g.latestSeq =
+        org.mmumesh.checkpoint.CheckpointMismatchException.checkRange(
+            "latest_seq", s.getLatestSeq(), NONE, Long.MAX_VALUE);
+    return g;
+  }
 }

@@ -757,10 +757,10 @@ public final class ShadowPteCache {
             f + ".states[" + e + "]: " + state[e] + "; allowed 0 (free), 1 (reserved), 2 (linked)");
       }
       CheckpointMismatchException.checkRange(
-          f + ".host_page_sizes[" + e + "]", hostPageSize[e], 0, PAGE_SIZES.length - 1L);
+          f + ".host_page_sizes", e, hostPageSize[e], 0, PAGE_SIZES.length - 1L);
       CheckpointMismatchException.checkRange(
-          f + ".pte_page_sizes[" + e + "]", sizes[e], 0, PAGE_SIZES.length);
-      CheckpointMismatchException.checkRange(f + ".pte_flags[" + e + "]", flags[e], 0, 15);
+          f + ".pte_page_sizes", e, sizes[e], 0, PAGE_SIZES.length);
+      CheckpointMismatchException.checkRange(f + ".pte_flags", e, flags[e], 0, 15);
       boolean linked = state[e] == LINKED;
       if (((flags[e] & 1) != 0) != linked) {
         throw new CheckpointMismatchException(

@@ -16,6 +16,12 @@
  *       acknowledgement of a removal), the rules the actor shell applies.
  * </ul>
  *
+ * <p><b>Checkpoints</b> (issue 13): {@link org.mmumesh.hostmmu.HostMmuCore#checkpoint()} and {@code
+ * HostMmuCore.restore(state, config[, toggle])} write and rebuild a VM's host MMU ({@code
+ * HostMmuState}; see {@link org.mmumesh.hostmmu.HostMmuCheckpoint}); the host-wide {@link
+ * org.mmumesh.hostmmu.SidMapToggle} and the shell's {@link org.mmumesh.hostmmu.MmuNotifierGuard}
+ * have their own {@code checkpoint()} and {@code restore}.
+ *
  * <p>The sequential engine calls these cores directly; on the mesh the per-VM actor {@code HostMmu}
  * of {@code org.mmumesh.hostmmu.actor} (module host-mmu-actor) owns them.
  */

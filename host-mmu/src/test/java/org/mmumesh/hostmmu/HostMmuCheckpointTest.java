@@ -131,6 +131,24 @@ class HostMmuCheckpointTest {
     assertThat(fresh.peek()).as("a shared toggle is its owner's to restore").isFalse();
   }
 
+  @Test
+  void notifierGuard_roundTrip_answersAlike() {
+    MmuNotifierGuard g = new MmuNotifierGuard();
+    assertThat(MmuNotifierGuard.restore(g.checkpoint()).latestSeq()).isEqualTo(-1);
+    g.noteInvalidation(41);
+    MmuNotifierGuard copy = MmuNotifierGuard.restore(g.checkpoint());
+    assertThat(copy.checkpoint()).isEqualTo(g.checkpoint());
+    assertThat(copy.mayInstall(40)).isEqualTo(g.mayInstall(40)).isFalse();
+    assertThat(copy.mayInstall(41)).isEqualTo(g.mayInstall(41)).isTrue();
+    assertThatThrownBy(
+            () ->
+                MmuNotifierGuard.restore(
+                    org.mmumesh.checkpoint.v1.MmuNotifierGuardState.newBuilder()
+                        .setLatestSeq(-5)
+                        .build()))
+        .hasMessageContaining("latest_seq: -5 is out of range");
+  }
+
   // ---------------------------------------------------------------- completeness guard
 
   private static final Map<Class<?>, Set<String>> WRITTEN =
@@ -176,7 +194,9 @@ class HostMmuCheckpointTest {
           ScrambledContextVsids.class,
           Set.of("next"),
           VsidPool32.class,
-          Set.of("next"));
+          Set.of("next"),
+          MmuNotifierGuard.class,
+          Set.of("latestSeq"));
 
   private static final Map<Class<?>, Set<String>> NOT_WRITTEN =
       Map.of(
@@ -202,7 +222,9 @@ class HostMmuCheckpointTest {
           Set.of("contextId", "first", "max"),
           // the VSID pool: configuration
           VsidPool32.class,
-          Set.of("pool"));
+          Set.of("pool"),
+          MmuNotifierGuard.class,
+          Set.of());
 
   @Test
   void completenessGuard_everyFieldIsWrittenOrListedAsDerived() {

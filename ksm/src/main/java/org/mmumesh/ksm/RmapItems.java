@@ -158,7 +158,7 @@ final class RmapItems {
             "rmap_items.flags[" + id + "]: " + f + "; allowed 0, 1, 3 (unstable) or 5 (stable)");
       }
       org.mmumesh.checkpoint.CheckpointMismatchException.checkRange(
-          "rmap_items.nodes[" + id + "]", nd[id], 0, nodeTop - 1L);
+          "rmap_items.nodes", id, nd[id], 0, nodeTop - 1L);
     }
     ensure(count);
     for (int c = 0; (long) c << CHUNK_SHIFT < count; c++) {

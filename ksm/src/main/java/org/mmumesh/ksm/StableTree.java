@@ -232,7 +232,7 @@ final class StableTree {
     int liveCount = 0;
     for (int n = 0; n < t; n++) {
       org.mmumesh.checkpoint.CheckpointMismatchException.checkRange(
-          "stable_tree.in_tree[" + n + "]", in[n], 0, n == 0 ? 0 : 1);
+          "stable_tree.in_tree", n, in[n], 0, n == 0 ? 0 : 1);
       inTree[n] = in[n] == 1;
       liveCount += in[n];
     }

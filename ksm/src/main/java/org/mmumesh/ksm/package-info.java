@@ -18,6 +18,11 @@
  *   <li>{@link org.mmumesh.ksm.KsmAudit} (incremental counter checks).
  * </ul>
  *
+ * <p><b>Checkpoints</b> (issue 13): {@link org.mmumesh.ksm.KsmScanner#checkpoint()} and {@code
+ * KsmScanner.restore(state, pageFrames[, gate])} (and the same on {@link
+ * org.mmumesh.ksm.KsmFrameScanner}) write and rebuild ksmd, in the middle of a pass too ({@code
+ * KsmState}; see {@link org.mmumesh.ksm.KsmCheckpoint}); restore the host's page frames first.
+ *
  * <p>On the mesh ksmd runs whole inside the host's {@code PageFrame} entity (module
  * page-frame-actor): the scan, the trees and the controls through {@link
  * org.mmumesh.ksm.KsmFrameScanner}, the timer and the one KSM protocol ({@code KsmProtocol}) in its

@@ -95,4 +95,58 @@ public final class FaultPageRefs {
   public int size() {
     return held.size();
   }
+
+  /** Who holds which frame, by ascending holder (checkpoint; pure). */
+  public org.mmumesh.checkpoint.v1.FaultPageRefsState checkpoint() {
+    long[] holders = held.keySet().toLongArray();
+    java.util.Arrays.sort(holders);
+    var b = org.mmumesh.checkpoint.v1.FaultPageRefsState.newBuilder();
+    for (long h : holders) {
+      b.addHolders(h).addPfns(held.get(h));
+    }
+    return b.build();
+  }
+
+  /**
+   * References as in {@code state} over {@code frames}, the restored frames of the same checkpoint:
+   * no pin is taken (the frames' pin counts already hold them), but each frame must be live with at
+   * least as many pins as holders referencing it.
+   *
+   * @throws org.mmumesh.checkpoint.CheckpointMismatchException naming the field that disagrees
+   */
+  public static FaultPageRefs restore(
+      org.mmumesh.checkpoint.v1.FaultPageRefsState state, PageFrames frames) {
+    FaultPageRefs refs = new FaultPageRefs(frames);
+    if (state.getHoldersCount() != state.getPfnsCount()) {
+      throw org.mmumesh.checkpoint.CheckpointMismatchException.of(
+          "pfns count", state.getPfnsCount(), state.getHoldersCount() + " (holders count)");
+    }
+    it.unimi.dsi.fastutil.ints.Int2IntOpenHashMap perFrame =
+        new it.unimi.dsi.fastutil.ints.Int2IntOpenHashMap();
+    for (int i = 0; i < state.getHoldersCount(); i++) {
+      int pfn = state.getPfns(i);
+      if (pfn <= 0 || !frames.isLiveFrame(pfn)) {
+        throw new org.mmumesh.checkpoint.CheckpointMismatchException(
+            "pfns[" + i + "]: " + pfn + " is not a live frame other than the zero page");
+      }
+      if (refs.held.put(state.getHolders(i), pfn) >= 0) {
+        throw new org.mmumesh.checkpoint.CheckpointMismatchException(
+            "holders[" + i + "]: " + state.getHolders(i) + " repeats");
+      }
+      int n = perFrame.addTo(pfn, 1) + 1;
+      if (n > frames.pinCount(pfn)) {
+        throw new org.mmumesh.checkpoint.CheckpointMismatchException(
+            "pfns["
+                + i
+                + "]: frame "
+                + pfn
+                + " has "
+                + frames.pinCount(pfn)
+                + " pins, fewer than the "
+                + n
+                + " holders referencing it");
+      }
+    }
+    return refs;
+  }
 }

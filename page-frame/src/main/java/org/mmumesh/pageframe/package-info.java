@@ -21,6 +21,12 @@
  *       the frames.
  * </ul>
  *
+ * <p><b>Checkpoints</b> (issue 13): {@link org.mmumesh.pageframe.PageFrames#checkpoint()} and
+ * {@link org.mmumesh.pageframe.PageFrames#restore} write and rebuild the whole host side ({@code
+ * PageFramesState} of {@code mmumesh.checkpoint.v1}; what is written and what is wiring: {@link
+ * org.mmumesh.pageframe.PageFramesCheckpoint}); {@link
+ * org.mmumesh.pageframe.FaultPageRefs#checkpoint()} and its {@code restore} the fault references.
+ *
  * <p>The sequential engine calls these cores directly; on the mesh the per-host actor {@code
  * PageFrame} of {@code org.mmumesh.pageframe.actor} (module page-frame-actor) owns them. Page
  * frames name nothing of the host MMU (an architecture test checks it): they report invalidations

@@ -124,85 +124,123 @@ class PageFramesCheckpointTest {
     assertThat(b.frameCapacity()).isEqualTo(a.frameCapacity());
   }
 
+  @Test
+  void faultPageRefs_roundTrip_keepsHoldersWithoutPinningTwice() {
+    PageFrames pf = PageFramesOps.newHost(new ArrayList<>());
+    FaultPageRefs refs = new FaultPageRefs(pf);
+    refs.take(7, pf.gfnToPfnProt(0, 3, true));
+    refs.take(9, pf.gfnToPfnProt(1, 4, true));
+    refs.take(11, pf.gfnToPfnProt(0, 5, false)); // the zero page: no reference
+    int p3 = pf.ptePfn(0, 3);
+    pf.zapPages(0, 3, 1); // unmapped while referenced: stays allocated
+
+    PageFrames pf2 = PageFrames.restore(pf.checkpoint());
+    FaultPageRefs refs2 = FaultPageRefs.restore(refs.checkpoint(), pf2);
+
+    assertThat(refs2.checkpoint()).isEqualTo(refs.checkpoint());
+    assertThat(refs2.size()).isEqualTo(2);
+    assertThat(pf2.pinCount(p3)).isEqualTo(1);
+    // continuing: releasing frees the unmapped frame in both, and the next allocation agrees
+    assertThat(refs2.release(7)).isEqualTo(refs.release(7)).isEqualTo(p3);
+    assertThat(pf2.isLiveFrame(p3)).isFalse();
+    pf.gfnToPfnProt(0, 20, true);
+    pf2.gfnToPfnProt(0, 20, true);
+    assertThat(pf2.ptePfn(0, 20)).isEqualTo(pf.ptePfn(0, 20)).isEqualTo(p3);
+    assertThat(pf2.checkpoint()).isEqualTo(pf.checkpoint());
+
+    var tooMany = refs.checkpoint().toBuilder().addHolders(12).addPfns(pf.ptePfn(1, 4)).build();
+    assertThatThrownBy(() -> FaultPageRefs.restore(tooMany, PageFrames.restore(pf.checkpoint())))
+        .isInstanceOf(CheckpointMismatchException.class)
+        .hasMessageContaining("pfns[1]")
+        .hasMessageContaining("1 pins, fewer than the 2 holders");
+  }
+
   // ---------------------------------------------------------------- completeness guard
 
   /** Per class of the core: the fields the checkpoint writes (directly or through a part). */
   private static final Map<Class<?>, Set<String>> WRITTEN =
-      Map.of(
-          PageFrames.class,
-          Set.of("frames", "vms", "notifiers", "slotUpdates", "refs", "faults"),
-          FrameTable.class,
-          Set.of(
-              "fingerprint",
-              "mapCount",
-              "generation",
-              "flags",
-              "live",
-              "freeHead",
-              "bump",
-              "genBase",
-              "chunks",
-              "firstRoom",
-              "top",
-              "allocated",
-              "chunksLive",
-              "chunksReleased",
-              "pins"),
-          FrameRefs.class,
-          Set.of("mappedPtes", "framesInUse", "zeroPtes", "ksmPtes", "ksmFramesInUse"),
-          HostFaults.class,
-          Set.of("cowBreaks", "cowKsm", "zeroPageCow", "zeroPageMaps", "freshAllocations"),
-          HostNotifiers.class,
-          Set.of("notifierEvents", "pending"),
-          SlotUpdates.class,
-          Set.of("nextTicket"),
-          KsmPageOps.class,
-          Set.of(),
-          HostVm.class,
-          Set.of("mm", "slots", "notifierSeq"),
-          HostMm.class,
-          Set.of("chunks", "protReadStart", "protReadEnd"),
-          Memslots.class,
-          Set.of(
-              "slots",
-              "generation",
-              "leaseGen",
-              "leaseCount",
-              "leaseHead",
-              "leaseSize",
-              "pendingTicket",
-              "pendingGen",
-              "pendingSize"));
+      new java.util.HashMap<>(
+          Map.of(
+              PageFrames.class,
+              Set.of("frames", "vms", "notifiers", "slotUpdates", "refs", "faults"),
+              FrameTable.class,
+              Set.of(
+                  "fingerprint",
+                  "mapCount",
+                  "generation",
+                  "flags",
+                  "live",
+                  "freeHead",
+                  "bump",
+                  "genBase",
+                  "chunks",
+                  "firstRoom",
+                  "top",
+                  "allocated",
+                  "chunksLive",
+                  "chunksReleased",
+                  "pins"),
+              FrameRefs.class,
+              Set.of("mappedPtes", "framesInUse", "zeroPtes", "ksmPtes", "ksmFramesInUse"),
+              HostFaults.class,
+              Set.of("cowBreaks", "cowKsm", "zeroPageCow", "zeroPageMaps", "freshAllocations"),
+              HostNotifiers.class,
+              Set.of("notifierEvents", "pending"),
+              SlotUpdates.class,
+              Set.of("nextTicket"),
+              KsmPageOps.class,
+              Set.of(),
+              HostVm.class,
+              Set.of("mm", "slots", "notifierSeq"),
+              HostMm.class,
+              Set.of("chunks", "protReadStart", "protReadEnd"),
+              Memslots.class,
+              Set.of(
+                  "slots",
+                  "generation",
+                  "leaseGen",
+                  "leaseCount",
+                  "leaseHead",
+                  "leaseSize",
+                  "pendingTicket",
+                  "pendingGen",
+                  "pendingSize")));
 
   /** Per class: fields not written, each derived, wiring or memory only (see the comments). */
   private static final Map<Class<?>, Set<String>> NOT_WRITTEN =
-      Map.of(
-          // ksmOps: stateless over the other parts; audit: a checker, re-attached on first use
-          PageFrames.class,
-          Set.of("ksmOps", "audit"),
-          // the spare chunk's arrays are memory only; dirty belongs to the audit
-          FrameTable.class,
-          Set.of("spareFingerprint", "spareMapCount", "spareGeneration", "spareFlags", "dirty"),
-          // the shared frame table (wiring)
-          FrameRefs.class,
-          Set.of("frames"),
-          HostFaults.class,
-          Set.of("frames", "refs", "notifiers"),
-          // listeners, the event feed and the tracking predicate are the owner's wiring
-          HostNotifiers.class,
-          Set.of("listeners", "frameEvents", "trackedVms"),
-          // pendingTickets: the union of the VMs' memslot pending lists, rebuilt from them
-          SlotUpdates.class,
-          Set.of("notifiers", "listeners", "pendingTickets"),
-          KsmPageOps.class,
-          Set.of("frames", "refs", "notifiers", "faults"),
-          HostVm.class,
-          Set.of(),
-          // the audit hook and the VM id it reports under (set when an audit attaches)
-          HostMm.class,
-          Set.of("audit", "vmId"),
-          Memslots.class,
-          Set.of());
+      new java.util.HashMap<>(
+          Map.of(
+              // ksmOps: stateless over the other parts; audit: a checker, re-attached on first use
+              PageFrames.class,
+              Set.of("ksmOps", "audit"),
+              // the spare chunk's arrays are memory only; dirty belongs to the audit
+              FrameTable.class,
+              Set.of("spareFingerprint", "spareMapCount", "spareGeneration", "spareFlags", "dirty"),
+              // the shared frame table (wiring)
+              FrameRefs.class,
+              Set.of("frames"),
+              HostFaults.class,
+              Set.of("frames", "refs", "notifiers"),
+              // listeners, the event feed and the tracking predicate are the owner's wiring
+              HostNotifiers.class,
+              Set.of("listeners", "frameEvents", "trackedVms"),
+              // pendingTickets: the union of the VMs' memslot pending lists, rebuilt from them
+              SlotUpdates.class,
+              Set.of("notifiers", "listeners", "pendingTickets"),
+              KsmPageOps.class,
+              Set.of("frames", "refs", "notifiers", "faults"),
+              HostVm.class,
+              Set.of(),
+              // the audit hook and the VM id it reports under (set when an audit attaches)
+              HostMm.class,
+              Set.of("audit", "vmId"),
+              Memslots.class,
+              Set.of()));
+
+  static {
+    WRITTEN.put(FaultPageRefs.class, Set.of("held"));
+    NOT_WRITTEN.put(FaultPageRefs.class, Set.of("frames")); // the frames it pins (wiring)
+  }
 
   @Test
   void completenessGuard_everyFieldIsWrittenOrListedAsDerived() {
