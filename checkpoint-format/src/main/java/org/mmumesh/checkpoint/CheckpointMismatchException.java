@@ -1,36 +1,40 @@
 package org.mmumesh.checkpoint;
 
 /**
- * A checkpoint state does not fit the core it is restored into, or is inconsistent in itself: a
- * configuration field differs (MMU kind, sizes, policy), lengths disagree, an index or enum is out
- * of range. The message names the field and both values (or the allowed range). A restore that
- * throws it has changed nothing visible: the caller discards the freshly built core.
+ * A checkpoint state message does not fit the core it is restored into: the configuration it was
+ * taken with differs from the one given (MMU kind, sizes, policy), or the message is inconsistent
+ * (lengths disagree, an index out of range). The message names the field and both values, or the
+ * field and the allowed range. Thrown before anything restored is visible: a restore either returns
+ * a complete core or throws.
  */
 public final class CheckpointMismatchException extends IllegalArgumentException {
   private static final long serialVersionUID = 1L;
 
+  /** A free-form message that names the field and the allowed range. */
   public CheckpointMismatchException(String message) {
     super(message);
   }
 
-  /** "{@code field}: the checkpoint has X, this core has Y". */
-  public static CheckpointMismatchException of(String field, Object inCheckpoint, Object here) {
+  /**
+   * The checkpoint's {@code field} holds {@code inCheckpoint}, the restoring side {@code given}.
+   */
+  public static CheckpointMismatchException of(String field, Object inCheckpoint, Object given) {
     return new CheckpointMismatchException(
-        field + ": the checkpoint has " + inCheckpoint + ", the core restored into has " + here);
+        field + ": the checkpoint has " + inCheckpoint + " but the restoring core has " + given);
   }
 
-  /** Requires {@code inCheckpoint.equals(here)}, else a mismatch naming {@code field}. */
-  public static void requireEqual(String field, Object inCheckpoint, Object here) {
-    if (!inCheckpoint.equals(here)) {
-      throw of(field, inCheckpoint, here);
+  /** Requires {@code inCheckpoint.equals(given)} for a configuration field, else {@link #of}. */
+  public static void requireEqual(String field, Object inCheckpoint, Object given) {
+    if (!inCheckpoint.equals(given)) {
+      throw of(field, inCheckpoint, given);
     }
   }
 
-  /** Requires {@code lo <= value <= hi}, else an exception naming {@code field} and the range. */
-  public static long requireRange(String field, long value, long lo, long hi) {
-    if (value < lo || value > hi) {
+  /** Requires {@code min <= value <= max} for a checkpoint field. */
+  public static long checkRange(String field, long value, long min, long max) {
+    if (value < min || value > max) {
       throw new CheckpointMismatchException(
-          field + ": " + value + " is out of range; allowed " + lo + " to " + hi);
+          field + ": " + value + " is out of range; allowed " + min + " to " + max);
     }
     return value;
   }

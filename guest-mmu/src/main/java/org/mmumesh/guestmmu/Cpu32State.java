@@ -94,9 +94,9 @@ public final class Cpu32State extends CpuState {
     requireCount(field + ".ibats", r.getIbatsCount(), 8);
     requireCount(field + ".dbats", r.getDbatsCount(), 8);
     requireCount(field + ".slb", r.getSlbCount(), 0);
-    CheckpointMismatchException.requireRange(
+    CheckpointMismatchException.checkRange(
         field + ".magic_page_ea", r.getMagicPageEa(), 0, 0xFFFFFFFFL);
-    CheckpointMismatchException.requireRange(
+    CheckpointMismatchException.checkRange(
         field + ".magic_page_pa", r.getMagicPagePa(), 0, 0xFFFFFFFFL);
   }
 

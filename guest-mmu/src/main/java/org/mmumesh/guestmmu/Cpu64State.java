@@ -155,7 +155,7 @@ public final class Cpu64State extends CpuState {
     int prev = -1;
     for (int k = 0; k < r.getSlbCount(); k++) {
       SlbSlot s = r.getSlb(k);
-      CheckpointMismatchException.requireRange(
+      CheckpointMismatchException.checkRange(
           field + ".slb[" + k + "].index", s.getIndex(), prev + 1, slb.length - 1);
       prev = s.getIndex();
       if ((s.getRb() & ~(SlbEntry.ESID_MASK | SlbEntry.SLB_ESID_V)) != 0) {

@@ -83,7 +83,7 @@ public final class Guest64 extends HashGuest<Cpu64State, Hash64Mmu> {
 
   @Override
   void checkVcpu(String field, GuestVcpuRegisters r) {
-    CheckpointMismatchException.requireRange(
+    CheckpointMismatchException.checkRange(
         field + ".next_slb_index", r.getNextSlbIndex(), 0, r.getSlbSizeEntries() - 1L);
   }
 

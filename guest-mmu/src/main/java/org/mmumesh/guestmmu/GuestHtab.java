@@ -288,7 +288,9 @@ public final class GuestHtab {
         }
         long base = (key << Memory.REGION_SHIFT) + ((long) ci << memory.chunkShift);
         b.addHtabChunks(
-            HtabChunk.newBuilder().setGuestRealAddr(base).setWordsLe(PackedArrays.longsLe(c)));
+            HtabChunk.newBuilder()
+                .setGuestRealAddr(base)
+                .setWordsLe(PackedArrays.longs(c, 0, c.length)));
       }
     }
     b.setHtabWordWrites(memory.writes);
@@ -330,7 +332,9 @@ public final class GuestHtab {
                 + Long.toHexString(memory.bytes));
       }
       prev = addr;
-      long[] w = PackedArrays.longsLe(field + ".words_le", c.getWordsLe(), CHUNK_WORDS);
+      PackedArrays.count(field + ".words_le", c.getWordsLe(), Long.BYTES, CHUNK_WORDS);
+      long[] w = new long[CHUNK_WORDS];
+      PackedArrays.readLongs(c.getWordsLe(), w, 0, CHUNK_WORDS);
       if (memory.wordBytes == 4) {
         for (int k = 0; k < w.length; k++) {
           if ((w[k] >>> 32) != 0) {

@@ -237,7 +237,7 @@ class GuestCheckpointTest {
     Rig one = new Rig(true, 1, Policy.STRICT);
     assertThatThrownBy(() -> one.port.restore(s))
         .isInstanceOf(CheckpointMismatchException.class)
-        .hasMessageContaining("vcpus (count): the checkpoint has 2, the core restored into has 1");
+        .hasMessageContaining("vcpus (count): the checkpoint has 2 but the restoring core has 1");
   }
 
   @Test
@@ -275,8 +275,7 @@ class GuestCheckpointTest {
       assertThatThrownBy(() -> fresh.port.restore(e.getValue()))
           .as(e.getKey())
           .isInstanceOf(CheckpointMismatchException.class)
-          .hasMessageStartingWith(e.getKey())
-          .hasMessageContaining("allowed");
+          .hasMessageStartingWith(e.getKey());
       assertThat(fresh.port.checkpoint()).as(e.getKey()).isEqualTo(before);
     }
     Rig k = new Rig(true, 1, Policy.STRICT);
@@ -287,7 +286,7 @@ class GuestCheckpointTest {
         .hasMessageStartingWith("hpte_effective_addrs");
     assertThatThrownBy(() -> k.kernel.restore(ks.toBuilder().setGuestPp(3).build()))
         .isInstanceOf(CheckpointMismatchException.class)
-        .hasMessageContaining("guest_pp: the checkpoint has 3, the core restored into has 2");
+        .hasMessageContaining("guest_pp: the checkpoint has 3 but the restoring core has 2");
     assertThat(k.kernel.checkpoint()).isEqualTo(before);
     assertThat(HtabChunk.getDefaultInstance().getWordsLe().size()).isZero();
   }

@@ -2,6 +2,9 @@ package org.mmumesh.hostmmu;
 
 import java.util.Arrays;
 import java.util.Objects;
+import org.mmumesh.checkpoint.CheckpointMismatchException;
+import org.mmumesh.checkpoint.PackedArrays;
+import org.mmumesh.checkpoint.v1.HostHtabState;
 import org.mmumesh.common.Checks;
 
 /**
@@ -440,5 +443,88 @@ public final class HostHtab {
     if (slot < 0 || slot >= word0.length) {
       Checks.inRange("slot", slot, 0, word0.length - 1L);
     }
+  }
+
+  // ---------------------------------------------------------------- checkpoint
+
+  /**
+   * The HTAB's state (checkpoint; pure): the slots holding anything (a word, a VPN or an owner),
+   * sparse, so an HTAB of 128 Ki slots with a few thousand HPTEs costs a few thousand entries.
+   */
+  HostHtabState checkpoint() {
+    int n = 0;
+    int[] used = new int[word0.length];
+    for (int s = 0; s < word0.length; s++) {
+      if (word0[s] != 0 || word1[s] != 0 || vpn[s] != 0 || owner[s] != -1) {
+        used[n++] = s;
+      }
+    }
+    long[] w0 = new long[n];
+    long[] w1 = new long[n];
+    long[] vp = new long[n];
+    int[] ow = new int[n];
+    HostHtabState.Builder b = HostHtabState.newBuilder();
+    for (int i = 0; i < n; i++) {
+      int s = used[i];
+      b.addSlots(s);
+      w0[i] = word0[s];
+      w1[i] = word1[s];
+      vp[i] = vpn[s];
+      ow[i] = owner[s];
+    }
+    return b.setWord0S(PackedArrays.longs(w0, 0, n))
+        .setWord1S(PackedArrays.longs(w1, 0, n))
+        .setVpns(PackedArrays.longs(vp, 0, n))
+        .setOwners(PackedArrays.ints(ow, 0, n))
+        .setEvictCursor(evictCursor)
+        .setValidCount(validCount)
+        .setLastEvictedOwner(lastEvictedOwner)
+        .setLastEvictedSlot(lastEvictedSlot)
+        .setLastEvictedVpn(lastEvictedVpn)
+        .setStats(stats.checkpoint())
+        .build();
+  }
+
+  /** Sets this (fresh) HTAB from {@code s}; the valid count is checked against the words. */
+  void restore(HostHtabState s) {
+    int n = s.getSlotsCount();
+    PackedArrays.count("htab.word0s", s.getWord0S(), Long.BYTES, n);
+    PackedArrays.count("htab.word1s", s.getWord1S(), Long.BYTES, n);
+    PackedArrays.count("htab.vpns", s.getVpns(), Long.BYTES, n);
+    PackedArrays.count("htab.owners", s.getOwners(), Integer.BYTES, n);
+    long[] w0 = new long[n];
+    long[] w1 = new long[n];
+    long[] vp = new long[n];
+    int[] ow = new int[n];
+    PackedArrays.readLongs(s.getWord0S(), w0, 0, n);
+    PackedArrays.readLongs(s.getWord1S(), w1, 0, n);
+    PackedArrays.readLongs(s.getVpns(), vp, 0, n);
+    PackedArrays.readInts(s.getOwners(), ow, 0, n);
+    int valid = 0;
+    int last = -1;
+    for (int i = 0; i < n; i++) {
+      int slot =
+          (int)
+              CheckpointMismatchException.checkRange(
+                  "htab.slots[" + i + "]", s.getSlots(i), last + 1L, word0.length - 1L);
+      last = slot;
+      word0[slot] = w0[i];
+      word1[slot] = w1[i];
+      vpn[slot] = vp[i];
+      owner[slot] = ow[i];
+      valid += (w0[i] & validBit()) != 0 ? 1 : 0;
+    }
+    if (valid != s.getValidCount()) {
+      throw CheckpointMismatchException.of(
+          "htab.valid_count", s.getValidCount(), valid + " (valid words)");
+    }
+    validCount = valid;
+    evictCursor = s.getEvictCursor();
+    CheckpointMismatchException.checkRange(
+        "htab.last_evicted_slot", s.getLastEvictedSlot(), -1, word0.length - 1L);
+    lastEvictedOwner = s.getLastEvictedOwner();
+    lastEvictedSlot = s.getLastEvictedSlot();
+    lastEvictedVpn = s.getLastEvictedVpn();
+    stats.restore(s.getStats(), "htab.stats");
   }
 }

@@ -100,6 +100,46 @@ public final class HostMmuCore {
     }
   }
 
+  // ---- checkpoint ---------------------------------------------------------------------------
+
+  /**
+   * The complete state of this VM's host MMU for a checkpoint (issue 13; see {@link
+   * HostMmuCheckpoint} for what is written). Pure: reads only.
+   */
+  public org.mmumesh.checkpoint.v1.HostMmuState checkpoint() {
+    return HostMmuCheckpoint.write(this);
+  }
+
+  /**
+   * A core holding {@code state}, with its own SID-map toggle set from the state (a VM alone on its
+   * host, as the HostMmu actor's).
+   *
+   * @param config must equal the configuration the state was taken with
+   * @throws org.mmumesh.checkpoint.CheckpointMismatchException naming the field that differs (both
+   *     values) or is inconsistent (its allowed range); nothing is returned then
+   */
+  public static HostMmuCore restore(
+      org.mmumesh.checkpoint.v1.HostMmuState state, HostMmuConfig config) {
+    return HostMmuCheckpoint.read(state, config, new SidMapToggle(), true);
+  }
+
+  /**
+   * A core holding {@code state} that shares the host-wide {@code toggle} (several VMs of one
+   * simulated host): the toggle is left as given, its owner restores it once ({@link
+   * SidMapToggle#restore}, from its own checkpoint or any of the VMs' {@code sid_map_toggle}).
+   *
+   * @see #restore(org.mmumesh.checkpoint.v1.HostMmuState, HostMmuConfig)
+   */
+  public static HostMmuCore restore(
+      org.mmumesh.checkpoint.v1.HostMmuState state, HostMmuConfig config, SidMapToggle toggle) {
+    return HostMmuCheckpoint.read(state, config, Objects.requireNonNull(toggle, "toggle"), false);
+  }
+
+  /** The core's own counters (not its parts'). */
+  HostMmuStats ownStats() {
+    return stats;
+  }
+
   /** The host VPN of {@code ea} in the host segment {@code hostVsid} (256 MiB, 4 KiB pages). */
   public static long hostVpn(long ea, long hostVsid) {
     return ((ea & 0x0FFFFFFFL) >>> 12) | (hostVsid << 16);

@@ -124,4 +124,46 @@ public final class HostMmuStats {
   public String toString() {
     return "HostMmuStats" + toMap();
   }
+
+  /** The counters by name, zero ones left out (checkpoint; pure). */
+  org.mmumesh.checkpoint.v1.HostMmuStatsState checkpoint() {
+    var b = org.mmumesh.checkpoint.v1.HostMmuStatsState.newBuilder();
+    for (Counter c : COUNTERS) {
+      if (counters[c.ordinal()] != 0) {
+        b.putCounters(c.name(), counters[c.ordinal()]);
+      }
+    }
+    for (InvalidationCause c : CAUSES) {
+      if (invalidations[c.ordinal()] != 0) {
+        b.putInvalidations(c.name(), invalidations[c.ordinal()]);
+      }
+    }
+    return b.build();
+  }
+
+  /**
+   * Sets the counters from {@code s} (missing names: 0).
+   *
+   * @throws org.mmumesh.checkpoint.CheckpointMismatchException naming {@code field} and an unknown
+   *     counter name
+   */
+  void restore(org.mmumesh.checkpoint.v1.HostMmuStatsState s, String field) {
+    long[] c = new long[counters.length];
+    long[] inv = new long[invalidations.length];
+    s.getCountersMap().forEach((name, n) -> c[ordinal(COUNTERS, name, field + ".counters")] = n);
+    s.getInvalidationsMap()
+        .forEach((name, n) -> inv[ordinal(CAUSES, name, field + ".invalidations")] = n);
+    System.arraycopy(c, 0, counters, 0, c.length);
+    System.arraycopy(inv, 0, invalidations, 0, inv.length);
+  }
+
+  private static int ordinal(Enum<?>[] values, String name, String field) {
+    for (Enum<?> e : values) {
+      if (e.name().equals(name)) {
+        return e.ordinal();
+      }
+    }
+    throw new org.mmumesh.checkpoint.CheckpointMismatchException(
+        field + ": unknown counter " + name + "; allowed " + java.util.Arrays.toString(values));
+  }
 }

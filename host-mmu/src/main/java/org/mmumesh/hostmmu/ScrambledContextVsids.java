@@ -71,6 +71,18 @@ public final class ScrambledContextVsids implements VsidAllocator {
   }
 
   @Override
+  public long cursor() {
+    return next;
+  }
+
+  @Override
+  public void restoreCursor(long cursor) {
+    next =
+        org.mmumesh.checkpoint.CheckpointMismatchException.checkRange(
+            "allocator_next", cursor, first, max);
+  }
+
+  @Override
   public long capacity() {
     return max - first;
   }

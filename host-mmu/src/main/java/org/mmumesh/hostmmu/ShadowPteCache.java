@@ -4,6 +4,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import org.mmumesh.checkpoint.CheckpointMismatchException;
+import org.mmumesh.checkpoint.PackedArrays;
+import org.mmumesh.checkpoint.v1.ShadowPteCacheState;
 import org.mmumesh.common.Checks;
 import org.mmumesh.common.GuestPte;
 import org.mmumesh.common.PageSize;
@@ -644,5 +647,174 @@ public final class ShadowPteCache {
       }
     }
     return v;
+  }
+
+  // ---------------------------------------------------------------- checkpoint
+
+  /**
+   * The cache's state (checkpoint; pure): every entry below the high-water mark with its hash-list
+   * links as they are. The bucket heads are not written: a bucket's first entry is the one whose
+   * back link is {@code -1 - bucket}.
+   */
+  ShadowPteCacheState checkpoint() {
+    int n = highWater;
+    byte[] flags = new byte[n];
+    byte[] sizes = new byte[n];
+    for (int e = 0; e < n; e++) {
+      GuestPte p = pte[e];
+      if (p != null) {
+        flags[e] =
+            (byte) (1 | (p.mayRead() ? 2 : 0) | (p.mayWrite() ? 4 : 0) | (p.mayExecute() ? 8 : 0));
+        sizes[e] = (byte) (p.pageSize() == null ? 0 : p.pageSize().ordinal() + 1);
+      }
+    }
+    ShadowPteCacheState.Builder b =
+        ShadowPteCacheState.newBuilder()
+            .setHighWater(n)
+            .setFreeHead(freeHead)
+            .setCount(count)
+            .setEaddrs(PackedArrays.longs(eaddr, 0, n))
+            .setVpages(PackedArrays.longs(vpage, 0, n))
+            .setRaddrs(PackedArrays.longs(raddr, 0, n))
+            .setHostVpns(PackedArrays.longs(hostVpn, 0, n))
+            .setPfns(PackedArrays.longs(pfn, 0, n))
+            .setSlots(PackedArrays.ints(slot, 0, n))
+            .setHostPageSizes(PackedArrays.bytes(hostPageSize, 0, n))
+            .setStates(PackedArrays.bytes(state, 0, n))
+            .setFreeNexts(PackedArrays.ints(freeNext, 0, n))
+            .setPteFlags(PackedArrays.bytes(flags, 0, n))
+            .setPtePageSizes(PackedArrays.bytes(sizes, 0, n))
+            .setStats(stats.checkpoint());
+    for (int l = 0; l < lists; l++) {
+      b.addListNexts(PackedArrays.ints(next[l], 0, n))
+          .addListPrevs(PackedArrays.ints(prev[l], 0, n));
+    }
+    return b.build();
+  }
+
+  /**
+   * Sets this (fresh) cache from {@code s}, then checks it ({@link #checkConsistency()}: lists,
+   * buckets, count) and its free list.
+   *
+   * @throws CheckpointMismatchException naming {@code f} and what is wrong
+   */
+  void restore(ShadowPteCacheState s, String f) {
+    int n =
+        (int)
+            CheckpointMismatchException.checkRange(
+                f + ".high_water", s.getHighWater(), 0, HPTEG_CACHE_NUM);
+    for (var e :
+        java.util.Map.of(
+                "eaddrs",
+                s.getEaddrs(),
+                "vpages",
+                s.getVpages(),
+                "raddrs",
+                s.getRaddrs(),
+                "host_vpns",
+                s.getHostVpns(),
+                "pfns",
+                s.getPfns())
+            .entrySet()) {
+      PackedArrays.count(f + "." + e.getKey(), e.getValue(), Long.BYTES, n);
+    }
+    PackedArrays.count(f + ".slots", s.getSlots(), Integer.BYTES, n);
+    PackedArrays.count(f + ".free_nexts", s.getFreeNexts(), Integer.BYTES, n);
+    PackedArrays.count(f + ".host_page_sizes", s.getHostPageSizes(), 1, n);
+    PackedArrays.count(f + ".states", s.getStates(), 1, n);
+    PackedArrays.count(f + ".pte_flags", s.getPteFlags(), 1, n);
+    PackedArrays.count(f + ".pte_page_sizes", s.getPtePageSizes(), 1, n);
+    if (s.getListNextsCount() != lists || s.getListPrevsCount() != lists) {
+      throw CheckpointMismatchException.of(
+          f + ".list_nexts/list_prevs count",
+          s.getListNextsCount() + "/" + s.getListPrevsCount(),
+          lists + " (hash lists of a " + kind + " host)");
+    }
+    for (int l = 0; l < lists; l++) {
+      PackedArrays.count(f + ".list_nexts[" + l + "]", s.getListNexts(l), Integer.BYTES, n);
+      PackedArrays.count(f + ".list_prevs[" + l + "]", s.getListPrevs(l), Integer.BYTES, n);
+    }
+    int cap = INITIAL_CAPACITY;
+    while (cap < n) {
+      cap *= 2;
+    }
+    allocate(Math.min(cap, HPTEG_CACHE_NUM));
+    PackedArrays.readLongs(s.getEaddrs(), eaddr, 0, n);
+    PackedArrays.readLongs(s.getVpages(), vpage, 0, n);
+    PackedArrays.readLongs(s.getRaddrs(), raddr, 0, n);
+    PackedArrays.readLongs(s.getHostVpns(), hostVpn, 0, n);
+    PackedArrays.readLongs(s.getPfns(), pfn, 0, n);
+    PackedArrays.readInts(s.getSlots(), slot, 0, n);
+    PackedArrays.readInts(s.getFreeNexts(), freeNext, 0, n);
+    PackedArrays.readBytes(s.getHostPageSizes(), hostPageSize, 0, n);
+    PackedArrays.readBytes(s.getStates(), state, 0, n);
+    byte[] flags = s.getPteFlags().toByteArray();
+    byte[] sizes = s.getPtePageSizes().toByteArray();
+    int free = 0;
+    for (int e = 0; e < n; e++) {
+      if (state[e] < FREE || state[e] > LINKED) {
+        throw new CheckpointMismatchException(
+            f + ".states[" + e + "]: " + state[e] + "; allowed 0 (free), 1 (reserved), 2 (linked)");
+      }
+      CheckpointMismatchException.checkRange(
+          f + ".host_page_sizes[" + e + "]", hostPageSize[e], 0, PAGE_SIZES.length - 1L);
+      CheckpointMismatchException.checkRange(
+          f + ".pte_page_sizes[" + e + "]", sizes[e], 0, PAGE_SIZES.length);
+      CheckpointMismatchException.checkRange(f + ".pte_flags[" + e + "]", flags[e], 0, 15);
+      boolean linked = state[e] == LINKED;
+      if (((flags[e] & 1) != 0) != linked) {
+        throw new CheckpointMismatchException(
+            f + ".pte_flags[" + e + "]: a guest PTE is present exactly for linked entries");
+      }
+      pte[e] =
+          linked
+              ? new GuestPte(
+                  eaddr[e],
+                  vpage[e],
+                  raddr[e],
+                  (flags[e] & 2) != 0,
+                  (flags[e] & 4) != 0,
+                  (flags[e] & 8) != 0,
+                  sizes[e] == 0 ? null : PAGE_SIZES[sizes[e] - 1])
+              : null;
+      free += state[e] == FREE ? 1 : 0;
+    }
+    for (int l = 0; l < lists; l++) {
+      PackedArrays.readInts(s.getListNexts(l), next[l], 0, n);
+      PackedArrays.readInts(s.getListPrevs(l), prev[l], 0, n);
+      for (int e = 0; e < n; e++) {
+        if (state[e] == LINKED && prev[l][e] < 0) {
+          int bucket = -1 - prev[l][e];
+          CheckpointMismatchException.checkRange(
+              f + ".list_prevs[" + l + "][" + e + "] bucket", bucket, 0, heads[l].length - 1L);
+          heads[l][bucket] = e;
+        }
+      }
+    }
+    highWater = n;
+    count = s.getCount();
+    CheckpointMismatchException.checkRange(f + ".free_head", s.getFreeHead(), -1, n - 1L);
+    freeHead = s.getFreeHead();
+    int visited = 0;
+    for (int e = freeHead; e >= 0; e = freeNext[e]) {
+      if (e >= n || state[e] != FREE || ++visited > free) {
+        throw new CheckpointMismatchException(
+            f
+                + ".free_nexts: the free list reaches entry "
+                + e
+                + ", not a free entry below "
+                + n
+                + " (or loops)");
+      }
+    }
+    if (visited != free) {
+      throw new CheckpointMismatchException(
+          f + ".free_head: the free list holds " + visited + " of the " + free + " free entries");
+    }
+    List<String> bad = checkConsistency();
+    if (!bad.isEmpty()) {
+      throw new CheckpointMismatchException(f + ": inconsistent hash lists: " + bad);
+    }
+    stats.restore(s.getStats(), f + ".stats");
   }
 }

@@ -2,6 +2,7 @@ package org.mmumesh.hostmmu;
 
 import java.util.Arrays;
 import java.util.Objects;
+import org.mmumesh.checkpoint.PackedArrays;
 import org.mmumesh.common.VsidTags;
 
 /**
@@ -163,5 +164,45 @@ public final class SidMap {
   /** Counters: maps created, VSID exhaustions. */
   public HostMmuStats stats() {
     return stats;
+  }
+
+  /** The map's state (checkpoint; pure). */
+  org.mmumesh.checkpoint.v1.SidMapState checkpoint() {
+    byte[] v = new byte[SID_MAP_NUM];
+    for (int i = 0; i < SID_MAP_NUM; i++) {
+      v[i] = (byte) (valid[i] ? 1 : 0);
+    }
+    return org.mmumesh.checkpoint.v1.SidMapState.newBuilder()
+        .setGuestVsids(PackedArrays.longs(guestVsid, 0, SID_MAP_NUM))
+        .setHostVsids(PackedArrays.longs(hostVsid, 0, SID_MAP_NUM))
+        .setValid(PackedArrays.bytes(v, 0, SID_MAP_NUM))
+        .setAllocatorNext(allocator.cursor())
+        .setStats(stats.checkpoint())
+        .build();
+  }
+
+  /** Sets this (fresh) map from {@code s}; {@code field} names it in errors. */
+  void restore(org.mmumesh.checkpoint.v1.SidMapState s, String field) {
+    PackedArrays.count(field + ".guest_vsids", s.getGuestVsids(), Long.BYTES, SID_MAP_NUM);
+    PackedArrays.count(field + ".host_vsids", s.getHostVsids(), Long.BYTES, SID_MAP_NUM);
+    PackedArrays.count(field + ".valid", s.getValid(), 1, SID_MAP_NUM);
+    byte[] v = s.getValid().toByteArray();
+    for (int i = 0; i < SID_MAP_NUM; i++) {
+      if (v[i] != 0 && v[i] != 1) {
+        throw new org.mmumesh.checkpoint.CheckpointMismatchException(
+            field + ".valid[" + i + "]: " + v[i] + "; allowed 0 or 1");
+      }
+    }
+    try {
+      allocator.restoreCursor(s.getAllocatorNext());
+    } catch (org.mmumesh.checkpoint.CheckpointMismatchException e) {
+      throw new org.mmumesh.checkpoint.CheckpointMismatchException(field + "." + e.getMessage());
+    }
+    PackedArrays.readLongs(s.getGuestVsids(), guestVsid, 0, SID_MAP_NUM);
+    PackedArrays.readLongs(s.getHostVsids(), hostVsid, 0, SID_MAP_NUM);
+    for (int i = 0; i < SID_MAP_NUM; i++) {
+      valid[i] = v[i] == 1;
+    }
+    stats.restore(s.getStats(), field + ".stats");
   }
 }

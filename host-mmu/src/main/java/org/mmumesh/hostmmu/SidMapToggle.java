@@ -27,4 +27,20 @@ public final class SidMapToggle {
   public boolean peek() {
     return backwards;
   }
+
+  /** The toggle's state (checkpoint; pure). */
+  public org.mmumesh.checkpoint.v1.SidMapToggleState checkpoint() {
+    return org.mmumesh.checkpoint.v1.SidMapToggleState.newBuilder().setBackwards(backwards).build();
+  }
+
+  /** A toggle in the state {@code s} (for the owner of a host-wide toggle). */
+  public static SidMapToggle restore(org.mmumesh.checkpoint.v1.SidMapToggleState s) {
+    SidMapToggle t = new SidMapToggle();
+    t.backwards = s.getBackwards();
+    return t;
+  }
+
+  void restoreFrom(org.mmumesh.checkpoint.v1.SidMapToggleState s) {
+    backwards = s.getBackwards();
+  }
 }

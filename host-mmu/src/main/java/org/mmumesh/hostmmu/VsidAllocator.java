@@ -25,6 +25,19 @@ public interface VsidAllocator {
    * The 64-bit host allocator: proto-VSIDs {@code ctx << esidBits} up to (not including) {@code
    * ((ctx + 1) << esidBits) - 1}, scrambled (see {@link ScrambledContextVsids}).
    */
+  /**
+   * The allocator's cursor (checkpoint): the next proto-VSID (64-bit host) or the next pool index
+   * (32-bit host).
+   */
+  long cursor();
+
+  /**
+   * Sets the cursor (checkpoint restore).
+   *
+   * @throws org.mmumesh.checkpoint.CheckpointMismatchException naming the allowed range
+   */
+  void restoreCursor(long cursor);
+
   static VsidAllocator host64(int contextId, int esidBits) {
     return new ScrambledContextVsids(contextId, esidBits);
   }

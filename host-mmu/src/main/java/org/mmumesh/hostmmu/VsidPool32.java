@@ -58,6 +58,19 @@ public final class VsidPool32 implements VsidAllocator {
   }
 
   @Override
+  public long cursor() {
+    return next;
+  }
+
+  @Override
+  public void restoreCursor(long cursor) {
+    next =
+        (int)
+            org.mmumesh.checkpoint.CheckpointMismatchException.checkRange(
+                "allocator_next", cursor, 0, pool.length);
+  }
+
+  @Override
   public long capacity() {
     return pool.length;
   }

@@ -85,7 +85,7 @@ class HostMmuCorePropertyTest {
     return opsWith(60, 1, 2, 0, 0, 1, 100);
   }
 
-  private Arbitrary<List<Op>> opsWith(
+  Arbitrary<List<Op>> opsWith(
       int wMap, int wFlush, int wVflush, int wPflush, int wNotify, int maxSeg, int minSize) {
     // Biased towards vCPU 0, segment 0 and page offset 0, so that more than 16 distinct pages of
     // one PTEG pair are often live at once (evictions; Q5 overwrites on a 32-bit host).
@@ -115,7 +115,7 @@ class HostMmuCorePropertyTest {
     return op.list().ofMinSize(minSize).ofMaxSize(400);
   }
 
-  private static HostMmuCore core(int setup) {
+  static HostMmuCore core(int setup) {
     return switch (setup) {
       case 0 ->
           new HostMmuCore(
@@ -133,33 +133,36 @@ class HostMmuCorePropertyTest {
     };
   }
 
-  private static void apply(HostMmuCore core, Op op) {
+  /** Applies {@code op}; returns what the core answered (a lookup, map result or count). */
+  static Object apply(HostMmuCore core, Op op) {
     if (op instanceof MapOp m) {
       long g = gvsid(m.seg());
       long ea = ea(m.seg(), m.k(), m.low());
       GuestPte p = pte(m.seg(), m.k(), m.low(), m.mayWrite(), m.exec());
       Lookup l = core.lookup(m.vcpu(), g, ea);
       if (!l.isHit()) {
-        core.mapPage(m.vcpu(), p, g, raddr(m.seg(), m.k(), m.low()) >>> 12, m.writable());
+        return core.mapPage(m.vcpu(), p, g, raddr(m.seg(), m.k(), m.low()) >>> 12, m.writable());
       } else if (m.store() && !l.isWritable() && m.mayWrite()) {
         // PROTFAULT path (spec 6.2): unmap_page, then map_page after the COW
-        core.unmapPage(m.vcpu(), p, false);
-        core.mapPage(m.vcpu(), p, g, 0x800 + m.k(), true);
+        int removed = core.unmapPage(m.vcpu(), p, false);
+        return removed + " " + core.mapPage(m.vcpu(), p, g, 0x800 + m.k(), true);
       }
+      return l;
     } else if (op instanceof FlushOp f) {
-      core.pteFlush(f.vcpu(), ea(f.seg(), f.k(), f.low()), EA_MASKS[f.maskIdx()]);
+      return core.pteFlush(f.vcpu(), ea(f.seg(), f.k(), f.low()), EA_MASKS[f.maskIdx()]);
     } else if (op instanceof VflushOp v) {
       long vpage = pte(v.seg(), v.k(), v.low(), true, true).vpage();
-      core.pteVflush(v.vcpu(), vpage, VP_MASKS[v.maskIdx()]);
+      return core.pteVflush(v.vcpu(), vpage, VP_MASKS[v.maskIdx()]);
     } else if (op instanceof PflushOp p) {
-      core.ptePflush(p.vcpu(), (long) p.start() << 12, ((long) p.start() + p.len()) << 12);
+      return core.ptePflush(p.vcpu(), (long) p.start() << 12, ((long) p.start() + p.len()) << 12);
     } else if (op instanceof NotifierOp n) {
       if (n.full()) {
-        core.notifierFullFlush();
+        return core.notifierFullFlush();
       } else {
-        core.notifierRangeFlush((long) n.start() << 12, ((long) n.start() + n.len()) << 12);
+        return core.notifierRangeFlush((long) n.start() << 12, ((long) n.start() + n.len()) << 12);
       }
     }
+    throw new IllegalArgumentException("op: " + op);
   }
 
   @Property(tries = 300)

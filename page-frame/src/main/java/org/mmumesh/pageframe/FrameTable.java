@@ -3,6 +3,10 @@ package org.mmumesh.pageframe;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import org.mmumesh.checkpoint.CheckpointMismatchException;
+import org.mmumesh.checkpoint.PackedArrays;
+import org.mmumesh.checkpoint.v1.FrameChunkState;
+import org.mmumesh.checkpoint.v1.FrameTableState;
 import org.mmumesh.common.Fingerprint;
 
 /**
@@ -30,6 +34,11 @@ import org.mmumesh.common.Fingerprint;
  *
  * <p>Pins (extra page references such as GUP / O_DIRECT, spec 7.4 step 1) are rare and kept in a
  * small map; a pinned frame is not freed when its last mapping goes away.
+ *
+ * <p><b>Checkpoint</b> ({@link #checkpoint()}, {@link #restore}): every chunk's arrays up to its
+ * next never-used index (17 bytes per frame ever used; the free lists are threaded through the
+ * fingerprints, so they come along), the per-chunk cursors and the pins. The directory's size and
+ * the spare chunk are memory, not state: a restored table allocates the same pfns next.
  */
 final class FrameTable {
   static final int ZERO_PFN = 0;
@@ -378,5 +387,209 @@ final class FrameTable {
   /** Times a chunk was released because its last frame was freed. */
   int chunksReleased() {
     return chunksReleased;
+  }
+
+  // ---------------------------------------------------------------- checkpoint
+
+  /** The table's state (pure: reads only). */
+  FrameTableState checkpoint() {
+    FrameTableState.Builder b =
+        FrameTableState.newBuilder()
+            .setTopPfn(top)
+            .setAllocatedFrames(allocated)
+            .setFirstRoomChunk(firstRoom)
+            .setChunksLive(chunksLive)
+            .setChunksReleased(chunksReleased);
+    for (int c = 0; c < chunks; c++) {
+      FrameChunkState.Builder cb =
+          FrameChunkState.newBuilder()
+              .setLiveFrames(live[c])
+              .setFreeHeadIndex(freeHead[c])
+              .setUsedFrames(bump[c])
+              .setBaseGeneration(genBase[c]);
+      if (flags[c] != null) {
+        int n = bump[c];
+        cb.setCapacityFrames(flags[c].length)
+            .setFingerprints(PackedArrays.longs(fingerprint[c], 0, n))
+            .setMapCounts(PackedArrays.ints(mapCount[c], 0, n))
+            .setGenerations(PackedArrays.ints(generation[c], 0, n))
+            .setFlags(PackedArrays.bytes(flags[c], 0, n));
+      }
+      b.addChunks(cb);
+    }
+    pins.entrySet().stream()
+        .sorted(Map.Entry.comparingByKey())
+        .forEach(e -> b.addPinnedPfns(e.getKey()).addPinCounts(e.getValue()));
+    return b.build();
+  }
+
+  /**
+   * A table holding {@code s}, checked first: lengths, cursors and free lists must agree.
+   *
+   * @throws CheckpointMismatchException naming the inconsistent field and its allowed range
+   */
+  static FrameTable restore(FrameTableState s) {
+    int n = s.getChunksCount();
+    CheckpointMismatchException.checkRange("frame_table.chunks count", n, 1, MAX_CHUNKS);
+    CheckpointMismatchException.checkRange(
+        "frame_table.top_pfn", Integer.toUnsignedLong(s.getTopPfn()), 1, (long) n << CHUNK_SHIFT);
+    CheckpointMismatchException.checkRange(
+        "frame_table.first_room_chunk", Integer.toUnsignedLong(s.getFirstRoomChunk()), 0, n);
+    FrameTable t = new FrameTable(16);
+    int dir = Math.max(4, n);
+    t.fingerprint = new long[dir][];
+    t.mapCount = new int[dir][];
+    t.generation = new int[dir][];
+    t.flags = new byte[dir][];
+    t.live = new int[dir];
+    t.freeHead = new int[dir];
+    t.bump = new int[dir];
+    t.genBase = new int[dir];
+    t.spareFingerprint = null;
+    t.spareMapCount = null;
+    t.spareGeneration = null;
+    t.spareFlags = null;
+    long allocated = 0;
+    int chunksLive = 0;
+    for (int c = 0; c < n; c++) {
+      allocated += t.restoreChunk(c, s.getChunks(c));
+      chunksLive += t.flags[c] != null ? 1 : 0;
+    }
+    t.chunks = n;
+    t.top = s.getTopPfn();
+    t.firstRoom = s.getFirstRoomChunk();
+    t.allocated = s.getAllocatedFrames();
+    t.chunksLive = s.getChunksLive();
+    t.chunksReleased = s.getChunksReleased();
+    if (allocated != t.allocated) {
+      throw CheckpointMismatchException.of(
+          "frame_table.allocated_frames", t.allocated, allocated + " (the chunks' live frames)");
+    }
+    if (chunksLive != t.chunksLive) {
+      throw CheckpointMismatchException.of(
+          "frame_table.chunks_live", t.chunksLive, chunksLive + " (chunks with arrays)");
+    }
+    if (t.flags[0] == null || t.bump[0] == 0 || t.flags[0][ZERO_PFN] != F_ZERO) {
+      throw new CheckpointMismatchException(
+          "frame_table.chunks[0]: pfn 0 must be the zero page (flags 4), allocated");
+    }
+    for (int c = 0; c < t.firstRoom; c++) {
+      if (t.live[c] < chunkCapacity(c)) {
+        throw new CheckpointMismatchException(
+            "frame_table.first_room_chunk: " + t.firstRoom + " but chunk " + c + " has room");
+      }
+    }
+    if (s.getPinnedPfnsCount() != s.getPinCountsCount()) {
+      throw CheckpointMismatchException.of(
+          "frame_table.pin_counts count", s.getPinCountsCount(), s.getPinnedPfnsCount());
+    }
+    for (int i = 0; i < s.getPinnedPfnsCount(); i++) {
+      int pfn = s.getPinnedPfns(i);
+      if (!t.isLive(pfn) || pfn == ZERO_PFN) {
+        throw new CheckpointMismatchException(
+            "frame_table.pinned_pfns[" + i + "]: " + pfn + " is not a live frame other than 0");
+      }
+      CheckpointMismatchException.checkRange(
+          "frame_table.pin_counts[" + i + "]", s.getPinCounts(i), 1, Integer.MAX_VALUE);
+      t.pins.put(pfn, s.getPinCounts(i));
+    }
+    return t;
+  }
+
+  /** Restores chunk {@code c}; returns its live frames. */
+  private int restoreChunk(int c, FrameChunkState cs) {
+    String f = "frame_table.chunks[" + c + "]";
+    int cap = cs.getCapacityFrames();
+    genBase[c] = cs.getBaseGeneration();
+    if (cap == 0) {
+      if (cs.getUsedFrames() != 0 || cs.getLiveFrames() != 0 || cs.getFreeHeadIndex() != -1) {
+        throw new CheckpointMismatchException(
+            f
+                + ": a released chunk (capacity_frames 0) must have used_frames 0, live_frames 0"
+                + " and free_head_index -1");
+      }
+      bump[c] = 0;
+      live[c] = 0;
+      freeHead[c] = -1;
+      return 0;
+    }
+    CheckpointMismatchException.checkRange(
+        f + ".capacity_frames", cap, c == 0 ? 16 : CHUNK, chunkCapacity(c));
+    int used =
+        (int)
+            CheckpointMismatchException.checkRange(f + ".used_frames", cs.getUsedFrames(), 0, cap);
+    int liveFrames =
+        (int)
+            CheckpointMismatchException.checkRange(f + ".live_frames", cs.getLiveFrames(), 1, used);
+    CheckpointMismatchException.checkRange(
+        f + ".free_head_index", cs.getFreeHeadIndex(), -1, used - 1L);
+    PackedArrays.count(f + ".fingerprints", cs.getFingerprints(), Long.BYTES, used);
+    PackedArrays.count(f + ".map_counts", cs.getMapCounts(), Integer.BYTES, used);
+    PackedArrays.count(f + ".generations", cs.getGenerations(), Integer.BYTES, used);
+    PackedArrays.count(f + ".flags", cs.getFlags(), 1, used);
+    long[] fp = new long[cap];
+    int[] mc = new int[cap];
+    int[] gen = new int[cap];
+    byte[] fl = new byte[cap];
+    PackedArrays.readLongs(cs.getFingerprints(), fp, 0, used);
+    PackedArrays.readInts(cs.getMapCounts(), mc, 0, used);
+    PackedArrays.readInts(cs.getGenerations(), gen, 0, used);
+    PackedArrays.readBytes(cs.getFlags(), fl, 0, used);
+    Arrays.fill(fl, used, cap, F_FREE);
+    Arrays.fill(gen, used, cap, cs.getBaseGeneration());
+    int free = 0;
+    for (int i = 0; i < used; i++) {
+      byte x = fl[i];
+      boolean ok = x == F_FREE || x == 0 || x == F_KSM || (x == F_ZERO && c == 0 && i == ZERO_PFN);
+      if (!ok || (x == F_FREE && mc[i] != 0) || (c == 0 && i == ZERO_PFN && x != F_ZERO)) {
+        throw new CheckpointMismatchException(
+            f
+                + ".flags["
+                + i
+                + "]: "
+                + x
+                + " (map count "
+                + mc[i]
+                + ") is not allowed there;"
+                + " allowed 0, 1 (free, map count 0), 2 (KSM), 4 (the zero page, pfn 0 only)");
+      }
+      if (x == F_FREE) {
+        free++;
+      }
+    }
+    if (free != used - liveFrames) {
+      throw CheckpointMismatchException.of(
+          f + ".live_frames", liveFrames, used - free + " (not free)");
+    }
+    // the free list must visit every free frame once (no cycle, no live frame on it)
+    int visited = 0;
+    for (int i = cs.getFreeHeadIndex(); i >= 0; i = (int) fp[i]) {
+      if (i >= used || fl[i] != F_FREE || ++visited > free) {
+        throw new CheckpointMismatchException(
+            f
+                + ".fingerprints: the free list from free_head_index reaches index "
+                + i
+                + ", which is not a free frame below used_frames "
+                + used
+                + " (or loops)");
+      }
+    }
+    if (visited != free) {
+      throw new CheckpointMismatchException(
+          f
+              + ".free_head_index: the free list holds "
+              + visited
+              + " of the "
+              + free
+              + " free frames");
+    }
+    fingerprint[c] = fp;
+    mapCount[c] = mc;
+    generation[c] = gen;
+    flags[c] = fl;
+    bump[c] = used;
+    live[c] = liveFrames;
+    freeHead[c] = cs.getFreeHeadIndex();
+    return liveFrames;
   }
 }

@@ -115,6 +115,30 @@ final class HostMm {
     protReadEnd[n] = end;
   }
 
+  /** The PROT_READ regions' starts, in the order added (a copy; for the checkpoint). */
+  long[] protReadStarts() {
+    return protReadStart.clone();
+  }
+
+  /** The PROT_READ regions' ends, beside {@link #protReadStarts()}. */
+  long[] protReadEnds() {
+    return protReadEnd.clone();
+  }
+
+  /** Restores the PROT_READ regions (checkpoint): {@code starts[i], ends[i]} in order. */
+  void restoreProtRead(long[] starts, long[] ends) {
+    protReadStart = starts.clone();
+    protReadEnd = ends.clone();
+  }
+
+  /** Installs PTE chunk {@code i} as it is (checkpoint restore; no audit is attached yet). */
+  void restoreChunk(int i, int[] ptes) {
+    if (i >= chunks.length) {
+      chunks = Arrays.copyOf(chunks, i + 1);
+    }
+    chunks[i] = ptes;
+  }
+
   boolean isProtRead(long hva) {
     for (int i = 0; i < protReadStart.length; i++) {
       if (hva >= protReadStart[i] && hva < protReadEnd[i]) {

@@ -59,6 +59,22 @@ final class HostNotifiers {
     return notifierEvents;
   }
 
+  /** The pending invalidations as (vm, start, end) triples, oldest first (a copy). */
+  List<long[]> pendingRanges() {
+    List<long[]> out = new ArrayList<>(pending.size());
+    for (long[] e : pending) {
+      out.add(e.clone());
+    }
+    return out;
+  }
+
+  /** Restores the event count and the pending invalidations (checkpoint); listeners stay. */
+  void restore(long events, List<long[]> pendingRanges) {
+    notifierEvents = events;
+    pending.clear();
+    pending.addAll(pendingRanges);
+  }
+
   /** Host pages {@code [hvaStart, hvaEnd)} of VM {@code vmId} changed (spec 5.7). */
   void invalidateHva(int vmId, HostVm v, long hvaStart, long hvaEnd) {
     v.notifierSeq++;

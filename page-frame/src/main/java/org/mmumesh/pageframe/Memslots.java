@@ -32,6 +32,48 @@ final class Memslots {
     return generation;
   }
 
+  /** Writes the slots, generation, leases and pending tickets into {@code b} (checkpoint). */
+  void checkpoint(org.mmumesh.checkpoint.v1.HostVmState.Builder b) {
+    for (MemSlot m : slots) {
+      b.addMemslots(
+          org.mmumesh.checkpoint.v1.MemSlotState.newBuilder()
+              .setSlotId(m.id())
+              .setBaseGfn(m.baseGfn())
+              .setPageCount(m.npages())
+              .setHvaPage(m.hvaPage())
+              .setReadOnly(m.readOnly()));
+    }
+    b.setSlotGeneration(generation);
+    for (int i = leaseHead; i < leaseHead + leaseSize; i++) {
+      b.addLeaseGenerations(leaseGen[i]).addLeaseCounts(leaseCount[i]);
+    }
+    for (int i = 0; i < pendingSize; i++) {
+      b.addPendingTickets(pendingTicket[i]).addPendingGenerations(pendingGen[i]);
+    }
+  }
+
+  /**
+   * Restores what {@link #checkpoint} wrote, into a fresh instance; the caller has checked the
+   * slots and the lengths of the paired lists.
+   */
+  void restore(
+      MemSlot[] sorted,
+      long gen,
+      long[] leaseGens,
+      int[] leaseCounts,
+      long[] tickets,
+      long[] ticketGens) {
+    slots = sorted;
+    generation = gen;
+    leaseGen = Arrays.copyOf(leaseGens, Math.max(8, leaseGens.length));
+    leaseCount = Arrays.copyOf(leaseCounts, Math.max(8, leaseCounts.length));
+    leaseHead = 0;
+    leaseSize = leaseGens.length;
+    pendingTicket = Arrays.copyOf(tickets, Math.max(4, tickets.length));
+    pendingGen = Arrays.copyOf(ticketGens, Math.max(4, ticketGens.length));
+    pendingSize = tickets.length;
+  }
+
   MemSlot[] slots() {
     return slots;
   }

@@ -69,12 +69,13 @@ public final class PageFrames {
   /** Largest byte offset inside a page. */
   public static final int MAX_OFFSET = Fingerprint.PAGE_BYTES - 1;
 
-  private final FrameTable frames;
-  private HostVm[] vms = new HostVm[4];
-  private final HostNotifiers notifiers = new HostNotifiers();
-  private final SlotUpdates slotUpdates = new SlotUpdates(notifiers);
-  private final FrameRefs refs;
-  private final HostFaults faults;
+  // Package-private for PageFramesCheckpoint, which writes and restores them.
+  final FrameTable frames;
+  HostVm[] vms = new HostVm[4];
+  final HostNotifiers notifiers = new HostNotifiers();
+  final SlotUpdates slotUpdates = new SlotUpdates(notifiers);
+  final FrameRefs refs;
+  final HostFaults faults;
   private final KsmPageOps ksmOps;
 
   // The incremental invariant check, attached by the first invariantViolationsIncremental().
@@ -92,11 +93,43 @@ public final class PageFrames {
    * @param initialFrames initial capacity, 1 to 2^31 - 2
    */
   public PageFrames(int initialFrames) {
-    Checks.inRange("initialFrames", initialFrames, 1, FrameTable.MAX_PFN);
-    this.frames = new FrameTable(initialFrames);
+    this(
+        new FrameTable(
+            (int) Checks.inRange("initialFrames", initialFrames, 1, FrameTable.MAX_PFN)));
+  }
+
+  /** A host around {@code frames} (a new table, or a restored one). */
+  PageFrames(FrameTable frames) {
+    this.frames = frames;
     this.refs = new FrameRefs(frames);
     this.faults = new HostFaults(frames, refs, notifiers);
     this.ksmOps = new KsmPageOps(frames, refs, notifiers, faults);
+  }
+
+  // ---------------------------------------------------------------- checkpoint
+
+  /**
+   * The complete state of this host's frames, address spaces, memslots and counters, for a
+   * checkpoint (issue 13; see {@link PageFramesCheckpoint} for what is written and what is wiring).
+   * Pure: reads only. Take it at a lockstep barrier (no notifier round in flight); pending
+   * invalidations are written all the same.
+   */
+  public org.mmumesh.checkpoint.v1.PageFramesState checkpoint() {
+    return PageFramesCheckpoint.write(this);
+  }
+
+  /**
+   * A host holding {@code state}, checked first (lengths, ranges, free lists, then map counts and
+   * the savings accounting recounted as {@link #invariantViolations()} does). Listeners, the event
+   * feed and invalidation tracking are wiring, not state: register them on the returned core as on
+   * a new one. The invalidations written as pending are pending again; turning tracking on ({@link
+   * #trackInvalidations}) forgets them, as on any core (at a lockstep barrier there are none).
+   *
+   * @throws org.mmumesh.checkpoint.CheckpointMismatchException naming the inconsistent field and
+   *     its allowed range; nothing is returned then
+   */
+  public static PageFrames restore(org.mmumesh.checkpoint.v1.PageFramesState state) {
+    return PageFramesCheckpoint.read(state);
   }
 
   // ---------------------------------------------------------------- VMs, listeners

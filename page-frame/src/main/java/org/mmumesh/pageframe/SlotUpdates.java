@@ -28,6 +28,21 @@ final class SlotUpdates {
     listeners.add(listener);
   }
 
+  /** The next ticket to hand out. */
+  long nextTicket() {
+    return nextTicket;
+  }
+
+  /**
+   * Restores the ticket counter and the tickets still pending (the union of every VM's memslot
+   * pending lists, which the checkpoint holds).
+   */
+  void restore(long next, java.util.Collection<Long> pending) {
+    nextTicket = next;
+    pendingTickets.clear();
+    pendingTickets.addAll(pending);
+  }
+
   long addSlot(
       int vm, HostVm v, int slotId, long baseGfn, long npages, long hvaPage, boolean readOnly) {
     checkSlotArgs(slotId, baseGfn, npages, hvaPage);

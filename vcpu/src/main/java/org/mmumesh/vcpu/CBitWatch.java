@@ -94,7 +94,7 @@ public final class CBitWatch {
     long prev = -1;
     for (int k = 0; k < state.getWatchedPagesCount(); k++) {
       long page = state.getWatchedPages(k);
-      CheckpointMismatchException.requireRange(
+      CheckpointMismatchException.checkRange(
           "watched_pages[" + k + "]", page, prev + 1, (1L << 52) - 1);
       prev = page;
     }

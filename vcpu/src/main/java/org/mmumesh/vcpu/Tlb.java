@@ -168,7 +168,7 @@ public final class Tlb {
     for (int k = 0; k < n; k++) {
       int i = state.getEntryIndexes(k);
       long tag = state.getTags(k);
-      CheckpointMismatchException.requireRange(
+      CheckpointMismatchException.checkRange(
           "tlb.entry_indexes[" + k + "]", i, prev + 1L, entries - 1L);
       if (index(tag) != i) {
         throw new CheckpointMismatchException(
@@ -181,7 +181,7 @@ public final class Tlb {
                 + "]; allowed "
                 + index(tag));
       }
-      CheckpointMismatchException.requireRange(
+      CheckpointMismatchException.checkRange(
           "tlb.prots[" + k + "]", state.getProts(k), 0, PROT_WRITE | PROT_EXEC | 4);
       prev = i;
       s.index()[k] = i;

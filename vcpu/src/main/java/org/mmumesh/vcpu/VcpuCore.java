@@ -388,7 +388,7 @@ public final class VcpuCore {
         "max_faults_per_access", state.getMaxFaultsPerAccess(), livelock.maxFaults());
     CheckpointMismatchException.requireEqual(
         "counters (count)", state.getCountersCount(), counts.length);
-    CheckpointMismatchException.requireRange("mode", state.getMode(), 0, 7);
+    CheckpointMismatchException.checkRange("mode", state.getMode(), 0, 7);
     tlb.restore(state.getTlb()); // checks before it changes anything
     for (int i = 0; i < counts.length; i++) {
       counts[i] = state.getCounters(i);

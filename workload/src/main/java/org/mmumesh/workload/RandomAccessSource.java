@@ -122,7 +122,7 @@ final class RandomAccessSource implements AccessSource {
 
   @Override
   public void restoreState(RandomSourceState state) {
-    CheckpointMismatchException.requireRange(
+    CheckpointMismatchException.checkRange(
         "random.remaining_accesses", state.getRemainingAccesses(), 0, total);
     rng.restore(state.getGeneratorSeed());
     remaining = state.getRemainingAccesses();
