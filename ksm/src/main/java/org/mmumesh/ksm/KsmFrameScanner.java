@@ -32,6 +32,29 @@ public final class KsmFrameScanner implements FrameScanner {
   }
 
   /** The factory to give {@code PageFrame.create(settings, factory)} and its initSharding. */
+  private KsmFrameScanner(KsmScanner scanner) {
+    this.scanner = scanner;
+  }
+
+  /** ksmd's state for a checkpoint ({@link KsmScanner#checkpoint()}). Pure. */
+  public org.mmumesh.checkpoint.v1.KsmState checkpoint() {
+    return scanner.checkpoint();
+  }
+
+  /**
+   * A scanner holding {@code state} over {@code pageFrames} (the restored frames of the same
+   * checkpoint), its merges gated on {@code pageFrames}' pending invalidations as {@link
+   * #KsmFrameScanner(PageFrames)}'s are.
+   *
+   * @throws org.mmumesh.checkpoint.CheckpointMismatchException see {@link KsmScanner#restore}
+   */
+  public static KsmFrameScanner restore(
+      org.mmumesh.checkpoint.v1.KsmState state, PageFrames pageFrames) {
+    Objects.requireNonNull(pageFrames, "pageFrames");
+    return new KsmFrameScanner(
+        KsmScanner.restore(state, pageFrames, pageFrames::invalidationPending));
+  }
+
   public static Function<PageFrames, FrameScanner> factory() {
     return KsmFrameScanner::new;
   }

@@ -73,14 +73,14 @@ public final class KsmScanner {
 
   private final PageFrames pf;
   private final WriteProtectGate gate;
-  private final RmapItems items = new RmapItems();
-  private final StableTree stable = new StableTree();
-  private final KsmCounters counters = new KsmCounters();
+  final RmapItems items = new RmapItems();
+  final StableTree stable = new StableTree();
+  final KsmCounters counters = new KsmCounters();
   private final StableNodes stableNodes;
-  private final MmList mm = new MmList();
+  final MmList mm = new MmList();
   private final ScanWalk walk = new ScanWalk();
 
-  private final UnstableNodes unstable;
+  final UnstableNodes unstable;
 
   // The page returned by the last scanGetNextRmapItem (its vm and hva: mm.currentVm/Hva).
   private int curPfn;
@@ -88,20 +88,20 @@ public final class KsmScanner {
   // The merge handshake: cmpAndMergePage asks the batch to stop and rewind; the item rewound last.
   private boolean rewind;
   private boolean revisiting;
-  private int rewoundItem = -1;
-  private boolean handshakePending;
-  private long handshakeRewinds;
-  private long handshakesAbandoned;
+  int rewoundItem = -1;
+  boolean handshakePending;
+  long handshakeRewinds;
+  long handshakesAbandoned;
 
   // The incremental counter check, attached by the first counterViolationsIncremental().
   private KsmAudit audit;
 
   // Controls (spec 7.1).
-  private long pagesToScan = DEFAULT_PAGES_TO_SCAN;
-  private long sleepMillisecs = DEFAULT_SLEEP_MILLISECS;
-  private int run = RUN_STOP;
-  private long nextBatchNanos;
-  private long nowNanos;
+  long pagesToScan = DEFAULT_PAGES_TO_SCAN;
+  long sleepMillisecs = DEFAULT_SLEEP_MILLISECS;
+  int run = RUN_STOP;
+  long nextBatchNanos;
+  long nowNanos;
 
   /**
    * A scanner over the VMs of {@code pageFrames}, stopped ({@code run=0}) like a freshly booted
@@ -120,6 +120,40 @@ public final class KsmScanner {
     this.gate = java.util.Objects.requireNonNull(gate, "gate");
     this.stableNodes = new StableNodes(stable, items, counters, pf);
     this.unstable = new UnstableNodes(items, mm, counters, pf);
+  }
+
+  // ---------------------------------------------------------------- checkpoint
+
+  /**
+   * ksmd's complete state for a checkpoint (issue 13; see {@link KsmCheckpoint} for what is
+   * written). Pure: reads only. Take it between batches; a batch that stopped for a handshake is
+   * written with its rewound page, so a restored scanner re-processes it.
+   */
+  public org.mmumesh.checkpoint.v1.KsmState checkpoint() {
+    return KsmCheckpoint.write(this);
+  }
+
+  /**
+   * A synchronous scanner (as {@link #KsmScanner(PageFrames)}) holding {@code state}, over {@code
+   * pageFrames}, which must be the restored frames of the same checkpoint.
+   *
+   * @throws org.mmumesh.checkpoint.CheckpointMismatchException naming the inconsistent field and
+   *     its allowed range (or a recount that disagrees with the counters); nothing is returned then
+   */
+  public static KsmScanner restore(
+      org.mmumesh.checkpoint.v1.KsmState state, PageFrames pageFrames) {
+    return restore(state, pageFrames, WriteProtectGate.SYNCHRONOUS);
+  }
+
+  /**
+   * A scanner with the merge handshake's {@code gate} (as {@link #KsmScanner(PageFrames,
+   * WriteProtectGate)}) holding {@code state}.
+   *
+   * @see #restore(org.mmumesh.checkpoint.v1.KsmState, PageFrames)
+   */
+  public static KsmScanner restore(
+      org.mmumesh.checkpoint.v1.KsmState state, PageFrames pageFrames, WriteProtectGate gate) {
+    return KsmCheckpoint.read(state, new KsmScanner(pageFrames, gate), pageFrames);
   }
 
   // ---------------------------------------------------------------- controls (spec 7.1)

@@ -311,4 +311,110 @@ final class MmList {
     atHead = true;
     seqnr = 0;
   }
+
+  /** The mm_slots, their regions and the cursor (checkpoint; pure). */
+  org.mmumesh.checkpoint.v1.MmListState checkpoint() {
+    var b =
+        org.mmumesh.checkpoint.v1.MmListState.newBuilder()
+            .setNextItemId(nextId)
+            .setCursorAtHead(atHead)
+            .setCursorSlot(cursorSlot)
+            .setCursorRegion(cursorRegion)
+            .setCursorHvaPage(cursorHva)
+            .setFullScans(seqnr)
+            .setCurrentVmId(curVm)
+            .setCurrentHvaPage(curHva);
+    for (MmSlot s : slots) {
+      var sb = org.mmumesh.checkpoint.v1.MmSlotState.newBuilder().setVmId(s.vm);
+      for (MergeableRegion r : s.regions) {
+        sb.addRegions(
+            org.mmumesh.checkpoint.v1.MergeableRegionState.newBuilder()
+                .setStartHvaPage(r.start)
+                .setEndHvaPage(r.end)
+                .setFirstItemId(r.idBase));
+      }
+      b.addMmSlots(sb);
+    }
+    return b.build();
+  }
+
+  /**
+   * Sets this (fresh) list from {@code s}: every VM must satisfy {@code vmExists}, regions must be
+   * ordered, disjoint, and their item ids disjoint and below {@code next_item_id}; the cursor must
+   * name a slot and region that exist. The by-id index is rebuilt (it is derived).
+   */
+  void restore(org.mmumesh.checkpoint.v1.MmListState s, java.util.function.IntPredicate vmExists) {
+    int next =
+        (int)
+            org.mmumesh.checkpoint.CheckpointMismatchException.checkRange(
+                "mm_list.next_item_id", s.getNextItemId(), 0, Integer.MAX_VALUE - 8L);
+    List<MmSlot> built = new ArrayList<>();
+    List<MergeableRegion> byId = new ArrayList<>();
+    java.util.Set<Integer> vms = new java.util.HashSet<>();
+    for (int i = 0; i < s.getMmSlotsCount(); i++) {
+      var ss = s.getMmSlots(i);
+      String f = "mm_list.mm_slots[" + i + "]";
+      if (!vmExists.test(ss.getVmId()) || !vms.add(ss.getVmId())) {
+        throw new org.mmumesh.checkpoint.CheckpointMismatchException(
+            f + ".vm_id: " + ss.getVmId() + " is not a VM of the page frames, or repeats");
+      }
+      MmSlot slot = new MmSlot(ss.getVmId());
+      long prevEnd = 0;
+      for (int j = 0; j < ss.getRegionsCount(); j++) {
+        var rs = ss.getRegions(j);
+        String rf = f + ".regions[" + j + "]";
+        long start =
+            org.mmumesh.checkpoint.CheckpointMismatchException.checkRange(
+                rf + ".start_hva_page",
+                rs.getStartHvaPage(),
+                prevEnd,
+                org.mmumesh.pageframe.PageFrames.MAX_HVA_PAGE);
+        long end =
+            org.mmumesh.checkpoint.CheckpointMismatchException.checkRange(
+                rf + ".end_hva_page",
+                rs.getEndHvaPage(),
+                start + 1,
+                org.mmumesh.pageframe.PageFrames.MAX_HVA_PAGE + 1);
+        org.mmumesh.checkpoint.CheckpointMismatchException.checkRange(
+            rf + ".first_item_id",
+            Integer.toUnsignedLong(rs.getFirstItemId()),
+            0,
+            next - (end - start));
+        prevEnd = end;
+        MergeableRegion r = new MergeableRegion(slot.vm, start, end, rs.getFirstItemId());
+        slot.regions.add(r);
+        byId.add(r);
+      }
+      built.add(slot);
+    }
+    byId.sort((a, b) -> Integer.compare(a.idBase, b.idBase));
+    for (int k = 1; k < byId.size(); k++) {
+      if (byId.get(k).idBase < byId.get(k - 1).idEnd()) {
+        throw new org.mmumesh.checkpoint.CheckpointMismatchException(
+            "mm_list: the item ids of two regions overlap (from "
+                + byId.get(k).idBase
+                + "); allowed disjoint id ranges");
+      }
+    }
+    if (!s.getCursorAtHead()) {
+      int cs =
+          (int)
+              org.mmumesh.checkpoint.CheckpointMismatchException.checkRange(
+                  "mm_list.cursor_slot", s.getCursorSlot(), 0, built.size() - 1L);
+      org.mmumesh.checkpoint.CheckpointMismatchException.checkRange(
+          "mm_list.cursor_region", s.getCursorRegion(), 0, built.get(cs).regions.size());
+    }
+    slots.clear();
+    slots.addAll(built);
+    regionsById.clear();
+    regionsById.addAll(byId);
+    nextId = next;
+    atHead = s.getCursorAtHead();
+    cursorSlot = s.getCursorSlot();
+    cursorRegion = s.getCursorRegion();
+    cursorHva = s.getCursorHvaPage();
+    seqnr = s.getFullScans();
+    curVm = s.getCurrentVmId();
+    curHva = s.getCurrentHvaPage();
+  }
 }

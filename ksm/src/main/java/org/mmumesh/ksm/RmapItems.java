@@ -106,4 +106,68 @@ final class RmapItems {
   void setSeq(int id, byte s) {
     seq[id >>> CHUNK_SHIFT][id & MASK] = s;
   }
+
+  /** Items {@code [0, count)} (checkpoint; pure). */
+  org.mmumesh.checkpoint.v1.RmapItemsState checkpoint(int count) {
+    int[] cs = new int[count];
+    int[] nd = new int[count];
+    byte[] fl = new byte[count];
+    byte[] sq = new byte[count];
+    for (int c = 0; (long) c << CHUNK_SHIFT < count; c++) {
+      int from = c << CHUNK_SHIFT;
+      int n = Math.min(CHUNK, count - from);
+      System.arraycopy(oldChecksum[c], 0, cs, from, n);
+      System.arraycopy(node[c], 0, nd, from, n);
+      System.arraycopy(flags[c], 0, fl, from, n);
+      System.arraycopy(seq[c], 0, sq, from, n);
+    }
+    return org.mmumesh.checkpoint.v1.RmapItemsState.newBuilder()
+        .setItemCount(count)
+        .setOldChecksums(org.mmumesh.checkpoint.PackedArrays.ints(cs, 0, count))
+        .setNodes(org.mmumesh.checkpoint.PackedArrays.ints(nd, 0, count))
+        .setFlags(org.mmumesh.checkpoint.PackedArrays.bytes(fl, 0, count))
+        .setSeqs(org.mmumesh.checkpoint.PackedArrays.bytes(sq, 0, count))
+        .build();
+  }
+
+  /**
+   * Sets this (fresh) table's items from {@code s}, which must hold {@code count} of them with
+   * flags 0, 1, 3 or 5 and nodes below {@code nodeTop}.
+   */
+  void restore(org.mmumesh.checkpoint.v1.RmapItemsState s, int count, int nodeTop) {
+    if (s.getItemCount() != count) {
+      throw org.mmumesh.checkpoint.CheckpointMismatchException.of(
+          "rmap_items.item_count", s.getItemCount(), count + " (mm_list.next_item_id)");
+    }
+    org.mmumesh.checkpoint.PackedArrays.count(
+        "rmap_items.old_checksums", s.getOldChecksums(), Integer.BYTES, count);
+    org.mmumesh.checkpoint.PackedArrays.count(
+        "rmap_items.nodes", s.getNodes(), Integer.BYTES, count);
+    org.mmumesh.checkpoint.PackedArrays.count("rmap_items.flags", s.getFlags(), 1, count);
+    org.mmumesh.checkpoint.PackedArrays.count("rmap_items.seqs", s.getSeqs(), 1, count);
+    int[] cs = new int[count];
+    int[] nd = new int[count];
+    byte[] fl = s.getFlags().toByteArray();
+    byte[] sq = s.getSeqs().toByteArray();
+    org.mmumesh.checkpoint.PackedArrays.readInts(s.getOldChecksums(), cs, 0, count);
+    org.mmumesh.checkpoint.PackedArrays.readInts(s.getNodes(), nd, 0, count);
+    for (int id = 0; id < count; id++) {
+      byte f = fl[id];
+      if (f != 0 && f != EXISTS && f != (EXISTS | UNSTABLE) && f != (EXISTS | STABLE)) {
+        throw new org.mmumesh.checkpoint.CheckpointMismatchException(
+            "rmap_items.flags[" + id + "]: " + f + "; allowed 0, 1, 3 (unstable) or 5 (stable)");
+      }
+      org.mmumesh.checkpoint.CheckpointMismatchException.checkRange(
+          "rmap_items.nodes[" + id + "]", nd[id], 0, nodeTop - 1L);
+    }
+    ensure(count);
+    for (int c = 0; (long) c << CHUNK_SHIFT < count; c++) {
+      int from = c << CHUNK_SHIFT;
+      int n = Math.min(CHUNK, count - from);
+      System.arraycopy(cs, from, oldChecksum[c], 0, n);
+      System.arraycopy(nd, from, node[c], 0, n);
+      System.arraycopy(fl, from, flags[c], 0, n);
+      System.arraycopy(sq, from, seq[c], 0, n);
+    }
+  }
 }

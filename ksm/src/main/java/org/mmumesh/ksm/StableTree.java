@@ -171,4 +171,122 @@ final class StableTree {
       }
     }
   }
+
+  /** The tree's state (checkpoint; pure): node arrays up to the top and the table as it is. */
+  org.mmumesh.checkpoint.v1.StableTreeState checkpoint() {
+    byte[] in = new byte[top];
+    for (int n = 0; n < top; n++) {
+      in[n] = (byte) (inTree[n] ? 1 : 0);
+    }
+    return org.mmumesh.checkpoint.v1.StableTreeState.newBuilder()
+        .setNodeTop(top)
+        .setFreeHead(freeHead)
+        .setKeys(org.mmumesh.checkpoint.PackedArrays.longs(key, 0, top))
+        .setKpfns(org.mmumesh.checkpoint.PackedArrays.ints(kpfn, 0, top))
+        .setKgens(org.mmumesh.checkpoint.PackedArrays.ints(kgen, 0, top))
+        .setItemCounts(org.mmumesh.checkpoint.PackedArrays.ints(items, 0, top))
+        .setRefs(org.mmumesh.checkpoint.PackedArrays.ints(refs, 0, top))
+        .setInTree(org.mmumesh.checkpoint.PackedArrays.bytes(in, 0, top))
+        .setTable(org.mmumesh.checkpoint.PackedArrays.longs(table, 0, table.length))
+        .setTableSize(size)
+        .setLiveNodes(live)
+        .build();
+  }
+
+  /** Sets this (fresh) tree from {@code s}, checking lengths, node numbers and counts. */
+  void restore(org.mmumesh.checkpoint.v1.StableTreeState s) {
+    int t =
+        (int)
+            org.mmumesh.checkpoint.CheckpointMismatchException.checkRange(
+                "stable_tree.node_top", Integer.toUnsignedLong(s.getNodeTop()), 1, 1 << 30);
+    org.mmumesh.checkpoint.PackedArrays.count("stable_tree.keys", s.getKeys(), Long.BYTES, t);
+    org.mmumesh.checkpoint.PackedArrays.count("stable_tree.kpfns", s.getKpfns(), Integer.BYTES, t);
+    org.mmumesh.checkpoint.PackedArrays.count("stable_tree.kgens", s.getKgens(), Integer.BYTES, t);
+    org.mmumesh.checkpoint.PackedArrays.count(
+        "stable_tree.item_counts", s.getItemCounts(), Integer.BYTES, t);
+    org.mmumesh.checkpoint.PackedArrays.count("stable_tree.refs", s.getRefs(), Integer.BYTES, t);
+    org.mmumesh.checkpoint.PackedArrays.count("stable_tree.in_tree", s.getInTree(), 1, t);
+    int cap = s.getTable().size() / Long.BYTES;
+    if (cap < 64 || Integer.bitCount(cap) != 1 || s.getTable().size() % Long.BYTES != 0) {
+      throw new org.mmumesh.checkpoint.CheckpointMismatchException(
+          "stable_tree.table: "
+              + s.getTable().size()
+              + " bytes; allowed 8 bytes times a power of two of at least 64 slots");
+    }
+    int len = 16;
+    while (len < t) {
+      len *= 2;
+    }
+    key = new long[len];
+    kpfn = new int[len];
+    kgen = new int[len];
+    items = new int[len];
+    refs = new int[len];
+    inTree = new boolean[len];
+    org.mmumesh.checkpoint.PackedArrays.readLongs(s.getKeys(), key, 0, t);
+    org.mmumesh.checkpoint.PackedArrays.readInts(s.getKpfns(), kpfn, 0, t);
+    org.mmumesh.checkpoint.PackedArrays.readInts(s.getKgens(), kgen, 0, t);
+    org.mmumesh.checkpoint.PackedArrays.readInts(s.getItemCounts(), items, 0, t);
+    org.mmumesh.checkpoint.PackedArrays.readInts(s.getRefs(), refs, 0, t);
+    byte[] in = s.getInTree().toByteArray();
+    int liveCount = 0;
+    for (int n = 0; n < t; n++) {
+      org.mmumesh.checkpoint.CheckpointMismatchException.checkRange(
+          "stable_tree.in_tree[" + n + "]", in[n], 0, n == 0 ? 0 : 1);
+      inTree[n] = in[n] == 1;
+      liveCount += in[n];
+    }
+    long[] tab = new long[cap];
+    org.mmumesh.checkpoint.PackedArrays.readLongs(s.getTable(), tab, 0, cap);
+    int occupied = 0;
+    for (int i = 0; i < cap; i++) {
+      if (tab[i] != 0) {
+        int n = (int) tab[i];
+        if (n <= 0
+            || n >= t
+            || !inTree[n]
+            || (tab[i] & 0xFFFF_FFFF_0000_0000L) != (hash(key[n]) & 0xFFFF_FFFF_0000_0000L)) {
+          throw new org.mmumesh.checkpoint.CheckpointMismatchException(
+              "stable_tree.table["
+                  + i
+                  + "]: names node "
+                  + n
+                  + ", which is not a node in the tree below node_top "
+                  + t
+                  + " with that key's tag");
+        }
+        occupied++;
+      }
+    }
+    if (occupied != liveCount || occupied != s.getTableSize() || occupied != s.getLiveNodes()) {
+      throw new org.mmumesh.checkpoint.CheckpointMismatchException(
+          "stable_tree.table_size/live_nodes: "
+              + s.getTableSize()
+              + "/"
+              + s.getLiveNodes()
+              + " but the table holds "
+              + occupied
+              + " and "
+              + liveCount
+              + " nodes are in the tree");
+    }
+    table = tab;
+    top = t;
+    size = occupied;
+    live = liveCount;
+    org.mmumesh.checkpoint.CheckpointMismatchException.checkRange(
+        "stable_tree.free_head", s.getFreeHead(), 0, t - 1L);
+    freeHead = s.getFreeHead();
+    int visited = 0;
+    for (int n = freeHead; n != 0; n = kpfn[n]) {
+      if (n < 0 || n >= t || inTree[n] || refs[n] != 0 || ++visited > t) {
+        throw new org.mmumesh.checkpoint.CheckpointMismatchException(
+            "stable_tree.kpfns: the free list reaches node "
+                + n
+                + ", not a freed node below "
+                + t
+                + " (or loops)");
+      }
+    }
+  }
 }

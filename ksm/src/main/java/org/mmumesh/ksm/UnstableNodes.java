@@ -30,6 +30,11 @@ final class UnstableNodes {
   }
 
   /** Empties the tree at the start of a pass, sized for the items not in the stable tree. */
+  /** The unstable tree (for the checkpoint). */
+  UnstableTree tree() {
+    return tree;
+  }
+
   void reset() {
     tree.reset(Math.max(0, counters.rmapItems - counters.pagesShared - counters.pagesSharing));
   }

@@ -198,4 +198,48 @@ final class UnstableTree {
   private static int home(long hash, int cap) {
     return (int) (((hash >>> 32) * cap) >>> 32);
   }
+
+  /** The table's state (checkpoint; pure): its slots as they are. */
+  org.mmumesh.checkpoint.v1.UnstableTreeState checkpoint() {
+    return org.mmumesh.checkpoint.v1.UnstableTreeState.newBuilder()
+        .setIds(org.mmumesh.checkpoint.PackedArrays.ints(ids, 0, ids.length))
+        .setTags(org.mmumesh.checkpoint.PackedArrays.bytes(tags, 0, tags.length))
+        .setUsedSlots(used)
+        .build();
+  }
+
+  /** Sets this (fresh) table from {@code s}; item ids must lie below {@code itemCount}. */
+  void restore(org.mmumesh.checkpoint.v1.UnstableTreeState s, int itemCount) {
+    int cap = s.getTags().size();
+    org.mmumesh.checkpoint.CheckpointMismatchException.checkRange(
+        "unstable_tree.tags size", cap, MIN_SLOTS, Integer.MAX_VALUE - 8L);
+    org.mmumesh.checkpoint.PackedArrays.count("unstable_tree.ids", s.getIds(), Integer.BYTES, cap);
+    int[] i = new int[cap];
+    org.mmumesh.checkpoint.PackedArrays.readInts(s.getIds(), i, 0, cap);
+    byte[] t = s.getTags().toByteArray();
+    int occupied = 0;
+    for (int k = 0; k < cap; k++) {
+      boolean ok = t[k] == 0 ? i[k] == 0 : i[k] == TOMBSTONE || (i[k] >= 1 && i[k] <= itemCount);
+      if (!ok) {
+        throw new org.mmumesh.checkpoint.CheckpointMismatchException(
+            "unstable_tree.ids["
+                + k
+                + "]: "
+                + i[k]
+                + " with tag "
+                + t[k]
+                + "; allowed 0 in an empty slot (tag 0), else -1 (tombstone) or 1 to "
+                + itemCount
+                + " (item + 1)");
+      }
+      occupied += t[k] != 0 ? 1 : 0;
+    }
+    // used counts the tagged slots, except after drop() (end of a pass), which may keep a small
+    // table's stale slots with used 0 until the next pass's reset() clears them
+    org.mmumesh.checkpoint.CheckpointMismatchException.checkRange(
+        "unstable_tree.used_slots", s.getUsedSlots(), 0, occupied);
+    ids = i;
+    tags = t;
+    used = s.getUsedSlots();
+  }
 }
