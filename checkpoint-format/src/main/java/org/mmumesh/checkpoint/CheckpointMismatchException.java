@@ -35,6 +35,13 @@ public final class CheckpointMismatchException extends IllegalArgumentException 
     return value;
   }
 
+  /** Requires {@code inCheckpoint.equals(given)} for a configuration field, else {@link #of}. */
+  public static void requireEqual(String field, Object inCheckpoint, Object given) {
+    if (!inCheckpoint.equals(given)) {
+      throw of(field, inCheckpoint, given);
+    }
+  }
+
   /** Requires {@code min <= value <= max} for a checkpoint field. */
   public static long checkRange(String field, long value, long min, long max) {
     if (value < min || value > max) {

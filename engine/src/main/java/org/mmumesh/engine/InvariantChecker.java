@@ -105,6 +105,11 @@ final class InvariantChecker {
     return checks;
   }
 
+  /** Continues a restored run's count of checks. */
+  void restoreChecks(long n) {
+    checks = n;
+  }
+
   /** Invariant 2 (architecture section 5), from a run's counters. */
   void checkCBits(MmuOptions options, VmStats totals) {
     List<String> bad = new ArrayList<>();

@@ -2,6 +2,8 @@ package org.mmumesh.engine;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.mmumesh.checkpoint.CheckpointMismatchException;
+import org.mmumesh.checkpoint.v1.LockstepScheduleState;
 import org.mmumesh.common.Checks;
 
 /**
@@ -153,6 +155,60 @@ public final class LockstepSchedule {
       nextSampleNanos += sampleIntervalNanos;
     }
     return new Due(batches, samples);
+  }
+
+  // ---- Checkpoint (style rule 26)
+  // ----------------------------------------------------------------
+
+  /**
+   * The schedule between rounds: which vCPUs finished, when ksmd and the next sample are due, the
+   * clock and the round count, plus its shape (checked on restore). The periods are configuration
+   * (the engine's config is checked as a whole) and {@code active} is the count of unfinished
+   * vCPUs. Pure.
+   */
+  public LockstepScheduleState checkpoint() {
+    LockstepScheduleState.Builder b =
+        LockstepScheduleState.newBuilder()
+            .setVmCount(vms)
+            .setVcpusPerVm(vcpusPerVm)
+            .setNextKsmNanos(nextKsmNanos)
+            .setNextSampleNanos(nextSampleNanos)
+            .setClockNanos(clockNanos)
+            .setRounds(rounds);
+    for (boolean[] vm : finished) {
+      for (boolean f : vm) {
+        b.addFinished(f);
+      }
+    }
+    return b.build();
+  }
+
+  /**
+   * Puts {@code state} into this fresh schedule of the same shape.
+   *
+   * @throws CheckpointMismatchException naming the field when the shape differs or the list of
+   *     finished vCPUs has another length; nothing changed then
+   */
+  public void restore(LockstepScheduleState state) {
+    CheckpointMismatchException.requireEqual("schedule.vm_count", state.getVmCount(), vms);
+    CheckpointMismatchException.requireEqual(
+        "schedule.vcpus_per_vm", state.getVcpusPerVm(), vcpusPerVm);
+    CheckpointMismatchException.requireEqual(
+        "schedule.finished (count)", state.getFinishedCount(), vms * vcpusPerVm);
+    CheckpointMismatchException.checkRange(
+        "schedule.rounds", state.getRounds(), 0, Integer.MAX_VALUE);
+    int left = 0;
+    for (int vm = 0; vm < vms; vm++) {
+      for (int v = 0; v < vcpusPerVm; v++) {
+        finished[vm][v] = state.getFinished(vm * vcpusPerVm + v);
+        left += finished[vm][v] ? 0 : 1;
+      }
+    }
+    active = left;
+    nextKsmNanos = state.getNextKsmNanos();
+    nextSampleNanos = state.getNextSampleNanos();
+    clockNanos = state.getClockNanos();
+    rounds = state.getRounds();
   }
 
   /** Rounds ended so far. */

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.mmumesh.checkpoint.v1.EngineCheckpoint;
+import org.mmumesh.checkpoint.v1.EngineVmState;
 import org.mmumesh.common.Access;
 import org.mmumesh.common.Counter;
 import org.mmumesh.common.Counts;
@@ -34,6 +36,7 @@ import org.mmumesh.vcpu.Tlb;
 import org.mmumesh.vcpu.VcpuCore;
 import org.mmumesh.workload.GuestImage;
 import org.mmumesh.workload.MmuKind;
+import org.mmumesh.workload.ResumableSource;
 import org.mmumesh.workload.WorkloadSpec;
 
 /**
@@ -68,10 +71,10 @@ public final class SequentialEngine {
 
   private final WorkloadSpec spec;
   private final EngineConfig cfg;
-  private final PageFrames frames = new PageFrames();
+  private final PageFrames frames;
   // the page reference of the fault in flight (holder 0): ksmd never runs inside a fault here,
   // so it changes no outcome; kept so both engines model the same reference (FaultPageRefs)
-  private final FaultPageRefs pageRefs = new FaultPageRefs(frames);
+  private final FaultPageRefs pageRefs;
   private final KsmScanner ksm;
   private final VmRuntime[] vms;
   private final List<VcpuRuntime> vcpus = new ArrayList<>();
@@ -82,6 +85,13 @@ public final class SequentialEngine {
   private final long[] clockScratch = new long[Counter.COUNT];
   private long lease = -1;
   private long expectedAccesses;
+
+  /** The run's schedule: null before {@link #start()}. */
+  private LockstepSchedule schedule;
+
+  private boolean ended;
+  private long done;
+  private long reported;
 
   /** Receives progress: accesses done so far, and the expected total (or -1 if unknown). */
   @FunctionalInterface
@@ -97,6 +107,25 @@ public final class SequentialEngine {
    *     a 32-bit host with a 64-bit guest)
    */
   public SequentialEngine(WorkloadSpec spec, EngineConfig cfg) {
+    this(spec, cfg, null);
+  }
+
+  /**
+   * An engine continuing from {@code checkpoint} (taken by {@link #checkpoint()} on an engine of
+   * the same workload and configuration): every core's state and the engine's own are put back, so
+   * {@link #run} finishes the run exactly as the engine the checkpoint was taken from would have.
+   *
+   * @throws org.mmumesh.checkpoint.CheckpointMismatchException naming the field when the checkpoint
+   *     does not fit {@code spec} and {@code cfg} or is inconsistent (its format version, the
+   *     configuration, the shape, any core's state); no engine is returned then
+   */
+  public static SequentialEngine restore(
+      WorkloadSpec spec, EngineConfig cfg, EngineCheckpoint checkpoint) {
+    EngineCheckpoints.checkFits(spec, cfg, checkpoint);
+    return new SequentialEngine(spec, cfg, checkpoint);
+  }
+
+  private SequentialEngine(WorkloadSpec spec, EngineConfig cfg, EngineCheckpoint cp) {
     if (cfg.host32() && spec.mmu() == MmuKind.BOOK3S_64) {
       throw new IllegalArgumentException(
           "host: a 64-bit guest cannot run on a 32-bit host (spec section 10); allowed: a 64-bit"
@@ -104,12 +133,23 @@ public final class SequentialEngine {
     }
     this.spec = spec;
     this.cfg = cfg;
-    this.ksm = new KsmScanner(frames);
-    ksm.setPagesToScan(cfg.ksmPagesToScan());
-    ksm.setSleepMillisecs(cfg.ksmSleepMillisecs());
-    ksm.setRun(KsmScanner.RUN_MERGE);
+    if (cp == null) {
+      this.frames = new PageFrames();
+      this.ksm = new KsmScanner(frames);
+      ksm.setPagesToScan(cfg.ksmPagesToScan());
+      ksm.setSleepMillisecs(cfg.ksmSleepMillisecs());
+      ksm.setRun(KsmScanner.RUN_MERGE);
+    } else {
+      this.frames = PageFrames.restore(cp.getPageFrames());
+      this.ksm = KsmScanner.restore(cp.getKsm(), frames);
+    }
+    this.pageRefs = new FaultPageRefs(frames);
     this.vms = new VmRuntime[spec.vms()];
-    SidMapToggle toggle = new SidMapToggle();
+    // the host-wide toggle (the kernel's backwards_map); restored from any VM's copy of it
+    SidMapToggle toggle =
+        cp == null
+            ? new SidMapToggle()
+            : SidMapToggle.restore(cp.getVms(0).getHostMmu().getSidMapToggle());
     GuestLayout layout = GuestLayout.of(spec.mmu(), spec.pagesPerVm());
     boolean fullFlush = cfg.options().has(Quirk.Q8_NOTIFIER_FULL_FLUSH);
     for (int vm = 0; vm < spec.vms(); vm++) {
@@ -117,14 +157,34 @@ public final class SequentialEngine {
           createVm(
               vm,
               layout,
-              cfg.sidToggle() == EngineConfig.SidToggleScope.HOST ? toggle : new SidMapToggle(),
-              fullFlush);
+              cfg.sidToggle() == EngineConfig.SidToggleScope.HOST ? toggle : null,
+              fullFlush,
+              cp == null ? null : cp.getVms(vm));
     }
     frames.addNotifierListener(this::onNotifier);
     this.checker = cfg.checkInvariants() ? new InvariantChecker(frames, ksm, vms) : null;
+    if (cp != null) {
+      schedule = LockstepSchedule.of(vms.length, spec.vcpusPerVm(), cfg);
+      EngineCheckpoints.Engine own = EngineCheckpoints.readEngine(cp, schedule);
+      samples.addAll(own.samples());
+      failures.addAll(own.failures());
+      cowBreaksAtStart = own.cowBreaksAtStart();
+      done = own.accessesDone();
+      reported = done;
+      if (checker != null) {
+        checker.restoreChecks(own.invariantChecks());
+      }
+    }
   }
 
-  private VmRuntime createVm(int vm, GuestLayout layout, SidMapToggle toggle, boolean fullFlush) {
+  /**
+   * Builds VM {@code vm}: fresh ({@code st} null: memory, memslot, image, mergeable) or holding
+   * {@code st}'s state (the host side then comes from the restored frames and KSM).
+   *
+   * @param toggle the host-wide SID-map toggle, or null for a toggle of the VM's own
+   */
+  private VmRuntime createVm(
+      int vm, GuestLayout layout, SidMapToggle toggle, boolean fullFlush, EngineVmState st) {
     int nv = spec.vcpusPerVm();
     long memBytes = layout.memoryPages() << 12;
     GuestMmuPort guest =
@@ -135,7 +195,13 @@ public final class SequentialEngine {
         cfg.host32()
             ? HostMmuConfig.host32(nv, cfg.options().has(Quirk.Q5_HOST32_INSERTION))
             : HostMmuConfig.host64(nv);
-    HostMmuCore host = new HostMmuCore(hc.withFirstContextId(1 + vm * 4), toggle);
+    hc = hc.withFirstContextId(1 + vm * 4);
+    HostMmuCore host =
+        st == null
+            ? new HostMmuCore(hc, toggle != null ? toggle : new SidMapToggle())
+            : toggle != null
+                ? HostMmuCore.restore(st.getHostMmu(), hc, toggle)
+                : HostMmuCore.restore(st.getHostMmu(), hc);
     VmRuntime rt =
         new VmRuntime(
             vm,
@@ -154,14 +220,8 @@ public final class SequentialEngine {
             cfg.protection(),
             e -> rt.stats.inc(GUEST_EVENTS[e.ordinal()]),
             f -> applyGuestTlbie(rt, f));
-    frames.createVm(vm);
-    frames.addSlot(vm, 0, 0, layout.memoryPages(), 0, false);
-    ksm.madviseMergeable(vm, 0, layout.memoryPages());
-    if (spec.image().isPresent()) {
-      GuestImage image = spec.image().get();
-      for (int p = 0; p < image.pages(); p++) {
-        frames.populate(vm, p, image.fingerprint(p));
-      }
+    if (st == null) {
+      createGuestMemory(vm, layout);
     }
     rt.vcpus = new VcpuRuntime[nv];
     for (int v = 0; v < nv; v++) {
@@ -173,13 +233,30 @@ public final class SequentialEngine {
               cfg.maxFaultsPerAccess(),
               Counts.zero());
       core.setMode(guest.mode(v));
-      VcpuRuntime vc = new VcpuRuntime(rt, v, spec.sourceFor(vm, v), BATCH, core);
+      VcpuRuntime vc =
+          new VcpuRuntime(rt, v, new ResumableSource(spec.sourceFor(vm, v)), BATCH, core);
       rt.vcpus[v] = vc;
       vcpus.add(vc);
       long e = vc.source.expectedAccesses();
       expectedAccesses = expectedAccesses < 0 || e < 0 ? -1 : expectedAccesses + e;
     }
+    if (st != null) {
+      EngineCheckpoints.readVm(st, rt);
+    }
     return rt;
+  }
+
+  /** The VM's memory in the host: its address space, one memslot, the image, mergeable. */
+  private void createGuestMemory(int vm, GuestLayout layout) {
+    frames.createVm(vm);
+    frames.addSlot(vm, 0, 0, layout.memoryPages(), 0, false);
+    ksm.madviseMergeable(vm, 0, layout.memoryPages());
+    if (spec.image().isPresent()) {
+      GuestImage image = spec.image().get();
+      for (int p = 0; p < image.pages(); p++) {
+        frames.populate(vm, p, image.fingerprint(p));
+      }
+    }
   }
 
   /** The page frames (for tests and the invariant checker). */
@@ -250,39 +327,74 @@ public final class SequentialEngine {
    * the samples it says are due after each round.
    */
   public RunResult run(Progress progress) {
+    if (schedule == null) {
+      start();
+    }
+    while (schedule.active()) {
+      runRound(progress);
+    }
+    return end(progress);
+  }
+
+  /**
+   * Starts the run: the warm-up passes and the first KSM sample (at time 0). {@link #run} calls it
+   * when needed; call it to drive the rounds one by one ({@link #runRound}).
+   *
+   * @throws IllegalStateException when the run has started already
+   */
+  public void start() {
+    if (schedule != null) {
+      throw new IllegalStateException("start: the run has started already");
+    }
     cowBreaksAtStart = frames.cowBreaks();
     if (cfg.ksmWarmupPasses() > 0) {
       ksm.runFullScans(cfg.ksmWarmupPasses());
     }
     sample();
-    LockstepSchedule schedule = LockstepSchedule.of(vms.length, spec.vcpusPerVm(), cfg);
-    long done = 0;
-    long reported = 0;
-    while (schedule.active()) {
-      for (LockstepSchedule.Lane lane : schedule.round()) {
-        VcpuRuntime v = vms[lane.vm()].vcpus[lane.vcpu()];
-        done += runQuantum(v);
-        if (v.done) {
-          schedule.finished(lane);
-        }
-      }
-      long clock = simNanos();
-      LockstepSchedule.Due due = schedule.endRound(clock);
-      long visited = 0;
-      for (int b = 0; b < due.ksmBatches(); b++) {
-        visited += ksm.runBatch();
-      }
-      if (visited > 0 && checker != null) {
-        checker.check(clock);
-      }
-      for (int s = 0; s < due.samples(); s++) {
-        sample();
-      }
-      if (progress != null && done - reported >= 100_000) {
-        progress.update(done, expectedAccesses);
-        reported = done;
+    schedule = LockstepSchedule.of(vms.length, spec.vcpusPerVm(), cfg);
+  }
+
+  /**
+   * Runs one round and what is due after it (KSM batches, samples); afterwards every vCPU is
+   * between quanta: a lockstep barrier, where {@link #checkpoint()} may be taken.
+   *
+   * @return true while rounds remain (then {@link #run} finishes the run)
+   * @throws IllegalStateException before {@link #start()}, or when no round remains
+   */
+  public boolean runRound(Progress progress) {
+    if (schedule == null || !schedule.active() || ended) {
+      throw new IllegalStateException(
+          "runRound: allowed between start() and the last round; "
+              + (schedule == null ? "the run has not started" : "no round remains"));
+    }
+    for (LockstepSchedule.Lane lane : schedule.round()) {
+      VcpuRuntime v = vms[lane.vm()].vcpus[lane.vcpu()];
+      done += runQuantum(v);
+      if (v.done) {
+        schedule.finished(lane);
       }
     }
+    long clock = simNanos();
+    LockstepSchedule.Due due = schedule.endRound(clock);
+    long visited = 0;
+    for (int b = 0; b < due.ksmBatches(); b++) {
+      visited += ksm.runBatch();
+    }
+    if (visited > 0 && checker != null) {
+      checker.check(clock);
+    }
+    for (int s = 0; s < due.samples(); s++) {
+      sample();
+    }
+    if (progress != null && done - reported >= 100_000) {
+      progress.update(done, expectedAccesses);
+      reported = done;
+    }
+    return schedule.active();
+  }
+
+  private RunResult end(Progress progress) {
+    ended = true;
     sample();
     if (progress != null) {
       progress.update(done, done);
@@ -295,6 +407,31 @@ public final class SequentialEngine {
       checker.checkCBits(cfg.options(), result.totals());
     }
     return result;
+  }
+
+  /**
+   * The complete state of the run at this lockstep barrier (issue 13): every core's (guest MMU,
+   * guest kernel, vCPU cores and TLBs, C-bit watches, host MMUs, page frames, KSM) and the engine's
+   * own (schedule, clock inputs, samples, failures, workload positions, epochs). Pure: the run
+   * continues unchanged. {@link #restore} builds an engine that finishes it identically.
+   *
+   * @throws IllegalStateException before {@link #start()} or after the run ended
+   */
+  public EngineCheckpoint checkpoint() {
+    if (schedule == null || ended || lease >= 0) {
+      throw new IllegalStateException(
+          "checkpoint: allowed at a round barrier between start() and the run's end; "
+              + (schedule == null ? "the run has not started" : "the run has ended"));
+    }
+    return EngineCheckpoints.write(
+        spec,
+        cfg,
+        schedule,
+        vms,
+        frames,
+        ksm,
+        new EngineCheckpoints.Engine(
+            samples, failures, cowBreaksAtStart, done, checker == null ? 0 : checker.checks()));
   }
 
   private int runQuantum(VcpuRuntime v) {

@@ -1,5 +1,8 @@
 package org.mmumesh.guestmmu;
 
+import org.mmumesh.checkpoint.CheckpointMismatchException;
+import org.mmumesh.checkpoint.v1.BatPair;
+import org.mmumesh.checkpoint.v1.GuestVcpuRegisters;
 import org.mmumesh.common.Checks;
 
 /**
@@ -71,6 +74,49 @@ public final class Cpu32State extends CpuState {
     Checks.unsignedAtMost("magicPagePa", pa, 0xFFFFFFFFL);
     magicPage(ea, pa);
     return this;
+  }
+
+  @Override
+  void checkpointInto(GuestVcpuRegisters.Builder b) {
+    super.checkpointInto(b);
+    for (int v : sr) {
+      b.addSegmentRegisters(v);
+    }
+    for (int i = 0; i < 8; i++) {
+      b.addIbats(BatPair.newBuilder().setUpper(ibat[i].upper()).setLower(ibat[i].lower()));
+      b.addDbats(BatPair.newBuilder().setUpper(dbat[i].upper()).setLower(dbat[i].lower()));
+    }
+  }
+
+  @Override
+  void checkRegisters(String field, GuestVcpuRegisters r) {
+    requireCount(field + ".segment_registers", r.getSegmentRegistersCount(), 16);
+    requireCount(field + ".ibats", r.getIbatsCount(), 8);
+    requireCount(field + ".dbats", r.getDbatsCount(), 8);
+    requireCount(field + ".slb", r.getSlbCount(), 0);
+    CheckpointMismatchException.checkRange(
+        field + ".magic_page_ea", r.getMagicPageEa(), 0, 0xFFFFFFFFL);
+    CheckpointMismatchException.checkRange(
+        field + ".magic_page_pa", r.getMagicPagePa(), 0, 0xFFFFFFFFL);
+  }
+
+  private static void requireCount(String field, int count, int want) {
+    if (count != want) {
+      throw new CheckpointMismatchException(
+          field + ": " + count + " entries; allowed exactly " + want + " for a 32-bit vCPU");
+    }
+  }
+
+  @Override
+  void restoreFrom(GuestVcpuRegisters r) {
+    super.restoreFrom(r);
+    for (int i = 0; i < 16; i++) {
+      sr[i] = r.getSegmentRegisters(i);
+    }
+    for (int i = 0; i < 8; i++) {
+      ibat[i] = new Bat(r.getIbats(i).getUpper(), r.getIbats(i).getLower());
+      dbat[i] = new Bat(r.getDbats(i).getUpper(), r.getDbats(i).getLower());
+    }
   }
 
   /** {@code sr_valid}: KVM treats T=1 (direct-store) as an invalid segment. */

@@ -1,6 +1,9 @@
 package org.mmumesh.guestmmu;
 
 import java.util.Arrays;
+import org.mmumesh.checkpoint.CheckpointMismatchException;
+import org.mmumesh.checkpoint.v1.GuestVcpuRegisters;
+import org.mmumesh.checkpoint.v1.SlbSlot;
 import org.mmumesh.common.Checks;
 import org.mmumesh.common.PageSize;
 
@@ -126,6 +129,53 @@ public final class Cpu64State extends CpuState {
   public SlbEntry slb(int index) {
     Checks.inRange("slb index", index, 0, slb.length - 1);
     return slb[index];
+  }
+
+  @Override
+  void checkpointInto(GuestVcpuRegisters.Builder b) {
+    super.checkpointInto(b);
+    b.setSlbSizeEntries(slb.length).setMultiPageSize(multiPageSize);
+    for (int i = 0; i < slb.length; i++) {
+      if (slb[i] != null) {
+        b.addSlb(SlbSlot.newBuilder().setIndex(i).setRs(slb[i].origv()).setRb(slb[i].orige()));
+      }
+    }
+  }
+
+  @Override
+  void checkRegisters(String field, GuestVcpuRegisters r) {
+    if (r.getSegmentRegistersCount() != 0 || r.getIbatsCount() != 0 || r.getDbatsCount() != 0) {
+      throw new CheckpointMismatchException(
+          field + ": segment registers or BATs given; allowed: none for a 64-bit vCPU");
+    }
+    CheckpointMismatchException.requireEqual(
+        field + ".slb_size_entries", r.getSlbSizeEntries(), slb.length);
+    CheckpointMismatchException.requireEqual(
+        field + ".multi_page_size", r.getMultiPageSize(), multiPageSize);
+    int prev = -1;
+    for (int k = 0; k < r.getSlbCount(); k++) {
+      SlbSlot s = r.getSlb(k);
+      CheckpointMismatchException.checkRange(
+          field + ".slb[" + k + "].index", s.getIndex(), prev + 1, slb.length - 1);
+      prev = s.getIndex();
+      if ((s.getRb() & ~(SlbEntry.ESID_MASK | SlbEntry.SLB_ESID_V)) != 0) {
+        throw new CheckpointMismatchException(
+            field
+                + ".slb["
+                + k
+                + "].rb: bits outside ESID and V are set; allowed: rb & 0x"
+                + Long.toHexString(SlbEntry.ESID_MASK | SlbEntry.SLB_ESID_V));
+      }
+    }
+  }
+
+  @Override
+  void restoreFrom(GuestVcpuRegisters r) {
+    super.restoreFrom(r);
+    Arrays.fill(slb, null);
+    for (SlbSlot s : r.getSlbList()) {
+      slbmte(s.getRs(), s.getRb() | s.getIndex()); // the same decode as the guest's slbmte
+    }
   }
 
   /** {@code find_slbe}: the first valid entry whose ESID matches {@code ea}, or null. */

@@ -1,5 +1,7 @@
 package org.mmumesh.guestmmu;
 
+import org.mmumesh.checkpoint.v1.GuestVcpuRegisters;
+
 /**
  * The per-vCPU state a guest MMU model reads: the MSR bits that matter to translation and the magic
  * page, plus (in the subclasses) the model's segment state: SRs and BATs, or the SLB. Owned by one
@@ -46,5 +48,26 @@ public abstract sealed class CpuState permits Cpu32State, Cpu64State {
   final void magicPage(long ea, long pa) {
     this.magicPageEa = ea;
     this.magicPagePa = pa;
+  }
+
+  /** Writes the MSR bits and the magic page (the subclass adds its segment state). */
+  void checkpointInto(GuestVcpuRegisters.Builder b) {
+    b.setMsrPr(msrPr)
+        .setMsrIr(msrIr)
+        .setMsrDr(msrDr)
+        .setMagicPageEa(magicPageEa)
+        .setMagicPagePa(magicPagePa);
+  }
+
+  /**
+   * Checks that {@code r} fits this vCPU's model (the subclass's segment state), naming {@code
+   * field}; changes nothing.
+   */
+  abstract void checkRegisters(String field, GuestVcpuRegisters r);
+
+  /** Installs {@code r} (checked by {@link #checkRegisters}). */
+  void restoreFrom(GuestVcpuRegisters r) {
+    msr(r.getMsrPr(), r.getMsrIr(), r.getMsrDr());
+    magicPage(r.getMagicPageEa(), r.getMagicPagePa());
   }
 }

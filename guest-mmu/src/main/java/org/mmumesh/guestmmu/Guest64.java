@@ -1,5 +1,7 @@
 package org.mmumesh.guestmmu;
 
+import org.mmumesh.checkpoint.CheckpointMismatchException;
+import org.mmumesh.checkpoint.v1.GuestVcpuRegisters;
 import org.mmumesh.common.HostFlush;
 import org.mmumesh.common.MmuOptions;
 
@@ -72,6 +74,22 @@ public final class Guest64 extends HashGuest<Cpu64State, Hash64Mmu> {
     nextSlb[vcpu] = (index + 1) % c.slbNr();
     c.setSegment(index, esid, vsidOf(esid), false, true);
     return true;
+  }
+
+  @Override
+  void checkpointVcpu(int vcpu, GuestVcpuRegisters.Builder r) {
+    r.setNextSlbIndex(nextSlb[vcpu]);
+  }
+
+  @Override
+  void checkVcpu(String field, GuestVcpuRegisters r) {
+    CheckpointMismatchException.checkRange(
+        field + ".next_slb_index", r.getNextSlbIndex(), 0, r.getSlbSizeEntries() - 1L);
+  }
+
+  @Override
+  void restoreVcpu(int vcpu, GuestVcpuRegisters r) {
+    nextSlb[vcpu] = r.getNextSlbIndex();
   }
 
   @Override

@@ -2,6 +2,11 @@ package org.mmumesh.guestmmu;
 
 import it.unimi.dsi.fastutil.longs.Long2ObjectOpenHashMap;
 import java.util.Arrays;
+import java.util.List;
+import org.mmumesh.checkpoint.CheckpointMismatchException;
+import org.mmumesh.checkpoint.PackedArrays;
+import org.mmumesh.checkpoint.v1.GuestMmuState;
+import org.mmumesh.checkpoint.v1.HtabChunk;
 import org.mmumesh.common.Checks;
 
 /**
@@ -260,6 +265,107 @@ public final class GuestHtab {
         }
       }
     }
+  }
+
+  // ---- Checkpoint (style rule 26)
+  // ----------------------------------------------------------------
+
+  /**
+   * Writes the VM's guest memory as far as HTAB words go: every 4096-word chunk holding a non-zero
+   * word, in address order (all-zero chunks are left out: a word nobody wrote reads 0 either way),
+   * and the write count. Changes nothing. The region cache ({@code lastKey}, {@code lastRegion}) is
+   * derived and not written.
+   */
+  void checkpointWords(GuestMmuState.Builder b) {
+    long[] keys = memory.regions.keySet().toLongArray();
+    Arrays.sort(keys);
+    for (long key : keys) {
+      long[][] r = memory.regions.get(key);
+      for (int ci = 0; ci < r.length; ci++) {
+        long[] c = r[ci];
+        if (c == null || allZero(c)) {
+          continue;
+        }
+        long base = (key << Memory.REGION_SHIFT) + ((long) ci << memory.chunkShift);
+        b.addHtabChunks(
+            HtabChunk.newBuilder()
+                .setGuestRealAddr(base)
+                .setWordsLe(PackedArrays.longs(c, 0, c.length)));
+      }
+    }
+    b.setHtabWordWrites(memory.writes);
+  }
+
+  private static boolean allZero(long[] c) {
+    for (long w : c) {
+      if (w != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Decodes and checks {@code chunks} (aligned, inside guest memory, ascending, 4096 words each,
+   * 32-bit words fitting 32 bits) without changing anything; {@link #restoreWords} installs them.
+   *
+   * @throws CheckpointMismatchException naming the chunk's field and the allowed values
+   */
+  long[][] decodeWords(List<HtabChunk> chunks) {
+    long[][] words = new long[chunks.size()][];
+    long chunkBytes = 1L << memory.chunkShift;
+    long prev = -1;
+    for (int i = 0; i < chunks.size(); i++) {
+      HtabChunk c = chunks.get(i);
+      String field = "htab_chunks[" + i + "]";
+      long addr = c.getGuestRealAddr();
+      if ((addr & (chunkBytes - 1)) != 0
+          || Long.compareUnsigned(addr, memory.bytes) >= 0
+          || (prev >= 0 && Long.compareUnsigned(addr, prev) <= 0)) {
+        throw new CheckpointMismatchException(
+            field
+                + ".guest_real_addr: 0x"
+                + Long.toHexString(addr)
+                + " is not allowed; allowed: ascending multiples of 0x"
+                + Long.toHexString(chunkBytes)
+                + " below the guest memory size 0x"
+                + Long.toHexString(memory.bytes));
+      }
+      prev = addr;
+      PackedArrays.count(field + ".words_le", c.getWordsLe(), Long.BYTES, CHUNK_WORDS);
+      long[] w = new long[CHUNK_WORDS];
+      PackedArrays.readLongs(c.getWordsLe(), w, 0, CHUNK_WORDS);
+      if (memory.wordBytes == 4) {
+        for (int k = 0; k < w.length; k++) {
+          if ((w[k] >>> 32) != 0) {
+            throw new CheckpointMismatchException(
+                field + ".words_le: word " + k + " exceeds 32 bits; allowed 0 to 0xffffffff");
+          }
+        }
+      }
+      words[i] = w;
+    }
+    return words;
+  }
+
+  /**
+   * Replaces the VM's HTAB words with {@code words} (from {@link #decodeWords}, same order as
+   * {@code chunks}) and sets the write count.
+   */
+  void restoreWords(List<HtabChunk> chunks, long[][] words, long writes) {
+    memory.regions.clear();
+    memory.lastKey = -1;
+    memory.lastRegion = null;
+    for (int i = 0; i < words.length; i++) {
+      long addr = chunks.get(i).getGuestRealAddr();
+      long[][] r = memory.regions.get(addr >>> Memory.REGION_SHIFT);
+      if (r == null) {
+        r = new long[memory.chunkMask + 1][];
+        memory.regions.put(addr >>> Memory.REGION_SHIFT, r);
+      }
+      r[(int) (addr >>> memory.chunkShift) & memory.chunkMask] = words[i];
+    }
+    memory.writes = writes;
   }
 
   private void checkWord(long addr) {

@@ -1,6 +1,8 @@
 package org.mmumesh.guestmmu;
 
 import it.unimi.dsi.fastutil.longs.Long2LongOpenHashMap;
+import org.mmumesh.checkpoint.CheckpointMismatchException;
+import org.mmumesh.checkpoint.v1.GuestKernelState;
 import org.mmumesh.common.Checks;
 import org.mmumesh.common.FaultBits;
 import org.mmumesh.common.HostFlush;
@@ -87,6 +89,69 @@ public final class GuestKernel {
     this.protection = protection;
     this.events = events;
     this.flushSink = flushSink;
+  }
+
+  // ---- Checkpoint (style rule 26)
+  // ----------------------------------------------------------------
+
+  /**
+   * The kernel model's state: the HPTEs it entered (by guest-real address, ascending, with the
+   * effective page each maps), the eviction cursor and the last failure, plus its window, PP and
+   * protection policy (configuration, checked on restore). Pure: changes nothing. The MMU, the
+   * event and flush sinks are collaborators given at construction, not state.
+   */
+  public GuestKernelState checkpoint() {
+    long[] keys = pteToEa.keySet().toLongArray();
+    java.util.Arrays.sort(keys);
+    GuestKernelState.Builder b =
+        GuestKernelState.newBuilder()
+            .setWindowBase(windowBase)
+            .setWindowPages(windowPages)
+            .setGuestPp(pp)
+            .setProtectionUpgrade(protection == ProtectionPolicy.UPGRADE)
+            .setEvictCursor(evictCursor)
+            .setHasLastFailure(lastFailure != null)
+            .setLastFailure(lastFailure == null ? "" : lastFailure);
+    for (long k : keys) {
+      b.addHpteGuestRealAddrs(k).addHpteEffectiveAddrs(pteToEa.get(k));
+    }
+    return b.build();
+  }
+
+  /**
+   * Puts {@code state} into this freshly built kernel (same window, PP and policy).
+   *
+   * @throws CheckpointMismatchException naming the field and both values (or the allowed range);
+   *     nothing changed then
+   */
+  public void restore(GuestKernelState state) {
+    CheckpointMismatchException.requireEqual("window_base", state.getWindowBase(), windowBase);
+    CheckpointMismatchException.requireEqual("window_pages", state.getWindowPages(), windowPages);
+    CheckpointMismatchException.requireEqual("guest_pp", state.getGuestPp(), pp);
+    CheckpointMismatchException.requireEqual(
+        "protection_upgrade", state.getProtectionUpgrade(), protection == ProtectionPolicy.UPGRADE);
+    int n = state.getHpteGuestRealAddrsCount();
+    if (state.getHpteEffectiveAddrsCount() != n) {
+      throw new CheckpointMismatchException(
+          "hpte_effective_addrs: "
+              + state.getHpteEffectiveAddrsCount()
+              + " entries; allowed exactly as many as hpte_guest_real_addrs ("
+              + n
+              + ")");
+    }
+    for (int i = 1; i < n; i++) {
+      if (Long.compareUnsigned(state.getHpteGuestRealAddrs(i - 1), state.getHpteGuestRealAddrs(i))
+          >= 0) {
+        throw new CheckpointMismatchException(
+            "hpte_guest_real_addrs[" + i + "]: not ascending; allowed: strictly ascending");
+      }
+    }
+    pteToEa.clear();
+    for (int i = 0; i < n; i++) {
+      pteToEa.put(state.getHpteGuestRealAddrs(i), state.getHpteEffectiveAddrs(i));
+    }
+    evictCursor = state.getEvictCursor();
+    lastFailure = state.getHasLastFailure() ? state.getLastFailure() : null;
   }
 
   /** Why the last {@link Outcome#FAIL} failed. */

@@ -1,5 +1,7 @@
 package org.mmumesh.guestmmu;
 
+import org.mmumesh.checkpoint.CheckpointMismatchException;
+import org.mmumesh.checkpoint.v1.GuestMmuState;
 import org.mmumesh.common.Access;
 import org.mmumesh.common.Checks;
 import org.mmumesh.common.HostFlush;
@@ -118,6 +120,22 @@ public interface GuestMmuPort {
    * guest must then tlbie the page. Returns {R, C} before the change.
    */
   boolean[] clearRc(long pteAddr, boolean r, boolean c);
+
+  /**
+   * The VM's guest MMU state (style rule 26): the HTAB words of its guest memory, every vCPU's
+   * registers and SDR1, and the configuration it was built with. Pure: changes nothing.
+   */
+  GuestMmuState checkpoint();
+
+  /**
+   * Puts {@code state} into this freshly built port (built with the same kind, memory size, boot
+   * SDR1 and vCPU count): afterwards {@link #checkpoint()} equals {@code state} and every operation
+   * answers as on the port it was taken from.
+   *
+   * @throws CheckpointMismatchException naming the field and both values (or the allowed range)
+   *     when the state does not fit this port or is inconsistent; nothing changed then
+   */
+  void restore(GuestMmuState state);
 
   /** The number of vCPUs (valid indexes are 0 to {@code vcpus() - 1}). */
   int vcpus();

@@ -1,6 +1,9 @@
 package org.mmumesh.guestmmu;
 
 import java.util.function.Function;
+import org.mmumesh.checkpoint.CheckpointMismatchException;
+import org.mmumesh.checkpoint.v1.GuestMmuState;
+import org.mmumesh.checkpoint.v1.GuestVcpuRegisters;
 import org.mmumesh.common.Access;
 
 /**
@@ -28,6 +31,9 @@ abstract sealed class HashGuest<C extends CpuState, M extends HashMmu<C>> implem
 
   private final Word1Bits bits;
 
+  /** The SDR1 every vCPU started with (configuration, checked on restore). */
+  private final long bootSdr1;
+
   /**
    * @param cpus the vCPUs' initial states
    * @param boot the MMU over the HTAB given at creation (every vCPU starts on it)
@@ -37,6 +43,7 @@ abstract sealed class HashGuest<C extends CpuState, M extends HashMmu<C>> implem
     this.cpus = cpus;
     this.mmus = new VcpuTables<>(cpus.length, boot, mmuFor, HashMmu::htab);
     this.bits = bits;
+    this.bootSdr1 = boot.htab().sdr1();
   }
 
   @Override
@@ -111,6 +118,72 @@ abstract sealed class HashGuest<C extends CpuState, M extends HashMmu<C>> implem
   public final int vcpus() {
     return cpus.length;
   }
+
+  // ---- Checkpoint (style rule 26)
+  // ----------------------------------------------------------------
+
+  @Override
+  public final GuestMmuState checkpoint() {
+    GuestHtab boot = htab(0);
+    GuestMmuState.Builder b =
+        GuestMmuState.newBuilder()
+            .setMmuKind(kind())
+            .setGuestMemoryBytes(boot.guestMemoryBytes())
+            .setBootSdr1(bootSdr1);
+    boot.checkpointWords(b); // every view shares the VM's one guest memory
+    for (int v = 0; v < cpus.length; v++) {
+      GuestVcpuRegisters.Builder r = GuestVcpuRegisters.newBuilder().setSdr1(htab(v).sdr1());
+      cpus[v].checkpointInto(r);
+      checkpointVcpu(v, r);
+      b.addVcpus(r);
+    }
+    return b.build();
+  }
+
+  @Override
+  public final void restore(GuestMmuState state) {
+    GuestHtab boot = htab(0);
+    CheckpointMismatchException.requireEqual("mmu_kind", state.getMmuKind(), kind());
+    CheckpointMismatchException.requireEqual(
+        "guest_memory_bytes", state.getGuestMemoryBytes(), boot.guestMemoryBytes());
+    CheckpointMismatchException.requireEqual("boot_sdr1", state.getBootSdr1(), bootSdr1);
+    CheckpointMismatchException.requireEqual("vcpus (count)", state.getVcpusCount(), cpus.length);
+    // check everything first: a mismatch leaves the port untouched
+    long[][] words = boot.decodeWords(state.getHtabChunksList());
+    for (int v = 0; v < cpus.length; v++) {
+      GuestVcpuRegisters r = state.getVcpus(v);
+      String field = "vcpus[" + v + "]";
+      cpus[v].checkRegisters(field, r);
+      checkVcpu(field, r);
+      try {
+        checkSdr1(v, r.getSdr1());
+      } catch (IllegalArgumentException e) {
+        throw new CheckpointMismatchException(field + "." + e.getMessage());
+      }
+    }
+    boot.restoreWords(state.getHtabChunksList(), words, state.getHtabWordWrites());
+    for (int v = 0; v < cpus.length; v++) {
+      GuestVcpuRegisters r = state.getVcpus(v);
+      cpus[v].restoreFrom(r);
+      restoreVcpu(v, r);
+      mmus.point(v, htab(v).withSdr1(r.getSdr1()));
+    }
+  }
+
+  private org.mmumesh.checkpoint.v1.GuestMmuKind kind() {
+    return hpteBytes() == 8
+        ? org.mmumesh.checkpoint.v1.GuestMmuKind.GUEST_MMU_KIND_BOOK3S_32
+        : org.mmumesh.checkpoint.v1.GuestMmuKind.GUEST_MMU_KIND_BOOK3S_64;
+  }
+
+  /** Writes the guest kernel model's per-vCPU state of this guest kind (none by default). */
+  void checkpointVcpu(int vcpu, GuestVcpuRegisters.Builder r) {}
+
+  /** Checks what {@link #checkpointVcpu} wrote, naming {@code field}; changes nothing. */
+  void checkVcpu(String field, GuestVcpuRegisters r) {}
+
+  /** Installs what {@link #checkpointVcpu} wrote (checked). */
+  void restoreVcpu(int vcpu, GuestVcpuRegisters r) {}
 
   /** H_ENTER on vCPU {@code vcpu}'s table with second word {@code word1}. */
   protected final long enterWord1(int vcpu, long ea, long word1) {

@@ -1,6 +1,8 @@
 package org.mmumesh.vcpu;
 
 import it.unimi.dsi.fastutil.longs.LongOpenHashSet;
+import org.mmumesh.checkpoint.CheckpointMismatchException;
+import org.mmumesh.checkpoint.v1.CBitWatchState;
 import org.mmumesh.common.Access;
 
 /**
@@ -69,6 +71,35 @@ public final class CBitWatch {
     }
     pages.remove(ea >>> 12);
     return Verdict.WATCH_ENDED;
+  }
+
+  /** The watched pages, ascending (style rule 26). Pure. */
+  public CBitWatchState checkpoint() {
+    long[] p = pages.toLongArray();
+    java.util.Arrays.sort(p);
+    CBitWatchState.Builder b = CBitWatchState.newBuilder();
+    for (long page : p) {
+      b.addWatchedPages(page);
+    }
+    return b.build();
+  }
+
+  /**
+   * Puts {@code state} into this fresh watch.
+   *
+   * @throws CheckpointMismatchException when the pages are not strictly ascending effective pages
+   *     (below 2^52); nothing changed then
+   */
+  public void restore(CBitWatchState state) {
+    long prev = -1;
+    for (int k = 0; k < state.getWatchedPagesCount(); k++) {
+      long page = state.getWatchedPages(k);
+      CheckpointMismatchException.checkRange(
+          "watched_pages[" + k + "]", page, prev + 1, (1L << 52) - 1);
+      prev = page;
+    }
+    pages.clear();
+    pages.addAll(state.getWatchedPagesList());
   }
 
   /** True when {@code ea}'s page is watched. */

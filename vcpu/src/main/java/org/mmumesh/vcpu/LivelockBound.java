@@ -68,6 +68,11 @@ public final class LivelockBound {
     return null;
   }
 
+  /** The bound: faults of its own one access may take. */
+  public int maxFaults() {
+    return maxFaults;
+  }
+
   /** Faults of the access's own so far. */
   public int faults() {
     return faults;

@@ -1,5 +1,8 @@
 package org.mmumesh.vcpu;
 
+import org.mmumesh.checkpoint.CheckpointMismatchException;
+import org.mmumesh.checkpoint.v1.TlbState;
+
 /**
  * A vCPU's TLB: a direct-mapped cache from (effective page, translation mode) to the host HTAB slot
  * that translates it, with the slot's protection. Entries are stamped with the VM's invalidation
@@ -107,6 +110,92 @@ public final class Tlb {
       }
     }
     return s;
+  }
+
+  // ---- Checkpoint (style rule 26)
+  // ----------------------------------------------------------------
+
+  /**
+   * The entries valid at {@code epoch}, the VM's invalidation epoch now ({@link #snapshot}): an
+   * entry of an older epoch can never hit again (the epoch only grows), so these are all that
+   * matters. Pure: allocates nothing in the TLB, changes nothing.
+   */
+  public TlbState checkpoint(long epoch) {
+    TlbState.Builder b = TlbState.newBuilder().setSizeEntries(entries).setEpoch(epoch);
+    Snapshot s = snapshot(epoch);
+    if (s != null) {
+      for (int k = 0; k < s.index().length; k++) {
+        b.addEntryIndexes(s.index()[k])
+            .addTags(s.tags()[k])
+            .addSlots(s.slots()[k])
+            .addPfns(s.pfns()[k])
+            .addProts(s.prots()[k] & 0xFF);
+      }
+    }
+    return b.build();
+  }
+
+  /**
+   * Puts {@code state} into this freshly built TLB (same size): its entries come back at the first
+   * use, as a parked vCPU's do ({@link #restored}).
+   *
+   * @throws CheckpointMismatchException naming the field and the allowed values when the size
+   *     differs, lengths disagree, an index is out of range or not its tag's slot, or a protection
+   *     has unknown bits; nothing changed then
+   */
+  public void restore(TlbState state) {
+    CheckpointMismatchException.requireEqual("tlb.size_entries", state.getSizeEntries(), entries);
+    int n = state.getEntryIndexesCount();
+    String[] names = {"tlb.tags", "tlb.slots", "tlb.pfns", "tlb.prots"};
+    int[] counts = {
+      state.getTagsCount(), state.getSlotsCount(), state.getPfnsCount(), state.getProtsCount()
+    };
+    for (int i = 0; i < names.length; i++) {
+      if (counts[i] != n) {
+        throw new CheckpointMismatchException(
+            names[i]
+                + ": "
+                + counts[i]
+                + " entries; allowed exactly as many as tlb.entry_indexes ("
+                + n
+                + ")");
+      }
+    }
+    Snapshot s =
+        new Snapshot(
+            state.getEpoch(), new int[n], new long[n], new int[n], new int[n], new byte[n]);
+    int prev = -1;
+    for (int k = 0; k < n; k++) {
+      int i = state.getEntryIndexes(k);
+      long tag = state.getTags(k);
+      CheckpointMismatchException.checkRange(
+          "tlb.entry_indexes[" + k + "]", i, prev + 1L, entries - 1L);
+      if (index(tag) != i) {
+        throw new CheckpointMismatchException(
+            "tlb.entry_indexes["
+                + k
+                + "]: "
+                + i
+                + " is not the slot of tlb.tags["
+                + k
+                + "]; allowed "
+                + index(tag));
+      }
+      CheckpointMismatchException.checkRange(
+          "tlb.prots[" + k + "]", state.getProts(k), 0, PROT_WRITE | PROT_EXEC | 4);
+      prev = i;
+      s.index()[k] = i;
+      s.tags()[k] = tag;
+      s.slots()[k] = state.getSlots(k);
+      s.pfns()[k] = state.getPfns(k);
+      s.prots()[k] = (byte) state.getProts(k);
+    }
+    tags = null;
+    epochs = null;
+    slots = null;
+    prots = null;
+    pfns = null;
+    parked = n == 0 ? null : s;
   }
 
   /** The tag of an effective page in a translation mode (PR/IR/DR bits, 0-7). */

@@ -1,5 +1,7 @@
 package org.mmumesh.vcpu;
 
+import org.mmumesh.checkpoint.CheckpointMismatchException;
+import org.mmumesh.checkpoint.v1.VcpuCoreState;
 import org.mmumesh.common.Access;
 import org.mmumesh.common.Counter;
 import org.mmumesh.common.Counts;
@@ -353,6 +355,56 @@ public final class VcpuCore {
   public String fail(int vm, int vcpu, Access kind, long ea, String cause) {
     counts[Counter.FAILED_ACCESSES.ordinal()]++;
     return String.format("vm %d vcpu %d %s at 0x%x: %s", vm, vcpu, kind, ea, cause);
+  }
+
+  // ---- Checkpoint (style rule 26)
+  // ----------------------------------------------------------------
+
+  /**
+   * The core's state at a lockstep barrier: counters, mode, the livelock bound (configuration) and
+   * the TLB's entries valid at {@code epoch}. The access fields ({@code kind}, {@code ea}, {@code
+   * tag}, {@code fault}, {@code xlateAccess}, {@code xlateCAfter}) and the livelock bound's counts
+   * belong to the access in progress and are set afresh by {@link #begin}: at a barrier no access
+   * is in flight, so they are dead and not written. The C-bit watch is its owner's to checkpoint
+   * (the VM's in the engine). Pure: changes nothing.
+   *
+   * @param epoch the VM's host-HPTE invalidation epoch now
+   * @throws IllegalStateException when a fault is in flight (not at a barrier)
+   */
+  public VcpuCoreState checkpoint(long epoch) {
+    if (handler.busy()) {
+      throw new IllegalStateException(
+          "checkpoint: a fault is in flight; allowed only at a lockstep barrier (no access"
+              + " in progress)");
+    }
+    VcpuCoreState.Builder b =
+        VcpuCoreState.newBuilder()
+            .setMode(mode)
+            .setMaxFaultsPerAccess(livelock.maxFaults())
+            .setTlb(tlb.checkpoint(epoch));
+    for (long c : counts) {
+      b.addCounters(c);
+    }
+    return b.build();
+  }
+
+  /**
+   * Puts {@code state} into this freshly built core (same TLB size and livelock bound).
+   *
+   * @throws CheckpointMismatchException naming the field and both values (or the allowed range);
+   *     nothing changed then
+   */
+  public void restore(VcpuCoreState state) {
+    CheckpointMismatchException.requireEqual(
+        "max_faults_per_access", state.getMaxFaultsPerAccess(), livelock.maxFaults());
+    CheckpointMismatchException.requireEqual(
+        "counters (count)", state.getCountersCount(), counts.length);
+    CheckpointMismatchException.checkRange("mode", state.getMode(), 0, 7);
+    tlb.restore(state.getTlb()); // checks before it changes anything
+    for (int i = 0; i < counts.length; i++) {
+      counts[i] = state.getCounters(i);
+    }
+    mode = state.getMode();
   }
 
   // ---- Counters --------------------------------------------------------------------------------

@@ -1,5 +1,8 @@
 package org.mmumesh.workload;
 
+import org.mmumesh.checkpoint.CheckpointMismatchException;
+import org.mmumesh.checkpoint.v1.RandomSourceState;
+
 /**
  * A deterministic stream of guest accesses for one vCPU, pulled in batches. An engine calls {@link
  * #fill(AccessBatch)} until it returns 0.
@@ -21,6 +24,28 @@ public interface AccessSource {
    */
   default long expectedAccesses() {
     return -1;
+  }
+
+  /**
+   * The source's own resumable state (a seeded generator's), or null when it has none: then a
+   * restore builds a fresh source and skips the accesses already fetched ({@link ResumableSource}).
+   * Pure.
+   */
+  default RandomSourceState checkpointState() {
+    return null;
+  }
+
+  /**
+   * Puts a {@link #checkpointState()} into this fresh source.
+   *
+   * @throws CheckpointMismatchException when this source has no such state, or the state is out of
+   *     range; nothing changed then
+   */
+  default void restoreState(RandomSourceState state) {
+    throw new CheckpointMismatchException(
+        "random: this source ("
+            + this
+            + ") has no generator state; allowed: none (it is fast-forwarded)");
   }
 
   /** A source that is finished from the start. */

@@ -1,6 +1,8 @@
 package org.mmumesh.workload;
 
 import java.util.SplittableRandom;
+import org.mmumesh.checkpoint.CheckpointMismatchException;
+import org.mmumesh.checkpoint.v1.RandomSourceState;
 import org.mmumesh.common.Access;
 
 /**
@@ -23,7 +25,7 @@ final class RandomAccessSource implements AccessSource {
   private static final int STORE = Access.STORE.ordinal();
   private static final int IFETCH = Access.IFETCH.ordinal();
 
-  private final SplittableRandom rng;
+  private final SplitMix64 rng;
   private final MmuKind mmu;
   private final ReadMostlyPhase phase;
   private final ZipfSampler zipf;
@@ -36,7 +38,8 @@ final class RandomAccessSource implements AccessSource {
   private long remaining;
 
   RandomAccessSource(MmuKind mmu, ReadMostlyPhase phase, long seed, int vm, int vcpu) {
-    this.rng = new SplittableRandom(Seeds.derive(seed, Seeds.SALT_ACCESS, vm, vcpu));
+    // SplitMix64 is SplittableRandom draw for draw, with a readable state (checkpoint())
+    this.rng = new SplitMix64(Seeds.derive(seed, Seeds.SALT_ACCESS, vm, vcpu));
     this.mmu = mmu;
     this.phase = phase;
     this.ws = phase.workingSetPages();
@@ -106,6 +109,23 @@ final class RandomAccessSource implements AccessSource {
     }
     remaining -= n;
     return n;
+  }
+
+  /** The generator's seed word and the accesses still to come (style rule 26). Pure. */
+  @Override
+  public RandomSourceState checkpointState() {
+    return RandomSourceState.newBuilder()
+        .setGeneratorSeed(rng.state())
+        .setRemainingAccesses(remaining)
+        .build();
+  }
+
+  @Override
+  public void restoreState(RandomSourceState state) {
+    CheckpointMismatchException.checkRange(
+        "random.remaining_accesses", state.getRemainingAccesses(), 0, total);
+    rng.restore(state.getGeneratorSeed());
+    remaining = state.getRemainingAccesses();
   }
 
   @Override

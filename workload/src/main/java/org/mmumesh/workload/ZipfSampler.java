@@ -1,6 +1,6 @@
 package org.mmumesh.workload;
 
-import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 import org.mmumesh.common.Checks;
 
 /**
@@ -50,7 +50,7 @@ public final class ZipfSampler {
   }
 
   /** A rank in {@code 1..n}; rank 1 is the most likely. */
-  public long sample(SplittableRandom rng) {
+  public long sample(RandomGenerator rng) {
     while (true) {
       double u = hIntegralN + rng.nextDouble() * (hIntegralX1 - hIntegralN);
       double x = hIntegralInverse(u);
