@@ -75,7 +75,7 @@ public abstract class JdbcCheckpointStore implements CheckpointStore {
     } catch (IOException | NullPointerException e) {
       throw CheckpointStoreFailedException.ofStore(description, "schema.sql not readable", e);
     }
-    try (Connection c = pool.getConnection();
+    try (Connection c = connection();
         Statement st = c.createStatement()) {
       for (String stmt : sql.split(";\\s*\\n")) {
         String body = stmt.lines().filter(l -> !l.startsWith("--")).reduce("", (a, b) -> a + b);
@@ -95,7 +95,7 @@ public abstract class JdbcCheckpointStore implements CheckpointStore {
     CheckpointNames.requireValidName(name);
     requireValidHeader(header);
     String id = UUID.randomUUID().toString();
-    try (Connection c = pool.getConnection()) {
+    try (Connection c = connection()) {
       if (ifExists == IfExists.REFUSE && manifestId(c, name) != null) {
         throw new CheckpointExistsException(
             name, "exists; delete it first or begin it with IfExists.REPLACE");
@@ -138,7 +138,7 @@ public abstract class JdbcCheckpointStore implements CheckpointStore {
   @Override
   public List<CheckpointSummary> list() throws CheckpointException {
     List<CheckpointSummary> out = new ArrayList<>();
-    try (Connection c = pool.getConnection();
+    try (Connection c = connection();
         PreparedStatement ps =
             c.prepareStatement(
                 "SELECT checkpoint_name, format_version, created_unix_millis, part_count,"
@@ -161,7 +161,7 @@ public abstract class JdbcCheckpointStore implements CheckpointStore {
     CheckpointNames.requireValidName(name);
     String id;
     byte[] stored;
-    try (Connection c = pool.getConnection();
+    try (Connection c = connection();
         PreparedStatement ps =
             c.prepareStatement(
                 "SELECT checkpoint_id, manifest FROM mmumesh_checkpoint_manifest"
@@ -238,7 +238,7 @@ public abstract class JdbcCheckpointStore implements CheckpointStore {
   public void delete(String name) throws CheckpointException {
     CheckpointNames.requireValidName(name);
     String id;
-    try (Connection c = pool.getConnection()) {
+    try (Connection c = connection()) {
       id = manifestId(c, name);
       if (id == null) {
         throw new CheckpointNotFoundException(
@@ -264,7 +264,7 @@ public abstract class JdbcCheckpointStore implements CheckpointStore {
   @Override
   public int collectGarbage(Duration olderThan) throws CheckpointStoreFailedException {
     List<String> abandoned = new ArrayList<>();
-    try (Connection c = pool.getConnection()) {
+    try (Connection c = connection()) {
       try (PreparedStatement ps =
           c.prepareStatement(
               "SELECT checkpoint_id FROM mmumesh_checkpoint_pending"
@@ -323,14 +323,28 @@ public abstract class JdbcCheckpointStore implements CheckpointStore {
     return description;
   }
 
-  /** A pooled connection (autocommit on). */
+  /**
+   * A pooled connection (autocommit on), checked alive first: after the database restarts, the pool
+   * may still hold connections to the old server, which would fail the first statement sent. A dead
+   * one is evicted and another taken (a few tries; each waits at most the connection timeout).
+   */
   Connection connection() throws SQLException {
-    return pool.getConnection();
+    int validSeconds = (int) Math.max(1, Math.min(5, options.connectionTimeout().toSeconds()));
+    for (int attempt = 0; ; attempt++) {
+      Connection c = pool.getConnection();
+      if (c.isValid(validSeconds)) {
+        return c;
+      }
+      pool.evictConnection(c);
+      if (attempt == 3) {
+        throw new SQLException("no live connection to " + description, "08006");
+      }
+    }
   }
 
   /** The stored frame of one chunk, or null if there is no such row. */
   byte[] readChunk(String checkpointId, int partIndex, int chunkIndex) throws SQLException {
-    try (Connection c = pool.getConnection();
+    try (Connection c = connection();
         PreparedStatement ps =
             c.prepareStatement(
                 "SELECT frame FROM mmumesh_checkpoint_chunk"
@@ -377,7 +391,7 @@ public abstract class JdbcCheckpointStore implements CheckpointStore {
    * reason the checkpoint failed), {@link #collectGarbage} does it at the next open.
    */
   void abandonQuietly(String checkpointId) {
-    try (Connection c = pool.getConnection()) {
+    try (Connection c = connection()) {
       deleteChunks(c, checkpointId);
       deletePending(c, checkpointId);
     } catch (SQLException | RuntimeException e) {
@@ -389,7 +403,7 @@ public abstract class JdbcCheckpointStore implements CheckpointStore {
    * Deletes a deleted or replaced checkpoint's chunks; if it cannot, they are orphans (garbage).
    */
   void deleteChunksQuietly(String checkpointId) {
-    try (Connection c = pool.getConnection()) {
+    try (Connection c = connection()) {
       deleteChunks(c, checkpointId);
     } catch (SQLException | RuntimeException e) {
       // orphan chunks: collectGarbage deletes them at the next open

@@ -1,5 +1,6 @@
 package org.mmumesh.checkpoint.store;
 
+import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
@@ -129,7 +130,7 @@ final class JdbcCheckpointWriter implements CheckpointWriter {
             .setPartIndex(partIndex)
             .setLengthBytes(length)
             .setChunkCount(chunk)
-            .setSha256(com.google.protobuf.ByteString.copyFrom(sha.digest()))
+            .setSha256(ByteString.copyFrom(sha.digest()))
             .build());
   }
 
