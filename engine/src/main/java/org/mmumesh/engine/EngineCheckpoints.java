@@ -7,11 +7,13 @@ import org.mmumesh.checkpoint.v1.EngineCheckpoint;
 import org.mmumesh.checkpoint.v1.EngineVcpuState;
 import org.mmumesh.checkpoint.v1.EngineVmState;
 import org.mmumesh.checkpoint.v1.KsmSampleState;
+import org.mmumesh.common.Access;
 import org.mmumesh.common.Counter;
 import org.mmumesh.common.Counts;
 import org.mmumesh.ksm.KsmScanner;
 import org.mmumesh.pageframe.PageFrames;
 import org.mmumesh.workload.AccessBatch;
+import org.mmumesh.workload.MmuKind;
 import org.mmumesh.workload.WorkloadSpec;
 
 /**
@@ -147,6 +149,12 @@ final class EngineCheckpoints {
               f + "batch_*: the four batch lists disagree in length; allowed: equal lengths");
         }
         CheckpointMismatchException.checkRange(f + "batch_kinds (count)", n, 0, 256);
+        for (int i = 0; i < n; i++) {
+          CheckpointMismatchException.checkRange(
+              f + "batch_kinds[" + i + "]", vs.getBatchKinds(i), 0, Access.values().length - 1L);
+          CheckpointMismatchException.checkRange(
+              f + "batch_sizes_bytes[" + i + "]", vs.getBatchSizesBytes(i), 1, MmuKind.PAGE_BYTES);
+        }
       }
     }
   }

@@ -201,6 +201,16 @@ class EngineCheckpointTest {
     assertThatThrownBy(() -> SequentialEngine.restore(spec, cfg, badBatch))
         .isInstanceOf(CheckpointMismatchException.class)
         .hasMessageStartingWith("vms[0].vcpus[0].batch_");
+    EngineCheckpoint badKind =
+        cp.toBuilder()
+            .setVms(
+                0,
+                cp.getVms(0).toBuilder()
+                    .setVcpus(0, cp.getVms(0).getVcpus(0).toBuilder().setBatchKinds(0, 3)))
+            .build();
+    assertThatThrownBy(() -> SequentialEngine.restore(spec, cfg, badKind))
+        .isInstanceOf(CheckpointMismatchException.class)
+        .hasMessage("vms[0].vcpus[0].batch_kinds[0]: 3 is out of range; allowed 0 to 2");
   }
 
   /**
