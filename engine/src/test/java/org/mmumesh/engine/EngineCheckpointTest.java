@@ -5,13 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.Descriptors;
 import com.google.protobuf.Message;
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
+import org.mmumesh.checkpoint.CheckpointCompleteness;
 import org.mmumesh.checkpoint.CheckpointMismatchException;
 import org.mmumesh.checkpoint.v1.EngineCheckpoint;
 import org.mmumesh.common.MmuOptions;
@@ -271,16 +269,6 @@ class EngineCheckpointTest {
             // the periods: configuration; active: the count of unfinished vCPUs
             LockstepSchedule.class,
             Set.of("ksmPeriodNanos", "sampleIntervalNanos", "active"));
-    for (Map.Entry<Class<?>, Set<String>> e : written.entrySet()) {
-      Set<String> fields = new TreeSet<>();
-      for (Field f : e.getKey().getDeclaredFields()) {
-        if (!Modifier.isStatic(f.getModifiers()) && !f.isSynthetic()) {
-          fields.add(f.getName());
-        }
-      }
-      Set<String> covered = new TreeSet<>(e.getValue());
-      covered.addAll(notWritten.get(e.getKey()));
-      assertThat(fields).as(e.getKey().getSimpleName()).isEqualTo(covered);
-    }
+    CheckpointCompleteness.assertEveryFieldListed(written, notWritten);
   }
 }

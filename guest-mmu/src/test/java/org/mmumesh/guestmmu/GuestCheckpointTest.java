@@ -4,19 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.TreeSet;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
+import org.mmumesh.checkpoint.CheckpointCompleteness;
 import org.mmumesh.checkpoint.CheckpointMismatchException;
 import org.mmumesh.checkpoint.v1.GuestKernelState;
 import org.mmumesh.checkpoint.v1.GuestMmuState;
@@ -346,17 +344,7 @@ class GuestCheckpointTest {
             Map.entry(Hash64Mmu.class, Set.of("options", "rules", "host64kPages")),
             // legacy/rcLost: functions of the options
             Map.entry(XlateRules.class, Set.of("legacy", "rcLost")));
-    for (Map.Entry<Class<?>, Set<String>> e : written.entrySet()) {
-      Set<String> fields = new TreeSet<>();
-      for (Field f : e.getKey().getDeclaredFields()) {
-        if (!Modifier.isStatic(f.getModifiers()) && !f.isSynthetic()) {
-          fields.add(f.getName());
-        }
-      }
-      Set<String> covered = new TreeSet<>(e.getValue());
-      covered.addAll(derived.get(e.getKey()));
-      assertThat(fields).as(e.getKey().getSimpleName()).isEqualTo(covered);
-    }
+    CheckpointCompleteness.assertEveryFieldListed(written, derived);
   }
 
   private static Class<?> memoryClass() {

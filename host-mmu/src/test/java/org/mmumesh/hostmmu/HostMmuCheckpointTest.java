@@ -4,14 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -19,6 +15,7 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.statistics.Statistics;
 import org.junit.jupiter.api.Test;
+import org.mmumesh.checkpoint.CheckpointCompleteness;
 import org.mmumesh.checkpoint.CheckpointMismatchException;
 import org.mmumesh.checkpoint.v1.HostMmuState;
 import org.mmumesh.checkpoint.v1.ShadowPteCacheState;
@@ -228,19 +225,7 @@ class HostMmuCheckpointTest {
 
   @Test
   void completenessGuard_everyFieldIsWrittenOrListedAsDerived() {
-    for (Class<?> c : WRITTEN.keySet()) {
-      Set<String> fields = new TreeSet<>();
-      for (Field f : c.getDeclaredFields()) {
-        if (!Modifier.isStatic(f.getModifiers()) && !f.isSynthetic()) {
-          fields.add(f.getName());
-        }
-      }
-      Set<String> listed = new HashSet<>(WRITTEN.get(c));
-      listed.addAll(NOT_WRITTEN.get(c));
-      assertThat(fields)
-          .as("fields of %s: add a new one to the checkpoint (or to NOT_WRITTEN, saying why)", c)
-          .isEqualTo(new TreeSet<>(listed));
-    }
+    CheckpointCompleteness.assertEveryFieldListed(WRITTEN, NOT_WRITTEN);
   }
 
   // ---------------------------------------------------------------- bad states
