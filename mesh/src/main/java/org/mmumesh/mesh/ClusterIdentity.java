@@ -41,8 +41,11 @@ public final class ClusterIdentity {
   /** The actor's name under {@code /system}. */
   static final String NAME = "mmumesh-identity";
 
-  /** Where the actor lives on every node. */
-  static final String PATH = "/system/" + NAME;
+  /**
+   * Where the actor lives on every node (also the cross-node benchmark's echo: one CBOR message
+   * each way over Artery, the shape of a mesh request/reply).
+   */
+  public static final String PATH = "/system/" + NAME;
 
   /** The HOCON key that overrides the version (tests; never needed in a deployment). */
   static final String VERSION_KEY = "mmumesh.mesh.version";

@@ -84,6 +84,21 @@ class ClusterIdentityTest {
       assertPortFree(oldPort);
       assertThat(ClusterIdentity.BUILD_VERSION).isNotEqualTo("unknown");
 
+      // the identity messages cross nodes as Jackson CBOR, never Java serialization
+      org.apache.pekko.serialization.Serialization ser =
+          org.apache.pekko.serialization.SerializationExtension.get(alpha.classicSystem(0));
+      for (Object msg :
+          new Object[] {
+            new ClusterIdentity.Identity("alpha", "1.2.3"), new ClusterIdentity.Query("node")
+          }) {
+        org.apache.pekko.serialization.Serializer s = ser.findSerializerFor(msg);
+        assertThat(s.getClass().getSimpleName()).isEqualTo("JacksonCborSerializer");
+        assertThat(
+                ser.deserialize(ser.serialize(msg).get(), s.identifier(), msg.getClass().getName())
+                    .get())
+            .isEqualTo(msg);
+      }
+
       Cluster seedView = Cluster.get(alpha.classicSystem(0));
       assertThat(seedView.state().getMembers()).hasSize(1);
       try (MeshCluster same =
