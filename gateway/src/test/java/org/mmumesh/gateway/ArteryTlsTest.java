@@ -2,6 +2,7 @@ package org.mmumesh.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -9,6 +10,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import org.apache.pekko.cluster.Cluster;
@@ -83,11 +85,15 @@ class ArteryTlsTest {
               first.classicSystem(0).settings().config().getString("pekko.remote.artery.transport"))
           .isEqualTo("tls-tcp");
       Cluster seen = Cluster.get(second.classicSystem(0));
+      // the node has joined when node() returns, but may still be Joining: wait for Up (the
+      // leader moves it on its next gossip round, later on a loaded machine)
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> seen.selfMember().status() == MemberStatus.up());
       assertThat(seen.state().getMembers())
           .as("the second node Up sees both members")
           .extracting(Member::address)
           .contains(first.address(0), second.address(0));
-      assertThat(seen.selfMember().status()).isEqualTo(MemberStatus.up());
 
       NodeSettings stranger = node("vcpu", seed, freePort(), tls(strangerKeys, trust));
       assertThatThrownBy(() -> MeshCluster.node(stranger, false).close())
