@@ -45,7 +45,7 @@ import org.mmumesh.guestmmu.actor.GuestMmuProtocol.XlateReply;
  * fresh entity, same bytes and same answers; refused away from a barrier and on a mismatch, with
  * nothing changed.
  */
-class GuestMmuCheckpointTest {
+class GuestMmuEntityCheckpointTest {
   private static final ActorTestKit KIT = ActorTestKit.create(ConfigFactory.load());
 
   private final TestProbe<HostTlbie> host = KIT.createTestProbe(HostTlbie.class);
