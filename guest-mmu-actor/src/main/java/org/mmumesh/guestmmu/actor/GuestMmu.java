@@ -60,6 +60,10 @@ import org.mmumesh.shell.ShardedEntities;
  * node loss would still lose it, so deployments must keep rebalancing off for this entity type
  * until persistence of the HTAB words and CPU state (event sourcing or snapshots) exists; that is
  * future work.
+ *
+ * <p><b>Checkpoints</b> (issue 13, {@link GuestMmuCheckpointProtocol}): at a lockstep barrier (no
+ * guest tlbie awaiting the host) {@link CheckpointState} answers the entity's whole state as bytes
+ * ({@link GuestMmuEntityCheckpoint}) and {@link RestoreState} replaces it, all or nothing.
  */
 public final class GuestMmu extends AbstractBehavior<GuestMmuProtocol.Command>
     implements GuestMmuProtocol, GuestHtabProtocol, GuestMmuCheckpointProtocol {

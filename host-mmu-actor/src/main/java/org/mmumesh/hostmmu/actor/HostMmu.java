@@ -55,6 +55,9 @@ import org.mmumesh.shell.ShardedEntities;
  *       idempotent retries.
  * </ul>
  *
+ * <p>At a barrier (no shootdown in flight) {@link CheckpointState} / {@link RestoreState} write and
+ * replace all of it but the subscribers and the retry memory ({@link HostMmuEntityCheckpoint}).
+ *
  * <h2>TLB shootdown ({@code tlbie; tlbsync})</h2>
  *
  * A command that removed host HPTEs bumps the epoch, and its reply is held until every subscribed
