@@ -37,8 +37,15 @@ public final class KsmFrameScanner implements FrameScanner {
   }
 
   /** ksmd's state for a checkpoint ({@link KsmScanner#checkpoint()}). Pure. */
+  @Override
   public org.mmumesh.checkpoint.v1.KsmState checkpoint() {
     return scanner.checkpoint();
+  }
+
+  /** {@link #restore(org.mmumesh.checkpoint.v1.KsmState, PageFrames)}: the FrameScanner hook. */
+  @Override
+  public FrameScanner restoredOver(org.mmumesh.checkpoint.v1.KsmState state, PageFrames frames) {
+    return restore(state, frames);
   }
 
   /**

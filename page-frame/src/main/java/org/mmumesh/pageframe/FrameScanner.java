@@ -99,6 +99,32 @@ public interface FrameScanner {
    */
   Map<String, Long> counters();
 
+  /**
+   * ksmd's state for a checkpoint at a barrier (issue 13: trees, rmap items, cursor, checksums,
+   * counters, controls). Pure: changes nothing.
+   *
+   * @throws UnsupportedOperationException naming the class, for a scanner that cannot be
+   *     checkpointed (the default: test stand-ins)
+   */
+  default org.mmumesh.checkpoint.v1.KsmState checkpoint() {
+    throw new UnsupportedOperationException(
+        "checkpoint: " + getClass().getSimpleName() + " keeps no checkpointable ksmd state");
+  }
+
+  /**
+   * A scanner of the same kind holding {@code state} over {@code frames} (the frames restored from
+   * the same checkpoint, their invalidation tracking already set as the actor sets it), so that the
+   * PageFrame actor can restore ksmd without knowing its implementation. This scanner is unchanged.
+   *
+   * @throws org.mmumesh.checkpoint.CheckpointMismatchException naming the field when the state is
+   *     inconsistent or does not fit {@code frames}
+   * @throws UnsupportedOperationException naming the class (the default)
+   */
+  default FrameScanner restoredOver(org.mmumesh.checkpoint.v1.KsmState state, PageFrames frames) {
+    throw new UnsupportedOperationException(
+        "restore: " + getClass().getSimpleName() + " keeps no checkpointable ksmd state");
+  }
+
   /** Disagreements between the counters and a recount of the trees (empty when consistent). */
   List<String> counterViolations();
 

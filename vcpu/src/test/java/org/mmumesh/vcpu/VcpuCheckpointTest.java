@@ -268,9 +268,9 @@ class VcpuCheckpointTest {
     Map<Class<?>, Set<String>> notWritten =
         Map.of(
             // cWatch: its owner's (the VM's in the engine); handler: idle at a barrier (below);
-            // the access in progress: set afresh by begin(), dead at a barrier; the four refilled
-            // needs (hit, segmentVsid, hostLookup, faultNeed): scratch, valid only until the next
-            // call on the core
+            // the access in progress: set afresh by begin(), dead at a barrier; hit, segmentVsid,
+            // hostLookup, faultNeed: the reusable answers (one per Need kind), refilled by every
+            // call that returns them, so they carry nothing from one access to the next
             VcpuCore.class,
             Set.of(
                 "cWatch",

@@ -60,9 +60,13 @@ import org.mmumesh.shell.ShardedEntities;
  * node loss would still lose it, so deployments must keep rebalancing off for this entity type
  * until persistence of the HTAB words and CPU state (event sourcing or snapshots) exists; that is
  * future work.
+ *
+ * <p><b>Checkpoints</b> (issue 13, {@link GuestMmuCheckpointProtocol}): at a lockstep barrier (no
+ * guest tlbie awaiting the host) {@link CheckpointState} answers the entity's whole state as bytes
+ * ({@link GuestMmuEntityCheckpoint}) and {@link RestoreState} replaces it, all or nothing.
  */
 public final class GuestMmu extends AbstractBehavior<GuestMmuProtocol.Command>
-    implements GuestMmuProtocol, GuestHtabProtocol {
+    implements GuestMmuProtocol, GuestHtabProtocol, GuestMmuCheckpointProtocol {
 
   /** The sharded entity type; entity ids are {@code vm-<v>}. */
   public static final EntityTypeKey<Command> ENTITY_KEY =
@@ -79,10 +83,11 @@ public final class GuestMmu extends AbstractBehavior<GuestMmuProtocol.Command>
 
   // ---- State ----------------------------------------------------------------------------------
 
-  private final GuestMmuPort port;
-  private final GuestKernel kernel;
+  private final GuestSetup setup;
+  private GuestMmuPort port;
+  private GuestKernel kernel;
   private final TlbieSync tlbies;
-  private final long[] eventCounts = new long[GuestKernel.Event.values().length];
+  private long[] eventCounts = new long[GuestKernel.Event.values().length];
   private boolean segmentLoaded;
 
   private GuestMmu(
@@ -94,6 +99,7 @@ public final class GuestMmu extends AbstractBehavior<GuestMmuProtocol.Command>
       Duration tlbieTimeout) {
     super(context);
     context.setLoggerName(GuestMmu.class);
+    this.setup = setup;
     this.port = port;
     this.tlbies =
         new TlbieSync(
@@ -247,6 +253,10 @@ public final class GuestMmu extends AbstractBehavior<GuestMmuProtocol.Command>
       m.replyTo().tell(new Rejected(m.requestId(), reason));
     } else if (cmd instanceof SetVcpuState m) {
       m.replyTo().tell(new Rejected(m.requestId(), reason));
+    } else if (cmd instanceof CheckpointState m) {
+      m.replyTo().tell(new Rejected(m.requestId(), reason));
+    } else if (cmd instanceof RestoreState m) {
+      m.replyTo().tell(new Rejected(m.requestId(), reason));
     } else if (cmd instanceof GetKernelEvents m) {
       m.replyTo().tell(new KernelEvents(0, 0, 0, 0, 0));
     }
@@ -269,6 +279,8 @@ public final class GuestMmu extends AbstractBehavior<GuestMmuProtocol.Command>
         .onMessage(SetVcpuState.class, this::onSetVcpuState)
         .onMessage(GetKernelEvents.class, this::onGetKernelEvents)
         .onMessage(DumpHtab.class, this::onDumpHtab)
+        .onMessage(CheckpointState.class, this::onCheckpointState)
+        .onMessage(RestoreState.class, this::onRestoreState)
         .onMessage(TlbieDone.class, this::onTlbieDone)
         .onMessage(TlbieTimedOut.class, this::onTlbieTimedOut)
         .build();
@@ -538,6 +550,38 @@ public final class GuestMmu extends AbstractBehavior<GuestMmuProtocol.Command>
                 eventCounts[GuestKernel.Event.SLB_LOAD.ordinal()],
                 eventCounts[GuestKernel.Event.PROT_UPGRADE.ordinal()],
                 eventCounts[GuestKernel.Event.MISREPORTED_NOT_FOUND.ordinal()]));
+    return this;
+  }
+
+  private Behavior<Command> onCheckpointState(CheckpointState m) {
+    String busy = tlbies.notAtBarrier();
+    m.replyTo()
+        .tell(
+            busy != null
+                ? new Rejected(m.requestId(), "not at a barrier: " + busy)
+                : new StateCheckpoint(
+                    m.requestId(), GuestMmuEntityCheckpoint.write(port, kernel, eventCounts)));
+    return this;
+  }
+
+  private Behavior<Command> onRestoreState(RestoreState m) {
+    String busy = tlbies.notAtBarrier();
+    if (busy != null) {
+      m.replyTo().tell(new Rejected(m.requestId(), "not at a barrier: " + busy));
+      return this;
+    }
+    GuestMmuEntityCheckpoint.Restored r;
+    try {
+      r = GuestMmuEntityCheckpoint.read(m.state(), setup, this::onKernelEvent, tlbies::collect);
+    } catch (IllegalArgumentException e) {
+      m.replyTo().tell(new Rejected(m.requestId(), e.getMessage()));
+      return this;
+    }
+    port = r.port();
+    kernel = r.kernel();
+    eventCounts = r.eventCounts();
+    tlbies.forgetRemembered();
+    m.replyTo().tell(new StateRestored(m.requestId()));
     return this;
   }
 

@@ -48,6 +48,8 @@ public interface GuestMmuProtocol {
           SetVcpuState,
           GetKernelEvents,
           DumpHtab,
+          GuestMmuCheckpointProtocol.CheckpointState,
+          GuestMmuCheckpointProtocol.RestoreState,
           TlbieDone,
           GuestMmu.TlbieTimedOut {}
 
@@ -161,7 +163,8 @@ public interface GuestMmuProtocol {
           RemoveReply,
           RcReply,
           StateReply,
-          HtabReply {}
+          HtabReply,
+          GuestMmuCheckpointProtocol.CheckpointReply {}
 
   /**
    * A core threw unexpectedly (logged with the vCPU and address), or the host did not confirm a

@@ -103,6 +103,28 @@ final class TlbieSync {
     this.last = new Remembered[vcpus];
   }
 
+  /**
+   * Why the actor is not at a checkpoint barrier (guest tlbies awaiting the host's {@link
+   * TlbieDone}, or flushes owed after a timeout), or null when it is.
+   */
+  String notAtBarrier() {
+    if (!ops.isEmpty()) {
+      return ops.size() + " guest tlbie operation(s) awaiting the host's TlbieDone";
+    }
+    if (!owed.isEmpty()) {
+      return owed.size() + " guest tlbie flush(es) owed after a timeout";
+    }
+    return null;
+  }
+
+  /**
+   * Forgets every vCPU's remembered request (a restore replaced the state they were answered from).
+   * Only called at a barrier, so no reply is pending.
+   */
+  void forgetRemembered() {
+    java.util.Arrays.fill(last, null);
+  }
+
   /** A flush the guest kernel asked for while the current request runs (its tlbie sink). */
   void collect(HostFlush flush) {
     collected.add(flush);

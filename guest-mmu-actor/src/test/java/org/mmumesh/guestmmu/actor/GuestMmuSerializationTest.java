@@ -74,6 +74,11 @@ class GuestMmuSerializationTest {
             new GuestMmu.DumpHtab(12, ref(GuestMmu.HtabReply.class)),
             new GuestMmu.HtabDumped(12, new long[] {0x109980L}, new long[] {-1L}),
             new TlbieDone(8),
+            new GuestMmuCheckpointProtocol.CheckpointState(15, ref(GuestMmu.CheckpointReply.class)),
+            new GuestMmuCheckpointProtocol.StateCheckpoint(15, new byte[] {1, 0, -1}),
+            new GuestMmuCheckpointProtocol.RestoreState(
+                16, new byte[] {8, 2}, ref(GuestMmu.CheckpointReply.class)),
+            new GuestMmuCheckpointProtocol.StateRestored(16),
             new ClearRc(13, 1, 0x10000000L, false, true, ref(RcReply.class)),
             new SetVcpuState(
                 14,

@@ -55,6 +55,9 @@ import org.mmumesh.shell.ShardedEntities;
  *       idempotent retries.
  * </ul>
  *
+ * <p>At a barrier (no shootdown in flight) {@link CheckpointState} / {@link RestoreState} write and
+ * replace all of it but the subscribers and the retry memory ({@link HostMmuEntityCheckpoint}).
+ *
  * <h2>TLB shootdown ({@code tlbie; tlbsync})</h2>
  *
  * A command that removed host HPTEs bumps the epoch, and its reply is held until every subscribed
@@ -108,7 +111,7 @@ import org.mmumesh.shell.ShardedEntities;
  * published on the node's {@link MeshEventBus}, built only while someone watches.
  */
 public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
-    implements HostMmuProtocol {
+    implements HostMmuProtocol, HostMmuCheckpointProtocol {
 
   /** The sharding entity type. */
   public static final EntityTypeKey<Command> ENTITY_KEY =
@@ -255,12 +258,12 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
 
   private HostMmuCore core;
   private long epoch = FIRST_EPOCH;
-  private final MmuNotifierGuard guard = new MmuNotifierGuard();
+  private MmuNotifierGuard guard = new MmuNotifierGuard();
   private final TlbSubscribers tlbs;
-  private final LastReplies<MapReply> maps = new LastReplies<>();
-  private final LastReplies<UnmapReply> unmaps = new LastReplies<>();
-  private final LastReplies<FlushReply> vcpuFlushes = new LastReplies<>();
-  private final LastReplies<FlushReply> tlbies = new LastReplies<>();
+  private LastReplies<MapReply> maps = new LastReplies<>();
+  private LastReplies<UnmapReply> unmaps = new LastReplies<>();
+  private LastReplies<FlushReply> vcpuFlushes = new LastReplies<>();
+  private LastReplies<FlushReply> tlbies = new LastReplies<>();
   private final long[] shellCounters = new long[ShellCounter.values().length];
 
   /** The event feed: this node's bus and this actor's VM ({@link MeshEvent#NONE}: unknown). */
@@ -302,6 +305,8 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(CheckInvariants.class, this::onCheckInvariants)
         .onMessage(DumpShadow.class, this::onDumpShadow)
+        .onMessage(CheckpointState.class, this::onCheckpointState)
+        .onMessage(RestoreState.class, this::onRestoreState)
         .onSignal(Terminated.class, this::onTerminated)
         .build();
   }
@@ -338,6 +343,52 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
 
   private Behavior<Command> onDumpShadow(DumpShadow m) {
     m.replyTo().tell(new ShadowDumped(core.shadowDump(), epoch));
+    return this;
+  }
+
+  // ---- checkpoint and restore at a barrier (HostMmuEntityCheckpoint) -------------------------
+
+  private String notAtBarrier() {
+    return held.isWaiting() || tlbs.inRound() || held.stashed() > 0
+        ? "not at a barrier: a TLB shootdown is in flight"
+        : null;
+  }
+
+  private Behavior<Command> onCheckpointState(CheckpointState m) {
+    String busy = notAtBarrier();
+    m.replyTo()
+        .tell(
+            busy != null
+                ? new Rejected(m.requestId(), busy)
+                : new StateCheckpoint(
+                    m.requestId(),
+                    HostMmuEntityCheckpoint.write(
+                        core, epoch, guard, shellCounters, tlbs.flushRequested())));
+    return this;
+  }
+
+  private Behavior<Command> onRestoreState(RestoreState m) {
+    String bad = notAtBarrier();
+    HostMmuEntityCheckpoint.Restored r = null;
+    try {
+      r = bad == null ? HostMmuEntityCheckpoint.read(m.state(), config, FIRST_EPOCH) : null;
+    } catch (IllegalArgumentException e) {
+      bad = e.getMessage();
+    }
+    if (r == null) {
+      m.replyTo().tell(new Rejected(m.requestId(), bad));
+      return this;
+    }
+    core = r.core();
+    epoch = r.epoch();
+    guard = r.guard();
+    System.arraycopy(r.shellCounters(), 0, shellCounters, 0, shellCounters.length);
+    tlbs.restoreFlushRequested(r.flushRequested());
+    maps = new LastReplies<>();
+    unmaps = new LastReplies<>();
+    vcpuFlushes = new LastReplies<>();
+    tlbies = new LastReplies<>();
+    m.replyTo().tell(new StateRestored(m.requestId()));
     return this;
   }
 
@@ -562,6 +613,8 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
         || c instanceof GetStats
         || c instanceof CheckInvariants
         || c instanceof DumpShadow
+        || c instanceof CheckpointState
+        || c instanceof RestoreState
         || c instanceof TlbShootdownAck
         || c instanceof ShootdownTimedOut;
   }

@@ -38,6 +38,8 @@ public interface HostMmuProtocol {
           GetStats,
           CheckInvariants,
           DumpShadow,
+          HostMmuCheckpointProtocol.CheckpointState,
+          HostMmuCheckpointProtocol.RestoreState,
           HostMmu.ShootdownTimedOut {}
 
   /**
@@ -225,7 +227,12 @@ public interface HostMmuProtocol {
    * {@link NotifierInvalidate}; {@code reason} names the field and the allowed range.
    */
   record Rejected(long requestId, String reason)
-      implements LookupReply, MapReply, UnmapReply, FlushReply, NotifierReply {}
+      implements LookupReply,
+          MapReply,
+          UnmapReply,
+          FlushReply,
+          NotifierReply,
+          HostMmuCheckpointProtocol.CheckpointReply {}
 
   /**
    * The core failed unexpectedly; the shadow state was reset to empty (every TLB shot down) and the

@@ -96,6 +96,21 @@ final class TlbSubscribers {
     Arrays.fill(flushRequested, true);
   }
 
+  /** Per vCPU, whether a Q8 flush request is pending (a copy; checkpoint). */
+  boolean[] flushRequested() {
+    return flushRequested.clone();
+  }
+
+  /** Sets the pending Q8 flush requests (restore; {@code requested} has one entry per vCPU). */
+  void restoreFlushRequested(boolean[] requested) {
+    System.arraycopy(requested, 0, flushRequested, 0, flushRequested.length);
+  }
+
+  /** True when a shootdown is in flight. */
+  boolean inRound() {
+    return round != null;
+  }
+
   /** vCPU {@code vcpu}'s {@code FlushVcpu} is applied: its flush request is cleared. */
   void flushApplied(int vcpu) {
     flushRequested[vcpu] = false;

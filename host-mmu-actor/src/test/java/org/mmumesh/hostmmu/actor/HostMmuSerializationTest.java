@@ -28,6 +28,7 @@ class HostMmuSerializationTest extends CborRoundTripTest {
     TestProbe<HostMmu.StatsReply> stats = kit.createTestProbe();
     TestProbe<HostMmu.InvariantsReply> inv = kit.createTestProbe();
     TestProbe<HostMmu.ShadowDumped> dump = kit.createTestProbe();
+    TestProbe<HostMmu.CheckpointReply> cp = kit.createTestProbe();
     var g = pte(GVSID1, 0x10005000L, 0xAB000L, true);
     var g64k =
         new org.mmumesh.common.GuestPte(
@@ -50,7 +51,9 @@ class HostMmuSerializationTest extends CborRoundTripTest {
             new HostMmu.TlbShootdownAck(2, 17),
             new HostMmu.GetStats(stats.getRef()),
             new HostMmu.CheckInvariants(inv.getRef()),
-            new HostMmu.DumpShadow(dump.getRef()));
+            new HostMmu.DumpShadow(dump.getRef()),
+            new HostMmuCheckpointProtocol.CheckpointState(11, cp.getRef()),
+            new HostMmuCheckpointProtocol.RestoreState(12, new byte[] {8, 1, -1}, cp.getRef()));
     for (Command c : all) {
       roundTrip(c);
     }
@@ -101,6 +104,8 @@ class HostMmuSerializationTest extends CborRoundTripTest {
             new HostMmu.Rejected(11, "vcpu: 9 is out of range; allowed 0 to 3"),
             new HostMmu.Failed(12, "MapPage: java.lang.IllegalStateException: x"),
             new HostMmu.StatsReply(counters, 4, 3, 2),
+            new HostMmuCheckpointProtocol.StateCheckpoint(11, new byte[] {1, 0, -1}),
+            new HostMmuCheckpointProtocol.StateRestored(12),
             new HostMmu.InvariantsReply(
                 List.of("htab slot 3 is valid but has no owner"), 1, 0, 0, 2, 4));
     for (Object m : all) {

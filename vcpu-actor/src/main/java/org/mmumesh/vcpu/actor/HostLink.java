@@ -37,6 +37,12 @@ final class HostLink {
     this.pendingFlush = pendingFlush;
   }
 
+  /** Sets the known epoch and the pending flush request (a checkpoint restore at a barrier). */
+  void restore(long epoch, boolean flush) {
+    knownEpoch = epoch;
+    pendingFlush = flush;
+  }
+
   /** The HostMmu epoch the TLB entries must carry. */
   long knownEpoch() {
     return knownEpoch;

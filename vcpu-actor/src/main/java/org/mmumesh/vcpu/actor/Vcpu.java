@@ -238,6 +238,35 @@ public final class Vcpu implements VcpuProtocol {
     this.halted = haltedState();
   }
 
+  /** Checkpoint at a barrier ({@link VcpuEntityCheckpoint}); else Rejected naming why. */
+  private Behavior<Command> onCheckpointState(VcpuCheckpointProtocol.CheckpointState m) {
+    String busy = VcpuEntityCheckpoint.notAtBarrier(state, parts);
+    m.replyTo()
+        .tell(
+            busy != null
+                ? new Rejected(m.requestId(), state, busy)
+                : new VcpuCheckpointProtocol.StateCheckpoint(
+                    m.requestId(), VcpuEntityCheckpoint.write(setup, state, parts)));
+    return Behaviors.same();
+  }
+
+  /** Restore at a barrier, all or nothing; the mode and lifecycle state come from the state. */
+  private Behavior<Command> onRestoreState(VcpuCheckpointProtocol.RestoreState m) {
+    String bad = VcpuEntityCheckpoint.notAtBarrier(state, parts);
+    try {
+      if (bad == null) {
+        VcpuEntityCheckpoint.Restored r = VcpuEntityCheckpoint.restore(m.state(), setup, parts);
+        setMode(r.mode());
+        m.replyTo().tell(new VcpuCheckpointProtocol.StateRestored(m.requestId(), r.state()));
+        return become(r.state());
+      }
+    } catch (IllegalArgumentException e) {
+      bad = e.getMessage();
+    }
+    m.replyTo().tell(new Rejected(m.requestId(), state, bad));
+    return Behaviors.same();
+  }
+
   /** Subscribes to TLB shootdowns and asks for the translation mode. */
   private Behavior<Command> start() {
     parts.link.subscribe(0);
@@ -299,6 +328,8 @@ public final class Vcpu implements VcpuProtocol {
   /** The messages every state handles the same way: counters, parking, ticks and peer replies. */
   private Behavior<Command> common(BehaviorBuilder<Command> b) {
     return b.onMessage(GetCounters.class, this::onGetCounters)
+        .onMessage(VcpuCheckpointProtocol.CheckpointState.class, this::onCheckpointState)
+        .onMessage(VcpuCheckpointProtocol.RestoreState.class, this::onRestoreState)
         .onMessage(Park.class, m -> onPark())
         .onMessage(Tick.class, this::onTick)
         .onMessage(StoresApplied.class, this::onStoresApplied)

@@ -29,7 +29,15 @@ public interface VcpuProtocol {
 
   /** Everything the actor accepts. */
   sealed interface Command extends CborSerializable
-      permits RunBatch, Halt, GetCounters, SetState, StoresApplied, TraceAccess, Internal {}
+      permits RunBatch,
+          Halt,
+          GetCounters,
+          SetState,
+          StoresApplied,
+          TraceAccess,
+          VcpuCheckpointProtocol.CheckpointState,
+          VcpuCheckpointProtocol.RestoreState,
+          Internal {}
 
   /**
    * The actor's own messages (its timer ticks, adapted replies, sharding's stop message): private
@@ -134,7 +142,11 @@ public interface VcpuProtocol {
    * state and the states that allow the command. {@code id} is the batch id, or -1.
    */
   public record Rejected(long id, VcpuState state, String reason)
-      implements BatchReply, ControlReply, StateReply, TraceReply {}
+      implements BatchReply,
+          ControlReply,
+          StateReply,
+          TraceReply,
+          VcpuCheckpointProtocol.CheckpointReply {}
 
   /** The answer to {@link GetCounters}. */
   public record StatusReport(

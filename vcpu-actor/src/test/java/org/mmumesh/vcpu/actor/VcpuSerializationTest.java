@@ -36,6 +36,7 @@ class VcpuSerializationTest extends CborRoundTripTest {
     TestProbe<Vcpu.StatusReport> status = kit.createTestProbe();
     TestProbe<Vcpu.StateReply> stateReply = kit.createTestProbe();
     TestProbe<Vcpu.TraceReply> traceReply = kit.createTestProbe();
+    TestProbe<VcpuCheckpointProtocol.CheckpointReply> cp = kit.createTestProbe();
     List<Object> all =
         List.of(
             new Vcpu.RunBatch(
@@ -47,6 +48,8 @@ class VcpuSerializationTest extends CborRoundTripTest {
                 batch.getRef()),
             new Vcpu.Halt(control.getRef()),
             new Vcpu.GetCounters(status.getRef()),
+            new VcpuCheckpointProtocol.CheckpointState(3, cp.getRef()),
+            new VcpuCheckpointProtocol.RestoreState(4, new byte[] {8, 0, -1}, cp.getRef()),
             new Vcpu.SetState(
                 9,
                 List.of(
@@ -98,6 +101,8 @@ class VcpuSerializationTest extends CborRoundTripTest {
             new Vcpu.BatchDone(1, 2, 1, List.of("vm 0 vcpu 0 LOAD at 0x0: x"), counters()),
             new Vcpu.Acknowledged("Halt", Vcpu.VcpuState.HALTED),
             new Vcpu.Rejected(-1, Vcpu.VcpuState.HALTED, "Halt: not allowed"),
+            new VcpuCheckpointProtocol.StateCheckpoint(3, new byte[] {1, 0, -1}),
+            new VcpuCheckpointProtocol.StateRestored(4, Vcpu.VcpuState.HALTED),
             new Vcpu.StatusReport(Vcpu.VcpuState.IDLE, 0, 5, 2, counters()),
             counters(),
             VcpuSetup.defaults(3, 1, MmuOptions.defaults(Policy.STRICT)),
