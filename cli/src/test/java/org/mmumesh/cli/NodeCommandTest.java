@@ -123,4 +123,24 @@ class NodeCommandTest {
     assertFree(port);
     assertFree(mgmt);
   }
+
+  /**
+   * The line a node prints when it ends: none for its own stop (SIGTERM runs CoordinatedShutdown
+   * with the actor-system-terminate reason), one saying it was downed when the cluster downed it
+   * (NodePauseDrillTest sees it from a real downed JVM), the reason's name otherwise.
+   */
+  @Test
+  void endedBy_saysWhyANodeStopped_unlessItWasStopped() {
+    assertThat(NodeCommand.endedBy(null)).isNull();
+    assertThat(
+            NodeCommand.endedBy(
+                org.apache.pekko.actor.CoordinatedShutdown.actorSystemTerminateReason()))
+        .isNull();
+    assertThat(
+            NodeCommand.endedBy(org.apache.pekko.actor.CoordinatedShutdown.clusterDowningReason()))
+        .startsWith("mmumesh node: this node was downed by the cluster");
+    assertThat(
+            NodeCommand.endedBy(org.apache.pekko.actor.CoordinatedShutdown.clusterLeavingReason()))
+        .isEqualTo("mmumesh node: shut down: ClusterLeavingReason");
+  }
 }
