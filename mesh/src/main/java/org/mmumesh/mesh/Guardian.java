@@ -141,7 +141,9 @@ final class Guardian {
     ActorRef<ShardingEnvelope<HostMmu.Command>> hostRegion =
         HostMmu.initSharding(
             system,
-            vm -> placed.started("HostMmu", HostMmu.entityId(vm), directory.require(vm).hostMmu()),
+            vm ->
+                placed.refuseRestart(
+                    "HostMmu", HostMmu.entityId(vm), directory.require(vm).hostMmu()),
             HostMmu.Settings.defaults(),
             MeshEngine.ROLE_MMU,
             new StatefulShardAllocation());

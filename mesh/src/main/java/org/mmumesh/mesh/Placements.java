@@ -28,18 +28,10 @@ final class Placements {
   }
 
   /**
-   * Entity {@code type}/{@code id} starts here with {@code value}: records its placement (for an
-   * entity type whose factory cannot refuse: the {@code HostMmu}; its VM's loss is still recorded
-   * and refused at the facade) and answers {@code value}.
-   */
-  <T> T started(String type, String id, T value) {
-    check(type, id);
-    return value;
-  }
-
-  /**
-   * {@link #started}, but throws an {@link IllegalArgumentException} with the reason when the
-   * entity's state lived on another node (a restart there without its state).
+   * Entity {@code type}/{@code id} starts here with {@code value}: records its placement and
+   * answers {@code value}, or throws an {@link IllegalArgumentException} with the reason when the
+   * entity's state lived on another node (a restart there without its state; the entity's factory
+   * then builds a shell that refuses every request with it).
    */
   <T> T refuseRestart(String type, String id, T value) {
     Optional<String> no = check(type, id);

@@ -116,6 +116,7 @@ class NodeLossTest {
                   null,
                   List.of(
                       new MeshDirectory.Placement("GuestMmu", GuestMmu.entityId(1), elsewhere),
+                      new MeshDirectory.Placement("HostMmu", HostMmu.entityId(1), elsewhere),
                       new MeshDirectory.Placement("Vcpu", Vcpu.entityId(1, 0), elsewhere)),
                   null));
       GuestMmu.RcReply reply =
@@ -128,6 +129,18 @@ class NodeLossTest {
               .get(WAIT.toSeconds(), TimeUnit.SECONDS);
       assertThat(reply).isInstanceOf(GuestMmu.Rejected.class);
       assertThat(((GuestMmu.Rejected) reply).reason())
+          .contains("its state was on node " + elsewhere, "refuses to serve");
+      // the host MMU too: no lookup answered from an empty shadow table
+      HostMmu.LookupReply lookup =
+          AskPattern.<HostMmu.Command, HostMmu.LookupReply>ask(
+                  c.glue(0).vm(1).host(),
+                  r -> new HostMmu.Lookup(7, 0, 0x123, BASE, r),
+                  WAIT,
+                  c.system(0).scheduler())
+              .toCompletableFuture()
+              .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      assertThat(lookup).isInstanceOf(HostMmu.Rejected.class);
+      assertThat(((HostMmu.Rejected) lookup).reason())
           .contains("its state was on node " + elsewhere, "refuses to serve");
       // the vCPU's refusal reaches the caller with its reason
       SimulationException e = failure(sim.traceAccess(1, 0, new AccessOp(Access.LOAD, BASE, 0)));

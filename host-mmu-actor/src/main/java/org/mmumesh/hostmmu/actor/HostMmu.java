@@ -230,9 +230,14 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
         system,
         ENTITY_KEY,
         id -> {
-          int vm = vmOf(id);
-          HostMmuConfig config = configForVm.apply(vm);
-          return create(config, settings, () -> new HostMmuCore(config), vm);
+          try {
+            int vm = vmOf(id);
+            HostMmuConfig config = configForVm.apply(vm);
+            return create(config, settings, () -> new HostMmuCore(config), vm);
+          } catch (IllegalArgumentException e) {
+            // no VM, or its state lived on another node: refuse rather than serve empty state
+            return RefusingHostMmu.create(id + ": " + e.getMessage());
+          }
         },
         role,
         allocation);
