@@ -108,6 +108,13 @@ final class NodeCommand implements Callable<Integer> {
             env,
             GatewayMain.meshConfig(ServeCommand.meshConfig(serving.memoryBudget), drain));
     GatewayTls gatewayTls = tls.resolve(env, node.config());
+    if (gatewayTls != null && !node.gateway()) {
+      throw new IllegalArgumentException(
+          "--tls-cert: this node has no gateway role (roles "
+              + String.join(",", new java.util.TreeSet<>(node.roles()))
+              + "); gateway TLS applies only to a node serving gRPC: add the gateway role or drop"
+              + " the TLS settings (Artery TLS is set with pekko.remote.artery.ssl.*)");
+    }
     org.slf4j.LoggerFactory.getILoggerFactory();
     GatewayMain.Running r = GatewayMain.startNode(node, drain, gatewayTls);
     if (stopOnSignals) {

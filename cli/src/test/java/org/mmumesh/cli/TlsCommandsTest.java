@@ -213,5 +213,24 @@ class TlsCommandsTest {
             missing.toString());
     assertThat(ca.exit()).isEqualTo(2);
     assertThat(ca.err()).contains("--tls-client-ca: " + missing + " does not exist");
+    // TLS settings on a node that serves no gRPC would do nothing: refused, nothing started
+    CliRun noGateway =
+        CliRun.of(
+            "node",
+            "--roles",
+            "mmu",
+            "--seed-nodes",
+            "127.0.0.1:2552",
+            "--port",
+            "0",
+            "--tls-cert",
+            certs.serverCert().toString(),
+            "--tls-key",
+            certs.serverKey().toString());
+    assertThat(noGateway.exit()).isEqualTo(2);
+    assertThat(noGateway.err())
+        .contains("--tls-cert: this node has no gateway role (roles mmu)")
+        .doesNotContain("Exception");
+    assertThat(noGateway.out()).doesNotContain("mmumesh node");
   }
 }
