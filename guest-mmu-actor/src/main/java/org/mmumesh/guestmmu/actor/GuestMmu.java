@@ -572,7 +572,9 @@ public final class GuestMmu extends AbstractBehavior<GuestMmuProtocol.Command>
     }
     GuestMmuEntityCheckpoint.Restored r;
     try {
-      r = GuestMmuEntityCheckpoint.read(m.state(), setup, this::onKernelEvent, tlbies::collect);
+      r =
+          GuestMmuEntityCheckpoint.read(
+              m.state().bytes(), setup, this::onKernelEvent, tlbies::collect);
     } catch (IllegalArgumentException e) {
       m.replyTo().tell(new Rejected(m.requestId(), e.getMessage()));
       return this;

@@ -72,7 +72,7 @@ class GuestMmuEntityCheckpointTest {
 
   private byte[] checkpoint(ActorRef<GuestMmu.Command> mmu) {
     mmu.tell(new CheckpointState(50, cps.getRef()));
-    return ((StateCheckpoint) cps.receiveMessage()).state();
+    return ((StateCheckpoint) cps.receiveMessage()).state().bytes();
   }
 
   /**

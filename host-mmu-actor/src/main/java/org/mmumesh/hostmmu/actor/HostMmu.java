@@ -376,7 +376,7 @@ public final class HostMmu extends AbstractBehavior<HostMmuProtocol.Command>
     String bad = notAtBarrier();
     HostMmuEntityCheckpoint.Restored r = null;
     try {
-      r = bad == null ? HostMmuEntityCheckpoint.read(m.state(), config, FIRST_EPOCH) : null;
+      r = bad == null ? HostMmuEntityCheckpoint.read(m.state().bytes(), config, FIRST_EPOCH) : null;
     } catch (IllegalArgumentException e) {
       bad = e.getMessage();
     }

@@ -1,10 +1,9 @@
 package org.mmumesh.hostmmu.actor;
 
-import java.util.Arrays;
-import java.util.Objects;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.mmumesh.common.CborSerializable;
 import org.mmumesh.hostmmu.actor.HostMmuProtocol.Command;
+import org.mmumesh.shell.EntityState;
 
 /**
  * Checkpoint and restore of one {@link HostMmu} entity at a lockstep barrier (issue 13): the
@@ -23,22 +22,10 @@ public interface HostMmuCheckpointProtocol {
   record CheckpointState(long requestId, ActorRef<CheckpointReply> replyTo) implements Command {}
 
   /** The entity's state: a serialized {@code HostMmuEntityState}. */
-  record StateCheckpoint(long requestId, byte[] state) implements CheckpointReply {
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof StateCheckpoint s
-          && s.requestId == requestId
-          && Arrays.equals(s.state, state);
-    }
-
-    @Override
-    public int hashCode() {
-      return Long.hashCode(requestId) * 31 + Arrays.hashCode(state);
-    }
-
-    @Override
-    public String toString() {
-      return "StateCheckpoint[requestId=" + requestId + ", " + state.length + " bytes]";
+  record StateCheckpoint(long requestId, EntityState state) implements CheckpointReply {
+    /** The state as the entity wrote it. */
+    public StateCheckpoint(long requestId, byte[] state) {
+      this(requestId, new EntityState(state));
     }
   }
 
@@ -46,28 +33,11 @@ public interface HostMmuCheckpointProtocol {
    * Replaces the entity's state with {@code state} (a serialized {@code HostMmuEntityState}), all
    * or nothing; answered with {@link StateRestored}. The TLB subscribers stay as they are.
    */
-  record RestoreState(long requestId, byte[] state, ActorRef<CheckpointReply> replyTo)
+  record RestoreState(long requestId, EntityState state, ActorRef<CheckpointReply> replyTo)
       implements Command {
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof RestoreState s
-          && s.requestId == requestId
-          && Arrays.equals(s.state, state)
-          && Objects.equals(s.replyTo, replyTo);
-    }
-
-    @Override
-    public int hashCode() {
-      return Long.hashCode(requestId) * 31 + Arrays.hashCode(state);
-    }
-
-    @Override
-    public String toString() {
-      return "RestoreState[requestId="
-          + requestId
-          + ", "
-          + (state == null ? "null" : state.length + " bytes")
-          + "]";
+    /** A restore of {@code state}, the bytes a {@link StateCheckpoint} carried. */
+    public RestoreState(long requestId, byte[] state, ActorRef<CheckpointReply> replyTo) {
+      this(requestId, new EntityState(state), replyTo);
     }
   }
 

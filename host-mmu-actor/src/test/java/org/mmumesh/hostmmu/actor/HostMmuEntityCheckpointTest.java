@@ -65,7 +65,7 @@ class HostMmuEntityCheckpointTest {
 
   private byte[] checkpoint(ActorRef<Command> mmu) {
     mmu.tell(new CheckpointState(ids.getAndIncrement(), cps.getRef()));
-    return ((StateCheckpoint) cps.receiveMessage()).state();
+    return ((StateCheckpoint) cps.receiveMessage()).state().bytes();
   }
 
   private Mapped map(ActorRef<Command> mmu, int vcpu, GuestPte pte, long gvsid, int pfn) {

@@ -255,7 +255,8 @@ public final class Vcpu implements VcpuProtocol {
     String bad = VcpuEntityCheckpoint.notAtBarrier(state, parts);
     try {
       if (bad == null) {
-        VcpuEntityCheckpoint.Restored r = VcpuEntityCheckpoint.restore(m.state(), setup, parts);
+        VcpuEntityCheckpoint.Restored r =
+            VcpuEntityCheckpoint.restore(m.state().bytes(), setup, parts);
         setMode(r.mode());
         m.replyTo().tell(new VcpuCheckpointProtocol.StateRestored(m.requestId(), r.state()));
         return become(r.state());

@@ -80,7 +80,7 @@ class VcpuEntityCheckpointTest {
 
   private byte[] checkpoint(ActorRef<Vcpu.Command> v) {
     v.tell(new CheckpointState(1, cps.getRef()));
-    return ((StateCheckpoint) cps.receiveMessage()).state();
+    return ((StateCheckpoint) cps.receiveMessage()).state().bytes();
   }
 
   /** One VM whose vCPU faulted in three pages (a store among them) and is idle again. */
